@@ -1,0 +1,36 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run worker test test-engine test-planner-pg bench clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python scripts/run_local.py
+
+worker: install
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
+
+# The whole suite on SQLite and the embedded broker, then the planner's tests on PostgreSQL and Redis.
+test: install
+	$(BIN)/python -m pytest -q
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/python -m pytest -q tests/planner
+
+test-engine: install
+	$(BIN)/python -m pytest -q tests/simulation
+
+bench: install
+	$(BIN)/python benchmarks/engine_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache var

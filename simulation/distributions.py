@@ -1,0 +1,207 @@
+"""Distributions: small immutable value objects for uncertain durations and rates.
+
+Every distribution draws a whole batch at once (``sample(rng, n)``) so that the
+incident models can take their random inputs as arrays, and knows its ``mean``
+for closed-form checks. In a scenario document a bare number means ``fixed``;
+otherwise ``{"kind": ..., ...}``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# z-scores of the standard normal at the quantiles a lognormal can be given by
+_Z = {"p95": 1.6448536269514722, "p99": 2.3263478740408408}
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Fixed(_Dist):
+    kind: Literal["fixed"] = "fixed"
+    value: float = Field(ge=0)
+
+    def sample(self, rng, n):
+        return np.full(n, float(self.value))
+
+    @property
+    def mean(self):
+        return float(self.value)
+
+    def __repr__(self):
+        return f"Fixed({self.value:g})"
+
+
+class Uniform(_Dist):
+    kind: Literal["uniform"] = "uniform"
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.high < self.low:
+            raise ValueError("high: must be >= low")
+        return self
+
+    def sample(self, rng, n):
+        return rng.uniform(self.low, self.high, n)
+
+    @property
+    def mean(self):
+        return (self.low + self.high) / 2
+
+    def __repr__(self):
+        return f"Uniform({self.low:g}, {self.high:g})"
+
+
+class Triangular(_Dist):
+    kind: Literal["triangular"] = "triangular"
+    low: float = Field(ge=0)
+    mode: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.low <= self.mode <= self.high:
+            raise ValueError("mode: must be between low and high")
+        return self
+
+    def sample(self, rng, n):
+        if self.high == self.low:
+            return np.full(n, float(self.low))
+        return rng.triangular(self.low, self.mode, self.high, n)
+
+    @property
+    def mean(self):
+        return (self.low + self.mode + self.high) / 3
+
+    def __repr__(self):
+        return f"Triangular({self.low:g}, {self.mode:g}, {self.high:g})"
+
+
+class Normal(_Dist):
+    """Normal, truncated at zero (durations cannot be negative)."""
+
+    kind: Literal["normal"] = "normal"
+    mean_: float = Field(alias="mean", ge=0)
+    sd: float = Field(ge=0)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def sample(self, rng, n):
+        return np.maximum(rng.normal(self.mean_, self.sd, n), 0.0)
+
+    @property
+    def mean(self):
+        return float(self.mean_)
+
+    def __repr__(self):
+        return f"Normal({self.mean_:g}, sd={self.sd:g})"
+
+
+class LogNormal(_Dist):
+    """Lognormal given by its median and its p95 (or p99): how people remember durations."""
+
+    kind: Literal["lognormal"] = "lognormal"
+    median: float = Field(gt=0)
+    p95: float | None = Field(default=None, gt=0)
+    p99: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _tail(self):
+        given = [k for k in ("p95", "p99") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("p95: give exactly one of p95 or p99")
+        if getattr(self, given[0]) < self.median:
+            raise ValueError(f"{given[0]}: must be >= median")
+        return self
+
+    @property
+    def sigma(self) -> float:
+        key = "p95" if self.p95 is not None else "p99"
+        return math.log(getattr(self, key) / self.median) / _Z[key]
+
+    def sample(self, rng, n):
+        return self.median * np.exp(self.sigma * rng.standard_normal(n))
+
+    @property
+    def mean(self):
+        return self.median * math.exp(self.sigma**2 / 2)
+
+    def __repr__(self):
+        tail = f"p95={self.p95:g}" if self.p95 is not None else f"p99={self.p99:g}"
+        return f"LogNormal(median={self.median:g}, {tail})"
+
+
+class Exponential(_Dist):
+    kind: Literal["exponential"] = "exponential"
+    mean_: float = Field(alias="mean", gt=0)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def sample(self, rng, n):
+        return rng.exponential(self.mean_, n)
+
+    @property
+    def mean(self):
+        return float(self.mean_)
+
+    def __repr__(self):
+        return f"Exponential(mean={self.mean_:g})"
+
+
+class Empirical(_Dist):
+    """Observed values (e.g. measured in drills), resampled with replacement."""
+
+    kind: Literal["empirical"] = "empirical"
+    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+
+    def sample(self, rng, n):
+        return rng.choice(np.asarray(self.values, dtype=float), n)
+
+    @property
+    def mean(self):
+        return float(np.mean(self.values))
+
+    def __repr__(self):
+        return f"Empirical(n={len(self.values)}, mean={self.mean:g})"
+
+
+_Tagged = Annotated[
+    Union[Fixed, Uniform, Triangular, Normal, LogNormal, Exponential, Empirical],
+    Field(discriminator="kind"),
+]
+
+
+def _coerce(value):
+    """A bare number means a fixed value."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"kind": "fixed", "value": value}
+    return value
+
+
+from pydantic import BeforeValidator  # noqa: E402
+
+Dist = Annotated[_Tagged, BeforeValidator(_coerce)]
+"""Type of every uncertain quantity in a scenario."""
+
+
+def fixed(value: float) -> Fixed:
+    return Fixed(value=value)
+
+
+def uniform(low: float, high: float) -> Uniform:
+    return Uniform(low=low, high=high)
+
+
+def lognormal(median: float, p95: float) -> LogNormal:
+    return LogNormal(median=median, p95=p95)

@@ -1,0 +1,23 @@
+"""Agent retry storms: extra load while the service is degraded.
+
+Automated clients that retry at once, many in parallel, multiply their own
+traffic during a partial outage; backoff keeps the extra small; per-client
+rate limits cap agents' retries at their normal rate. Models multiply their
+load by ``retry_amplification`` while the served fraction is below 1.
+"""
+from __future__ import annotations
+
+from ..scenario import Scenario
+
+BACKOFF_EXTRA = 0.5  # a backing-off client adds about half a call per failed call
+
+
+def retry_amplification(scenario: Scenario) -> float:
+    """Load multiplier while degraded: 1 + agent share × extra calls per failed request."""
+    traffic = scenario.traffic
+    if traffic.agent_retry == "none" or traffic.agent_share == 0:
+        return 1.0
+    extra = traffic.agent_retry_multiplier - 1 if traffic.agent_retry == "immediate" else BACKOFF_EXTRA
+    if traffic.per_client_rate_limits:
+        extra = min(extra, BACKOFF_EXTRA)
+    return 1.0 + traffic.agent_share * extra

@@ -1,0 +1,169 @@
+"""Chart data shared by the web pages (Plotly) and the reports (matplotlib).
+
+Plain series built from a results dict (docs/results.md), with the unit of
+every axis spelled out, so both renderers draw the same numbers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+INCIDENT_LABELS = {
+    "db_primary_failure": "Primary database failure",
+    "instance_crash": "App instance crash",
+    "zone_outage": "Zone outage",
+    "region_outage": "Region outage",
+    "dependency_slowdown": "Dependency slowdown",
+    "bad_deploy": "Bad deploy",
+    "data_corruption": "Data corruption",
+}
+YEAR_S = 365.25 * 86_400
+
+
+def incident_label(incident_type: str) -> str:
+    return INCIDENT_LABELS.get(incident_type, incident_type.replace("_", " ").capitalize())
+
+
+def time_unit(max_s: float) -> tuple[float, str]:
+    """The divisor and unit that make times up to ``max_s`` readable on an axis."""
+    if max_s >= 3 * 3600:
+        return 3600.0, "h"
+    if max_s >= 180:
+        return 60.0, "min"
+    return 1.0, "s"
+
+
+def format_duration(seconds: float | None) -> str:
+    """'45 s', '3.5 min', '2 h 05 min', '3.2 d' — a duration people read at a glance."""
+    if seconds is None:
+        return "—"
+    s = float(seconds)
+    if s < 1:
+        return f"{s * 1000:.0f} ms" if s > 0 else "0 s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 3600:
+        return f"{s / 60:.1f} min"
+    if s < 2 * 86_400:
+        hours, rest = divmod(int(round(s)), 3600)
+        return f"{hours} h {rest // 60:02d} min"
+    return f"{s / 86_400:.1f} d"
+
+
+def format_money(amount: float | None, currency: str = "USD") -> str:
+    if amount is None:
+        return "—"
+    return f"{amount:,.0f} {currency}"
+
+
+def format_percent(p: float | None, digits: int = 1) -> str:
+    return "—" if p is None else f"{100 * p:.{digits}f} %"
+
+
+def active_types(results: dict) -> list[str]:
+    """Incident types that happen in this scenario (rate > 0), in the results' order."""
+    return [t for t, r in results["incident_types"].items() if r.get("rate_per_year", 0) > 0]
+
+
+def _quantile_levels(n_points: int) -> list[float]:
+    return [i / (n_points - 1) for i in range(n_points)]
+
+
+def ecdf(results: dict, metric: str = "rto_s") -> dict[str, Any]:
+    """ECDF per incident type: x = the metric (s), y = share of incidents at or below it."""
+    series = []
+    for incident_type in active_types(results):
+        quantiles = results["incident_types"][incident_type]["ecdf"][metric]
+        series.append({"incident_type": incident_type, "label": incident_label(incident_type),
+                       "x_s": quantiles, "y": _quantile_levels(len(quantiles))})
+    targets = results["scenario"]["targets"]
+    target = targets["rto_s"] if metric == "rto_s" else targets["rpo_s"]
+    longest = max((max(s["x_s"]) for s in series), default=0.0)
+    divisor, unit = time_unit(max(longest, target))
+    return {"metric": metric, "series": series, "target_s": target, "divisor": divisor, "unit": unit,
+            "x_title": f"{'Recovery time' if metric == 'rto_s' else 'Data loss'} ({unit})",
+            "y_title": "Share of incidents at or below (%)"}
+
+
+def overlay_ecdf(runs: list[tuple[str, dict]], incident_type: str, metric: str = "rto_s") -> dict[str, Any]:
+    """One incident type's ECDF for several options (label, results) on one chart."""
+    series = []
+    for label, results in runs:
+        block = results["incident_types"].get(incident_type)
+        if block and block.get("rate_per_year", 0) > 0:
+            quantiles = block["ecdf"][metric]
+            series.append({"label": label, "x_s": quantiles, "y": _quantile_levels(len(quantiles))})
+    longest = max((max(s["x_s"]) for s in series), default=1.0)
+    divisor, unit = time_unit(longest)
+    return {"incident_type": incident_type, "title": incident_label(incident_type), "series": series,
+            "divisor": divisor, "unit": unit, "x_title": f"Recovery time ({unit})",
+            "y_title": "Share of incidents at or below (%)"}
+
+
+def downtime_histogram(results: dict) -> dict[str, Any]:
+    """Annual downtime histogram, with the downtime the availability target allows."""
+    hist = results["annual"]["downtime_histogram"]
+    allowed_s = (1 - results["scenario"]["targets"]["availability"]) * YEAR_S
+    divisor, unit = time_unit(max(max(hist["edges_s"], default=0.0), allowed_s))
+    return {"edges_s": hist["edges_s"], "counts": hist["counts"], "allowed_s": allowed_s,
+            "divisor": divisor, "unit": unit, "x_title": f"Downtime per year ({unit})",
+            "y_title": "Simulated years"}
+
+
+COST_LABELS = {
+    "app_instances": "App instances", "db_nodes": "Database nodes", "storage": "Storage",
+    "backups": "Backups", "cross_region": "Cross-region transfer", "dns_health_checks": "DNS health checks",
+    "engineering": "Engineering", "chaos_testing": "Chaos testing",
+}
+
+
+def cost_breakdown(results: dict) -> dict[str, Any]:
+    """Monthly cost bars: infrastructure items, then the expected outage cost."""
+    costs = results["costs"]
+    items = [{"label": COST_LABELS.get(k, k), "usd_per_month": v, "kind": "infrastructure"}
+             for k, v in costs["breakdown_usd_per_month"].items() if v]
+    items.append({"label": "Expected outage cost", "usd_per_month": costs["expected_outage_usd_per_month"],
+                  "kind": "outage"})
+    return {"items": items, "currency": costs["currency"], "total_usd_per_month": costs["total_usd_per_month"],
+            "premium_usd_per_month": costs["premium_usd_per_month"],
+            "y_title": f"{costs['currency']} per month"}
+
+
+def replay(results: dict, incident_type: str, which: str = "p50") -> dict[str, Any] | None:
+    """Phase timeline and served-fraction curve of the median ('p50') or 'p95' incident."""
+    block = results["incident_types"].get(incident_type, {})
+    rec = block.get("replays", {}).get(which)
+    if not rec:
+        return None
+    end_s = max([p[2] for p in rec["phases"]] + [pt[0] for pt in rec["served"]] + [rec["rto_s"], 1.0])
+    divisor, unit = time_unit(end_s)
+    # the served curve is a step function: repeat each value until the next change, then hold to the end
+    t_s, fraction = [], []
+    for (t, value), nxt in zip(rec["served"], rec["served"][1:] + [[end_s * 1.05, None]]):
+        t_s += [t, nxt[0]]
+        fraction += [value, value]
+    return {"incident_type": incident_type, "which": which, "title": f"{incident_label(incident_type)} — "
+            f"{'median' if which == 'p50' else '95th percentile'} incident",
+            "phases": [{"phase": p, "start_s": a, "end_s": b} for p, a, b in rec["phases"]],
+            "served": {"t_s": t_s, "fraction": fraction}, "rto_s": rec["rto_s"],
+            "data_loss_s": rec["data_loss_s"], "humans_needed": rec["humans_needed"],
+            "divisor": divisor, "unit": unit, "x_title": f"Time since failure ({unit})"}
+
+
+def cost_vs_downtime(runs: list[tuple[str, dict]]) -> dict[str, Any]:
+    """One point per option: monthly premium vs expected annual downtime (and data loss)."""
+    points = []
+    for label, results in runs:
+        costs = results["costs"]
+        points.append({
+            "label": label,
+            "premium_usd_per_month": costs["premium_usd_per_month"],
+            "total_usd_per_month": costs["total_usd_per_month"],
+            "downtime_h_per_year": results["annual"]["downtime_s"]["mean"] / 3600,
+            "lost_tx_per_year": results["annual"]["lost_tx"]["mean"],
+            "targets_met": bool(results.get("targets_met")),
+        })
+    met = [p for p in points if p["targets_met"]]
+    cheapest = min(met, key=lambda p: p["total_usd_per_month"])["label"] if met else None
+    currency = runs[0][1]["costs"]["currency"] if runs else "USD"
+    return {"points": points, "cheapest_meeting_targets": cheapest,
+            "x_title": f"Monthly premium ({currency}/month)", "y_title": "Expected downtime (h/year)"}

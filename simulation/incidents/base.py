@@ -4,15 +4,67 @@ A model replays ``n`` incidents of one type. Each replay runs SimPy processes
 that change the state of the app instances (in the load balancer's rotation or
 not, working or not) and of the whole system (a global factor, e.g. read-only
 mode); the ``ServedTracker`` turns those changes into a piecewise-constant
-served-fraction timeline, from which RTO and impact follow.
+served-fraction timeline, from which RTO and impact follow. ``Phases`` and
+``Response`` record a replay's phase timeline and whether people were paged;
+``ReplayEnvironment`` is a SimPy environment cheap enough to make per replay.
 """
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import simpy
 
 PHASES = ("detect", "decide", "promote", "propagate", "reconnect", "restart", "restore", "rollback", "repair")
+
+
+class Phases:
+    """The phase timeline of one replay: (name, start_s, end_s); bookkeeping only when ``enabled``."""
+
+    __slots__ = ("items", "enabled")
+
+    def __init__(self, enabled: bool = True):
+        self.items: list[tuple[str, float, float]] = []
+        self.enabled = enabled
+
+    def add(self, name: str, start_s: float, end_s: float) -> None:
+        if self.enabled and start_s <= end_s < math.inf:
+            self.items.append((name, float(start_s), float(end_s)))
+
+    def as_tuple(self) -> tuple[tuple[str, float, float], ...]:
+        return tuple(sorted(self.items, key=lambda p: (p[1], p[2])))
+
+
+class Response:
+    """Whether and when people were paged in one replay, and whether they are on the incident."""
+
+    __slots__ = ("paged_s", "engaged")
+
+    def __init__(self):
+        self.paged_s: float | None = None
+        self.engaged = False
+
+    @property
+    def needed(self) -> bool:
+        return self.paged_s is not None
+
+
+class ReplayEnvironment(simpy.Environment):
+    """A SimPy environment for one short incident replay, starting at time 0.
+
+    ``simpy.Environment.__init__`` binds its helper methods to the instance
+    (about 5 µs); a model creates one environment per replay, thousands per
+    second, so this one only sets up the clock, the queue and the event ids
+    (the same state as SimPy 4.1's ``__init__``). Everything else is SimPy's.
+    """
+
+    def __init__(self):  # noqa: D107 - deliberately not calling super().__init__ (see above)
+        self._now = 0.0
+        self._queue = []
+        self._eid = itertools.count()
+        self._active_proc = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +99,20 @@ class Batch:
     def __len__(self) -> int:
         return len(self.rto_s)
 
+    def put(self, i: int, points: list[tuple[float, float]], threshold: float, end_s: float, *,
+            phases: tuple[tuple[str, float, float], ...] = (), data_loss_s: float = 0.0, lost_tx: float = 0.0,
+            duplicated_tx: float = 0.0, humans_needed: bool = False, keep_replay: bool = False) -> None:
+        """Store the outcome of replay ``i`` from its served timeline (and its replay when asked for)."""
+        rto, impact = rto_and_impact(points, threshold, end_s)
+        self.rto_s[i] = rto
+        self.impact_s[i] = impact
+        self.data_loss_s[i] = data_loss_s
+        self.lost_tx[i] = lost_tx
+        self.duplicated_tx[i] = duplicated_tx
+        self.humans_needed[i] = humans_needed
+        if keep_replay:
+            self.replays.append(Replay(tuple(phases), tuple(points), rto, impact, data_loss_s, humans_needed))
+
     @staticmethod
     def concat(batches: list["Batch"]) -> "Batch":
         cat = np.concatenate
@@ -64,42 +130,98 @@ class ServedTracker:
     over the instances in rotation; a working one serves min(its share, its
     capacity), a broken one serves nothing. ``factor`` scales the whole
     (read-only mode, a bad version failing a share of requests, ...).
+    ``retry_amplification`` multiplies the load while the fleet is degraded
+    (an instance broken or out of rotation, or ``factor`` < 1) — agents retry
+    failed calls. ``traffic_share`` is the share of all traffic this fleet
+    carries; the rest is served elsewhere (another region) and counts as served.
+    Counts are kept incrementally so that ``served()`` is O(1).
     """
 
-    __slots__ = ("env", "capacity", "load", "in_rotation", "working", "factor", "amplification", "points")
+    __slots__ = ("env", "capacity", "load", "in_rotation", "working", "factor", "amplification", "points",
+                 "retry_amplification", "traffic_share", "rotation_count", "serving_count")
 
-    def __init__(self, env, instances: int, capacity_rps: float, load_rps: float):
+    def __init__(self, env, instances: int, capacity_rps: float, load_rps: float, *,
+                 retry_amplification: float = 1.0, traffic_share: float = 1.0):
         self.env = env
         self.capacity = capacity_rps
         self.load = load_rps
         self.in_rotation = [True] * instances
         self.working = [True] * instances
+        self.rotation_count = instances
+        self.serving_count = instances
         self.factor = 1.0
         self.amplification = 1.0
+        self.retry_amplification = retry_amplification
+        self.traffic_share = traffic_share
         self.points: list[tuple[float, float]] = [(0.0, self.served())]
 
-    def served(self) -> float:
-        rotation = sum(self.in_rotation)
-        if rotation == 0 or self.factor <= 0:
+    def degraded(self) -> bool:
+        """Structurally not normal: some instance broken or out of rotation, or a factor below 1."""
+        return self.serving_count < len(self.working) or self.factor < 1.0
+
+    def demand_rps(self) -> float:
+        """Requests/s arriving at this fleet, retries included."""
+        demand = self.load * self.amplification
+        return demand * self.retry_amplification if self.degraded() else demand
+
+    def fleet_served(self) -> float:
+        """Served fraction of the traffic this fleet carries."""
+        factor = self.factor
+        if self.rotation_count == 0 or factor <= 0:
             return 0.0
         demand = self.load * self.amplification
-        share = demand / rotation
-        working = sum(1 for r, w in zip(self.in_rotation, self.working) if r and w)
-        return min(1.0, working * min(share, self.capacity) / demand) * self.factor
+        if self.serving_count < len(self.working) or factor < 1.0:
+            demand *= self.retry_amplification
+        if demand <= 0:
+            return factor
+        share = demand / self.rotation_count
+        served = self.serving_count * (share if share < self.capacity else self.capacity) / demand
+        return (served if served < 1.0 else 1.0) * factor
+
+    def served(self) -> float:
+        """Served fraction of all traffic."""
+        return 1.0 - self.traffic_share * (1.0 - self.fleet_served())
 
     def record(self) -> None:
         value = self.served()
         now = float(self.env.now)
-        if self.points[-1][0] == now:
-            self.points[-1] = (now, value)
-        elif self.points[-1][1] != value:
-            self.points.append((now, value))
+        points = self.points
+        if points[-1][0] == now:
+            if len(points) > 1 and points[-2][1] == value:
+                points.pop()
+            else:
+                points[-1] = (now, value)
+        elif points[-1][1] != value:
+            points.append((now, value))
+
+    def _recount(self) -> None:
+        self.rotation_count = sum(self.in_rotation)
+        self.serving_count = sum(1 for r, w in zip(self.in_rotation, self.working) if r and w)
+
+    def update(self, i: int, *, in_rotation: bool | None = None, working: bool | None = None) -> None:
+        """Change instance ``i`` without recording a point (callers record once per moment)."""
+        if in_rotation is not None:
+            self.set_rotation(i, in_rotation)
+        if working is not None:
+            self.set_working(i, working)
+
+    def set_rotation(self, i: int, in_rotation: bool) -> None:
+        """Put instance ``i`` in or out of rotation, without recording a point."""
+        if in_rotation != self.in_rotation[i]:
+            self.in_rotation[i] = in_rotation
+            self.rotation_count += 1 if in_rotation else -1
+            if self.working[i]:
+                self.serving_count += 1 if in_rotation else -1
+
+    def set_working(self, i: int, working: bool) -> None:
+        """Mark instance ``i`` working or broken, without recording a point."""
+        if working != self.working[i]:
+            self.working[i] = working
+            if self.in_rotation[i]:
+                self.serving_count += 1 if working else -1
 
     def set(self, i: int, *, in_rotation: bool | None = None, working: bool | None = None) -> None:
-        if in_rotation is not None:
-            self.in_rotation[i] = in_rotation
-        if working is not None:
-            self.working[i] = working
+        self.update(i, in_rotation=in_rotation, working=working)
         self.record()
 
     def set_all(self, *, in_rotation: bool | None = None, working: bool | None = None) -> None:
@@ -108,6 +230,7 @@ class ServedTracker:
             self.in_rotation = [in_rotation] * n
         if working is not None:
             self.working = [working] * n
+        self._recount()
         self.record()
 
     def set_factor(self, factor: float) -> None:
@@ -116,6 +239,10 @@ class ServedTracker:
 
     def set_amplification(self, amplification: float) -> None:
         self.amplification = amplification
+        self.record()
+
+    def set_load(self, load_rps: float) -> None:
+        self.load = load_rps
         self.record()
 
 

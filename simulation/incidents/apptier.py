@@ -1,0 +1,495 @@
+"""The application tier during an incident, and failure detection: shared by several models.
+
+What is here, in the words of DESIGN.md "Modelling notes":
+
+- **Detection**: checks every ``interval_s`` at a random phase; against a
+  hanging host a check fails only after its timeout, a refusing host fails at
+  once; ``failure_threshold`` consecutive failures declare the failure.
+- **Endpoint propagation**: service discovery delivers a new endpoint about at
+  once; DNS clients follow after the remaining TTL (uniform over the TTL) plus
+  their own caching; a static configuration never follows without a restart.
+- **Stale connections**: after the primary is lost, a pool's connections to
+  the dead host leave it by the first of validation on borrow, query-timeout
+  eviction, the end of their max lifetime, the OS TCP give-up (hanging peer),
+  or a restart. An instance works again when its pool holds no stale
+  connection and it can reach the new primary.
+- **Load balancer**: a liveness check keeps zombies (up but broken) in
+  rotation; a deep check drains them after ``unhealthy_threshold`` failed
+  checks and returns them after ``healthy_threshold`` passing ones.
+  Auto-restart restarts what the load balancer marks unhealthy.
+- **Humans**: page → acknowledge → diagnose (→ execute); they escalate when the
+  service is still down after ``escalation_s`` and cycle broken instances in
+  batches of ``restart_batch_size``.
+
+Random inputs are drawn up front for a whole batch (``draw_app``); the SimPy
+replay of incident ``i`` reads row ``i`` only. Instance transitions are
+scheduled as computed timeouts, coalesced per moment, so a fleet of identical
+instances costs a handful of events however large it is.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from ..scenario import App, Detection, Humans, Scenario
+from .base import Phases, Response, ServedTracker
+
+INF = math.inf
+SERVICE_DISCOVERY_S = 1.0  # a registry watch delivers a new endpoint about at once
+REFUSED_EVICTION_S = 0.5  # a refused connection fails on its next use and the pool drops it
+
+
+# -- closed-form pieces (vectorised over a batch) ------------------------------------------------
+
+def detection_s(detection: Detection, phase_u: np.ndarray, hanging: bool) -> np.ndarray:
+    """Time from the failure until ``failure_threshold`` consecutive checks have failed.
+
+    The first check after the failure starts at a uniform phase in the interval;
+    each check against a hanging host fails only when its timeout expires.
+    Mean: I/2 + (k − 1)·I + (timeout if hanging).
+    """
+    interval = detection.interval_s
+    fail_after = detection.timeout_s if hanging else 0.0
+    return phase_u * interval + (detection.failure_threshold - 1) * interval + fail_after
+
+
+def endpoint_follow_s(app: App, dns_ttl_s: float, ttl_u: np.ndarray) -> np.ndarray:
+    """Per instance: time from an endpoint change until the instance's client uses the new address."""
+    if app.discovery == "service-discovery":
+        return np.full(ttl_u.shape, SERVICE_DISCOVERY_S)
+    if app.discovery == "dns":
+        return ttl_u * dns_ttl_s + app.dns_client_cache_s
+    return np.full(ttl_u.shape, INF)  # static: read once at start
+
+
+def stale_drain_s(app: App, hanging: bool, lifetime_u: np.ndarray) -> np.ndarray:
+    """Per instance: time from losing the primary until its pool holds no connection to the dead host.
+
+    ``lifetime_u`` is the maximum of ``pool.max_size`` uniforms, so the last
+    connection's remaining lifetime is ``max_lifetime_s × lifetime_u``. Idle
+    timeouts do not help: under load every stale connection is held by a hung
+    request, never idle.
+    """
+    pool = app.pool
+    if not hanging:
+        return np.full(lifetime_u.shape, REFUSED_EVICTION_S)  # every use fails at once and evicts
+    drain = np.full(lifetime_u.shape, app.tcp_give_up_s)
+    if pool.validate_on_borrow:
+        drain = np.minimum(drain, pool.connection_timeout_s)  # parallel validations time out together
+    if app.timeouts.oltp_query_s is not None:
+        drain = np.minimum(drain, app.timeouts.oltp_query_s)
+    if pool.max_lifetime_s is not None:
+        drain = np.minimum(drain, pool.max_lifetime_s * lifetime_u)
+    return drain
+
+
+# -- random inputs --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AppDraws:
+    """Random inputs of the app tier and the detector for ``n`` incidents of ``instances`` instances.
+
+    Times are seconds; per-instance arrays have shape (n, instances).
+    """
+
+    detect_s: np.ndarray  # failure declared, from the failure
+    lb_phase_s: np.ndarray  # the load balancer checks at phase + j × interval
+    follow_s: np.ndarray  # endpoint change → instance uses the new address
+    drain_s: np.ndarray  # primary lost → no stale connection left
+    restart_s: np.ndarray  # one restart of the instance
+    respond_s: np.ndarray  # page + acknowledge + diagnose
+    execute_s: np.ndarray  # a person carries out a failover or restore
+
+    def row(self, i: int) -> "AppRow":
+        return AppRow(float(self.detect_s[i]), float(self.lb_phase_s[i]), self.follow_s[i].tolist(),
+                      self.drain_s[i].tolist(), self.restart_s[i].tolist(), float(self.respond_s[i]),
+                      float(self.execute_s[i]))
+
+    def rows(self):
+        """Every row in order, converted to plain floats in one go."""
+        columns = (self.detect_s.tolist(), self.lb_phase_s.tolist(), self.follow_s.tolist(), self.drain_s.tolist(),
+                   self.restart_s.tolist(), self.respond_s.tolist(), self.execute_s.tolist())
+        for values in zip(*columns):
+            yield AppRow(*values)
+
+
+@dataclass(frozen=True)
+class AppRow:
+    """Row ``i`` of ``AppDraws`` as plain floats (fast inside the SimPy replay)."""
+
+    detect_s: float
+    lb_phase_s: float
+    follow_s: list[float]
+    drain_s: list[float]
+    restart_s: list[float]
+    respond_s: float
+    execute_s: float
+
+
+def draw_humans(humans: Humans, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(page + acknowledge + diagnose, execute) for ``n`` incidents, in a fixed order."""
+    respond = humans.page_s.sample(rng, n) + humans.acknowledge_s.sample(rng, n) + humans.diagnose_s.sample(rng, n)
+    return respond, humans.execute_s.sample(rng, n)
+
+
+def draw_app(scenario: Scenario, rng: np.random.Generator, n: int, instances: int, *,
+             detection: Detection | None = None, hanging: bool | None = None) -> AppDraws:
+    """Draw every random input of the app tier up front, always in the same order.
+
+    ``detection`` is the detector watching the failure (default: the failover
+    detector); ``hanging`` whether the lost host hangs rather than refuses, for
+    the detector's checks and for the pools' stale connections (default: the
+    app's ``dead_host_signature``; a lost region or zone hangs).
+    """
+    app = scenario.app
+    detection = detection or scenario.failover.detection
+    if hanging is None:
+        hanging = app.dead_host_signature == "hang"
+    detect_u = rng.random(n)
+    lb_u = rng.random(n)
+    ttl_u = rng.random((n, instances))
+    lifetime_u = rng.random((n, instances)) ** (1.0 / app.pool.max_size)  # max of max_size uniforms
+    restart = app.restart_s.sample(rng, n * instances).reshape(n, instances)
+    respond, execute = draw_humans(scenario.failover.humans, rng, n)
+    return AppDraws(
+        detect_s=detection_s(detection, detect_u, hanging),
+        lb_phase_s=lb_u * app.load_balancer.interval_s,
+        follow_s=endpoint_follow_s(app, scenario.failover.dns_ttl_s, ttl_u),
+        drain_s=stale_drain_s(app, hanging, lifetime_u),
+        restart_s=restart, respond_s=respond, execute_s=execute)
+
+
+# -- the replay -----------------------------------------------------------------------------------
+
+class Fleet:
+    """App instances behind one load balancer: processes up or down, pools stale or not, rotation.
+
+    State changes are scheduled as SimPy timeouts; everything due at the same
+    moment shares one event and one served-fraction point. A plan for an
+    instance carries a version, so a later plan (a restart, a health flip)
+    cancels an earlier one without touching the event queue.
+    """
+
+    def __init__(self, env: simpy.Environment, tracker: ServedTracker, app: App, row: AppRow, *,
+                 lb_watches_working: bool = True):
+        m = len(tracker.working)
+        self.env = env
+        self.tracker = tracker
+        self.row = row
+        lb = app.load_balancer
+        self.lb_interval_s = lb.interval_s
+        self.unhealthy_after = lb.unhealthy_threshold
+        self.healthy_after = lb.healthy_threshold
+        self.deep = app.health_check == "deep" and lb_watches_working
+        self.auto_restart = app.auto_restart
+        self.static = app.discovery == "static"
+        self.up = [True] * m
+        self.working = [True] * m
+        self.stale = [False] * m
+        self.restarting = [False] * m
+        self.parked_s: list[float | None] = [None] * m  # restarted while no primary: up since
+        self.built_for_failover = [False] * m  # booted by the failover itself: configured for the new primary
+        self.state_v = [0] * m
+        self.lb_v = [0] * m
+        self.drain_at = [INF] * m
+        self.ready = True  # a primary is reachable (at its current address)
+        self.ready_at = 0.0
+        self.primary_ready: simpy.Event | None = None  # made when someone waits for the primary
+        self._slots: dict[float, list] = {}
+        # for the phase timeline
+        self.self_recovered_s: list[float] = []
+        self.restart_starts_s: list[float] = []
+        self.restart_ends_s: list[float] = []
+
+    # scheduling ---------------------------------------------------------------------------------
+    def at(self, t: float, fn=None, *args) -> simpy.Event | None:
+        """Run ``fn(*args)`` at absolute time ``t``, coalesced with anything else due then.
+
+        Returns the moment's event (a process may wait on it: it resumes after
+        the moment's changes), or None for a time that never comes.
+        """
+        if t == INF:
+            return None
+        slot = self._slots.get(t)
+        if slot is None:
+            now = self.env.now
+            event = simpy.events.Timeout(self.env, t - now if t > now else 0.0, t)
+            event.callbacks.append(self._fire)
+            slot = self._slots[t] = [event]
+        if fn is not None:
+            slot.append((fn, args))
+        return slot[0]
+
+    def _fire(self, event) -> None:
+        slot = self._slots.pop(event.value)  # the timeout's value is its moment
+        for k in range(1, len(slot)):
+            fn, args = slot[k]
+            fn(*args)
+        self.tracker.record()
+
+    def lb_after(self, t: float, checks: int) -> float:
+        """Time of the ``checks``-th load-balancer check at or after ``t``."""
+        interval = self.lb_interval_s
+        first = self.row.lb_phase_s + math.ceil((t - self.row.lb_phase_s) / interval) * interval
+        return first + (checks - 1) * interval
+
+    # health and rotation ------------------------------------------------------------------------
+    def _health_changed(self, i: int) -> None:
+        self.lb_v[i] += 1
+        healthy = self.up[i] and (self.working[i] or not self.deep)
+        if healthy == self.tracker.in_rotation[i]:
+            return
+        t = self.lb_after(self.env.now, self.healthy_after if healthy else self.unhealthy_after)
+        self.at(t, self._lb_apply, i, healthy, self.lb_v[i])
+
+    def _lb_apply(self, i: int, in_rotation: bool, version: int) -> None:
+        if version != self.lb_v[i]:
+            return
+        self.tracker.set_rotation(i, in_rotation)
+        if not in_rotation and self.auto_restart and not self.restarting[i]:
+            self.restart(i, manual=False)
+
+    def _set_working(self, i: int, working: bool) -> None:
+        self.working[i] = working
+        self.tracker.set_working(i, working)
+        self._health_changed(i)
+
+    # what happens to instances --------------------------------------------------------------------
+    def lose_primary(self) -> None:
+        """The primary database became unreachable now: every running pool holds stale connections."""
+        now = self.env.now
+        self.ready = False
+        self.primary_ready = None
+        drain_s, up, working, tracker = self.row.drain_s, self.up, self.working, self.tracker
+        self.drain_at = [now + d for d in drain_s]
+        for i in range(len(up)):
+            if up[i]:
+                self.state_v[i] += 1
+                self.stale[i] = True
+                if working[i]:
+                    working[i] = False
+                    tracker.set_working(i, False)
+                    self._health_changed(i)
+        tracker.record()
+
+    def lose_instance(self, i: int) -> None:
+        """Instance ``i``'s process or host is gone now (crash, lost zone); it needs a (re)start."""
+        self.state_v[i] += 1
+        self.up[i] = False
+        self.stale[i] = False
+        self._set_working(i, False)
+        self.tracker.record()
+
+    def primary_is_ready(self, *, same_address: bool) -> None:
+        """A primary is reachable again now: promoted elsewhere, or the old one repaired (same address)."""
+        now = self.env.now
+        self.ready = True
+        self.ready_at = now
+        for i in range(len(self.up)):
+            follow = now if same_address else now + self.row.follow_s[i]
+            if not self.up[i] or self.working[i] or self.restarting[i]:
+                continue
+            if self.stale[i]:
+                drain = min(self.drain_at[i], now + REFUSED_EVICTION_S) if same_address else self.drain_at[i]
+                self._plan_recovery(i, max(follow, drain), by_restart=False)
+            elif self.parked_s[i] is not None:
+                if self.built_for_failover[i]:
+                    self._plan_recovery(i, now, by_restart=None)
+                else:
+                    self._plan_parked(i, follow if (same_address or not self.static) else INF)
+        if self.primary_ready is not None:
+            self.primary_ready.succeed()
+
+    def _plan_recovery(self, i: int, t: float, *, by_restart: bool | None) -> None:
+        """Instance ``i`` works at ``t``: by itself (pool drained, endpoint followed), by a restart, or
+        (``None``) as a fresh build."""
+        self.state_v[i] += 1
+        self.at(t, self._recover, i, self.state_v[i], by_restart)
+
+    def _recover(self, i: int, version: int, by_restart: bool | None) -> None:
+        if version != self.state_v[i]:
+            return
+        self.stale[i] = False
+        self.parked_s[i] = None
+        if by_restart:
+            self.restart_ends_s.append(self.env.now)
+        elif by_restart is not None:
+            self.self_recovered_s.append(self.env.now)
+        self._set_working(i, True)
+
+    def _plan_parked(self, i: int, follow: float) -> None:
+        """A fresh process that came up while no primary was reachable: when does it work?
+
+        Without auto-restart it works once it follows the endpoint (never, with a
+        static configuration, until someone restarts it). With deep checks and
+        auto-restart it is restarted every time the load balancer gives up on it;
+        the first restart that completes after the primary is ready works. The
+        cycles leave the instance out of rotation and broken throughout, so they
+        are computed rather than replayed.
+        """
+        up_since = self.parked_s[i]
+        if not (self.deep and self.auto_restart):
+            self._plan_recovery(i, follow, by_restart=False)
+            return
+        restart, ready_at, checks = self.row.restart_s[i], self.ready_at, self.unhealthy_after
+        # the load balancer gives up on it at a check after it came up (strictly later: progress)
+        first = self.lb_after(up_since + 1e-6, checks)
+        if follow <= first:
+            self._plan_recovery(i, max(follow, up_since), by_restart=False)
+            return
+        self.restart_starts_s.append(first)
+        if first + restart >= ready_at:
+            self._plan_recovery(i, first + restart, by_restart=True)
+            return
+        # every later restart comes up at the same offset from the check grid: a fixed period
+        period = self.lb_after(first + restart + 1e-6, checks) - first
+        j_follow = self._cycles_until(follow - first, period)  # restart j starts at first + j·period
+        j_ready = self._cycles_until(ready_at - restart - first, period)
+        if j_follow <= j_ready:
+            self._plan_recovery(i, max(follow, first + (j_follow - 1) * period + restart), by_restart=False)
+        else:
+            self._plan_recovery(i, first + j_ready * period + restart, by_restart=True)
+
+    @staticmethod
+    def _cycles_until(gap_s: float, period_s: float) -> float:
+        """Smallest j ≥ 1 with j × period ≥ gap (infinite for an infinite gap)."""
+        if gap_s == INF:
+            return INF
+        j = max(1, math.ceil(gap_s / period_s))
+        while j > 1 and (j - 1) * period_s >= gap_s:  # guard the float division at the edges
+            j -= 1
+        while j * period_s < gap_s:
+            j += 1
+        return j
+
+    def restart(self, i: int, *, manual: bool, duration_s: float | None = None) -> None:
+        """Restart instance ``i`` now: a fresh process with an empty pool, ready after the restart time.
+
+        People take the instance out of rotation first; an orchestrator restarts
+        what the load balancer has already taken out.
+        """
+        now = self.env.now
+        self.state_v[i] += 1
+        self.restarting[i] = True
+        self.up[i] = False
+        self.stale[i] = False
+        self.parked_s[i] = None
+        self.built_for_failover[i] = False
+        self.restart_starts_s.append(now)
+        self.working[i] = False
+        if manual:
+            self.lb_v[i] += 1
+            self.tracker.update(i, in_rotation=False, working=False)
+        else:
+            self.tracker.update(i, working=False)
+            self._health_changed(i)
+        duration = self.row.restart_s[i] if duration_s is None else duration_s
+        self.at(now + duration, self._restarted, i, self.state_v[i])
+
+    def boot(self, i: int, at_s: float) -> None:
+        """Instance ``i`` is not running now and starts as a fresh process at ``at_s`` (scale-up, cold build).
+
+        The failover that boots it configures it for the new primary. The caller
+        records the served fraction once it has changed what it wanted to.
+        """
+        self.built_for_failover[i] = True
+        self.state_v[i] += 1
+        self.restarting[i] = True
+        self.up[i] = False
+        self.working[i] = False
+        self.lb_v[i] += 1
+        self.tracker.update(i, in_rotation=False, working=False)
+        self.at(at_s, self._restarted, i, self.state_v[i])
+
+    def _restarted(self, i: int, version: int) -> None:
+        if version != self.state_v[i]:
+            return
+        now = self.env.now
+        self.restarting[i] = False
+        self.up[i] = True
+        if self.ready:  # a fresh process reads (or resolves) the current endpoint and has no stale pool
+            if not self.built_for_failover[i]:
+                self.restart_ends_s.append(now)
+            self._set_working(i, True)
+        else:
+            self.parked_s[i] = now
+            self._health_changed(i)
+
+    # for people ---------------------------------------------------------------------------------
+    def until_ready(self) -> simpy.Event:
+        """An event that succeeds when a primary is reachable again (at once if it is)."""
+        if self.primary_ready is None:
+            self.primary_ready = self.env.event()
+            if self.ready:
+                self.primary_ready.succeed()
+        return self.primary_ready
+
+    def broken(self) -> list[int]:
+        """Instances not working and not being restarted right now."""
+        return [i for i in range(len(self.up)) if not self.working[i] and not self.restarting[i]]
+
+
+def cycle_instances(env: simpy.Environment, fleet: Fleet, batch_size: int, threshold: float):
+    """People restart broken instances in batches until every instance works (after the primary is back).
+
+    A batch takes as long as its slowest restart. Instances that recover on
+    their own meanwhile are skipped.
+    """
+    if not fleet.ready:
+        yield fleet.until_ready()
+    cycled: set[int] = set()
+    while True:
+        todo = [i for i in fleet.broken() if i not in cycled]
+        if not todo or fleet.tracker.served() >= 1.0:
+            return
+        batch = todo[:batch_size]
+        duration = max(fleet.row.restart_s[i] for i in batch)
+        for i in batch:
+            cycled.add(i)
+            fleet.restart(i, manual=True, duration_s=duration)
+        fleet.tracker.record()
+        yield fleet.at(env.now + duration)  # the moment the batch is back
+
+
+def escalate(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Response, phases: Phases,
+             threshold: float) -> None:
+    """Still down ``escalation_s`` after the failure: people are paged, then cycle broken instances.
+
+    Scheduled as one timeout whose callback starts the people's process only when needed.
+    """
+    def check(_event) -> None:
+        if not response.engaged and fleet.tracker.served() < threshold:
+            env.process(_respond_and_cycle(env, fleet, humans, response, phases, threshold))
+
+    env.timeout(humans.escalation_s).callbacks.append(check)
+
+
+def _respond_and_cycle(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Response, phases: Phases,
+                       threshold: float):
+    """People are paged now: page + acknowledge + diagnose, then cycle broken instances."""
+    start = env.now
+    response.engaged = True
+    if response.paged_s is None:
+        response.paged_s = start
+    yield env.timeout(fleet.row.respond_s)
+    phases.add("decide", start, env.now)
+    yield from cycle_instances(env, fleet, humans.restart_batch_size, threshold)
+
+
+def verify_after_failover(env: simpy.Environment, fleet: Fleet, humans: Humans, threshold: float):
+    """People who carried out a failover watch the service, then cycle what is still broken."""
+    yield env.timeout(humans.verify_s)
+    if fleet.tracker.served() >= threshold:
+        return
+    yield from cycle_instances(env, fleet, humans.restart_batch_size, threshold)
+
+
+def app_phases(fleet: Fleet, phases: Phases, endpoint_changed_s: float) -> None:
+    """Add the app tier's phases: reconnect (instances recovering by themselves) and restart."""
+    if fleet.self_recovered_s:
+        phases.add("reconnect", endpoint_changed_s, max(fleet.self_recovered_s))
+    if fleet.restart_starts_s and fleet.restart_ends_s:
+        phases.add("restart", min(fleet.restart_starts_s), max(fleet.restart_ends_s))

@@ -1,0 +1,222 @@
+"""The primary database fails: detection → automation or people → promotion or restore → the app tier follows.
+
+The database side: the detector declares the failure; automation promotes the
+standby (it works with ``scenario.automation_success_probability()``), or
+people do (manual failover, failed automation, or no standby at all). The
+standby promoted is the local one if any, else a cross-region replica; with
+neither, people restore from backups — unless the failed node is repaired
+first. Right after an earlier failover the old standby is still being rebuilt
+(``size_gb / rebuild_throughput_gb_per_s``); a failure in that window cannot
+fail over and takes the slow path.
+
+Data lost: none with synchronous replication; the lag at the moment of failure
+with asynchronous replication; the time since the last recoverable point
+(uniform over ``backups.interval_s``) after a restore; none when the node is
+repaired. The app tier then follows through ``apptier``: endpoint propagation,
+stale pools, the load balancer, auto-restart and escalation to people.
+
+``db_recovery`` is the reusable SimPy process (zone outages use it too).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from ..scenario import Scenario
+from .apptier import INF, AppRow, Fleet, app_phases, draw_app, escalate, verify_after_failover
+from .base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
+from .retry_storm import retry_amplification
+
+YEAR_S = 365.25 * 86_400
+
+
+def rate_per_year(scenario: Scenario) -> float:
+    """Primary database failures per year."""
+    return scenario.incidents.db_primary_failure.rate_per_year
+
+
+@dataclass(frozen=True)
+class DbSetup:
+    """What the scenario says about recovering the primary (no randomness)."""
+
+    standby: str  # "local", "cross-region" or "none"
+    synchronous: bool
+    automated: bool
+    can_restore: bool
+    reduced_redundancy_probability: float
+
+
+def db_setup(scenario: Scenario) -> DbSetup:
+    """Which standby would be promoted, and how likely a failure finds it still being rebuilt."""
+    db = scenario.database
+    if db.local_standby != "none":
+        standby, sync = "local", db.local_standby == "sync"
+    elif scenario.cross_region_replica is not None:
+        standby, sync = "cross-region", scenario.cross_region_replica.mode == "sync"
+    else:
+        standby, sync = "none", False
+    rebuild_s = db.size_gb / db.rebuild_throughput_gb_per_s
+    p_reduced = 0.0
+    if standby != "none":
+        p_reduced = 1.0 - math.exp(-rate_per_year(scenario) * rebuild_s / YEAR_S)
+    return DbSetup(standby, sync, scenario.failover.mode == "automated", db.backups.kind != "none", p_reduced)
+
+
+@dataclass(frozen=True)
+class DbDraws:
+    """Random inputs of the database side for ``n`` incidents (seconds)."""
+
+    automation_ok: np.ndarray  # bool
+    promotion_s: np.ndarray
+    lag_s: np.ndarray  # of the standby that would be promoted (0 when synchronous)
+    restore_s: np.ndarray  # setup + size / throughput
+    restore_loss_s: np.ndarray  # time since the last recoverable point
+    repair_s: np.ndarray
+    reduced: np.ndarray  # bool: the standby is still being rebuilt
+
+
+def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int) -> DbDraws:
+    """Draw the database side's random inputs up front, always in the same order."""
+    db = scenario.database
+    automation_ok = rng.random(n) < scenario.automation_success_probability()
+    promotion = scenario.failover.promotion_s.sample(rng, n)
+    lag_dist = db.local_standby_lag_s if setup.standby == "local" else (
+        scenario.cross_region_replica.lag_s if scenario.cross_region_replica else db.local_standby_lag_s)
+    lag = lag_dist.sample(rng, n)
+    if setup.synchronous or setup.standby == "none":
+        lag = np.zeros(n)
+    restore = db.backups.restore_setup_s.sample(rng, n) + db.size_gb / db.backups.restore_throughput_gb_per_s
+    restore_loss = rng.random(n) * db.backups.interval_s
+    repair = db.node_repair_s.sample(rng, n)
+    reduced = rng.random(n) < setup.reduced_redundancy_probability
+    return DbDraws(automation_ok, promotion, lag, restore, restore_loss, repair, reduced)
+
+
+@dataclass(frozen=True)
+class DbRow:
+    automation_ok: bool
+    promotion_s: float
+    lag_s: float
+    restore_s: float
+    restore_loss_s: float
+    repair_s: float
+    reduced: bool
+
+    @staticmethod
+    def rows(draws: DbDraws):
+        """Every row in order, as plain Python values."""
+        columns = (draws.automation_ok.tolist(), draws.promotion_s.tolist(), draws.lag_s.tolist(),
+                   draws.restore_s.tolist(), draws.restore_loss_s.tolist(), draws.repair_s.tolist(),
+                   draws.reduced.tolist())
+        for values in zip(*columns):
+            yield DbRow(*values)
+
+
+class DbOutcome:
+    """What the database side decided in one replay."""
+
+    __slots__ = ("data_loss_s", "ready_s", "path", "same_address")
+
+    def __init__(self):
+        self.data_loss_s = 0.0
+        self.ready_s = INF
+        self.path = ""
+        self.same_address = False
+
+
+def plan_db_recovery(setup: DbSetup, db: DbRow, app: AppRow, response: Response, phases: Phases, *,
+                     repair_cap_s: float = INF) -> DbOutcome:
+    """The database side of one incident, from its random inputs: which path, when a primary is ready.
+
+    Detection, then automation promotes the standby; or people (paged at
+    detection) promote it, restore from backups, or wait for the node's
+    repair — whichever makes a primary available first. ``repair_cap_s``: the
+    failed node is back by then at the latest (e.g. when a lost zone returns).
+    """
+    outcome = DbOutcome()
+    detect = app.detect_s
+    phases.add("detect", 0.0, detect)
+    can_fail_over = setup.standby != "none" and not db.reduced
+    if can_fail_over and setup.automated and db.automation_ok:
+        ready = detect + db.promotion_s
+        phases.add("promote", detect, ready)
+        outcome.path, outcome.data_loss_s = "promote", db.lag_s
+    else:
+        response.paged_s = detect
+        response.engaged = True
+        acting = detect + app.respond_s + app.execute_s
+        repaired = min(detect + db.repair_s, repair_cap_s)
+        if can_fail_over and acting + db.promotion_s <= repaired:
+            ready = acting + db.promotion_s
+            phases.add("decide", detect, acting)
+            phases.add("promote", acting, ready)
+            outcome.path, outcome.data_loss_s = "promote", db.lag_s
+        elif setup.can_restore and acting + db.restore_s <= repaired:
+            ready = acting + db.restore_s
+            phases.add("decide", detect, acting)
+            phases.add("restore", acting, ready)
+            outcome.path, outcome.data_loss_s = "restore", db.restore_loss_s
+        else:
+            ready = repaired
+            phases.add("repair", detect, ready)
+            outcome.path, outcome.data_loss_s, outcome.same_address = "repair", 0.0, True
+    outcome.ready_s = ready
+    return outcome
+
+
+def db_recovery(env: simpy.Environment, scenario: Scenario, setup: DbSetup, db: DbRow, app: AppRow, fleet: Fleet,
+                response: Response, phases: Phases, *, repair_cap_s: float = INF) -> DbOutcome:
+    """Schedule the database side of an incident whose primary was lost at time 0.
+
+    The path is fixed by the random inputs, so it costs a single timeout: when a
+    primary is ready the fleet follows it (propagation, stale pools, load
+    balancer), and people who carried out the failover verify the service and
+    cycle what is still broken.
+    """
+    outcome = plan_db_recovery(setup, db, app, response, phases, repair_cap_s=repair_cap_s)
+    humans = scenario.failover.humans
+
+    def ready(_event) -> None:
+        fleet.primary_is_ready(same_address=outcome.same_address)
+        if not outcome.same_address:
+            follow = [f for f in app.follow_s if f < INF]
+            phases.add("propagate", outcome.ready_s, outcome.ready_s + (max(follow) if follow else 0.0))
+        if response.engaged:
+            env.process(verify_after_failover(env, fleet, humans, scenario.simulation.recovery_threshold))
+
+    env.timeout(outcome.ready_s).callbacks.append(ready)
+    return outcome
+
+
+def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
+    """Replay ``n`` primary database failures; every random input is drawn up front."""
+    instances = scenario.serving_instances
+    setup = db_setup(scenario)
+    app_draws = draw_app(scenario, rng, n, instances)
+    db_draws = draw_db(scenario, setup, rng, n)
+    app, traffic = scenario.app, scenario.traffic
+    threshold = scenario.simulation.recovery_threshold
+    amplification = retry_amplification(scenario)
+    humans = scenario.failover.humans
+    write_rate = scenario.database.write_rate_tps
+    batch = Batch.empty(n)
+    for i, (app_row, db_row) in enumerate(zip(app_draws.rows(), DbRow.rows(db_draws))):
+        env = ReplayEnvironment()
+        tracker = ServedTracker(env, instances, app.capacity_rps_per_instance, traffic.request_rate_rps,
+                                retry_amplification=amplification)
+        fleet = Fleet(env, tracker, app, app_row)
+        phases, response = Phases(keep_replays), Response()
+        fleet.lose_primary()
+        outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases)
+        escalate(env, fleet, humans, response, phases, threshold)
+        env.run()
+        if keep_replays:
+            app_phases(fleet, phases, outcome.ready_s)
+        batch.put(i, tracker.points, threshold, env.now, phases=phases.as_tuple(),
+                  data_loss_s=outcome.data_loss_s, lost_tx=outcome.data_loss_s * write_rate,
+                  humans_needed=response.needed, keep_replay=keep_replays)
+    return batch
+

@@ -1,0 +1,308 @@
+"""The primary region is lost for ``incidents.region_outage.duration_s``: what happens depends on the pattern.
+
+- **single-region**: down until the region returns, or until people rebuild
+  elsewhere from cross-region backups (restore the database, build the app
+  tier cold, move DNS) — whichever comes first.
+- **active-passive**: a DNS health check detects the loss; automation (or
+  people) moves DNS to the standby region and promotes its replica (async:
+  the lag at failure is lost); users follow as their DNS answers expire; the
+  standby's warmth decides its capacity (hot: ready; warm: a share of its
+  instances until scaled up; cold: built first); its app tier follows the
+  new primary through ``apptier`` (endpoint propagation, stale pools, load
+  balancer, restarts, people).
+- **active-active-read**: the surviving regions keep serving their users'
+  reads; the failed region's users arrive as DNS moves; writes fail until the
+  surviving replica is promoted and each instance's write pool follows it.
+- **active-active-full**: the failed region's users arrive as DNS moves; no
+  promotion; writes accepted by the failed region in the replication-lag
+  window were not replicated: clients re-submit some (duplicates when the
+  region's data is merged back), the rest are lost by conflict resolution.
+
+Retrying agents multiply the load while the survivors are degraded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..distributions import LogNormal
+from ..scenario import Region, Replica, Scenario
+from .apptier import AppRow, Fleet, app_phases, draw_app, escalate, verify_after_failover
+from .base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
+from .retry_storm import retry_amplification
+
+DEFAULT_DURATION = LogNormal(median=4 * 3600, p95=12 * 3600)
+
+
+def rate_per_year(scenario: Scenario) -> float:
+    """Losses of the primary region per year."""
+    return scenario.incidents.region_outage.rate_per_year
+
+
+def dns_ramp(start_s: float, ttl_s: float, threshold: float, steps: int = 4) -> list[tuple[float, float]]:
+    """Share of clients that use a new DNS answer, as steps (time, share) from ``start_s``.
+
+    Clients' remaining TTLs are uniform, so the moved share grows linearly over
+    the TTL; steps at the midpoints keep ∫ exact, and the last step sits where
+    the share reaches ``threshold`` so the RTO is exact too.
+    """
+    if ttl_s <= 0:
+        return [(start_s, 1.0)]
+    ramp = [(start_s + ttl_s * (j - 0.5) / steps, j / steps) for j in range(1, steps)]
+    ramp.append((start_s + ttl_s * max(threshold, (steps - 0.5) / steps), 1.0))
+    return ramp
+
+
+class ReadWriteTracker(ServedTracker):
+    """Survivors of an active-active-read system: reads always work, writes need a working write pool.
+
+    ``working`` is the state of each instance's write path; ``factor`` is the
+    share of users routed to the survivors. Served = routed × capacity-limited
+    × (reads + writes that work).
+    """
+
+    __slots__ = ("write_share",)
+
+    def __init__(self, env, instances: int, capacity_rps: float, load_rps: float, *, write_share: float,
+                 retry_amplification: float = 1.0):
+        self.write_share = write_share
+        super().__init__(env, instances, capacity_rps, load_rps, retry_amplification=retry_amplification)
+
+    def fleet_served(self) -> float:
+        rotation, factor = self.rotation_count, self.factor
+        if rotation == 0 or factor <= 0:
+            return 0.0
+        demand = self.load * self.amplification
+        if self.serving_count < len(self.working) or factor < 1.0:
+            demand *= self.retry_amplification
+        capacity = min(1.0, rotation * self.capacity / demand) if demand > 0 else 1.0
+        writes_ok = self.serving_count / rotation
+        return factor * capacity * (1.0 - self.write_share + self.write_share * writes_ok)
+
+
+@dataclass(frozen=True)
+class RegionDraws:
+    """Random inputs of the database and region side for ``n`` region outages (seconds)."""
+
+    automation_ok: np.ndarray
+    promotion_s: np.ndarray
+    lag_s: np.ndarray
+    restore_s: np.ndarray
+    restore_loss_s: np.ndarray
+    duration_s: np.ndarray
+    warm_up_s: np.ndarray
+
+
+def _survivors(scenario: Scenario) -> list[Region]:
+    primary = scenario.primary_region.name
+    return [r for r in scenario.regions if r.name != primary]
+
+
+def draw_region(scenario: Scenario, rng: np.random.Generator, n: int) -> RegionDraws:
+    """Draw the region side's random inputs up front, always in the same order."""
+    db = scenario.database
+    replica = scenario.cross_region_replica
+    if replica is None and scenario.pattern == "active-active-full":  # the primaries replicate to each other
+        replica = Replica(region=_survivors(scenario)[0].name)
+    automation_ok = rng.random(n) < scenario.automation_success_probability()
+    promotion = scenario.failover.promotion_s.sample(rng, n)
+    lag = replica.lag_s.sample(rng, n) if replica else np.zeros(n)
+    if replica is None or replica.mode == "sync":
+        lag = np.zeros(n)
+    restore = db.backups.restore_setup_s.sample(rng, n) + db.size_gb / db.backups.restore_throughput_gb_per_s
+    restore_loss = rng.random(n) * db.backups.interval_s
+    duration = (scenario.incidents.region_outage.duration_s or DEFAULT_DURATION).sample(rng, n)
+    builder = (_survivors(scenario) or [scenario.primary_region])[0]
+    warm_up = builder.warm_up_s.sample(rng, n)
+    return RegionDraws(automation_ok, promotion, lag, restore, restore_loss, duration, warm_up)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one region outage unfolds on the database side (seconds from the failure)."""
+
+    path: str  # "promote", "restore" or "return" (the region comes back first)
+    act_s: float  # DNS moves and the promotion/restore starts
+    ready_s: float  # a primary is available to the survivors
+    data_loss_s: float
+    humans: bool
+
+
+def plan_failover(scenario: Scenario, draws: RegionDraws, i: int, app: AppRow) -> Plan:
+    """Promote the cross-region replica, restore from cross-region backups, or wait for the region."""
+    backups = scenario.database.backups
+    detect = app.detect_s
+    replica = scenario.cross_region_replica
+    duration = float(draws.duration_s[i])
+    if replica is not None and scenario.pattern != "single-region":
+        automated = scenario.failover.mode == "automated" and bool(draws.automation_ok[i])
+        act = detect if automated else detect + app.respond_s + app.execute_s
+        plan = Plan("promote", act, act + float(draws.promotion_s[i]), float(draws.lag_s[i]), not automated)
+    elif backups.kind != "none" and backups.storage == "cross-region":
+        act = detect + app.respond_s + app.execute_s
+        ready = act + float(draws.restore_s[i])
+        if scenario.pattern == "single-region":  # the app tier is built cold beside the restore
+            ready = max(ready, act + float(draws.warm_up_s[i]))
+        plan = Plan("restore", act, ready, float(draws.restore_loss_s[i]), True)
+    else:
+        plan = Plan("return", duration, duration, 0.0, True)
+    if plan.ready_s >= duration:
+        return Plan("return", duration, duration, 0.0, True)
+    return plan
+
+
+def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
+    """Replay ``n`` losses of the primary region; every random input is drawn up front."""
+    survivors = _survivors(scenario)
+    fleet_size = sum(r.app_instances for r in survivors) or scenario.primary_region.app_instances
+    app_draws = draw_app(scenario, rng, n, max(fleet_size, scenario.primary_region.app_instances), hanging=True)
+    draws = draw_region(scenario, rng, n)
+    threshold = scenario.simulation.recovery_threshold
+    batch = Batch.empty(n)
+    for i, app_row in enumerate(app_draws.rows()):
+        plan = plan_failover(scenario, draws, i, app_row)
+        env = ReplayEnvironment()
+        phases, response = Phases(keep_replays), Response()
+        if scenario.pattern == "active-active-full":
+            lag = float(draws.lag_s[i])
+            tracker, fleet, lost_tx, dup_tx = _active_active_full(env, scenario, app_row, survivors, phases, lag)
+            plan = Plan("shift", app_row.detect_s, 0.0, lag, False)
+        else:
+            if plan.humans:
+                response.paged_s, response.engaged = app_row.detect_s, True
+            if plan.path == "return" and scenario.pattern != "active-active-read":
+                tracker, fleet = _region_returns(env, scenario, app_row, plan, phases)
+            else:
+                tracker, fleet = _fail_over(env, scenario, app_row, plan, survivors, phases, response,
+                                            float(draws.warm_up_s[i]))
+            lost_tx, dup_tx = plan.data_loss_s * scenario.database.write_rate_tps, 0.0
+        escalate(env, fleet, scenario.failover.humans, response, phases, threshold)
+        env.run()
+        if keep_replays:
+            phases.add("detect", 0.0, app_row.detect_s)
+            app_phases(fleet, phases, plan.ready_s)
+        batch.put(i, tracker.points, threshold, env.now, phases=phases.as_tuple(), data_loss_s=plan.data_loss_s,
+                  lost_tx=lost_tx, duplicated_tx=dup_tx, humans_needed=response.needed, keep_replay=keep_replays)
+    return batch
+
+
+def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, float]], total_rps: float) -> None:
+    """Schedule the survivors' routed share: ``base + moving × (share of moved clients)`` along a DNS ramp."""
+    base, moving = share_of
+    tracker = fleet.tracker
+
+    def route(share: float) -> None:
+        routed = base + moving * share
+        tracker.factor = routed
+        tracker.load = routed * total_rps
+
+    for t, share in ramp:
+        fleet.at(t, route, share)
+
+
+def _region_returns(env, scenario: Scenario, app: AppRow, plan: Plan, phases: Phases):
+    """Nothing takes over: the region comes back, its instances boot, users never moved."""
+    region = scenario.primary_region
+    m = region.app_instances
+    tracker = ServedTracker(env, m, scenario.app.capacity_rps_per_instance, scenario.traffic.request_rate_rps,
+                            retry_amplification=retry_amplification(scenario))
+    fleet = Fleet(env, tracker, scenario.app, app)
+    fleet.auto_restart = False  # the region's orchestrator is lost with it
+    for k in range(m):
+        fleet.lose_instance(k)
+    fleet.lose_primary()  # and its database: nothing started before it returns can work
+
+    def back(_event) -> None:
+        fleet.primary_is_ready(same_address=True)
+        for k in range(m):
+            if not fleet.up[k] and not fleet.restarting[k]:
+                fleet.restart(k, manual=False)
+        tracker.record()
+
+    env.timeout(plan.ready_s).callbacks.append(back)
+    phases.add("repair", 0.0, plan.ready_s)
+    return tracker, fleet
+
+
+def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list[Region], phases: Phases,
+               response: Response, warm_up_s: float):
+    """Active-passive, active-active-read and single-region rebuilds: DNS moves, a primary becomes ready."""
+    traffic, app_cfg = scenario.traffic, scenario.app
+    total = traffic.request_rate_rps
+    amplification = retry_amplification(scenario)
+    read_write = scenario.pattern == "active-active-read"
+    regions = survivors if scenario.pattern != "single-region" else [scenario.primary_region]
+    m = sum(r.app_instances for r in regions)
+    if read_write:
+        tracker = ReadWriteTracker(env, m, app_cfg.capacity_rps_per_instance, total,
+                                   write_share=traffic.write_share, retry_amplification=amplification)
+        base = m / scenario.serving_instances  # survivors' own users keep coming
+    else:
+        tracker = ServedTracker(env, m, app_cfg.capacity_rps_per_instance, total,
+                                retry_amplification=amplification)
+        base = 0.0
+    tracker.factor, tracker.load = base, base * total
+    fleet = Fleet(env, tracker, app_cfg, app, lb_watches_working=not read_write)
+    same_address = plan.path == "return"  # the old primary is back before anything took over
+
+    def ready(_event) -> None:
+        fleet.primary_is_ready(same_address=same_address)
+        if response.engaged:
+            env.process(verify_after_failover(env, fleet, scenario.failover.humans,
+                                              scenario.simulation.recovery_threshold))
+
+    env.timeout(plan.ready_s).callbacks.append(ready)  # before the boots: a build finishing then works
+    _start_survivors(fleet, scenario, regions, plan, warm_up_s)
+    fleet.lose_primary()  # the survivors' pools point at the lost primary
+    if scenario.pattern == "single-region":
+        dns_at = plan.ready_s  # users move to the rebuilt system
+    else:
+        dns_at = app.detect_s if read_write else plan.act_s  # active-active: health-checked DNS moves by itself
+    ramp = dns_ramp(dns_at, scenario.failover.dns_ttl_s, scenario.simulation.recovery_threshold)
+    _route(fleet, (base, 1.0 - base), ramp, total)
+    tracker.record()
+    if plan.humans and plan.act_s > app.detect_s:
+        phases.add("decide", app.detect_s, plan.act_s)
+    phases.add("repair" if same_address else plan.path, plan.act_s, plan.ready_s)
+    phases.add("propagate", dns_at, ramp[-1][0])
+    return tracker, fleet
+
+
+def _start_survivors(fleet: Fleet, scenario: Scenario, regions: list[Region], plan: Plan, warm_up_s: float) -> None:
+    """Warmth of the taking-over region: hot runs; warm runs a share and scales up; cold is built."""
+    k = 0
+    for region in regions:
+        if scenario.pattern == "single-region":  # a cold rebuild elsewhere: every instance is new
+            running, start = 0, plan.ready_s
+        elif scenario.pattern != "active-passive" or region.warmth == "hot":
+            running, start = region.app_instances, 0.0
+        elif region.warmth == "warm":
+            running = max(1, int(region.app_instances * region.warm_capacity_share + 0.5))
+            start = plan.act_s + warm_up_s
+        else:
+            running, start = 0, plan.act_s + warm_up_s
+        for j in range(region.app_instances):
+            if j >= running:
+                fleet.boot(k, start)
+            k += 1
+
+
+def _active_active_full(env, scenario: Scenario, app: AppRow, survivors: list[Region], phases: Phases,
+                        lag_s: float):
+    """Survivors take the failed region's users as DNS moves; unreplicated writes conflict."""
+    traffic, app_cfg, db = scenario.traffic, scenario.app, scenario.database
+    total = traffic.request_rate_rps
+    m = sum(r.app_instances for r in survivors)
+    base = m / scenario.serving_instances
+    tracker = ServedTracker(env, m, app_cfg.capacity_rps_per_instance, total,
+                            retry_amplification=retry_amplification(scenario))
+    tracker.factor, tracker.load = base, base * total
+    fleet = Fleet(env, tracker, app_cfg, app)
+    ramp = dns_ramp(app.detect_s, scenario.failover.dns_ttl_s, scenario.simulation.recovery_threshold)
+    _route(fleet, (base, 1.0 - base), ramp, total)
+    tracker.record()
+    phases.add("propagate", app.detect_s, ramp[-1][0])
+    unreplicated = lag_s * db.write_rate_tps * (1.0 - base)
+    duplicated = unreplicated * db.conflict_duplicate_share
+    return tracker, fleet, unreplicated - duplicated, duplicated

@@ -1,0 +1,205 @@
+"""The app tier and detection machinery: closed forms, the load balancer, pools, propagation."""
+import numpy as np
+import pytest
+import simpy
+
+from simulation.incidents import apptier, db_primary_failure
+from simulation.incidents.apptier import Fleet, draw_app
+from simulation.incidents.base import Phases, Response
+from simulation.incidents.base import ServedTracker
+from simulation.loading import load_scenario
+
+N = 2000
+
+
+def _scenario(**sections):
+    doc = {"pattern": "active-passive", "regions": [{"name": "a", "app_instances": 4}, {"name": "b", "role": "standby"}]}
+    doc.update(sections)
+    return load_scenario(doc)
+
+
+def test_it_declares_a_failure_after_k_checks_plus_a_timeout_against_a_hanging_host():
+    detection = {"interval_s": 20, "timeout_s": 7, "failure_threshold": 4}
+    scenario = _scenario(failover={"detection": detection}, app={"dead_host_signature": "hang"})
+    batch = db_primary_failure.simulate(scenario, np.random.default_rng(1), 1000, keep_replays=True)
+    detect = np.array([end for r in batch.replays for name, _, end in r.phases if name == "detect"])
+    assert detect.mean() == pytest.approx(20 / 2 + 3 * 20 + 7, rel=0.03)
+    assert detect.min() >= 3 * 20 + 7 and detect.max() <= 4 * 20 + 7
+
+
+def test_it_declares_a_failure_without_the_timeout_when_the_host_refuses():
+    scenario = _scenario(failover={"detection": {"interval_s": 10, "timeout_s": 5, "failure_threshold": 3}},
+                         app={"dead_host_signature": "refuse"})
+    draws = draw_app(scenario, np.random.default_rng(2), 4000, 4)
+    assert draws.detect_s.mean() == pytest.approx(5 + 20, rel=0.02)
+
+
+def test_it_drains_a_pool_by_max_lifetime_like_the_max_of_the_remaining_lifetimes():
+    # no validation, no query timeout, no TCP give-up in reach: only max lifetimes rotate connections away
+    lifetime, connections = 1800.0, 20
+    app = {"discovery": "service-discovery", "health_check": "liveness", "auto_restart": False,
+           "tcp_give_up_s": 1e7, "timeouts": {"oltp_query_s": None}, "capacity_rps_per_instance": 1000,
+           "pool": {"max_size": connections, "validate_on_borrow": False, "max_lifetime_s": lifetime}}
+    scenario = _scenario(regions=[{"name": "a", "app_instances": 1}, {"name": "b", "role": "standby"}], app=app,
+                         failover={"automation_success_probability": 1, "days_since_failover_test": 0, "humans": {"escalation_s": 1e6},
+                                   "promotion_s": 1})
+    batch = db_primary_failure.simulate(scenario, np.random.default_rng(3), N)
+    assert batch.rto_s.mean() == pytest.approx(lifetime * connections / (connections + 1), rel=0.02)
+
+
+def test_it_drains_stale_connections_by_the_first_mechanism_that_applies():
+    scenario = _scenario(app={"pool": {"validate_on_borrow": True, "connection_timeout_s": 5, "max_lifetime_s": None},
+                              "timeouts": {"oltp_query_s": 30}})
+    draws = draw_app(scenario, np.random.default_rng(4), 10, 4)
+    assert np.all(draws.drain_s == 5)
+    slow = _scenario(app={"pool": {"validate_on_borrow": False, "max_lifetime_s": None},
+                          "timeouts": {"oltp_query_s": None}, "tcp_give_up_s": 924})
+    assert np.all(draw_app(slow, np.random.default_rng(4), 10, 4).drain_s == 924)
+    refused = _scenario(app={"dead_host_signature": "refuse", "pool": {"validate_on_borrow": False}})
+    assert np.all(draw_app(refused, np.random.default_rng(4), 10, 4).drain_s < 1)
+
+
+def test_it_follows_dns_after_the_remaining_ttl_plus_client_caching():
+    scenario = _scenario(app={"discovery": "dns", "dns_client_cache_s": 30}, failover={"dns_ttl_s": 120})
+    draws = draw_app(scenario, np.random.default_rng(5), 2000, 4)
+    assert draws.follow_s.mean() == pytest.approx(60 + 30, rel=0.03)
+    assert draws.follow_s.min() >= 30 and draws.follow_s.max() <= 150
+    static = draw_app(_scenario(app={"discovery": "static"}), np.random.default_rng(5), 10, 4)
+    assert np.all(np.isinf(static.follow_s))
+
+
+def _fleet(health_check: str, instances: int = 4, capacity: float = 250, load: float = 500):
+    scenario = _scenario(app={"health_check": health_check, "auto_restart": False,
+                              "load_balancer": {"interval_s": 10, "unhealthy_threshold": 3, "healthy_threshold": 2}})
+    row = draw_app(scenario, np.random.default_rng(6), 1, instances).row(0)
+    env = simpy.Environment()
+    tracker = ServedTracker(env, instances, capacity, load)
+    return env, tracker, Fleet(env, tracker, scenario.app, row)
+
+
+def test_it_keeps_zombies_in_rotation_with_a_liveness_check():
+    env, tracker, fleet = _fleet("liveness")
+    fleet.working[0] = False
+    tracker.set(0, working=False)
+    fleet._health_changed(0)
+    env.run(until=600)
+    assert tracker.in_rotation[0] and tracker.served() == pytest.approx(0.75)
+
+
+def test_it_drains_zombies_with_a_deep_check_when_the_others_have_capacity():
+    env, tracker, fleet = _fleet("deep")
+    fleet.working[0] = False
+    tracker.set(0, working=False)
+    fleet._health_changed(0)
+    env.run(until=600)
+    assert not tracker.in_rotation[0] and tracker.served() == 1.0
+    removed_at = tracker.points[-1][0]
+    assert 20 <= removed_at <= 30  # third failed check, 10 s apart, first at a random phase
+
+
+def test_it_cannot_absorb_a_drained_instance_without_capacity():
+    env, tracker, fleet = _fleet("deep", instances=2, capacity=250, load=500)
+    fleet.lose_instance(0)
+    env.run(until=600)
+    assert tracker.served() == pytest.approx(0.5)
+
+
+def test_it_cycles_broken_instances_in_batches():
+    scenario = _scenario(app={"discovery": "static", "health_check": "liveness", "auto_restart": False,
+                              "restart_s": 100},
+                         failover={"humans": {"escalation_s": 0, "restart_batch_size": 2}})
+    row = draw_app(scenario, np.random.default_rng(7), 1, 4).row(0)
+    env = simpy.Environment()
+    tracker = ServedTracker(env, 4, 250, 500)
+    fleet = Fleet(env, tracker, scenario.app, row)
+    fleet.lose_primary()
+    env.timeout(10).callbacks.append(lambda _e: fleet.primary_is_ready(same_address=False))
+    response = Response()
+    apptier.escalate(env, fleet, scenario.failover.humans, response, Phases(), 0.99)
+    env.run()
+    assert response.needed and all(fleet.working)
+    started = sorted(set(fleet.restart_starts_s))
+    assert len(started) == 2 and started[1] - started[0] == pytest.approx(100)  # two batches of two
+
+
+def test_it_recovers_faster_with_validation_on_borrow():
+    base = {"discovery": "service-discovery", "timeouts": {"oltp_query_s": None}, "auto_restart": False,
+            "pool": {"validate_on_borrow": False, "max_lifetime_s": 1800}}
+    slow = _scenario(app=base)
+    fast = _scenario(app={**base, "pool": {"validate_on_borrow": True, "max_lifetime_s": 1800}})
+    rng_seed = 8
+    slow_rto = db_primary_failure.simulate(slow, np.random.default_rng(rng_seed), 400).rto_s
+    fast_rto = db_primary_failure.simulate(fast, np.random.default_rng(rng_seed), 400).rto_s
+    assert np.median(fast_rto) < np.median(slow_rto) / 5
+
+
+def test_it_recovers_faster_with_deep_health_checks_when_instances_recover_unevenly():
+    # a refusing host, DNS discovery: instances follow at different times; deep checks drain the broken ones
+    app = {"discovery": "dns", "dead_host_signature": "refuse", "auto_restart": False,
+           "capacity_rps_per_instance": 1000}
+    liveness = _scenario(app={**app, "health_check": "liveness"}, failover={"dns_ttl_s": 600})
+    deep = _scenario(app={**app, "health_check": "deep"}, failover={"dns_ttl_s": 600})
+    impact_liveness = db_primary_failure.simulate(liveness, np.random.default_rng(9), 400).impact_s
+    impact_deep = db_primary_failure.simulate(deep, np.random.default_rng(9), 400).impact_s
+    assert impact_deep.mean() < impact_liveness.mean()
+
+
+def test_it_recovers_faster_with_service_discovery_than_dns_than_static():
+    app = {"auto_restart": False}
+    medians = []
+    for discovery in ("service-discovery", "dns", "static"):
+        scenario = _scenario(app={**app, "discovery": discovery}, failover={"dns_ttl_s": 300})
+        medians.append(np.median(db_primary_failure.simulate(scenario, np.random.default_rng(10), 300).rto_s))
+    assert medians[0] < medians[1] < medians[2]
+
+
+def test_it_replays_in_an_environment_that_behaves_like_simpys():
+    from simulation.incidents.base import ReplayEnvironment
+
+    def process(env, log):
+        log.append(env.active_process is not None)
+        yield env.timeout(5)
+        log.append(env.now)
+
+    for env in (simpy.Environment(), ReplayEnvironment()):
+        log = []
+        env.process(process(env, log))
+        env.timeout(3).callbacks.append(lambda _e, env=env, log=log: log.append(("cb", env.now)))
+        env.run()
+        assert log == [True, ("cb", 3), 5] and env.active_process is None
+
+
+def test_it_computes_the_auto_restart_cycles_of_a_parked_instance_like_replaying_them():
+    """Deep checks + auto-restart while no primary is reachable: restart, fail the checks, restart again..."""
+    import random
+
+    def replayed(lb_after, up_since, follow, restart, ready_at, checks):
+        while True:
+            next_restart = lb_after(up_since + 1e-6, checks)
+            if follow <= next_restart:
+                return max(follow, up_since)
+            up_since = next_restart + restart
+            if up_since >= ready_at:
+                return up_since
+
+    rnd = random.Random(1)
+    scenarios = {(interval, checks): _scenario(app={
+        "health_check": "deep", "auto_restart": True,
+        "load_balancer": {"interval_s": interval, "unhealthy_threshold": checks}})
+        for interval in (5, 10, 30) for checks in (1, 2, 3, 4)}
+    for _ in range(2000):
+        interval, checks = rnd.choice([5, 10, 30]), rnd.randint(1, 4)
+        restart = rnd.choice([0.0, 30.0, rnd.uniform(0, 200)])
+        up_since = rnd.uniform(0, 500)
+        ready_at = up_since + rnd.uniform(0, 5000)
+        follow = rnd.choice([np.inf, ready_at, ready_at + rnd.uniform(0, 300)])
+        scenario = scenarios[interval, checks]
+        row = draw_app(scenario, np.random.default_rng(rnd.randint(0, 999)), 1, 1).row(0)
+        row.restart_s[0] = restart
+        env = simpy.Environment()
+        fleet = Fleet(env, ServedTracker(env, 1, 250, 100), scenario.app, row)
+        fleet.ready_at, fleet.parked_s[0] = ready_at, up_since
+        planned = []
+        fleet._plan_recovery = lambda i, t, by_restart: planned.append(t)
+        fleet._plan_parked(0, follow)
+        assert planned[0] == pytest.approx(replayed(fleet.lb_after, up_since, follow, restart, ready_at, checks))

@@ -1,0 +1,143 @@
+"""Primary database failures: data loss by replication mode, restores, reduced redundancy, reference cases."""
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation.incidents import db_primary_failure
+from simulation.incidents.base import PHASES
+from simulation.loading import load_file, load_scenario
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SURE = {"automation_success_probability": 1, "days_since_failover_test": 0}
+
+
+def _scenario(database=None, failover=None, app=None, instances=4):
+    return load_scenario({
+        "regions": [{"name": "a", "app_instances": instances}, {"name": "b", "role": "standby"}],
+        "database": database or {}, "failover": {**SURE, **(failover or {})}, "app": app or {}})
+
+
+def _run(scenario, n=500, seed=1, keep=False):
+    return db_primary_failure.simulate(scenario, np.random.default_rng(seed), n, keep_replays=keep)
+
+
+def test_it_loses_the_replication_lag_at_failure_under_async():
+    lag = {"kind": "lognormal", "median": 2.0, "p95": 8.0}
+    scenario = _scenario({"local_standby": "async", "local_standby_lag_s": lag, "write_rate_tps": 40})
+    batch = _run(scenario, n=3000)
+    assert batch.data_loss_s.mean() == pytest.approx(scenario.database.local_standby_lag_s.mean, rel=0.05)
+    assert np.allclose(batch.lost_tx, batch.data_loss_s * 40)
+
+
+def test_it_loses_nothing_with_a_synchronous_standby():
+    batch = _run(_scenario({"local_standby": "sync"}))
+    assert not batch.data_loss_s.any() and not batch.lost_tx.any()
+
+
+def test_it_promotes_a_cross_region_replica_when_there_is_no_local_standby():
+    scenario = _scenario({"local_standby": "none", "replicas": [{"region": "b", "mode": "async", "lag_s": 3}]})
+    batch = _run(scenario, n=200)
+    assert np.all(batch.data_loss_s == 3)
+
+
+def test_it_restores_from_backups_without_any_standby_losing_half_an_interval_on_average():
+    database = {"local_standby": "none", "backups": {"kind": "pitr", "interval_s": 600}, "node_repair_s": 1e7}
+    batch = _run(_scenario(database), n=800)
+    assert batch.data_loss_s.mean() == pytest.approx(300, rel=0.06)
+    assert batch.humans_needed.all()
+
+
+def test_it_takes_longer_to_restore_a_bigger_database():
+    base = {"local_standby": "none", "node_repair_s": 1e8,
+            "backups": {"kind": "daily", "restore_throughput_gb_per_s": 0.05}}
+    small = _run(_scenario({**base, "size_gb": 10}), n=300).rto_s
+    big = _run(_scenario({**base, "size_gb": 500}), n=300).rto_s
+    assert np.median(big) - np.median(small) == pytest.approx(490 / 0.05, rel=0.1)
+
+
+def test_it_waits_for_the_node_repair_when_nothing_can_take_over():
+    database = {"local_standby": "none", "backups": {"kind": "none"}, "node_repair_s": 7200}
+    batch = _run(_scenario(database), n=200)
+    assert np.all(batch.rto_s > 7200) and np.all(batch.rto_s < 7200 + 300)
+    assert not batch.data_loss_s.any()
+
+
+def test_it_cannot_fail_over_while_the_standby_is_still_being_rebuilt():
+    database = {"size_gb": 5000, "rebuild_throughput_gb_per_s": 0.0001, "local_standby": "sync",
+                "backups": {"kind": "pitr", "interval_s": 300}}
+    scenario = _scenario(database)
+    scenario = scenario.model_copy(update={"incidents": scenario.incidents.model_copy(update={
+        "db_primary_failure": scenario.incidents.db_primary_failure.model_copy(update={"rate_per_year": 2.0})})})
+    setup = db_primary_failure.db_setup(scenario)
+    expected = 1 - math.exp(-2.0 * (5000 / 0.0001) / (365.25 * 86400))
+    assert setup.reduced_redundancy_probability == pytest.approx(expected)
+    batch = _run(scenario, n=800)
+    slow = batch.humans_needed.mean()  # automation never fails here: people only for the slow path
+    assert slow == pytest.approx(expected, abs=0.03)
+
+
+def test_it_pages_people_when_automation_fails():
+    scenario = _scenario(failover={"automation_success_probability": 0.7})
+    batch = _run(scenario, n=2000)
+    assert batch.humans_needed.mean() == pytest.approx(0.3, abs=0.03)
+    assert np.median(batch.rto_s[batch.humans_needed]) > 10 * np.median(batch.rto_s[~batch.humans_needed])
+
+
+def test_it_is_better_with_sync_than_async_replication():
+    sync = _run(_scenario({"local_standby": "sync"}), seed=4)
+    asynchronous = _run(_scenario({"local_standby": "async"}), seed=4)
+    assert sync.data_loss_s.mean() < asynchronous.data_loss_s.mean()
+
+
+def test_it_reproduces_the_opener_incident():
+    batch = _run(load_file(EXAMPLES / "opener-incident.yaml"), n=300, keep=True)
+    assert 1.5 * 3600 <= np.median(batch.rto_s) <= 2.5 * 3600
+    assert batch.humans_needed.all()
+    median = batch.replays[int(np.argsort(batch.rto_s)[len(batch) // 2])]
+    lengths = {}
+    for name, start, end in median.phases:
+        lengths[name] = lengths.get(name, 0.0) + end - start
+    assert max(lengths, key=lengths.get) in ("reconnect", "restart")
+    assert lengths["restart"] > 0.5 * median.rto_s
+
+
+def test_it_recovers_the_fixed_opener_in_one_to_three_minutes():
+    batch = _run(load_file(EXAMPLES / "opener-fixed.yaml"), n=500)
+    assert 60 <= np.median(batch.rto_s) <= 180
+    assert np.mean((batch.rto_s >= 60) & (batch.rto_s <= 180)) >= 0.9
+
+
+def test_it_loses_nothing_on_a_node_failure_in_the_worked_example():
+    batch = _run(load_file(EXAMPLES / "worked-active-passive.yaml"), n=300)
+    assert not batch.data_loss_s.any()
+    assert np.median(batch.rto_s) <= 180
+
+
+def test_it_gets_worse_with_more_instances_to_cycle_by_hand():
+    opener = load_file(EXAMPLES / "opener-incident.yaml")
+    few = opener.model_copy(update={"regions": [opener.regions[0].model_copy(update={"app_instances": 4}),
+                                                opener.regions[1]]})
+    assert np.median(_run(few, n=200).rto_s) < np.median(_run(opener, n=200).rto_s) - 30 * 60
+
+
+def test_it_names_only_known_phases():
+    batch = _run(load_file(EXAMPLES / "opener-incident.yaml"), n=20, keep=True)
+    assert {name for r in batch.replays for name, _, _ in r.phases} <= set(PHASES)
+    assert all(start <= end for r in batch.replays for _, start, end in r.phases)
+
+
+def test_it_gives_identical_results_for_the_same_seed_and_different_for_another():
+    scenario = _scenario(failover={"automation_success_probability": 0.8})
+    a, b, c = _run(scenario, n=200, seed=11), _run(scenario, n=200, seed=11), _run(scenario, n=200, seed=12)
+    for name in ("rto_s", "impact_s", "data_loss_s", "lost_tx", "humans_needed"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+    assert not np.array_equal(a.rto_s, c.rto_s)
+
+
+def test_it_recovers_the_opener_sooner_when_deep_checks_drain_the_zombies():
+    # instances cycled by hand take the whole load once the load balancer stops routing to the hung ones
+    opener = load_file(EXAMPLES / "opener-incident.yaml")
+    deep = opener.model_copy(update={"app": opener.app.model_copy(update={"health_check": "deep"})})
+    assert np.median(_run(deep, n=200).rto_s) < np.median(_run(opener, n=200).rto_s) - 20 * 60

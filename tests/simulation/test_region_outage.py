@@ -1,0 +1,114 @@
+"""The primary region is lost: per pattern, DNS, promotion, warmth, read-only service, conflicts."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation.incidents import region_outage
+from simulation.loading import load_file, load_scenario
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SURE = {"automation_success_probability": 1, "days_since_failover_test": 0}
+
+
+def _scenario(pattern="active-passive", warmth="hot", database=None, failover=None, app=None, traffic=None,
+              duration=4 * 3600):
+    regions = [{"name": "a", "role": "primary"}, {"name": "b", "role": {
+        "active-passive": "standby", "active-active-read": "read-replica", "active-active-full": "primary"}.get(
+        pattern, "standby"), "warmth": warmth}]
+    if pattern == "single-region":
+        regions = regions[:1]
+    replicas = [] if pattern == "single-region" else [{"region": "b", "mode": "async", "lag_s": 2.0}]
+    return load_scenario({
+        "pattern": pattern, "regions": regions, "database": {"replicas": replicas, **(database or {})},
+        "failover": {**SURE, **(failover or {})}, "app": app or {}, "traffic": traffic or {},
+        "incidents": {"region_outage": {"rate_per_year": 0.1, "duration_s": duration}}})
+
+
+def _run(scenario, n=300, seed=1, keep=False):
+    return region_outage.simulate(scenario, np.random.default_rng(seed), n, keep_replays=keep)
+
+
+def test_it_ramps_dns_clients_so_that_rto_and_impact_are_exact():
+    ramp = region_outage.dns_ramp(100.0, 60.0, 0.99)
+    assert ramp[-1] == (100.0 + 0.99 * 60, 1.0)
+    shares = [share for _, share in ramp]
+    assert shares == sorted(shares) and shares[0] > 0
+    # ∫(1 − moved share) dt: nobody moved before the first step, then each step's remainder
+    unmoved_s = (ramp[0][0] - 100.0) + sum((t1 - t0) * (1 - s0) for (t0, s0), (t1, _) in zip(ramp, ramp[1:]))
+    assert unmoved_s == pytest.approx(60 / 2, abs=2.0)  # a linear ramp over the TTL: half of it
+
+
+def _served_at(replay, t):
+    return [value for start, value in replay.served if start <= t][-1]
+
+
+def test_it_reproduces_the_worked_active_passive_failover():
+    batch = _run(load_file(EXAMPLES / "worked-active-passive.yaml"), n=500)
+    assert np.mean((batch.rto_s >= 60) & (batch.rto_s <= 180)) >= 0.9
+    assert 0.5 <= batch.data_loss_s.mean() <= 10  # a few seconds of async lag
+    assert np.allclose(batch.lost_tx, batch.data_loss_s * 50)
+
+
+def test_it_loses_nothing_with_a_synchronous_cross_region_replica():
+    scenario = _scenario(database={"replicas": [{"region": "b", "mode": "sync"}]})
+    assert not _run(scenario).data_loss_s.any()
+
+
+def test_it_is_better_with_a_warmer_standby():
+    impacts = [_run(_scenario(warmth=w), seed=2).impact_s.mean() for w in ("hot", "warm", "cold")]
+    assert impacts[0] < impacts[1] < impacts[2]
+
+
+def test_it_waits_for_the_region_in_a_single_region_system_without_cross_region_backups():
+    scenario = _scenario("single-region", database={"backups": {"storage": "same-region"}}, duration=7200)
+    batch = _run(scenario, n=200)
+    assert np.all(batch.rto_s >= 7200) and not batch.data_loss_s.any() and batch.humans_needed.all()
+
+
+def test_it_rebuilds_elsewhere_when_that_is_faster_than_the_region():
+    database = {"size_gb": 10, "backups": {"kind": "pitr", "interval_s": 300, "storage": "cross-region"}}
+    waiting = _run(_scenario("single-region", database={**database, "backups": {"kind": "none"}},
+                             duration=12 * 3600), n=200)
+    rebuilding = _run(_scenario("single-region", database=database, duration=12 * 3600), n=200)
+    assert np.median(rebuilding.rto_s) < np.median(waiting.rto_s) / 2
+    assert 0 < rebuilding.data_loss_s.mean() <= 300
+
+
+def test_it_keeps_serving_reads_in_active_active_read_until_writes_are_promoted():
+    # people promote by hand (slow), so the read-only period is long and visible
+    scenario = _scenario("active-active-read", failover={"mode": "manual"}, traffic={"write_share": 0.3},
+                         app={"capacity_rps_per_instance": 1000})
+    batch = _run(scenario, n=50, keep=True)
+    for replay in batch.replays:
+        promoted = next(end for name, _, end in replay.phases if name == "promote")
+        assert promoted > 200
+        for t in (100, 150, promoted - 1):  # DNS has moved everyone (detection ≤ 35 s, TTL 60 s)
+            assert _served_at(replay, t) == pytest.approx(0.7)
+    active_passive = _run(_scenario(failover={"mode": "manual"}, app={"capacity_rps_per_instance": 1000}), n=50)
+    assert batch.impact_s.mean() < active_passive.impact_s.mean()
+
+
+def test_it_shifts_traffic_without_promotion_in_active_active_full_and_counts_conflicts():
+    database = {"write_rate_tps": 100, "conflict_duplicate_share": 0.25,
+                "replicas": [{"region": "b", "mode": "async", "lag_s": 0.2}]}
+    batch = _run(_scenario("active-active-full", database=database, failover={"dns_ttl_s": 30}), n=300)
+    unreplicated = 0.2 * 100 * 0.5  # lag × write rate × the failed region's share
+    assert np.allclose(batch.lost_tx + batch.duplicated_tx, unreplicated)
+    assert np.allclose(batch.duplicated_tx, 0.25 * unreplicated)
+    assert np.all(batch.rto_s < 60 + 30) and not batch.humans_needed.any()
+
+
+def test_it_suffers_more_from_agents_retrying_at_once_while_the_survivors_are_degraded():
+    app = {"capacity_rps_per_instance": 150}
+    calm = _scenario("active-active-full", app=app, traffic={"agent_share": 0.6, "agent_retry": "backoff"})
+    storm = _scenario("active-active-full", app=app,
+                      traffic={"agent_share": 0.6, "agent_retry": "immediate", "agent_retry_multiplier": 5})
+    assert _run(storm, seed=3).impact_s.mean() > _run(calm, seed=3).impact_s.mean()
+
+
+def test_it_gives_identical_results_for_the_same_seed_and_different_for_another():
+    scenario = _scenario(failover={"automation_success_probability": 0.8})
+    a, b, c = _run(scenario, 150, 9), _run(scenario, 150, 9), _run(scenario, 150, 10)
+    assert np.array_equal(a.rto_s, b.rto_s) and np.array_equal(a.impact_s, b.impact_s)
+    assert not np.array_equal(a.rto_s, c.rto_s)

@@ -37,6 +37,9 @@ class Region(_Section):
     warm_up_s: Dist = Field(
         default_factory=lambda: _lognormal(600, 1800),
         description="time to scale a warm standby (or build a cold one) to full capacity")
+    warm_capacity_share: float = Field(
+        default=0.25, ge=0, le=1,
+        description="share of this region's app instances a warm standby keeps running before it scales up")
 
 
 class Replica(_Section):
@@ -67,6 +70,10 @@ class Database(_Section):
     node_repair_s: Dist = Field(
         default_factory=lambda: _lognormal(4 * 3600, 12 * 3600),
         description="time to repair a failed node when nothing can take over")
+    conflict_duplicate_share: float = Field(
+        default=0.5, ge=0, le=1,
+        description="active-active full: share of unreplicated writes that clients re-submit in the surviving "
+                    "region and that come back as duplicates; the rest are lost by conflict resolution")
 
 
 class Detection(_Section):
@@ -83,6 +90,10 @@ class Humans(_Section):
     escalation_s: float = Field(
         default=900, ge=0, description="still down this long after the failure: people are paged")
     restart_batch_size: int = Field(default=1, ge=1, description="instances restarted by hand at once")
+    verify_s: float = Field(
+        default=120, ge=0,
+        description="after a manual failover, people watch the service this long before they cycle "
+                    "instances that are still broken")
 
 
 class Failover(_Section):
@@ -171,6 +182,22 @@ class Deployment(_Section):
     detection_s: Dist = Field(default_factory=lambda: _lognormal(300, 1200))
     rollback_s: Dist = Field(default_factory=lambda: _lognormal(600, 900))
     health_gated: bool = True
+    rolling_batch_size: int = Field(default=1, ge=1, description="instances replaced per rolling step")
+    rolling_step_s: float = Field(
+        default=120, gt=0, description="time per rolling step: drain, restart, warm up, health gate")
+    traffic_switch_s: Dist = Field(
+        default_factory=lambda: Uniform(low=5, high=30),
+        description="routing traffic back to the old version (blue-green switch, canary route-back)")
+    bad_version_fails_health_checks_probability: float = Field(
+        default=0.3, ge=0, le=1, description="share of bad versions that fail the health checks at once")
+    manual_noticeable_error_share: float = Field(
+        default=0.02, gt=0, le=1,
+        description="error share people watching dashboards notice within detection_s; smaller takes longer")
+    automated_detectable_error_share: float = Field(
+        default=0.005, gt=0, le=1,
+        description="error share of the canary cohort automated analysis catches within its detection time")
+    automated_detection_factor: float = Field(
+        default=0.2, gt=0, le=1, description="automated canary analysis detects in this fraction of detection_s")
 
     @model_validator(mode="after")
     def _steps(self):
@@ -209,6 +236,20 @@ class Incidents(_Section):
     slowdown_latency_s: Dist = Field(
         default_factory=lambda: _lognormal(30, 120), description="latency of a slowed dependency")
     corruption_detection_s: Dist = Field(default_factory=lambda: _lognormal(3600, 6 * 3600))
+    slowdown_call_share: float = Field(
+        default=0.3, gt=0, le=1, description="share of requests that call the slowed dependency")
+    slowdown_call_type: Literal[
+        "internal_http", "external_http", "oltp_query", "reporting_query", "cache", "queue_publish", "llm"
+    ] = Field(default="external_http", description="which of app.timeouts bounds a call to the dependency")
+    slowdown_concern: Literal["critical", "standard", "background"] = Field(
+        default="standard", description="the bulkhead that holds calls to the slowed dependency")
+    slowdown_fallback: bool = Field(
+        default=False, description="a fallback (cached answer, feature off) answers calls that fail fast")
+    corruption_export_interval_s: float = Field(
+        default=7 * 86_400, gt=0,
+        description="with no backups: time between logical exports (e.g. a weekly dump) to restore from")
+    logical_restore_throughput_gb_per_s: float = Field(
+        default=0.01, gt=0, description="restoring a logical export (rebuilds indexes): slower than a backup")
 
 
 class Costs(_Section):
@@ -224,6 +265,13 @@ class Costs(_Section):
         default=None, ge=0, description="engineering effort for the pattern; default by pattern")
     chaos_testing_hours_per_month: float = Field(default=0, ge=0)
     chaos_testing_usd_per_hour: float = Field(default=120, ge=0)
+    warm_standby_share: float = Field(
+        default=0.3, ge=0, le=1, description="share of its app instances' price a warm standby region pays")
+    cold_standby_share: float = Field(
+        default=0.0, ge=0, le=1, description="share of its app instances' price a cold standby region pays")
+    backup_retention_days: float = Field(default=7, gt=0, le=3650)
+    replicated_bytes_per_write: float = Field(
+        default=2000, ge=0, description="bytes of replication / WAL stream per written transaction")
 
 
 class Business(_Section):
@@ -238,6 +286,10 @@ class Targets(_Section):
     monthly_budget_usd: float | None = Field(default=None, ge=0)
     confidence: float = Field(default=0.95, gt=0, lt=1)
     agreed_with_business: bool = True
+    applies_to: list[Literal[
+        "db_primary_failure", "instance_crash", "zone_outage", "region_outage", "dependency_slowdown",
+        "bad_deploy", "data_corruption"]] | None = Field(
+        default=None, description="incident types the RTO and RPO targets are judged on; null: every type")
 
 
 class Simulation(_Section):

@@ -1,9 +1,13 @@
 """Agent retry storms: extra load while the service is degraded.
 
 Automated clients that retry at once, many in parallel, multiply their own
-traffic during a partial outage; backoff keeps the extra small; per-client
-rate limits cap agents' retries at their normal rate. Models multiply their
-load by ``retry_amplification`` while the served fraction is below 1.
+traffic during a partial outage: each failed agent call becomes
+``agent_retry_multiplier`` calls. Backoff keeps the extra to about half a call
+per failed call; per-client rate limits (agent API keys separate from human
+sessions) turn the excess away before it reaches the app, so what gets through
+is no more than a backing-off client would send. Human clients are counted
+as not retrying. Models multiply their load by ``retry_amplification`` while
+the service is degraded (served fraction below 1).
 """
 from __future__ import annotations
 

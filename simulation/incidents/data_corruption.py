@@ -1,0 +1,112 @@
+"""Logical data corruption: a bad migration, an application bug or an operator's mistake.
+
+Replication copies the corruption to every replica within its lag, so
+standbys and replicas do not help; only a restore to a recoverable point
+before the corruption does.
+
+Assumptions (the meanings of the numbers):
+
+- **Clock.** The incident's clock starts at the moment of the corruption
+  (t = 0), because the recovery point is measured back from it and RTO counts
+  from the failure. Detection takes ``incidents.corruption_detection_s``.
+- **Served meanwhile.** Until people have decided to restore, the service keeps
+  answering (some answers are wrong; that shows up as data loss, not as
+  downtime), so served = 1. From the decision until the restore has finished
+  the service is in maintenance: served = 0 (restoring overwrites the live
+  database; serving from the corrupted copy would spread the damage).
+- **Decide.** Humans from ``failover.humans``: page → acknowledge → diagnose →
+  execute (the decision to restore and starting it).
+- **Restore.** ``backups.restore_setup_s`` + ``size_gb / restore_throughput_gb_per_s``
+  (WAL replay of a point-in-time restore is counted in the setup time). With
+  no backups: the last logical export, restored at
+  ``incidents.logical_restore_throughput_gb_per_s`` (index rebuilds make it slower).
+- **Data loss.** Writes between the recoverable point and the corruption:
+  uniform over ``backups.interval_s`` (daily: mean 12 h; pitr: the WAL archive
+  interval), or over ``incidents.corruption_export_interval_s`` with no
+  backups. Writes made after the corruption are assumed reconciled by hand
+  from application logs (not counted). Lost transactions = loss × write rate.
+"""
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from ..scenario import Scenario
+from .base import Batch, Replay, ServedTracker, rto_and_impact
+from .retry_storm import retry_amplification
+
+
+def rate_per_year(scenario: Scenario) -> float:
+    """Corruptions per year: the scenario's rate."""
+    return scenario.incidents.data_corruption.rate_per_year
+
+
+def recovery_interval_s(scenario: Scenario) -> float:
+    """Time between recoverable points: backup or WAL archive interval, or the logical export interval."""
+    backups = scenario.database.backups
+    if backups.kind == "none":
+        return scenario.incidents.corruption_export_interval_s
+    return backups.interval_s
+
+
+def restore_transfer_s(scenario: Scenario) -> float:
+    """Seconds to copy the database back: size over the restore throughput (grows with size)."""
+    backups = scenario.database.backups
+    throughput = (scenario.incidents.logical_restore_throughput_gb_per_s if backups.kind == "none"
+                  else backups.restore_throughput_gb_per_s)
+    return scenario.database.size_gb / throughput
+
+
+def _draw(scenario: Scenario, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Every random input of ``n`` incidents, drawn in a fixed order."""
+    humans = scenario.failover.humans
+    # A logical restore needs the same preparation as a backup restore (a fresh database, access, checks).
+    setup = scenario.database.backups.restore_setup_s.sample(rng, n)
+    return {
+        "detect_s": scenario.incidents.corruption_detection_s.sample(rng, n),
+        "decide_s": (humans.page_s.sample(rng, n) + humans.acknowledge_s.sample(rng, n)
+                     + humans.diagnose_s.sample(rng, n) + humans.execute_s.sample(rng, n)),
+        "restore_s": setup + restore_transfer_s(scenario),
+        "data_loss_s": rng.uniform(0.0, recovery_interval_s(scenario), n),
+    }
+
+
+def _replay(env: simpy.Environment, tracker: ServedTracker, detect_s: float, decide_s: float,
+            restore_s: float, amplification: float):
+    """Silent corruption → detection → people decide → maintenance while restoring → back."""
+    yield env.timeout(detect_s + decide_s)
+    tracker.set_amplification(amplification)
+    tracker.set_factor(0.0)
+    yield env.timeout(restore_s)
+    tracker.set_amplification(1.0)
+    tracker.set_factor(1.0)
+
+
+def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
+    """Replay ``n`` corruptions; every random input is drawn up front from ``rng``."""
+    draws = _draw(scenario, rng, n)
+    batch = Batch.empty(n)
+    threshold = scenario.simulation.recovery_threshold
+    instances = scenario.serving_instances
+    capacity = scenario.app.capacity_rps_per_instance
+    load = scenario.traffic.request_rate_rps
+    amplification = retry_amplification(scenario)
+    detect, decide, restore = (draws[k].tolist() for k in ("detect_s", "decide_s", "restore_s"))
+    for i in range(n):
+        env = simpy.Environment()
+        tracker = ServedTracker(env, instances, capacity, load)
+        env.process(_replay(env, tracker, detect[i], decide[i], restore[i], amplification))
+        env.run()
+        rto, impact = rto_and_impact(tracker.points, threshold, float(env.now))
+        batch.rto_s[i] = rto
+        batch.impact_s[i] = impact
+        if keep_replays:
+            t_decided = detect[i] + decide[i]
+            phases = (("detect", 0.0, detect[i]), ("decide", detect[i], t_decided),
+                      ("restore", t_decided, t_decided + restore[i]))
+            batch.replays.append(Replay(phases, tuple(tracker.points), rto, impact,
+                                        float(draws["data_loss_s"][i]), True))
+    batch.data_loss_s[:] = draws["data_loss_s"]
+    batch.lost_tx[:] = draws["data_loss_s"] * scenario.database.write_rate_tps
+    batch.humans_needed[:] = True
+    return batch

@@ -1,12 +1,27 @@
 """Resilience Planner's simulation engine: scenario → Monte Carlo of SimPy incident models → results.
 
-Pure Python (SimPy + NumPy); never imports Django.
+Pure Python (SimPy + NumPy); never imports Django. The public API:
+
+- ``load_file`` / ``load_text`` / ``load_scenario`` / ``validate_document``: documents → ``Scenario``
+  (``ScenarioError`` lists every ``Problem`` by field path).
+- ``run(scenario, trials=, seed=, years=, workers=, progress=)`` → the results dict of docs/results.md;
+  the chunked form for task queues: ``plan_run`` → ``run_chunk`` per chunk → ``finish_run``.
+- ``judge(results, targets)``: re-judge stored results against other targets.
+- ``monthly_costs``, ``evaluate_checklist`` and ``MODELS`` (incident type → model module).
 """
-from .loading import (Problem, ScenarioError, dump_document, load_file, load_scenario, load_text,
+ENGINE_VERSION = "0.1.0"  # set before the submodules import it
+
+from .loading import (Problem, ScenarioError, dump_document, load_file, load_scenario, load_text,  # noqa: E402
                       parse_text, validate_document)
-from .scenario import SCHEMA_VERSION, Scenario
+from .scenario import SCHEMA_VERSION, Scenario  # noqa: E402
+from .incidents import MODELS  # noqa: E402
+from .costs import monthly_costs  # noqa: E402
+from .checklist import evaluate_checklist  # noqa: E402
+from .verdicts import judge  # noqa: E402
+from .montecarlo import (RESULT_SCHEMA, ChunkResult, ChunkSpec, RunPlan, finish_run, plan_run,  # noqa: E402
+                         run, run_chunk)
 
-ENGINE_VERSION = "0.1.0"
-
-__all__ = ["ENGINE_VERSION", "SCHEMA_VERSION", "Problem", "Scenario", "ScenarioError", "dump_document",
-           "load_file", "load_scenario", "load_text", "parse_text", "validate_document"]
+__all__ = ["ENGINE_VERSION", "MODELS", "RESULT_SCHEMA", "SCHEMA_VERSION", "ChunkResult", "ChunkSpec", "Problem",
+           "RunPlan", "Scenario", "ScenarioError", "dump_document", "evaluate_checklist", "finish_run", "judge",
+           "load_file", "load_scenario", "load_text", "monthly_costs", "parse_text", "plan_run", "run", "run_chunk",
+           "validate_document"]

@@ -279,6 +279,13 @@ class Business(_Section):
     lost_transaction_usd: float = Field(default=5, ge=0)
 
 
+IncidentType = Literal["db_primary_failure", "instance_crash", "zone_outage", "region_outage",
+                       "dependency_slowdown", "bad_deploy", "data_corruption"]
+# Recovery objectives are written for infrastructure failures; slowdowns, bad deploys and
+# corruption are judged through availability and outage cost unless a scenario lists them.
+RECOVERY_TARGET_TYPES = ("db_primary_failure", "instance_crash", "zone_outage", "region_outage")
+
+
 class Targets(_Section):
     rto_s: float = Field(default=300, gt=0)
     rpo_s: float = Field(default=60, ge=0)
@@ -286,10 +293,10 @@ class Targets(_Section):
     monthly_budget_usd: float | None = Field(default=None, ge=0)
     confidence: float = Field(default=0.95, gt=0, lt=1)
     agreed_with_business: bool = True
-    applies_to: list[Literal[
-        "db_primary_failure", "instance_crash", "zone_outage", "region_outage", "dependency_slowdown",
-        "bad_deploy", "data_corruption"]] | None = Field(
-        default=None, description="incident types the RTO and RPO targets are judged on; null: every type")
+    applies_to: list[IncidentType] | None = Field(
+        default_factory=lambda: list(RECOVERY_TARGET_TYPES),
+        description="incident types the RTO and RPO targets are judged on (null: every type); "
+                    "the others still count in availability and outage cost")
 
 
 class Simulation(_Section):

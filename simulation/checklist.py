@@ -1,0 +1,275 @@
+"""The eight-question resilience checklist, answered from the scenario, each "no" priced by simulation.
+
+Which scenario fields decide each answer (also listed in every item's ``fields``):
+
+1. *Single instance can die unnoticed*: the serving app instances (``regions[].app_instances``)
+   are at least two and all but one carry the load (``app.capacity_rps_per_instance``
+   × (instances − 1) ≥ ``traffic.request_rate_rps``).
+2. *Database fails over with no application change*: something to promote
+   (``database.local_standby`` or ``database.replicas``), an endpoint the apps
+   follow (``app.discovery`` not static) and pools that shed dead connections
+   (``app.pool.validate_on_borrow`` or ``app.pool.max_lifetime_s``). The fix also sets the
+   brief's pool timeouts (connection 5 s, idle 300 s, max lifetime 1800 s) where they are longer.
+3. *Health checks prove the app can serve*: ``app.health_check`` is deep.
+4. *Every external call has a timeout*: no ``app.timeouts.*`` is null.
+5. *Deploys without downtime*: ``deployment.strategy`` blue-green or canary, or
+   rolling with ``deployment.health_gated``.
+6. *Rollback under 60 s*: the mean rollback (``deployment.traffic_switch_s`` for
+   blue-green and canary, ``deployment.rollback_s`` otherwise) is under 60 s. The fix
+   keeps the strategy and makes the rollback a 5–30 s switch to the previous version.
+7. *RTO/RPO written down, agreed, tested quarterly*: ``targets.agreed_with_business``
+   and ``failover.days_since_failover_test`` ≤ 92.
+8. *Failover tested under load in the last 90 days*: ``failover.tested_under_load``
+   and ``failover.days_since_failover_test`` ≤ 90.
+
+The cost of a "no" is the expected monthly outage cost (downtime and lost
+transactions) that the fix would save: the incident types the fix can change
+are replayed for the scenario and for the fixed variant with the same random
+streams (common random numbers) and a reduced trial count; the difference in
+rate × mean outcome cost, never below zero, is the price of the "no".
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+
+from . import incidents
+from .incidents.base import Batch
+from .loading import dump_document, load_scenario
+from .scenario import Scenario
+
+CHECKLIST_TRIALS = 250  # incidents per type for the variant runs (rounded to whole chunks)
+QUARTER_DAYS = 92
+TESTED_RECENTLY_DAYS = 90
+FRESH_TEST_DAYS = 45  # mean age of the last test under a quarterly cadence
+DEFAULT_TIMEOUTS_S = {"internal_http_s": 3, "external_http_s": 5, "oltp_query_s": 10, "reporting_query_s": 60,
+                      "cache_s": 0.5, "queue_publish_s": 5, "llm_s": 15}
+SWITCH_STRATEGIES = ("blue-green", "canary")  # roll back by routing traffic to the old version
+FAST_ROLLBACK_S = {"kind": "uniform", "low": 5, "high": 30}
+POOL_FIX = {"connection_timeout_s": 5, "idle_timeout_s": 300, "max_lifetime_s": 1800}
+FAILOVER_TYPES = ("db_primary_failure", "zone_outage", "region_outage")
+
+SimulateType = Callable[..., Batch]  # montecarlo.simulate_type(scenario, type, *, seed, trials, chunk_size)
+
+
+@dataclass(frozen=True)
+class Question:
+    number: int
+    text: str
+    fields: tuple[str, ...]
+    affects: tuple[str, ...]  # incident types the fix can change
+
+
+QUESTIONS = (
+    Question(1, "Can any single instance die without users noticing?",
+             ("regions[].app_instances", "app.capacity_rps_per_instance", "traffic.request_rate_rps"),
+             ("instance_crash", "zone_outage")),
+    Question(2, "Can the primary database fail over with no application change?",
+             ("database.local_standby", "database.replicas", "app.discovery", "app.pool.validate_on_borrow",
+              "app.pool.max_lifetime_s"), FAILOVER_TYPES),
+    Question(3, "Do health checks prove the app can serve (DB, cache, < 200 ms, else 503)?",
+             ("app.health_check",),
+             ("db_primary_failure", "instance_crash", "zone_outage", "region_outage", "dependency_slowdown",
+              "bad_deploy")),
+    Question(4, "Does every external call have a timeout?", ("app.timeouts",),
+             ("dependency_slowdown", "db_primary_failure")),
+    Question(5, "Can you deploy with no downtime (blue-green / rolling with health gates)?",
+             ("deployment.strategy", "deployment.health_gated"), ("bad_deploy",)),
+    Question(6, "Can you roll back in under 60 s?",
+             ("deployment.strategy", "deployment.rollback_s", "deployment.traffic_switch_s"), ("bad_deploy",)),
+    Question(7, "Are RTO and RPO written down, agreed with the business, tested quarterly?",
+             ("targets.agreed_with_business", "failover.days_since_failover_test"), FAILOVER_TYPES),
+    Question(8, "Was failover tested under load in the last 90 days?",
+             ("failover.tested_under_load", "failover.days_since_failover_test"), FAILOVER_TYPES),
+)
+
+
+# -- answers: (yes?, reason) and the fixed document -----------------------------------------
+def _q1(s: Scenario) -> tuple[bool, str]:
+    n, cap, load = s.serving_instances, s.app.capacity_rps_per_instance, s.traffic.request_rate_rps
+    if n < 2:
+        return False, "only one serving app instance: its crash takes the service down"
+    if (n - 1) * cap < load:
+        return False, f"{n - 1} instances carry {(n - 1) * cap:g} req/s, less than the {load:g} req/s load"
+    return True, f"{n} serving instances; {n - 1} carry {(n - 1) * cap:g} req/s ≥ {load:g} req/s"
+
+
+def _q2(s: Scenario) -> tuple[bool, str]:
+    pool = s.app.pool
+    if s.database.local_standby == "none" and not s.database.replicas:
+        return False, "no standby or replica to promote: a failure means a restore from backup"
+    if s.app.discovery == "static":
+        return False, "the apps read the database endpoint once at start (static): they need a restart"
+    if not pool.validate_on_borrow and pool.max_lifetime_s is None:
+        return False, "pools neither validate on borrow nor recycle connections: they keep the dead host"
+    return True, f"{s.app.discovery} endpoint; pools shed dead connections (validation or max lifetime)"
+
+
+def _q3(s: Scenario) -> tuple[bool, str]:
+    if s.app.health_check == "deep":
+        return True, "deep health checks: the load balancer drains instances that cannot serve"
+    return False, "liveness checks only: hanging instances stay in the load balancer's rotation"
+
+
+def _q4(s: Scenario) -> tuple[bool, str]:
+    missing = [name for name, value in s.app.timeouts.model_dump().items() if value is None]
+    if missing:
+        return False, "no timeout on: " + ", ".join(missing)
+    return True, "every call type has a timeout"
+
+
+def _q5(s: Scenario) -> tuple[bool, str]:
+    d = s.deployment
+    if d.strategy in ("blue-green", "canary"):
+        return True, f"{d.strategy} deploys"
+    if d.strategy == "rolling" and d.health_gated:
+        return True, "rolling deploys with health gates"
+    return False, ("in-place deploys take the service down" if d.strategy == "in-place"
+                   else "rolling deploys without health gates")
+
+
+def _rollback_mean_s(s: Scenario) -> float:
+    d = s.deployment
+    return d.traffic_switch_s.mean if d.strategy in SWITCH_STRATEGIES else d.rollback_s.mean
+
+
+def _q6(s: Scenario) -> tuple[bool, str]:
+    mean = _rollback_mean_s(s)
+    how = "traffic switch" if s.deployment.strategy in SWITCH_STRATEGIES else "redeploy"
+    return mean < 60, f"rollback by {how} takes {mean:.0f} s on average"
+
+
+def _q7(s: Scenario) -> tuple[bool, str]:
+    days = s.failover.days_since_failover_test
+    if not s.targets.agreed_with_business:
+        return False, "targets are not agreed with the business"
+    if days > QUARTER_DAYS:
+        return False, f"last failover test {days:g} days ago (more than a quarter)"
+    return True, f"targets agreed; last failover test {days:g} days ago"
+
+
+def _q8(s: Scenario) -> tuple[bool, str]:
+    f = s.failover
+    if not f.tested_under_load:
+        return False, "failover was not tested under load"
+    if f.days_since_failover_test > TESTED_RECENTLY_DAYS:
+        return False, f"last failover test {f.days_since_failover_test:g} days ago"
+    return True, f"tested under load {f.days_since_failover_test:g} days ago"
+
+
+def _fix(number: int, doc: dict) -> None:
+    """Change the document in place so that question ``number`` is answered yes."""
+    app, db, dep, fo = doc["app"], doc["database"], doc["deployment"], doc["failover"]
+    if number == 1:
+        primary = next(r for r in doc["regions"] if r["role"] == "primary")
+        serving = sum(r["app_instances"] for r in doc["regions"]) if doc["pattern"] in (
+            "active-active-read", "active-active-full") else primary["app_instances"]
+        need = max(2, math.ceil(doc["traffic"]["request_rate_rps"] / app["capacity_rps_per_instance"]) + 1)
+        primary["app_instances"] = min(500, primary["app_instances"] + max(0, need - serving))
+    elif number == 2:
+        if db["local_standby"] == "none" and not db["replicas"]:
+            db["local_standby"] = "sync"
+        if app["discovery"] == "static":
+            app["discovery"] = "service-discovery"
+        pool = app["pool"]  # the brief's pool settings: fail fast, validate, recycle
+        pool["validate_on_borrow"] = True
+        pool["connection_timeout_s"] = min(pool["connection_timeout_s"], POOL_FIX["connection_timeout_s"])
+        for key in ("idle_timeout_s", "max_lifetime_s"):
+            pool[key] = POOL_FIX[key] if pool[key] is None else min(pool[key], POOL_FIX[key])
+    elif number == 3:
+        app["health_check"] = "deep"
+    elif number == 4:
+        app["timeouts"] = {k: (DEFAULT_TIMEOUTS_S[k] if v is None else v) for k, v in app["timeouts"].items()}
+    elif number == 5:
+        if dep["strategy"] == "in-place":
+            dep["strategy"] = "blue-green"
+        dep["health_gated"] = True
+    elif number == 6:  # a rollback that is a switch back to the previous version, kept warm
+        key = "traffic_switch_s" if dep["strategy"] in SWITCH_STRATEGIES else "rollback_s"
+        dep[key] = dict(FAST_ROLLBACK_S)
+    elif number == 7:
+        doc["targets"]["agreed_with_business"] = True
+        if fo["days_since_failover_test"] > QUARTER_DAYS:
+            fo["days_since_failover_test"] = FRESH_TEST_DAYS
+    elif number == 8:
+        fo["tested_under_load"] = True
+        if fo["days_since_failover_test"] > TESTED_RECENTLY_DAYS:
+            fo["days_since_failover_test"] = FRESH_TEST_DAYS
+
+
+ANSWERS = {1: _q1, 2: _q2, 3: _q3, 4: _q4, 5: _q5, 6: _q6, 7: _q7, 8: _q8}
+
+
+def answer(scenario: Scenario, number: int) -> tuple[bool, str]:
+    """(yes?, why) for question ``number`` of the checklist."""
+    return ANSWERS[number](scenario)
+
+
+def fixed_variant(scenario: Scenario, number: int) -> Scenario:
+    """The scenario changed just enough that question ``number`` is answered yes."""
+    doc = dump_document(scenario)
+    _fix(number, doc)
+    return load_scenario(doc)
+
+
+# -- pricing a "no" ---------------------------------------------------------------------------
+def monthly_outage_usd(scenario: Scenario, rate_per_year: float, batch: Batch) -> float:
+    """Expected monthly outage cost of one incident type: rate × mean (downtime + lost transactions) / 12."""
+    if rate_per_year <= 0 or len(batch) == 0:
+        return 0.0
+    b = scenario.business
+    per_incident = (float(np.mean(batch.impact_s)) / 3600 * b.outage_cost_usd_per_hour
+                    + float(np.mean(batch.lost_tx)) * b.lost_transaction_usd)
+    return rate_per_year * per_incident / 12
+
+
+def checklist_trials(trials: int, chunk_size: int, available: int) -> int:
+    """Trials for variant runs: about CHECKLIST_TRIALS in whole chunks, never more than the run has."""
+    whole_chunks = max(chunk_size, (CHECKLIST_TRIALS // chunk_size) * chunk_size)
+    return min(trials, whole_chunks, available)
+
+
+def saving_usd_per_month(scenario: Scenario, variant: Scenario, question: Question, base: Mapping[str, Batch], *,
+                         seed: int, trials: int, chunk_size: int, simulate_type: SimulateType) -> float:
+    """Expected monthly outage cost the variant saves on the types the fix can change (same random streams)."""
+    saved = 0.0
+    for name in question.affects:
+        if name not in incidents.MODELS:
+            continue
+        module = incidents.MODELS[name]
+        rate, variant_rate = float(module.rate_per_year(scenario)), float(module.rate_per_year(variant))
+        if rate <= 0 and variant_rate <= 0:
+            continue
+        available = len(base[name]) if name in base else trials
+        m = checklist_trials(trials, chunk_size, available)
+        if rate <= 0:
+            before = Batch.empty(0)
+        elif name in base:
+            b = base[name]
+            before = Batch(b.rto_s[:m], b.impact_s[:m], b.data_loss_s[:m], b.lost_tx[:m], b.duplicated_tx[:m],
+                           b.humans_needed[:m])
+        else:
+            before = simulate_type(scenario, name, seed=seed, trials=m, chunk_size=chunk_size)
+        after = (simulate_type(variant, name, seed=seed, trials=m, chunk_size=chunk_size)
+                 if variant_rate > 0 else Batch.empty(0))
+        saved += monthly_outage_usd(scenario, rate, before) - monthly_outage_usd(variant, variant_rate, after)
+    return max(0.0, saved)
+
+
+def evaluate_checklist(scenario: Scenario, base: Mapping[str, Batch], *, seed: int, trials: int, chunk_size: int,
+                       simulate_type: SimulateType) -> list[dict]:
+    """The eight ``ChecklistItem``s of docs/results.md; ``base`` holds the run's outcomes per incident type."""
+    out = []
+    for q in QUESTIONS:
+        yes, reason = answer(scenario, q.number)
+        cost = None
+        if not yes:
+            variant = fixed_variant(scenario, q.number)
+            cost = 0.0 if variant == scenario else saving_usd_per_month(scenario, variant, q, base, seed=seed, trials=trials,
+                                        chunk_size=chunk_size, simulate_type=simulate_type)
+        out.append({"number": q.number, "question": q.text, "answer": yes, "reason": reason,
+                    "fields": list(q.fields), "cost_usd_per_month": cost})
+    return out

@@ -1,0 +1,196 @@
+"""Command line: ``python -m simulation run|check|validate FILE``.
+
+Exit codes: 0 success (``check``: every target met), 1 ``check`` with a
+target missed, 2 bad input (missing or unreadable file, invalid document, bad
+flags) with one line per problem on stderr — never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence, TextIO
+
+from .loading import ScenarioError, load_file
+from .montecarlo import SECONDS_PER_YEAR, run
+from .scenario import Scenario
+
+EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_TRIALS = 2000
+DEFAULT_SEED = 1
+MAX_TRIALS = 1_000_000
+MAX_YEARS = 1_000_000
+MAX_WORKERS = 64
+
+
+class UsageError(Exception):
+    """Bad command-line flags (argparse reports through this instead of exiting)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would print usage and exit; we report one line and exit 2
+        raise UsageError(message)
+
+
+def _bounded_int(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m simulation",
+                     description="Simulate failures of a scenario and report RTO, RPO, availability and cost.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, help_text in (("run", "simulate and print the results"),
+                            ("check", "simulate; exit 1 when a target is missed")):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("file", help="scenario YAML or JSON file")
+        sub.add_argument("--trials", type=_bounded_int(1, MAX_TRIALS), default=DEFAULT_TRIALS,
+                         help=f"incidents replayed per type (default {DEFAULT_TRIALS})")
+        sub.add_argument("--seed", type=_bounded_int(0, 2**63 - 1), default=DEFAULT_SEED,
+                         help=f"random seed (default {DEFAULT_SEED})")
+        sub.add_argument("--workers", type=_bounded_int(1, MAX_WORKERS), default=1, help="processes (default 1)")
+        sub.add_argument("--years", type=_bounded_int(1, MAX_YEARS), default=10_000,
+                         help="simulated years for the annual figures (default 10000)")
+        sub.add_argument("--precision", type=_positive_float, default=None, metavar="SECONDS",
+                         help="stop replaying a type once its RTO p95 is known within ± SECONDS (95 %% interval)")
+        sub.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    sub = commands.add_parser("validate", help="check the document; list every problem by field path")
+    sub.add_argument("file", help="scenario YAML or JSON file")
+    return parser
+
+
+# -- table output -------------------------------------------------------------------------------
+def duration(seconds: float) -> str:
+    """Seconds in the largest sensible unit: '45.0 s', '12.5 min', '3.20 h', '2.1 d'."""
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.2f} h"
+    return f"{seconds / 86_400:.1f} d"
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.0f} {currency}/month"
+
+
+def format_table(results: dict) -> str:
+    """A readable report with a unit on every number."""
+    cur = results["costs"]["currency"]
+    lines = [f"Scenario: {results['scenario_name']}",
+             f"Engine {results['engine_version']}, seed {results['seed']}, "
+             f"{results['trials_per_type']} incidents per type, {results['years']} simulated years", ""]
+    header = f"{'incident type':<22}{'rate':>12}{'RTO p50':>12}{'RTO p95':>12}{'RTO p99':>12}" \
+             f"{'loss p50':>12}{'loss p95':>12}{'humans':>9}"
+    lines += ["Per incident", header, "-" * len(header)]
+    for name, entry in results["incident_types"].items():
+        rto, loss = entry["rto_s"], entry["data_loss_s"]
+        lines.append(f"{name:<22}{entry['rate_per_year']:>9.2f} /y{duration(rto['p50']):>12}"
+                     f"{duration(rto['p95']):>12}{duration(rto['p99']):>12}{duration(loss['p50']):>12}"
+                     f"{duration(loss['p95']):>12}{entry['humans_needed_share'] * 100:>7.1f} %")
+    annual = results["annual"]
+    down, avail = annual["downtime_s"], annual["availability"]
+    lines += ["", "Per year",
+              f"  downtime          mean {duration(down['mean'])}, p95 {duration(down['p95'])}, "
+              f"p99 {duration(down['p99'])}",
+              f"  availability      mean {avail['mean'] * 100:.4f} %, below "
+              f"{(1 - down['p95'] / SECONDS_PER_YEAR) * 100:.4f} % in 5 % of years",
+              f"  lost transactions mean {annual['lost_tx']['mean']:,.0f} tx, p95 {annual['lost_tx']['p95']:,.0f} tx",
+              f"  incidents         mean {annual['incidents']['mean']:.1f} per year"]
+    costs = results["costs"]
+    lines += ["", "Monthly cost"]
+    for item, value in costs["breakdown_usd_per_month"].items():
+        lines.append(f"  {item:<28}{_money(value, cur):>24}")
+    for label, key in (("infrastructure", "infrastructure_usd_per_month"),
+                       ("baseline (single region)", "baseline_usd_per_month"),
+                       ("premium over baseline", "premium_usd_per_month"),
+                       ("expected outage cost", "expected_outage_usd_per_month"),
+                       ("total", "total_usd_per_month")):
+        lines.append(f"  {label:<28}{_money(costs[key], cur):>24}")
+    lines += ["", "Targets (met when the probability reaches "
+              f"{results['verdicts'][0]['confidence'] * 100:g} %)" if results["verdicts"] else "Targets"]
+    for verdict in results["verdicts"]:
+        lines.append(f"  [{'met' if verdict['met'] else 'MISSED':>6}] {verdict['text']}")
+    if results["checklist"]:
+        lines += ["", "Checklist"]
+        for item in results["checklist"]:
+            cost = "" if item["cost_usd_per_month"] is None else \
+                f" — saves {_money(item['cost_usd_per_month'], cur)} when fixed"
+            lines.append(f"  {item['number']}. [{'yes' if item['answer'] else 'no':>3}] {item['question']}")
+            lines.append(f"         {item['reason']}{cost}")
+    lines += ["", "All targets met." if results["targets_met"] else "Some targets are missed."]
+    return "\n".join(lines) + "\n"
+
+
+def format_verdicts(results: dict) -> str:
+    lines = [f"[{'met' if v['met'] else 'MISSED':>6}] {v['text']}" for v in results["verdicts"]]
+    lines.append("All targets met." if results["targets_met"] else "Some targets are missed.")
+    return "\n".join(lines) + "\n"
+
+
+# -- commands -----------------------------------------------------------------------------------
+def _simulate(scenario: Scenario, args: argparse.Namespace) -> dict:
+    return run(scenario, trials=args.trials, seed=args.seed, years=args.years, workers=args.workers,
+               precision_s=args.precision)
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run one command; returns the exit code."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        stderr.write(f"error: {error} (see python -m simulation --help)\n")
+        return EXIT_BAD_INPUT
+    try:
+        scenario = load_file(args.file)
+    except ScenarioError as error:
+        for problem in error.problems:
+            stderr.write(f"{args.file}: {problem}\n")
+        return EXIT_BAD_INPUT
+    if args.command == "validate":
+        stdout.write(f"{args.file}: valid scenario {scenario.name!r} ({scenario.pattern})\n")
+        return EXIT_OK
+    results = _simulate(scenario, args)
+    if args.format == "json":
+        stdout.write(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    elif args.command == "check":
+        stdout.write(format_verdicts(results))
+    else:
+        stdout.write(format_table(results))
+    if args.command == "check":
+        return EXIT_OK if results["targets_met"] else EXIT_MISSED
+    return EXIT_OK
+
+
+def entry_point() -> None:
+    """``python -m simulation``: exit with ``main``'s code; interrupts end quietly."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    sys.exit(code)

@@ -1,0 +1,133 @@
+"""Summary statistics with confidence intervals, free of distributional assumptions.
+
+Quantile intervals come from order statistics: for ``n`` i.i.d. draws the
+number of draws below the true q-quantile is Binomial(n, q), so the ranks
+``l`` and ``u`` with P(l ≤ B < u) ≥ 95 % bracket it (Conover, *Practical
+Nonparametric Statistics*). Proportions use the Wilson score interval, which
+behaves well near 0 and 1 (where the interesting targets live). The mean's
+interval is the usual normal one (mean ± z · sd / √n).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Z95 = 1.959963984540054  # standard normal 97.5 % point: two-sided 95 %
+QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
+ECDF_POINTS = 201  # quantiles 0, 0.005, …, 1 kept for charts and re-judging
+
+
+def _binomial_cdf(n: int, q: float) -> np.ndarray:
+    """P(B ≤ k) for k = 0..n, B ~ Binomial(n, q), computed in log space (exact, no SciPy)."""
+    k = np.arange(n + 1, dtype=float)
+    if q <= 0.0:
+        return np.ones(n + 1)
+    if q >= 1.0:
+        cdf = np.zeros(n + 1)
+        cdf[-1] = 1.0
+        return cdf
+    log_choose = np.concatenate(([0.0], np.cumsum(np.log(n - k[1:] + 1) - np.log(k[1:]))))
+    log_pmf = log_choose + k * math.log(q) + (n - k) * math.log1p(-q)
+    pmf = np.exp(log_pmf - log_pmf.max())
+    return np.cumsum(pmf) / pmf.sum()
+
+
+def quantile_rank_interval(n: int, q: float, level: float = 0.95) -> tuple[int, int]:
+    """0-based ranks (lo, hi) of the sorted sample bracketing the q-quantile with ``level`` coverage.
+
+    Ranks are clipped to the sample: with too few draws for a far tail the
+    upper bound is the sample maximum, and the interval is then narrower than
+    its nominal coverage.
+    """
+    if n <= 0:
+        raise ValueError("n: must be positive")
+    alpha = (1.0 - level) / 2.0
+    cdf = _binomial_cdf(n, q)
+    lo = int(np.searchsorted(cdf, alpha, side="left"))  # first k with P(B ≤ k) ≥ alpha
+    hi = int(np.searchsorted(cdf, 1.0 - alpha, side="left")) + 1
+    # B ≤ lo-1 has probability < alpha → x(lo) (1-based) is a lower bound; x(hi) an upper bound
+    return max(lo - 1, 0), min(hi - 1, n - 1)
+
+
+def quantile_ci(sorted_values: np.ndarray, q: float, level: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval for the q-quantile of an already sorted sample."""
+    lo, hi = quantile_rank_interval(len(sorted_values), q, level)
+    return float(sorted_values[lo]), float(sorted_values[hi])
+
+
+def mean_ci(values: np.ndarray) -> tuple[float, float]:
+    """Normal-approximation 95 % interval of the mean."""
+    n = len(values)
+    mean = float(np.mean(values))
+    if n < 2:
+        return mean, mean
+    half = Z95 * float(np.std(values, ddof=1)) / math.sqrt(n)
+    return mean - half, mean + half
+
+
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """Wilson score 95 % interval of a proportion ``successes / n``."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    lo = 0.0 if successes <= 0 else max(0.0, centre - half)
+    hi = 1.0 if successes >= n else min(1.0, centre + half)
+    return lo, hi
+
+
+def summarize(values: np.ndarray) -> dict:
+    """``Stats`` of docs/results.md: mean, p50, p95, p99, max and their 95 % intervals."""
+    values = np.sort(np.asarray(values, dtype=float))
+    if len(values) == 0:
+        raise ValueError("values: need at least one value")
+    out: dict = {"mean": float(np.mean(values))}
+    for name, q in QUANTILES.items():
+        out[name] = float(np.quantile(values, q))
+    out["max"] = float(values[-1])
+    out["mean_ci"] = list(mean_ci(values))
+    for name, q in QUANTILES.items():
+        out[f"{name}_ci"] = list(quantile_ci(values, q))
+    return out
+
+
+def ecdf_quantiles(values: np.ndarray, points: int = ECDF_POINTS) -> list[float]:
+    """The sample's quantiles at ``points`` evenly spaced levels from 0 to 1 (for charts and re-judging)."""
+    return [float(x) for x in np.quantile(np.asarray(values, dtype=float), np.linspace(0.0, 1.0, points))]
+
+
+def share_at_most(quantiles: list[float], threshold: float) -> float:
+    """P(X ≤ threshold) read back from evenly spaced quantiles (as kept in ``ecdf``), interpolated."""
+    qs = np.asarray(quantiles, dtype=float)
+    levels = np.linspace(0.0, 1.0, len(qs))
+    if threshold < qs[0]:
+        return 0.0
+    if threshold >= qs[-1]:
+        return 1.0
+    # the last level whose quantile is ≤ threshold, then linear to the next one
+    i = int(np.searchsorted(qs, threshold, side="right")) - 1
+    lo, hi = qs[i], qs[i + 1]
+    frac = 0.0 if hi <= lo else (threshold - lo) / (hi - lo)
+    return float(levels[i] + frac * (levels[i + 1] - levels[i]))
+
+
+def share_at_least(quantiles: list[float], threshold: float) -> float:
+    """P(X ≥ threshold) read back from evenly spaced quantiles, interpolated."""
+    qs = np.asarray(quantiles, dtype=float)
+    levels = np.linspace(0.0, 1.0, len(qs))
+    if threshold <= qs[0]:
+        return 1.0
+    if threshold > qs[-1]:
+        return 0.0
+    i = int(np.searchsorted(qs, threshold, side="left"))  # first quantile ≥ threshold
+    lo, hi = qs[i - 1], qs[i]
+    frac = 1.0 if hi <= lo else (threshold - lo) / (hi - lo)
+    return float(1.0 - (levels[i - 1] + frac * (levels[i] - levels[i - 1])))
+
+
+def half_width(interval: tuple[float, float] | list[float], estimate: float) -> float:
+    """The wider side of an interval around its estimate."""
+    return max(estimate - interval[0], interval[1] - estimate)

@@ -1,0 +1,134 @@
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from simulation.cli import duration, main
+
+ROOT = Path(__file__).resolve().parents[2]
+QUIET_INCIDENTS = {name: {"rate_per_year": 0} for name in (
+    "db_primary_failure", "instance_crash", "zone_outage", "region_outage", "data_corruption")}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "simulation", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def _write(tmp_path: Path, document: dict, name: str = "scenario.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return str(path)
+
+
+def _small(targets: dict) -> dict:
+    """One cheap incident type (dependency slowdowns), so the command-line runs stay quick."""
+    return {"name": "cli test", "pattern": "active-passive", "incidents": QUIET_INCIDENTS,
+            "deployment": {"deploys_per_month": 0}, "targets": targets}
+
+
+LENIENT = {"rto_s": 1e9, "rpo_s": 1e9, "availability": 0.5, "confidence": 0.5}
+STRICT = {"rto_s": 0.001, "rpo_s": 0, "availability": 0.999999, "confidence": 0.999}
+
+
+def test_it_checks_with_exit_0_when_every_target_is_met(tmp_path):
+    out = _cli("check", _write(tmp_path, _small(LENIENT)), "--trials", "100", "--years", "200")
+    assert out.returncode == 0, out.stderr
+    assert "All targets met." in out.stdout
+
+
+def test_it_checks_with_exit_1_when_a_target_is_missed(tmp_path):
+    out = _cli("check", _write(tmp_path, _small(STRICT)), "--trials", "100", "--years", "200")
+    assert out.returncode == 1, out.stderr
+    assert "MISSED" in out.stdout and out.stderr == ""
+
+
+def test_it_prints_the_results_json_of_the_contract(tmp_path):
+    out = _cli("run", _write(tmp_path, _small(LENIENT)), "--trials", "100", "--years", "200", "--seed", "4",
+               "--format", "json")
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)
+    assert results["seed"] == 4 and results["trials_per_type"] == 100 and results["years"] == 200
+    assert list(results["incident_types"]) == ["dependency_slowdown"]
+    assert {"annual", "costs", "verdicts", "targets_met", "checklist", "scenario_sha256"} <= set(results)
+
+
+def test_it_prints_a_table_with_units(tmp_path):
+    out = _cli("run", _write(tmp_path, _small(LENIENT)), "--trials", "100", "--years", "200")
+    assert out.returncode == 0, out.stderr
+    for unit in (" /y", "USD/month", " %", "per year"):
+        assert unit in out.stdout
+    assert "dependency_slowdown" in out.stdout
+
+
+def test_it_validates_a_good_file_with_exit_0(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["validate", _write(tmp_path, {"name": "ok", "pattern": "single-region"})], out, err) == 0
+    assert "valid" in out.getvalue() and err.getvalue() == ""
+
+
+BAD_INVOCATIONS = [
+    (("validate", "/no/such/file.yaml"), "cannot read"),
+    (("run", "/no/such/file.yaml"), "cannot read"),
+    (("run", "FILE", "--unknown-flag"), "unrecognized arguments"),
+    (("run", "FILE", "--trials", "zero"), "not a whole number"),
+    (("run", "FILE", "--trials", "0"), "not between"),
+    (("run", "FILE", "--format", "xml"), "invalid choice"),
+    (("frobnicate", "FILE"), "invalid choice"),
+    ((), "required"),
+    (("check", "FILE", "--precision", "-3"), "not a positive number"),
+]
+BAD_IDS = ["validate-missing", "run-missing", "unknown-flag", "bad-number", "zero-trials", "bad-format",
+           "bad-command", "no-command", "bad-precision"]
+
+
+@pytest.mark.parametrize("args, expected", BAD_INVOCATIONS, ids=BAD_IDS)
+def test_it_exits_2_with_one_line_on_bad_invocations(tmp_path, args, expected):
+    path = _write(tmp_path, _small(LENIENT))
+    out, err = io.StringIO(), io.StringIO()
+    assert main([path if a == "FILE" else a for a in args], stdout=out, stderr=err) == 2
+    assert expected in err.getvalue() and len(err.getvalue().strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, expected", [BAD_INVOCATIONS[1], BAD_INVOCATIONS[2]], ids=BAD_IDS[1:3])
+def test_it_exits_2_without_a_traceback_as_a_process(tmp_path, args, expected):
+    path = _write(tmp_path, _small(LENIENT))
+    out = _cli(*(path if a == "FILE" else a for a in args))
+    assert out.returncode == 2
+    assert expected in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_it_lists_every_problem_of_an_invalid_file_by_field_path(tmp_path):
+    path = _write(tmp_path, {"pattern": "active-passive", "database": {"size_gb": -5, "write_rate_tps": "lots"},
+                             "targets": {"confidence": 2}})
+    out = _cli("validate", path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 3
+    assert any("database.size_gb" in line for line in lines)
+    assert any("database.write_rate_tps" in line for line in lines)
+    assert any("targets.confidence" in line for line in lines)
+
+
+def test_it_reports_bad_yaml_with_its_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: [unclosed\npattern: x\n", encoding="utf-8")
+    out = _cli("check", str(path))
+    assert out.returncode == 2 and "line" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_it_writes_durations_in_readable_units():
+    assert [duration(s) for s in (12, 600, 3 * 3600, 3 * 86400)] == ["12.0 s", "10.0 min", "3.00 h", "3.0 d"]
+
+
+def test_it_stops_early_at_the_requested_precision(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    args = ["run", _write(tmp_path, _small(LENIENT)), "--trials", "2000", "--years", "100", "--format", "json"]
+    assert main(args + ["--precision", "100000"], stdout=out, stderr=err) == 0, err.getvalue()
+    results = json.loads(out.getvalue())
+    assert results["precision_s"] == 100000 and results["incident_types"]["dependency_slowdown"]["trials"] == 500

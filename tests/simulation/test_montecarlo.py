@@ -1,0 +1,162 @@
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from simulation import incidents, load_scenario
+from simulation.incidents.base import Batch, Replay
+from simulation.montecarlo import (SECONDS_PER_YEAR, ChunkResult, RunPlan, finish_run, plan_run, run, run_chunk,
+                                   simulate_type)
+
+MEAN_IMPACT_S = {"alpha": 600.0, "beta": 3600.0}
+RATES = {"alpha": 4.0, "beta": 0.5}
+
+
+def _double(name: str):
+    """A test double of an incident model: exponential RTO/impact, known means."""
+    mean = MEAN_IMPACT_S[name]
+
+    def simulate(scenario, rng, n, keep_replays=False):
+        rto = rng.exponential(mean, n)
+        impact = rto * 0.5
+        loss = rng.uniform(0, 10, n)
+        batch = Batch(rto, impact, loss, loss * scenario.database.write_rate_tps, np.zeros(n), rto > mean)
+        if keep_replays:
+            batch.replays = [Replay((("detect", 0.0, float(r)),), ((0.0, 0.0), (float(r), 1.0)), float(r),
+                                    float(i), float(l), bool(r > mean)) for r, i, l in zip(rto, impact, loss)]
+        return batch
+
+    return SimpleNamespace(rate_per_year=lambda scenario: RATES[name], simulate=simulate)
+
+
+@pytest.fixture
+def doubles(monkeypatch):
+    monkeypatch.setattr(incidents, "MODELS", {"alpha": _double("alpha"), "beta": _double("beta")})
+
+
+@pytest.fixture
+def scenario():
+    return load_scenario({"name": "test", "pattern": "active-passive"})
+
+
+def _within_3_standard_errors(stats: dict, expected: float) -> bool:
+    lo, hi = stats["mean_ci"]
+    return abs(stats["mean"] - expected) <= 1.5 * (hi - lo) / 2  # the 95 % interval is ± 1.96 standard errors
+
+
+def _json(results: dict) -> str:
+    return json.dumps(results, sort_keys=True)
+
+
+def test_it_gives_the_same_bytes_for_the_same_seed(doubles, scenario):
+    a = run(scenario, trials=600, seed=5, years=2000)
+    b = run(scenario, trials=600, seed=5, years=2000)
+    c = run(scenario, trials=600, seed=6, years=2000)
+    assert _json(a) == _json(b)
+    assert _json(a) != _json(c)
+
+
+def test_it_gives_the_same_results_through_the_chunked_api_and_json(doubles, scenario):
+    plan = RunPlan.from_dict(json.loads(json.dumps(plan_run(scenario, trials=600, seed=9, years=2000).to_dict())))
+    assert [c.n for c in plan.chunks if c.incident_type == "alpha"] == [250, 250, 100]
+    parts = [ChunkResult.from_dict(json.loads(json.dumps(run_chunk(scenario, plan, i).to_dict())))
+             for i in reversed(range(len(plan.chunks)))]  # any order
+    assert _json(finish_run(scenario, plan, parts)) == _json(run(scenario, trials=600, seed=9, years=2000))
+
+
+def test_it_extends_a_shorter_run_with_the_same_incidents(doubles, scenario):
+    short = simulate_type(scenario, "alpha", seed=3, trials=250)
+    long = simulate_type(scenario, "alpha", seed=3, trials=750)
+    np.testing.assert_array_equal(short.rto_s, long.rto_s[:250])
+
+
+def test_it_refuses_chunks_of_another_scenario_and_incomplete_parts(doubles, scenario):
+    plan = plan_run(scenario, trials=500, seed=1, years=100)
+    other = load_scenario({"name": "other"})
+    with pytest.raises(ValueError, match="scenario"):
+        run_chunk(other, plan, 0)
+    parts = [run_chunk(scenario, plan, i) for i in range(len(plan.chunks)) if i != 0]
+    with pytest.raises(ValueError, match="missing"):
+        finish_run(scenario, plan, parts)
+
+
+def test_it_matches_the_closed_form_annual_downtime(doubles, scenario):
+    results = run(scenario, trials=4000, seed=2, years=20_000, checklist=False)
+    expected = sum(RATES[t] * results["incident_types"][t]["impact_s"]["mean"] for t in RATES)
+    exact = sum(RATES[t] * MEAN_IMPACT_S[t] * 0.5 for t in RATES)
+    down = results["annual"]["downtime_s"]
+    assert _within_3_standard_errors(down, expected)
+    assert down["mean"] == pytest.approx(exact, rel=0.05)
+    assert results["annual"]["incidents"]["mean"] == pytest.approx(sum(RATES.values()), rel=0.02)
+
+
+def test_it_keeps_availability_consistent_with_downtime(doubles, scenario):
+    annual = run(scenario, trials=500, seed=4, years=5000, checklist=False)["annual"]
+    assert annual["availability"]["mean"] == pytest.approx(1 - annual["downtime_s"]["mean"] / SECONDS_PER_YEAR)
+    assert annual["availability"]["p50"] == pytest.approx(1 - annual["downtime_s"]["p50"] / SECONDS_PER_YEAR)
+    assert sum(annual["downtime_histogram"]["counts"]) == 5000
+
+
+def test_it_replays_the_median_and_p95_incidents(doubles, scenario):
+    entry = run(scenario, trials=1000, seed=8, years=100, checklist=False)["incident_types"]["alpha"]
+    p50, p95 = entry["replays"]["p50"], entry["replays"]["p95"]
+    lo50, hi50 = entry["rto_s"]["p50_ci"]
+    lo95, hi95 = entry["rto_s"]["p95_ci"]
+    assert lo50 <= p50["rto_s"] <= hi50 and lo95 <= p95["rto_s"] <= hi95
+    assert p50["phases"][0][0] == "detect" and p50["served"][-1][1] == 1.0
+
+
+def test_it_stops_early_when_the_rto_p95_is_precise_enough_and_stays_deterministic(doubles, scenario):
+    loose = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False)
+    again = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False)
+    tight = run(scenario, trials=5000, seed=1, years=500, precision_s=1e-9, checklist=False)
+    assert loose["incident_types"]["alpha"]["trials"] == 500  # two chunks, the minimum
+    assert tight["incident_types"]["alpha"]["trials"] == 5000
+    assert _json(loose) == _json(again)
+
+
+def test_it_reports_progress_per_chunk(doubles, scenario):
+    calls = []
+    run(scenario, trials=500, seed=1, years=100, progress=lambda done, total: calls.append((done, total)),
+        checklist=False)
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_it_records_what_reproduces_the_run(doubles, scenario):
+    results = run(scenario, trials=300, seed=12, years=100, checklist=False)
+    assert results["engine_version"] == "0.1.0" and results["seed"] == 12
+    assert results["trials_per_type"] == 300 and results["years"] == 100
+    assert results["scenario"]["name"] == "test" and len(results["scenario_sha256"]) == 64
+    assert load_scenario(results["scenario"]) == scenario
+
+
+def test_it_rejects_nonsense_run_sizes(doubles, scenario):
+    for kwargs in ({"trials": 0}, {"years": 0}, {"seed": -1}):
+        with pytest.raises(ValueError):
+            plan_run(scenario, **{"trials": 10, "seed": 1, "years": 10, **kwargs})
+
+
+@pytest.mark.slow
+def test_it_gives_the_same_bytes_on_one_or_two_worker_processes():
+    # real incident models: worker processes import the package afresh (spawn)
+    scenario = load_scenario({"name": "workers", "pattern": "active-passive"})
+    one = run(scenario, trials=500, seed=3, years=1000, workers=1)
+    two = run(scenario, trials=500, seed=3, years=1000, workers=2)
+    assert json.dumps(one) == json.dumps(two)
+
+
+def test_it_combines_years_in_blocks_without_changing_the_expectation(doubles, scenario, monkeypatch):
+    import simulation.montecarlo as montecarlo
+    monkeypatch.setattr(montecarlo, "PICKS_PER_BLOCK", 50)  # about 11 years per block
+    results = run(scenario, trials=1000, seed=6, years=20_000, checklist=False)
+    annual = results["annual"]
+    expected = sum(RATES[t] * results["incident_types"][t]["impact_s"]["mean"] for t in RATES)
+    assert annual["downtime_s"]["mean"] == pytest.approx(expected, rel=0.04)  # resampling noise: ~1.5 %
+    assert annual["incidents"]["mean"] == pytest.approx(sum(RATES.values()), rel=0.02)
+
+
+def test_it_draws_each_chunk_from_its_branch_of_the_seed_sequence_tree():
+    from simulation.montecarlo import chunk_rng
+    tree = np.random.SeedSequence(42).spawn(4)[3].spawn(6)[5]
+    np.testing.assert_array_equal(chunk_rng(42, 3, 5).random(5), np.random.default_rng(tree).random(5))

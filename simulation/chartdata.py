@@ -60,8 +60,11 @@ def format_percent(p: float | None, digits: int = 1) -> str:
 
 
 def active_types(results: dict) -> list[str]:
-    """Incident types that happen in this scenario (rate > 0), in the results' order."""
-    return [t for t, r in results["incident_types"].items() if r.get("rate_per_year", 0) > 0]
+    """Incident types that happen in this scenario (rate > 0), in the engine's order."""
+    blocks = results["incident_types"]
+    order = {t: i for i, t in enumerate(INCIDENT_LABELS)}  # stored JSON (PostgreSQL jsonb) may reorder keys
+    return sorted((t for t, r in blocks.items() if r.get("rate_per_year", 0) > 0),
+                  key=lambda t: (order.get(t, len(order)), t))
 
 
 def _quantile_levels(n_points: int) -> list[float]:

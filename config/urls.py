@@ -1,0 +1,15 @@
+"""Root URLs: health probes, auth, admin and the planner."""
+from django.contrib import admin
+from django.urls import include, path
+
+from planner.views.health import healthz, readyz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("planner.urls")),
+    path("", include("workshop.urls")),
+    path("", include("decisions.urls")),
+]

@@ -1,0 +1,1 @@
+"""The planner web app: workspaces, scenarios, runs and their results."""

@@ -1,0 +1,44 @@
+"""Structured logs: one JSON object per line, carrying the current request id."""
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from datetime import datetime, timezone
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+user_id_var: contextvars.ContextVar[int | None] = contextvars.ContextVar("user_id", default=None)
+
+_EXTRA_FIELDS = ("operation", "duration_ms", "status", "method", "path", "run_id", "workspace_id")
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp every record with the request id (and user id) of the request being served."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        if not hasattr(record, "user_id"):
+            record.user_id = user_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", "request_id", "user_id", ...}`` per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "service": "planner",
+            "request_id": getattr(record, "request_id", request_id_var.get()),
+            "user_id": getattr(record, "user_id", None),
+        }
+        for name in _EXTRA_FIELDS:
+            if hasattr(record, name):
+                entry[name] = getattr(record, name)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)

@@ -1,0 +1,1 @@
+"""Reads: querysets and lookups, with access checks."""

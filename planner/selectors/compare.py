@@ -1,0 +1,189 @@
+"""Comparing options: which runs can be compared, their results judged against the workspace's targets,
+the metrics side by side, and the cheapest option that meets the targets."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from simulation.chartdata import INCIDENT_LABELS, format_duration, format_money, format_percent, incident_label
+from simulation.verdicts import judge
+
+from ..models import Run, Workspace
+
+MIN_RUNS, MAX_RUNS = 2, 5
+
+
+class ComparisonError(ValueError):
+    """The runs asked for cannot be compared (too few, too many, unknown or unfinished)."""
+
+
+def comparable_runs(*, workspace: Workspace) -> QuerySet[Run]:
+    """The workspace's finished runs with results, newest first (the choices of the compare form)."""
+    return (workspace.runs.filter(status=Run.Status.DONE, results__isnull=False)
+            .defer("snapshot", "results").select_related("scenario"))
+
+
+def runs_to_compare(*, workspace: Workspace, run_ids: list[int]) -> list[Run]:
+    """The runs with these ids, in the order asked; 2–5 finished runs of the workspace, else ``ComparisonError``."""
+    unique_ids = list(dict.fromkeys(run_ids))
+    if len(unique_ids) < MIN_RUNS:
+        raise ComparisonError(f"Pick at least {MIN_RUNS} finished runs to compare.")
+    if len(unique_ids) > MAX_RUNS:
+        raise ComparisonError(f"Pick at most {MAX_RUNS} runs to compare.")
+    found = {run.pk: run for run in workspace.runs.filter(pk__in=unique_ids, status=Run.Status.DONE,
+                                                          results__isnull=False)}
+    missing = [run_id for run_id in unique_ids if run_id not in found]
+    if missing:
+        raise ComparisonError("These runs are not finished runs of this workspace: "
+                              + ", ".join(str(run_id) for run_id in missing) + ".")
+    return [found[run_id] for run_id in unique_ids]
+
+
+def _in_canonical_order(incident_types: dict) -> dict:
+    """Incident types in the engine's order (PostgreSQL's jsonb keeps keys sorted by length, not as stored)."""
+    known = [name for name in INCIDENT_LABELS if name in incident_types]
+    return {name: incident_types[name] for name in known + sorted(set(incident_types) - set(known))}
+
+
+def judged_results(results: dict, targets: dict) -> dict:
+    """A copy of ``results`` judged against ``targets``: verdicts, ``targets_met`` and the targets the
+    charts draw (``scenario.targets``) all follow them, so cards, tables and target lines agree."""
+    merged = {**results["scenario"]["targets"], **targets}
+    judged = copy.copy(results)
+    judged["incident_types"] = _in_canonical_order(results["incident_types"])
+    judged["scenario"] = {**results["scenario"], "targets": merged}
+    judged["verdicts"] = judge(judged, merged)
+    judged["targets_met"] = all(v["met"] for v in judged["verdicts"])
+    return judged
+
+
+def option_label(run: Run) -> str:
+    """How an option is named on the compare page: its scenario name and run number."""
+    return f"{run.scenario_name} (run {run.pk})"
+
+
+@dataclass
+class Option:
+    run: Run
+    label: str
+    results: dict
+    targets_met: bool
+    premium_usd_per_month: float
+    expected_outage_usd_per_month: float
+
+    @property
+    def decision_cost_usd_per_month(self) -> float:
+        """What the option costs over the baseline, all told: premium plus expected outage cost."""
+        return self.premium_usd_per_month + self.expected_outage_usd_per_month
+
+
+@dataclass
+class MetricRow:
+    """One line of the side-by-side table: a label and one cell per option."""
+
+    label: str
+    cells: list[dict] = field(default_factory=list)  # {"text": str, "met": bool | None}
+    is_verdict: bool = False
+
+
+def options_for(*, runs: list[Run], targets: dict) -> list[Option]:
+    """The runs as options, their results re-judged against ``targets``."""
+    options = []
+    for run in runs:
+        results = judged_results(run.results, targets)
+        costs = results["costs"]
+        options.append(Option(run=run, label=option_label(run), results=results,
+                              targets_met=results["targets_met"],
+                              premium_usd_per_month=costs["premium_usd_per_month"],
+                              expected_outage_usd_per_month=costs["expected_outage_usd_per_month"]))
+    return options
+
+
+def cheapest_meeting_targets(options: list[Option]) -> Option | None:
+    """The option with the lowest premium + expected outage cost among those meeting every target."""
+    meeting = [option for option in options if option.targets_met]
+    return min(meeting, key=lambda o: o.decision_cost_usd_per_month) if meeting else None
+
+
+def cheapest_sentence(options: list[Option]) -> str:
+    """The plain-language conclusion of the comparison."""
+    best = cheapest_meeting_targets(options)
+    if best is None:
+        return ("None of these options meets all of the workspace's targets. "
+                "Look at the red cells to see which target each one misses.")
+    currency = best.results["costs"]["currency"]
+    others = len([o for o in options if o.targets_met]) - 1
+    alternatives = f", the cheapest of {others + 1} options that do" if others else ", the only option that does"
+    return (f"{best.label} meets all targets{alternatives}: "
+            f"{format_money(best.premium_usd_per_month, currency)}/month premium plus "
+            f"{format_money(best.expected_outage_usd_per_month, currency)}/month expected outage cost "
+            f"= {format_money(best.decision_cost_usd_per_month, currency)}/month.")
+
+
+def verdict_row_label(target: str, incident_type: str | None, targets: dict, currency: str) -> str:
+    """'Recovery ≤ 5.0 min: Region outage', 'Availability ≥ 99.90 %: share of simulated years', …"""
+    if target == "rto":
+        return f"Recovery ≤ {format_duration(targets['rto_s'])}: {incident_label(incident_type)}"
+    if target == "rpo":
+        return f"Data loss ≤ {format_duration(targets['rpo_s'])}: {incident_label(incident_type)}"
+    if target == "availability":
+        return f"Availability ≥ {format_percent(targets['availability'], 2)}: share of simulated years"
+    return f"Infrastructure within {format_money(targets.get('monthly_budget_usd'), currency)}/month budget"
+
+
+def _verdict_rows(options: list[Option]) -> list[MetricRow]:
+    """One row per target (and incident type), each cell the probability of meeting it, pass or fail."""
+    keys = list(dict.fromkeys((v["target"], v["incident_type"]) for o in options for v in o.results["verdicts"]))
+    rows = []
+    for target, incident_type in keys:
+        row = MetricRow(label=verdict_row_label(target, incident_type, options[0].results["scenario"]["targets"],
+                                                options[0].results["costs"]["currency"]), is_verdict=True)
+        for option in options:
+            verdict = next((v for v in option.results["verdicts"]
+                            if (v["target"], v["incident_type"]) == (target, incident_type)), None)
+            if verdict is None:
+                row.cells.append({"text": "—", "met": None})
+            elif target == "budget":
+                row.cells.append({"text": "within" if verdict["met"] else "over", "met": verdict["met"]})
+            else:
+                row.cells.append({"text": format_percent(verdict["probability"]), "met": verdict["met"]})
+        rows.append(row)
+    return rows
+
+
+def _figure_rows(options: list[Option]) -> list[MetricRow]:
+    """Key figures per option: downtime, availability, worst recovery and data loss, costs."""
+    def row(label: str, values: list[str]) -> MetricRow:
+        return MetricRow(label=label, cells=[{"text": value, "met": None} for value in values])
+
+    def currency(o: Option) -> str:
+        return o.results["costs"]["currency"]
+
+    def worst(o: Option, metric: str) -> float:
+        return max((b[metric]["p95"] for b in o.results["incident_types"].values()
+                    if b.get("rate_per_year", 0) > 0), default=0.0)
+
+    return [
+        row("Expected downtime per year", [format_duration(o.results["annual"]["downtime_s"]["mean"])
+                                           for o in options]),
+        row("Mean availability", [format_percent(o.results["annual"]["availability"]["mean"], 3)
+                                  for o in options]),
+        row("Worst RTO p95 (any incident type)", [format_duration(worst(o, "rto_s")) for o in options]),
+        row("Worst data loss p95 (any incident type)", [format_duration(worst(o, "data_loss_s"))
+                                                        for o in options]),
+        row("Infrastructure per month", [format_money(o.results["costs"]["infrastructure_usd_per_month"],
+                                                      currency(o)) for o in options]),
+        row("Premium over single region per month", [format_money(o.premium_usd_per_month, currency(o))
+                                                     for o in options]),
+        row("Expected outage cost per month", [format_money(o.expected_outage_usd_per_month, currency(o))
+                                               for o in options]),
+        row("Premium + expected outage per month", [format_money(o.decision_cost_usd_per_month, currency(o))
+                                                    for o in options]),
+    ]
+
+
+def comparison_rows(options: list[Option]) -> list[MetricRow]:
+    """The side-by-side table: verdict rows first, then the key figures."""
+    return _verdict_rows(options) + _figure_rows(options)

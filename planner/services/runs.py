@@ -1,0 +1,149 @@
+"""Writes about runs: create (immutable snapshot + enqueue), execute chunk by chunk, cancel.
+
+``run_execute`` is what the Celery task calls. It is idempotent and safe under
+late acknowledgement: a redelivered run that already finished does nothing; a
+run found ``running`` (its worker died) starts again from scratch, and results
+are replaced, never appended.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.utils import timezone
+
+import simulation
+
+from ..logs import request_id_var
+from ..models import Run, Scenario
+from .scenarios import document_normalize
+
+log = logging.getLogger(__name__)
+
+FINISH_SHARE = 0.05  # share of the progress bar kept for putting the chunks together
+
+
+def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: bool = True) -> Run:
+    """Snapshot the scenario (full document, seed, trials, engine version) and queue the run.
+
+    ``enqueue=False`` leaves the run queued for the caller to execute itself (demo data).
+    """
+    if trials < 1:
+        raise ValueError("trials: must be at least 1")
+    if seed < 0:
+        raise ValueError("seed: must be a non-negative integer")
+    snapshot = document_normalize(document=scenario.document)
+    run = Run.objects.create(
+        workspace=scenario.workspace, scenario=scenario, scenario_name=scenario.name, snapshot=snapshot,
+        seed=seed, trials=trials, engine_version=simulation.ENGINE_VERSION,
+        created_by=user if getattr(user, "is_authenticated", False) else None)
+    if enqueue:
+        transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
+    return run
+
+
+def run_enqueue(*, run_id: int) -> None:
+    """Hand the run to a worker; when the broker cannot be reached the run fails with that reason."""
+    from ..tasks import run_scenario
+
+    try:
+        run_scenario.apply_async(args=[run_id], retry=True, headers={"request_id": request_id_var.get()},
+                                 retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+    except Exception as error:  # noqa: BLE001 — any broker error: record it on the run
+        log.exception("could not queue run", extra={"run_id": run_id, "operation": "run_enqueue"})
+        Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(
+            status=Run.Status.FAILED, error=f"Could not queue the run: {error.__class__.__name__}: {error}"[:2000],
+            finished_at=timezone.now())
+
+
+def run_cancel(*, run: Run) -> bool:
+    """Cancel a queued or running run; the worker stops before its next chunk. False if already finished."""
+    changed = Run.objects.filter(pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).update(
+        status=Run.Status.CANCELLED, finished_at=timezone.now(), eta_s=None)
+    run.refresh_from_db()
+    return bool(changed)
+
+
+def _status(run_id: int) -> str | None:
+    return Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+
+
+def _progress_write(run_id: int, *, done: int, total: int, started: float) -> None:
+    """One cheap UPDATE: chunks done, progress and the estimated time left."""
+    elapsed = time.monotonic() - started
+    per_chunk = elapsed / done if done else 0.0
+    eta_s = per_chunk * (total - done) + per_chunk  # the finishing step costs about one chunk
+    progress = (1 - FINISH_SHARE) * done / total if total else 0.0
+    Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
+        chunks_done=done, progress=min(progress, 1.0), eta_s=round(eta_s, 1))
+
+
+def _json_safe(value: Any) -> Any:
+    """Non-finite floats become null (JSON and PostgreSQL's jsonb have no NaN or infinity)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _fail(run_id: int, message: str) -> None:
+    Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
+        status=Run.Status.FAILED, error=message[:4000], finished_at=timezone.now(), eta_s=None)
+
+
+def run_execute(*, run_id: int) -> Run | None:
+    """Run the engine chunk by chunk, writing progress after each chunk and results at the end."""
+    from simulation.montecarlo import finish_run, plan_run, run_chunk
+
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None or run.is_finished:
+        return run
+    claimed = Run.objects.filter(pk=run_id, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).update(
+        status=Run.Status.RUNNING, started_at=timezone.now(), finished_at=None, progress=0.0, chunks_done=0,
+        eta_s=None, error="", results=None)
+    if not claimed:
+        return Run.objects.get(pk=run_id)
+    extra = {"run_id": run_id, "operation": "run_execute"}
+    log.info("run started", extra=extra)
+    started = time.monotonic()
+    try:
+        scenario = simulation.load_scenario(run.snapshot)
+        plan = plan_run(scenario, trials=run.trials, seed=run.seed)
+        total = len(plan.chunks)
+        Run.objects.filter(pk=run_id).update(chunks_total=total)
+        parts = []
+        for index in range(total):
+            if _status(run_id) != Run.Status.RUNNING:
+                log.info("run stopped before chunk %s", index, extra=extra)
+                return Run.objects.get(pk=run_id)
+            parts.append(run_chunk(scenario, plan, index))
+            _progress_write(run_id, done=index + 1, total=total, started=started)
+        if _status(run_id) != Run.Status.RUNNING:
+            return Run.objects.get(pk=run_id)
+        results = _json_safe(finish_run(scenario, plan, parts))
+        with transaction.atomic():
+            locked = Run.objects.select_for_update().get(pk=run_id)
+            if locked.status == Run.Status.RUNNING:
+                locked.results = results
+                locked.status = Run.Status.DONE
+                locked.progress = 1.0
+                locked.chunks_done = total
+                locked.eta_s = 0.0
+                locked.finished_at = timezone.now()
+                locked.save(update_fields=["results", "status", "progress", "chunks_done", "eta_s", "finished_at"])
+    except SoftTimeLimitExceeded:
+        _fail(run_id, "The run took longer than the time limit; try fewer trials.")
+    except simulation.ScenarioError as error:
+        _fail(run_id, f"The scenario snapshot is not valid for engine {simulation.ENGINE_VERSION}: {error}")
+    except Exception as error:  # noqa: BLE001 — record any engine failure on the run
+        log.exception("run failed", extra=extra)
+        _fail(run_id, f"{error.__class__.__name__}: {error}")
+    log.info("run finished in %.1f s", time.monotonic() - started, extra=extra)
+    return Run.objects.get(pk=run_id)

@@ -1,0 +1,1 @@
+"""Thin views: an access helper, a form, a service call, a template."""

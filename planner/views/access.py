@@ -1,0 +1,18 @@
+"""The outer guard of every workspace URL: non-members get 404 before anything else (even 405)."""
+from functools import wraps
+
+from django.http import Http404
+
+from ..selectors.access import membership_for_user
+
+
+def members_only(view):
+    """404 unless the user belongs to the workspace in the URL; the view then checks edit rights."""
+
+    @wraps(view)
+    def wrapper(request, *args, workspace_id: int, **kwargs):
+        if membership_for_user(request.user, workspace_id) is None:
+            raise Http404("No such workspace")
+        return view(request, *args, workspace_id=workspace_id, **kwargs)
+
+    return wrapper

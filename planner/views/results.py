@@ -1,0 +1,19 @@
+"""A finished run's results, judged against the workspace's targets: verdict cards, charts, replay, checklist."""
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from ..charts import PLOT_CONFIG
+from ..models import Run
+from ..selectors.access import run_for_user
+from ..selectors.compare import judged_results
+from ..selectors.results import results_page
+
+
+@require_GET
+def run_results(request, workspace_id: int, run_id: int):
+    run = run_for_user(request.user, workspace_id, run_id)
+    if run.status != Run.Status.DONE or not run.results:
+        return redirect("run_detail", workspace_id, run.pk)
+    results = judged_results(run.results, run.workspace.targets)
+    context = {"workspace": run.workspace, "run": run, "plot_config": PLOT_CONFIG, **results_page(results)}
+    return render(request, "planner/results.html", context)

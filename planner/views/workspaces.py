@@ -1,0 +1,84 @@
+"""Workspaces: the user's list, one workspace, creating one, its settings and members."""
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..forms import MemberForm, WorkspaceForm
+from ..models import default_targets
+from ..selectors.access import workspace_for_user
+from ..selectors.runs import run_list
+from ..selectors.scenarios import scenario_list
+from ..selectors.workspaces import membership_list, workspace_list_for_user
+from ..services.workspaces import membership_remove, membership_set, workspace_create, workspace_update
+
+
+@require_GET
+def workspace_list(request):
+    """The workspaces the user is a member of."""
+    workspaces = workspace_list_for_user(user=request.user)
+    return render(request, "planner/workspace_list.html", {"workspaces": workspaces})
+
+
+@require_http_methods(["GET", "POST"])
+def workspace_new(request):
+    """Create a workspace; its creator becomes its editor."""
+    form = WorkspaceForm(request.POST or None, initial=default_targets())
+    if request.method == "POST" and form.is_valid():
+        workspace = workspace_create(name=form.cleaned_data["name"], user=request.user, targets=form.targets())
+        messages.success(request, f"Workspace “{workspace.name}” created.")
+        return redirect("workspace_detail", workspace.pk)
+    return render(request, "planner/workspace_form.html", {"form": form})
+
+
+@require_GET
+def workspace_detail(request, workspace_id: int):
+    """A workspace: its targets, scenarios and latest runs."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    context = {"workspace": workspace, "scenarios": scenario_list(workspace=workspace),
+               "runs": run_list(workspace=workspace)[:10]}
+    return render(request, "planner/workspace_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def workspace_settings(request, workspace_id: int):
+    """Editors change the workspace's name and targets."""
+    workspace = workspace_for_user(request.user, workspace_id, edit=True)
+    initial = {"name": workspace.name, **default_targets(), **workspace.targets}
+    form = WorkspaceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        workspace_update(workspace=workspace, name=form.cleaned_data["name"], targets=form.targets())
+        messages.success(request, "Targets saved.")
+        return redirect("workspace_detail", workspace.pk)
+    return render(request, "planner/workspace_form.html", {"form": form, "workspace": workspace})
+
+
+@require_http_methods(["GET", "POST"])
+def workspace_members(request, workspace_id: int):
+    """Everyone sees the members; editors add users by username or change roles."""
+    editing = request.method == "POST"
+    workspace = workspace_for_user(request.user, workspace_id, edit=editing)
+    form = MemberForm(request.POST or None)
+    if editing and form.is_valid():
+        try:
+            membership_set(workspace=workspace, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field, errors)
+        else:
+            messages.success(request, f"{form.cleaned_data['username']} is now a {form.cleaned_data['role']}.")
+            return redirect("workspace_members", workspace.pk)
+    context = {"workspace": workspace, "members": membership_list(workspace=workspace), "form": form}
+    return render(request, "planner/workspace_members.html", context, status=400 if editing else 200)
+
+
+@require_POST
+def workspace_member_remove(request, workspace_id: int, membership_id: int):
+    """Editors remove a member (never the last editor)."""
+    workspace = workspace_for_user(request.user, workspace_id, edit=True)
+    try:
+        membership_remove(workspace=workspace, membership_id=membership_id)
+        messages.success(request, "Member removed.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("workspace_members", workspace.pk)

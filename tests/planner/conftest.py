@@ -1,0 +1,99 @@
+"""Three users — an owner (editor), a member (viewer) and an outsider — and a workspace to test with."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from planner.models import Membership, Run
+from planner.services.runs import run_execute
+from planner.services.scenarios import scenario_create
+from planner.services.workspaces import workspace_create
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hashing with PBKDF2 costs ~0.3 s a user; tests do not need it to be slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _user(username: str):
+    return get_user_model().objects.create_user(username=username, password=PASSWORD)
+
+
+@pytest.fixture
+def owner(db):
+    return _user("alice")
+
+
+@pytest.fixture
+def member(db):
+    return _user("bob")
+
+
+@pytest.fixture
+def outsider(db):
+    return _user("charlie")
+
+
+@pytest.fixture
+def workspace(owner, member):
+    ws = workspace_create(name="Payments", user=owner)
+    Membership.objects.create(workspace=ws, user=member, role=Membership.Role.VIEWER)
+    return ws
+
+
+@pytest.fixture
+def scenario(workspace, owner):
+    return scenario_create(workspace=workspace, name="Active-passive", document={"pattern": "active-passive"},
+                           user=owner)
+
+
+@pytest.fixture
+def done_run(workspace, scenario, owner):
+    """A run the real engine finished (few trials, so it is quick)."""
+    run = Run.objects.create(workspace=workspace, scenario=scenario, scenario_name=scenario.name,
+                             snapshot=scenario.document, seed=7, trials=40, engine_version="test", created_by=owner)
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE, run.error
+    return run
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner):
+    return _client(owner)
+
+
+@pytest.fixture
+def member_client(member):
+    return _client(member)
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    return _client(outsider)
+
+
+def section_post_data(section: str, document: dict) -> dict:
+    """What the browser posts for a section form left unchanged (checkboxes: present only when ticked)."""
+    from planner.scenario_forms import SectionForm
+
+    form = SectionForm(section=section, document=document)
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name)
+        if field.__class__.__name__ == "BooleanField":
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = "" if value is None else str(value)
+    return data

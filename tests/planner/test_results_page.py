@@ -1,0 +1,129 @@
+"""The results page of a finished run: verdicts against the workspace's targets, charts, tables, access."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import plotly
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from planner.models import Run
+from planner.services.runs import run_create, run_execute
+from planner.services.scenarios import scenario_create
+from simulation.chartdata import INCIDENT_LABELS, active_types
+
+TRIALS = 200
+
+
+@pytest.fixture
+def finished_run(scenario, owner):
+    """A run of the workspace's scenario, executed by the real service and engine."""
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=5)
+    run = run_execute(run_id=run.pk)
+    assert run.status == Run.Status.DONE, run.error
+    return run
+
+
+def _url(run: Run) -> str:
+    return reverse("run_results", args=[run.workspace_id, run.pk])
+
+
+def _figures(response) -> dict:
+    match = re.search(r'<script id="chart-figures" type="application/json">(.*?)</script>',
+                      response.content.decode(), re.S)
+    assert match, "the page embeds its figures with json_script"
+    return json.loads(match.group(1))
+
+
+def test_it_shows_a_verdict_card_per_target(owner_client, finished_run):
+    response = owner_client.get(_url(finished_run))
+    assert response.status_code == 200
+    cards = response.context["cards"]
+    assert [c["target"] for c in cards] == ["rto", "rpo", "availability", "budget"]
+    html = response.content.decode()
+    assert "Recovery time ≤ 5.0 min" in html  # the workspace's default RTO of 300 s
+    assert "95 % interval" in html
+    assert "No monthly budget is set" in html
+
+
+def test_it_judges_against_the_workspace_targets_not_the_scenarios(owner_client, finished_run, workspace):
+    workspace.targets = {**workspace.targets, "rto_s": 0.001, "monthly_budget_usd": 1.0}
+    workspace.save()
+    response = owner_client.get(_url(finished_run))
+    cards = {c["target"]: c for c in response.context["cards"]}
+    assert cards["rto"]["met"] is False
+    assert cards["budget"]["met"] is False and "over the budget" in cards["budget"]["summary"]
+    assert "misses at least one of the workspace" in response.content.decode()
+    assert finished_run.results["scenario"]["targets"]["rto_s"] == 300  # the stored results are untouched
+
+
+def test_it_embeds_the_charts_with_the_target_line(owner_client, finished_run):
+    figures = _figures(owner_client.get(_url(finished_run)))
+    assert {"chart-rto", "chart-downtime", "chart-cost"} <= {k for k, v in figures.items() if v}
+    rto_names = [trace["name"] for trace in figures["chart-rto"]["data"]]
+    assert "RTO target (5.0 min)" in rto_names
+    assert len(rto_names) == len(active_types(finished_run.results)) + 1
+
+
+def test_it_lists_the_key_figures_of_every_active_incident_type(owner_client, finished_run):
+    response = owner_client.get(_url(finished_run))
+    rows = response.context["key_figures"]
+    active = set(active_types(finished_run.results))
+    assert [r["label"] for r in rows] == [label for t, label in INCIDENT_LABELS.items() if t in active]
+    html = response.content.decode()
+    assert 'id="key-figures-h"' in html and "RTO p95" in html
+
+
+def test_it_shows_the_cost_breakdown_and_the_checklist(owner_client, finished_run):
+    response = owner_client.get(_url(finished_run))
+    html = response.content.decode()
+    for label in ("Infrastructure", "Premium over a single region", "Expected outage cost", "Total"):
+        assert label in html
+    checklist = response.context["checklist"]
+    assert [item["number"] for item in checklist] == list(range(1, 9))
+    for item in checklist:
+        if not item["answer"] and item["cost_usd_per_month"] is not None:
+            assert item["cost_text"].endswith("/month")
+
+
+def test_it_loads_plotly_from_our_own_static_files(owner_client, finished_run):
+    html = owner_client.get(_url(finished_run)).content.decode()
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    assert any(src.endswith("vendor/plotly.min.js") for src in scripts)
+    assert all(src.startswith(settings.STATIC_URL) or src.startswith("/" + settings.STATIC_URL) for src in scripts)
+    vendored = Path(settings.BASE_DIR, "static", "vendor", "plotly.min.js")
+    shipped = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert vendored.read_bytes() == shipped.read_bytes()
+
+
+def test_it_lets_a_viewer_see_the_results(member_client, finished_run):
+    assert member_client.get(_url(finished_run)).status_code == 200
+
+
+def test_it_hides_the_results_from_an_outsider(outsider_client, finished_run):
+    assert outsider_client.get(_url(finished_run)).status_code == 404
+
+
+def test_it_sends_an_anonymous_visitor_to_log_in(client, finished_run):
+    response = client.get(_url(finished_run))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_it_sends_an_unfinished_run_to_its_progress_page(owner_client, scenario, owner):
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=5)
+    response = owner_client.get(_url(run))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("run_detail", args=[run.workspace_id, run.pk])
+
+
+def test_it_says_which_incident_types_the_targets_leave_out(owner_client, workspace, owner):
+    scoped = scenario_create(workspace=workspace, name="Failover only", user=owner,
+                             document={"targets": {"applies_to": ["db_primary_failure", "region_outage"]}})
+    run = run_execute(run_id=run_create(scenario=scoped, user=owner, trials=TRIALS, seed=9).pk)
+    cards = {c["target"]: c for c in owner_client.get(_url(run)).context["cards"]}
+    assert [line["label"] for line in cards["rto"]["lines"]] == ["Primary database failure", "Region outage"]
+    assert "App instance crash" in cards["rto"]["not_judged"]
+    assert "Region outage" not in cards["rpo"]["not_judged"]

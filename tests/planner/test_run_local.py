@@ -1,0 +1,53 @@
+"""`make run`'s process handling: children stop on TERM, or are killed with their group after a bounded wait."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "run_local.py"
+
+
+@pytest.fixture
+def run_local(monkeypatch):
+    spec = importlib.util.spec_from_file_location("run_local", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "STOP_WAIT_S", 1.0)
+    return module
+
+
+def test_it_stops_a_child_that_honours_term(run_local):
+    child = run_local.start([sys.executable, "-c", "import time; time.sleep(60)"])
+    started = time.monotonic()
+    run_local.stop([child])
+    assert child.returncode is not None and time.monotonic() - started < 1.0
+
+
+def test_it_kills_a_child_and_its_group_when_term_is_ignored(run_local, tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    script = ("import os, signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+              f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+              f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(60)")
+    child = run_local.start([sys.executable, "-c", script])
+    while not pid_file.exists() or not pid_file.read_text():
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+    started = time.monotonic()
+    run_local.stop([child])
+    assert child.returncode is not None and time.monotonic() - started < 3.0
+    time.sleep(0.2)
+    assert not Path(f"/proc/{grandchild}").exists() or "Z" in Path(f"/proc/{grandchild}/stat").read_text().split()[2]
+
+
+def test_it_collects_static_files_only_when_they_changed(run_local, monkeypatch, tmp_path):
+    (tmp_path / "static").mkdir()
+    (tmp_path / "staticfiles").mkdir()
+    (tmp_path / "static" / "a.css").write_text("a {}")
+    monkeypatch.setattr(run_local, "ROOT", tmp_path)
+    assert run_local.static_is_stale()
+    (tmp_path / "staticfiles" / ".collected").touch()
+    assert not run_local.static_is_stale()

@@ -1,0 +1,184 @@
+"""Runs: immutable snapshot, enqueue after commit, idempotent chunked execution, cancel, progress JSON."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+import simulation
+from planner.models import Run
+from planner.services import runs as run_services
+from planner.services.runs import run_cancel, run_create, run_execute
+from planner.services.scenarios import scenario_update
+
+
+@pytest.fixture
+def queued(scenario, owner):
+    return run_create(scenario=scenario, user=owner, trials=60, seed=11)
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Run ids handed to the broker (instead of a real broker)."""
+    ids = []
+    monkeypatch.setattr("planner.tasks.run_scenario.apply_async", lambda args, **kw: ids.append(args[0]))
+    return ids
+
+
+def test_it_snapshots_the_full_document_seed_trials_and_engine_version(queued, scenario):
+    assert queued.snapshot == scenario.document
+    assert queued.snapshot["app"]["pool"]["max_size"] == 20  # defaults filled in
+    assert (queued.seed, queued.trials, queued.engine_version) == (11, 60, simulation.ENGINE_VERSION)
+    assert queued.status == Run.Status.QUEUED
+
+
+def test_it_keeps_the_snapshot_when_the_scenario_changes_later(queued, scenario, owner):
+    document = {**scenario.document, "traffic": {**scenario.document["traffic"], "request_rate_rps": 9999}}
+    scenario_update(scenario=scenario, user=owner, document=document)
+    queued.refresh_from_db()
+    assert queued.snapshot["traffic"]["request_rate_rps"] == 500
+
+
+def test_it_enqueues_only_after_the_transaction_commits(scenario, owner, enqueued, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = run_create(scenario=scenario, user=owner, trials=10, seed=1)
+    assert enqueued == []
+    for callback in callbacks:
+        callback()
+    assert enqueued == [run.pk]
+
+
+def test_it_fails_the_run_with_the_reason_when_the_broker_is_unreachable(scenario, owner, monkeypatch,
+                                                                       django_capture_on_commit_callbacks):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr("planner.tasks.run_scenario.apply_async", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_create(scenario=scenario, user=owner, trials=10, seed=1)
+    run.refresh_from_db()
+    assert run.status == Run.Status.FAILED and "broker down" in run.error
+
+
+def test_it_executes_chunk_by_chunk_and_saves_the_results(queued):
+    run = run_execute(run_id=queued.pk)
+    assert run.status == Run.Status.DONE, run.error
+    assert run.progress == 1.0 and run.chunks_done == run.chunks_total > 1
+    assert run.results["seed"] == 11 and run.results["trials_per_type"] == 60
+    assert run.results["scenario"] == run.snapshot
+    assert run.started_at <= run.finished_at
+
+
+def test_it_does_nothing_when_a_finished_run_is_delivered_again(queued, monkeypatch):
+    done = run_execute(run_id=queued.pk)
+    monkeypatch.setattr("simulation.montecarlo.run_chunk", lambda *a: pytest.fail("ran again"))
+    again = run_execute(run_id=queued.pk)
+    assert (again.status, again.results, again.finished_at) == (Run.Status.DONE, done.results, done.finished_at)
+
+
+def test_it_restarts_a_run_found_running_from_scratch(queued):
+    expected = run_execute(run_id=queued.pk).results
+    Run.objects.filter(pk=queued.pk).update(status=Run.Status.RUNNING, chunks_done=3, progress=0.4, results=None)
+    run = run_execute(run_id=queued.pk)
+    assert run.status == Run.Status.DONE and run.results == expected  # same numbers, not doubled
+
+
+def test_it_stops_between_chunks_when_cancelled(queued, monkeypatch):
+    from simulation import montecarlo
+
+    calls = []
+    real_chunk = montecarlo.run_chunk
+
+    def chunk_then_cancel(scenario, plan, index):
+        calls.append(index)
+        Run.objects.filter(pk=queued.pk).update(status=Run.Status.CANCELLED)
+        return real_chunk(scenario, plan, index)
+
+    monkeypatch.setattr(montecarlo, "run_chunk", chunk_then_cancel)
+    run = run_execute(run_id=queued.pk)
+    assert calls == [0]
+    assert run.status == Run.Status.CANCELLED and run.results is None
+
+
+def test_it_records_an_engine_failure_on_the_run(queued, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr("simulation.montecarlo.finish_run", boom)
+    run = run_execute(run_id=queued.pk)
+    assert run.status == Run.Status.FAILED and run.error == "RuntimeError: model exploded"
+
+
+def test_it_writes_progress_and_an_eta_after_each_chunk(queued, monkeypatch):
+    seen = []
+    original = run_services._progress_write
+
+    def spy(run_id, **kwargs):
+        original(run_id, **kwargs)
+        seen.append(Run.objects.values_list("chunks_done", "progress", "eta_s").get(pk=run_id))
+
+    monkeypatch.setattr(run_services, "_progress_write", spy)
+    run = run_execute(run_id=queued.pk)
+    assert [s[0] for s in seen] == list(range(1, run.chunks_total + 1))
+    progress = [s[1] for s in seen]
+    assert progress == sorted(progress) and 0 < progress[0] < progress[-1] < 1
+    assert all(s[2] is not None and s[2] >= 0 for s in seen)
+
+
+def test_it_cancels_only_unfinished_runs(queued):
+    assert run_cancel(run=queued) is True
+    assert queued.status == Run.Status.CANCELLED and queued.finished_at is not None
+    assert run_cancel(run=queued) is False
+
+
+def test_it_replaces_non_finite_numbers_with_null():
+    assert run_services._json_safe({"a": [float("nan"), 1.5, float("inf")], "b": {"c": -float("inf")}}) == {
+        "a": [None, 1.5, None], "b": {"c": None}}
+
+
+def test_it_starts_a_run_from_the_scenario_page(owner_client, scenario, enqueued, django_capture_on_commit_callbacks):
+    url = reverse("run_start", args=[scenario.workspace_id, scenario.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(url, {"trials": "full", "seed": "123"})
+    run = Run.objects.get()
+    assert response["Location"] == reverse("run_detail", args=[scenario.workspace_id, run.pk])
+    assert (run.trials, run.seed, run.created_by.username) == (20_000, 123, "alice")
+    assert enqueued == [run.pk]
+
+
+def test_it_rejects_a_negative_seed(owner_client, scenario):
+    owner_client.post(reverse("run_start", args=[scenario.workspace_id, scenario.pk]), {"trials": "quick", "seed": "-1"})
+    assert not Run.objects.exists()
+
+
+def test_it_serves_progress_as_json(owner_client, queued):
+    url = reverse("run_progress", args=[queued.workspace_id, queued.pk])
+    assert owner_client.get(url).json() == {
+        "id": queued.pk, "status": "queued", "progress": 0.0, "chunks_done": 0, "chunks_total": 0, "eta_s": None,
+        "error": "", "finished": False, "results_url": None}
+    run_execute(run_id=queued.pk)
+    data = owner_client.get(url).json()
+    assert data["finished"] and data["results_url"] == reverse("run_results", args=[queued.workspace_id, queued.pk])
+
+
+def test_it_shows_a_progress_bar_and_a_cancel_button(owner_client, member_client, queued):
+    url = reverse("run_detail", args=[queued.workspace_id, queued.pk])
+    page = owner_client.get(url).content.decode()
+    assert "<progress" in page and "Cancel the run" in page and "progress.json" in page
+    assert "Cancel the run" not in member_client.get(url).content.decode()
+
+
+def test_it_shows_the_error_of_a_failed_run(owner_client, queued):
+    Run.objects.filter(pk=queued.pk).update(status=Run.Status.FAILED, error="Something specific broke")
+    page = owner_client.get(reverse("run_detail", args=[queued.workspace_id, queued.pk])).content.decode()
+    assert "Something specific broke" in page
+
+
+def test_it_cancels_from_the_run_page(owner_client, queued):
+    owner_client.post(reverse("run_cancel", args=[queued.workspace_id, queued.pk]))
+    queued.refresh_from_db()
+    assert queued.status == Run.Status.CANCELLED
+
+
+def test_it_lists_the_runs_of_a_workspace(owner_client, queued):
+    page = owner_client.get(reverse("run_list", args=[queued.workspace_id])).content.decode()
+    assert f"#{queued.pk}" in page and "Queued" in page

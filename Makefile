@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
+DJANGO_TESTS := tests/planner tests/decisions tests/workshop
 
 .PHONY: install run worker test test-engine test-planner-pg bench clean
 
@@ -19,18 +20,21 @@ run: install
 	$(BIN)/python scripts/run_local.py
 
 worker: install
-	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle --without-heartbeat
 
-# The whole suite on SQLite and the embedded broker, then the planner's tests on PostgreSQL and Redis.
+# The whole suite on SQLite and the embedded broker, then the web app's tests again on PostgreSQL and Redis.
 test: install
 	$(BIN)/python -m pytest -q
-	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/python -m pytest -q tests/planner
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/python -m pytest -q $(DJANGO_TESTS)
 
 test-engine: install
 	$(BIN)/python -m pytest -q tests/simulation
 
 bench: install
 	$(BIN)/python benchmarks/engine_speed.py
+	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/reports.py
+	$(BIN)/python benchmarks/workshop.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache var

@@ -96,9 +96,16 @@ def _money(value: float, currency: str) -> str:
 def format_table(results: dict) -> str:
     """A readable report with a unit on every number."""
     cur = results["costs"]["currency"]
+    used = sorted({entry["trials"] for entry in results["incident_types"].values()})
+    if used and used != [results["trials_per_type"]]:  # stopped early: say what each type used
+        incidents_text = f"{used[0]}–{used[-1]} of up to {results['trials_per_type']} incidents per type"
+        if len(used) == 1:
+            incidents_text = f"{used[0]} of up to {results['trials_per_type']} incidents per type"
+    else:
+        incidents_text = f"{results['trials_per_type']} incidents per type"
     lines = [f"Scenario: {results['scenario_name']}",
              f"Engine {results['engine_version']}, seed {results['seed']}, "
-             f"{results['trials_per_type']} incidents per type, {results['years']} simulated years", ""]
+             f"{incidents_text}, {results['years']} simulated years", ""]
     header = f"{'incident type':<22}{'rate':>12}{'RTO p50':>12}{'RTO p95':>12}{'RTO p99':>12}" \
              f"{'loss p50':>12}{'loss p95':>12}{'humans':>9}"
     lines += ["Per incident", header, "-" * len(header)]
@@ -172,7 +179,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     if args.command == "validate":
         stdout.write(f"{args.file}: valid scenario {scenario.name!r} ({scenario.pattern})\n")
         return EXIT_OK
-    results = _simulate(scenario, args)
+    try:
+        results = _simulate(scenario, args)
+    except ScenarioError as error:  # a variant the run derives (e.g. a checklist fix) is not valid
+        for problem in error.problems:
+            stderr.write(f"{args.file}: {problem}\n")
+        return EXIT_BAD_INPUT
     if args.format == "json":
         stdout.write(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     elif args.command == "check":

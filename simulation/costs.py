@@ -24,10 +24,22 @@ The cost model (all figures per month, in ``costs.currency``):
   × ``engineer_fte_usd_per_month``.
 - **chaos_testing**: ``chaos_testing_hours_per_month`` × ``chaos_testing_usd_per_hour``.
 
-The **baseline** is the same system in a single region with the same app tier
-(the primary region's instances), one database node and backups only (the
-scenario's backups, daily when it has none), engineered as a single-region
-system. **Premium** = infrastructure − baseline. **Expected outage cost** =
+The **baseline** is what the scenario would cost as a plain single-region
+system. For a multi-region scenario: the primary region's app tier, one
+database node (no local standby) and backups only (the scenario's backups,
+daily when it has none), engineered as a single-region system
+(``DEFAULT_PLATFORM_FTE["single-region"]``). For a single-region scenario
+the baseline is the scenario itself with the same local standby and the same
+backups (none stays none), engineered with at most that default effort and no
+chaos testing: its premium is only the extra engineering and chaos testing it
+pays for, so it is never negative. (A local standby is the default of every
+pattern, and a single-region option is judged against its own region, not
+against a version without backups it never had.) **Premium** =
+infrastructure − baseline.
+
+An active-active-full scenario's replicas that sit in a primary region stand
+for the replication between its primaries: they add no database node (the
+primary of that region already counts) and no extra cross-region stream. **Expected outage cost** =
 annual downtime hours × ``outage_cost_usd_per_hour`` / 12 + annual lost
 transactions × ``lost_transaction_usd`` / 12; **total** = infrastructure +
 expected outage cost.
@@ -71,10 +83,18 @@ def primary_nodes(scenario: Scenario) -> int:
     return 1
 
 
+def replica_nodes(scenario: Scenario) -> int:
+    """Replicas that are nodes of their own (not the other primaries of an active-active-full system)."""
+    if scenario.pattern != "active-active-full":
+        return len(scenario.database.replicas)
+    primaries = {r.name for r in scenario.regions if r.role == "primary"}
+    return sum(1 for rep in scenario.database.replicas if rep.region not in primaries)
+
+
 def db_node_count(scenario: Scenario) -> int:
     """Primaries + their local standbys + replicas."""
     standby = 0 if scenario.database.local_standby == "none" else 1
-    return primary_nodes(scenario) * (1 + standby) + len(scenario.database.replicas)
+    return primary_nodes(scenario) * (1 + standby) + replica_nodes(scenario)
 
 
 def write_gb_per_month(scenario: Scenario) -> float:
@@ -84,8 +104,9 @@ def write_gb_per_month(scenario: Scenario) -> float:
 
 
 def _backup_kind(scenario: Scenario, baseline: bool) -> str:
+    """The scenario's backups; a multi-region scenario's baseline has daily ones when the scenario has none."""
     kind = scenario.database.backups.kind
-    return "daily" if baseline and kind == "none" else kind
+    return "daily" if baseline and kind == "none" and scenario.pattern != "single-region" else kind
 
 
 def backups_gb(scenario: Scenario, kind: str) -> float:
@@ -136,15 +157,21 @@ def infrastructure_breakdown(scenario: Scenario) -> dict[str, float]:
 
 
 def baseline_usd_per_month(scenario: Scenario) -> float:
-    """Single region, the primary region's app tier, one database node, backups only."""
+    """The plain single-region system the premium is measured against (see the module docstring)."""
     costs = scenario.costs
+    single_fte = DEFAULT_PLATFORM_FTE["single-region"]
+    if scenario.pattern == "single-region":
+        items = infrastructure_breakdown(scenario)
+        items["engineering"] = min(platform_fte(scenario), single_fte) * costs.engineer_fte_usd_per_month
+        items["chaos_testing"] = 0.0
+        return float(sum(items.values()))
     kind = _backup_kind(scenario, baseline=True)
     return float(scenario.primary_region.app_instances * costs.app_instance_usd_per_month
             + costs.db_node_usd_per_month
             + scenario.database.size_gb * costs.storage_usd_per_gb_month
             + backups_gb(scenario, kind) * costs.backup_usd_per_gb_month
             + backup_shipping_gb_per_month(scenario, kind) * costs.cross_region_usd_per_gb
-            + DEFAULT_PLATFORM_FTE["single-region"] * costs.engineer_fte_usd_per_month)
+            + single_fte * costs.engineer_fte_usd_per_month)
 
 
 def outage_usd_per_month(scenario: Scenario, *, annual_downtime_s: float, annual_lost_tx: float) -> tuple[float, float]:

@@ -17,8 +17,22 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 _Z = {"p95": 1.6448536269514722, "p99": 2.3263478740408408}
 
 
+MAX_VALUE_S = 315_576_000  # ten years: every parameter of a duration distribution stays below this
+MAX_LOGNORMAL_SPREAD = 10_000  # p95 (or p99) at most this many times the median: draws stay finite
+MAX_EMPIRICAL_VALUES = 100_000
+
+
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, (int, float)) and v > MAX_VALUE_S for v in values):
+                raise ValueError(f"{info.alias or name}: must be at most {MAX_VALUE_S} s (10 years)")
+        return self
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -96,7 +110,7 @@ class Normal(_Dist):
     kind: Literal["normal"] = "normal"
     mean_: float = Field(alias="mean", ge=0)
     sd: float = Field(ge=0)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     def sample(self, rng, n):
         return np.maximum(rng.normal(self.mean_, self.sd, n), 0.0)
@@ -124,6 +138,8 @@ class LogNormal(_Dist):
             raise ValueError("p95: give exactly one of p95 or p99")
         if getattr(self, given[0]) < self.median:
             raise ValueError(f"{given[0]}: must be >= median")
+        if getattr(self, given[0]) > MAX_LOGNORMAL_SPREAD * self.median:
+            raise ValueError(f"{given[0]}: must be at most {MAX_LOGNORMAL_SPREAD} × median")
         return self
 
     @property
@@ -146,7 +162,7 @@ class LogNormal(_Dist):
 class Exponential(_Dist):
     kind: Literal["exponential"] = "exponential"
     mean_: float = Field(alias="mean", gt=0)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     def sample(self, rng, n):
         return rng.exponential(self.mean_, n)
@@ -163,7 +179,7 @@ class Empirical(_Dist):
     """Observed values (e.g. measured in drills), resampled with replacement."""
 
     kind: Literal["empirical"] = "empirical"
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1, max_length=MAX_EMPIRICAL_VALUES)
 
     def sample(self, rng, n):
         return rng.choice(np.asarray(self.values, dtype=float), n)

@@ -19,8 +19,40 @@ Pattern = Literal["single-region", "active-passive", "active-active-read", "acti
 ReplicationMode = Literal["sync", "async"]
 
 
+UNTESTED_UNDER_LOAD_FACTOR = 0.9  # automation success probability multiplier when never tested under load
+MAX_DURATION_S = 315_576_000  # ten years: no duration in a scenario may be longer
+MAX_COUNT = 1_000_000  # whole numbers (instances, pool sizes, thresholds)
+MAX_QUANTITY = 1e12  # any other number (rates, sizes, prices): far beyond real systems, far below overflow
+
+
+def check_bounds(model: BaseModel) -> None:
+    """Raise ``ValueError("<field>: …")`` for the first number of ``model`` above its sane upper bound.
+
+    The unit in a field's name decides the bound: ``_s`` fields (durations) at most
+    ``MAX_DURATION_S``; whole numbers at most ``MAX_COUNT``; every other number at
+    most ``MAX_QUANTITY``. Fields with a tighter ``le=`` keep it. Non-finite numbers
+    are rejected before this by ``allow_inf_nan=False``.
+    """
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        label = info.alias or name
+        if name.endswith("_s") and value > MAX_DURATION_S:
+            raise ValueError(f"{label}: must be at most {MAX_DURATION_S} s (10 years), got {value:g}")
+        if isinstance(value, int) and value > MAX_COUNT:
+            raise ValueError(f"{label}: must be at most {MAX_COUNT}, got {value}")
+        if value > MAX_QUANTITY:
+            raise ValueError(f"{label}: must be at most {MAX_QUANTITY:g}, got {value:g}")
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        check_bounds(self)
+        return self
 
 
 def _lognormal(median: float, p95: float) -> LogNormal:
@@ -36,7 +68,11 @@ class Region(_Section):
         default="hot", description="hot: serving-ready; warm: scaled down; cold: must be built")
     warm_up_s: Dist = Field(
         default_factory=lambda: _lognormal(600, 1800),
-        description="time to scale a warm standby (or build a cold one) to full capacity")
+        description="time to scale a warm standby up to full capacity (a cold one: after it is built)")
+    cold_build_s: Dist = Field(
+        default_factory=lambda: _lognormal(3600, 4 * 3600),
+        description="cold standby: time to build the app tier from scratch (provision, deploy, configure) "
+                    "before it warms up")
     warm_capacity_share: float = Field(
         default=0.25, ge=0, le=1,
         description="share of this region's app instances a warm standby keeps running before it scales up")
@@ -63,8 +99,17 @@ class Database(_Section):
     write_rate_tps: float = Field(default=50, ge=0)
     local_standby: Literal["none", "sync", "async"] = "sync"
     local_standby_lag_s: Dist = Field(default_factory=lambda: _lognormal(0.5, 2.0))
-    replicas: list[Replica] = Field(default_factory=list, max_length=8)
+    replicas: list[Replica] = Field(
+        default_factory=list, max_length=8,
+        description="cross-region replicas; when not given, multi-region patterns get one async replica in "
+                    "their first region besides the primary (active-active-full: the replication between "
+                    "its primaries); give [] for none")
     backups: Backups = Field(default_factory=Backups)
+    promotion_s_per_gb: float = Field(
+        default=2.2, ge=0,
+        description="extra promotion time per GB of data: crash recovery, replay of the replication backlog "
+                    "and cache warm-up grow with size (2.2 s/GB: about 2 min of failover at 10 GB, about "
+                    "20 min at 500 GB)")
     rebuild_throughput_gb_per_s: float = Field(
         default=0.1, gt=0, description="speed of rebuilding a standby after a failover")
     node_repair_s: Dist = Field(
@@ -107,7 +152,11 @@ class Failover(_Section):
         default=0.001, ge=0, le=1,
         description="success probability lost per day since the last failover test")
     days_since_failover_test: float = Field(default=60, ge=0)
-    tested_under_load: bool = True
+    tested_under_load: bool = Field(
+        default=True,
+        description="the last failover test ran under production load; when not, the automation success "
+                    "probability is multiplied by UNTESTED_UNDER_LOAD_FACTOR (0.9): a failover only tested "
+                    "idle meets full connection pools and traffic for the first time in a real incident")
 
 
 class Pool(_Section):
@@ -228,7 +277,9 @@ def _rate(rate: float, duration: Dist | None = None):
 
 class Incidents(_Section):
     db_primary_failure: IncidentRate = Field(default_factory=_rate(0.5))
-    instance_crash: IncidentRate = Field(default_factory=_rate(12))
+    instance_crash: IncidentRate = Field(
+        default_factory=_rate(2),
+        description="crashes per serving app instance per year (the fleet's rate is this × serving instances)")
     zone_outage: IncidentRate = Field(default_factory=_rate(0.5, _lognormal(3600, 4 * 3600)))
     region_outage: IncidentRate = Field(default_factory=_rate(0.1, _lognormal(4 * 3600, 12 * 3600)))
     dependency_slowdown: IncidentRate = Field(default_factory=_rate(4, _lognormal(900, 3600)))
@@ -303,6 +354,28 @@ class Simulation(_Section):
     recovery_threshold: float = Field(default=0.99, gt=0, le=1)
 
 
+def _default_replica(data: dict) -> dict:
+    """Multi-region patterns get an async replica in their second region unless ``database.replicas`` is given.
+
+    A standby (or read) region with no copy of the data could not take over, yet would be paid
+    for; active-active-full's replica stands for the stream between its primaries. An explicit
+    ``replicas: []`` keeps the scenario without one.
+    """
+    if not isinstance(data, dict) or data.get("pattern", "active-passive") == "single-region":
+        return data
+    database = data.get("database", {})
+    regions = data.get("regions")
+    if not isinstance(database, dict) or "replicas" in database or not isinstance(regions, list):
+        return data
+    if not all(isinstance(r, dict) and isinstance(r.get("name"), str) for r in regions):
+        return data
+    first_primary = next((r["name"] for r in regions if r.get("role", "primary") == "primary"), None)
+    others = [r["name"] for r in regions if r["name"] != first_primary]
+    if first_primary is None or not others:
+        return data
+    return {**data, "database": {**database, "replicas": [{"region": others[0], "mode": "async"}]}}
+
+
 class Scenario(_Section):
     schema_: Literal[1] = Field(default=1, alias="schema")
     name: str = Field(default="Unnamed scenario", min_length=1, max_length=200)
@@ -318,7 +391,7 @@ class Scenario(_Section):
     business: Business = Field(default_factory=Business)
     targets: Targets = Field(default_factory=Targets)
     simulation: Simulation = Field(default_factory=Simulation)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -333,7 +406,7 @@ class Scenario(_Section):
                     role = "primary"
                 regions.append({"name": "region-b", "role": role})
             data = {**data, "regions": regions}
-        return data
+        return _default_replica(data)
 
     @model_validator(mode="after")
     def _topology(self):
@@ -353,7 +426,19 @@ class Scenario(_Section):
         for i, replica in enumerate(self.database.replicas):
             if replica.region not in names:
                 raise ValueError(f"database.replicas[{i}].region: unknown region {replica.region!r}")
+        self._check_capacity()
         return self
+
+    def _check_capacity(self) -> None:
+        """Normal operation must carry the load at the recovery threshold, or no incident could ever recover."""
+        capacity_rps = self.serving_instances * self.app.capacity_rps_per_instance
+        needed_rps = self.traffic.request_rate_rps * self.simulation.recovery_threshold
+        if capacity_rps < needed_rps:
+            raise ValueError(
+                f"app.capacity_rps_per_instance: {self.serving_instances} serving instances × "
+                f"{self.app.capacity_rps_per_instance:g} req/s = {capacity_rps:g} req/s cannot carry "
+                f"{self.traffic.request_rate_rps:g} req/s × recovery threshold "
+                f"{self.simulation.recovery_threshold:g} = {needed_rps:g} req/s; add app instances or capacity")
 
     # -- derived facts the models share -------------------------------------------------
     @property
@@ -373,6 +458,9 @@ class Scenario(_Section):
         return next((r for r in self.database.replicas if r.region != primary), None)
 
     def automation_success_probability(self) -> float:
+        """The configured probability, minus the decay per day since the last test, × 0.9 if not tested under load."""
         f = self.failover
         p = f.automation_success_probability - f.automation_decay_per_day * f.days_since_failover_test
+        if not f.tested_under_load:
+            p *= UNTESTED_UNDER_LOAD_FACTOR
         return max(0.0, min(1.0, p))

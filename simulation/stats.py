@@ -6,6 +6,11 @@ number of draws below the true q-quantile is Binomial(n, q), so the ranks
 Nonparametric Statistics*). Proportions use the Wilson score interval, which
 behaves well near 0 and 1 (where the interesting targets live). The mean's
 interval is the usual normal one (mean ± z · sd / √n).
+
+Figures built from a finite pool of simulated incidents (the annual ones)
+carry a second noise: the pool itself. ``widen`` adds it in quadrature, from
+the spread of the statistic over bootstrap rounds of the pool
+(``summarize_with_rounds``).
 """
 from __future__ import annotations
 
@@ -92,6 +97,70 @@ def summarize(values: np.ndarray) -> dict:
     for name, q in QUANTILES.items():
         out[f"{name}_ci"] = list(quantile_ci(values, q))
     return out
+
+
+def widen(interval: tuple[float, float] | list[float], estimate: float, pool_sd: float,
+          low: float = -math.inf, high: float = math.inf) -> tuple[float, float]:
+    """An interval for one source of noise, widened by a second independent one of standard deviation ``pool_sd``.
+
+    Each side's half-width and 1.96 · ``pool_sd`` add in quadrature; the result is
+    clipped to [``low``, ``high``]. With ``pool_sd`` 0 the interval is unchanged.
+    """
+    extra = Z95 * max(0.0, float(pool_sd))
+    lo = estimate - math.hypot(estimate - interval[0], extra)
+    hi = estimate + math.hypot(interval[1] - estimate, extra)
+    return max(low, lo), min(high, hi)
+
+
+def round_sd(values: np.ndarray) -> float:
+    """Standard deviation of a statistic over bootstrap rounds (0 with fewer than two rounds)."""
+    values = np.asarray(values, dtype=float)
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def summarize_with_rounds(values: np.ndarray, rounds: np.ndarray, low: float = -math.inf,
+                          high: float = math.inf) -> dict:
+    """``summarize`` whose intervals also carry the noise of the incident pool the values were drawn from.
+
+    ``rounds`` (bootstrap rounds × years) holds the same kind of values recomputed
+    from resampled incident pools; each statistic's spread over the rounds widens its
+    interval (``widen``).
+    """
+    out = summarize(values)
+    rounds = np.asarray(rounds, dtype=float)
+    if rounds.ndim != 2 or rounds.shape[0] < 2:
+        return out
+    per_round = {"mean": rounds.mean(axis=1)}
+    quantiles = np.quantile(rounds, list(QUANTILES.values()), axis=1)  # one sort for every level
+    for name, row in zip(QUANTILES, quantiles):
+        per_round[name] = row
+    for name, stat in per_round.items():
+        out[f"{name}_ci"] = list(widen(out[f"{name}_ci"], out[name], round_sd(stat), low, high))
+    return out
+
+
+def bootstrap_year_sums(rng: np.random.Generator,
+                        pools: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]],
+                        years: int, rounds: int, figures: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per-year sums re-read from resampled pools: rounds × years per figure.
+
+    ``pools`` holds, per incident type, ``(year_of, picks, outcomes)``: the year and the
+    pool index of every incident the simulated years drew, and the pool's outcome arrays
+    by figure name (every one of ``figures``). Each round draws a pool of the same size
+    with replacement from each type's pool, then sums the same picks (read through the
+    resampled pool) per year. Only years ``0 … years − 1`` are kept; with no pools the
+    sums are zero.
+    """
+    sums = {name: np.zeros((rounds, years)) for name in figures}
+    for year_of, picks, outcomes in pools:
+        keep = year_of < years
+        year_of, picks = year_of[keep], picks[keep]
+        size = len(next(iter(outcomes.values())))
+        for r in range(rounds):
+            resampled = rng.integers(0, size, size)[picks]
+            for name in figures:
+                sums[name][r] += np.bincount(year_of, weights=outcomes[name][resampled], minlength=years)
+    return sums
 
 
 def ecdf_quantiles(values: np.ndarray, points: int = ECDF_POINTS) -> list[float]:

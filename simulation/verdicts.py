@@ -8,7 +8,10 @@
 
 A target is met when its probability reaches ``targets.confidence``.
 Probabilities carry a 95 % Wilson interval over the trials (incidents or
-simulated years). ``verdicts_for_run`` works from the raw outcomes of a run;
+simulated years). The availability probability is also uncertain through the
+pool of incidents the years resample: its interval is widened by the spread
+of the probability over the bootstrap rounds of that pool (``stats.widen``;
+docs/results.md, "Intervals"). ``verdicts_for_run`` works from the raw outcomes of a run;
 ``judge`` re-judges a stored results dict against other targets from its ECDF
 quantiles (201 levels), so its probabilities agree with the run's to within
 about half a percentage point.
@@ -21,7 +24,7 @@ import numpy as np
 
 from .incidents.base import Batch
 from .scenario import Scenario, Targets
-from .stats import share_at_least, share_at_most, wilson_interval
+from .stats import round_sd, share_at_least, share_at_most, widen, wilson_interval
 
 INCIDENT_NOUNS = {  # plural, for "… of region outages"
     "db_primary_failure": "primary database failures",
@@ -53,8 +56,8 @@ def _verdict(target: str, incident_type: str | None, threshold: float, unit: str
 
 
 def _share_verdict(target: str, incident_type: str | None, threshold: float, unit: str, probability: float,
-                   n: int, confidence: float) -> dict:
-    ci = wilson_interval(int(round(probability * n)), n)
+                   n: int, confidence: float, pool_sd: float = 0.0) -> dict:
+    ci = widen(wilson_interval(int(round(probability * n)), n), probability, pool_sd, 0.0, 1.0)
     if target == "rto":
         text = f"RTO ≤ {threshold:g} s in {format_percent(probability, ci)} of {incident_noun(incident_type)}"
     elif target == "rpo":
@@ -79,8 +82,12 @@ def budget_verdict(infrastructure_usd: float, budget_usd: float, currency: str, 
 
 
 def verdicts_for_run(scenario: Scenario, batches: Mapping[str, Batch], availability: np.ndarray,
-                     costs: dict) -> list[dict]:
-    """Every verdict of a run, from the raw outcomes per incident type and the simulated years."""
+                     costs: dict, availability_rounds: np.ndarray | None = None) -> list[dict]:
+    """Every verdict of a run, from the raw outcomes per incident type and the simulated years.
+
+    ``availability_rounds`` (bootstrap rounds × years, see ``montecarlo.pool_bootstrap``)
+    widens the availability interval by the noise of the incident pool.
+    """
     targets = scenario.targets
     batches = {name: batch for name, batch in batches.items() if _judged(targets, name)}
     out = []
@@ -91,8 +98,11 @@ def verdicts_for_run(scenario: Scenario, batches: Mapping[str, Batch], availabil
         p = float(np.mean(batch.data_loss_s <= targets.rpo_s))
         out.append(_share_verdict("rpo", name, targets.rpo_s, "s", p, len(batch), targets.confidence))
     p = float(np.mean(availability >= targets.availability))
+    pool_sd = 0.0
+    if availability_rounds is not None:
+        pool_sd = round_sd(np.mean(np.asarray(availability_rounds) >= targets.availability, axis=1))
     out.append(_share_verdict("availability", None, targets.availability, "ratio", p, len(availability),
-                              targets.confidence))
+                              targets.confidence, pool_sd))
     if targets.monthly_budget_usd is not None:
         out.append(budget_verdict(costs["infrastructure_usd_per_month"], targets.monthly_budget_usd,
                                   costs["currency"], targets.confidence))
@@ -113,8 +123,10 @@ def judge(results: dict, targets: Mapping | Targets) -> list[dict]:
         out.append(_share_verdict("rpo", name, targets.rpo_s, "s", p, entry["trials"], targets.confidence))
     annual = results["annual"]
     p = share_at_least(annual["ecdf"]["availability"], targets.availability)
+    rounds = annual.get("bootstrap", {}).get("availability_ecdf", [])
+    pool_sd = round_sd([share_at_least(q, targets.availability) for q in rounds])
     out.append(_share_verdict("availability", None, targets.availability, "ratio", p, results["years"],
-                              targets.confidence))
+                              targets.confidence, pool_sd))
     if targets.monthly_budget_usd is not None:
         costs = results["costs"]
         out.append(budget_verdict(costs["infrastructure_usd_per_month"], targets.monthly_budget_usd,

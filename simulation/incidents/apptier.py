@@ -17,9 +17,8 @@ What is here, in the words of DESIGN.md "Modelling notes":
   rotation; a deep check drains them after ``unhealthy_threshold`` failed
   checks and returns them after ``healthy_threshold`` passing ones.
   Auto-restart restarts what the load balancer marks unhealthy.
-- **Humans**: page → acknowledge → diagnose (→ execute); they escalate when the
-  service is still down after ``escalation_s`` and cycle broken instances in
-  batches of ``restart_batch_size``.
+- **Humans**: their random inputs are drawn here; what they do (escalation,
+  a manual failover, cycling instances) is in ``people``.
 
 Random inputs are drawn up front for a whole batch (``draw_app``); the SimPy
 replay of incident ``i`` reads row ``i`` only. Instance transitions are
@@ -35,7 +34,7 @@ import numpy as np
 import simpy
 
 from ..scenario import App, Detection, Humans, Scenario
-from .base import Phases, Response, ServedTracker
+from .base import Phases, ServedTracker
 
 INF = math.inf
 SERVICE_DISCOVERY_S = 1.0  # a registry watch delivers a new endpoint about at once
@@ -198,6 +197,9 @@ class Fleet:
         self.ready = True  # a primary is reachable (at its current address)
         self.ready_at = 0.0
         self.primary_ready: simpy.Event | None = None  # made when someone waits for the primary
+        # set by the database side: ``manual_takeover(start_s, fleet)`` — people paged by escalation carry
+        # out the failover from ``start_s`` when no primary is ready yet
+        self.manual_takeover = None
         self._slots: dict[float, list] = {}
         # for the phase timeline
         self.self_recovered_s: list[float] = []
@@ -209,10 +211,11 @@ class Fleet:
         """Run ``fn(*args)`` at absolute time ``t``, coalesced with anything else due then.
 
         Returns the moment's event (a process may wait on it: it resumes after
-        the moment's changes), or None for a time that never comes.
+        the moment's changes); for a time that never comes, an event that never
+        fires (a process waiting on it simply never resumes).
         """
-        if t == INF:
-            return None
+        if not t < INF:
+            return self.env.event()
         slot = self._slots.get(t)
         if slot is None:
             now = self.env.now
@@ -355,13 +358,18 @@ class Fleet:
 
     @staticmethod
     def _cycles_until(gap_s: float, period_s: float) -> float:
-        """Smallest j ≥ 1 with j × period ≥ gap (infinite for an infinite gap)."""
-        if gap_s == INF:
+        """Smallest j ≥ 1 with j × period ≥ gap (infinite for an infinite gap); O(1) for any size."""
+        ratio = gap_s / period_s
+        if not ratio < INF:
             return INF
-        j = max(1, math.ceil(gap_s / period_s))
-        while j > 1 and (j - 1) * period_s >= gap_s:  # guard the float division at the edges
+        if ratio <= 1.0:
+            return 1
+        j = math.ceil(ratio)
+        if ratio > 2.0 ** 52:  # beyond float precision every neighbour of j is as good
+            return j
+        if (j - 1) * period_s >= gap_s:  # the float division rounded up by one
             j -= 1
-        while j * period_s < gap_s:
+        elif j * period_s < gap_s:  # or down by one
             j += 1
         return j
 
@@ -430,61 +438,6 @@ class Fleet:
     def broken(self) -> list[int]:
         """Instances not working and not being restarted right now."""
         return [i for i in range(len(self.up)) if not self.working[i] and not self.restarting[i]]
-
-
-def cycle_instances(env: simpy.Environment, fleet: Fleet, batch_size: int, threshold: float):
-    """People restart broken instances in batches until every instance works (after the primary is back).
-
-    A batch takes as long as its slowest restart. Instances that recover on
-    their own meanwhile are skipped.
-    """
-    if not fleet.ready:
-        yield fleet.until_ready()
-    cycled: set[int] = set()
-    while True:
-        todo = [i for i in fleet.broken() if i not in cycled]
-        if not todo or fleet.tracker.served() >= 1.0:
-            return
-        batch = todo[:batch_size]
-        duration = max(fleet.row.restart_s[i] for i in batch)
-        for i in batch:
-            cycled.add(i)
-            fleet.restart(i, manual=True, duration_s=duration)
-        fleet.tracker.record()
-        yield fleet.at(env.now + duration)  # the moment the batch is back
-
-
-def escalate(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Response, phases: Phases,
-             threshold: float) -> None:
-    """Still down ``escalation_s`` after the failure: people are paged, then cycle broken instances.
-
-    Scheduled as one timeout whose callback starts the people's process only when needed.
-    """
-    def check(_event) -> None:
-        if not response.engaged and fleet.tracker.served() < threshold:
-            env.process(_respond_and_cycle(env, fleet, humans, response, phases, threshold))
-
-    env.timeout(humans.escalation_s).callbacks.append(check)
-
-
-def _respond_and_cycle(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Response, phases: Phases,
-                       threshold: float):
-    """People are paged now: page + acknowledge + diagnose, then cycle broken instances."""
-    start = env.now
-    response.engaged = True
-    if response.paged_s is None:
-        response.paged_s = start
-    yield env.timeout(fleet.row.respond_s)
-    phases.add("decide", start, env.now)
-    yield from cycle_instances(env, fleet, humans.restart_batch_size, threshold)
-
-
-def verify_after_failover(env: simpy.Environment, fleet: Fleet, humans: Humans, threshold: float):
-    """People who carried out a failover watch the service, then cycle what is still broken."""
-    yield env.timeout(humans.verify_s)
-    if fleet.tracker.served() >= threshold:
-        return
-    yield from cycle_instances(env, fleet, humans.restart_batch_size, threshold)
 
 
 def app_phases(fleet: Fleet, phases: Phases, endpoint_changed_s: float) -> None:

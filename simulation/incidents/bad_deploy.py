@@ -88,28 +88,27 @@ class Rollout:
 class _Deploy:
     """Mutable state of one replayed bad deploy, applied to the served-fraction tracker."""
 
-    __slots__ = ("tracker", "error_share", "amplification", "by_instances", "cohort", "bad", "share", "complete")
+    __slots__ = ("tracker", "error_share", "by_instances", "cohort", "bad", "share", "complete")
 
-    def __init__(self, tracker: ServedTracker, error_share: float, amplification: float,
-                 by_instances: bool, cohort: bool):
+    def __init__(self, tracker: ServedTracker, error_share: float, by_instances: bool, cohort: bool):
         self.tracker = tracker
         self.by_instances = by_instances
         self.cohort = cohort  # a canary: its cohort is compared with the baseline until complete
         self.error_share = error_share
-        self.amplification = amplification
         self.bad = 0  # instances on the bad version (in-place / rolling)
         self.share = 0.0  # traffic routed to the bad version (blue-green / canary)
         self.complete = False
 
     def apply(self) -> None:
-        """Served = capacity of the instances in rotation × (1 − exposed share × error share)."""
+        """Served = capacity of the instances in rotation × (1 − exposed share × error share).
+
+        The tracker adds the agents' retries of the failing requests only (``retry_storm``).
+        """
         t = self.tracker
         rotation = sum(t.in_rotation)
         bad_in_rotation = sum(t.in_rotation[:self.bad])
         exposed = self.share + (bad_in_rotation / rotation if rotation else 0.0)
         t.factor = 1.0 - exposed * self.error_share
-        degraded = t.factor < 1.0 or rotation < len(t.in_rotation)
-        t.amplification = self.amplification if degraded else 1.0  # failing requests bring agents' retries
         t.record()
 
 
@@ -223,9 +222,9 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     batch = Batch.empty(n)
     for i in range(n):
         env = simpy.Environment()
-        tracker = ServedTracker(env, instances, capacity, load)
+        tracker = ServedTracker(env, instances, capacity, load, retry_amplification=amplification)
         error_share = 1.0 if health_visible[i] and not rollout.by_instances else d.bad_deploy_error_share
-        state = _Deploy(tracker, error_share, amplification, rollout.by_instances, canary)
+        state = _Deploy(tracker, error_share, rollout.by_instances, canary)
         events, gate_s = _events(rollout, scenario, health_visible[i], lb_s[i])
         log: dict = {}
         env.process(_replay(env, state, scenario, events, gate_s, automated, detect[i], rollback[i], switch[i], log))

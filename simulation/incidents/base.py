@@ -126,19 +126,24 @@ class Batch:
 class ServedTracker:
     """Served fraction of a set of app instances behind a load balancer.
 
-    Traffic (times the retry amplification while degraded) is split evenly
-    over the instances in rotation; a working one serves min(its share, its
-    capacity), a broken one serves nothing. ``factor`` scales the whole
-    (read-only mode, a bad version failing a share of requests, ...).
-    ``retry_amplification`` multiplies the load while the fleet is degraded
-    (an instance broken or out of rotation, or ``factor`` < 1) — agents retry
-    failed calls. ``traffic_share`` is the share of all traffic this fleet
-    carries; the rest is served elsewhere (another region) and counts as served.
-    Counts are kept incrementally so that ``served()`` is O(1).
+    Traffic is split evenly over the instances in rotation; a working one
+    serves min(its share, its capacity), a broken one serves nothing.
+    ``factor`` is the share of the requests reaching the fleet that can succeed
+    at all (read-only mode, a bad version failing a share of requests, ...);
+    ``routed`` the share of this fleet's users whose requests reach it (DNS
+    still pointing elsewhere); ``amplification`` multiplies the base load.
+    Retrying agents add load only for the requests that fail: with s0 the
+    served fraction of the arriving requests without retries, the load is
+    L · (1 + (retry_amplification − 1) · (1 − s0)), where ``retry_amplification``
+    is the load multiplier when every request fails (``retry_storm``). So a
+    fleet that still serves everything gets no extra load. ``traffic_share`` is
+    the share of all traffic this fleet carries; the rest is served elsewhere
+    (another region) and counts as served. Counts are kept incrementally so
+    that ``served()`` is O(1).
     """
 
     __slots__ = ("env", "capacity", "load", "in_rotation", "working", "factor", "amplification", "points",
-                 "retry_amplification", "traffic_share", "rotation_count", "serving_count")
+                 "retry_amplification", "traffic_share", "rotation_count", "serving_count", "routed")
 
     def __init__(self, env, instances: int, capacity_rps: float, load_rps: float, *,
                  retry_amplification: float = 1.0, traffic_share: float = 1.0):
@@ -150,33 +155,54 @@ class ServedTracker:
         self.rotation_count = instances
         self.serving_count = instances
         self.factor = 1.0
+        self.routed = 1.0
         self.amplification = 1.0
         self.retry_amplification = retry_amplification
         self.traffic_share = traffic_share
         self.points: list[tuple[float, float]] = [(0.0, self.served())]
 
-    def degraded(self) -> bool:
-        """Structurally not normal: some instance broken or out of rotation, or a factor below 1."""
-        return self.serving_count < len(self.working) or self.factor < 1.0
+    def arriving_served(self, demand_rps: float) -> float:
+        """Share of ``demand_rps`` arriving at the fleet that succeeds (capacity, broken instances, factor)."""
+        if self.rotation_count == 0 or self.factor <= 0:
+            return 0.0
+        if demand_rps <= 0:
+            return self.factor
+        share = demand_rps / self.rotation_count
+        served = self.serving_count * (share if share < self.capacity else self.capacity) / demand_rps
+        return (served if served < 1.0 else 1.0) * self.factor
 
     def demand_rps(self) -> float:
-        """Requests/s arriving at this fleet, retries included."""
+        """Requests/s arriving at this fleet, retries of the failed ones included."""
         demand = self.load * self.amplification
-        return demand * self.retry_amplification if self.degraded() else demand
+        extra = self.retry_amplification - 1.0
+        if extra > 0:
+            failed = 1.0 - self.arriving_served(demand)
+            if failed > 0:
+                demand *= 1.0 + extra * failed
+        return demand
 
     def fleet_served(self) -> float:
-        """Served fraction of the traffic this fleet carries."""
-        factor = self.factor
-        if self.rotation_count == 0 or factor <= 0:
+        """Served fraction of the traffic this fleet carries (retry load included).
+
+        ``arriving_served(demand_rps())``, inlined: it runs at every recorded moment.
+        """
+        rotation, factor, routed = self.rotation_count, self.factor, self.routed
+        if rotation == 0 or factor <= 0 or routed <= 0:
             return 0.0
         demand = self.load * self.amplification
-        if self.serving_count < len(self.working) or factor < 1.0:
-            demand *= self.retry_amplification
         if demand <= 0:
-            return factor
-        share = demand / self.rotation_count
-        served = self.serving_count * (share if share < self.capacity else self.capacity) / demand
-        return (served if served < 1.0 else 1.0) * factor
+            return routed * factor
+        capacity, serving = self.capacity, self.serving_count
+        share = demand / rotation
+        served = serving * (share if share < capacity else capacity) / demand
+        served = (served if served < 1.0 else 1.0) * factor
+        extra = self.retry_amplification - 1.0
+        if extra > 0 and served < 1.0:  # retries of the failed share
+            demand *= 1.0 + extra * (1.0 - served)
+            share = demand / rotation
+            served = serving * (share if share < capacity else capacity) / demand
+            served = (served if served < 1.0 else 1.0) * factor
+        return routed * served
 
     def served(self) -> float:
         """Served fraction of all traffic."""
@@ -244,6 +270,38 @@ class ServedTracker:
     def set_load(self, load_rps: float) -> None:
         self.load = load_rps
         self.record()
+
+
+class ReadWriteTracker(ServedTracker):
+    """A fleet whose reads always work while writes need a working write path (active-active-read).
+
+    ``working`` is the state of each instance's write pool (to the one primary);
+    reads go to local replicas. Served = routed × capacity-limited × factor ×
+    (reads + writes that work), so with every write path broken the fleet still
+    serves 1 − write_share. The load balancer should not watch ``working``
+    (its checks test the local replica), see ``Fleet(lb_watches_working=False)``.
+    """
+
+    __slots__ = ("write_share",)
+
+    def __init__(self, env, instances: int, capacity_rps: float, load_rps: float, *, write_share: float,
+                 retry_amplification: float = 1.0, traffic_share: float = 1.0):
+        self.write_share = write_share
+        super().__init__(env, instances, capacity_rps, load_rps, retry_amplification=retry_amplification,
+                         traffic_share=traffic_share)
+
+    def arriving_served(self, demand_rps: float) -> float:
+        rotation, factor = self.rotation_count, self.factor
+        if rotation == 0 or factor <= 0:
+            return 0.0
+        capacity = min(1.0, rotation * self.capacity / demand_rps) if demand_rps > 0 else 1.0
+        writes_ok = self.serving_count / rotation
+        return factor * capacity * (1.0 - self.write_share + self.write_share * writes_ok)
+
+    def fleet_served(self) -> float:
+        if self.rotation_count == 0 or self.factor <= 0 or self.routed <= 0:
+            return 0.0
+        return self.routed * self.arriving_served(self.demand_rps())
 
 
 def rto_and_impact(points: list[tuple[float, float]], threshold: float, end_s: float) -> tuple[float, float]:

@@ -20,11 +20,19 @@ Assumptions (the meanings of the numbers):
   (WAL replay of a point-in-time restore is counted in the setup time). With
   no backups: the last logical export, restored at
   ``incidents.logical_restore_throughput_gb_per_s`` (index rebuilds make it slower).
-- **Data loss.** Writes between the recoverable point and the corruption:
-  uniform over ``backups.interval_s`` (daily: mean 12 h; pitr: the WAL archive
-  interval), or over ``incidents.corruption_export_interval_s`` with no
-  backups. Writes made after the corruption are assumed reconciled by hand
-  from application logs (not counted). Lost transactions = loss × write rate.
+- **Data loss.** Writes between the last recoverable point before the
+  corruption and the corruption itself. Daily backups: uniform over
+  ``backups.interval_s`` (mean 12 h). No backups: uniform over
+  ``incidents.corruption_export_interval_s``. Point-in-time recovery: the
+  write-ahead log is intact (the corruption is a bad write, not a broken
+  disk), so the restore replays the log up to just before the corruption. Only
+  writes still in a log segment that was not yet archived when people start
+  the restore are lost: the segment holding the last good writes is archived
+  U · ``interval_s`` after the corruption (U uniform on 0..1), so
+  loss = max(0, U · interval_s − (detection + decision)) — zero whenever the
+  corruption is noticed after one archive interval, as it nearly always is.
+  Writes made after the corruption are assumed reconciled by hand from
+  application logs (not counted). Lost transactions = loss × write rate.
 """
 from __future__ import annotations
 
@@ -71,6 +79,14 @@ def _draw(scenario: Scenario, rng: np.random.Generator, n: int) -> dict[str, np.
     }
 
 
+def data_loss_s(scenario: Scenario, draws: dict[str, np.ndarray]) -> np.ndarray:
+    """Seconds of writes lost: uniform over the interval, except what point-in-time recovery still replays."""
+    if scenario.database.backups.kind != "pitr":
+        return draws["data_loss_s"]
+    unarchived_s = draws["data_loss_s"]  # U · archive interval: when the last good writes reach the archive
+    return np.maximum(0.0, unarchived_s - (draws["detect_s"] + draws["decide_s"]))
+
+
 def _replay(env: simpy.Environment, tracker: ServedTracker, detect_s: float, decide_s: float,
             restore_s: float, amplification: float):
     """Silent corruption → detection → people decide → maintenance while restoring → back."""
@@ -85,6 +101,7 @@ def _replay(env: simpy.Environment, tracker: ServedTracker, detect_s: float, dec
 def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
     """Replay ``n`` corruptions; every random input is drawn up front from ``rng``."""
     draws = _draw(scenario, rng, n)
+    draws["data_loss_s"] = data_loss_s(scenario, draws)
     batch = Batch.empty(n)
     threshold = scenario.simulation.recovery_threshold
     instances = scenario.serving_instances

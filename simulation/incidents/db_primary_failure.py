@@ -5,7 +5,11 @@ standby (it works with ``scenario.automation_success_probability()``), or
 people do (manual failover, failed automation, or no standby at all). The
 standby promoted is the local one if any, else a cross-region replica; with
 neither, people restore from backups — unless the failed node is repaired
-first. Right after an earlier failover the old standby is still being rebuilt
+first. Promotion takes ``failover.promotion_s`` plus
+``database.promotion_s_per_gb × size_gb`` (crash recovery, replication
+backlog and cache warm-up grow with the data). When automation has not
+acted by the time people are paged by escalation (slow detection), they
+carry out the failover themselves (``Fleet.manual_takeover``). Right after an earlier failover the old standby is still being rebuilt
 (``size_gb / rebuild_throughput_gb_per_s``); a failure in that window cannot
 fail over and takes the slow path.
 
@@ -14,6 +18,12 @@ with asynchronous replication; the time since the last recoverable point
 (uniform over ``backups.interval_s``) after a restore; none when the node is
 repaired. The app tier then follows through ``apptier``: endpoint propagation,
 stale pools, the load balancer, auto-restart and escalation to people.
+
+Which app instances suffer depends on the pattern: every serving instance
+(single-region, active-passive); in active-active-read every instance loses
+its writes but keeps serving reads (served ≥ 1 − write_share); in
+active-active-full only the region of the failed primary (drawn per replay)
+is hit, for its share of the traffic.
 
 ``db_recovery`` is the reusable SimPy process (zone outages use it too).
 """
@@ -25,9 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from ..scenario import Scenario
-from .apptier import INF, AppRow, Fleet, app_phases, draw_app, escalate, verify_after_failover
-from .base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
+from ..scenario import Region, Scenario
+from .apptier import INF, AppRow, Fleet, app_phases, draw_app
+from .people import escalate, verify_after_failover
+from .base import Batch, Phases, ReadWriteTracker, ReplayEnvironment, Response, ServedTracker
 from .retry_storm import retry_amplification
 
 YEAR_S = 365.25 * 86_400
@@ -82,7 +93,7 @@ def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int
     """Draw the database side's random inputs up front, always in the same order."""
     db = scenario.database
     automation_ok = rng.random(n) < scenario.automation_success_probability()
-    promotion = scenario.failover.promotion_s.sample(rng, n)
+    promotion = promotion_s(scenario, rng, n)
     lag_dist = db.local_standby_lag_s if setup.standby == "local" else (
         scenario.cross_region_replica.lag_s if scenario.cross_region_replica else db.local_standby_lag_s)
     lag = lag_dist.sample(rng, n)
@@ -118,13 +129,14 @@ class DbRow:
 class DbOutcome:
     """What the database side decided in one replay."""
 
-    __slots__ = ("data_loss_s", "ready_s", "path", "same_address")
+    __slots__ = ("data_loss_s", "ready_s", "path", "same_address", "done")
 
     def __init__(self):
         self.data_loss_s = 0.0
         self.ready_s = INF
         self.path = ""
         self.same_address = False
+        self.done = False  # a primary is ready
 
 
 def plan_db_recovery(setup: DbSetup, db: DbRow, app: AppRow, response: Response, phases: Phases, *,
@@ -167,6 +179,21 @@ def plan_db_recovery(setup: DbSetup, db: DbRow, app: AppRow, response: Response,
     return outcome
 
 
+def promotion_s(scenario: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Promotion times of ``n`` failovers: the promotion itself plus the size-dependent part."""
+    db = scenario.database
+    return scenario.failover.promotion_s.sample(rng, n) + db.size_gb * db.promotion_s_per_gb
+
+
+def manual_path(setup: DbSetup, db: DbRow, acting_s: float) -> tuple[float, str, float]:
+    """People start acting at ``acting_s``: (ready_s, path, data_loss_s) of the fastest manual path."""
+    if setup.standby != "none" and not db.reduced:
+        return acting_s + db.promotion_s, "promote", db.lag_s
+    if setup.can_restore:
+        return acting_s + db.restore_s, "restore", db.restore_loss_s
+    return INF, "", 0.0
+
+
 def db_recovery(env: simpy.Environment, scenario: Scenario, setup: DbSetup, db: DbRow, app: AppRow, fleet: Fleet,
                 response: Response, phases: Phases, *, repair_cap_s: float = INF) -> DbOutcome:
     """Schedule the database side of an incident whose primary was lost at time 0.
@@ -174,12 +201,19 @@ def db_recovery(env: simpy.Environment, scenario: Scenario, setup: DbSetup, db: 
     The path is fixed by the random inputs, so it costs a single timeout: when a
     primary is ready the fleet follows it (propagation, stale pools, load
     balancer), and people who carried out the failover verify the service and
-    cycle what is still broken.
+    cycle what is still broken. People paged by escalation before a primary is
+    ready carry out the failover themselves when that is sooner
+    (``Fleet.manual_takeover``). Read ``data_loss_s`` after the replay.
     """
     outcome = plan_db_recovery(setup, db, app, response, phases, repair_cap_s=repair_cap_s)
     humans = scenario.failover.humans
 
-    def ready(_event) -> None:
+    # ``fleet`` is passed in rather than captured: ``fleet.manual_takeover`` holds ``takeover``, and a
+    # reference cycle would keep every replay alive until the garbage collector runs.
+    def ready(event, fleet: Fleet) -> None:
+        if outcome.done or event.value != outcome.ready_s:  # superseded by a sooner manual failover
+            return
+        outcome.done = True
         fleet.primary_is_ready(same_address=outcome.same_address)
         if not outcome.same_address:
             follow = [f for f in app.follow_s if f < INF]
@@ -187,17 +221,54 @@ def db_recovery(env: simpy.Environment, scenario: Scenario, setup: DbSetup, db: 
         if response.engaged:
             env.process(verify_after_failover(env, fleet, humans, scenario.simulation.recovery_threshold))
 
-    env.timeout(outcome.ready_s).callbacks.append(ready)
+    def takeover(start_s: float, fleet: Fleet) -> None:
+        acting = start_s + app.execute_s
+        ready_s, path, loss_s = manual_path(setup, db, acting)
+        if outcome.done or not ready_s < outcome.ready_s:
+            return
+        if phases.enabled:
+            phases.items = [p for p in phases.items if p[0] not in ("promote", "restore", "repair")]
+        phases.add(path, acting, ready_s)
+        outcome.ready_s, outcome.path, outcome.data_loss_s, outcome.same_address = ready_s, path, loss_s, False
+        env.timeout(ready_s - env.now, ready_s).callbacks.append(lambda event: ready(event, fleet))
+
+    if outcome.ready_s < INF:
+        env.timeout(outcome.ready_s, outcome.ready_s).callbacks.append(lambda event: ready(event, fleet))
+    fleet.manual_takeover = takeover
     return outcome
+
+
+def failed_fleet(env: simpy.Environment, scenario: Scenario, app: AppRow, region: Region,
+                 amplification: float = 1.0) -> tuple[ServedTracker, Fleet]:
+    """The app instances that lose the primary, by pattern (see the module docstring).
+
+    ``region``: for active-active-full, the region whose primary failed.
+    """
+    cfg, traffic = scenario.app, scenario.traffic
+    total = traffic.request_rate_rps
+    if scenario.pattern == "active-active-read":
+        tracker = ReadWriteTracker(env, scenario.serving_instances, cfg.capacity_rps_per_instance, total,
+                                   write_share=traffic.write_share, retry_amplification=amplification)
+        return tracker, Fleet(env, tracker, cfg, app, lb_watches_working=False)
+    if scenario.pattern == "active-active-full":
+        share = region.app_instances / scenario.serving_instances
+        tracker = ServedTracker(env, region.app_instances, cfg.capacity_rps_per_instance, total * share,
+                                retry_amplification=amplification, traffic_share=share)
+        return tracker, Fleet(env, tracker, cfg, app)
+    tracker = ServedTracker(env, scenario.serving_instances, cfg.capacity_rps_per_instance, total,
+                            retry_amplification=amplification)
+    return tracker, Fleet(env, tracker, cfg, app)
 
 
 def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
     """Replay ``n`` primary database failures; every random input is drawn up front."""
-    instances = scenario.serving_instances
+    primaries = [r for r in scenario.regions if r.role == "primary"]
+    full = scenario.pattern == "active-active-full"
+    instances = max(r.app_instances for r in primaries) if full else scenario.serving_instances
     setup = db_setup(scenario)
     app_draws = draw_app(scenario, rng, n, instances)
     db_draws = draw_db(scenario, setup, rng, n)
-    app, traffic = scenario.app, scenario.traffic
+    failed_region = rng.integers(len(primaries), size=n).tolist() if full else [0] * n
     threshold = scenario.simulation.recovery_threshold
     amplification = retry_amplification(scenario)
     humans = scenario.failover.humans
@@ -205,9 +276,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     batch = Batch.empty(n)
     for i, (app_row, db_row) in enumerate(zip(app_draws.rows(), DbRow.rows(db_draws))):
         env = ReplayEnvironment()
-        tracker = ServedTracker(env, instances, app.capacity_rps_per_instance, traffic.request_rate_rps,
-                                retry_amplification=amplification)
-        fleet = Fleet(env, tracker, app, app_row)
+        tracker, fleet = failed_fleet(env, scenario, app_row, primaries[failed_region[i]], amplification)
         phases, response = Phases(keep_replays), Response()
         fleet.lose_primary()
         outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases)
@@ -219,4 +288,3 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
                   data_loss_s=outcome.data_loss_s, lost_tx=outcome.data_loss_s * write_rate,
                   humans_needed=response.needed, keep_replay=keep_replays)
     return batch
-

@@ -33,9 +33,10 @@ bounded by ``app.pool.max_size``: every request path shares that pool).
   breaker never trips.
 - **Fallback.** With ``incidents.slowdown_fallback`` a call that fails is
   answered by the fallback (served, degraded); without one it fails.
-- **Agent retry storms.** Once requests fail (served < 1) the arrival rate is
-  multiplied by ``retry_amplification``: settings that hold at the normal
-  rate can exhaust the pool under the storm.
+- **Agent retry storms.** Once requests fail, agents retry the failed ones:
+  the arrival rate grows by ``retry_load_factor`` of the share that fails at
+  the normal rate (``retry_storm``): settings that hold at the normal rate can
+  exhaust the pool under the storm.
 - **End.** Calls started before the dependency recovers end at most h later;
   without a tripped breaker the service is back at duration + h.
 - **Load balancer and restarts.** Every instance freezes alike, so deep
@@ -55,7 +56,7 @@ import simpy
 
 from ..scenario import Scenario
 from .base import Batch, Replay, ServedTracker, rto_and_impact
-from .retry_storm import retry_amplification
+from .retry_storm import retry_amplification, retry_load_factor
 
 INF = math.inf
 _DATABASE_CALLS = ("oltp_query", "reporting_query")
@@ -185,8 +186,8 @@ def _incident(env: simpy.Environment, tracker: ServedTracker, pool: PoolModel, b
     yield env.timeout(degraded_at)
     log["degraded"] = degraded_at
     # Failing requests bring the agents' retries: the pool now faces the amplified rate.
-    storm_rps = rate_rps * amplification
-    tracker.set_amplification(amplification)
+    served0 = pool.served_factor(pool.failing_share(rate_rps, h, times_out))
+    storm_rps = rate_rps * retry_load_factor(amplification, served0)
     freeze1 = pool.freeze_after_s(storm_rps, h)
     frozen_at = max(degraded_at, freeze1) if freeze1 < duration_s else INF
     failing = pool.failing_share(storm_rps, h, times_out)
@@ -217,7 +218,6 @@ def _incident(env: simpy.Environment, tracker: ServedTracker, pool: PoolModel, b
         tracker.set_factor(open_factor)
         tracker.set_all(working=not open_frozen)
         yield env.timeout(max(close_at - env.now, 0.0))
-    tracker.set_amplification(1.0)
     tracker.set_factor(1.0)
     tracker.set_all(working=True)
     log["end"] = env.now
@@ -255,7 +255,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     batch = Batch.empty(n)
     for i in range(n):
         env = simpy.Environment()
-        tracker = ServedTracker(env, pool.instances, capacity, rate)
+        tracker = ServedTracker(env, pool.instances, capacity, rate, retry_amplification=amplification)
         log: dict = {}
         duration = durations[i]
         env.process(_incident(env, tracker, pool, breaker, rate, amplification, duration, latencies[i], log))

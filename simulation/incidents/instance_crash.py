@@ -2,7 +2,7 @@
 
 Until then the crashed instance keeps its share of the traffic and serves
 nothing; afterwards the others absorb its share if their capacity allows
-(retrying agents add load while the fleet is degraded). An orchestrator with
+(retrying agents add load for the requests that fail). An orchestrator with
 auto-restart restarts what the load balancer marks unhealthy; otherwise
 people, paged when the service is still degraded after ``escalation_s``,
 restart it. Nothing is lost: the database is untouched.
@@ -12,14 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..scenario import Scenario
-from .apptier import Fleet, app_phases, draw_app, escalate
+from .apptier import Fleet, app_phases, draw_app
+from .people import escalate
 from .base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
 from .retry_storm import retry_amplification
 
 
 def rate_per_year(scenario: Scenario) -> float:
-    """App instance crashes per year (the whole serving fleet)."""
-    return scenario.incidents.instance_crash.rate_per_year
+    """App instance crashes per year of the whole serving fleet: the per-instance rate × serving instances."""
+    return scenario.incidents.instance_crash.rate_per_year * scenario.serving_instances
 
 
 def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:

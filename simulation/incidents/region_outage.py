@@ -7,7 +7,9 @@
   people) moves DNS to the standby region and promotes its replica (async:
   the lag at failure is lost); users follow as their DNS answers expire; the
   standby's warmth decides its capacity (hot: ready; warm: a share of its
-  instances until scaled up; cold: built first); its app tier follows the
+  instances until scaled up, ``warm_up_s``; cold: built from scratch,
+  ``cold_build_s``, then warmed up); promotion grows with the database size
+  (``database.promotion_s_per_gb``); its app tier follows the
   new primary through ``apptier`` (endpoint propagation, stale pools, load
   balancer, restarts, people).
 - **active-active-read**: the surviving regions keep serving their users'
@@ -18,7 +20,7 @@
   window were not replicated: clients re-submit some (duplicates when the
   region's data is merged back), the rest are lost by conflict resolution.
 
-Retrying agents multiply the load while the survivors are degraded.
+Retrying agents add load for the requests that fail at the survivors (``retry_storm``).
 """
 from __future__ import annotations
 
@@ -28,8 +30,10 @@ import numpy as np
 
 from ..distributions import LogNormal
 from ..scenario import Region, Replica, Scenario
-from .apptier import AppRow, Fleet, app_phases, draw_app, escalate, verify_after_failover
-from .base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
+from .apptier import AppRow, Fleet, app_phases, draw_app
+from .base import Batch, Phases, ReadWriteTracker, ReplayEnvironment, Response, ServedTracker
+from .db_primary_failure import promotion_s
+from .people import escalate, verify_after_failover
 from .retry_storm import retry_amplification
 
 DEFAULT_DURATION = LogNormal(median=4 * 3600, p95=12 * 3600)
@@ -54,33 +58,6 @@ def dns_ramp(start_s: float, ttl_s: float, threshold: float, steps: int = 4) -> 
     return ramp
 
 
-class ReadWriteTracker(ServedTracker):
-    """Survivors of an active-active-read system: reads always work, writes need a working write pool.
-
-    ``working`` is the state of each instance's write path; ``factor`` is the
-    share of users routed to the survivors. Served = routed × capacity-limited
-    × (reads + writes that work).
-    """
-
-    __slots__ = ("write_share",)
-
-    def __init__(self, env, instances: int, capacity_rps: float, load_rps: float, *, write_share: float,
-                 retry_amplification: float = 1.0):
-        self.write_share = write_share
-        super().__init__(env, instances, capacity_rps, load_rps, retry_amplification=retry_amplification)
-
-    def fleet_served(self) -> float:
-        rotation, factor = self.rotation_count, self.factor
-        if rotation == 0 or factor <= 0:
-            return 0.0
-        demand = self.load * self.amplification
-        if self.serving_count < len(self.working) or factor < 1.0:
-            demand *= self.retry_amplification
-        capacity = min(1.0, rotation * self.capacity / demand) if demand > 0 else 1.0
-        writes_ok = self.serving_count / rotation
-        return factor * capacity * (1.0 - self.write_share + self.write_share * writes_ok)
-
-
 @dataclass(frozen=True)
 class RegionDraws:
     """Random inputs of the database and region side for ``n`` region outages (seconds)."""
@@ -92,6 +69,7 @@ class RegionDraws:
     restore_loss_s: np.ndarray
     duration_s: np.ndarray
     warm_up_s: np.ndarray
+    cold_build_s: np.ndarray  # building the app tier from scratch (cold standby, single-region rebuild)
 
 
 def _survivors(scenario: Scenario) -> list[Region]:
@@ -106,7 +84,7 @@ def draw_region(scenario: Scenario, rng: np.random.Generator, n: int) -> RegionD
     if replica is None and scenario.pattern == "active-active-full":  # the primaries replicate to each other
         replica = Replica(region=_survivors(scenario)[0].name)
     automation_ok = rng.random(n) < scenario.automation_success_probability()
-    promotion = scenario.failover.promotion_s.sample(rng, n)
+    promotion = promotion_s(scenario, rng, n)
     lag = replica.lag_s.sample(rng, n) if replica else np.zeros(n)
     if replica is None or replica.mode == "sync":
         lag = np.zeros(n)
@@ -115,7 +93,8 @@ def draw_region(scenario: Scenario, rng: np.random.Generator, n: int) -> RegionD
     duration = (scenario.incidents.region_outage.duration_s or DEFAULT_DURATION).sample(rng, n)
     builder = (_survivors(scenario) or [scenario.primary_region])[0]
     warm_up = builder.warm_up_s.sample(rng, n)
-    return RegionDraws(automation_ok, promotion, lag, restore, restore_loss, duration, warm_up)
+    cold_build = builder.cold_build_s.sample(rng, n)
+    return RegionDraws(automation_ok, promotion, lag, restore, restore_loss, duration, warm_up, cold_build)
 
 
 @dataclass(frozen=True)
@@ -142,8 +121,8 @@ def plan_failover(scenario: Scenario, draws: RegionDraws, i: int, app: AppRow) -
     elif backups.kind != "none" and backups.storage == "cross-region":
         act = detect + app.respond_s + app.execute_s
         ready = act + float(draws.restore_s[i])
-        if scenario.pattern == "single-region":  # the app tier is built cold beside the restore
-            ready = max(ready, act + float(draws.warm_up_s[i]))
+        if scenario.pattern == "single-region":  # the app tier is built from scratch beside the restore
+            ready = max(ready, act + float(draws.cold_build_s[i]) + float(draws.warm_up_s[i]))
         plan = Plan("restore", act, ready, float(draws.restore_loss_s[i]), True)
     else:
         plan = Plan("return", duration, duration, 0.0, True)
@@ -175,7 +154,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
                 tracker, fleet = _region_returns(env, scenario, app_row, plan, phases)
             else:
                 tracker, fleet = _fail_over(env, scenario, app_row, plan, survivors, phases, response,
-                                            float(draws.warm_up_s[i]))
+                                            float(draws.warm_up_s[i]), float(draws.cold_build_s[i]))
             lost_tx, dup_tx = plan.data_loss_s * scenario.database.write_rate_tps, 0.0
         escalate(env, fleet, scenario.failover.humans, response, phases, threshold)
         env.run()
@@ -194,7 +173,7 @@ def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, 
 
     def route(share: float) -> None:
         routed = base + moving * share
-        tracker.factor = routed
+        tracker.routed = routed
         tracker.load = routed * total_rps
 
     for t, share in ramp:
@@ -226,7 +205,7 @@ def _region_returns(env, scenario: Scenario, app: AppRow, plan: Plan, phases: Ph
 
 
 def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list[Region], phases: Phases,
-               response: Response, warm_up_s: float):
+               response: Response, warm_up_s: float, cold_build_s: float):
     """Active-passive, active-active-read and single-region rebuilds: DNS moves, a primary becomes ready."""
     traffic, app_cfg = scenario.traffic, scenario.app
     total = traffic.request_rate_rps
@@ -242,7 +221,7 @@ def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list
         tracker = ServedTracker(env, m, app_cfg.capacity_rps_per_instance, total,
                                 retry_amplification=amplification)
         base = 0.0
-    tracker.factor, tracker.load = base, base * total
+    tracker.routed, tracker.load = base, base * total
     fleet = Fleet(env, tracker, app_cfg, app, lb_watches_working=not read_write)
     same_address = plan.path == "return"  # the old primary is back before anything took over
 
@@ -253,7 +232,7 @@ def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list
                                               scenario.simulation.recovery_threshold))
 
     env.timeout(plan.ready_s).callbacks.append(ready)  # before the boots: a build finishing then works
-    _start_survivors(fleet, scenario, regions, plan, warm_up_s)
+    _start_survivors(fleet, scenario, regions, plan, warm_up_s, cold_build_s)
     fleet.lose_primary()  # the survivors' pools point at the lost primary
     if scenario.pattern == "single-region":
         dns_at = plan.ready_s  # users move to the rebuilt system
@@ -269,8 +248,9 @@ def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list
     return tracker, fleet
 
 
-def _start_survivors(fleet: Fleet, scenario: Scenario, regions: list[Region], plan: Plan, warm_up_s: float) -> None:
-    """Warmth of the taking-over region: hot runs; warm runs a share and scales up; cold is built."""
+def _start_survivors(fleet: Fleet, scenario: Scenario, regions: list[Region], plan: Plan, warm_up_s: float,
+                     cold_build_s: float) -> None:
+    """Warmth of the taking-over region: hot runs; warm runs a share and scales up; cold is built, then warms up."""
     k = 0
     for region in regions:
         if scenario.pattern == "single-region":  # a cold rebuild elsewhere: every instance is new
@@ -281,7 +261,7 @@ def _start_survivors(fleet: Fleet, scenario: Scenario, regions: list[Region], pl
             running = max(1, int(region.app_instances * region.warm_capacity_share + 0.5))
             start = plan.act_s + warm_up_s
         else:
-            running, start = 0, plan.act_s + warm_up_s
+            running, start = 0, plan.act_s + cold_build_s + warm_up_s
         for j in range(region.app_instances):
             if j >= running:
                 fleet.boot(k, start)
@@ -297,7 +277,7 @@ def _active_active_full(env, scenario: Scenario, app: AppRow, survivors: list[Re
     base = m / scenario.serving_instances
     tracker = ServedTracker(env, m, app_cfg.capacity_rps_per_instance, total,
                             retry_amplification=retry_amplification(scenario))
-    tracker.factor, tracker.load = base, base * total
+    tracker.routed, tracker.load = base, base * total
     fleet = Fleet(env, tracker, app_cfg, app)
     ramp = dns_ramp(app.detect_s, scenario.failover.dns_ttl_s, scenario.simulation.recovery_threshold)
     _route(fleet, (base, 1.0 - base), ramp, total)

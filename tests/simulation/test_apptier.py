@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import simpy
 
-from simulation.incidents import apptier, db_primary_failure
+from simulation.incidents import apptier, db_primary_failure, people
 from simulation.incidents.apptier import Fleet, draw_app
 from simulation.incidents.base import Phases, Response
 from simulation.incidents.base import ServedTracker
@@ -15,6 +15,7 @@ N = 2000
 def _scenario(**sections):
     doc = {"pattern": "active-passive", "regions": [{"name": "a", "app_instances": 4}, {"name": "b", "role": "standby"}]}
     doc.update(sections)
+    doc["database"] = {"size_gb": 10, **doc.get("database", {})}  # a small database: promotion of ~1 min
     return load_scenario(doc)
 
 
@@ -115,7 +116,7 @@ def test_it_cycles_broken_instances_in_batches():
     fleet.lose_primary()
     env.timeout(10).callbacks.append(lambda _e: fleet.primary_is_ready(same_address=False))
     response = Response()
-    apptier.escalate(env, fleet, scenario.failover.humans, response, Phases(), 0.99)
+    people.escalate(env, fleet, scenario.failover.humans, response, Phases(), 0.99)
     env.run()
     assert response.needed and all(fleet.working)
     started = sorted(set(fleet.restart_starts_s))
@@ -203,3 +204,32 @@ def test_it_computes_the_auto_restart_cycles_of_a_parked_instance_like_replaying
         fleet._plan_recovery = lambda i, t, by_restart: planned.append(t)
         fleet._plan_parked(0, follow)
         assert planned[0] == pytest.approx(replayed(fleet.lb_after, up_since, follow, restart, ready_at, checks))
+
+
+def test_it_counts_restart_cycles_in_constant_time_for_any_gap():
+    cycles = Fleet._cycles_until
+    assert cycles(0.0, 30.0) == 1 and cycles(30.0, 30.0) == 1 and cycles(30.000001, 30.0) == 2
+    assert cycles(0.3, 0.1) == 3  # 0.3 / 0.1 rounds up to 3.0000000000000004 in floats
+    assert cycles(1e300, 1e-300) == float("inf")  # the ratio overflows: never
+    assert cycles(float("inf"), 30.0) == float("inf")
+    huge = cycles(1e18, 7.0)  # the step-by-one search never ended here
+    assert huge * 7.0 >= 1e18 and huge == pytest.approx(1e18 / 7.0)
+    assert (cycles(1e12, 7.0) - 1) * 7.0 < 1e12 <= cycles(1e12, 7.0) * 7.0
+
+
+def test_it_gives_a_never_firing_event_for_a_time_that_never_comes():
+    from simulation.incidents.base import ReplayEnvironment
+    scenario = _scenario()
+    env = ReplayEnvironment()
+    row = next(draw_app(scenario, np.random.default_rng(0), 1, 4).rows())
+    fleet = Fleet(env, ServedTracker(env, 4, 250, 500), scenario.app, row)
+    never = fleet.at(float("inf"))
+    assert isinstance(never, simpy.Event)
+
+    def waiter():
+        yield never
+        raise AssertionError("resumed at infinity")
+
+    env.process(waiter())
+    env.run()
+    assert not never.triggered

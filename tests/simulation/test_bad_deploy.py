@@ -129,3 +129,18 @@ def test_it_keeps_a_consistent_timeline_for_any_setting(strategy, gated, analysi
         times = [t for t, _ in replay.served]
         assert times == sorted(times) and all(0.0 <= v <= 1.0 for _, v in replay.served)
         assert replay.served[-1][1] == 1.0  # rolled back, or never visible at all
+
+
+def test_retrying_agents_add_load_only_for_the_requests_that_fail():
+    # a canary failing 5 % of the traffic: agents retry those (about +10 % load), not everything (3×),
+    # so four instances of 150 req/s still carry the 500 req/s and only the canary's share fails
+    sc = Scenario.model_validate({
+        "regions": [{"name": "a", "role": "primary", "app_instances": 4}, {"name": "b", "role": "standby"}],
+        "app": {"capacity_rps_per_instance": 150},
+        "traffic": {"request_rate_rps": 500, "agent_share": 0.5, "agent_retry": "immediate",
+                    "agent_retry_multiplier": 5},
+        "deployment": {"strategy": "canary", "canary_analysis": "manual",
+                       "bad_version_fails_health_checks_probability": 0.0}})
+    batch = run(sc, n=50, keep_replays=True)
+    lowest = min(v for replay in batch.replays for _, v in replay.served)
+    assert lowest == pytest.approx(0.95)

@@ -25,7 +25,9 @@ OPENER = {
     "targets": {"agreed_with_business": False},
 }
 EVERY_NO = {**OPENER, "regions": [{"name": "a", "role": "primary", "app_instances": 1}, {"name": "b", "role": "standby"}],
-            "database": {"local_standby": "none", "replicas": []}, "app": {**OPENER["app"], "discovery": "static"}}
+            "database": {"local_standby": "none", "replicas": []},
+            # one instance that carries the whole load alone (the schema rejects an under-provisioned tier)
+            "app": {**OPENER["app"], "discovery": "static", "capacity_rps_per_instance": 1000}}
 
 
 def _answers(doc) -> dict[int, bool]:
@@ -88,3 +90,13 @@ def test_it_answers_the_opener_examples(name, expected_no):
     assert expected_no <= no
     if not expected_no:
         assert not no & {1, 2, 3, 4}
+
+
+def test_it_prices_a_failover_never_tested_under_load_by_a_lower_automation_success():
+    """Item 8's "no" for tested_under_load alone costs money: automation fails more often (× 0.9)."""
+    doc = {**OPENER, "incidents": QUIET, "deployment": {**OPENER["deployment"], "deploys_per_month": 0},
+           "failover": {"days_since_failover_test": 30, "tested_under_load": False}}
+    scenario = load_scenario(doc)
+    assert scenario.automation_success_probability() == pytest.approx(0.9 * (0.97 - 0.001 * 30))
+    items = evaluate_checklist(scenario, {}, seed=3, trials=500, chunk_size=250, simulate_type=simulate_type)
+    assert items[7]["answer"] is False and items[7]["cost_usd_per_month"] > 0

@@ -31,7 +31,7 @@ def _small(targets: dict) -> dict:
             "deployment": {"deploys_per_month": 0}, "targets": targets}
 
 
-LENIENT = {"rto_s": 1e9, "rpo_s": 1e9, "availability": 0.5, "confidence": 0.5}
+LENIENT = {"rto_s": 3e8, "rpo_s": 3e8, "availability": 0.5, "confidence": 0.5}
 STRICT = {"rto_s": 0.001, "rpo_s": 0, "availability": 0.999999, "confidence": 0.999}
 
 
@@ -132,3 +132,44 @@ def test_it_stops_early_at_the_requested_precision(tmp_path):
     assert main(args + ["--precision", "100000"], stdout=out, stderr=err) == 0, err.getvalue()
     results = json.loads(out.getvalue())
     assert results["precision_s"] == 100000 and results["incident_types"]["dependency_slowdown"]["trials"] == 500
+
+
+# the reviewer's repros: each was accepted by validation and then crashed the run with a traceback
+NON_FINITE_FILES = [
+    ("failover: {dns_ttl_s: .inf}\n", "failover.dns_ttl_s"),
+    ("failover: {promotion_s: .inf}\n", "failover.promotion_s"),
+    ("failover: {promotion_s: 1.0e+308}\n", "failover.promotion_s"),
+    ("failover: {humans: {escalation_s: .inf}}\n", "failover.humans.escalation_s"),
+    ("incidents: {zone_outage: {rate_per_year: 1, duration_s: {kind: normal, mean: 1.0e+308, sd: 1.0e+308}}}\n",
+     "incidents.zone_outage.duration_s.mean"),
+]
+
+
+@pytest.mark.parametrize("text, field", NON_FINITE_FILES, ids=["ttl-inf", "promotion-inf", "promotion-1e308",
+                                                                "escalation-inf", "normal-1e308"])
+def test_it_rejects_infinite_and_absurd_numbers_with_exit_2_naming_the_field(tmp_path, text, field):
+    path = tmp_path / "absurd.yaml"
+    path.write_text(text, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["run", str(path), "--trials", "20", "--years", "20"], stdout=out, stderr=err) == 2
+    assert field in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_it_exits_2_when_a_variant_the_run_derives_is_invalid(tmp_path, monkeypatch):
+    from simulation import cli
+    from simulation.loading import Problem, ScenarioError
+
+    def failing_run(*args, **kwargs):
+        raise ScenarioError([Problem("app.pool.max_lifetime_s", "must be greater than 0")])
+
+    monkeypatch.setattr(cli, "run", failing_run)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["run", _write(tmp_path, _small(LENIENT))], stdout=out, stderr=err) == 2
+    assert "app.pool.max_lifetime_s: must be greater than 0" in err.getvalue() and out.getvalue() == ""
+
+
+def test_it_prints_the_incidents_each_type_used_after_an_early_stop(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    args = ["run", _write(tmp_path, _small(LENIENT)), "--trials", "2000", "--years", "100", "--precision", "100000"]
+    assert main(args, stdout=out, stderr=err) == 0, err.getvalue()
+    assert "500 of up to 2000 incidents per type" in out.getvalue()

@@ -79,3 +79,34 @@ def test_it_adds_the_expected_outage_cost_to_the_total():
 def test_it_uses_the_given_platform_effort_over_the_pattern_default():
     s = _scenario(costs={**PRICES, "platform_fte": 1.5})
     assert infrastructure_breakdown(s)["engineering"] == 15_000
+
+
+@pytest.mark.parametrize("backups", ["none", "daily", "pitr"])
+@pytest.mark.parametrize("local_standby", ["none", "sync", "async"])
+@pytest.mark.parametrize("fte", [None, 0.0, 0.5])
+def test_it_never_shows_a_negative_premium_for_a_single_region_scenario(backups, local_standby, fte):
+    s = load_scenario({"pattern": "single-region", "database": {"size_gb": 5000, "local_standby": local_standby,
+                                                               "backups": {"kind": backups}},
+                       "costs": {**PRICES, "chaos_testing_hours_per_month": 0, "platform_fte": fte}})
+    costs = monthly_costs(s, annual_downtime_s=0, annual_lost_tx=0)
+    assert costs["premium_usd_per_month"] >= 0
+    assert costs["premium_usd_per_month"] == pytest.approx(
+        max(0.0, platform_fte_of(s) - DEFAULT_PLATFORM_FTE["single-region"]) * 10_000)
+
+
+def platform_fte_of(s) -> float:
+    from simulation.costs import platform_fte
+    return platform_fte(s)
+
+
+def test_it_prices_a_single_region_without_backups_against_a_baseline_without_backups():
+    s = load_scenario({"pattern": "single-region", "database": {"local_standby": "none", "backups": {"kind": "none"}},
+                       "costs": {**PRICES, "chaos_testing_hours_per_month": 0}})
+    assert baseline_usd_per_month(s) == pytest.approx(sum(infrastructure_breakdown(s).values()))
+
+
+def test_it_adds_no_node_for_the_replication_between_active_active_full_primaries():
+    s = load_scenario({"pattern": "active-active-full", "costs": PRICES,
+                       "regions": [{"name": "a", "role": "primary"}, {"name": "b", "role": "primary"}]})
+    assert [r.region for r in s.database.replicas] == ["b"]  # the default replica stands for the stream
+    assert db_node_count(s) == 4  # two primaries, each with its local standby

@@ -25,10 +25,26 @@ def test_it_loses_half_a_day_on_average_with_daily_backups():
     assert batch.data_loss_s.max() <= 86_400
 
 
-def test_it_loses_half_the_archive_interval_with_point_in_time_recovery():
+def test_it_loses_nothing_with_point_in_time_recovery_when_the_wal_is_archived_before_detection():
+    """The WAL is intact: recovery replays it to just before the corruption (detection takes ~1 h)."""
     batch = run(scenario(database={"backups": {"kind": "pitr", "interval_s": 300}}), n=4000)
-    assert batch.data_loss_s.mean() == pytest.approx(150, rel=0.03)
-    assert batch.data_loss_s.max() <= 300
+    assert batch.data_loss_s.max() == 0.0
+    assert (batch.lost_tx == 0).all()
+
+
+def test_it_loses_only_unarchived_wal_with_point_in_time_recovery_when_detected_at_once():
+    """Closed form: loss = max(0, U · interval − (detection + decision)); 240 s of decision, interval 3600 s."""
+    sc = scenario(database={"backups": {"kind": "pitr", "interval_s": 3600}},
+                  incidents={"corruption_detection_s": 0}, failover={"humans": FIXED_HUMANS})
+    batch = run(sc, n=20_000)
+    # E[max(0, U·I − d)] = (I − d)² / (2 I)
+    assert batch.data_loss_s.mean() == pytest.approx((3600 - 240) ** 2 / (2 * 3600), rel=0.03)
+    assert batch.data_loss_s.max() <= 3600 - 240
+
+
+def test_it_keeps_daily_backups_losing_uniformly_over_the_interval_whatever_the_detection():
+    fast = scenario(database={"backups": {"kind": "daily"}}, incidents={"corruption_detection_s": 60})
+    assert run(fast, n=4000).data_loss_s.mean() == pytest.approx(12 * HOUR_S, rel=0.03)
 
 
 def test_it_falls_back_to_the_last_logical_export_without_backups():

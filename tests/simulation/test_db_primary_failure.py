@@ -16,7 +16,7 @@ SURE = {"automation_success_probability": 1, "days_since_failover_test": 0}
 def _scenario(database=None, failover=None, app=None, instances=4):
     return load_scenario({
         "regions": [{"name": "a", "app_instances": instances}, {"name": "b", "role": "standby"}],
-        "database": database or {}, "failover": {**SURE, **(failover or {})}, "app": app or {}})
+        "database": {"size_gb": 10, **(database or {})}, "failover": {**SURE, **(failover or {})}, "app": app or {}})
 
 
 def _run(scenario, n=500, seed=1, keep=False):
@@ -43,14 +43,15 @@ def test_it_promotes_a_cross_region_replica_when_there_is_no_local_standby():
 
 
 def test_it_restores_from_backups_without_any_standby_losing_half_an_interval_on_average():
-    database = {"local_standby": "none", "backups": {"kind": "pitr", "interval_s": 600}, "node_repair_s": 1e7}
+    database = {"local_standby": "none", "replicas": [], "backups": {"kind": "pitr", "interval_s": 600},
+                "node_repair_s": 1e7}
     batch = _run(_scenario(database), n=800)
     assert batch.data_loss_s.mean() == pytest.approx(300, rel=0.06)
     assert batch.humans_needed.all()
 
 
 def test_it_takes_longer_to_restore_a_bigger_database():
-    base = {"local_standby": "none", "node_repair_s": 1e8,
+    base = {"local_standby": "none", "replicas": [], "node_repair_s": 1e8,
             "backups": {"kind": "daily", "restore_throughput_gb_per_s": 0.05}}
     small = _run(_scenario({**base, "size_gb": 10}), n=300).rto_s
     big = _run(_scenario({**base, "size_gb": 500}), n=300).rto_s
@@ -58,14 +59,14 @@ def test_it_takes_longer_to_restore_a_bigger_database():
 
 
 def test_it_waits_for_the_node_repair_when_nothing_can_take_over():
-    database = {"local_standby": "none", "backups": {"kind": "none"}, "node_repair_s": 7200}
+    database = {"local_standby": "none", "replicas": [], "backups": {"kind": "none"}, "node_repair_s": 7200}
     batch = _run(_scenario(database), n=200)
     assert np.all(batch.rto_s > 7200) and np.all(batch.rto_s < 7200 + 300)
     assert not batch.data_loss_s.any()
 
 
 def test_it_cannot_fail_over_while_the_standby_is_still_being_rebuilt():
-    database = {"size_gb": 5000, "rebuild_throughput_gb_per_s": 0.0001, "local_standby": "sync",
+    database = {"size_gb": 5000, "promotion_s_per_gb": 0, "rebuild_throughput_gb_per_s": 0.0001, "local_standby": "sync",
                 "backups": {"kind": "pitr", "interval_s": 300}}
     scenario = _scenario(database)
     scenario = scenario.model_copy(update={"incidents": scenario.incidents.model_copy(update={
@@ -141,3 +142,51 @@ def test_it_recovers_the_opener_sooner_when_deep_checks_drain_the_zombies():
     opener = load_file(EXAMPLES / "opener-incident.yaml")
     deep = opener.model_copy(update={"app": opener.app.model_copy(update={"health_check": "deep"})})
     assert np.median(_run(deep, n=200).rto_s) < np.median(_run(opener, n=200).rto_s) - 20 * 60
+
+
+def _lowest_served(batch) -> float:
+    return min(v for replay in batch.replays for _, v in replay.served)
+
+
+def _active_active(pattern: str, **sections):
+    second = "read-replica" if pattern == "active-active-read" else "primary"
+    return load_scenario({
+        "pattern": pattern, "regions": [{"name": "a", "role": "primary"}, {"name": "b", "role": second}],
+        "database": {"size_gb": 10}, "failover": SURE, "traffic": {"write_share": 0.25}, **sections})
+
+
+def test_it_keeps_serving_reads_in_active_active_read():
+    batch = _run(_active_active("active-active-read"), n=100, keep=True)
+    assert _lowest_served(batch) == pytest.approx(0.75)  # only the writes wait for the promotion
+    assert np.all(batch.rto_s > 0) and np.all(batch.rto_s < 180)
+
+
+def test_it_affects_only_the_failed_primarys_region_in_active_active_full():
+    regions = [{"name": "a", "role": "primary", "app_instances": 4},
+               {"name": "b", "role": "primary", "app_instances": 12}]
+    batch = _run(_active_active("active-active-full", regions=regions), n=400, keep=True)
+    lowest = [min(v for _, v in replay.served) for replay in batch.replays]
+    assert set(np.round(lowest, 6)) == {0.75, 0.25}  # the failed region's share of the traffic is lost
+    assert np.mean(np.isclose(lowest, 0.75)) == pytest.approx(0.5, abs=0.08)  # either primary fails
+
+
+def test_people_paged_by_escalation_carry_out_a_failover_that_detection_has_not_started():
+    # a detector that needs ten failed checks 10 min apart declares the failure after ≥ 90 min;
+    # people paged at the 15-min escalation promote the standby themselves long before that
+    slow = {"detection": {"interval_s": 600, "failure_threshold": 10}}
+    batch = _run(_scenario(failover=slow), n=300)
+    assert batch.humans_needed.all()
+    assert np.median(batch.rto_s) < 9 * 600
+    assert np.median(batch.rto_s) > 900  # they start only at the escalation
+
+
+def test_it_takes_longer_to_promote_a_bigger_database():
+    small = _run(_scenario({"size_gb": 10}), n=300).rto_s
+    big = _run(_scenario({"size_gb": 500}), n=300).rto_s
+    assert np.median(big) - np.median(small) == pytest.approx(490 * 2.2, rel=0.1)
+
+
+def test_escalation_pages_people_before_a_slow_detector_in_a_manual_failover():
+    slow = {"mode": "manual", "detection": {"interval_s": 600, "failure_threshold": 10}}
+    batch = _run(_scenario(failover=slow), n=300)
+    assert np.median(batch.rto_s) < 9 * 600  # paged at the 15-min escalation, not after the ≥ 90-min detection

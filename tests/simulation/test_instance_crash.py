@@ -53,3 +53,20 @@ def test_it_gives_identical_results_for_the_same_seed_and_different_for_another(
     a, b, c = _run(scenario, 100, 5), _run(scenario, 100, 5), _run(scenario, 100, 6)
     assert np.array_equal(a.rto_s, b.rto_s) and np.array_equal(a.impact_s, b.impact_s)
     assert not np.array_equal(a.rto_s, c.rto_s)
+
+
+def test_its_rate_is_per_serving_instance():
+    scenario = load_scenario({"regions": [{"name": "a", "app_instances": 6}, {"name": "b", "role": "standby"}],
+                              "incidents": {"instance_crash": {"rate_per_year": 2}}})
+    assert instance_crash.rate_per_year(scenario) == pytest.approx(2 * 6)
+    default = _scenario(instances=5)
+    assert instance_crash.rate_per_year(default) == pytest.approx(
+        default.incidents.instance_crash.rate_per_year * 5)
+
+
+def test_retrying_agents_add_no_load_once_the_crashed_instance_is_drained():
+    # 10 instances of 250 req/s carry 1500 req/s with one missing: after the drain nothing fails, so
+    # immediate retries must not turn the crash into an outage that waits for people
+    storm = {"agent_share": 0.5, "agent_retry": "immediate", "agent_retry_multiplier": 5, "request_rate_rps": 1500}
+    batch = _run(_scenario(instances=10, app={"auto_restart": False}, traffic=storm), n=300)
+    assert np.all(batch.rto_s <= 3 * LB["interval_s"] + 1e-9) and not batch.humans_needed.any()

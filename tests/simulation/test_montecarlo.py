@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -160,3 +161,60 @@ def test_it_draws_each_chunk_from_its_branch_of_the_seed_sequence_tree():
     from simulation.montecarlo import chunk_rng
     tree = np.random.SeedSequence(42).spawn(4)[3].spawn(6)[5]
     np.testing.assert_array_equal(chunk_rng(42, 3, 5).random(5), np.random.default_rng(tree).random(5))
+
+
+def test_it_reports_the_trials_each_type_actually_used_after_an_early_stop(doubles):
+    scenario = load_scenario({"name": "test", "targets": {"applies_to": None}})  # judge RTO on the doubles
+    results = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False)
+    assert results["trials_per_type"] == 5000  # the requested maximum
+    for name, entry in results["incident_types"].items():
+        assert entry["trials"] == 500  # two chunks of 250: what the summaries are made of
+    # the RTO verdict's interval is as wide as 500 incidents allow, not 5000
+    rto = next(v for v in results["verdicts"] if v["target"] == "rto" and v["incident_type"] == "alpha")
+    full = run(scenario, trials=5000, seed=1, years=500, checklist=False)
+    rto_full = next(v for v in full["verdicts"] if v["target"] == "rto" and v["incident_type"] == "alpha")
+    assert rto["ci"][1] - rto["ci"][0] > 2 * (rto_full["ci"][1] - rto_full["ci"][0])
+
+
+def _availability_verdict(results: dict) -> dict:
+    return next(v for v in results["verdicts"] if v["target"] == "availability")
+
+
+def test_it_widens_the_annual_intervals_by_the_noise_of_a_small_incident_pool():
+    """Years resample only K incidents per type: with K = 60 the intervals must cover what a K = 4000 run finds.
+
+    Before the pool bootstrap, intervals used n = years (here ±0.005) while runs with other
+    seeds disagreed by ±0.05; now at least 7 of 8 seeds' intervals hold the reference.
+    """
+    from simulation import load_file
+    from simulation.loading import dump_document
+
+    document = dump_document(load_file(Path(__file__).resolve().parents[2] / "examples" / "tier-rto-30min.yaml"))
+    document["targets"]["availability"] = 0.9999
+    tier = load_scenario(document)
+    reference = run(tier, trials=4000, seed=99, years=20_000, checklist=False)
+    p_ref = _availability_verdict(reference)["probability"]
+    mean_ref = reference["annual"]["downtime_s"]["mean"]
+    covered_p = covered_mean = 0
+    for seed in range(1, 9):
+        small = run(tier, trials=60, seed=seed, years=5_000, chunk_size=60, checklist=False)
+        lo, hi = _availability_verdict(small)["ci"]
+        covered_p += lo <= p_ref <= hi
+        lo, hi = small["annual"]["downtime_s"]["mean_ci"]
+        covered_mean += lo <= mean_ref <= hi
+    assert covered_p >= 7 and covered_mean >= 7
+
+
+def test_it_keeps_the_annual_intervals_tight_when_the_pool_is_large(doubles, scenario):
+    results = run(scenario, trials=4000, seed=5, years=10_000, checklist=False)
+    down = results["annual"]["downtime_s"]
+    assert down["mean_ci"][1] - down["mean_ci"][0] < 0.1 * down["mean"]
+    assert results["annual"]["bootstrap"]["rounds"] == 30 and results["annual"]["bootstrap"]["years"] == 5000
+
+
+def test_it_runs_a_scenario_with_no_incidents_at_all():
+    quiet = {name: {"rate_per_year": 0} for name in ("db_primary_failure", "instance_crash", "zone_outage",
+                                                     "region_outage", "dependency_slowdown", "data_corruption")}
+    results = run(load_scenario({"incidents": quiet, "deployment": {"deploys_per_month": 0}}),
+                  trials=20, seed=1, years=50, checklist=False)
+    assert results["incident_types"] == {} and results["annual"]["availability"]["mean_ci"] == [1.0, 1.0]

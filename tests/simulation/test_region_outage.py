@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simulation.distributions import Fixed
 from simulation.incidents import region_outage
 from simulation.loading import load_file, load_scenario
 
@@ -100,7 +101,7 @@ def test_it_shifts_traffic_without_promotion_in_active_active_full_and_counts_co
 
 
 def test_it_suffers_more_from_agents_retrying_at_once_while_the_survivors_are_degraded():
-    app = {"capacity_rps_per_instance": 150}
+    app = {"capacity_rps_per_instance": 110}  # the survivors (440 req/s) cannot carry all 500 req/s: requests fail
     calm = _scenario("active-active-full", app=app, traffic={"agent_share": 0.6, "agent_retry": "backoff"})
     storm = _scenario("active-active-full", app=app,
                       traffic={"agent_share": 0.6, "agent_retry": "immediate", "agent_retry_multiplier": 5})
@@ -112,3 +113,21 @@ def test_it_gives_identical_results_for_the_same_seed_and_different_for_another(
     a, b, c = _run(scenario, 150, 9), _run(scenario, 150, 9), _run(scenario, 150, 10)
     assert np.array_equal(a.rto_s, b.rto_s) and np.array_equal(a.impact_s, b.impact_s)
     assert not np.array_equal(a.rto_s, c.rto_s)
+
+
+def test_it_fails_over_in_about_2_min_at_10_gb_and_about_20_min_at_500_gb():
+    worked = load_file(EXAMPLES / "worked-active-passive.yaml")
+    at = {size: worked.model_copy(update={"database": worked.database.model_copy(update={"size_gb": size})})
+          for size in (10, 500)}
+    small, big = (np.median(_run(at[size], n=300).rto_s) for size in (10, 500))
+    assert 60 <= small <= 180 and 15 * 60 <= big <= 25 * 60
+
+
+def test_a_cold_standby_is_built_from_scratch_before_it_warms_up():
+    def standby(warmth):
+        scenario = _scenario(warmth=warmth, duration=48 * 3600)
+        b = scenario.regions[1].model_copy(update={"cold_build_s": Fixed(value=3600), "warm_up_s": Fixed(value=600)})
+        return scenario.model_copy(update={"regions": [scenario.regions[0], b]})
+
+    warm, cold = (np.median(_run(standby(w), n=200).rto_s) for w in ("warm", "cold"))
+    assert cold - warm == pytest.approx(3600, abs=120)

@@ -1,8 +1,11 @@
+import math
+
 import numpy as np
 import pytest
 
-from simulation.stats import (ECDF_POINTS, ecdf_quantiles, mean_ci, quantile_ci, quantile_rank_interval,
-                              share_at_least, share_at_most, summarize, wilson_interval)
+from simulation.stats import (ECDF_POINTS, Z95, ecdf_quantiles, mean_ci, quantile_ci, quantile_rank_interval,
+                              share_at_least, share_at_most, summarize, summarize_with_rounds, widen,
+                              wilson_interval)
 
 
 def test_it_brackets_the_median_of_a_small_sample_with_the_textbook_ranks():
@@ -66,3 +69,22 @@ def test_it_reads_shares_of_a_distribution_with_an_atom_at_zero():
     assert share_at_most(qs, 0.0) == pytest.approx(0.7, abs=0.01)
     assert share_at_most(qs, 1000.0) == 1.0
     assert share_at_most(qs, -1.0) == 0.0
+
+
+def test_it_widens_an_interval_by_a_second_noise_in_quadrature():
+    lo, hi = widen((8.0, 13.0), 10.0, pool_sd=4.0 / Z95)
+    assert lo == pytest.approx(10.0 - math.hypot(2.0, 4.0)) and hi == pytest.approx(10.0 + math.hypot(3.0, 4.0))
+    assert widen((0.9, 0.99), 0.95, pool_sd=1.0, low=0.0, high=1.0) == (0.0, 1.0)
+    assert widen((8.0, 13.0), 10.0, pool_sd=0.0) == (8.0, 13.0)
+
+
+def test_it_widens_summaries_only_as_much_as_the_bootstrap_rounds_disagree():
+    rng = np.random.default_rng(3)
+    values = rng.exponential(100.0, 5000)
+    same = summarize_with_rounds(values, np.tile(values, (30, 1)))
+    assert same == summarize(values)  # identical rounds: no pool noise
+    shifted = np.stack([values * f for f in np.linspace(0.8, 1.2, 30)])  # pools whose means disagree by ±20 %
+    wide = summarize_with_rounds(values, shifted)
+    sd = np.std(np.linspace(0.8, 1.2, 30) * values.mean(), ddof=1)
+    assert wide["mean_ci"][1] - wide["mean"] >= Z95 * sd
+    assert wide["p95_ci"][0] < summarize(values)["p95_ci"][0]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simulation import dump_document, load_scenario, validate_document
@@ -23,6 +23,7 @@ FIELD_NAMES = ["schema", "name", "pattern", "regions", "database", "failover", "
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e308, 1e13, 3.2e8]),
     st.sampled_from(["active-passive", "single-region", "lognormal", "fixed", "primary", "hot", "sync", "1e400"]))
 keys = st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=8))
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
@@ -44,6 +45,13 @@ def _paths(node, prefix=()):
 
 
 PATHS = [p for p, _ in _paths(VALID) if p]
+NUMERIC_PATHS = [p for p, v in _paths(VALID) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+ABSURD = [float("inf"), float("-inf"), float("nan"), 1e308, 1e13]
+DIST_PATHS = [p for p, v in _paths(VALID) if isinstance(v, dict) and "kind" in v]  # a bare number: fixed
+
+
+def _dotted(path) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
 
 
 def _mutate(document, path, value):
@@ -99,3 +107,62 @@ def test_it_reports_hostile_files_on_the_command_line_without_a_traceback(tmp_pa
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr and out.stderr.strip()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(NUMERIC_PATHS + DIST_PATHS), st.sampled_from(ABSURD))
+@example(("failover", "dns_ttl_s"), float("inf"))  # the reviewer's repros
+@example(("failover", "promotion_s"), float("inf"))
+@example(("failover", "promotion_s"), 1e308)
+@example(("failover", "humans", "escalation_s"), float("inf"))
+def test_it_rejects_infinite_nan_and_absurd_numbers_naming_the_field(path, value):
+    """Every number of a scenario is finite and bounded (durations ≤ 10 years, others ≤ 1e12)."""
+    problems = validate_document(_mutate(VALID, path, value))
+    assert problems
+    # the field itself (a bare number for a distribution is its fixed value), or the list it is an item of
+    # (canary steps are judged as a whole)
+    dotted = _dotted(path)
+    assert any(p.path and (dotted.startswith(p.path) or p.path == dotted + ".value") for p in problems), \
+        (path, [str(p) for p in problems])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(NUMERIC_PATHS), st.sampled_from([0.0, 1e-9, 315_576_000.0, 1e12, 2, 1]))
+def test_it_runs_every_accepted_extreme_to_finite_results(path, value):
+    """What validation accepts, the engine simulates without overflow: every figure finite."""
+    import math
+
+    from simulation import run
+
+    document = _mutate(VALID, path, value)
+    if validate_document(document):
+        return
+    results = run(load_scenario(document), trials=8, seed=1, years=20, chunk_size=8, checklist=False)
+    numbers = [v for _, v in _paths(results) if isinstance(v, float)]
+    assert all(math.isfinite(v) for v in numbers), path
+
+
+def test_it_rejects_an_app_tier_that_cannot_carry_the_load_at_the_recovery_threshold():
+    problems = validate_document({"pattern": "single-region", "regions": [{"name": "a", "app_instances": 1}]})
+    assert [p.path for p in problems] == ["app.capacity_rps_per_instance"]
+    assert "1 serving instances × 250 req/s = 250 req/s" in problems[0].message and "495 req/s" in problems[0].message
+    # read regions serve too in active-active-read: two instances of 250 req/s carry 495 req/s
+    assert validate_document({"pattern": "active-active-read", "regions": [
+        {"name": "a", "role": "primary", "app_instances": 1}, {"name": "b", "role": "read-replica", "app_instances": 1}]}) == []
+    # a standby region does not serve in active-passive
+    assert validate_document({"regions": [{"name": "a", "app_instances": 1}, {"name": "b", "role": "standby"}]})
+
+
+@pytest.mark.parametrize("pattern", ["active-passive", "active-active-read", "active-active-full"])
+def test_it_gives_multi_region_patterns_a_cross_region_replica_unless_told_otherwise(pattern):
+    scenario = load_scenario({"pattern": pattern})
+    assert [(r.region, r.mode) for r in scenario.database.replicas] == [("region-b", "async")]
+    assert scenario.cross_region_replica is not None
+    assert load_scenario({"pattern": pattern, "database": {"replicas": []}}).database.replicas == []
+    assert load_scenario({"pattern": "single-region"}).database.replicas == []
+
+
+def test_it_lowers_the_automation_success_when_failover_was_not_tested_under_load():
+    tested = load_scenario({"failover": {"days_since_failover_test": 10}})
+    untested = load_scenario({"failover": {"days_since_failover_test": 10, "tested_under_load": False}})
+    assert untested.automation_success_probability() == pytest.approx(0.9 * tested.automation_success_probability())

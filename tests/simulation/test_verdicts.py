@@ -93,3 +93,11 @@ def test_it_judges_rto_and_rpo_only_on_the_incident_types_the_targets_apply_to()
 
 def test_it_rejudges_only_the_incident_types_asked_for(results):
     assert [v["incident_type"] for v in judge(results, {"applies_to": ["zone_outage"]})] == [None]
+
+
+def test_it_rejudges_availability_with_the_run_s_pool_noise(results):
+    """The stored bootstrap rounds let ``judge`` widen the availability interval as the run did."""
+    stored = next(v for v in results["verdicts"] if v["target"] == "availability")
+    again = next(v for v in judge(results, results["scenario"]["targets"]) if v["target"] == "availability")
+    assert again["ci"] == pytest.approx(stored["ci"], abs=0.01)
+    assert len(results["annual"]["bootstrap"]["availability_ecdf"]) == results["annual"]["bootstrap"]["rounds"]

@@ -137,6 +137,8 @@ class SectionForm(forms.Form):
                         _set(document, spec.path, None)
                     continue  # blank: the schema default applies
                 _set(document, spec.path, value)
+        if "regions" in self.keys:
+            _drop_replicas_of_removed_regions(document)
         return document
 
     def _values(self, row: list[FieldSpec]) -> dict:
@@ -173,6 +175,20 @@ class SectionForm(forms.Form):
                 return name
             parts.pop()
         return None
+
+
+def _drop_replicas_of_removed_regions(document: dict) -> None:
+    """A removed region takes its replicas with it; with none left the engine's default replica applies."""
+    names = {region.get("name") for region in document.get("regions") or []}
+    database = document.get("database") or {}
+    replicas = database.get("replicas")
+    if not replicas:
+        return
+    kept = [r for r in replicas if not isinstance(r, dict) or r.get("region") in names]
+    if kept:
+        database["replicas"] = kept
+    else:
+        database.pop("replicas")
 
 
 def _set(document: dict, path: tuple, value: Any) -> None:

@@ -32,7 +32,7 @@ def test_it_snapshots_the_full_document_seed_trials_and_engine_version(queued, s
 
 
 def test_it_keeps_the_snapshot_when_the_scenario_changes_later(queued, scenario, owner):
-    document = {**scenario.document, "traffic": {**scenario.document["traffic"], "request_rate_rps": 9999}}
+    document = {**scenario.document, "traffic": {**scenario.document["traffic"], "request_rate_rps": 900}}
     scenario_update(scenario=scenario, user=owner, document=document)
     queued.refresh_from_db()
     assert queued.snapshot["traffic"]["request_rate_rps"] == 500

@@ -1,0 +1,9 @@
+"""Decision reports (PDF, standalone HTML, JSON, CSV) built from scenarios and their results.
+
+Django-free so that the CLI and the web app produce the same files. The heavy
+renderers (WeasyPrint, matplotlib) are imported only when a report of their
+format is rendered, so ``import simulation`` stays light.
+"""
+from .model import REPORT_SCHEMA, Option, build_report, option_from_results
+
+__all__ = ["REPORT_SCHEMA", "Option", "build_report", "option_from_results"]

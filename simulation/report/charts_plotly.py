@@ -1,0 +1,82 @@
+"""Interactive charts for the standalone HTML report: Plotly figure dicts from ``simulation.chartdata``.
+
+Figures are plain ``{"data": [...], "layout": {...}}`` dicts (no plotly import
+needed to build them); the page draws them with the plotly.js it inlines.
+"""
+from __future__ import annotations
+
+from ..chartdata import format_duration
+from .charts_svg import PALETTE, TARGET_COLOUR, ecdf_scale, scaled
+
+_BASE_LAYOUT = {"margin": {"l": 60, "r": 20, "t": 30, "b": 50}, "height": 320,
+                "font": {"family": "DejaVu Sans, Verdana, sans-serif", "size": 12},
+                "legend": {"orientation": "h", "y": -0.25}, "plot_bgcolor": "#ffffff",
+                "xaxis": {"gridcolor": "#dddddd"}, "yaxis": {"gridcolor": "#dddddd"}}
+
+
+def _layout(**extra) -> dict:
+    layout = {k: (dict(v) if isinstance(v, dict) else v) for k, v in _BASE_LAYOUT.items()}
+    for key, value in extra.items():
+        layout[key] = {**layout.get(key, {}), **value} if isinstance(value, dict) else value
+    return layout
+
+
+def _ecdf_figure(series: list[dict], divisor: float, target_s: float | None, x_title: str, y_title: str,
+                 title: str = "") -> dict:
+    scale = ecdf_scale(series, divisor, target_s)
+    traces = [{"type": "scatter", "mode": "lines", "line": {"shape": "hv", "color": PALETTE[i % len(PALETTE)]},
+               "name": s["label"], "x": scaled(s["x_s"], scale), "y": [100 * y for y in s["y"]]}
+              for i, s in enumerate(series)]
+    if target_s is not None:
+        x = scaled([target_s], scale)[0]
+        traces.append({"type": "scatter", "mode": "lines", "name": f"Target ({format_duration(target_s)})",
+                       "x": [x, x], "y": [0, 100], "line": {"color": TARGET_COLOUR, "dash": "dash"},
+                       "hoverinfo": "skip"})
+    xaxis = {"title": {"text": x_title}, "type": "linear"}
+    if scale["log"]:
+        xaxis = {"title": {"text": "Recovery time — log scale" if x_title.startswith("Recovery")
+                           else "Data loss — log scale"}, "type": "log",
+                 "tickvals": scale["ticks"], "ticktext": scale["tick_labels"]}
+    return {"data": traces, "layout": _layout(
+        title={"text": title, "font": {"size": 13}} if title else {"text": ""},
+        xaxis=xaxis, yaxis={"title": {"text": y_title}, "range": [0, 100]})}
+
+
+def ecdf_figure(data: dict) -> dict:
+    return _ecdf_figure(data["series"], data["divisor"], data["target_s"], data["x_title"], data["y_title"])
+
+
+def overlay_figure(data: dict, target_s: float | None) -> dict:
+    return _ecdf_figure(data["series"], data["divisor"], target_s, data["x_title"], data["y_title"],
+                        data["title"])
+
+
+def cost_vs_downtime_figure(data: dict) -> dict:
+    traces = [{"type": "scatter", "mode": "markers+text", "name": p["label"], "text": [str(i + 1)],
+               "textposition": "top right", "x": [p["premium_usd_per_month"]], "y": [p["downtime_h_per_year"]],
+               "marker": {"size": 14, "color": PALETTE[i % len(PALETTE)],
+                          "symbol": "circle" if p["targets_met"] else "x"}}
+              for i, p in enumerate(data["points"])]
+    return {"data": traces, "layout": _layout(xaxis={"title": {"text": data["x_title"]}, "rangemode": "tozero"},
+                                              yaxis={"title": {"text": data["y_title"]}, "rangemode": "tozero"})}
+
+
+def cost_breakdown_figure(data: dict) -> dict:
+    items = data["items"][::-1]
+    trace = {"type": "bar", "orientation": "h", "x": [i["usd_per_month"] for i in items],
+             "y": [i["label"] for i in items], "showlegend": False,
+             "marker": {"color": [TARGET_COLOUR if i["kind"] == "outage" else PALETTE[0] for i in items]}}
+    return {"data": [trace], "layout": _layout(height=60 + 26 * len(items), margin={"l": 170, "t": 10, "b": 40},
+                                               xaxis={"title": {"text": data["y_title"]}})}
+
+
+def report_figures(report: dict) -> dict:
+    """Every chart of a report as a Plotly figure dict, keyed by the same ids as the PDF's SVGs."""
+    target_s = report["targets_raw"].get("rto_s")
+    figures = {"cost_vs_downtime": cost_vs_downtime_figure(report["charts"]["cost_vs_downtime"])}
+    for data in report["charts"]["overlays"]:
+        figures[f"overlay_{data['incident_type']}"] = overlay_figure(data, target_s)
+    for i, option in enumerate(report["options"]):
+        figures[f"ecdf_{i}"] = ecdf_figure(option["charts"]["ecdf"])
+        figures[f"costs_{i}"] = cost_breakdown_figure(option["charts"]["cost_breakdown"])
+    return figures

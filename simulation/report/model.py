@@ -1,0 +1,414 @@
+"""The content of a decision report, as plain data every format renders the same way.
+
+``build_report`` takes the options compared (label, scenario document, results
+per docs/results.md) and an optional decision record, and returns a plain dict:
+the cover's verdict summary, the targets, each option's key figures with their
+confidence intervals, verdicts, cost breakdown and checklist, a comparison
+table, the assumptions (every parameter that differs from the schema's
+defaults), the reproducibility appendix and the chart data
+(``simulation.chartdata``, the same series the web pages draw).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from .. import chartdata
+from ..chartdata import format_duration, format_money, incident_label
+from ..loading import ScenarioError, dump_document, load_scenario
+
+REPORT_SCHEMA = 1
+MAX_OPTIONS = 5
+TARGET_LABELS = {
+    "rto_s": "Recovery time (RTO)",
+    "rpo_s": "Data loss (RPO)",
+    "availability": "Availability",
+    "monthly_budget_usd": "Monthly budget",
+    "confidence": "Confidence required",
+}
+SKIPPED_PATHS = {"schema", "name"}  # not assumptions: the format version and the option's own name
+
+
+@dataclass(frozen=True)
+class Option:
+    """One design option in a report: its label, the full scenario document as run, its results."""
+
+    label: str
+    document: dict
+    results: dict
+
+
+def option_from_results(label: str, results: dict) -> Option:
+    """An option whose scenario document is the one stored in its results (``results["scenario"]``)."""
+    return Option(label=label, document=results["scenario"], results=results)
+
+
+# -- formatting: one place, so tests can find the same strings in every format -------------
+def seconds_text(seconds: float | None) -> str:
+    """'0.4 s', '42 s', '9,000 s (2 h 30 min)': exact seconds, plus a readable form past 2 minutes."""
+    if seconds is None:
+        return "—"
+    s = float(seconds)
+    exact = f"{s:.1f} s" if s < 10 else f"{s:,.0f} s"
+    return f"{exact} ({format_duration(s)})" if s >= 120 else exact
+
+
+def ci_text(interval: list[float] | None, unit: str = "s") -> str:
+    if not interval:
+        return ""
+    lo, hi = interval
+    if unit == "s":
+        return f"{_short_s(lo)} – {_short_s(hi)}"
+    return f"{lo:,.0f} – {hi:,.0f}"
+
+
+def _short_s(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:,.0f} s"
+
+
+def percent_text(p: float | None, digits: int = 1) -> str:
+    return "—" if p is None else f"{100 * p:.{digits}f} %"
+
+
+def availability_text(p: float | None) -> str:
+    return "—" if p is None else f"{100 * p:.3f} %"
+
+
+def sha256_of_document(document: dict) -> str:
+    """sha256 of the canonical JSON of a scenario document, as the engine computes it (sorted keys, no spaces)."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# -- assumptions: what differs from the defaults -------------------------------------------
+def value_text(value: Any) -> str:
+    """A scenario value as people write it: distributions as 'lognormal(median=120, p95=600)'."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict) and "kind" in value:
+        params = ", ".join(f"{k}={value_text(v)}" for k, v in value.items() if k != "kind" and v is not None)
+        return f"{value['kind']}({params})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {value_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    return str(value)
+
+
+def differences(document: Any, defaults: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """(field path, value, default) of every leaf where ``document`` differs from ``defaults``.
+
+    Distributions are leaves (shown whole); lists of equal length are compared
+    item by item, otherwise the whole list is one difference.
+    """
+    if isinstance(document, dict) and "kind" not in document and isinstance(defaults, dict):
+        out = []
+        for key, value in document.items():
+            sub = f"{path}.{key}" if path else key
+            if sub in SKIPPED_PATHS:
+                continue
+            out += differences(value, defaults.get(key), sub)
+        return out
+    if isinstance(document, list) and isinstance(defaults, list) and len(document) == len(defaults):
+        out = []
+        for i, (value, default) in enumerate(zip(document, defaults)):
+            out += differences(value, default, f"{path}[{i}]")
+        return out
+    return [] if document == defaults else [(path, document, defaults)]
+
+
+def default_document(pattern: str) -> dict:
+    """The full document of a minimal scenario with this pattern (regions default by pattern)."""
+    return dump_document(load_scenario({"pattern": pattern}))
+
+
+def assumptions(document: dict) -> list[dict]:
+    """Every parameter of ``document`` that differs from the schema's defaults, with the default."""
+    pattern = document.get("pattern", "active-passive")
+    try:
+        defaults = default_document(pattern)
+    except ScenarioError:
+        defaults = default_document("active-passive")
+    items = []
+    overall_default = dump_document(load_scenario({}))["pattern"]
+    if pattern != overall_default:
+        items.append({"path": "pattern", "value": value_text(pattern), "default": value_text(overall_default)})
+    for path, value, default in differences(document, defaults):
+        if path != "pattern":
+            items.append({"path": path, "value": value_text(value), "default": value_text(default)})
+    return items
+
+
+# -- per option ----------------------------------------------------------------------------
+def incident_rows(results: dict) -> list[dict]:
+    """Per active incident type: rate, RTO p50 / p95 (with CI) / p99, data loss p95, humans needed."""
+    rows = []
+    for incident_type in chartdata.active_types(results):
+        block = results["incident_types"][incident_type]
+        rto, loss = block["rto_s"], block["data_loss_s"]
+        rows.append({
+            "incident_type": incident_type,
+            "label": incident_label(incident_type),
+            "rate_per_year": f"{block['rate_per_year']:g}",
+            "rto_p50": format_duration(rto["p50"]),
+            "rto_p95": seconds_text(rto["p95"]),
+            "rto_p95_ci": ci_text(rto.get("p95_ci")),
+            "rto_p99": format_duration(rto["p99"]),
+            "data_loss_p95": seconds_text(loss["p95"]),
+            "data_loss_p95_ci": ci_text(loss.get("p95_ci")),
+            "humans_needed": percent_text(block.get("humans_needed_share", 0.0), 0),
+        })
+    return rows
+
+
+def annual_rows(results: dict) -> list[dict]:
+    annual = results["annual"]
+    downtime, availability, lost = annual["downtime_s"], annual["availability"], annual["lost_tx"]
+    return [
+        {"label": "Downtime per year (mean)", "value": seconds_text(downtime["mean"]),
+         "ci": ci_text(downtime.get("mean_ci"))},
+        {"label": "Downtime per year (p95)", "value": seconds_text(downtime["p95"]),
+         "ci": ci_text(downtime.get("p95_ci"))},
+        {"label": "Availability (mean)", "value": availability_text(availability["mean"]),
+         "ci": " – ".join(availability_text(x) for x in availability.get("mean_ci", []))},
+        {"label": "Lost transactions per year (mean)", "value": f"{lost['mean']:,.0f}",
+         "ci": ci_text(lost.get("mean_ci"), unit="tx")},
+        {"label": "Incidents per year (mean)", "value": f"{annual['incidents']['mean']:.1f}", "ci": ""},
+    ]
+
+
+def cost_rows(results: dict) -> dict:
+    costs = results["costs"]
+    currency = costs["currency"]
+    breakdown = chartdata.cost_breakdown(results)
+    return {
+        "currency": currency,
+        "items": [{"label": i["label"], "value": format_money(i["usd_per_month"], currency)}
+                  for i in breakdown["items"] if i["kind"] == "infrastructure"],
+        "infrastructure": format_money(costs["infrastructure_usd_per_month"], currency),
+        "baseline": format_money(costs["baseline_usd_per_month"], currency),
+        "premium": format_money(costs["premium_usd_per_month"], currency),
+        "expected_outage": format_money(costs["expected_outage_usd_per_month"], currency),
+        "total": format_money(costs["total_usd_per_month"], currency),
+    }
+
+
+def checklist_rows(results: dict, currency: str) -> list[dict]:
+    return [{"number": item["number"], "question": item["question"], "answer": bool(item["answer"]),
+             "reason": item.get("reason", ""),
+             "cost": format_money(item["cost_usd_per_month"], currency)
+             if item.get("cost_usd_per_month") is not None else ""}
+            for item in results.get("checklist", [])]
+
+
+def target_differences(document: dict, targets: dict) -> list[str]:
+    """Targets in force that the option's scenario (whose targets judged its verdicts) sets differently."""
+    own = document.get("targets", {})
+    return [TARGET_LABELS[key] for key in TARGET_LABELS
+            if key in targets and key in own and own[key] != targets[key]]
+
+
+def option_context(option: Option, chosen: str | None, targets: dict | None = None) -> dict:
+    """Everything the report says about one option."""
+    results = option.results
+    verdicts = results.get("verdicts", [])
+    costs = cost_rows(results)
+    return {
+        "label": option.label,
+        "scenario_name": option.document.get("name", ""),
+        "pattern": option.document.get("pattern", ""),
+        "chosen": option.label == chosen,
+        "targets_differ": target_differences(option.document, targets or {}),
+        "targets_met": bool(results.get("targets_met")),
+        "verdicts": [{"text": v["text"], "met": bool(v["met"]), "target": v["target"],
+                      "incident_type": v.get("incident_type")} for v in verdicts],
+        "met_count": sum(1 for v in verdicts if v["met"]),
+        "verdict_count": len(verdicts),
+        "incidents": incident_rows(results),
+        "annual": annual_rows(results),
+        "costs": costs,
+        "checklist": checklist_rows(results, costs["currency"]),
+        "charts": {"ecdf": chartdata.ecdf(results, "rto_s"), "cost_breakdown": chartdata.cost_breakdown(results)},
+    }
+
+
+# -- across options ------------------------------------------------------------------------
+def _verdict_key(verdict: dict) -> tuple[str, str | None]:
+    return verdict["target"], verdict.get("incident_type")
+
+
+def _verdict_row_label(target: str, incident_type: str | None) -> str:
+    base = {"rto": "RTO target", "rpo": "RPO target", "availability": "Availability target",
+            "budget": "Budget target"}.get(target, target)
+    return f"{base} — {incident_label(incident_type)}" if incident_type else base
+
+
+def comparison_table(options: list[Option]) -> dict:
+    """Metrics as rows, options as columns; verdict cells carry pass/fail."""
+    def row(label, cells):
+        return {"label": label, "cells": cells}
+
+    def plain(text):
+        return {"text": text, "met": None}
+
+    rows = [row("Pattern", [plain(o.document.get("pattern", "")) for o in options]),
+            row("All targets met", [{"text": "yes" if o.results.get("targets_met") else "no",
+                                     "met": bool(o.results.get("targets_met"))} for o in options])]
+    keys: list[tuple[str, str | None]] = []
+    for o in options:
+        for v in o.results.get("verdicts", []):
+            if _verdict_key(v) not in keys:
+                keys.append(_verdict_key(v))
+    for key in keys:
+        cells = []
+        for o in options:
+            v = next((v for v in o.results.get("verdicts", []) if _verdict_key(v) == key), None)
+            cells.append(plain("—") if v is None else
+                         {"text": f"{percent_text(v['probability'])} ({'met' if v['met'] else 'missed'})",
+                          "met": bool(v["met"])})
+        rows.append(row(_verdict_row_label(*key), cells))
+    money = [("Premium over single region / month", "premium_usd_per_month"),
+             ("Infrastructure / month", "infrastructure_usd_per_month"),
+             ("Expected outage cost / month", "expected_outage_usd_per_month"),
+             ("Total / month", "total_usd_per_month")]
+    for label, key in money:
+        rows.append(row(label, [plain(format_money(o.results["costs"][key], o.results["costs"]["currency"]))
+                                for o in options]))
+    rows.append(row("Downtime per year (mean)",
+                    [plain(seconds_text(o.results["annual"]["downtime_s"]["mean"])) for o in options]))
+    rows.append(row("Availability (mean)",
+                    [plain(availability_text(o.results["annual"]["availability"]["mean"])) for o in options]))
+    types: list[str] = []
+    for o in options:
+        types += [t for t in chartdata.active_types(o.results) if t not in types]
+    for metric, name in (("rto_s", "RTO p95"), ("data_loss_s", "Data loss p95")):
+        for t in types:
+            blocks = [o.results["incident_types"].get(t) for o in options]
+            values = [b[metric]["p95"] if b and b.get("rate_per_year", 0) > 0 else None for b in blocks]
+            if metric == "data_loss_s" and not any(values):
+                continue  # no option loses data in this kind of incident: a row of zeros says nothing
+            rows.append(row(f"{name} — {incident_label(t)}", [plain(seconds_text(v) if v is not None else "—")
+                                                              for v in values]))
+    return {"columns": [o.label for o in options], "rows": rows}
+
+
+def reproducibility(options: list[Option]) -> list[dict]:
+    """What re-running each option needs: engine version, seed, trials, years and the snapshot's hash."""
+    out = []
+    for o in options:
+        r = o.results
+        digest = sha256_of_document(o.document)
+        out.append({"label": o.label, "engine_version": r.get("engine_version", ""), "seed": r.get("seed"),
+                    "trials_per_type": r.get("trials_per_type"), "years": r.get("years"),
+                    "chunk_size": r.get("chunk_size"), "scenario_sha256": digest,
+                    "results_scenario_sha256": r.get("scenario_sha256", "")})
+    return out
+
+
+def _targets(decision: dict, options: list[Option]) -> dict:
+    if decision.get("targets"):
+        return dict(decision["targets"])
+    return dict(options[0].document.get("targets", {})) if options else {}
+
+
+def target_rows(targets: dict, currency: str) -> list[dict]:
+    rows = []
+    for key, label in TARGET_LABELS.items():
+        if key not in targets:
+            continue
+        value = targets[key]
+        if key in ("rto_s", "rpo_s"):
+            text = seconds_text(value)
+        elif key == "availability":
+            text = availability_text(value)
+        elif key == "confidence":
+            text = percent_text(value, 0)
+        else:
+            text = "none set" if value is None else format_money(value, currency)
+        rows.append({"key": key, "label": label, "value": text})
+    return rows
+
+
+def _lines(value: Any) -> list[str]:
+    """Follow-ups as a list of lines, whether given as a list or as text with one per line."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [line.strip(" -•\t") for line in value.splitlines() if line.strip(" -•\t")]
+    return [str(v) for v in value]
+
+
+def normalize_decision(decision: dict | None, labels: list[str]) -> dict:
+    """The decision record with every field present (empty when not given)."""
+    d = dict(decision or {})
+    chosen = d.get("chosen")
+    if chosen is not None and chosen not in labels:
+        raise ValueError(f"chosen: {chosen!r} is not one of the options {labels}")
+    return {
+        "title": str(d.get("title") or "Resilience decision"),
+        "context": str(d.get("context") or ""),
+        "chosen": chosen,
+        "rationale": str(d.get("rationale") or ""),
+        "consequences": str(d.get("consequences") or ""),
+        "follow_ups": _lines(d.get("follow_ups")),
+        "sign_offs": [{"name": str(s.get("name", "")), "signed_at": str(s.get("signed_at", ""))}
+                      for s in d.get("sign_offs", [])],
+        "status": str(d.get("status") or "draft"),
+        "version": int(d.get("version") or 1),
+        "targets": d.get("targets"),
+    }
+
+
+def _summary(options: list[dict], chosen: str | None) -> str:
+    met = [o["label"] for o in options if o["targets_met"]]
+    parts = [f"{len(met)} of {len(options)} options meet every target."]
+    pick = next((o for o in options if o["chosen"]), None)
+    if pick:
+        verb = "meets every target" if pick["targets_met"] else \
+            f"meets {pick['met_count']} of {pick['verdict_count']} targets"
+        parts.append(f"Chosen: {pick['label']}, which {verb} for a premium of {pick['costs']['premium']} a month.")
+    elif chosen is None:
+        parts.append("No option has been chosen yet.")
+    return " ".join(parts)
+
+
+def build_report(options: Iterable[Option | tuple], decision: dict | None = None, *,
+                 generated_at: datetime | None = None) -> dict:
+    """The report's whole content from 1–5 options and an optional decision record."""
+    opts = [o if isinstance(o, Option) else Option(*o) for o in options]
+    if not 1 <= len(opts) <= MAX_OPTIONS:
+        raise ValueError(f"options: a report compares 1 to {MAX_OPTIONS} options, got {len(opts)}")
+    labels = [o.label for o in opts]
+    if len(set(labels)) != len(labels):
+        raise ValueError("options: labels must be unique")
+    record = normalize_decision(decision, labels)
+    currency = opts[0].results["costs"]["currency"]
+    targets = _targets(record, opts)
+    per_option = [option_context(o, record["chosen"], targets) for o in opts]
+    runs = [(o.label, o.results) for o in opts]
+    overlay_types = [t for t in ("db_primary_failure", "region_outage", "zone_outage")
+                     if any(t in chartdata.active_types(o.results) for o in opts)]
+    when = generated_at or datetime.now(timezone.utc)
+    return {
+        "report_schema": REPORT_SCHEMA,
+        "title": record["title"],
+        "generated_at": when.strftime("%Y-%m-%d %H:%M UTC"),
+        "decision": record,
+        "currency": currency,
+        "targets": target_rows(targets, currency),
+        "targets_raw": targets,
+        "cover": {"summary": _summary(per_option, record["chosen"]), "options": per_option},
+        "options": per_option,
+        "comparison": comparison_table(opts),
+        "assumptions": [{"label": o.label, "items": assumptions(o.document)} for o in opts],
+        "reproducibility": reproducibility(opts),
+        "charts": {"cost_vs_downtime": chartdata.cost_vs_downtime(runs),
+                   "overlays": [chartdata.overlay_ecdf(runs, t) for t in overlay_types] if len(opts) > 1 else []},
+    }

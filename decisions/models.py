@@ -1,0 +1,107 @@
+"""Decision records with their sign-offs and the report files exported from them."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from planner.models import Run, Workspace
+
+MAX_OPTIONS = 5
+
+
+class DecisionRecord(models.Model):
+    """What was decided, against which targets, between which runs; frozen once signed off.
+
+    Editing a signed decision creates a new version (a draft) that points back
+    to it; the signed one never changes.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed off"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="decisions")
+    title = models.CharField(max_length=200)
+    context = models.TextField(blank=True, help_text="the problem and the forces at play")
+    targets = models.JSONField(help_text="the workspace's targets when the decision was recorded")
+    runs = models.ManyToManyField(Run, related_name="decisions", help_text="the options compared (1–5 runs)")
+    chosen_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rationale = models.TextField(blank=True)
+    consequences = models.TextField(blank=True)
+    follow_ups = models.TextField(blank=True, help_text="one follow-up per line")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+    previous_version = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="next_versions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version}, {self.status})"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status == self.Status.SIGNED
+
+
+class SignOff(models.Model):
+    decision = models.ForeignKey(DecisionRecord, on_delete=models.CASCADE, related_name="sign_offs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["decision", "user"], name="one_sign_off_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} signed {self.decision}"
+
+
+class ReportExport(models.Model):
+    """One report file rendered from a decision; large ones are rendered by a Celery task."""
+
+    class Format(models.TextChoices):
+        PDF = "pdf", "PDF"
+        HTML = "html", "HTML"
+        JSON = "json", "JSON"
+        CSV = "csv", "CSV"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Rendering"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    decision = models.ForeignKey(DecisionRecord, on_delete=models.CASCADE, related_name="exports")
+    format = models.CharField(max_length=8, choices=Format.choices)
+    content_sha256 = models.CharField(max_length=64, help_text="of the report's input: same input, same file")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=120, blank=True)
+    content_type = models.CharField(max_length=60, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "format", "content_sha256"], name="one_export_per_content"),
+            models.CheckConstraint(condition=models.Q(progress__gte=0) & models.Q(progress__lte=1),
+                                   name="export_progress_between_0_and_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} of {self.decision} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

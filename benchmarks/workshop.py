@@ -1,0 +1,142 @@
+"""Workshop benchmarks (not tests): prints the figures the workshop promises.
+
+1. Quick run of a variant (the evaluate endpoint's engine work), worked-active-passive.yaml.
+2. Full tornado of worked-active-passive.yaml on one core and with two worker processes (target < 10 s).
+3. Slider change → updated chart in Chromium, p50 / p95 over repeated changes (target < 1 s), against a
+   real server (a throw-away SQLite database under a temporary VAR_DIR).
+
+Run: ``.venv/bin/python benchmarks/workshop.py [--changes 20] [--skip-browser]``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+EXAMPLE = ROOT / "examples" / "worked-active-passive.yaml"
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def engine_figures(repeats: int) -> None:
+    from simulation import load_file
+    from simulation.sensitivity import tornado
+    from simulation.variants import QUICK, apply_overrides, run_figures
+
+    scenario = load_file(EXAMPLE)
+    run_figures(scenario, ecdf=True)  # warm up imports and caches
+    times = []
+    for i in range(repeats):
+        variant = apply_overrides(scenario, {"failover.detection.interval_s": 5 + 5 * (i % 6)})
+        started = time.perf_counter()
+        run_figures(variant, ecdf=True)  # what the evaluate endpoint computes
+        times.append(time.perf_counter() - started)
+    print(f"quick run ({QUICK.trials} incidents per type, {QUICK.years} years): "
+          f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {_p95(times) * 1000:.0f} ms over {repeats} variants")
+    for workers in (1, 2):
+        started = time.perf_counter()
+        result = tornado(scenario, workers=workers)
+        elapsed = time.perf_counter() - started
+        print(f"tornado, {len(result['parameters'])} parameters, workers={workers}: {elapsed:.1f} s "
+              f"(target < 10 s on one core)")
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def _start_server():
+    """A throw-away database and a threaded WSGI server on a free port: (base URL, server)."""
+    os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="workshop-bench-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "true")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.core.wsgi import get_wsgi_application
+
+    call_command("migrate", verbosity=0)
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=_ThreadingServer,
+                         handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+def _fixture() -> tuple[int, object]:
+    from django.contrib.auth import get_user_model
+
+    from planner.services.scenarios import scenario_create
+    from planner.services.workspaces import workspace_create
+    from simulation import parse_text
+
+    user = get_user_model().objects.create_user(username=f"bench{time.time_ns()}", password="x")
+    workspace = workspace_create(name="Benchmark", user=user)
+    scenario_create(workspace=workspace, name="Worked example", document=parse_text(EXAMPLE.read_text()), user=user)
+    return workspace.pk, user
+
+
+def browser_figures(changes: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base_url, server = _start_server()
+    workspace_id, user = _fixture()
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu",
+                                                                    "--disable-dev-shm-usage"])
+        context = browser.new_context(viewport={"width": 1366, "height": 900})
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
+        page = context.new_page()
+        page.goto(f"{base_url}/w/{workspace_id}/workshop/")
+        page.wait_for_function("Number(document.body.dataset.wsRenders || 0) >= 1", timeout=30_000)
+        slider = page.locator("#c-detection_interval")
+        for i in range(changes):
+            renders = int(page.evaluate("document.body.dataset.wsRenders"))
+            slider.focus()
+            page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+            page.wait_for_function(f"Number(document.body.dataset.wsRenders) > {renders} && "
+                                   "document.body.dataset.wsState === 'ready'", timeout=30_000)
+        timings = page.evaluate("window.workshopTimings")
+        browser.close()
+    server.shutdown()
+    print(f"slider change → chart drawn in Chromium (incl. 150 ms debounce): p50 {statistics.median(timings):.0f} ms, "
+          f"p95 {_p95(timings):.0f} ms over {len(timings)} changes (target < 1000 ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=20, help="slider changes in the browser")
+    parser.add_argument("--repeats", type=int, default=10, help="quick runs timed")
+    parser.add_argument("--skip-browser", action="store_true")
+    args = parser.parse_args()
+    engine_figures(args.repeats)
+    if not args.skip_browser:
+        browser_figures(args.changes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Three users — an editor, a viewer and an outsider — a workspace with one scenario, and share links."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from planner.models import Membership
+from planner.services.scenarios import scenario_create
+from planner.services.workspaces import workspace_create
+from simulation.variants import RunSettings
+from workshop import services
+
+PASSWORD = "correct horse battery staple"
+# The brief's opening incident: hanging connections nobody validates, liveness-only health checks.
+OPENER = {"pattern": "active-passive", "database": {"replicas": [{"region": "region-b", "mode": "async"}]},
+          "app": {"pool": {"validate_on_borrow": False, "max_lifetime_s": None}, "health_check": "liveness",
+                  "auto_restart": False, "timeouts": {"oltp_query_s": None}}}
+
+
+@pytest.fixture(autouse=True)
+def small_runs(monkeypatch):
+    """Quick runs with fewer replays: the endpoints' behaviour, not their precision, is under test."""
+    monkeypatch.setattr(services, "QUICK", RunSettings(trials=60, years=200, seed=7))
+    monkeypatch.setattr(services, "ADVICE", RunSettings(trials=40, years=100, seed=7))
+    monkeypatch.setattr(services, "ADVICE_MAX_EVALUATIONS", 8)
+
+
+def _user(username: str):
+    return get_user_model().objects.create_user(username=username, password=PASSWORD)
+
+
+@pytest.fixture
+def editor(db):
+    return _user("alice")
+
+
+@pytest.fixture
+def viewer(db):
+    return _user("bob")
+
+
+@pytest.fixture
+def outsider(db):
+    return _user("charlie")
+
+
+@pytest.fixture
+def workspace(editor, viewer):
+    ws = workspace_create(name="Payments", user=editor)
+    Membership.objects.create(workspace=ws, user=viewer, role=Membership.Role.VIEWER)
+    return ws
+
+
+@pytest.fixture
+def scenario(workspace, editor):
+    return scenario_create(workspace=workspace, name="Opener", document=OPENER, user=editor)
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def editor_client(editor):
+    return _client(editor)
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    return _client(viewer)
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    return _client(outsider)
+
+
+@pytest.fixture
+def anonymous_client():
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def share_link(workspace, scenario, editor):
+    return services.sharelink_create(workspace=workspace, scenario=scenario, user=editor, days=7, label="finance")
+
+
+@pytest.fixture
+def expired_link(share_link):
+    share_link.expires_at = timezone.now() - timedelta(seconds=1)
+    share_link.save(update_fields=["expires_at"])
+    return share_link

@@ -1,0 +1,32 @@
+"""The workshop's charts: the cost frontier marks what meets the targets and the cheapest of them."""
+from __future__ import annotations
+
+from workshop.charts import frontier_figures, pareto_front
+
+
+def _results(premium: float, downtime_h: float, lost_tx: float, met: bool, total: float) -> dict:
+    return {"costs": {"currency": "USD", "premium_usd_per_month": premium, "total_usd_per_month": total},
+            "annual": {"downtime_s": {"mean": downtime_h * 3600}, "lost_tx": {"mean": lost_tx}}, "targets_met": met}
+
+
+def test_it_keeps_only_points_nothing_cheaper_beats():
+    assert pareto_front([(0, 10), (100, 4), (50, 12), (200, 4), (300, 1)]) == [(0, 10), (100, 4), (300, 1)]
+
+
+def test_it_marks_the_cheapest_option_that_meets_the_targets():
+    runs = [("Base", _results(0, 9, 500, False, 9000)), ("Pool fix", _results(0, 1, 500, True, 1500)),
+            ("Multi-region", _results(5000, 0.5, 10, True, 6000))]
+    figures = frontier_figures(runs)
+    assert figures["cheapest"] == "Pool fix"
+    names = [t["name"] for t in figures["downtime"]["data"]]
+    assert "Pool fix (★ cheapest, meets)" in names and "Base (✘ misses)" in names
+    assert "Multi-region (✔ meets)" in names
+    front = figures["downtime"]["data"][0]
+    assert front["mode"] == "lines" and front["x"] == [0, 5000] and front["y"] == [1, 0.5]
+    assert figures["data_loss"]["layout"]["yaxis"]["title"]["text"].startswith("Expected lost transactions")
+
+
+def test_it_marks_nothing_when_no_option_meets_the_targets():
+    figures = frontier_figures([("Base", _results(0, 9, 500, False, 9000))])
+    assert figures["cheapest"] is None
+    assert all("★" not in t["name"] for t in figures["downtime"]["data"])

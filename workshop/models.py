@@ -1,0 +1,43 @@
+"""Read-only share links: a signed, expiring, revocable way into one workspace's workshop."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ShareLink(models.Model):
+    """Lets people without an account view one scenario's workshop and move its sliders, nothing more.
+
+    ``token`` is ``django.core.signing`` output over the link's id, so a token
+    cannot be guessed or altered; ``expires_at`` and ``revoked_at`` end it.
+    """
+
+    workspace = models.ForeignKey("planner.Workspace", on_delete=models.CASCADE, related_name="share_links")
+    scenario = models.ForeignKey("planner.Scenario", on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=200, unique=True, blank=True)
+    label = models.CharField(max_length=200, blank=True, help_text="who the link is for")
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Share link {self.pk} to {self.scenario} ({self.state})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def state(self) -> str:
+        if self.is_revoked:
+            return "revoked"
+        return "expired" if self.is_expired else "active"

@@ -1,0 +1,125 @@
+"""Writes and computations of the workshop: quick runs of variants, pinning, cheapest fixes, share links."""
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+
+import simulation
+from planner.models import Run, Scenario, Workspace
+from simulation.advise import cheapest_fixes
+from simulation.variants import QUICK, RunSettings, apply_overrides, run_figures, run_scenario
+
+from .controls import ALLOWED_PATHS
+from .models import ShareLink
+from .selectors import SHARE_SALT
+
+MAX_SHARE_DAYS = 90
+# The frontier's cheapest-fix search runs inside a web request: fewer replays than a quick run and a
+# smaller search than the command line's, so it answers in a few seconds.
+ADVICE = RunSettings(trials=200, years=1_000, seed=QUICK.seed)
+ADVICE_MAX_EVALUATIONS = 30
+ADVICE_LIMIT = 3
+ADVICE_WORKERS = 1  # a web request stays in its process
+
+
+def overrides_check(*, overrides: Any) -> None:
+    """Only the workshop's own settings may be changed; ``ScenarioError`` names any other path."""
+    if not isinstance(overrides, dict):
+        raise simulation.ScenarioError([simulation.Problem("overrides", "must be a mapping of field paths to values")])
+    wrong = [path for path in overrides if path not in ALLOWED_PATHS]
+    if wrong:
+        raise simulation.ScenarioError([simulation.Problem(str(path)[:200], "not a setting the workshop can change")
+                                        for path in wrong[:10]])
+
+
+def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
+    """The validated variant (``ScenarioError`` naming the override that is wrong)."""
+    overrides_check(overrides=overrides)
+    return apply_overrides(document, overrides)
+
+
+def json_safe(value: Any) -> Any:
+    """Non-finite floats become null (JSON and PostgreSQL's jsonb have no NaN or infinity)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None,
+                full: bool = False) -> tuple[dict, float]:
+    """Simulate a variant synchronously at the quick settings: (results, elapsed seconds).
+
+    By default the lean figures the page draws (verdicts, ECDFs, means, costs: ``run_figures``); with
+    ``full`` the complete results of docs/results.md (what a saved run keeps). Same numbers either way.
+    """
+    scenario = variant_scenario(document=document, overrides=overrides)
+    settings = settings or QUICK
+    started = time.perf_counter()
+    results = run_scenario(scenario, settings) if full else run_figures(scenario, settings, ecdf=True)
+    return json_safe(results), time.perf_counter() - started
+
+
+def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, overrides: dict, label: str,
+                user) -> Run:
+    """Save a variant as a finished run of the workspace (snapshot, seed, trials, engine version, results)."""
+    results, _ = variant_run(document=document, overrides=overrides, full=True)
+    now = timezone.now()
+    name = (label.strip() or f"{scenario.name} (workshop variant)")[:200]
+    return Run.objects.create(
+        workspace=workspace, scenario=scenario, scenario_name=name, snapshot=results["scenario"],
+        seed=results["seed"], trials=results["trials_per_type"], engine_version=simulation.ENGINE_VERSION, status=Run.Status.DONE,
+        progress=1.0, results=results, created_by=user, started_at=now, finished_at=now)
+
+
+def fixes_for(*, document: dict, overrides: dict) -> dict:
+    """Cheapest catalogue changes that make the variant meet its targets (the frontier's candidates)."""
+    scenario = variant_scenario(document=document, overrides=overrides)
+    return cheapest_fixes(scenario, settings=ADVICE, limit=ADVICE_LIMIT, max_evaluations=ADVICE_MAX_EVALUATIONS,
+                          workers=ADVICE_WORKERS)
+
+
+def frontier_options(*, document: dict, variants: list[tuple[str, dict]]) -> tuple[list[tuple[str, dict]], dict]:
+    """The frontier's options: each (label, overrides) variant and the base's cheapest fixes, all simulated
+    at the quick settings so their numbers compare; also the search's report."""
+    options = [(label, variant_run(document=document, overrides=overrides)[0]) for label, overrides in variants]
+    advice = fixes_for(document=document, overrides={})
+    for fix in advice["fixes"]:
+        merged: dict = {}
+        for change in fix["changes"]:
+            merged.update(change["overrides"])
+        results = json_safe(run_figures(apply_overrides(document, merged), QUICK, ecdf=False))
+        options.append((" + ".join(c["label"] for c in fix["changes"]), results))
+    return options, advice
+
+
+def sharelink_create(*, workspace: Workspace, scenario: Scenario, user, days: int, label: str = "") -> ShareLink:
+    """A new read-only link to the scenario's workshop, valid for ``days`` (1–90)."""
+    if not 1 <= days <= MAX_SHARE_DAYS:
+        raise ValueError(f"days: must be between 1 and {MAX_SHARE_DAYS}")
+    if scenario.workspace_id != workspace.pk:
+        raise ValueError("scenario: not in this workspace")
+    with transaction.atomic():
+        link = ShareLink.objects.create(workspace=workspace, scenario=scenario, label=label[:200],
+                                        expires_at=timezone.now() + timedelta(days=days), created_by=user)
+        link.token = signing.dumps({"link": link.pk, "nonce": secrets.token_hex(6)}, salt=SHARE_SALT)
+        link.save(update_fields=["token"])
+    return link
+
+
+def sharelink_revoke(*, link: ShareLink) -> ShareLink:
+    """End a link now; revoking twice keeps the first time."""
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    return link

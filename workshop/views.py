@@ -1,0 +1,285 @@
+"""Workshop pages and their JSON endpoints, for members (``w/<id>/workshop/``) and share links (``s/<token>/``).
+
+Members reach the workshop through the planner's access rules (viewers see
+and move sliders, editors also pin variants as runs and manage share links).
+A share link gives a logged-out browser the same page for one scenario; every
+write through it answers 403.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+import simulation
+from planner.models import Scenario, Workspace
+from planner.selectors.access import workspace_for_user
+
+from . import services
+from .charts import frontier_figures, targets_text, variant_payload
+from .controls import controls_for
+from .models import ShareLink
+from .selectors import (ShareLinkError, base_document, shared_run, shared_runs, sharelink_for_token, sharelink_list,
+                        workshop_scenarios)
+
+MAX_VARIANTS = 8
+
+
+@dataclass
+class Access:
+    """Who is in the workshop and what they may do."""
+
+    workspace: Workspace
+    scenario: Scenario
+    can_edit: bool
+    link: ShareLink | None = None
+
+    @property
+    def document(self) -> dict:
+        return base_document(scenario=self.scenario, targets=self.workspace.targets)
+
+
+class BadRequest(Exception):
+    """A JSON body the endpoints cannot use (400)."""
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _body(request: HttpRequest) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body must be JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return data
+
+
+def _overrides(data: dict) -> dict:
+    overrides = data.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise BadRequest("overrides: must be an object of field paths to values.")
+    return overrides
+
+
+def _scenario_id(data: dict) -> int:
+    value = data.get("scenario_id")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest("scenario_id: must be the id of one of the workspace's scenarios.")
+    return value
+
+
+def _member_access(request: HttpRequest, workspace_id: int, scenario_id: int | None, *, edit: bool = False) -> Access:
+    workspace = workspace_for_user(request.user, workspace_id, edit=edit)
+    scenarios = Scenario.objects.filter(workspace=workspace)
+    scenario = (scenarios.filter(pk=scenario_id) if scenario_id is not None else scenarios).first()
+    if scenario is None:
+        raise Http404("No such scenario")
+    return Access(workspace, scenario, bool(workspace.user_can_edit))
+
+
+def _link_access(token: str) -> Access:
+    link = sharelink_for_token(token=token)
+    return Access(link.workspace, link.scenario, False, link)
+
+
+def _json_errors(view):
+    """Malformed bodies → 400, invalid overrides → 422 naming each field, an unusable link → its status."""
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except BadRequest as error:
+            return JsonResponse({"errors": [{"field": "", "message": str(error)}]}, status=400)
+        except simulation.ScenarioError as error:
+            return JsonResponse({"errors": [{"field": p.path, "message": p.message} for p in error.problems]},
+                                status=422)
+        except ShareLinkError as error:
+            return JsonResponse({"errors": [{"field": "", "message": str(error)}]}, status=error.status)
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _decision_url(workspace: Workspace) -> str | None:
+    """The decision record's URL, when that page exists in this installation."""
+    try:
+        return reverse("decision_create", args=[workspace.pk])
+    except NoReverseMatch:
+        return None
+
+
+def _page(request: HttpRequest, access: Access, urls: dict, status: int = 200):
+    try:
+        scenario = simulation.load_scenario(access.document)
+    except simulation.ScenarioError as error:  # a document stored by an older engine, say
+        return render(request, "workshop/empty.html", {"workspace": None if access.link else access.workspace,
+                                                       "ws": access.workspace, "problems": error.problems},
+                      status=409)
+    config = {"urls": urls, "scenario_id": access.scenario.pk, "can_edit": access.can_edit,
+              "shared": access.link is not None, "controls": [c.as_dict() for c in controls_for(scenario)],
+              "decision_url": None if access.link else _decision_url(access.workspace),
+              "targets": dict(scenario.targets.model_dump())}
+    context = {"ws": access.workspace, "scenario": access.scenario, "access": access, "config": config,
+               "controls": controls_for(scenario), "targets_text": targets_text(scenario)}
+    if access.link is None:
+        context.update(workspace=access.workspace, scenarios=workshop_scenarios(workspace=access.workspace),
+                       links=sharelink_list(workspace=access.workspace) if access.can_edit else [])
+    else:
+        context.update(shared_runs=shared_runs(link=access.link), token=access.link.token)
+    return render(request, "workshop/workshop.html", context, status=status)
+
+
+def _member_urls(workspace_id: int) -> dict:
+    return {name: reverse(f"workshop_{name}", args=[workspace_id]) for name in ("evaluate", "frontier", "pin")}
+
+
+def _evaluate(access: Access, data: dict) -> JsonResponse:
+    results, elapsed_s = services.variant_run(document=access.document, overrides=_overrides(data))
+    return JsonResponse(variant_payload(results, elapsed_s))
+
+
+def _frontier(access: Access, data: dict) -> JsonResponse:
+    variants = data.get("variants", [])
+    if not isinstance(variants, list) or len(variants) > MAX_VARIANTS:
+        raise BadRequest(f"variants: must be a list of at most {MAX_VARIANTS} objects.")
+    labelled = []
+    for i, variant in enumerate(variants):
+        if not isinstance(variant, dict) or not isinstance(variant.get("label", ""), str):
+            raise BadRequest(f"variants[{i}]: must be an object with a label and overrides.")
+        labelled.append((variant.get("label") or f"Variant {i + 1}", _overrides(variant)))
+    options, advice = services.frontier_options(document=access.document, variants=labelled)
+    figures = frontier_figures(options) if options else {"cheapest": None, "points": []}
+    return JsonResponse({**figures, "already_met": advice["already_met"],
+                         "fixes": [{"label": " + ".join(c["label"] for c in fix["changes"]),
+                                    "added_usd_per_month": fix["added_usd_per_month"],
+                                    "multi_region": fix["multi_region"]} for fix in advice["fixes"]]})
+
+
+# -- members ---------------------------------------------------------------------------------------
+@require_GET
+def workshop_page(request, workspace_id: int):
+    """The workshop for one of the workspace's scenarios (``?scenario=<id>``, else the first)."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    chosen = request.GET.get("scenario")
+    if not Scenario.objects.filter(workspace=workspace).exists():
+        return render(request, "workshop/empty.html", {"workspace": workspace, "ws": workspace})
+    access = _member_access(request, workspace_id, int(chosen) if (chosen or "").isdigit() else None)
+    return _page(request, access, _member_urls(workspace_id))
+
+
+@require_POST
+@_json_errors
+def workshop_evaluate(request, workspace_id: int):
+    """Quick run of the base scenario with the posted overrides (any member)."""
+    data = _body(request)
+    return _evaluate(_member_access(request, workspace_id, _scenario_id(data)), data)
+
+
+@require_POST
+@_json_errors
+def workshop_frontier(request, workspace_id: int):
+    """Cost frontier over the posted variants and the cheapest fixes of the current one (any member)."""
+    data = _body(request)
+    return _frontier(_member_access(request, workspace_id, _scenario_id(data)), data)
+
+
+@require_POST
+@_json_errors
+def workshop_pin(request, workspace_id: int):
+    """Save the variant as a finished run of the workspace (editors)."""
+    data = _body(request)
+    access = _member_access(request, workspace_id, _scenario_id(data), edit=True)
+    label = data.get("label", "")
+    if not isinstance(label, str):
+        raise BadRequest("label: must be text.")
+    run = services.variant_pin(workspace=access.workspace, scenario=access.scenario, document=access.document,
+                               overrides=_overrides(data), label=label, user=request.user)
+    return JsonResponse({"run_id": run.pk, "run_url": reverse("run_results", args=[workspace_id, run.pk]),
+                         "label": run.scenario_name, **variant_payload(run.results, 0.0)}, status=201)
+
+
+@require_POST
+def sharelink_new(request, workspace_id: int):
+    """Create a read-only link to a scenario's workshop (editors)."""
+    chosen = request.POST.get("scenario_id", "")
+    access = _member_access(request, workspace_id, int(chosen) if chosen.isdigit() else None, edit=True)
+    try:
+        days = int(request.POST.get("days", "7"))
+        link = services.sharelink_create(workspace=access.workspace, scenario=access.scenario, user=request.user,
+                                         days=days, label=request.POST.get("label", ""))
+    except ValueError as error:
+        messages.error(request, f"No link created: {error}")
+    else:
+        messages.success(request, f"Share link created, valid until {link.expires_at:%Y-%m-%d %H:%M} UTC.")
+    return redirect(f"{reverse('workshop', args=[workspace_id])}?scenario={access.scenario.pk}#share")
+
+
+@require_POST
+def sharelink_revoke(request, workspace_id: int, link_id: int):
+    """End a share link now (editors)."""
+    workspace = workspace_for_user(request.user, workspace_id, edit=True)
+    link = ShareLink.objects.filter(workspace=workspace, pk=link_id).first()
+    if link is None:
+        raise Http404("No such share link")
+    services.sharelink_revoke(link=link)
+    messages.success(request, "Share link revoked.")
+    return redirect(f"{reverse('workshop', args=[workspace_id])}?scenario={link.scenario_id}#share")
+
+
+# -- share links (no account) ----------------------------------------------------------------------
+@login_not_required
+@require_GET
+def shared_page(request, token: str):
+    """The workshop through a share link: view and move sliders, nothing is saved."""
+    try:
+        access = _link_access(token)
+    except ShareLinkError as error:
+        return render(request, "workshop/share_invalid.html", {"message": str(error)}, status=error.status)
+    urls = {name: reverse(f"shared_{name}", args=[token]) for name in ("evaluate", "frontier")}
+    return _page(request, access, {**urls, "pin": None})
+
+
+@login_not_required
+@require_POST
+@_json_errors
+def shared_evaluate(request, token: str):
+    return _evaluate(_link_access(token), _body(request))
+
+
+@login_not_required
+@require_POST
+@_json_errors
+def shared_frontier(request, token: str):
+    return _frontier(_link_access(token), _body(request))
+
+
+@login_not_required
+@require_GET
+def shared_results(request, token: str, run_id: int):
+    """A saved run of the link's scenario, read-only (the planner's results page)."""
+    from planner.charts import PLOT_CONFIG
+    from planner.selectors.compare import judged_results
+    from planner.selectors.results import results_page
+
+    try:
+        link = sharelink_for_token(token=token)
+    except ShareLinkError as error:
+        return render(request, "workshop/share_invalid.html", {"message": str(error)}, status=error.status)
+    run = shared_run(link=link, run_id=run_id)
+    if run is None:
+        raise Http404("No such run")
+    results = judged_results(run.results, link.workspace.targets)
+    context = {"workspace": link.workspace, "run": run, "plot_config": PLOT_CONFIG, **results_page(results)}
+    return render(request, "planner/results.html", context)
+
+
+@login_not_required
+def shared_write(request, token: str, action: str = ""):
+    """Anything that would save through a share link (pin as run, edit, share): always refused."""
+    raise PermissionDenied("A share link is read-only: nothing can be saved through it.")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m simulation run|check|validate FILE``.
+"""Command line: ``python -m simulation run|check|validate FILE``, plus ``report``, ``advise`` and ``sensitivity``.
 
 Exit codes: 0 success (``check``: every target met), 1 ``check`` with a
 target missed, 2 bad input (missing or unreadable file, invalid document, bad
@@ -11,8 +11,10 @@ import json
 import sys
 from typing import Sequence, TextIO
 
+from . import workshop_cli
 from .loading import ScenarioError, load_file
 from .montecarlo import SECONDS_PER_YEAR, run
+from .report import cli as report_cli
 from .scenario import Scenario
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
@@ -74,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     sub = commands.add_parser("validate", help="check the document; list every problem by field path")
     sub.add_argument("file", help="scenario YAML or JSON file")
+    report_cli.add_parser(commands).set_defaults(handler=report_cli.main)
+    workshop_cli.add_parsers(commands)  # advise, sensitivity: each sets its handler
     return parser
 
 
@@ -170,6 +174,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except UsageError as error:
         stderr.write(f"error: {error} (see python -m simulation --help)\n")
         return EXIT_BAD_INPUT
+    if hasattr(args, "handler"):
+        return args.handler(args, stdout, stderr)
     try:
         scenario = load_file(args.file)
     except ScenarioError as error:

@@ -9,8 +9,8 @@ from planner.models import Membership, Run
 from planner.services.runs import run_execute
 from planner.services.scenarios import scenario_create
 from planner.services.workspaces import workspace_create
+from planner_helpers import PASSWORD
 
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
@@ -81,19 +81,3 @@ def member_client(member):
 @pytest.fixture
 def outsider_client(outsider):
     return _client(outsider)
-
-
-def section_post_data(section: str, document: dict) -> dict:
-    """What the browser posts for a section form left unchanged (checkboxes: present only when ticked)."""
-    from planner.scenario_forms import SectionForm
-
-    form = SectionForm(section=section, document=document)
-    data = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name)
-        if field.__class__.__name__ == "BooleanField":
-            if value:
-                data[name] = "on"
-        else:
-            data[name] = "" if value is None else str(value)
-    return data

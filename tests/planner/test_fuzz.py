@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import section_post_data
+from planner_helpers import section_post_data
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import section_post_data
+from planner_helpers import section_post_data
 from django.urls import reverse
 
 from planner.models import Run, Scenario

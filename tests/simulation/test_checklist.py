@@ -83,7 +83,7 @@ def test_it_uses_common_random_numbers_so_prices_repeat():
     assert first == again
 
 
-@pytest.mark.parametrize("name, expected_no", [("opener-incident.yaml", {2, 3, 7, 8}), ("opener-fixed.yaml", set())])
+@pytest.mark.parametrize("name, expected_no", [("opener-incident.yaml", {2, 3, 4}), ("opener-fixed.yaml", set())])
 def test_it_answers_the_opener_examples(name, expected_no):
     scenario = load_file(EXAMPLES / name)
     no = {q.number for q in QUESTIONS if not answer(scenario, q.number)[0]}

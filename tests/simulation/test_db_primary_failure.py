@@ -118,7 +118,8 @@ def test_it_loses_nothing_on_a_node_failure_in_the_worked_example():
 
 def test_it_gets_worse_with_more_instances_to_cycle_by_hand():
     opener = load_file(EXAMPLES / "opener-incident.yaml")
-    few = opener.model_copy(update={"regions": [opener.regions[0].model_copy(update={"app_instances": 4}),
+    # six instances still carry the opener's 1,200 req/s; fewer could not serve it at all
+    few = opener.model_copy(update={"regions": [opener.regions[0].model_copy(update={"app_instances": 6}),
                                                 opener.regions[1]]})
     assert np.median(_run(few, n=200).rto_s) < np.median(_run(opener, n=200).rto_s) - 30 * 60
 

@@ -50,11 +50,13 @@ def test_it_finds_pool_validation_the_biggest_fix_of_the_brief_opener(opener_as_
     assert result["parameters"][0]["key"] == "validate_on_borrow"
 
 
-def test_it_finds_endpoint_discovery_dominant_when_apps_read_the_endpoint_once(opener):
-    result = tornado(opener, parameters=["discovery", "validate_on_borrow", "health_check", "detection_interval_s"],
+def test_it_finds_endpoint_discovery_a_top_fix_when_apps_read_the_endpoint_once(opener):
+    reads_once = apply_overrides(opener, {"app.discovery": "static"})
+    result = tornado(reads_once, parameters=["discovery", "validate_on_borrow", "health_check", "detection_interval_s"],
                      settings=SETTINGS, rank_by=DB_RTO)
-    assert result["parameters"][0]["key"] == "discovery"
-    assert _bar(result, "discovery")["high"]["delta"][DB_RTO] < 0
+    # a restart re-reads the configuration too, so deep checks that restart drained instances rival it
+    assert "discovery" in [bar["key"] for bar in result["parameters"][:2]]
+    assert _bar(result, "discovery")["high"]["delta"][DB_RTO] < 0  # alone it still waits for the hung pools
 
 
 def test_it_shows_sync_replication_removing_the_async_data_loss(worked):

@@ -12,6 +12,7 @@ import sys
 from typing import Sequence, TextIO
 
 from . import workshop_cli
+from .cli_args import Parser, UsageError, bounded_int
 from .loading import ScenarioError, load_file
 from .montecarlo import SECONDS_PER_YEAR, run
 from .report import cli as report_cli
@@ -25,27 +26,6 @@ MAX_YEARS = 1_000_000
 MAX_WORKERS = 64
 
 
-class UsageError(Exception):
-    """Bad command-line flags (argparse reports through this instead of exiting)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse would print usage and exit; we report one line and exit 2
-        raise UsageError(message)
-
-
-def _bounded_int(low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
-        return value
-    return parse
-
-
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -57,19 +37,19 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m simulation",
+    parser = Parser(prog="python -m simulation",
                      description="Simulate failures of a scenario and report RTO, RPO, availability and cost.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, help_text in (("run", "simulate and print the results"),
                             ("check", "simulate; exit 1 when a target is missed")):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("file", help="scenario YAML or JSON file")
-        sub.add_argument("--trials", type=_bounded_int(1, MAX_TRIALS), default=DEFAULT_TRIALS,
+        sub.add_argument("--trials", type=bounded_int(1, MAX_TRIALS), default=DEFAULT_TRIALS,
                          help=f"incidents replayed per type (default {DEFAULT_TRIALS})")
-        sub.add_argument("--seed", type=_bounded_int(0, 2**63 - 1), default=DEFAULT_SEED,
+        sub.add_argument("--seed", type=bounded_int(0, 2**63 - 1), default=DEFAULT_SEED,
                          help=f"random seed (default {DEFAULT_SEED})")
-        sub.add_argument("--workers", type=_bounded_int(1, MAX_WORKERS), default=1, help="processes (default 1)")
-        sub.add_argument("--years", type=_bounded_int(1, MAX_YEARS), default=10_000,
+        sub.add_argument("--workers", type=bounded_int(1, MAX_WORKERS), default=1, help="processes (default 1)")
+        sub.add_argument("--years", type=bounded_int(1, MAX_YEARS), default=10_000,
                          help="simulated years for the annual figures (default 10000)")
         sub.add_argument("--precision", type=_positive_float, default=None, metavar="SECONDS",
                          help="stop replaying a type once its RTO p95 is known within ± SECONDS (95 %% interval)")

@@ -14,6 +14,7 @@ from typing import Any, Sequence, TextIO
 
 import yaml
 
+from .cli_args import Parser, UsageError, bounded_int
 from .advise import CATALOGUE_BY_KEY, TARGET_KINDS, cheapest_fixes
 from .chartdata import format_duration, format_money
 from .loading import ScenarioError, load_file
@@ -24,27 +25,6 @@ EXIT_OK, EXIT_BAD_INPUT = 0, 2
 MAX_TRIALS = 100_000
 MAX_YEARS = 1_000_000
 MAX_WORKERS = 64
-
-
-class UsageError(Exception):
-    """Bad flags, reported as one line instead of argparse's exit."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise UsageError(message)
-
-
-def _bounded_int(low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
-        return value
-    return parse
 
 
 def _range(text: str) -> tuple[str, tuple[Any, Any]]:
@@ -62,13 +42,13 @@ def _range(text: str) -> tuple[str, tuple[Any, Any]]:
 
 def _common(sub: argparse.ArgumentParser, defaults: RunSettings) -> None:
     sub.add_argument("file", help="scenario YAML or JSON file")
-    sub.add_argument("--trials", type=_bounded_int(1, MAX_TRIALS), default=defaults.trials,
+    sub.add_argument("--trials", type=bounded_int(1, MAX_TRIALS), default=defaults.trials,
                      help=f"incidents replayed per type and variant (default {defaults.trials})")
-    sub.add_argument("--years", type=_bounded_int(1, MAX_YEARS), default=defaults.years,
+    sub.add_argument("--years", type=bounded_int(1, MAX_YEARS), default=defaults.years,
                      help=f"simulated years per variant (default {defaults.years})")
-    sub.add_argument("--seed", type=_bounded_int(0, 2**63 - 1), default=defaults.seed,
+    sub.add_argument("--seed", type=bounded_int(0, 2**63 - 1), default=defaults.seed,
                      help=f"random seed shared by every variant (default {defaults.seed})")
-    sub.add_argument("--workers", type=_bounded_int(1, MAX_WORKERS), default=1, help="processes (default 1)")
+    sub.add_argument("--workers", type=bounded_int(1, MAX_WORKERS), default=1, help="processes (default 1)")
     sub.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 
 
@@ -82,7 +62,7 @@ def add_parsers(subparsers) -> None:
                         help="only these targets count (repeatable)")
     advise.add_argument("--change", action="append", dest="changes", metavar="KEY",
                         help=f"search only these changes (repeatable): {', '.join(CATALOGUE_BY_KEY)}")
-    advise.add_argument("--max-evaluations", type=_bounded_int(2, 2000), default=60,
+    advise.add_argument("--max-evaluations", type=bounded_int(2, 2000), default=60,
                         help="simulations at most (default 60)")
     advise.set_defaults(handler=handle_advise)
     sens = subparsers.add_parser("sensitivity", help="one factor at a time: tornado of the key figures")
@@ -201,8 +181,8 @@ def handle_sensitivity(args: argparse.Namespace, stdout: TextIO, stderr: TextIO)
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """``advise`` or ``sensitivity`` on their own; returns the exit code."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    parser = _Parser(prog="python -m simulation")
-    add_parsers(parser.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    parser = Parser(prog="python -m simulation")
+    add_parsers(parser.add_subparsers(dest="command", required=True, parser_class=Parser))
     try:
         args = parser.parse_args(argv)
     except UsageError as error:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from ..cli_args import bounded_int
 from ..loading import ScenarioError, dump_document, load_file
 from .exporters import EXPORTERS, exporter_for
 from .model import MAX_OPTIONS, Option
@@ -22,29 +23,17 @@ DEFAULT_SEED = 1
 DEFAULT_YEARS = 10_000
 
 
-def _bounded_int(low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
-        return value
-    return parse
-
-
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``report`` command to the ``python -m simulation`` parser."""
     sub = subparsers.add_parser("report", help="simulate 1–5 scenarios and write a decision report")
     sub.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML or JSON files, one per option")
     sub.add_argument("--format", choices=tuple(EXPORTERS), default="pdf", help="report format (default pdf)")
     sub.add_argument("-o", "--output", required=True, help="file to write")
-    sub.add_argument("--trials", type=_bounded_int(1, 1_000_000), default=DEFAULT_TRIALS,
+    sub.add_argument("--trials", type=bounded_int(1, 1_000_000), default=DEFAULT_TRIALS,
                      help=f"incidents replayed per type (default {DEFAULT_TRIALS})")
-    sub.add_argument("--seed", type=_bounded_int(0, 2**63 - 1), default=DEFAULT_SEED,
+    sub.add_argument("--seed", type=bounded_int(0, 2**63 - 1), default=DEFAULT_SEED,
                      help=f"random seed, the same for every option (default {DEFAULT_SEED})")
-    sub.add_argument("--years", type=_bounded_int(1, 10_000_000), default=DEFAULT_YEARS,
+    sub.add_argument("--years", type=bounded_int(1, 10_000_000), default=DEFAULT_YEARS,
                      help=f"simulated years for the annual figures (default {DEFAULT_YEARS})")
     sub.add_argument("--title", default=None, help="report title (default: the options' names)")
     sub.add_argument("--chosen", default=None, help="name of the chosen option, if decided")

@@ -16,15 +16,13 @@ Chromium: ``CHROMIUM_PATH`` or /usr/bin/chromium (``apt-get install -y chromium`
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from celery_worker import filesystem_broker, producer, worker_database_url, worker
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + ORM from the test thread
 
@@ -32,7 +30,6 @@ CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 WORKER_READY_S = 30
-WORKER_STOP_WAIT_S = 10
 PASSWORD = "correct horse battery staple"
 DEMO_TRIALS = 300  # per incident type: enough for smooth charts, quick to simulate
 BROWSER_TRIAL_CHOICES = {"quick": 300, "full": 600}
@@ -194,29 +191,6 @@ def demo_workspace(editor, viewer, eager_runs) -> DemoWorkspace:
     return DemoWorkspace(workspace=workspace, scenarios=scenarios, runs=runs)
 
 
-def _test_database_url() -> str:
-    """The URL of the database the live server uses (the test database), for a worker subprocess."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _stop_worker(process: subprocess.Popen) -> None:
-    """TERM the worker's process group, wait a bounded time, then KILL it."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=WORKER_STOP_WAIT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=WORKER_STOP_WAIT_S)
-
-
 @pytest.fixture
 def real_worker(live_server, tmp_path):
     """A Celery worker subprocess consuming a private queue on a private filesystem broker.
@@ -224,46 +198,17 @@ def real_worker(live_server, tmp_path):
     This process's Celery app sends to the same broker and queue while the fixture lasts, so runs
     started in the browser go to this worker only. Yields the worker's log path.
     """
-    from config.celery import app
-
     folder = tmp_path / "broker"
-    for name in ("queue", "processed"):
-        (folder / name).mkdir(parents=True)
-    options = {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
-               "processed_folder": str(folder / "processed"), "store_processed": False}
+    options = filesystem_broker(folder)
     queue = f"browser-{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_BROKER_URL": "filesystem://",
+    env = {**os.environ, "DATABASE_URL": worker_database_url(), "CELERY_BROKER_URL": "filesystem://",
            "BROKER_DIR": str(folder), "CELERY_QUEUE": queue, "DJANGO_SETTINGS_MODULE": "config.settings",
            "CELERY_TASK_ALWAYS_EAGER": "false", "LOG_LEVEL": "INFO"}
     log_path = tmp_path / "worker.log"
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1",
-               "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-    keys = ("broker_url", "broker_transport_options", "task_default_queue", "task_always_eager")
-    saved = {key: app.conf[key] for key in keys}
-    saved_env = os.environ.get("CELERY_BROKER_URL")  # Celery reads it before its configuration
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    try:
-        os.environ["CELERY_BROKER_URL"] = "filesystem://"
-        app.conf.update(broker_url="filesystem://", broker_transport_options=options, task_default_queue=queue,
-                        task_always_eager=False)
-        app._pool = None  # connections and producers are cached per broker
-        app.amqp._producer_pool = None
+    with worker(env, queue, log_path) as process, producer("filesystem://", options, queue):
         deadline = time.monotonic() + WORKER_READY_S
         while b"ready." not in log_path.read_bytes():
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"the worker did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.1)
         yield log_path
-    finally:
-        _stop_worker(process)
-        if saved_env is None:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved_env
-        app.conf.update(saved)
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None

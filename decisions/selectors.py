@@ -5,19 +5,14 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from planner.models import Run, Workspace
-from planner.selectors.access import workspace_for_user
+from planner.selectors.access import object_for_user
 
 from .models import DecisionRecord, ReportExport
 
 
 def decision_for_user(user, workspace_id: int, decision_id: int, *, edit: bool = False) -> DecisionRecord:
     """A decision of a workspace the user belongs to (404 otherwise); ``edit`` needs an editor (403)."""
-    workspace = workspace_for_user(user, workspace_id, edit=edit)
-    decision = DecisionRecord.objects.filter(workspace=workspace, pk=decision_id).first()
-    if decision is None:
-        raise Http404("No such decision")
-    decision.workspace = workspace
-    return decision
+    return object_for_user(DecisionRecord, user, workspace_id, decision_id, edit=edit)
 
 
 def export_for_user(user, workspace_id: int, decision_id: int, export_id: int) -> ReportExport:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 import simulation
 from planner.models import Scenario, Workspace
-from planner.selectors.access import workspace_for_user
+from planner.selectors.access import object_for_user, workspace_for_user
 
 from . import services
 from .charts import frontier_figures, targets_text, variant_payload
@@ -223,10 +223,7 @@ def sharelink_new(request, workspace_id: int):
 @require_POST
 def sharelink_revoke(request, workspace_id: int, link_id: int):
     """End a share link now (editors)."""
-    workspace = workspace_for_user(request.user, workspace_id, edit=True)
-    link = ShareLink.objects.filter(workspace=workspace, pk=link_id).first()
-    if link is None:
-        raise Http404("No such share link")
+    link = object_for_user(ShareLink, request.user, workspace_id, link_id, edit=True)
     services.sharelink_revoke(link=link)
     messages.success(request, "Share link revoked.")
     return redirect(f"{reverse('workshop', args=[workspace_id])}?scenario={link.scenario_id}#share")

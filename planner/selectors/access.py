@@ -27,21 +27,24 @@ def workspace_for_user(user, workspace_id: int, *, edit: bool = False) -> Worksp
     return workspace
 
 
+def object_for_user(model, user, workspace_id: int, object_id: int, *, edit: bool = False):
+    """An object of ``model`` (with a ``workspace`` field) in a workspace the user belongs to.
+
+    Same rules as ``workspace_for_user``; 404 when the object is not in that workspace.
+    """
+    workspace = workspace_for_user(user, workspace_id, edit=edit)
+    found = model.objects.filter(workspace=workspace, pk=object_id).first()
+    if found is None:
+        raise Http404(f"No such {model._meta.verbose_name}")
+    found.workspace = workspace
+    return found
+
+
 def scenario_for_user(user, workspace_id: int, scenario_id: int, *, edit: bool = False) -> Scenario:
     """A scenario of a workspace the user belongs to (same rules as ``workspace_for_user``)."""
-    workspace = workspace_for_user(user, workspace_id, edit=edit)
-    scenario = Scenario.objects.filter(workspace=workspace, pk=scenario_id).first()
-    if scenario is None:
-        raise Http404("No such scenario")
-    scenario.workspace = workspace
-    return scenario
+    return object_for_user(Scenario, user, workspace_id, scenario_id, edit=edit)
 
 
 def run_for_user(user, workspace_id: int, run_id: int, *, edit: bool = False) -> Run:
     """A run of a workspace the user belongs to (same rules as ``workspace_for_user``)."""
-    workspace = workspace_for_user(user, workspace_id, edit=edit)
-    run = Run.objects.filter(workspace=workspace, pk=run_id).first()
-    if run is None:
-        raise Http404("No such run")
-    run.workspace = workspace
-    return run
+    return object_for_user(Run, user, workspace_id, run_id, edit=edit)

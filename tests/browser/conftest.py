@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from accounts import PASSWORD
 from celery_worker import filesystem_broker, producer, worker_database_url, worker
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + ORM from the test thread
@@ -30,7 +31,6 @@ CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 WORKER_READY_S = 30
-PASSWORD = "correct horse battery staple"
 DEMO_TRIALS = 300  # per incident type: enough for smooth charts, quick to simulate
 BROWSER_TRIAL_CHOICES = {"quick": 300, "full": 600}
 

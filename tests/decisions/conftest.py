@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from decisions.services import decision_create
 from planner.models import Membership, Run
@@ -11,7 +9,6 @@ from planner.services.runs import run_execute
 from planner.services.scenarios import scenario_create
 from planner.services.workspaces import workspace_create
 
-PASSWORD = "correct horse battery staple"
 OPTIONS = (("Single region", {"pattern": "single-region", "failover": {"mode": "manual"}}),
            ("Active-passive", {"pattern": "active-passive"}),
            ("Active-active «read»", {"pattern": "active-active-read"}))
@@ -27,25 +24,6 @@ def media_root(settings, tmp_path):
     """Report files go to a fresh folder per test."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return tmp_path / "media"
-
-
-def _user(username: str):
-    return get_user_model().objects.create_user(username=username, password=PASSWORD)
-
-
-@pytest.fixture
-def owner(db):
-    return _user("alice")
-
-
-@pytest.fixture
-def member(db):
-    return _user("bob")
-
-
-@pytest.fixture
-def outsider(db):
-    return _user("charlie")
 
 
 @pytest.fixture
@@ -87,22 +65,3 @@ def draft(workspace, owner, runs):
                            follow_ups="Set max_lifetime\nDeep health checks")
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def owner_client(owner):
-    return _client(owner)
-
-
-@pytest.fixture
-def member_client(member):
-    return _client(member)
-
-
-@pytest.fixture
-def outsider_client(outsider):
-    return _client(outsider)

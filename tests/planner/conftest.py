@@ -2,40 +2,17 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from planner.models import Membership, Run
 from planner.services.runs import run_execute
 from planner.services.scenarios import scenario_create
 from planner.services.workspaces import workspace_create
-from planner_helpers import PASSWORD
-
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Hashing with PBKDF2 costs ~0.3 s a user; tests do not need it to be slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _user(username: str):
-    return get_user_model().objects.create_user(username=username, password=PASSWORD)
-
-
-@pytest.fixture
-def owner(db):
-    return _user("alice")
-
-
-@pytest.fixture
-def member(db):
-    return _user("bob")
-
-
-@pytest.fixture
-def outsider(db):
-    return _user("charlie")
 
 
 @pytest.fixture
@@ -62,22 +39,3 @@ def done_run(workspace, scenario, owner):
     return run
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def owner_client(owner):
-    return _client(owner)
-
-
-@pytest.fixture
-def member_client(member):
-    return _client(member)
-
-
-@pytest.fixture
-def outsider_client(outsider):
-    return _client(outsider)

@@ -1,8 +1,6 @@
 """Helpers the planner tests import (conftest modules are not importable by name across folders)."""
 from __future__ import annotations
 
-PASSWORD = "correct horse battery staple"
-
 
 def section_post_data(section: str, document: dict) -> dict:
     """What the browser posts for a section form left unchanged (checkboxes: present only when ticked)."""

@@ -73,7 +73,7 @@ def test_it_lets_viewers_see_members_but_not_manage_them(member_client, workspac
 
 
 def test_it_logs_in_and_out_with_django_auth(client, owner):
-    from planner_helpers import PASSWORD
+    from accounts import PASSWORD
 
     response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
     assert response["Location"] == reverse("workspace_list")

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
@@ -14,7 +13,6 @@ from planner.services.workspaces import workspace_create
 from simulation.variants import RunSettings
 from workshop import services
 
-PASSWORD = "correct horse battery staple"
 # The brief's opening incident: hanging connections nobody validates, liveness-only health checks.
 OPENER = {"pattern": "active-passive", "database": {"replicas": [{"region": "region-b", "mode": "async"}]},
           "app": {"pool": {"validate_on_borrow": False, "max_lifetime_s": None}, "health_check": "liveness",
@@ -29,23 +27,14 @@ def small_runs(monkeypatch):
     monkeypatch.setattr(services, "ADVICE_MAX_EVALUATIONS", 8)
 
 
-def _user(username: str):
-    return get_user_model().objects.create_user(username=username, password=PASSWORD)
+@pytest.fixture
+def editor(owner):
+    return owner
 
 
 @pytest.fixture
-def editor(db):
-    return _user("alice")
-
-
-@pytest.fixture
-def viewer(db):
-    return _user("bob")
-
-
-@pytest.fixture
-def outsider(db):
-    return _user("charlie")
+def viewer(member):
+    return member
 
 
 @pytest.fixture
@@ -60,25 +49,14 @@ def scenario(workspace, editor):
     return scenario_create(workspace=workspace, name="Opener", document=OPENER, user=editor)
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+@pytest.fixture
+def editor_client(owner_client):
+    return owner_client
 
 
 @pytest.fixture
-def editor_client(editor):
-    return _client(editor)
-
-
-@pytest.fixture
-def viewer_client(viewer):
-    return _client(viewer)
-
-
-@pytest.fixture
-def outsider_client(outsider):
-    return _client(outsider)
+def viewer_client(member_client):
+    return member_client
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 
 from simulation import load_file, load_scenario, run  # noqa: E402
 from simulation.incidents import MODELS  # noqa: E402
-from simulation.loading import dump_document  # noqa: E402
+from simulation.model.loading import dump_document  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "worked-active-passive.yaml"
 

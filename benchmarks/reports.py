@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulation import dump_document, load_file, load_scenario  # noqa: E402
-from simulation.montecarlo import run  # noqa: E402
-from simulation.report import Option  # noqa: E402
-from simulation.report.exporters import EXPORTERS  # noqa: E402
+from simulation.engine.runner import run  # noqa: E402
+from simulation.present.report import Option  # noqa: E402
+from simulation.present.report.exporters import EXPORTERS  # noqa: E402
 
 TARGETS_S = {"pdf": 3.0, "html": 1.0}
 EXAMPLES = ("opener-incident.yaml", "worked-active-passive.yaml", "active-active-read.yaml")

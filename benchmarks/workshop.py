@@ -32,8 +32,8 @@ def _p95(values: list[float]) -> float:
 
 def engine_figures(repeats: int) -> None:
     from simulation import load_file
-    from simulation.sensitivity import tornado
-    from simulation.variants import QUICK, apply_overrides, run_figures
+    from simulation.analysis.sensitivity import tornado
+    from simulation.analysis.variants import QUICK, apply_overrides, run_figures
 
     scenario = load_file(EXAMPLE)
     run_figures(scenario, ecdf=True)  # warm up imports and caches

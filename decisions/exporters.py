@@ -1,11 +1,11 @@
-"""Django wrappers around ``simulation.report``: a decision record → the report's options and decision."""
+"""Django wrappers around ``simulation.present.report``: a decision record → the report's options and decision."""
 from __future__ import annotations
 
 import hashlib
 import json
 
-from simulation.report import Option
-from simulation.report.exporters import Exporter, exporter_for
+from simulation.present.report import Option
+from simulation.present.report.exporters import Exporter, exporter_for
 
 from .models import DecisionRecord
 
@@ -29,7 +29,7 @@ def report_options(decision: DecisionRecord, runs: list | None = None) -> list[O
 
 
 def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
-    """The decision fields ``simulation.report`` renders (see docs/reports.md)."""
+    """The decision fields ``simulation.present.report`` renders (see docs/reports.md)."""
     runs = decision_runs(decision) if runs is None else runs
     labels = option_labels(runs)
     sign_offs = [{"name": s.user.get_full_name() or s.user.get_username(),
@@ -43,7 +43,7 @@ def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
 
 
 def decision_exporter(decision: DecisionRecord, identifier: str) -> Exporter:
-    """The ``simulation.report`` exporter of one format for a decision (``ValueError`` for unknown formats)."""
+    """The ``simulation.present.report`` exporter of one format for a decision (``ValueError`` for unknown formats)."""
     runs = decision_runs(decision)
     return exporter_for(identifier)(report_options(decision, runs), report_decision(decision, runs),
                                     generated_at=decision.updated_at)

@@ -1,4 +1,4 @@
-"""Plotly figures for the results and compare pages, drawn from ``simulation.chartdata`` series.
+"""Plotly figures for the results and compare pages, drawn from ``simulation.present.chartdata`` series.
 
 Figures are plain Plotly figure dicts (``{"data": [...], "layout": {...}}``):
 the page embeds them with ``json_script`` and draws them with
@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simulation import chartdata
-from simulation.chartdata import format_duration, format_money, format_percent
+from simulation.present import chartdata
+from simulation.present.chartdata import format_duration, format_money, format_percent
 
 Figure = dict[str, Any]
 

@@ -15,8 +15,8 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel
 
-from simulation import distributions as dists
-from simulation.scenario import Scenario
+from simulation.model import distributions as dists
+from simulation.model.scenario import Scenario
 
 # (key, title, top-level document keys) in the order the edit page shows them
 SECTIONS: list[tuple[str, str, list[str]]] = [

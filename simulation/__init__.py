@@ -11,15 +11,13 @@ Pure Python (SimPy + NumPy); never imports Django. The public API:
 """
 ENGINE_VERSION = "0.1.0"  # set before the submodules import it
 
-from .loading import (Problem, ScenarioError, dump_document, load_file, load_scenario, load_text,  # noqa: E402
-                      parse_text, validate_document)
-from .scenario import SCHEMA_VERSION, Scenario  # noqa: E402
-from .incidents import MODELS  # noqa: E402
-from .costs import monthly_costs  # noqa: E402
-from .checklist import evaluate_checklist  # noqa: E402
-from .verdicts import judge  # noqa: E402
-from .montecarlo import (RESULT_SCHEMA, ChunkResult, ChunkSpec, RunPlan, finish_run, plan_run,  # noqa: E402
-                         run, run_chunk)
+from simulation.model.loading import (Problem, ScenarioError, dump_document, load_file, load_scenario, load_text, parse_text, validate_document)
+from simulation.model.scenario import SCHEMA_VERSION, Scenario
+from simulation.incidents import MODELS
+from simulation.analysis.costs import monthly_costs
+from simulation.analysis.checklist import evaluate_checklist
+from simulation.analysis.verdicts import judge
+from simulation.engine.runner import RESULT_SCHEMA, ChunkResult, ChunkSpec, RunPlan, finish_run, plan_run, run, run_chunk
 
 __all__ = ["ENGINE_VERSION", "MODELS", "RESULT_SCHEMA", "SCHEMA_VERSION", "ChunkResult", "ChunkSpec", "Problem",
            "RunPlan", "Scenario", "ScenarioError", "dump_document", "evaluate_checklist", "finish_run", "judge",

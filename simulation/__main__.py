@@ -1,5 +1,5 @@
-"""``python -m simulation run|check|validate FILE`` — see ``simulation.cli``."""
-from .cli import entry_point
+"""``python -m simulation run|check|validate FILE`` — see ``simulation.cli.main``."""
+from simulation.cli.main import entry_point
 
 if __name__ == "__main__":
     entry_point()

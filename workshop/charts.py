@@ -5,8 +5,8 @@ from typing import Any
 
 from planner.charts import FONT, PALETTE, ecdf_figure
 from planner.selectors.results import verdict_cards
-from simulation import chartdata
-from simulation.chartdata import format_duration, format_money, format_percent
+from simulation.present import chartdata
+from simulation.present.chartdata import format_duration, format_money, format_percent
 
 PROJECTOR_FONT_SIZE = 20
 

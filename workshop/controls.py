@@ -1,6 +1,6 @@
 """The workshop's controls: which settings a slider or toggle changes, in the scenario's own paths.
 
-Every control turns its value into overrides (``simulation.variants``); the
+Every control turns its value into overrides (``simulation.analysis.variants``); the
 page receives the controls with each option's overrides precomputed, so the
 browser only has to merge them. The evaluate endpoint accepts overrides of
 these paths only (``ALLOWED_PATHS``): a stakeholder with a share link can ask
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.scenario import Scenario
-from simulation.sensitivity import fewest_primary_instances
+from simulation.model.scenario import Scenario
+from simulation.analysis.sensitivity import fewest_primary_instances
 
 HOUR_S = 3600
 

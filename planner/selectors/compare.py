@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
-from simulation.chartdata import INCIDENT_LABELS, format_duration, format_money, format_percent, incident_label
-from simulation.verdicts import judge
+from simulation.present.chartdata import INCIDENT_LABELS, format_duration, format_money, format_percent, incident_label
+from simulation.analysis.verdicts import judge
 
 from ..models import Run, Workspace
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulation.chartdata import (active_types, format_duration, format_money, format_percent,
+from simulation.present.chartdata import (active_types, format_duration, format_money, format_percent,
                                   incident_label)
 from .. import charts
 

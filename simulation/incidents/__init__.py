@@ -5,8 +5,7 @@ Each module offers ``rate_per_year(scenario) -> float`` and
 ``MODELS`` is part of reproducibility: the Monte Carlo gives each type the
 random streams of its position, so new types are only ever appended.
 """
-from . import (bad_deploy, data_corruption, db_primary_failure, dependency_slowdown, instance_crash,
-               region_outage, zone_outage)
+from simulation.incidents import (bad_deploy, data_corruption, db_primary_failure, dependency_slowdown, instance_crash, region_outage, zone_outage)
 
 MODELS = {
     "db_primary_failure": db_primary_failure,

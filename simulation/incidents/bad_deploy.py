@@ -42,9 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from ..scenario import Scenario
-from .base import Batch, Replay, ServedTracker, rto_and_impact
-from .retry_storm import retry_amplification
+from simulation.model.scenario import Scenario
+from simulation.incidents.base import Batch, Replay, ServedTracker, rto_and_impact
+from simulation.incidents.retry_storm import retry_amplification
 
 INF = math.inf
 

@@ -39,9 +39,9 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from ..scenario import Scenario
-from .base import Batch, Replay, ServedTracker, rto_and_impact
-from .retry_storm import retry_amplification
+from simulation.model.scenario import Scenario
+from simulation.incidents.base import Batch, Replay, ServedTracker, rto_and_impact
+from simulation.incidents.retry_storm import retry_amplification
 
 
 def rate_per_year(scenario: Scenario) -> float:

@@ -16,7 +16,7 @@ fail over and takes the slow path.
 Data lost: none with synchronous replication; the lag at the moment of failure
 with asynchronous replication; the time since the last recoverable point
 (uniform over ``backups.interval_s``) after a restore; none when the node is
-repaired. The app tier then follows through ``apptier``: endpoint propagation,
+repaired. The app tier then follows through ``fleet``: endpoint propagation,
 stale pools, the load balancer, auto-restart and escalation to people.
 
 Which app instances suffer depends on the pattern: every serving instance
@@ -35,11 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from ..scenario import Region, Scenario
-from .apptier import INF, AppRow, Fleet, app_phases, draw_app
-from .people import escalate, verify_after_failover
-from .base import Batch, Phases, ReadWriteTracker, ReplayEnvironment, Response, ServedTracker
-from .retry_storm import retry_amplification
+from simulation.model.scenario import Region, Scenario
+from simulation.incidents.fleet import INF, AppRow, Fleet, app_phases, draw_app
+from simulation.incidents.people import escalate, verify_after_failover
+from simulation.incidents.base import Batch, Phases, ReadWriteTracker, ReplayEnvironment, Response, ServedTracker
+from simulation.incidents.retry_storm import retry_amplification
 
 YEAR_S = 365.25 * 86_400
 

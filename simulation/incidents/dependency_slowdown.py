@@ -54,9 +54,9 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from ..scenario import Scenario
-from .base import Batch, Replay, ServedTracker, rto_and_impact
-from .retry_storm import retry_amplification, retry_load_factor
+from simulation.model.scenario import Scenario
+from simulation.incidents.base import Batch, Replay, ServedTracker, rto_and_impact
+from simulation.incidents.retry_storm import retry_amplification, retry_load_factor
 
 INF = math.inf
 _DATABASE_CALLS = ("oltp_query", "reporting_query")

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scenario import Scenario
-from .apptier import Fleet, app_phases, draw_app
-from .people import escalate
-from .base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
-from .retry_storm import retry_amplification
+from simulation.model.scenario import Scenario
+from simulation.incidents.fleet import Fleet, app_phases, draw_app
+from simulation.incidents.people import escalate
+from simulation.incidents.base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
+from simulation.incidents.retry_storm import retry_amplification
 
 
 def rate_per_year(scenario: Scenario) -> float:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import simpy
 
-from ..scenario import Humans
-from .apptier import Fleet
-from .base import Phases, Response
+from simulation.model.scenario import Humans
+from simulation.incidents.fleet import Fleet
+from simulation.incidents.base import Phases, Response
 
 
 def cycle_instances(env: simpy.Environment, fleet: Fleet, batch_size: int, threshold: float):

@@ -10,7 +10,7 @@
   instances until scaled up, ``warm_up_s``; cold: built from scratch,
   ``cold_build_s``, then warmed up); promotion grows with the database size
   (``database.promotion_s_per_gb``); its app tier follows the
-  new primary through ``apptier`` (endpoint propagation, stale pools, load
+  new primary through ``fleet`` (endpoint propagation, stale pools, load
   balancer, restarts, people).
 - **active-active-read**: the surviving regions keep serving their users'
   reads; the failed region's users arrive as DNS moves; writes fail until the
@@ -28,13 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..distributions import LogNormal
-from ..scenario import Region, Replica, Scenario
-from .apptier import AppRow, Fleet, app_phases, draw_app
-from .base import Batch, Phases, ReadWriteTracker, ReplayEnvironment, Response, ServedTracker
-from .db_primary_failure import promotion_s
-from .people import escalate, verify_after_failover
-from .retry_storm import retry_amplification
+from simulation.model.distributions import LogNormal
+from simulation.model.scenario import Region, Replica, Scenario
+from simulation.incidents.fleet import AppRow, Fleet, app_phases, draw_app
+from simulation.incidents.base import Batch, Phases, ReadWriteTracker, ReplayEnvironment, Response, ServedTracker
+from simulation.incidents.db_primary_failure import promotion_s
+from simulation.incidents.people import escalate, verify_after_failover
+from simulation.incidents.retry_storm import retry_amplification
 
 DEFAULT_DURATION = LogNormal(median=4 * 3600, p95=12 * 3600)
 

@@ -16,7 +16,7 @@ models scale its excess by the failed share (``retry_load_factor``).
 """
 from __future__ import annotations
 
-from ..scenario import Scenario
+from simulation.model.scenario import Scenario
 
 BACKOFF_EXTRA = 0.5  # a backing-off client adds about half a call per failed call
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from ..distributions import LogNormal
-from ..scenario import Scenario
-from .apptier import Fleet, app_phases, draw_app
-from .base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
-from .db_primary_failure import DbRow, db_recovery, db_setup, draw_db, failed_fleet
-from .people import escalate
-from .retry_storm import retry_amplification
+from simulation.model.distributions import LogNormal
+from simulation.model.scenario import Scenario
+from simulation.incidents.fleet import Fleet, app_phases, draw_app
+from simulation.incidents.base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
+from simulation.incidents.db_primary_failure import DbRow, db_recovery, db_setup, draw_db, failed_fleet
+from simulation.incidents.people import escalate
+from simulation.incidents.retry_storm import retry_amplification
 
 DEFAULT_DURATION = LogNormal(median=3600, p95=4 * 3600)
 DB_PRIMARY_ZONE = 0  # the zone that holds the database primary

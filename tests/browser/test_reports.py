@@ -7,9 +7,9 @@ import re
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.montecarlo import run
-from simulation.report import Option
-from simulation.report.exporters import HtmlExporter
+from simulation.engine.runner import run
+from simulation.present.report import Option
+from simulation.present.report.exporters import HtmlExporter
 
 NASTY = 'Zürich <script>window.hacked=1</script> "quoted"'
 

@@ -8,8 +8,8 @@ import pytest
 
 from planner import charts
 from simulation import load_scenario
-from simulation.chartdata import active_types, incident_label
-from simulation.montecarlo import run as run_engine
+from simulation.present.chartdata import active_types, incident_label
+from simulation.engine.runner import run as run_engine
 
 TRIALS = 200
 

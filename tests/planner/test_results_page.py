@@ -13,7 +13,7 @@ from django.urls import reverse
 from planner.models import Run
 from planner.services.runs import run_create, run_execute
 from planner.services.scenarios import scenario_create
-from simulation.chartdata import INCIDENT_LABELS, active_types
+from simulation.present.chartdata import INCIDENT_LABELS, active_types
 
 TRIALS = 200
 

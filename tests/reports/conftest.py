@@ -3,7 +3,7 @@
 ``contract_results`` draws outcomes from a seeded generator and summarises them
 with the engine's own statistics, so the report code is tested against the
 contract independently of the incident models; tests that need the real
-engine (reproducibility, the CLI) run ``simulation.montecarlo`` instead.
+engine (reproducibility, the CLI) run ``simulation.engine.runner`` instead.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.report.model import Option, sha256_of_document
-from simulation.stats import ecdf_quantiles, summarize
+from simulation.present.report.model import Option, sha256_of_document
+from simulation.engine.stats import ecdf_quantiles, summarize
 
 TYPES = ("db_primary_failure", "instance_crash", "zone_outage", "region_outage", "dependency_slowdown",
          "bad_deploy", "data_corruption")

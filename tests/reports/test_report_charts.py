@@ -1,14 +1,14 @@
-"""Charts: the PDF's SVGs and the HTML's Plotly figures draw the chart data of simulation.chartdata."""
+"""Charts: the PDF's SVGs and the HTML's Plotly figures draw the chart data of simulation.present.chartdata."""
 from __future__ import annotations
 
 import re
 from collections import Counter
 
-from simulation import chartdata
-from simulation.report import build_report
-from simulation.report.charts_plotly import report_figures
-from simulation.report.charts_svg import duration_ticks, ecdf_scale, report_svgs
-from simulation.report.exporters import keep_parts
+from simulation.present import chartdata
+from simulation.present.report import build_report
+from simulation.present.report.charts_plotly import report_figures
+from simulation.present.report.charts_svg import duration_ticks, ecdf_scale, report_svgs
+from simulation.present.report.exporters import keep_parts
 
 
 def test_it_draws_the_same_svg_for_the_same_report_with_ids_unique_across_charts(three_options):

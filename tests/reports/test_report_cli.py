@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.report import cli
+from simulation.cli import report as cli
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from report_helpers import expected_money, expected_seconds, pdf_pages, pdf_text
 
-from simulation.report.exporters import (EXPORTERS, CsvExporter, HtmlExporter, JsonExporter, PdfExporter,
+from simulation.present.report.exporters import (EXPORTERS, CsvExporter, HtmlExporter, JsonExporter, PdfExporter,
                                          exporter_for, script_json, slugify)
 
 WHEN = datetime(2026, 11, 29, 18, 30, tzinfo=timezone.utc)
@@ -153,7 +153,7 @@ def test_it_loads_the_heavy_renderers_only_when_rendering():
     import subprocess
     import sys
 
-    code = ("import sys, simulation.report.exporters, simulation.report.cli; "
+    code = ("import sys, simulation.present.report.exporters, simulation.cli.report; "
             "print(sorted(m for m in ('weasyprint', 'matplotlib', 'plotly', 'jinja2', 'django') if m in sys.modules))")
     repo = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,

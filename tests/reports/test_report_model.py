@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.report.model import (assumptions, build_report, differences, option_from_results, seconds_text,
+from simulation.present.report.model import (assumptions, build_report, differences, option_from_results, seconds_text,
                                      value_text)
 
 

@@ -8,10 +8,10 @@ import json
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.montecarlo import run, scenario_sha256
-from simulation.report import Option
-from simulation.report.exporters import CsvExporter, JsonExporter
-from simulation.report.model import sha256_of_document
+from simulation.engine.runner import run, scenario_sha256
+from simulation.present.report import Option
+from simulation.present.report.exporters import CsvExporter, JsonExporter
+from simulation.present.report.model import sha256_of_document
 
 SCENARIOS = ({"name": "Single region", "pattern": "single-region", "failover": {"mode": "manual"}},
              {"name": "Active-passive", "pattern": "active-passive",

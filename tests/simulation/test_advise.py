@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from simulation import ScenarioError, load_file, load_scenario
-from simulation.advise import CATALOGUE, applicable_changes, cheapest_fixes
-from simulation.variants import QUICK, RunSettings, apply_overrides
+from simulation.analysis.advise import CATALOGUE, applicable_changes, cheapest_fixes
+from simulation.analysis.variants import QUICK, RunSettings, apply_overrides
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SETTINGS = RunSettings(trials=300, years=500, seed=QUICK.seed)
@@ -77,7 +77,7 @@ def test_it_names_what_is_wrong_with_the_request(opener_5_min, kwargs):
 def test_it_prints_the_cheapest_fixes_from_the_command_line(tmp_path):
     import io
 
-    from simulation.workshop_cli import main
+    from simulation.cli.workshop import main
 
     path = tmp_path / "opener.yaml"
     path.write_text((EXAMPLES / "opener-incident.yaml").read_text())
@@ -97,7 +97,7 @@ def test_it_prints_the_cheapest_fixes_from_the_command_line(tmp_path):
 def test_it_exits_2_on_bad_input_without_a_traceback(tmp_path, argv):
     import io
 
-    from simulation.workshop_cli import main
+    from simulation.cli.workshop import main
 
     path = tmp_path / "s.yaml"
     path.write_text("pattern: active-passive\n")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from simulation.incidents import bad_deploy
-from simulation.scenario import Scenario
+from simulation.model.scenario import Scenario
 
 
 def scenario(strategy: str, **deployment) -> Scenario:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulation.cli import duration, main
+from simulation.cli.main import duration, main
 
 ROOT = Path(__file__).resolve().parents[2]
 QUIET_INCIDENTS = {name: {"rate_per_year": 0} for name in (
@@ -156,8 +156,8 @@ def test_it_rejects_infinite_and_absurd_numbers_with_exit_2_naming_the_field(tmp
 
 
 def test_it_exits_2_when_a_variant_the_run_derives_is_invalid(tmp_path, monkeypatch):
-    from simulation import cli
-    from simulation.loading import Problem, ScenarioError
+    from simulation.cli import main as cli
+    from simulation.model.loading import Problem, ScenarioError
 
     def failing_run(*args, **kwargs):
         raise ScenarioError([Problem("app.pool.max_lifetime_s", "must be greater than 0")])

@@ -1,7 +1,7 @@
 import pytest
 
 from simulation import load_scenario
-from simulation.costs import (DAYS_PER_MONTH, DEFAULT_PLATFORM_FTE, SECONDS_PER_MONTH, baseline_usd_per_month,
+from simulation.analysis.costs import (DAYS_PER_MONTH, DEFAULT_PLATFORM_FTE, SECONDS_PER_MONTH, baseline_usd_per_month,
                               db_node_count, infrastructure_breakdown, monthly_costs)
 
 PRICES = {"app_instance_usd_per_month": 100, "db_node_usd_per_month": 1000, "storage_usd_per_gb_month": 0.1,
@@ -95,7 +95,7 @@ def test_it_never_shows_a_negative_premium_for_a_single_region_scenario(backups,
 
 
 def platform_fte_of(s) -> float:
-    from simulation.costs import platform_fte
+    from simulation.analysis.costs import platform_fte
     return platform_fte(s)
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from simulation.incidents import data_corruption
-from simulation.scenario import Scenario
+from simulation.model.scenario import Scenario
 
 HOUR_S = 3600.0
 

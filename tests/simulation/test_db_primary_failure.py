@@ -7,7 +7,7 @@ import pytest
 
 from simulation.incidents import db_primary_failure
 from simulation.incidents.base import PHASES
-from simulation.loading import load_file, load_scenario
+from simulation.model.loading import load_file, load_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SURE = {"automation_success_probability": 1, "days_since_failover_test": 0}

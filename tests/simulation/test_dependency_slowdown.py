@@ -4,7 +4,7 @@ import pytest
 
 from simulation.incidents import dependency_slowdown
 from simulation.incidents.dependency_slowdown import BreakerModel, PoolModel
-from simulation.scenario import Scenario
+from simulation.model.scenario import Scenario
 
 NO_BULKHEADS = {"enabled": False}
 NO_BREAKER = {"enabled": False}

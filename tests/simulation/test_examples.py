@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from simulation import load_file, run, validate_document
-from simulation.loading import parse_text
+from simulation.model.loading import parse_text
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FILES = sorted(p.name for p in EXAMPLES.glob("*.yaml"))

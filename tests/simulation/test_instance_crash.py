@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from simulation.incidents import instance_crash
-from simulation.loading import load_scenario
+from simulation.model.loading import load_scenario
 
 LB = {"interval_s": 10, "unhealthy_threshold": 3, "healthy_threshold": 2}
 

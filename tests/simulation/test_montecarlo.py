@@ -7,7 +7,7 @@ import pytest
 
 from simulation import incidents, load_scenario
 from simulation.incidents.base import Batch, Replay
-from simulation.montecarlo import (SECONDS_PER_YEAR, ChunkResult, RunPlan, finish_run, plan_run, run, run_chunk,
+from simulation.engine.runner import (SECONDS_PER_YEAR, ChunkResult, RunPlan, finish_run, plan_run, run, run_chunk,
                                    simulate_type)
 
 MEAN_IMPACT_S = {"alpha": 600.0, "beta": 3600.0}
@@ -148,7 +148,7 @@ def test_it_gives_the_same_bytes_on_one_or_two_worker_processes():
 
 
 def test_it_combines_years_in_blocks_without_changing_the_expectation(doubles, scenario, monkeypatch):
-    import simulation.montecarlo as montecarlo
+    import simulation.engine.runner as montecarlo
     monkeypatch.setattr(montecarlo, "PICKS_PER_BLOCK", 50)  # about 11 years per block
     results = run(scenario, trials=1000, seed=6, years=20_000, checklist=False)
     annual = results["annual"]
@@ -158,7 +158,7 @@ def test_it_combines_years_in_blocks_without_changing_the_expectation(doubles, s
 
 
 def test_it_draws_each_chunk_from_its_branch_of_the_seed_sequence_tree():
-    from simulation.montecarlo import chunk_rng
+    from simulation.engine.runner import chunk_rng
     tree = np.random.SeedSequence(42).spawn(4)[3].spawn(6)[5]
     np.testing.assert_array_equal(chunk_rng(42, 3, 5).random(5), np.random.default_rng(tree).random(5))
 
@@ -187,7 +187,7 @@ def test_it_widens_the_annual_intervals_by_the_noise_of_a_small_incident_pool():
     seeds disagreed by ±0.05; now at least 7 of 8 seeds' intervals hold the reference.
     """
     from simulation import load_file
-    from simulation.loading import dump_document
+    from simulation.model.loading import dump_document
 
     document = dump_document(load_file(Path(__file__).resolve().parents[2] / "examples" / "tier-rto-30min.yaml"))
     document["targets"]["availability"] = 0.9999

@@ -4,9 +4,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation.distributions import Fixed
+from simulation.model.distributions import Fixed
 from simulation.incidents import region_outage
-from simulation.loading import load_file, load_scenario
+from simulation.model.loading import load_file, load_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SURE = {"automation_success_probability": 1, "days_since_failover_test": 0}

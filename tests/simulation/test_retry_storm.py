@@ -2,7 +2,7 @@
 import pytest
 
 from simulation.incidents.retry_storm import BACKOFF_EXTRA, retry_amplification
-from simulation.scenario import Scenario
+from simulation.model.scenario import Scenario
 
 
 def amplification(**traffic) -> float:

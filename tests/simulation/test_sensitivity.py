@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from simulation import ScenarioError, load_file
-from simulation.sensitivity import PARAMETERS, metrics_of, tornado
-from simulation.variants import RunSettings, apply_overrides, run_figures, run_scenario
+from simulation.analysis.sensitivity import PARAMETERS, metrics_of, tornado
+from simulation.analysis.variants import RunSettings, apply_overrides, run_figures, run_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SETTINGS = RunSettings(trials=300, years=500, seed=11)
@@ -120,7 +120,7 @@ def test_it_skips_parameters_that_do_not_apply(opener):
 def test_it_prints_a_tornado_from_the_command_line(tmp_path):
     import io
 
-    from simulation.workshop_cli import main
+    from simulation.cli.workshop import main
 
     out, err = io.StringIO(), io.StringIO()
     code = main(["sensitivity", str(EXAMPLES / "worked-active-passive.yaml"), "--trials", "40", "--years", "100",
@@ -136,7 +136,7 @@ def test_it_prints_a_tornado_from_the_command_line(tmp_path):
 def test_it_exits_2_on_bad_sensitivity_input(extra):
     import io
 
-    from simulation.workshop_cli import main
+    from simulation.cli.workshop import main
 
     err = io.StringIO()
     argv = ["sensitivity", str(EXAMPLES / "worked-active-passive.yaml"), "--trials", "20", "--years", "20",

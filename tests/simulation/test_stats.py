@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from simulation.stats import (ECDF_POINTS, Z95, ecdf_quantiles, mean_ci, quantile_ci, quantile_rank_interval,
+from simulation.engine.stats import (ECDF_POINTS, Z95, ecdf_quantiles, mean_ci, quantile_ci, quantile_rank_interval,
                               share_at_least, share_at_most, summarize, summarize_with_rounds, widen,
                               wilson_interval)
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from simulation import dump_document, load_scenario, validate_document
-from simulation.cli import main
-from simulation.loading import parse_text
+from simulation.cli.main import main
+from simulation.model.loading import parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELD_NAMES = ["schema", "name", "pattern", "regions", "database", "failover", "app", "deployment", "traffic",

@@ -5,8 +5,8 @@ import pytest
 
 from simulation import incidents, load_scenario
 from simulation.incidents.base import Batch
-from simulation.montecarlo import run
-from simulation.verdicts import format_percent, judge, verdicts_for_run
+from simulation.engine.runner import run
+from simulation.analysis.verdicts import format_percent, judge, verdicts_for_run
 
 
 def _batch(rto, loss):

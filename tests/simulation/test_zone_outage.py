@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from simulation.incidents import zone_outage
-from simulation.loading import load_scenario
+from simulation.model.loading import load_scenario
 
 
 def _scenario(instances=6, zones=3, app=None, database=None, duration=3600):

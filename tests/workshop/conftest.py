@@ -10,7 +10,7 @@ from django.utils import timezone
 from planner.models import Membership
 from planner.services.scenarios import scenario_create
 from planner.services.workspaces import workspace_create
-from simulation.variants import RunSettings
+from simulation.analysis.variants import RunSettings
 from workshop import services
 
 # The brief's opening incident: hanging connections nobody validates, liveness-only health checks.

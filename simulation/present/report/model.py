@@ -6,7 +6,7 @@ the cover's verdict summary, the targets, each option's key figures with their
 confidence intervals, verdicts, cost breakdown and checklist, a comparison
 table, the assumptions (every parameter that differs from the schema's
 defaults), the reproducibility appendix and the chart data
-(``simulation.chartdata``, the same series the web pages draw).
+(``simulation.present.chartdata``, the same series the web pages draw).
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from .. import chartdata
-from ..chartdata import format_duration, format_money, incident_label
-from ..loading import ScenarioError, dump_document, load_scenario
+from simulation.present import chartdata
+from simulation.present.chartdata import format_duration, format_money, incident_label
+from simulation.model.loading import ScenarioError, dump_document, load_scenario
 
 REPORT_SCHEMA = 1
 MAX_OPTIONS = 5

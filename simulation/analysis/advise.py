@@ -27,11 +27,11 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from .costs import infrastructure_breakdown
-from .loading import Problem, ScenarioError, dump_document, load_scenario
-from .scenario import Scenario
-from .sensitivity import BRIEF_TIMEOUTS, metrics_of, simulate_many
-from .variants import QUICK, Overrides, RunSettings, apply_overrides
+from simulation.analysis.costs import infrastructure_breakdown
+from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
+from simulation.model.scenario import Scenario
+from simulation.analysis.sensitivity import BRIEF_TIMEOUTS, metrics_of, simulate_many
+from simulation.analysis.variants import QUICK, Overrides, RunSettings, apply_overrides
 
 MAX_COMBINATION = 3
 DEFAULT_LIMIT = 5
@@ -355,7 +355,7 @@ def cheapest_fixes(document: dict | Scenario, *, settings: RunSettings = QUICK, 
 
 
 def _focus(incident_types: list[str] | None, targets: list[str] | None) -> Focus:
-    from .incidents import MODELS as INCIDENT_TYPES
+    from simulation.incidents import MODELS as INCIDENT_TYPES
 
     problems = [Problem(f"incident_types.{t}", "unknown incident type; known: " + ", ".join(INCIDENT_TYPES))
                 for t in incident_types or [] if t not in INCIDENT_TYPES]

@@ -46,7 +46,7 @@ expected outage cost.
 """
 from __future__ import annotations
 
-from .scenario import Scenario
+from simulation.model.scenario import Scenario
 
 DAYS_PER_MONTH = 365.25 / 12
 SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400

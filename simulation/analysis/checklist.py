@@ -36,10 +36,10 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from . import incidents
-from .incidents.base import Batch
-from .loading import dump_document, load_scenario
-from .scenario import Scenario
+from simulation import incidents
+from simulation.incidents.base import Batch
+from simulation.model.loading import dump_document, load_scenario
+from simulation.model.scenario import Scenario
 
 CHECKLIST_TRIALS = 250  # incidents per type for the variant runs (rounded to whole chunks)
 QUARTER_DAYS = 92

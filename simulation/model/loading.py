@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .scenario import SCHEMA_VERSION, Scenario
+from simulation.model.scenario import SCHEMA_VERSION, Scenario
 
 MAX_DOCUMENT_BYTES = 1_000_000
 

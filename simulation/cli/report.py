@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ..cli_args import bounded_int
-from ..loading import ScenarioError, dump_document, load_file
-from .exporters import EXPORTERS, exporter_for
-from .model import MAX_OPTIONS, Option
+from simulation.cli.args import bounded_int
+from simulation.model.loading import ScenarioError, dump_document, load_file
+from simulation.present.report.exporters import EXPORTERS, exporter_for
+from simulation.present.report.model import MAX_OPTIONS, Option
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 DEFAULT_TRIALS = 2000
@@ -54,7 +54,7 @@ def unique_labels(names: list[str]) -> list[str]:
 
 def main(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run ``report``; returns the exit code."""
-    from ..montecarlo import run
+    from simulation.engine.runner import run
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr

@@ -29,14 +29,14 @@ from typing import Callable
 
 import numpy as np
 
-from . import ENGINE_VERSION, incidents
-from .checklist import evaluate_checklist
-from .costs import monthly_costs
-from .incidents.base import Batch, Replay
-from .loading import dump_document, load_scenario
-from .scenario import Scenario
-from .stats import bootstrap_year_sums, ecdf_quantiles, half_width, quantile_ci, summarize, summarize_with_rounds
-from .verdicts import verdicts_for_run
+from simulation import ENGINE_VERSION, incidents
+from simulation.analysis.checklist import evaluate_checklist
+from simulation.analysis.costs import monthly_costs
+from simulation.incidents.base import Batch, Replay
+from simulation.model.loading import dump_document, load_scenario
+from simulation.model.scenario import Scenario
+from simulation.engine.stats import (bootstrap_year_sums, ecdf_quantiles, half_width, quantile_ci, summarize, summarize_with_rounds)
+from simulation.analysis.verdicts import verdicts_for_run
 
 RESULT_SCHEMA = 1
 SECONDS_PER_YEAR = 365.25 * 86_400
@@ -409,7 +409,7 @@ def _pool_context():
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulation.montecarlo"])
+        context.set_forkserver_preload(["simulation.engine.runner"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .distributions import Dist, Fixed, LogNormal, Uniform
+from simulation.model.distributions import Dist, Fixed, LogNormal, Uniform
 
 SCHEMA_VERSION = 1
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from ..scenario import App, Detection, Humans, Scenario
-from .base import Phases, ServedTracker
+from simulation.model.scenario import App, Detection, Humans, Scenario
+from simulation.incidents.base import Phases, ServedTracker
 
 INF = math.inf
 SERVICE_DISCOVERY_S = 1.0  # a registry watch delivers a new endpoint about at once

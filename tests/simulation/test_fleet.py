@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 import simpy
 
-from simulation.incidents import apptier, db_primary_failure, people
-from simulation.incidents.apptier import Fleet, draw_app
+from simulation.incidents import db_primary_failure, people
+from simulation.incidents import fleet as apptier
+from simulation.incidents.fleet import Fleet, draw_app
 from simulation.incidents.base import Phases, Response
 from simulation.incidents.base import ServedTracker
-from simulation.loading import load_scenario
+from simulation.model.loading import load_scenario
 
 N = 2000
 

@@ -20,8 +20,8 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any, Callable, ClassVar, Iterable
 
-from .. import chartdata
-from .model import REPORT_SCHEMA, Option, build_report, sha256_of_document
+from simulation.present import chartdata
+from simulation.present.report.model import REPORT_SCHEMA, Option, build_report, sha256_of_document
 
 Rendered = tuple[str, str, bytes]
 Column = Callable[[Option], Any]  # an option → its value in one CSV column
@@ -31,7 +31,7 @@ Column = Callable[[Option], Any]  # an option → its value in one CSV column
 def _jinja_env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    folder = resources.files("simulation.report") / "templates"
+    folder = resources.files("simulation.present.report") / "templates"
     env = Environment(loader=FileSystemLoader(str(folder)), autoescape=True, undefined=StrictUndefined)
     env.filters["keep_parts"] = keep_parts
     return env
@@ -79,7 +79,7 @@ def svg_image(svg: str) -> str:
 
 def render_pdf_html(report: dict) -> str:
     """The PDF's HTML source: the shared body with the charts as embedded SVG images."""
-    from .charts_svg import report_svgs
+    from simulation.present.report.charts_svg import report_svgs
 
     charts = {key: svg_image(svg) for key, svg in report_svgs(report).items()}
     return _jinja_env().get_template("report.pdf.html.j2").render(report=report, chart_html=charts)
@@ -89,7 +89,7 @@ def render_standalone_html(report: dict) -> str:
     """One self-contained HTML file: the shared body, plotly.js inlined, figures as safe JSON."""
     from markupsafe import Markup
 
-    from .charts_plotly import report_figures
+    from simulation.present.report.charts_plotly import report_figures
 
     figures = report_figures(report)
     charts = {key: Markup(f'<div class="plot" id="chart-{key}"></div>') for key in figures}

@@ -11,12 +11,12 @@ import json
 import sys
 from typing import Sequence, TextIO
 
-from . import workshop_cli
-from .cli_args import Parser, UsageError, bounded_int
-from .loading import ScenarioError, load_file
-from .montecarlo import SECONDS_PER_YEAR, run
-from .report import cli as report_cli
-from .scenario import Scenario
+from simulation.cli import workshop as workshop_cli
+from simulation.cli.args import Parser, UsageError, bounded_int
+from simulation.model.loading import ScenarioError, load_file
+from simulation.engine.runner import SECONDS_PER_YEAR, run
+from simulation.cli import report as report_cli
+from simulation.model.scenario import Scenario
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_TRIALS = 2000

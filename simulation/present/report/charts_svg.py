@@ -1,4 +1,4 @@
-"""Vector charts for the PDF report: matplotlib (Agg) → inline SVG, from ``simulation.chartdata`` series.
+"""Vector charts for the PDF report: matplotlib (Agg) → inline SVG, from ``simulation.present.chartdata`` series.
 
 matplotlib is imported on first use only. Each chart gets its own hash salt,
 so the ids inside the SVGs are stable (same input, same bytes) and distinct
@@ -10,7 +10,7 @@ import io
 import re
 import threading
 
-from ..chartdata import format_duration
+from simulation.present.chartdata import format_duration
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")  # Okabe–Ito
 TARGET_COLOUR = "#C0392B"

@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from . import montecarlo
-from .costs import monthly_costs
-from .incidents.base import Batch
-from .loading import Problem, ScenarioError, dump_document, load_scenario
-from .scenario import Scenario
-from .stats import ecdf_quantiles
-from .verdicts import verdicts_for_run
+from simulation.engine import runner as montecarlo
+from simulation.analysis.costs import monthly_costs
+from simulation.incidents.base import Batch
+from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
+from simulation.model.scenario import Scenario
+from simulation.engine.stats import ecdf_quantiles
+from simulation.analysis.verdicts import verdicts_for_run
 
 MAX_OVERRIDES = 64
 MAX_PATH_CHARS = 200

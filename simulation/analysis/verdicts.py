@@ -22,9 +22,9 @@ from typing import Mapping
 
 import numpy as np
 
-from .incidents.base import Batch
-from .scenario import Scenario, Targets
-from .stats import round_sd, share_at_least, share_at_most, widen, wilson_interval
+from simulation.incidents.base import Batch
+from simulation.model.scenario import Scenario, Targets
+from simulation.engine.stats import round_sd, share_at_least, share_at_most, widen, wilson_interval
 
 INCIDENT_NOUNS = {  # plural, for "… of region outages"
     "db_primary_failure": "primary database failures",

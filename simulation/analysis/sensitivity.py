@@ -22,9 +22,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .loading import Problem, ScenarioError, dump_document, load_scenario
-from .scenario import Scenario
-from .variants import QUICK, Overrides, RunSettings, apply_overrides, full_document, run_figures
+from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
+from simulation.model.scenario import Scenario
+from simulation.analysis.variants import QUICK, Overrides, RunSettings, apply_overrides, full_document, run_figures
 
 # The workshop's quick settings: a tornado of ~30 variants on the lean path (no
 # intervals, no replays) takes about 5 s on one core (benchmarks/workshop.py).
@@ -239,7 +239,7 @@ def simulate_many(documents: list[dict], settings: RunSettings, workers: int = 1
     tasks = [(doc, settings, reduce) for doc in unique.values()]
     if workers > 1 and len(tasks) > 1:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulation.montecarlo"])
+        context.set_forkserver_preload(["simulation.engine.runner"])
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
             figures = list(pool.map(_simulate, tasks))
     else:

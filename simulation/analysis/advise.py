@@ -30,7 +30,8 @@ from typing import Callable
 from simulation.analysis.costs import infrastructure_breakdown
 from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
 from simulation.model.scenario import Scenario
-from simulation.analysis.sensitivity import BRIEF_TIMEOUTS, metrics_of, simulate_many
+from simulation.analysis.sensitivity import metrics_of, simulate_many
+from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
 from simulation.analysis.variants import QUICK, Overrides, RunSettings, apply_overrides
 
 MAX_COMBINATION = 3
@@ -41,7 +42,6 @@ TARGET_KINDS = ("rto", "rpo", "availability", "budget")
 PROBABILITY_WEIGHT = 10.0  # a probability gained toward the target outweighs a shorter tail
 QUARTERLY_TEST_HOURS_PER_MONTH = 4.0  # a full failover every quarter, ≥ 1 h on the secondary, plus preparation
 MEAN_DAYS_SINCE_QUARTERLY_TEST = 45.0
-FAST_CONNECTION_TIMEOUT_S = 5.0  # the brief's pool fix: fail fast when no connection can be had  # tests 90 days apart: on average half that has passed
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ def _validate_on_borrow(s: Scenario) -> Overrides | None:
 
 def _max_lifetime(s: Scenario) -> Overrides | None:
     lifetime = s.app.pool.max_lifetime_s
-    return None if lifetime is not None and lifetime <= 1800 else {"app.pool.max_lifetime_s": 1800}
+    limit = BRIEF_POOL["max_lifetime_s"]
+    return None if lifetime is not None and lifetime <= limit else {"app.pool.max_lifetime_s": limit}
 
 
 def _deep_health_checks(s: Scenario) -> Overrides | None:
@@ -129,9 +130,9 @@ def _pitr_backups(s: Scenario) -> Overrides | None:
 def _timeouts_breakers_bulkheads(s: Scenario) -> Overrides | None:
     app = s.app
     timeouts = app.timeouts.model_dump()
-    if all(timeouts[k] is not None for k in BRIEF_TIMEOUTS) and app.circuit_breaker.enabled and app.bulkheads.enabled:
+    if all(timeouts[k] is not None for k in BRIEF_TIMEOUTS_S) and app.circuit_breaker.enabled and app.bulkheads.enabled:
         return None
-    wanted = {k: timeouts[k] if timeouts[k] is not None else v for k, v in BRIEF_TIMEOUTS.items()}
+    wanted = {k: timeouts[k] if timeouts[k] is not None else v for k, v in BRIEF_TIMEOUTS_S.items()}
     return {"app.timeouts": wanted, "app.circuit_breaker.enabled": True, "app.bulkheads.enabled": True}
 
 

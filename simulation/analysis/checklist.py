@@ -37,19 +37,16 @@ from typing import Callable, Mapping
 import numpy as np
 
 from simulation import incidents
-from simulation.incidents.base import Batch
+from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document, load_scenario
+from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_ROLLBACK_S
 from simulation.model.scenario import Scenario
 
 CHECKLIST_TRIALS = 250  # incidents per type for the variant runs (rounded to whole chunks)
 QUARTER_DAYS = 92
 TESTED_RECENTLY_DAYS = 90
 FRESH_TEST_DAYS = 45  # mean age of the last test under a quarterly cadence
-DEFAULT_TIMEOUTS_S = {"internal_http_s": 3, "external_http_s": 5, "oltp_query_s": 10, "reporting_query_s": 60,
-                      "cache_s": 0.5, "queue_publish_s": 5, "llm_s": 15}
 SWITCH_STRATEGIES = ("blue-green", "canary")  # roll back by routing traffic to the old version
-FAST_ROLLBACK_S = {"kind": "uniform", "low": 5, "high": 30}
-POOL_FIX = {"connection_timeout_s": 5, "idle_timeout_s": 300, "max_lifetime_s": 1800}
 FAILOVER_TYPES = ("db_primary_failure", "zone_outage", "region_outage")
 
 SimulateType = Callable[..., Batch]  # montecarlo.simulate_type(scenario, type, *, seed, trials, chunk_size)
@@ -176,13 +173,13 @@ def _fix(number: int, doc: dict) -> None:
             app["discovery"] = "service-discovery"
         pool = app["pool"]  # the brief's pool settings: fail fast, validate, recycle
         pool["validate_on_borrow"] = True
-        pool["connection_timeout_s"] = min(pool["connection_timeout_s"], POOL_FIX["connection_timeout_s"])
+        pool["connection_timeout_s"] = min(pool["connection_timeout_s"], BRIEF_POOL["connection_timeout_s"])
         for key in ("idle_timeout_s", "max_lifetime_s"):
-            pool[key] = POOL_FIX[key] if pool[key] is None else min(pool[key], POOL_FIX[key])
+            pool[key] = BRIEF_POOL[key] if pool[key] is None else min(pool[key], BRIEF_POOL[key])
     elif number == 3:
         app["health_check"] = "deep"
     elif number == 4:
-        app["timeouts"] = {k: (DEFAULT_TIMEOUTS_S[k] if v is None else v) for k, v in app["timeouts"].items()}
+        app["timeouts"] = {k: (BRIEF_TIMEOUTS_S[k] if v is None else v) for k, v in app["timeouts"].items()}
     elif number == 5:
         if dep["strategy"] == "in-place":
             dep["strategy"] = "blue-green"

@@ -47,10 +47,8 @@ expected outage cost.
 from __future__ import annotations
 
 from simulation.model.scenario import Scenario
+from simulation.units import BYTES_PER_GB, DAYS_PER_MONTH, SECONDS_PER_MONTH
 
-DAYS_PER_MONTH = 365.25 / 12
-SECONDS_PER_MONTH = DAYS_PER_MONTH * 86_400
-BYTES_PER_GB = 1e9
 DEFAULT_PLATFORM_FTE = {  # engineering effort the pattern needs to stay working
     "single-region": 0.1,
     "active-passive": 0.5,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
+from simulation.model.recommended import BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
 from simulation.model.scenario import Scenario
 from simulation.analysis.variants import QUICK, Overrides, RunSettings, apply_overrides, full_document, run_figures
 
@@ -111,8 +112,6 @@ def _backup_interval(value: Value, scenario: Scenario) -> Overrides:
     return {"database.backups.kind": "pitr" if v < 86_400 else "daily", "database.backups.interval_s": v}
 
 
-FAST_CONNECTION_TIMEOUT_S = 5.0
-
 
 def _validation(value: Value, scenario: Scenario) -> Overrides:
     """On: test on borrow with the brief's fail-fast connection timeout (validation takes about one
@@ -123,13 +122,9 @@ def _validation(value: Value, scenario: Scenario) -> Overrides:
     return {"app.pool.validate_on_borrow": True, "app.pool.connection_timeout_s": timeout}
 
 
-BRIEF_TIMEOUTS = {"internal_http_s": 3, "external_http_s": 5, "oltp_query_s": 10, "reporting_query_s": 60,
-                  "cache_s": 0.5, "queue_publish_s": 5, "llm_s": 15}
-
-
 def _timeouts(value: Value, scenario: Scenario) -> Overrides:
     """'set': the brief's starting timeouts; 'none': every call waits for the operating system."""
-    return {"app.timeouts": dict(BRIEF_TIMEOUTS) if value == "set" else {k: None for k in BRIEF_TIMEOUTS}}
+    return {"app.timeouts": dict(BRIEF_TIMEOUTS_S) if value == "set" else {k: None for k in BRIEF_TIMEOUTS_S}}
 
 
 def _primary_instances(scenario: Scenario) -> int:

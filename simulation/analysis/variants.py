@@ -29,7 +29,7 @@ import numpy as np
 
 from simulation.engine import runner as montecarlo
 from simulation.analysis.costs import monthly_costs
-from simulation.incidents.base import Batch
+from simulation.incidents.outcomes import Batch
 from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
 from simulation.model.scenario import Scenario
 from simulation.engine.stats import ecdf_quantiles

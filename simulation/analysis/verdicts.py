@@ -22,7 +22,7 @@ from typing import Mapping
 
 import numpy as np
 
-from simulation.incidents.base import Batch
+from simulation.incidents.outcomes import Batch
 from simulation.model.scenario import Scenario, Targets
 from simulation.engine.stats import round_sd, share_at_least, share_at_most, widen, wilson_interval
 

@@ -14,15 +14,15 @@ from typing import Sequence, TextIO
 from simulation.cli import workshop as workshop_cli
 from simulation.cli.args import Parser, UsageError, bounded_int
 from simulation.model.loading import ScenarioError, load_file
-from simulation.engine.runner import SECONDS_PER_YEAR, run
+from simulation.engine.runner import run
+from simulation.limits import MAX_TRIALS, MAX_YEARS
+from simulation.units import SECONDS_PER_YEAR
 from simulation.cli import report as report_cli
 from simulation.model.scenario import Scenario
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_TRIALS = 2000
 DEFAULT_SEED = 1
-MAX_TRIALS = 1_000_000
-MAX_YEARS = 1_000_000
 MAX_WORKERS = 64
 
 

@@ -15,7 +15,8 @@ from typing import TextIO
 from simulation.cli.args import bounded_int
 from simulation.model.loading import ScenarioError, dump_document, load_file
 from simulation.present.report.exporters import EXPORTERS, exporter_for
-from simulation.present.report.model import MAX_OPTIONS, Option
+from simulation.limits import MAX_OPTIONS, MAX_TRIALS
+from simulation.present.report.model import Option
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 DEFAULT_TRIALS = 2000
@@ -29,7 +30,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sub.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML or JSON files, one per option")
     sub.add_argument("--format", choices=tuple(EXPORTERS), default="pdf", help="report format (default pdf)")
     sub.add_argument("-o", "--output", required=True, help="file to write")
-    sub.add_argument("--trials", type=bounded_int(1, 1_000_000), default=DEFAULT_TRIALS,
+    sub.add_argument("--trials", type=bounded_int(1, MAX_TRIALS), default=DEFAULT_TRIALS,
                      help=f"incidents replayed per type (default {DEFAULT_TRIALS})")
     sub.add_argument("--seed", type=bounded_int(0, 2**63 - 1), default=DEFAULT_SEED,
                      help=f"random seed, the same for every option (default {DEFAULT_SEED})")

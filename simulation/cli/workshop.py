@@ -20,10 +20,10 @@ from simulation.present.chartdata import format_duration, format_money
 from simulation.model.loading import ScenarioError, load_file
 from simulation.analysis.sensitivity import DEFAULT_RANK_BY, PARAMETERS_BY_KEY, TORNADO, tornado
 from simulation.analysis.variants import QUICK, RunSettings
+from simulation.limits import MAX_YEARS
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 MAX_TRIALS = 100_000
-MAX_YEARS = 1_000_000
 MAX_WORKERS = 64
 
 

@@ -29,17 +29,17 @@ from typing import Callable
 
 import numpy as np
 
-from simulation import ENGINE_VERSION, incidents
+from simulation import incidents
+from simulation.units import SECONDS_PER_YEAR
+from simulation.version import ENGINE_VERSION, RESULT_SCHEMA
 from simulation.analysis.checklist import evaluate_checklist
 from simulation.analysis.costs import monthly_costs
-from simulation.incidents.base import Batch, Replay
+from simulation.incidents.outcomes import Batch, Replay
 from simulation.model.loading import dump_document, load_scenario
 from simulation.model.scenario import Scenario
 from simulation.engine.stats import (bootstrap_year_sums, ecdf_quantiles, half_width, quantile_ci, summarize, summarize_with_rounds)
 from simulation.analysis.verdicts import verdicts_for_run
 
-RESULT_SCHEMA = 1
-SECONDS_PER_YEAR = 365.25 * 86_400
 MIN_CHUNKS_BEFORE_STOP = 2  # early stop looks at no fewer than this many chunks of a type
 HISTOGRAM_BINS = 40
 PICKS_PER_BLOCK = 2_000_000  # expected incidents combined at once into simulated years

@@ -43,7 +43,8 @@ import numpy as np
 import simpy
 
 from simulation.model.scenario import Scenario
-from simulation.incidents.base import Batch, Replay, ServedTracker, rto_and_impact
+from simulation.incidents.outcomes import Batch, Replay
+from simulation.incidents.served import ServedTracker, rto_and_impact
 from simulation.incidents.retry_storm import retry_amplification
 
 INF = math.inf

@@ -38,10 +38,11 @@ import simpy
 from simulation.model.scenario import Region, Scenario
 from simulation.incidents.fleet import INF, AppRow, Fleet, app_phases, draw_app
 from simulation.incidents.people import escalate, verify_after_failover
-from simulation.incidents.base import Batch, Phases, ReadWriteTracker, ReplayEnvironment, Response, ServedTracker
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
+from simulation.units import SECONDS_PER_YEAR
 
-YEAR_S = 365.25 * 86_400
 
 
 def rate_per_year(scenario: Scenario) -> float:
@@ -72,7 +73,7 @@ def db_setup(scenario: Scenario) -> DbSetup:
     rebuild_s = db.size_gb / db.rebuild_throughput_gb_per_s
     p_reduced = 0.0
     if standby != "none":
-        p_reduced = 1.0 - math.exp(-rate_per_year(scenario) * rebuild_s / YEAR_S)
+        p_reduced = 1.0 - math.exp(-rate_per_year(scenario) * rebuild_s / SECONDS_PER_YEAR)
     return DbSetup(standby, sync, scenario.failover.mode == "automated", db.backups.kind != "none", p_reduced)
 
 

@@ -34,7 +34,8 @@ import numpy as np
 import simpy
 
 from simulation.model.scenario import App, Detection, Humans, Scenario
-from simulation.incidents.base import Phases, ServedTracker
+from simulation.incidents.outcomes import Phases
+from simulation.incidents.served import ServedTracker
 
 INF = math.inf
 SERVICE_DISCOVERY_S = 1.0  # a registry watch delivers a new endpoint about at once

@@ -14,7 +14,8 @@ import numpy as np
 from simulation.model.scenario import Scenario
 from simulation.incidents.fleet import Fleet, app_phases, draw_app
 from simulation.incidents.people import escalate
-from simulation.incidents.base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
 
 

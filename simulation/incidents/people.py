@@ -14,7 +14,7 @@ import simpy
 
 from simulation.model.scenario import Humans
 from simulation.incidents.fleet import Fleet
-from simulation.incidents.base import Phases, Response
+from simulation.incidents.outcomes import Phases, Response
 
 
 def cycle_instances(env: simpy.Environment, fleet: Fleet, batch_size: int, threshold: float):

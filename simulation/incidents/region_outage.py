@@ -31,7 +31,8 @@ import numpy as np
 from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Region, Replica, Scenario
 from simulation.incidents.fleet import AppRow, Fleet, app_phases, draw_app
-from simulation.incidents.base import Batch, Phases, ReadWriteTracker, ReplayEnvironment, Response, ServedTracker
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.incidents.db_primary_failure import promotion_s
 from simulation.incidents.people import escalate, verify_after_failover
 from simulation.incidents.retry_storm import retry_amplification

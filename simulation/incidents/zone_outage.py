@@ -23,7 +23,8 @@ import simpy
 from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Scenario
 from simulation.incidents.fleet import Fleet, app_phases, draw_app
-from simulation.incidents.base import Batch, Phases, ReplayEnvironment, Response, ServedTracker
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.served import ServedTracker
 from simulation.incidents.db_primary_failure import DbRow, db_recovery, db_setup, draw_db, failed_fleet
 from simulation.incidents.people import escalate
 from simulation.incidents.retry_storm import retry_amplification

@@ -13,11 +13,12 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulation.limits import MAX_DURATION_S
+
 # z-scores of the standard normal at the quantiles a lognormal can be given by
 _Z = {"p95": 1.6448536269514722, "p99": 2.3263478740408408}
 
 
-MAX_VALUE_S = 315_576_000  # ten years: every parameter of a duration distribution stays below this
 MAX_LOGNORMAL_SPREAD = 10_000  # p95 (or p99) at most this many times the median: draws stay finite
 MAX_EMPIRICAL_VALUES = 100_000
 
@@ -30,8 +31,8 @@ class _Dist(BaseModel):
         for name, info in type(self).model_fields.items():
             value = getattr(self, name)
             values = value if isinstance(value, list) else [value]
-            if any(isinstance(v, (int, float)) and v > MAX_VALUE_S for v in values):
-                raise ValueError(f"{info.alias or name}: must be at most {MAX_VALUE_S} s (10 years)")
+            if any(isinstance(v, (int, float)) and v > MAX_DURATION_S for v in values):
+                raise ValueError(f"{info.alias or name}: must be at most {MAX_DURATION_S} s (10 years)")
         return self
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover

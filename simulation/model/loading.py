@@ -9,9 +9,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from simulation.model.scenario import SCHEMA_VERSION, Scenario
+from simulation.limits import MAX_DOCUMENT_BYTES
+from simulation.model.scenario import Scenario
+from simulation.version import SCHEMA_VERSION
 
-MAX_DOCUMENT_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulation.limits import MAX_COUNT, MAX_DURATION_S, MAX_QUANTITY
 from simulation.model.distributions import Dist, Fixed, LogNormal, Uniform
 
-SCHEMA_VERSION = 1
 
 Pattern = Literal["single-region", "active-passive", "active-active-read", "active-active-full"]
 ReplicationMode = Literal["sync", "async"]
 
 
 UNTESTED_UNDER_LOAD_FACTOR = 0.9  # automation success probability multiplier when never tested under load
-MAX_DURATION_S = 315_576_000  # ten years: no duration in a scenario may be longer
-MAX_COUNT = 1_000_000  # whole numbers (instances, pool sizes, thresholds)
-MAX_QUANTITY = 1e12  # any other number (rates, sizes, prices): far beyond real systems, far below overflow
 
 
 def check_bounds(model: BaseModel) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulation.units import SECONDS_PER_YEAR
+
 INCIDENT_LABELS = {
     "db_primary_failure": "Primary database failure",
     "instance_crash": "App instance crash",
@@ -16,7 +18,6 @@ INCIDENT_LABELS = {
     "bad_deploy": "Bad deploy",
     "data_corruption": "Data corruption",
 }
-YEAR_S = 365.25 * 86_400
 
 
 def incident_label(incident_type: str) -> str:
@@ -105,7 +106,7 @@ def overlay_ecdf(runs: list[tuple[str, dict]], incident_type: str, metric: str =
 def downtime_histogram(results: dict) -> dict[str, Any]:
     """Annual downtime histogram, with the downtime the availability target allows."""
     hist = results["annual"]["downtime_histogram"]
-    allowed_s = (1 - results["scenario"]["targets"]["availability"]) * YEAR_S
+    allowed_s = (1 - results["scenario"]["targets"]["availability"]) * SECONDS_PER_YEAR
     divisor, unit = time_unit(max(max(hist["edges_s"], default=0.0), allowed_s))
     return {"edges_s": hist["edges_s"], "counts": hist["counts"], "allowed_s": allowed_s,
             "divisor": divisor, "unit": unit, "x_title": f"Downtime per year ({unit})",

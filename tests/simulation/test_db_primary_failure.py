@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulation.incidents import db_primary_failure
-from simulation.incidents.base import PHASES
+from simulation.incidents.outcomes import PHASES
 from simulation.model.loading import load_file, load_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

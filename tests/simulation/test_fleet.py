@@ -6,8 +6,8 @@ import simpy
 from simulation.incidents import db_primary_failure, people
 from simulation.incidents import fleet as apptier
 from simulation.incidents.fleet import Fleet, draw_app
-from simulation.incidents.base import Phases, Response
-from simulation.incidents.base import ServedTracker
+from simulation.incidents.outcomes import Phases, Response
+from simulation.incidents.served import ServedTracker
 from simulation.model.loading import load_scenario
 
 N = 2000
@@ -156,7 +156,7 @@ def test_it_recovers_faster_with_service_discovery_than_dns_than_static():
 
 
 def test_it_replays_in_an_environment_that_behaves_like_simpys():
-    from simulation.incidents.base import ReplayEnvironment
+    from simulation.incidents.outcomes import ReplayEnvironment
 
     def process(env, log):
         log.append(env.active_process is not None)
@@ -219,7 +219,7 @@ def test_it_counts_restart_cycles_in_constant_time_for_any_gap():
 
 
 def test_it_gives_a_never_firing_event_for_a_time_that_never_comes():
-    from simulation.incidents.base import ReplayEnvironment
+    from simulation.incidents.outcomes import ReplayEnvironment
     scenario = _scenario()
     env = ReplayEnvironment()
     row = next(draw_app(scenario, np.random.default_rng(0), 1, 4).rows())

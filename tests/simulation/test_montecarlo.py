@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulation import incidents, load_scenario
-from simulation.incidents.base import Batch, Replay
+from simulation.incidents.outcomes import Batch, Replay
 from simulation.engine.runner import (SECONDS_PER_YEAR, ChunkResult, RunPlan, finish_run, plan_run, run, run_chunk,
                                    simulate_type)
 

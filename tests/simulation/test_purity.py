@@ -20,7 +20,7 @@ def _submodules() -> list[str]:
 
 def test_it_finds_the_engine_modules_to_check():
     names = _submodules()
-    assert {"simulation.engine.runner", "simulation.cli.main", "simulation.incidents.base"} <= set(names)
+    assert {"simulation.engine.runner", "simulation.cli.main", "simulation.incidents.outcomes"} <= set(names)
 
 
 def test_it_imports_the_engine_without_django():

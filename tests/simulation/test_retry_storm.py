@@ -47,7 +47,7 @@ def test_it_adds_load_only_for_the_share_that_fails():
 def test_the_tracker_adds_no_retry_load_while_the_survivors_serve_everything():
     import simpy
 
-    from simulation.incidents.base import ServedTracker
+    from simulation.incidents.served import ServedTracker
     tracker = ServedTracker(simpy.Environment(), 10, 250, 1500, retry_amplification=3.0)
     tracker.set(0, in_rotation=False, working=False)  # drained: 9 × 250 = 2250 req/s carry 1500 req/s
     assert tracker.demand_rps() == pytest.approx(1500) and tracker.served() == 1.0

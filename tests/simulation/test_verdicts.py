@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from simulation import incidents, load_scenario
-from simulation.incidents.base import Batch
+from simulation.incidents.outcomes import Batch
 from simulation.engine.runner import run
 from simulation.analysis.verdicts import format_percent, judge, verdicts_for_run
 

@@ -21,7 +21,8 @@ from importlib import resources
 from typing import Any, Callable, ClassVar, Iterable
 
 from simulation.present import chartdata
-from simulation.present.report.model import REPORT_SCHEMA, Option, build_report, sha256_of_document
+from simulation.version import REPORT_SCHEMA
+from simulation.present.report.model import Option, build_report, sha256_of_document
 
 Rendered = tuple[str, str, bytes]
 Column = Callable[[Option], Any]  # an option → its value in one CSV column

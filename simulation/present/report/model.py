@@ -19,9 +19,9 @@ from typing import Any, Iterable
 from simulation.present import chartdata
 from simulation.present.chartdata import format_duration, format_money, incident_label
 from simulation.model.loading import ScenarioError, dump_document, load_scenario
+from simulation.limits import MAX_OPTIONS
+from simulation.version import REPORT_SCHEMA
 
-REPORT_SCHEMA = 1
-MAX_OPTIONS = 5
 TARGET_LABELS = {
     "rto_s": "Recovery time (RTO)",
     "rpo_s": "Data loss (RPO)",

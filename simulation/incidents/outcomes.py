@@ -1,0 +1,122 @@
+"""What a replay yields: its phase timeline, whether people were paged, and the batch of outcomes.
+
+``Phases`` and ``Response`` record a replay's phase timeline and whether people
+were paged; ``Batch`` holds the outcomes of ``n`` replays of one type as arrays
+(RTO and impact from the served-fraction timeline, see ``served``);
+``ReplayEnvironment`` is a SimPy environment cheap enough to make per replay.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from simulation.incidents.served import rto_and_impact
+
+PHASES = ("detect", "decide", "promote", "propagate", "reconnect", "restart", "restore", "rollback", "repair")
+
+
+class Phases:
+    """The phase timeline of one replay: (name, start_s, end_s); bookkeeping only when ``enabled``."""
+
+    __slots__ = ("items", "enabled")
+
+    def __init__(self, enabled: bool = True):
+        self.items: list[tuple[str, float, float]] = []
+        self.enabled = enabled
+
+    def add(self, name: str, start_s: float, end_s: float) -> None:
+        if self.enabled and start_s <= end_s < math.inf:
+            self.items.append((name, float(start_s), float(end_s)))
+
+    def as_tuple(self) -> tuple[tuple[str, float, float], ...]:
+        return tuple(sorted(self.items, key=lambda p: (p[1], p[2])))
+
+
+class Response:
+    """Whether and when people were paged in one replay, and whether they are on the incident."""
+
+    __slots__ = ("paged_s", "engaged")
+
+    def __init__(self):
+        self.paged_s: float | None = None
+        self.engaged = False
+
+    @property
+    def needed(self) -> bool:
+        return self.paged_s is not None
+
+
+class ReplayEnvironment(simpy.Environment):
+    """A SimPy environment for one short incident replay, starting at time 0.
+
+    ``simpy.Environment.__init__`` binds its helper methods to the instance
+    (about 5 µs); a model creates one environment per replay, thousands per
+    second, so this one only sets up the clock, the queue and the event ids
+    (the same state as SimPy 4.1's ``__init__``). Everything else is SimPy's.
+    """
+
+    def __init__(self) -> None:  # deliberately not calling super().__init__ (see above)
+        self._now = 0.0
+        self._queue = []
+        self._eid = itertools.count()
+        self._active_proc = None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One incident in detail, for the incident-replay picture."""
+
+    phases: tuple[tuple[str, float, float], ...]  # (phase, start_s, end_s)
+    served: tuple[tuple[float, float], ...]  # (t_s, served fraction from t on)
+    rto_s: float
+    impact_s: float
+    data_loss_s: float
+    humans_needed: bool
+
+
+@dataclass
+class Batch:
+    """Outcomes of ``n`` replayed incidents of one type, as arrays."""
+
+    rto_s: np.ndarray
+    impact_s: np.ndarray  # ∫(1 − served) dt
+    data_loss_s: np.ndarray
+    lost_tx: np.ndarray
+    duplicated_tx: np.ndarray
+    humans_needed: np.ndarray  # bool
+    replays: list[Replay] = field(default_factory=list)  # filled only when asked for
+
+    @classmethod
+    def empty(cls, n: int) -> "Batch":
+        z = np.zeros(n)
+        return cls(z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), np.zeros(n, dtype=bool))
+
+    def __len__(self) -> int:
+        return len(self.rto_s)
+
+    def put(self, i: int, points: list[tuple[float, float]], threshold: float, end_s: float, *,
+            phases: tuple[tuple[str, float, float], ...] = (), data_loss_s: float = 0.0, lost_tx: float = 0.0,
+            duplicated_tx: float = 0.0, humans_needed: bool = False, keep_replay: bool = False) -> None:
+        """Store the outcome of replay ``i`` from its served timeline (and its replay when asked for)."""
+        rto, impact = rto_and_impact(points, threshold, end_s)
+        self.rto_s[i] = rto
+        self.impact_s[i] = impact
+        self.data_loss_s[i] = data_loss_s
+        self.lost_tx[i] = lost_tx
+        self.duplicated_tx[i] = duplicated_tx
+        self.humans_needed[i] = humans_needed
+        if keep_replay:
+            self.replays.append(Replay(tuple(phases), tuple(points), rto, impact, data_loss_s, humans_needed))
+
+    @staticmethod
+    def concat(batches: list["Batch"]) -> "Batch":
+        cat = np.concatenate
+        return Batch(
+            cat([b.rto_s for b in batches]), cat([b.impact_s for b in batches]),
+            cat([b.data_loss_s for b in batches]), cat([b.lost_tx for b in batches]),
+            cat([b.duplicated_tx for b in batches]), cat([b.humans_needed for b in batches]),
+            [r for b in batches for r in b.replays])

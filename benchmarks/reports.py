@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulation import dump_document, load_file, load_scenario  # noqa: E402
-from simulation.engine.runner import run  # noqa: E402
+from simulation import run  # noqa: E402
 from simulation.present.report import Option  # noqa: E402
 from simulation.present.report.exporters import EXPORTERS  # noqa: E402
 

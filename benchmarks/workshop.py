@@ -33,7 +33,8 @@ def _p95(values: list[float]) -> float:
 def engine_figures(repeats: int) -> None:
     from simulation import load_file
     from simulation.analysis.sensitivity import tornado
-    from simulation.analysis.variants import QUICK, apply_overrides, run_figures
+    from simulation.analysis.variants import QUICK, run_figures
+    from simulation.model.overrides import apply_overrides
 
     scenario = load_file(EXAMPLE)
     run_figures(scenario, ecdf=True)  # warm up imports and caches

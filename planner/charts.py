@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from simulation.model.incident_types import INCIDENT_TYPES
 from simulation.present import chartdata
-from simulation.present.chartdata import format_duration, format_money, format_percent
+from simulation.present.format import format_duration, format_money, format_percent
 
 Figure = dict[str, Any]
 
@@ -108,7 +109,7 @@ def _time_axis(values_s: list[float], reference_s: float, name: str, divisor: fl
 
 def _type_colour(incident_type: str, fallback_index: int) -> str:
     """One colour per incident type, the same on every chart whichever types a scenario has."""
-    types = list(chartdata.INCIDENT_LABELS)
+    types = list(INCIDENT_TYPES)
     index = types.index(incident_type) if incident_type in types else fallback_index
     return PALETTE[index % len(PALETTE)]
 

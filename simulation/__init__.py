@@ -9,14 +9,17 @@ Pure Python (SimPy + NumPy); never imports Django. The public API:
 - ``judge(results, targets)``: re-judge stored results against other targets.
 - ``monthly_costs``, ``evaluate_checklist`` and ``MODELS`` (incident type → model module).
 """
-from simulation.model.loading import (Problem, ScenarioError, dump_document, load_file, load_scenario, load_text, parse_text, validate_document)
+from simulation.analysis.checklist import evaluate_checklist
+from simulation.analysis.costs import monthly_costs
+from simulation.analysis.run import finish_run, run
+from simulation.analysis.verdicts import judge
+from simulation.engine.chunks import ChunkResult, run_chunk
+from simulation.engine.plan import ChunkSpec, RunPlan, plan_run
+from simulation.incidents import MODELS
+from simulation.model.loading import (Problem, ScenarioError, dump_document, load_file, load_scenario, load_text,
+                                      parse_text, validate_document)
 from simulation.model.scenario import Scenario
 from simulation.version import ENGINE_VERSION, RESULT_SCHEMA, SCHEMA_VERSION
-from simulation.incidents import MODELS
-from simulation.analysis.costs import monthly_costs
-from simulation.analysis.checklist import evaluate_checklist
-from simulation.analysis.verdicts import judge
-from simulation.engine.runner import ChunkResult, ChunkSpec, RunPlan, finish_run, plan_run, run, run_chunk
 
 __all__ = ["ENGINE_VERSION", "MODELS", "RESULT_SCHEMA", "SCHEMA_VERSION", "ChunkResult", "ChunkSpec", "Problem",
            "RunPlan", "Scenario", "ScenarioError", "dump_document", "evaluate_checklist", "finish_run", "judge",

@@ -5,8 +5,9 @@ from typing import Any
 
 from planner.charts import FONT, PALETTE, ecdf_figure
 from planner.selectors.results import verdict_cards
+from simulation.model.incident_types import incident_label
 from simulation.present import chartdata
-from simulation.present.chartdata import format_duration, format_money, format_percent
+from simulation.present.format import format_duration, format_money, format_percent
 
 PROJECTOR_FONT_SIZE = 20
 
@@ -64,7 +65,7 @@ def figures_of(results: dict) -> dict[str, str]:
 
 def rto_rows(results: dict) -> list[dict[str, str]]:
     """RTO p95 per incident type: the numbers behind the chart, for the table under it."""
-    return [{"label": chartdata.incident_label(t), "rto_p95": format_duration(results["incident_types"][t]["rto_s"]["p95"]),
+    return [{"label": incident_label(t), "rto_p95": format_duration(results["incident_types"][t]["rto_s"]["p95"]),
              "data_loss_p95": format_duration(results["incident_types"][t]["data_loss_s"]["p95"])}
             for t in chartdata.active_types(results)]
 

@@ -1,6 +1,6 @@
 """The workshop's controls: which settings a slider or toggle changes, in the scenario's own paths.
 
-Every control turns its value into overrides (``simulation.analysis.variants``); the
+Every control turns its value into overrides (``simulation.model.overrides``); the
 page receives the controls with each option's overrides precomputed, so the
 browser only has to merge them. The evaluate endpoint accepts overrides of
 these paths only (``ALLOWED_PATHS``): a stakeholder with a share link can ask

@@ -14,7 +14,8 @@ from django.utils import timezone
 import simulation
 from planner.models import Run, Scenario, Workspace
 from simulation.analysis.advise import cheapest_fixes
-from simulation.analysis.variants import QUICK, RunSettings, apply_overrides, run_figures, run_scenario
+from simulation.analysis.variants import QUICK, RunSettings, run_figures, run_scenario
+from simulation.model.overrides import apply_overrides
 
 from .controls import ALLOWED_PATHS
 from .models import ShareLink

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
-from simulation.present.chartdata import INCIDENT_LABELS, format_duration, format_money, format_percent, incident_label
+from simulation.model.incident_types import INCIDENT_TYPES, incident_label
+from simulation.present.format import format_duration, format_money, format_percent
 from simulation.analysis.verdicts import judge
 
 from ..models import Run, Workspace
@@ -43,7 +44,7 @@ def runs_to_compare(*, workspace: Workspace, run_ids: list[int]) -> list[Run]:
 
 def _in_canonical_order(incident_types: dict) -> dict:
     """Incident types in the engine's order (PostgreSQL's jsonb keeps keys sorted by length, not as stored)."""
-    known = [name for name in INCIDENT_LABELS if name in incident_types]
+    known = [name for name in INCIDENT_TYPES if name in incident_types]
     return {name: incident_types[name] for name in known + sorted(set(incident_types) - set(known))}
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulation.present.chartdata import (active_types, format_duration, format_money, format_percent,
-                                  incident_label)
+from simulation.present.chartdata import active_types, incident_label
+from simulation.present.format import format_duration, format_money, format_percent
 from .. import charts
 
 TARGET_ORDER = ("rto", "rpo", "availability", "budget")

@@ -100,7 +100,7 @@ def _fail(run_id: int, message: str) -> None:
 
 def run_execute(*, run_id: int) -> Run | None:
     """Run the engine chunk by chunk, writing progress after each chunk and results at the end."""
-    from simulation.engine.runner import finish_run, plan_run, run_chunk
+    from simulation import finish_run, plan_run, run_chunk
 
     run = Run.objects.filter(pk=run_id).first()
     if run is None or run.is_finished:

@@ -2,7 +2,8 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from simulation.present.chartdata import format_percent, incident_label
+from simulation.present.chartdata import incident_label
+from simulation.present.format import format_percent
 
 from ..charts import PLOT_CONFIG, compare_figures
 from ..selectors.access import workspace_for_user

@@ -28,11 +28,22 @@ from dataclasses import dataclass
 from typing import Callable
 
 from simulation.analysis.costs import infrastructure_breakdown
-from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
-from simulation.model.scenario import Scenario
 from simulation.analysis.sensitivity import metrics_of, simulate_many
-from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
-from simulation.analysis.variants import QUICK, Overrides, RunSettings, apply_overrides
+from simulation.analysis.variants import QUICK, RunSettings
+from simulation.model.overrides import Overrides, apply_overrides
+from simulation.model.incident_types import INCIDENT_TYPES
+from simulation.model.loading import (
+    Problem,
+    ScenarioError,
+    dump_document,
+    load_scenario,
+)
+from simulation.model.recommended import (
+    BRIEF_POOL,
+    BRIEF_TIMEOUTS_S,
+    FAST_CONNECTION_TIMEOUT_S,
+)
+from simulation.model.scenario import Scenario
 
 MAX_COMBINATION = 3
 DEFAULT_LIMIT = 5
@@ -356,8 +367,6 @@ def cheapest_fixes(document: dict | Scenario, *, settings: RunSettings = QUICK, 
 
 
 def _focus(incident_types: list[str] | None, targets: list[str] | None) -> Focus:
-    from simulation.incidents import MODELS as INCIDENT_TYPES
-
     problems = [Problem(f"incident_types.{t}", "unknown incident type; known: " + ", ".join(INCIDENT_TYPES))
                 for t in incident_types or [] if t not in INCIDENT_TYPES]
     problems += [Problem(f"targets.{t}", "unknown target; known: " + ", ".join(TARGET_KINDS))

@@ -14,18 +14,23 @@ infrastructure and total monthly cost. Parameters are ranked by their swing
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
+from simulation.analysis.variants import QUICK, RunSettings, run_figures
+from simulation.model.overrides import Overrides, apply_overrides, full_document
+from simulation.model.loading import (
+    Problem,
+    ScenarioError,
+    canonical_sha256,
+    dump_document,
+    load_scenario,
+)
 from simulation.model.recommended import BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
 from simulation.model.scenario import Scenario
-from simulation.analysis.variants import QUICK, Overrides, RunSettings, apply_overrides, full_document, run_figures
 
 # The workshop's quick settings: a tornado of ~30 variants on the lean path (no
 # intervals, no replays) takes about 5 s on one core (benchmarks/workshop.py).
@@ -212,10 +217,6 @@ def metrics_of(results: dict) -> dict[str, float]:
     return out
 
 
-def _document_key(document: dict) -> str:
-    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
-
-
 Reduce = Callable[[dict], Any]
 
 
@@ -229,7 +230,7 @@ def simulate_many(documents: list[dict], settings: RunSettings, workers: int = 1
                   reduce: Reduce = metrics_of) -> list[Any]:
     """``reduce(results)`` of each document (key figures by default), identical documents simulated
     once; ``workers`` > 1 runs them in a process pool (``reduce`` must then be a module-level function)."""
-    keys = [_document_key(d) for d in documents]
+    keys = [canonical_sha256(d) for d in documents]
     unique = dict(zip(keys, documents))
     tasks = [(doc, settings, reduce) for doc in unique.values()]
     if workers > 1 and len(tasks) > 1:

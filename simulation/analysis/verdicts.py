@@ -22,23 +22,16 @@ from typing import Mapping
 
 import numpy as np
 
+from simulation.engine.stats import (
+    round_sd,
+    share_at_least,
+    share_at_most,
+    widen,
+    wilson_interval,
+)
 from simulation.incidents.outcomes import Batch
+from simulation.model.incident_types import incident_noun
 from simulation.model.scenario import Scenario, Targets
-from simulation.engine.stats import round_sd, share_at_least, share_at_most, widen, wilson_interval
-
-INCIDENT_NOUNS = {  # plural, for "… of region outages"
-    "db_primary_failure": "primary database failures",
-    "instance_crash": "instance crashes",
-    "zone_outage": "zone outages",
-    "region_outage": "region outages",
-    "dependency_slowdown": "dependency slowdowns",
-    "bad_deploy": "bad deploys",
-    "data_corruption": "data corruptions",
-}
-
-
-def incident_noun(incident_type: str) -> str:
-    return INCIDENT_NOUNS.get(incident_type, incident_type.replace("_", " ") + " incidents")
 
 
 def format_percent(probability: float, ci: tuple[float, float]) -> str:

@@ -11,14 +11,15 @@ import json
 import sys
 from typing import Sequence, TextIO
 
+from simulation.cli import report as report_cli
 from simulation.cli import workshop as workshop_cli
 from simulation.cli.args import Parser, UsageError, bounded_int
-from simulation.model.loading import ScenarioError, load_file
-from simulation.engine.runner import run
+from simulation.analysis.run import run
+from simulation.present.format import format_duration
 from simulation.limits import MAX_TRIALS, MAX_YEARS
-from simulation.units import SECONDS_PER_YEAR
-from simulation.cli import report as report_cli
+from simulation.model.loading import ScenarioError, load_file
 from simulation.model.scenario import Scenario
+from simulation.units import SECONDS_PER_YEAR
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_TRIALS = 2000
@@ -62,17 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- table output -------------------------------------------------------------------------------
-def duration(seconds: float) -> str:
-    """Seconds in the largest sensible unit: '45.0 s', '12.5 min', '3.20 h', '2.1 d'."""
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    if seconds < 172_800:
-        return f"{seconds / 3600:.2f} h"
-    return f"{seconds / 86_400:.1f} d"
-
-
 def _money(value: float, currency: str) -> str:
     return f"{value:,.0f} {currency}/month"
 
@@ -95,14 +85,14 @@ def format_table(results: dict) -> str:
     lines += ["Per incident", header, "-" * len(header)]
     for name, entry in results["incident_types"].items():
         rto, loss = entry["rto_s"], entry["data_loss_s"]
-        lines.append(f"{name:<22}{entry['rate_per_year']:>9.2f} /y{duration(rto['p50']):>12}"
-                     f"{duration(rto['p95']):>12}{duration(rto['p99']):>12}{duration(loss['p50']):>12}"
-                     f"{duration(loss['p95']):>12}{entry['humans_needed_share'] * 100:>7.1f} %")
+        lines.append(f"{name:<22}{entry['rate_per_year']:>9.2f} /y{format_duration(rto['p50']):>12}"
+                     f"{format_duration(rto['p95']):>12}{format_duration(rto['p99']):>12}{format_duration(loss['p50']):>12}"
+                     f"{format_duration(loss['p95']):>12}{entry['humans_needed_share'] * 100:>7.1f} %")
     annual = results["annual"]
     down, avail = annual["downtime_s"], annual["availability"]
     lines += ["", "Per year",
-              f"  downtime          mean {duration(down['mean'])}, p95 {duration(down['p95'])}, "
-              f"p99 {duration(down['p99'])}",
+              f"  downtime          mean {format_duration(down['mean'])}, p95 {format_duration(down['p95'])}, "
+              f"p99 {format_duration(down['p99'])}",
               f"  availability      mean {avail['mean'] * 100:.4f} %, below "
               f"{(1 - down['p95'] / SECONDS_PER_YEAR) * 100:.4f} % in 5 % of years",
               f"  lost transactions mean {annual['lost_tx']['mean']:,.0f} tx, p95 {annual['lost_tx']['p95']:,.0f} tx",

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TextIO
 
 from simulation.cli.args import bounded_int
+from simulation.limits import MAX_OPTIONS, MAX_TRIALS
 from simulation.model.loading import ScenarioError, dump_document, load_file
 from simulation.present.report.exporters import EXPORTERS, exporter_for
-from simulation.limits import MAX_OPTIONS, MAX_TRIALS
 from simulation.present.report.model import Option
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -55,7 +55,7 @@ def unique_labels(names: list[str]) -> list[str]:
 
 def main(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run ``report``; returns the exit code."""
-    from simulation.engine.runner import run
+    from simulation.analysis.run import run
 
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr

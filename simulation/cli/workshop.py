@@ -14,13 +14,18 @@ from typing import Any, Sequence, TextIO
 
 import yaml
 
-from simulation.cli.args import Parser, UsageError, bounded_int
 from simulation.analysis.advise import CATALOGUE_BY_KEY, TARGET_KINDS, cheapest_fixes
-from simulation.present.chartdata import format_duration, format_money
-from simulation.model.loading import ScenarioError, load_file
-from simulation.analysis.sensitivity import DEFAULT_RANK_BY, PARAMETERS_BY_KEY, TORNADO, tornado
+from simulation.analysis.sensitivity import (
+    DEFAULT_RANK_BY,
+    PARAMETERS_BY_KEY,
+    TORNADO,
+    tornado,
+)
 from simulation.analysis.variants import QUICK, RunSettings
+from simulation.cli.args import Parser, UsageError, bounded_int
 from simulation.limits import MAX_YEARS
+from simulation.model.loading import ScenarioError, load_file
+from simulation.present.format import format_duration, format_money
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 MAX_TRIALS = 100_000

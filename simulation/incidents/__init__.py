@@ -1,18 +1,14 @@
-"""Incident models, one module each. ``MODELS`` maps incident type → module.
+"""Incident models, one module each; ``MODELS`` maps incident type → module, in registry order.
 
 Each module offers ``rate_per_year(scenario) -> float`` and
-``simulate(scenario, rng, n, keep_replays=False) -> Batch``. The order of
-``MODELS`` is part of reproducibility: the Monte Carlo gives each type the
-random streams of its position, so new types are only ever appended.
+``simulate(scenario, rng, n, keep_replays=False) -> Batch``. Which types exist,
+their names and their order live in ``simulation.model.incident_types``.
 """
-from simulation.incidents import (bad_deploy, data_corruption, db_primary_failure, dependency_slowdown, instance_crash, region_outage, zone_outage)
+from __future__ import annotations
 
-MODELS = {
-    "db_primary_failure": db_primary_failure,
-    "instance_crash": instance_crash,
-    "zone_outage": zone_outage,
-    "region_outage": region_outage,
-    "dependency_slowdown": dependency_slowdown,
-    "bad_deploy": bad_deploy,
-    "data_corruption": data_corruption,
-}
+from importlib import import_module
+from types import ModuleType
+
+from simulation.model.incident_types import INCIDENT_KINDS
+
+MODELS: dict[str, ModuleType] = {kind.key: import_module(f"{__name__}.{kind.model}") for kind in INCIDENT_KINDS}

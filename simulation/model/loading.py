@@ -1,6 +1,7 @@
 """Reading scenario documents: YAML/JSON text or mappings → ``Scenario``, with every problem listed."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,6 @@ from pydantic import ValidationError
 from simulation.limits import MAX_DOCUMENT_BYTES
 from simulation.model.scenario import Scenario
 from simulation.version import SCHEMA_VERSION
-
 
 
 @dataclass(frozen=True)
@@ -122,3 +122,9 @@ def load_file(path: str | Path) -> Scenario:
 def dump_document(scenario: Scenario) -> dict:
     """The full document (every default filled in) as plain JSON-able data."""
     return json.loads(scenario.model_dump_json(by_alias=True))
+
+
+def canonical_sha256(value: Any) -> str:
+    """sha256 of the canonical JSON of a JSON-able value (sorted keys, no spaces): the one fingerprint of documents."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

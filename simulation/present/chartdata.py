@@ -7,63 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulation.model.incident_types import INCIDENT_TYPES, incident_label
+from simulation.present.format import format_duration, format_money, format_percent, time_unit
 from simulation.units import SECONDS_PER_YEAR
-
-INCIDENT_LABELS = {
-    "db_primary_failure": "Primary database failure",
-    "instance_crash": "App instance crash",
-    "zone_outage": "Zone outage",
-    "region_outage": "Region outage",
-    "dependency_slowdown": "Dependency slowdown",
-    "bad_deploy": "Bad deploy",
-    "data_corruption": "Data corruption",
-}
-
-
-def incident_label(incident_type: str) -> str:
-    return INCIDENT_LABELS.get(incident_type, incident_type.replace("_", " ").capitalize())
-
-
-def time_unit(max_s: float) -> tuple[float, str]:
-    """The divisor and unit that make times up to ``max_s`` readable on an axis."""
-    if max_s >= 3 * 3600:
-        return 3600.0, "h"
-    if max_s >= 180:
-        return 60.0, "min"
-    return 1.0, "s"
-
-
-def format_duration(seconds: float | None) -> str:
-    """'45 s', '3.5 min', '2 h 05 min', '3.2 d' — a duration people read at a glance."""
-    if seconds is None:
-        return "—"
-    s = float(seconds)
-    if s < 1:
-        return f"{s * 1000:.0f} ms" if s > 0 else "0 s"
-    if s < 120:
-        return f"{s:.0f} s"
-    if s < 3600:
-        return f"{s / 60:.1f} min"
-    if s < 2 * 86_400:
-        hours, rest = divmod(int(round(s)), 3600)
-        return f"{hours} h {rest // 60:02d} min"
-    return f"{s / 86_400:.1f} d"
-
-
-def format_money(amount: float | None, currency: str = "USD") -> str:
-    if amount is None:
-        return "—"
-    return f"{amount:,.0f} {currency}"
-
-
-def format_percent(p: float | None, digits: int = 1) -> str:
-    return "—" if p is None else f"{100 * p:.{digits}f} %"
 
 
 def active_types(results: dict) -> list[str]:
     """Incident types that happen in this scenario (rate > 0), in the engine's order."""
     blocks = results["incident_types"]
-    order = {t: i for i, t in enumerate(INCIDENT_LABELS)}  # stored JSON (PostgreSQL jsonb) may reorder keys
+    order = {t: i for i, t in enumerate(INCIDENT_TYPES)}  # stored JSON (PostgreSQL jsonb) may reorder keys
     return sorted((t for t, r in blocks.items() if r.get("rate_per_year", 0) > 0),
                   key=lambda t: (order.get(t, len(order)), t))
 

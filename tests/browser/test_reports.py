@@ -7,7 +7,7 @@ import re
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.engine.runner import run
+from simulation import run
 from simulation.present.report import Option
 from simulation.present.report.exporters import HtmlExporter
 

@@ -9,7 +9,7 @@ import pytest
 from planner import charts
 from simulation import load_scenario
 from simulation.present.chartdata import active_types, incident_label
-from simulation.engine.runner import run as run_engine
+from simulation import run as run_engine
 
 TRIALS = 200
 

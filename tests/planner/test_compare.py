@@ -13,7 +13,7 @@ from planner.services.runs import run_create, run_execute
 from planner.services.scenarios import scenario_create
 from planner.services.workspaces import workspace_create
 from simulation import load_scenario
-from simulation.engine.runner import run as run_engine
+from simulation import run as run_engine
 
 TRIALS = 200
 LOOSE_TARGETS = {"rto_s": 30 * 86_400.0, "rpo_s": 30 * 86_400.0, "availability": 0.5,

@@ -13,7 +13,8 @@ from django.urls import reverse
 from planner.models import Run
 from planner.services.runs import run_create, run_execute
 from planner.services.scenarios import scenario_create
-from simulation.present.chartdata import INCIDENT_LABELS, active_types
+from simulation.model.incident_types import KINDS_BY_KEY
+from simulation.present.chartdata import active_types
 
 TRIALS = 200
 
@@ -72,7 +73,7 @@ def test_it_lists_the_key_figures_of_every_active_incident_type(owner_client, fi
     response = owner_client.get(_url(finished_run))
     rows = response.context["key_figures"]
     active = set(active_types(finished_run.results))
-    assert [r["label"] for r in rows] == [label for t, label in INCIDENT_LABELS.items() if t in active]
+    assert [r["label"] for r in rows] == [kind.label for t, kind in KINDS_BY_KEY.items() if t in active]
     html = response.content.decode()
     assert 'id="key-figures-h"' in html and "RTO p95" in html
 

@@ -70,7 +70,7 @@ def test_it_executes_chunk_by_chunk_and_saves_the_results(queued):
 
 def test_it_does_nothing_when_a_finished_run_is_delivered_again(queued, monkeypatch):
     done = run_execute(run_id=queued.pk)
-    monkeypatch.setattr("simulation.engine.runner.run_chunk", lambda *a: pytest.fail("ran again"))
+    monkeypatch.setattr("simulation.run_chunk", lambda *a: pytest.fail("ran again"))
     again = run_execute(run_id=queued.pk)
     assert (again.status, again.results, again.finished_at) == (Run.Status.DONE, done.results, done.finished_at)
 
@@ -83,7 +83,7 @@ def test_it_restarts_a_run_found_running_from_scratch(queued):
 
 
 def test_it_stops_between_chunks_when_cancelled(queued, monkeypatch):
-    from simulation.engine import runner as montecarlo
+    import simulation as montecarlo
 
     calls = []
     real_chunk = montecarlo.run_chunk
@@ -103,7 +103,7 @@ def test_it_records_an_engine_failure_on_the_run(queued, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr("simulation.engine.runner.finish_run", boom)
+    monkeypatch.setattr("simulation.finish_run", boom)
     run = run_execute(run_id=queued.pk)
     assert run.status == Run.Status.FAILED and run.error == "RuntimeError: model exploded"
 

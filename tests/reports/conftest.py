@@ -3,7 +3,7 @@
 ``contract_results`` draws outcomes from a seeded generator and summarises them
 with the engine's own statistics, so the report code is tested against the
 contract independently of the incident models; tests that need the real
-engine (reproducibility, the CLI) run ``simulation.engine.runner`` instead.
+engine (reproducibility, the CLI) run ``simulation.run`` instead.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.present.report.model import Option, sha256_of_document
+from simulation.model.loading import canonical_sha256
+from simulation.present.report.model import Option
 from simulation.engine.stats import ecdf_quantiles, summarize
 
 TYPES = ("db_primary_failure", "instance_crash", "zone_outage", "region_outage", "dependency_slowdown",
@@ -53,7 +54,7 @@ def contract_results(document: dict, *, seed: int, rto_median_s: float, premium_
     counts, edges = np.histogram(downtime, bins=20)
     return {
         "result_schema": 1, "engine_version": "0.1.0", "seed": seed, "trials_per_type": 400, "years": 1000,
-        "chunk_size": 250, "scenario_name": document["name"], "scenario_sha256": sha256_of_document(document),
+        "chunk_size": 250, "scenario_name": document["name"], "scenario_sha256": canonical_sha256(document),
         "scenario": document, "recovery_threshold": 0.99, "incident_types": types,
         "annual": {"downtime_s": summarize(downtime),
                    "downtime_histogram": {"edges_s": edges.tolist(), "counts": counts.tolist()},

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.present.report.model import (assumptions, build_report, differences, option_from_results, seconds_text,
-                                     value_text)
+from simulation.present.report.model import assumptions, build_report, differences, option_from_results, value_text
+from simulation.present.format import seconds_text
 
 
 def test_it_writes_seconds_exactly_and_readably():

@@ -8,10 +8,11 @@ import json
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.engine.runner import run, scenario_sha256
+from simulation import run
+from simulation.engine.plan import scenario_sha256
 from simulation.present.report import Option
 from simulation.present.report.exporters import CsvExporter, JsonExporter
-from simulation.present.report.model import sha256_of_document
+from simulation.model.loading import canonical_sha256
 
 SCENARIOS = ({"name": "Single region", "pattern": "single-region", "failover": {"mode": "manual"}},
              {"name": "Active-passive", "pattern": "active-passive",
@@ -41,7 +42,7 @@ def test_it_hashes_each_snapshot_as_the_engine_does(report_json):
     for option in report_json["options"]:
         scenario = load_scenario(option["scenario"])
         assert option["scenario_sha256"] == scenario_sha256(scenario) == option["results"]["scenario_sha256"]
-        assert sha256_of_document(option["scenario"]) == option["scenario_sha256"]
+        assert canonical_sha256(option["scenario"]) == option["scenario_sha256"]
 
 
 def test_it_reports_different_figures_for_a_different_seed(report_json):

@@ -7,7 +7,8 @@ import pytest
 
 from simulation import ScenarioError, load_file, load_scenario
 from simulation.analysis.advise import CATALOGUE, applicable_changes, cheapest_fixes
-from simulation.analysis.variants import QUICK, RunSettings, apply_overrides
+from simulation.analysis.variants import QUICK, RunSettings
+from simulation.model.overrides import apply_overrides
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SETTINGS = RunSettings(trials=300, years=500, seed=QUICK.seed)

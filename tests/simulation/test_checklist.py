@@ -4,7 +4,8 @@ import pytest
 
 from simulation import load_file, load_scenario
 from simulation.analysis.checklist import QUESTIONS, answer, evaluate_checklist, fixed_variant
-from simulation.engine.runner import run, simulate_type
+from simulation import run
+from simulation.engine.chunks import simulate_type
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 QUIET = {name: {"rate_per_year": 0} for name in ("instance_crash", "zone_outage", "region_outage",

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulation.cli.main import duration, main
+from simulation.cli.main import main
+from simulation.present.format import format_duration
 
 ROOT = Path(__file__).resolve().parents[2]
 QUIET_INCIDENTS = {name: {"rate_per_year": 0} for name in (
@@ -122,8 +123,11 @@ def test_it_reports_bad_yaml_with_its_line(tmp_path):
     assert out.returncode == 2 and "line" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_it_writes_durations_in_readable_units():
-    assert [duration(s) for s in (12, 600, 3 * 3600, 3 * 86400)] == ["12.0 s", "10.0 min", "3.00 h", "3.0 d"]
+def test_it_writes_durations_in_readable_units_as_every_other_screen_does():
+    assert [format_duration(s) for s in (12, 600, 3 * 3600, 3 * 86400)] == ["12 s", "10.0 min", "3 h 00 min", "3.0 d"]
+    out = io.StringIO()
+    main(["run", str(ROOT / "examples" / "worked-active-passive.yaml"), "--trials", "100", "--years", "200"], stdout=out)
+    assert " min" in out.getvalue() or " s" in out.getvalue()
 
 
 def test_it_stops_early_at_the_requested_precision(tmp_path):

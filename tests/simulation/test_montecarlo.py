@@ -7,8 +7,9 @@ import pytest
 
 from simulation import incidents, load_scenario
 from simulation.incidents.outcomes import Batch, Replay
-from simulation.engine.runner import (SECONDS_PER_YEAR, ChunkResult, RunPlan, finish_run, plan_run, run, run_chunk,
-                                   simulate_type)
+from simulation import ChunkResult, RunPlan, finish_run, plan_run, run, run_chunk
+from simulation.engine.chunks import simulate_type
+from simulation.units import SECONDS_PER_YEAR
 
 MEAN_IMPACT_S = {"alpha": 600.0, "beta": 3600.0}
 RATES = {"alpha": 4.0, "beta": 0.5}
@@ -148,7 +149,7 @@ def test_it_gives_the_same_bytes_on_one_or_two_worker_processes():
 
 
 def test_it_combines_years_in_blocks_without_changing_the_expectation(doubles, scenario, monkeypatch):
-    import simulation.engine.runner as montecarlo
+    import simulation.engine.annual as montecarlo
     monkeypatch.setattr(montecarlo, "PICKS_PER_BLOCK", 50)  # about 11 years per block
     results = run(scenario, trials=1000, seed=6, years=20_000, checklist=False)
     annual = results["annual"]
@@ -158,7 +159,7 @@ def test_it_combines_years_in_blocks_without_changing_the_expectation(doubles, s
 
 
 def test_it_draws_each_chunk_from_its_branch_of_the_seed_sequence_tree():
-    from simulation.engine.runner import chunk_rng
+    from simulation.engine.chunks import chunk_rng
     tree = np.random.SeedSequence(42).spawn(4)[3].spawn(6)[5]
     np.testing.assert_array_equal(chunk_rng(42, 3, 5).random(5), np.random.default_rng(tree).random(5))
 

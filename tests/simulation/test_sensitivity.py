@@ -7,7 +7,8 @@ import pytest
 
 from simulation import ScenarioError, load_file
 from simulation.analysis.sensitivity import PARAMETERS, metrics_of, tornado
-from simulation.analysis.variants import RunSettings, apply_overrides, run_figures, run_scenario
+from simulation.analysis.variants import RunSettings, run_figures, run_scenario
+from simulation.model.overrides import apply_overrides
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SETTINGS = RunSettings(trials=300, years=500, seed=11)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from simulation import ScenarioError, dump_document, load_scenario
-from simulation.analysis.variants import apply_overrides, current_value, overridden_document, parse_path
+from simulation.model.overrides import apply_overrides, current_value, overridden_document, parse_path
 
 BASE = {"name": "Base", "pattern": "active-passive",
         "database": {"replicas": [{"region": "region-b", "mode": "async"}]},

@@ -5,7 +5,7 @@ import pytest
 
 from simulation import incidents, load_scenario
 from simulation.incidents.outcomes import Batch
-from simulation.engine.runner import run
+from simulation import run
 from simulation.analysis.verdicts import format_percent, judge, verdicts_for_run
 
 

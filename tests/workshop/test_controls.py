@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from simulation import load_file, load_scenario
-from simulation.analysis.variants import apply_overrides, current_value
+from simulation.model.overrides import apply_overrides, current_value
 from workshop.controls import ALLOWED_PATHS, controls_for
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))

@@ -5,8 +5,13 @@ needed to build them); the page draws them with the plotly.js it inlines.
 """
 from __future__ import annotations
 
-from simulation.present.chartdata import format_duration
-from simulation.present.report.charts_svg import PALETTE, TARGET_COLOUR, ecdf_scale, scaled
+from simulation.present.format import format_duration
+from simulation.present.report.charts_svg import (
+    PALETTE,
+    TARGET_COLOUR,
+    ecdf_scale,
+    scaled,
+)
 
 _BASE_LAYOUT = {"margin": {"l": 60, "r": 20, "t": 30, "b": 50}, "height": 320,
                 "font": {"family": "DejaVu Sans, Verdana, sans-serif", "size": 12},

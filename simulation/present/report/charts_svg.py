@@ -10,7 +10,7 @@ import io
 import re
 import threading
 
-from simulation.present.chartdata import format_duration
+from simulation.present.format import format_duration
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")  # Okabe–Ito
 TARGET_COLOUR = "#C0392B"

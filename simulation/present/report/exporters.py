@@ -20,9 +20,10 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any, Callable, ClassVar, Iterable
 
+from simulation.model.loading import canonical_sha256
 from simulation.present import chartdata
+from simulation.present.report.model import Option, build_report
 from simulation.version import REPORT_SCHEMA
-from simulation.present.report.model import Option, build_report, sha256_of_document
 
 Rendered = tuple[str, str, bytes]
 Column = Callable[[Option], Any]  # an option → its value in one CSV column
@@ -167,7 +168,7 @@ class JsonExporter(Exporter):
             "decision": decision,
             "targets": report["targets_raw"],
             "options": [{"label": o.label, "chosen": o.label == chosen, "scenario": o.document,
-                         "scenario_sha256": sha256_of_document(o.document), "results": o.results}
+                         "scenario_sha256": canonical_sha256(o.document), "results": o.results}
                         for o in self.options],
         }
 
@@ -223,7 +224,7 @@ class CsvExporter(Exporter):
                  ("seed", lambda o: o.results.get("seed")),
                  ("trials_per_type", lambda o: o.results.get("trials_per_type")),
                  ("years", lambda o: o.results.get("years")),
-                 ("scenario_sha256", lambda o: sha256_of_document(o.document))]
+                 ("scenario_sha256", lambda o: canonical_sha256(o.document))]
         return cols
 
     @staticmethod

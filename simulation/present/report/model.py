@@ -10,16 +10,21 @@ defaults), the reproducibility appendix and the chart data
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from simulation.present import chartdata
-from simulation.present.chartdata import format_duration, format_money, incident_label
-from simulation.model.loading import ScenarioError, dump_document, load_scenario
 from simulation.limits import MAX_OPTIONS
+from simulation.model.loading import (
+    ScenarioError,
+    canonical_sha256,
+    dump_document,
+    load_scenario,
+)
+from simulation.present import chartdata
+from simulation.present.chartdata import incident_label
+from simulation.present.format import (availability_text, ci_text, format_duration, format_money, percent_text,
+                                       seconds_text)
 from simulation.version import REPORT_SCHEMA
 
 TARGET_LABELS = {
@@ -44,43 +49,6 @@ class Option:
 def option_from_results(label: str, results: dict) -> Option:
     """An option whose scenario document is the one stored in its results (``results["scenario"]``)."""
     return Option(label=label, document=results["scenario"], results=results)
-
-
-# -- formatting: one place, so tests can find the same strings in every format -------------
-def seconds_text(seconds: float | None) -> str:
-    """'0.4 s', '42 s', '9,000 s (2 h 30 min)': exact seconds, plus a readable form past 2 minutes."""
-    if seconds is None:
-        return "—"
-    s = float(seconds)
-    exact = f"{s:.1f} s" if s < 10 else f"{s:,.0f} s"
-    return f"{exact} ({format_duration(s)})" if s >= 120 else exact
-
-
-def ci_text(interval: list[float] | None, unit: str = "s") -> str:
-    if not interval:
-        return ""
-    lo, hi = interval
-    if unit == "s":
-        return f"{_short_s(lo)} – {_short_s(hi)}"
-    return f"{lo:,.0f} – {hi:,.0f}"
-
-
-def _short_s(seconds: float) -> str:
-    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:,.0f} s"
-
-
-def percent_text(p: float | None, digits: int = 1) -> str:
-    return "—" if p is None else f"{100 * p:.{digits}f} %"
-
-
-def availability_text(p: float | None) -> str:
-    return "—" if p is None else f"{100 * p:.3f} %"
-
-
-def sha256_of_document(document: dict) -> str:
-    """sha256 of the canonical JSON of a scenario document, as the engine computes it (sorted keys, no spaces)."""
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # -- assumptions: what differs from the defaults -------------------------------------------
@@ -304,7 +272,7 @@ def reproducibility(options: list[Option]) -> list[dict]:
     out = []
     for o in options:
         r = o.results
-        digest = sha256_of_document(o.document)
+        digest = canonical_sha256(o.document)
         out.append({"label": o.label, "engine_version": r.get("engine_version", ""), "seed": r.get("seed"),
                     "trials_per_type": r.get("trials_per_type"), "years": r.get("years"),
                     "chunk_size": r.get("chunk_size"), "scenario_sha256": digest,

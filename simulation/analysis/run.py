@@ -1,0 +1,76 @@
+"""A whole run: the engine's outcomes, then costs, verdicts and the checklist — the results of docs/results.md."""
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.analysis.checklist import evaluate_checklist
+from simulation.analysis.costs import monthly_costs
+from simulation.analysis.verdicts import verdicts_for_run
+from simulation.engine.annual import annual_results, annual_samples
+from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type
+from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
+from simulation.engine.replays import type_results
+from simulation.engine.runner import Progress, execute
+from simulation.incidents.outcomes import Batch
+from simulation.model.loading import dump_document
+from simulation.model.scenario import Scenario
+from simulation.version import ENGINE_VERSION, RESULT_SCHEMA
+
+
+def finish_run(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], *, checklist: bool = True,
+               replayed: dict[int, Batch] | None = None) -> dict:
+    """The results JSON of docs/results.md from a plan's chunk results (any order, no duplicates).
+
+    ``replayed``: chunks already re-run by ``replay_chunk`` (index → batch), e.g. on other
+    workers; the missing ones of ``replay_chunks(plan, parts)`` are re-run here.
+    """
+    if scenario_sha256(scenario) != plan.scenario_sha256:
+        raise ValueError("scenario: not the scenario this plan was made for")
+    batches = batches_by_type(plan, parts)
+    annual = annual_samples(plan, batches)
+    replayed = dict(replayed or {})
+    per_type = {name: type_results(scenario, plan, name, batch, replayed) for name, batch in batches.items()}
+    costs = monthly_costs(scenario, annual_downtime_s=float(np.mean(annual["downtime_s"])),
+                          annual_lost_tx=float(np.mean(annual["lost_tx"])))
+    verdicts = verdicts_for_run(scenario, batches, annual["availability"], costs,
+                                availability_rounds=annual["pool_rounds"]["availability"])
+    results = {
+        "result_schema": RESULT_SCHEMA,
+        "engine_version": ENGINE_VERSION,
+        "seed": plan.seed,
+        "trials_per_type": plan.trials,
+        "years": plan.years,
+        "chunk_size": plan.chunk_size,
+        "precision_s": plan.precision_s,
+        "scenario_name": scenario.name,
+        "scenario_sha256": plan.scenario_sha256,
+        "scenario": dump_document(scenario),
+        "recovery_threshold": scenario.simulation.recovery_threshold,
+        "incident_types": per_type,
+        "annual": annual_results(annual),
+        "costs": costs,
+        "verdicts": verdicts,
+        "targets_met": all(v["met"] for v in verdicts),
+        "checklist": [],
+    }
+    if checklist:
+        results["checklist"] = evaluate_checklist(
+            scenario, batches, seed=plan.seed, trials=plan.trials, chunk_size=plan.chunk_size,
+            simulate_type=simulate_type)
+    return results
+
+
+def run(scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, workers: int = 1,
+        progress: Progress | None = None, precision_s: float | None = None, chunk_size: int = 250,
+        checklist: bool = True) -> dict:
+    """Plan, run every chunk (on ``workers`` processes, this one included) and finish: the results JSON.
+
+    ``precision_s``: stop replaying a type once the 95 % interval of its RTO p95
+    lies within ± that many seconds (checked after each round of chunks, so the
+    result stays deterministic). ``progress(done, total)`` is called per chunk.
+    """
+    if workers < 1:
+        raise ValueError("workers: must be at least 1")
+    plan = plan_run(scenario, trials=trials, seed=seed, years=years, chunk_size=chunk_size, precision_s=precision_s)
+    parts, replayed = execute(scenario, plan, workers=workers, progress=progress)
+    return finish_run(scenario, plan, parts, checklist=checklist, replayed=replayed)

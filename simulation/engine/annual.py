@@ -1,0 +1,94 @@
+"""Simulated years: a compound Poisson process over the replayed incidents, with its intervals.
+
+Each simulated year draws a Poisson count per incident type (the type's rate per
+year) and resamples that many outcomes of that type with replacement (incidents
+are i.i.d.). The annual combination draws from the stream with spawn key
+``(number of types,)``, its pool bootstrap from ``(number of types, 1)``. The
+intervals also carry the noise of the finite pool of replayed incidents,
+measured by a bootstrap of the pools (``pool_bootstrap``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from simulation import incidents
+from simulation.engine.plan import RunPlan
+from simulation.engine.stats import bootstrap_year_sums, ecdf_quantiles, summarize, summarize_with_rounds
+from simulation.incidents.outcomes import Batch
+from simulation.units import SECONDS_PER_YEAR
+
+HISTOGRAM_BINS = 40
+PICKS_PER_BLOCK = 2_000_000  # expected incidents combined at once into simulated years
+BOOTSTRAP_ROUNDS = 30  # resampled incident pools behind the annual intervals
+BOOTSTRAP_YEARS = 5_000  # at most this many (the first) simulated years are re-read per round
+BOOTSTRAP_ECDF_LEVELS = np.linspace(0.0, 1.0, 51)  # availability quantiles kept per round, for re-judging
+
+
+def _annual_rng(plan: RunPlan, *key: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(len(incidents.MODELS), *key)))
+
+
+def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> dict[str, np.ndarray]:
+    """Per simulated year: downtime_s, availability, lost_tx, incidents (compound Poisson, vectorised).
+
+    Years are combined in blocks of about ``PICKS_PER_BLOCK`` expected incidents, so that
+    memory stays bounded however many years or however high the rates. Also returns
+    ``pool_rounds``: the bootstrap of the incident pools (``pool_bootstrap``) over the
+    first block's years.
+    """
+    rng = _annual_rng(plan)
+    years = plan.years
+    downtime, lost, count = np.zeros(years), np.zeros(years), np.zeros(years)
+    block = max(1, int(PICKS_PER_BLOCK / max(1.0, sum(plan.rates_per_year.values()))))
+    first_block: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for start in range(0, years, block):
+        stop = min(years, start + block)
+        span = stop - start
+        for name, rate in plan.rates_per_year.items():
+            batch = batches[name]
+            counts = rng.poisson(rate, span)
+            picks = rng.integers(0, len(batch), int(counts.sum()))
+            year_of = np.repeat(np.arange(span), counts)
+            downtime[start:stop] += np.bincount(year_of, weights=batch.impact_s[picks], minlength=span)
+            lost[start:stop] += np.bincount(year_of, weights=batch.lost_tx[picks], minlength=span)
+            count[start:stop] += counts
+            if start == 0:
+                first_block[name] = (year_of, picks)
+    availability = 1.0 - np.minimum(downtime, SECONDS_PER_YEAR) / SECONDS_PER_YEAR
+    return {"downtime_s": downtime, "availability": availability, "lost_tx": lost, "incidents": count,
+            "pool_rounds": pool_bootstrap(plan, batches, first_block, min(years, block, BOOTSTRAP_YEARS))}
+
+
+def pool_bootstrap(plan: RunPlan, batches: dict[str, Batch], first_block: dict[str, tuple[np.ndarray, np.ndarray]],
+                   years: int) -> dict[str, np.ndarray]:
+    """The first ``years`` simulated years re-read from ``BOOTSTRAP_ROUNDS`` resampled incident pools.
+
+    Years resample a pool of only K replayed incidents per type, so the annual figures
+    also depend on which K incidents the pool holds; the spread over the rounds is that
+    share of their uncertainty (``stats.bootstrap_year_sums``). Rounds draw from the
+    stream with spawn key ``(len(MODELS), 1)``. Returns rounds × years arrays per figure.
+    """
+    pools = [(*first_block[name], {"downtime_s": batches[name].impact_s, "lost_tx": batches[name].lost_tx})
+             for name in plan.rates_per_year]
+    sums = bootstrap_year_sums(_annual_rng(plan, 1), pools, years, BOOTSTRAP_ROUNDS, ("downtime_s", "lost_tx"))
+    sums["availability"] = 1.0 - np.minimum(sums["downtime_s"], SECONDS_PER_YEAR) / SECONDS_PER_YEAR
+    return sums
+
+
+def annual_results(samples: dict[str, np.ndarray]) -> dict:
+    downtime = samples["downtime_s"]
+    rounds = samples["pool_rounds"]
+    top = float(downtime.max())
+    counts, edges = np.histogram(downtime, bins=HISTOGRAM_BINS, range=(0.0, top if top > 0 else 1.0))
+    availability_rounds = rounds["availability"]
+    return {
+        "downtime_s": summarize_with_rounds(downtime, rounds["downtime_s"], low=0.0),
+        "downtime_histogram": {"edges_s": [float(e) for e in edges], "counts": [int(c) for c in counts]},
+        "availability": summarize_with_rounds(samples["availability"], availability_rounds, low=0.0, high=1.0),
+        "lost_tx": summarize_with_rounds(samples["lost_tx"], rounds["lost_tx"], low=0.0),
+        "incidents": summarize(samples["incidents"]),  # counts do not depend on the pool
+        "ecdf": {"downtime_s": ecdf_quantiles(downtime),
+                 "availability": ecdf_quantiles(samples["availability"])},
+        "bootstrap": {"rounds": int(availability_rounds.shape[0]), "years": int(availability_rounds.shape[1]),
+                      "availability_ecdf": np.quantile(availability_rounds, BOOTSTRAP_ECDF_LEVELS, axis=1).T.tolist()},
+    }

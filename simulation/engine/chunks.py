@@ -1,0 +1,97 @@
+"""Running chunks: one chunk's incidents replayed with its own stream, as plain arrays."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation import incidents
+from simulation.engine.plan import ChunkSpec, RunPlan, scenario_sha256
+from simulation.incidents.outcomes import Batch
+from simulation.model.scenario import Scenario
+
+OUTCOMES = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "humans_needed")
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """Outcomes of one chunk, as plain arrays (JSON-able through ``to_dict``)."""
+
+    index: int
+    incident_type: str
+    rto_s: np.ndarray
+    impact_s: np.ndarray
+    data_loss_s: np.ndarray
+    lost_tx: np.ndarray
+    duplicated_tx: np.ndarray
+    humans_needed: np.ndarray
+
+    def to_dict(self) -> dict:
+        out: dict = {"index": self.index, "incident_type": self.incident_type}
+        for name in OUTCOMES:
+            out[name] = getattr(self, name).tolist()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ChunkResult":
+        arrays = {name: np.asarray(data[name], dtype=float) for name in OUTCOMES}
+        arrays["humans_needed"] = arrays["humans_needed"].astype(bool)
+        return cls(index=int(data["index"]), incident_type=str(data["incident_type"]), **arrays)
+
+    def batch(self) -> Batch:
+        return Batch(*(getattr(self, name) for name in OUTCOMES))
+
+
+def chunk_rng(seed: int, type_index: int, chunk_index: int) -> np.random.Generator:
+    """The random stream of one chunk."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(type_index, chunk_index)))
+
+
+def simulate_chunk(scenario: Scenario, spec: ChunkSpec, seed: int, keep_replays: bool = False) -> Batch:
+    """Replay one chunk's incidents with its own stream."""
+    module = incidents.MODELS[spec.incident_type]
+    batch = module.simulate(scenario, chunk_rng(seed, spec.type_index, spec.chunk_index), spec.n,
+                            keep_replays=keep_replays)
+    if len(batch) != spec.n:
+        raise RuntimeError(f"{spec.incident_type}: model returned {len(batch)} outcomes for {spec.n} incidents")
+    return batch
+
+
+def run_chunk(scenario: Scenario, plan: RunPlan, index: int) -> ChunkResult:
+    """Run chunk ``index`` of ``plan``; the scenario must be the one the plan was made for."""
+    if scenario_sha256(scenario) != plan.scenario_sha256:
+        raise ValueError("scenario: not the scenario this plan was made for")
+    return compute_chunk(scenario, plan, index)
+
+
+def compute_chunk(scenario: Scenario, plan: RunPlan, index: int) -> ChunkResult:
+    spec = plan.chunks[index]
+    batch = simulate_chunk(scenario, spec, plan.seed)
+    arrays = {name: np.asarray(getattr(batch, name), dtype=float) for name in OUTCOMES}
+    arrays["humans_needed"] = arrays["humans_needed"].astype(bool)
+    return ChunkResult(index=index, incident_type=spec.incident_type, **arrays)
+
+
+def simulate_type(scenario: Scenario, incident_type: str, *, seed: int, trials: int,
+                  chunk_size: int = 250) -> Batch:
+    """The first ``trials`` incidents of one type exactly as a run with this seed and chunk size draws them.
+
+    Used for variant runs with common random numbers (the checklist).
+    """
+    type_index = list(incidents.MODELS).index(incident_type)
+    specs = [ChunkSpec(incident_type, type_index, c, start, min(chunk_size, trials - start))
+             for c, start in enumerate(range(0, trials, chunk_size))]
+    return Batch.concat([simulate_chunk(scenario, spec, seed) for spec in specs])
+
+
+def batches_by_type(plan: RunPlan, parts: list[ChunkResult]) -> dict[str, Batch]:
+    """Concatenate each type's chunks in trial order; every type needs a gap-free prefix of its chunks."""
+    by_index = {p.index: p for p in parts}
+    out: dict[str, Batch] = {}
+    for name in plan.rates_per_year:
+        indices = plan.chunks_of(name)
+        present = [i for i in indices if i in by_index]
+        if not present or present != indices[:len(present)]:
+            raise ValueError(f"parts: chunks of {name} missing (need the first chunks without gaps)")
+        out[name] = Batch.concat([by_index[i].batch() for i in present])
+    return out

@@ -1,0 +1,84 @@
+"""A run's plan: the work cut into fixed-size chunks, each with its own random stream.
+
+Chunk ``c`` of the incident type at position ``t`` of the registry
+(``simulation.model.incident_types``) draws from the stream with spawn key
+``(t, c)``; a chunk's stream depends only on its own position, so the output is
+identical however the chunks are scheduled, and a longer run extends a shorter one.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from simulation import incidents
+from simulation.model.loading import canonical_sha256, dump_document
+from simulation.model.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """One piece of work: ``n`` incidents of one type, trials ``start`` … ``start + n − 1``."""
+
+    incident_type: str
+    type_index: int  # position of the type in MODELS: first key of its random streams
+    chunk_index: int  # position of the chunk within its type: second key
+    start: int
+    n: int
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything that fixes a run's numbers besides the scenario itself."""
+
+    seed: int
+    trials: int  # incidents replayed per type (at most, when stopping early)
+    years: int
+    chunk_size: int
+    scenario_sha256: str
+    rates_per_year: dict[str, float]  # types with a rate > 0, in MODELS order
+    chunks: list[ChunkSpec] = field(default_factory=list)
+    precision_s: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunPlan":
+        chunks = [ChunkSpec(**c) for c in data["chunks"]]
+        return cls(**{**data, "chunks": chunks, "rates_per_year": dict(data["rates_per_year"])})
+
+    def chunks_of(self, incident_type: str) -> list[int]:
+        """Indices (into ``chunks``) of one type's chunks, in trial order."""
+        return [i for i, c in enumerate(self.chunks) if c.incident_type == incident_type]
+
+
+def scenario_sha256(scenario: Scenario) -> str:
+    """sha256 of the canonical JSON (sorted keys, no spaces) of the full document."""
+    return canonical_sha256(dump_document(scenario))
+
+
+def rates_per_year(scenario: Scenario) -> dict[str, float]:
+    """Rate per year of every incident type with a rate above zero, in MODELS order."""
+    rates = {name: float(module.rate_per_year(scenario)) for name, module in incidents.MODELS.items()}
+    return {name: rate for name, rate in rates.items() if rate > 0}
+
+
+def plan_run(scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, chunk_size: int = 250,
+             precision_s: float | None = None) -> RunPlan:
+    """Cut a run into chunks of ``chunk_size`` incidents per type (the last one of a type may be shorter)."""
+    if trials < 1:
+        raise ValueError("trials: must be at least 1")
+    if years < 1:
+        raise ValueError("years: must be at least 1")
+    if chunk_size < 1:
+        raise ValueError("chunk_size: must be at least 1")
+    if seed < 0:
+        raise ValueError("seed: must be a non-negative integer")
+    if precision_s is not None and precision_s <= 0:
+        raise ValueError("precision_s: must be positive")
+    positions = {name: i for i, name in enumerate(incidents.MODELS)}
+    rates = rates_per_year(scenario)
+    chunks = [ChunkSpec(name, positions[name], c, start, min(chunk_size, trials - start))
+              for name in rates for c, start in enumerate(range(0, trials, chunk_size))]
+    return RunPlan(seed=int(seed), trials=int(trials), years=int(years), chunk_size=int(chunk_size),
+                   scenario_sha256=scenario_sha256(scenario), rates_per_year=rates, chunks=chunks,
+                   precision_s=precision_s)

@@ -1,0 +1,147 @@
+"""Operations sections: failover (detection, people), the app tier (pools, load balancer,
+timeouts, breaker, bulkheads) and deployments."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from simulation.model.base import Section
+from simulation.model.distributions import Dist, Uniform, lognormal
+
+UNTESTED_UNDER_LOAD_FACTOR = 0.9  # automation success probability multiplier when never tested under load
+
+
+class Detection(Section):
+    interval_s: float = Field(default=10, gt=0, le=3600)
+    timeout_s: float = Field(default=5, gt=0, le=3600)
+    failure_threshold: int = Field(default=3, ge=1, le=100)
+
+
+class Humans(Section):
+    page_s: Dist = Field(default_factory=lambda: lognormal(120, 600))
+    acknowledge_s: Dist = Field(default_factory=lambda: lognormal(300, 900))
+    diagnose_s: Dist = Field(default_factory=lambda: lognormal(900, 2700))
+    execute_s: Dist = Field(default_factory=lambda: lognormal(300, 900))
+    escalation_s: float = Field(
+        default=900, ge=0, description="still down this long after the failure: people are paged")
+    restart_batch_size: int = Field(default=1, ge=1, description="instances restarted by hand at once")
+    verify_s: float = Field(
+        default=120, ge=0,
+        description="after a manual failover, people watch the service this long before they cycle "
+                    "instances that are still broken")
+
+
+class Failover(Section):
+    mode: Literal["automated", "manual"] = "automated"
+    detection: Detection = Field(default_factory=Detection)
+    dns_ttl_s: float = Field(default=60, ge=0)
+    promotion_s: Dist = Field(default_factory=lambda: Uniform(low=10, high=30))
+    humans: Humans = Field(default_factory=Humans)
+    automation_success_probability: float = Field(default=0.97, ge=0, le=1)
+    automation_decay_per_day: float = Field(
+        default=0.001, ge=0, le=1,
+        description="success probability lost per day since the last failover test")
+    days_since_failover_test: float = Field(default=60, ge=0)
+    tested_under_load: bool = Field(
+        default=True,
+        description="the last failover test ran under production load; when not, the automation success "
+                    "probability is multiplied by UNTESTED_UNDER_LOAD_FACTOR (0.9): a failover only tested "
+                    "idle meets full connection pools and traffic for the first time in a real incident")
+
+
+class Pool(Section):
+    max_size: int = Field(default=20, ge=1, le=10_000)
+    connection_timeout_s: float = Field(default=5, gt=0)
+    idle_timeout_s: float | None = Field(default=300, gt=0)
+    max_lifetime_s: float | None = Field(default=1800, gt=0)
+    validate_on_borrow: bool = True
+
+
+class LoadBalancer(Section):
+    interval_s: float = Field(default=10, gt=0)
+    unhealthy_threshold: int = Field(default=3, ge=1)
+    healthy_threshold: int = Field(default=2, ge=1)
+
+
+class Timeouts(Section):
+    """Per call type; null means no timeout (the call waits for the OS)."""
+
+    internal_http_s: float | None = Field(default=3, gt=0)
+    external_http_s: float | None = Field(default=5, gt=0)
+    oltp_query_s: float | None = Field(default=10, gt=0)
+    reporting_query_s: float | None = Field(default=60, gt=0)
+    cache_s: float | None = Field(default=0.5, gt=0)
+    queue_publish_s: float | None = Field(default=5, gt=0)
+    llm_s: float | None = Field(default=15, gt=0)
+
+
+class CircuitBreaker(Section):
+    enabled: bool = True
+    failure_threshold: int = Field(default=5, ge=1)
+    window_s: float = Field(default=30, gt=0)
+    open_s: float = Field(default=30, gt=0)
+
+
+class Bulkheads(Section):
+    enabled: bool = True
+    critical_pool_size: int = Field(default=10, ge=1)
+    standard_pool_size: int = Field(default=15, ge=1)
+    background_pool_size: int = Field(default=5, ge=1)
+
+
+class App(Section):
+    discovery: Literal["service-discovery", "dns", "static"] = "service-discovery"
+    dns_client_cache_s: float = Field(
+        default=0, ge=0, description="extra caching of DNS answers inside the client beyond the TTL")
+    pool: Pool = Field(default_factory=Pool)
+    dead_host_signature: Literal["hang", "refuse"] = "hang"
+    tcp_give_up_s: float = Field(
+        default=924, gt=0, description="OS TCP retransmission give-up for a hanging peer (Linux default ~15 min)")
+    health_check: Literal["liveness", "deep"] = "deep"
+    load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
+    auto_restart: bool = True
+    restart_s: Dist = Field(default_factory=lambda: Uniform(low=30, high=90))
+    capacity_rps_per_instance: float = Field(default=250, gt=0)
+    latency_s: float = Field(default=0.05, gt=0, description="normal request service time")
+    threads_per_instance: int = Field(default=50, ge=1)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    circuit_breaker: CircuitBreaker = Field(default_factory=CircuitBreaker)
+    bulkheads: Bulkheads = Field(default_factory=Bulkheads)
+
+
+class Deployment(Section):
+    strategy: Literal["in-place", "rolling", "blue-green", "canary"] = "rolling"
+    canary_steps_pct: list[float] = Field(default_factory=lambda: [5, 25, 50, 100], min_length=1)
+    canary_step_s: float = Field(default=1200, gt=0)
+    canary_analysis: Literal["automated", "manual"] = "automated"
+    deploys_per_month: float = Field(default=20, ge=0, le=10_000)
+    bad_deploy_probability: float = Field(default=0.03, ge=0, le=1)
+    bad_deploy_error_share: float = Field(
+        default=1.0, gt=0, le=1, description="share of requests a bad version fails")
+    detection_s: Dist = Field(default_factory=lambda: lognormal(300, 1200))
+    rollback_s: Dist = Field(default_factory=lambda: lognormal(600, 900))
+    health_gated: bool = True
+    rolling_batch_size: int = Field(default=1, ge=1, description="instances replaced per rolling step")
+    rolling_step_s: float = Field(
+        default=120, gt=0, description="time per rolling step: drain, restart, warm up, health gate")
+    traffic_switch_s: Dist = Field(
+        default_factory=lambda: Uniform(low=5, high=30),
+        description="routing traffic back to the old version (blue-green switch, canary route-back)")
+    bad_version_fails_health_checks_probability: float = Field(
+        default=0.3, ge=0, le=1, description="share of bad versions that fail the health checks at once")
+    manual_noticeable_error_share: float = Field(
+        default=0.02, gt=0, le=1,
+        description="error share people watching dashboards notice within detection_s; smaller takes longer")
+    automated_detectable_error_share: float = Field(
+        default=0.005, gt=0, le=1,
+        description="error share of the canary cohort automated analysis catches within its detection time")
+    automated_detection_factor: float = Field(
+        default=0.2, gt=0, le=1, description="automated canary analysis detects in this fraction of detection_s")
+
+    @model_validator(mode="after")
+    def _steps(self):
+        steps = self.canary_steps_pct
+        if any(b <= a for a, b in zip(steps, steps[1:])) or not 0 < steps[0] <= 100 or steps[-1] != 100:
+            raise ValueError("canary_steps_pct: must rise strictly and end at 100")
+        return self

@@ -20,6 +20,7 @@ import simulation
 
 from ..logs import request_id_var
 from ..models import Run, Scenario
+from ..tasks import run_scenario
 from .scenarios import document_normalize
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,6 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
 
 def run_enqueue(*, run_id: int) -> None:
     """Hand the run to a worker; when the broker cannot be reached the run fails with that reason."""
-    from ..tasks import run_scenario
-
     try:
         run_scenario.apply_async(args=[run_id], retry=True, headers={"request_id": request_id_var.get()},
                                  retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 import simulation
 from planner.models import Run, Scenario, Workspace
+from planner.services.runs import run_create_finished
 from simulation.advise import cheapest_fixes
 from simulation.variants import QUICK, RunSettings, apply_overrides, run_figures, run_scenario
 
@@ -73,13 +74,11 @@ def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None
 def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, overrides: dict, label: str,
                 user) -> Run:
     """Save a variant as a finished run of the workspace (snapshot, seed, trials, engine version, results)."""
+    if scenario.workspace_id != workspace.pk:
+        raise ValueError("scenario: not in this workspace")
     results, _ = variant_run(document=document, overrides=overrides, full=True)
-    now = timezone.now()
     name = (label.strip() or f"{scenario.name} (workshop variant)")[:200]
-    return Run.objects.create(
-        workspace=workspace, scenario=scenario, scenario_name=name, snapshot=results["scenario"],
-        seed=results["seed"], trials=results["trials_per_type"], engine_version=simulation.ENGINE_VERSION, status=Run.Status.DONE,
-        progress=1.0, results=results, created_by=user, started_at=now, finished_at=now)
+    return run_create_finished(scenario=scenario, user=user, name=name, results=results)
 
 
 def fixes_for(*, document: dict, overrides: dict) -> dict:

@@ -1,4 +1,5 @@
-"""Writes about runs: create (immutable snapshot + enqueue), execute chunk by chunk, cancel.
+"""Writes about runs: create (immutable snapshot + enqueue) or save finished results, execute chunk by
+chunk, cancel.
 
 ``run_execute`` is what the Celery task calls. It is idempotent and safe under
 late acknowledgement: a redelivered run that already finished does nothing; a
@@ -40,11 +41,28 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
     snapshot = document_normalize(document=scenario.document)
     run = Run.objects.create(
         workspace=scenario.workspace, scenario=scenario, scenario_name=scenario.name, snapshot=snapshot,
-        seed=seed, trials=trials, engine_version=simulation.ENGINE_VERSION,
-        created_by=user if getattr(user, "is_authenticated", False) else None)
+        seed=seed, trials=trials, engine_version=simulation.ENGINE_VERSION, created_by=_creator(user))
     if enqueue:
         transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
     return run
+
+
+def run_create_finished(*, scenario: Scenario, user, name: str, results: dict) -> Run:
+    """Save results the engine produced elsewhere (a workshop variant) as a finished run of the scenario.
+
+    Snapshot, seed and trials come from the results themselves (docs/results.md), so the run is as
+    reproducible as one the worker executed.
+    """
+    now = timezone.now()
+    return Run.objects.create(
+        workspace=scenario.workspace, scenario=scenario, scenario_name=name, snapshot=results["scenario"],
+        seed=results["seed"], trials=results["trials_per_type"], engine_version=simulation.ENGINE_VERSION,
+        status=Run.Status.DONE, progress=1.0, results=results, created_by=_creator(user), started_at=now,
+        finished_at=now)
+
+
+def _creator(user):
+    return user if getattr(user, "is_authenticated", False) else None
 
 
 def run_enqueue(*, run_id: int) -> None:

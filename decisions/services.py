@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from planner.models import Run, Workspace
 
-from .exporters import content_sha256, decision_exporter
+from .report_inputs import content_sha256, decision_exporter
 from .models import MAX_OPTIONS, DecisionRecord, ReportExport, SignOff
 from .tasks import render_report_export
 

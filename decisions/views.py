@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from planner.selectors.access import workspace_for_user
 
-from .exporters import decision_exporter, option_labels
+from .report_inputs import decision_exporter, option_labels
 from .forms import DecisionForm
 from .models import ReportExport
 from .selectors import (decision_exports, decision_for_user, decision_list, export_for_user, export_progress,

@@ -1,7 +1,6 @@
 """Writes and computations of the workshop: quick runs of variants, pinning, cheapest fixes, share links."""
 from __future__ import annotations
 
-import math
 import secrets
 import time
 from datetime import timedelta
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 import simulation
 from planner.models import Run, Scenario, Workspace
-from planner.services.runs import run_create_finished
+from planner.services.runs import json_safe, run_create_finished
 from simulation.advise import cheapest_fixes
 from simulation.variants import QUICK, RunSettings, apply_overrides, run_figures, run_scenario
 
@@ -44,17 +43,6 @@ def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
     """The validated variant (``ScenarioError`` naming the override that is wrong)."""
     overrides_check(overrides=overrides)
     return apply_overrides(document, overrides)
-
-
-def json_safe(value: Any) -> Any:
-    """Non-finite floats become null (JSON and PostgreSQL's jsonb have no NaN or infinity)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None,

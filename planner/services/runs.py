@@ -99,14 +99,14 @@ def _progress_write(run_id: int, *, done: int, total: int, started: float) -> No
         chunks_done=done, progress=min(progress, 1.0), eta_s=round(eta_s, 1))
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """Non-finite floats become null (JSON and PostgreSQL's jsonb have no NaN or infinity)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -144,7 +144,7 @@ def run_execute(*, run_id: int) -> Run | None:
             _progress_write(run_id, done=index + 1, total=total, started=started)
         if _status(run_id) != Run.Status.RUNNING:
             return Run.objects.get(pk=run_id)
-        results = _json_safe(finish_run(scenario, plan, parts))
+        results = json_safe(finish_run(scenario, plan, parts))
         with transaction.atomic():
             locked = Run.objects.select_for_update().get(pk=run_id)
             if locked.status == Run.Status.RUNNING:

@@ -131,7 +131,7 @@ def test_it_cancels_only_unfinished_runs(queued):
 
 
 def test_it_replaces_non_finite_numbers_with_null():
-    assert run_services._json_safe({"a": [float("nan"), 1.5, float("inf")], "b": {"c": -float("inf")}}) == {
+    assert run_services.json_safe({"a": [float("nan"), 1.5, float("inf")], "b": {"c": -float("inf")}}) == {
         "a": [None, 1.5, None], "b": {"c": None}}
 
 

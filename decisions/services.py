@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from planner.models import Run, Workspace
 
-from .exporters import content_sha256, decision_exporter
+from .report_inputs import content_sha256, decision_exporter
 from .models import MAX_OPTIONS, DecisionRecord, ReportExport, SignOff
+from .tasks import render_report_export
 
 log = logging.getLogger(__name__)
 LARGE_OPTION_COUNT = 3  # comparisons of this many options (and every PDF) are rendered by a task
@@ -145,6 +146,4 @@ def export_render(*, export_id: int) -> ReportExport:
 
 def export_enqueue(*, export: ReportExport) -> None:
     """Queue the rendering task once the export row is committed."""
-    from .tasks import render_report_export
-
     transaction.on_commit(lambda: render_report_export.delay(export.pk))

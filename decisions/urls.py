@@ -10,14 +10,14 @@ D = W + "<int:decision_id>/"
 E = D + "exports/<int:export_id>/"
 
 urlpatterns = [
-    path(W, m(views.decisions), name="decision_list"),
-    path(W + "new/", m(views.decision_new), name="decision_create"),
+    path(W, m(views.decision_list), name="decision_list"),
+    path(W + "new/", m(views.decision_create), name="decision_create"),
     path(D, m(views.decision_detail), name="decision_detail"),
     path(D + "edit/", m(views.decision_edit), name="decision_edit"),
     path(D + "preview/", m(views.decision_preview), name="decision_preview"),
-    path(D + "sign/", m(views.decision_sign_off), name="decision_sign"),
+    path(D + "sign/", m(views.decision_sign), name="decision_sign"),
     path(D + "export/<slug:fmt>/", m(views.decision_export), name="decision_export"),
     path(E, m(views.export_detail), name="export_detail"),
-    path(E + "progress.json", m(views.export_progress_json), name="export_progress"),
+    path(E + "progress.json", m(views.export_progress), name="export_progress"),
     path(E + "download/", m(views.export_download), name="export_download"),
 ]

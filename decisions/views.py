@@ -11,13 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from planner.selectors.access import workspace_for_user
 
-from .exporters import decision_exporter, option_labels
+from . import selectors, services
 from .forms import DecisionForm
 from .models import ReportExport
-from .selectors import (decision_exports, decision_for_user, decision_list, export_for_user, export_progress,
-                        runs_to_compare)
-from .services import (decision_create, decision_sign, decision_update, export_enqueue, export_is_large,
-                       export_request)
+from .report_inputs import decision_exporter, option_labels
 
 
 def _attachment(filename: str, content_type: str, content: bytes) -> HttpResponse:
@@ -35,21 +32,21 @@ def _form_errors(form: DecisionForm, error: ValidationError) -> None:
 
 
 @require_GET
-def decisions(request, workspace_id: int):
+def decision_list(request, workspace_id: int):
     workspace = workspace_for_user(request.user, workspace_id)
     return render(request, "decisions/decision_list.html",
-                  {"workspace": workspace, "decisions": decision_list(workspace=workspace)})
+                  {"workspace": workspace, "decisions": selectors.decision_list(workspace=workspace)})
 
 
 @require_http_methods(["GET", "POST"])
-def decision_new(request, workspace_id: int):
+def decision_create(request, workspace_id: int):
     workspace = workspace_for_user(request.user, workspace_id, edit=True)
-    runs = runs_to_compare(workspace=workspace)
+    runs = selectors.runs_to_compare(workspace=workspace)
     if request.method == "POST":
         form = DecisionForm(request.POST, runs=runs)
         if form.is_valid():
             try:
-                decision = decision_create(workspace=workspace, user=request.user, **form.service_kwargs())
+                decision = services.decision_create(workspace=workspace, user=request.user, **form.service_kwargs())
             except ValidationError as error:
                 _form_errors(form, error)
             else:
@@ -62,13 +59,13 @@ def decision_new(request, workspace_id: int):
 
 @require_http_methods(["GET", "POST"])
 def decision_edit(request, workspace_id: int, decision_id: int):
-    decision = decision_for_user(request.user, workspace_id, decision_id, edit=True)
-    runs = runs_to_compare(workspace=decision.workspace)
+    decision = selectors.decision_for_user(request.user, workspace_id, decision_id, edit=True)
+    runs = selectors.runs_to_compare(workspace=decision.workspace)
     if request.method == "POST":
         form = DecisionForm(request.POST, runs=runs)
         if form.is_valid():
             try:
-                saved = decision_update(decision=decision, user=request.user, **form.service_kwargs())
+                saved = services.decision_update(decision=decision, user=request.user, **form.service_kwargs())
             except ValidationError as error:
                 _form_errors(form, error)
             else:
@@ -86,12 +83,12 @@ def decision_edit(request, workspace_id: int, decision_id: int):
 
 @require_GET
 def decision_detail(request, workspace_id: int, decision_id: int):
-    decision = decision_for_user(request.user, workspace_id, decision_id)
+    decision = selectors.decision_for_user(request.user, workspace_id, decision_id)
     runs = list(decision.runs.order_by("id"))
     context = {"workspace": decision.workspace, "decision": decision, "runs": runs,
                "chosen_label": option_labels(runs).get(decision.chosen_run_id),
                "sign_offs": decision.sign_offs.select_related("user"),
-               "exports": decision_exports(decision=decision)[:10], "formats": ReportExport.Format.choices,
+               "exports": selectors.decision_exports(decision=decision)[:10], "formats": ReportExport.Format.choices,
                "newer": decision.next_versions.order_by("-version").first(),
                "user_signed": decision.sign_offs.filter(user=request.user).exists()}
     return render(request, "decisions/decision_detail.html", context)
@@ -101,16 +98,16 @@ def decision_detail(request, workspace_id: int, decision_id: int):
 @require_GET
 def decision_preview(request, workspace_id: int, decision_id: int):
     """The standalone HTML report, shown inside the detail page."""
-    decision = decision_for_user(request.user, workspace_id, decision_id)
+    decision = selectors.decision_for_user(request.user, workspace_id, decision_id)
     _, content_type, content = decision_exporter(decision, "html").render()
     return HttpResponse(content, content_type=content_type)
 
 
 @require_POST
-def decision_sign_off(request, workspace_id: int, decision_id: int):
-    decision = decision_for_user(request.user, workspace_id, decision_id, edit=True)
+def decision_sign(request, workspace_id: int, decision_id: int):
+    decision = selectors.decision_for_user(request.user, workspace_id, decision_id, edit=True)
     try:
-        decision_sign(decision=decision, user=request.user)
+        services.decision_sign(decision=decision, user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -121,35 +118,35 @@ def decision_sign_off(request, workspace_id: int, decision_id: int):
 @require_POST
 def decision_export(request, workspace_id: int, decision_id: int, fmt: str):
     """Small reports download at once; PDFs and large comparisons render in the background."""
-    decision = decision_for_user(request.user, workspace_id, decision_id)
+    decision = selectors.decision_for_user(request.user, workspace_id, decision_id)
     if fmt not in ReportExport.Format.values:
         raise Http404("No such format")
-    if not export_is_large(decision=decision, identifier=fmt):
+    if not services.export_is_large(decision=decision, identifier=fmt):
         return _attachment(*decision_exporter(decision, fmt).render())
-    export, created = export_request(decision=decision, identifier=fmt, user=request.user)
+    export, created = services.export_request(decision=decision, identifier=fmt, user=request.user)
     if created:
-        export_enqueue(export=export)
+        services.export_enqueue(export=export)
     return redirect("export_detail", workspace_id, decision_id, export.pk)
 
 
 @require_GET
 def export_detail(request, workspace_id: int, decision_id: int, export_id: int):
-    export = export_for_user(request.user, workspace_id, decision_id, export_id)
+    export = selectors.export_for_user(request.user, workspace_id, decision_id, export_id)
     return render(request, "decisions/export_detail.html",
                   {"workspace": export.decision.workspace, "decision": export.decision, "export": export,
-                   "progress": export_progress(export=export)})
+                   "progress": selectors.export_progress(export=export)})
 
 
 @never_cache
 @require_GET
-def export_progress_json(request, workspace_id: int, decision_id: int, export_id: int):
-    export = export_for_user(request.user, workspace_id, decision_id, export_id)
-    return JsonResponse(export_progress(export=export))
+def export_progress(request, workspace_id: int, decision_id: int, export_id: int):
+    export = selectors.export_for_user(request.user, workspace_id, decision_id, export_id)
+    return JsonResponse(selectors.export_progress(export=export))
 
 
 @require_GET
 def export_download(request, workspace_id: int, decision_id: int, export_id: int):
-    export = export_for_user(request.user, workspace_id, decision_id, export_id)
+    export = selectors.export_for_user(request.user, workspace_id, decision_id, export_id)
     if export.status != ReportExport.Status.DONE or not export.file:
         raise Http404("The report is not ready")
     return FileResponse(export.file.open("rb"), as_attachment=True, filename=export.filename,

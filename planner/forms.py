@@ -6,26 +6,49 @@ import secrets
 from django import forms
 from django.conf import settings
 
-from .models import Membership
+from simulation.model.business import Targets
+
+from .models import Membership, default_targets
+from .scenario_forms import django_field
+from .schema_fields import FieldSpec, model_leaves
 from .selectors.scenarios import preset_list
 
 MAX_IMPORT_BYTES = 1_000_000
 
 
+# What the workspace form says and allows beyond the schema's ``Targets``: the words of the labels
+# and bounds narrower than the schema's (an availability target of 0.3 is a typo, not a target).
+TARGET_WORDS = {"rto_s": "Recovery time objective", "rpo_s": "Recovery point objective",
+                "availability": "Availability SLO"}
+TARGET_UNITS = {"monthly_budget_usd": "USD/month"}  # the schema's name ends in _usd; the budget is monthly
+TARGET_BOUNDS = {"rto_s": {"min_value": 0.001}, "rpo_s": {"min_value": 0},
+                 "availability": {"min_value": 0.5, "max_value": 0.999999}, "monthly_budget_usd": {"min_value": 0},
+                 "confidence": {"min_value": 0.5, "max_value": 0.999}}
+TARGET_HELP = {"monthly_budget_usd": "Leave blank for no budget limit.",
+               "confidence": "A target counts as met when it holds with this probability."}
+
+
+def _target_field(spec: FieldSpec) -> forms.Field:
+    """One target as the schema's field generator makes it: required unless the schema allows none."""
+    name = spec.name
+    words, unit = TARGET_WORDS.get(name, spec.label), TARGET_UNITS.get(name, spec.unit)
+    return django_field(spec, label=f"{words} ({unit})" if unit else words, required=not spec.optional,
+                        initial=Targets.model_fields[name].default, help_text=TARGET_HELP.get(name, spec.help),
+                        **TARGET_BOUNDS.get(name, {}))
+
+
 class WorkspaceForm(forms.Form):
-    """A workspace's name and the business targets every option is judged against."""
+    """A workspace's name and the business targets every option is judged against (fields of ``Targets``)."""
 
     name = forms.CharField(max_length=200)
-    rto_s = forms.FloatField(label="Recovery time objective (s)", min_value=0.001, initial=300)
-    rpo_s = forms.FloatField(label="Recovery point objective (s)", min_value=0, initial=60)
-    availability = forms.FloatField(label="Availability SLO (0–1)", min_value=0.5, max_value=0.999999,
-                                    initial=0.999)
-    monthly_budget_usd = forms.FloatField(label="Monthly budget (USD/month)", min_value=0, required=False,
-                                          help_text="Leave blank for no budget limit.")
-    confidence = forms.FloatField(label="Confidence (0–1)", min_value=0.5, max_value=0.999, initial=0.95,
-                                  help_text="A target counts as met when it holds with this probability.")
 
-    TARGET_FIELDS = ("rto_s", "rpo_s", "availability", "monthly_budget_usd", "confidence")
+    TARGET_FIELDS = tuple(default_targets())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        leaves = model_leaves(Targets)
+        for name in self.TARGET_FIELDS:
+            self.fields[name] = _target_field(leaves[name])
 
     def targets(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in self.TARGET_FIELDS}

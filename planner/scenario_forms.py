@@ -65,10 +65,13 @@ def _initial(spec: FieldSpec, document: dict) -> Any:
     return value
 
 
-def _django_field(spec: FieldSpec) -> forms.Field:
-    """The Django field of one leaf: every field is optional (blank means default, or none)."""
+def django_field(spec: FieldSpec, **options) -> forms.Field:
+    """The Django field of one leaf: optional (blank means default, or none) unless ``options`` say otherwise.
+
+    ``options`` go to the field as they are (``required``, ``min_value``, ``help_text``, …).
+    """
     attrs = {"aria-describedby": f"help_{spec.name}"} if spec.help else {}
-    common = dict(label=spec.label, required=False, help_text=spec.help)
+    common = {"label": spec.label, "required": False, "help_text": spec.help} | options
     if spec.kind == "bool":
         return forms.BooleanField(**common)
     if spec.kind == "choice":
@@ -77,7 +80,7 @@ def _django_field(spec: FieldSpec) -> forms.Field:
     if spec.kind == "int":
         return forms.IntegerField(widget=forms.NumberInput(attrs=attrs), **common)
     if spec.kind == "float":
-        return forms.FloatField(widget=forms.NumberInput(attrs={**attrs, "step": "any"}), **common)
+        return forms.FloatField(widget=forms.NumberInput(attrs=attrs), **common)  # step="any" is Django's
     if spec.kind == "dist":
         return DistField(widget=forms.TextInput(attrs={**attrs, "class": "dist", "title": DIST_HELP}),
                          max_length=2000, **common)
@@ -100,7 +103,7 @@ class SectionForm(forms.Form):
         for group in self.groups:
             for spec in group.fields + [s for row in group.rows for s in row]:
                 self.specs[spec.name] = spec
-                self.fields[spec.name] = _django_field(spec)
+                self.fields[spec.name] = django_field(spec)
                 self.initial[spec.name] = _initial(spec, document)
 
     # -- layout for the template -------------------------------------------------------------

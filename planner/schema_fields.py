@@ -160,6 +160,16 @@ def _rows(model: type[BaseModel], path: tuple, legend: str, count: int, currency
     return group
 
 
+def model_leaves(model: type[BaseModel], currency: str = "USD") -> dict[str, FieldSpec]:
+    """The editable leaves of one flat model by key, each a top-level field (``Targets`` → a workspace's targets)."""
+    leaves = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if (spec := _leaf((key,), key, info.annotation, info, currency)) is not None:
+            leaves[key] = spec
+    return leaves
+
+
 def section_groups(section: str, document: dict) -> list[Group]:
     """The field groups of a section, shaped by the current document (one row per region, ...)."""
     keys = dict((k, keys) for k, _, keys in SECTIONS)[section]

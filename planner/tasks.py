@@ -1,13 +1,17 @@
-"""Celery tasks: thin interfaces that take an id and call a service."""
+"""Celery tasks: thin interfaces that take an id and call a service.
+
+The services import these tasks to enqueue them, so a task imports its service inside its body.
+"""
 from celery import shared_task
 
 from .logs import request_id_var
-from .services.runs import run_execute
 
 
 @shared_task(bind=True, name="planner.run_scenario", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_scenario(self, run_id: int) -> None:
     """Execute one run (progress and results are written to its row), logging the request id that queued it."""
+    from .services.runs import run_execute
+
     token = request_id_var.set(str(self.request.get("request_id") or f"task-{self.request.id}"))
     try:
         run_execute(run_id=run_id)

@@ -1,7 +1,6 @@
 """Writes and computations of the workshop: quick runs of variants, pinning, cheapest fixes, share links."""
 from __future__ import annotations
 
-import math
 import secrets
 import time
 from datetime import timedelta
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 import simulation
 from planner.models import Run, Scenario, Workspace
+from planner.services.runs import json_safe, run_create_finished
 from simulation.analysis.advise import cheapest_fixes
 from simulation.analysis.variants import QUICK, RunSettings, run_figures, run_scenario
 from simulation.model.overrides import apply_overrides
@@ -46,17 +46,6 @@ def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
     return apply_overrides(document, overrides)
 
 
-def json_safe(value: Any) -> Any:
-    """Non-finite floats become null (JSON and PostgreSQL's jsonb have no NaN or infinity)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
 def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None,
                 full: bool = False) -> tuple[dict, float]:
     """Simulate a variant synchronously at the quick settings: (results, elapsed seconds).
@@ -74,13 +63,11 @@ def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None
 def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, overrides: dict, label: str,
                 user) -> Run:
     """Save a variant as a finished run of the workspace (snapshot, seed, trials, engine version, results)."""
+    if scenario.workspace_id != workspace.pk:
+        raise ValueError("scenario: not in this workspace")
     results, _ = variant_run(document=document, overrides=overrides, full=True)
-    now = timezone.now()
     name = (label.strip() or f"{scenario.name} (workshop variant)")[:200]
-    return Run.objects.create(
-        workspace=workspace, scenario=scenario, scenario_name=name, snapshot=results["scenario"],
-        seed=results["seed"], trials=results["trials_per_type"], engine_version=simulation.ENGINE_VERSION, status=Run.Status.DONE,
-        progress=1.0, results=results, created_by=user, started_at=now, finished_at=now)
+    return run_create_finished(scenario=scenario, user=user, name=name, results=results)
 
 
 def fixes_for(*, document: dict, overrides: dict) -> dict:

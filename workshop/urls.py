@@ -7,16 +7,16 @@ W = "w/<int:workspace_id>/workshop/"
 S = "s/<str:token>/"
 
 urlpatterns = [
-    path(W, views.workshop_page, name="workshop"),
+    path(W, views.workshop, name="workshop"),
     path(W + "evaluate/", views.workshop_evaluate, name="workshop_evaluate"),
     path(W + "frontier/", views.workshop_frontier, name="workshop_frontier"),
     path(W + "pin/", views.workshop_pin, name="workshop_pin"),
     path(W + "share/", views.sharelink_new, name="sharelink_new"),
     path(W + "share/<int:link_id>/revoke/", views.sharelink_revoke, name="sharelink_revoke"),
-    path(S, views.shared_page, name="shared_workshop"),
+    path(S, views.shared_workshop, name="shared_workshop"),
     path(S + "evaluate/", views.shared_evaluate, name="shared_evaluate"),
     path(S + "frontier/", views.shared_frontier, name="shared_frontier"),
     path(S + "runs/<int:run_id>/", views.shared_results, name="shared_results"),
-    path(S + "pin/", views.shared_write, name="shared_pin"),
+    path(S + "pin/", views.shared_pin, name="shared_pin"),
     path(S + "<slug:action>/", views.shared_write, name="shared_write"),
 ]

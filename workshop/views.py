@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -91,6 +92,7 @@ def _link_access(token: str) -> Access:
 
 def _json_errors(view):
     """Malformed bodies → 400, invalid overrides → 422 naming each field, an unusable link → its status."""
+    @wraps(view)
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
@@ -101,8 +103,6 @@ def _json_errors(view):
                                 status=422)
         except ShareLinkError as error:
             return JsonResponse({"errors": [{"field": "", "message": str(error)}]}, status=error.status)
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 
@@ -163,7 +163,7 @@ def _frontier(access: Access, data: dict) -> JsonResponse:
 
 # -- members ---------------------------------------------------------------------------------------
 @require_GET
-def workshop_page(request, workspace_id: int):
+def workshop(request, workspace_id: int):
     """The workshop for one of the workspace's scenarios (``?scenario=<id>``, else the first)."""
     workspace = workspace_for_user(request.user, workspace_id)
     chosen = request.GET.get("scenario")
@@ -232,7 +232,7 @@ def sharelink_revoke(request, workspace_id: int, link_id: int):
 # -- share links (no account) ----------------------------------------------------------------------
 @login_not_required
 @require_GET
-def shared_page(request, token: str):
+def shared_workshop(request, token: str):
     """The workshop through a share link: view and move sliders, nothing is saved."""
     try:
         access = _link_access(token)
@@ -280,3 +280,9 @@ def shared_results(request, token: str, run_id: int):
 def shared_write(request, token: str, action: str = ""):
     """Anything that would save through a share link (pin as run, edit, share): always refused."""
     raise PermissionDenied("A share link is read-only: nothing can be saved through it.")
+
+
+@login_not_required
+def shared_pin(request, token: str):
+    """Pinning a variant as a run through a share link: refused like every other write."""
+    return shared_write(request, token, action="pin")

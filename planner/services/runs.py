@@ -1,4 +1,5 @@
-"""Writes about runs: create (immutable snapshot + enqueue), execute chunk by chunk, cancel.
+"""Writes about runs: create (immutable snapshot + enqueue) or save finished results, execute chunk by
+chunk, cancel.
 
 ``run_execute`` is what the Celery task calls. It is idempotent and safe under
 late acknowledgement: a redelivered run that already finished does nothing; a
@@ -20,6 +21,7 @@ import simulation
 
 from ..logs import request_id_var
 from ..models import Run, Scenario
+from ..tasks import run_scenario
 from .scenarios import document_normalize
 
 log = logging.getLogger(__name__)
@@ -39,17 +41,32 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
     snapshot = document_normalize(document=scenario.document)
     run = Run.objects.create(
         workspace=scenario.workspace, scenario=scenario, scenario_name=scenario.name, snapshot=snapshot,
-        seed=seed, trials=trials, engine_version=simulation.ENGINE_VERSION,
-        created_by=user if getattr(user, "is_authenticated", False) else None)
+        seed=seed, trials=trials, engine_version=simulation.ENGINE_VERSION, created_by=_creator(user))
     if enqueue:
         transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
     return run
 
 
+def run_create_finished(*, scenario: Scenario, user, name: str, results: dict) -> Run:
+    """Save results the engine produced elsewhere (a workshop variant) as a finished run of the scenario.
+
+    Snapshot, seed and trials come from the results themselves (docs/results.md), so the run is as
+    reproducible as one the worker executed.
+    """
+    now = timezone.now()
+    return Run.objects.create(
+        workspace=scenario.workspace, scenario=scenario, scenario_name=name, snapshot=results["scenario"],
+        seed=results["seed"], trials=results["trials_per_type"], engine_version=simulation.ENGINE_VERSION,
+        status=Run.Status.DONE, progress=1.0, results=results, created_by=_creator(user), started_at=now,
+        finished_at=now)
+
+
+def _creator(user):
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def run_enqueue(*, run_id: int) -> None:
     """Hand the run to a worker; when the broker cannot be reached the run fails with that reason."""
-    from ..tasks import run_scenario
-
     try:
         run_scenario.apply_async(args=[run_id], retry=True, headers={"request_id": request_id_var.get()},
                                  retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
@@ -82,14 +99,14 @@ def _progress_write(run_id: int, *, done: int, total: int, started: float) -> No
         chunks_done=done, progress=min(progress, 1.0), eta_s=round(eta_s, 1))
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """Non-finite floats become null (JSON and PostgreSQL's jsonb have no NaN or infinity)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -127,7 +144,7 @@ def run_execute(*, run_id: int) -> Run | None:
             _progress_write(run_id, done=index + 1, total=total, started=started)
         if _status(run_id) != Run.Status.RUNNING:
             return Run.objects.get(pk=run_id)
-        results = _json_safe(finish_run(scenario, plan, parts))
+        results = json_safe(finish_run(scenario, plan, parts))
         with transaction.atomic():
             locked = Run.objects.select_for_update().get(pk=run_id)
             if locked.status == Run.Status.RUNNING:

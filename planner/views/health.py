@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ..selectors.health import broker_transport_preload, readiness
+from ..health import broker_transport_preload, readiness
 
 broker_transport_preload()
 

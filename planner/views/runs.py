@@ -9,8 +9,8 @@ import simulation
 
 from ..forms import RunForm
 from ..selectors.access import run_for_user, scenario_for_user, workspace_for_user
-from ..selectors.runs import run_list, run_progress
-from ..services.runs import run_cancel, run_create
+from ..selectors import runs as run_selectors
+from ..services import runs as run_services
 
 
 @require_POST
@@ -22,8 +22,8 @@ def run_start(request, workspace_id: int, scenario_id: int):
         messages.error(request, "Choose the trials and a seed between 0 and 2^63 − 1.")
         return redirect("scenario_detail", workspace_id, scenario_id)
     try:
-        run = run_create(scenario=scenario, user=request.user, trials=form.trial_count(),
-                         seed=form.cleaned_data["seed"])
+        run = run_services.run_create(scenario=scenario, user=request.user, trials=form.trial_count(),
+                                      seed=form.cleaned_data["seed"])
     except simulation.ScenarioError as error:
         messages.error(request, f"The scenario is not valid: {error}")
         return redirect("scenario_detail", workspace_id, scenario_id)
@@ -31,33 +31,34 @@ def run_start(request, workspace_id: int, scenario_id: int):
 
 
 @require_GET
-def runs(request, workspace_id: int):
+def run_list(request, workspace_id: int):
     """The runs of a workspace, newest first."""
     workspace = workspace_for_user(request.user, workspace_id)
-    return render(request, "planner/run_list.html", {"workspace": workspace, "runs": run_list(workspace=workspace)})
+    context = {"workspace": workspace, "runs": run_selectors.run_list(workspace=workspace)}
+    return render(request, "planner/run_list.html", context)
 
 
 @require_GET
 def run_detail(request, workspace_id: int, run_id: int):
     """A run with its live progress bar (polls progress.json)."""
     run = run_for_user(request.user, workspace_id, run_id)
-    context = {"workspace": run.workspace, "run": run, "progress": run_progress(run=run)}
+    context = {"workspace": run.workspace, "run": run, "progress": run_selectors.run_progress(run=run)}
     return render(request, "planner/run_detail.html", context)
 
 
 @never_cache
 @require_GET
-def run_progress_json(request, workspace_id: int, run_id: int):
+def run_progress(request, workspace_id: int, run_id: int):
     """Progress of a run as JSON, for the page's polling."""
     run = run_for_user(request.user, workspace_id, run_id)
-    return JsonResponse(run_progress(run=run))
+    return JsonResponse(run_selectors.run_progress(run=run))
 
 
 @require_POST
-def run_stop(request, workspace_id: int, run_id: int):
+def run_cancel(request, workspace_id: int, run_id: int):
     """Cancel a queued or running run."""
     run = run_for_user(request.user, workspace_id, run_id, edit=True)
-    if run_cancel(run=run):
+    if run_services.run_cancel(run=run):
         messages.success(request, "Run cancelled.")
     else:
         messages.info(request, f"The run had already finished ({run.get_status_display().lower()}).")

@@ -12,17 +12,16 @@ from ..schema_fields import DIST_HELP, SECTION_KEYS, SECTIONS
 from ..scenario_forms import SectionForm
 from ..selectors.access import scenario_for_user, workspace_for_user
 from ..selectors.runs import run_list
-from ..selectors.scenarios import preset_get, scenario_list, scenario_yaml
-from ..services.scenarios import (scenario_create, scenario_delete, scenario_duplicate, scenario_import,
-                                  scenario_update)
+from ..selectors import scenarios as scenario_selectors
+from ..services import scenarios as scenario_services
 
 
 @require_GET
-def scenarios(request, workspace_id: int):
+def scenario_list(request, workspace_id: int):
     """The scenarios of a workspace."""
     workspace = workspace_for_user(request.user, workspace_id)
     return render(request, "planner/scenario_list.html",
-                  {"workspace": workspace, "scenarios": scenario_list(workspace=workspace)})
+                  {"workspace": workspace, "scenarios": scenario_selectors.scenario_list(workspace=workspace)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,10 +30,12 @@ def scenario_new(request, workspace_id: int):
     workspace = workspace_for_user(request.user, workspace_id, edit=True)
     form = ScenarioCreateForm(request.POST or None, initial={"preset": request.GET.get("preset", "")})
     if request.method == "POST" and form.is_valid():
-        preset = preset_get(slug=form.cleaned_data["preset"]) if form.cleaned_data["preset"] else None
+        slug = form.cleaned_data["preset"]
+        preset = scenario_selectors.preset_get(slug=slug) if slug else None
         document = preset.document if preset else {}
-        scenario = scenario_create(workspace=workspace, name=form.cleaned_data["name"], document=document,
-                                   user=request.user, note=f"created from {preset.name}" if preset else "created")
+        scenario = scenario_services.scenario_create(
+            workspace=workspace, name=form.cleaned_data["name"], document=document, user=request.user,
+            note=f"created from {preset.name}" if preset else "created")
         messages.success(request, f"Scenario “{scenario.name}” created.")
         return redirect("scenario_detail", workspace.pk, scenario.pk)
     return render(request, "planner/scenario_new.html", {"workspace": workspace, "form": form})
@@ -47,7 +48,7 @@ def scenario_detail(request, workspace_id: int, scenario_id: int):
     context = {"workspace": scenario.workspace, "scenario": scenario, "sections": SECTIONS,
                "revisions": scenario.revisions.select_related("author")[:20],
                "runs": run_list(workspace=scenario.workspace).filter(scenario=scenario)[:10],
-               "run_form": RunForm(), "yaml": scenario_yaml(document=scenario.document)}
+               "run_form": RunForm(), "yaml": scenario_selectors.scenario_yaml(document=scenario.document)}
     return render(request, "planner/scenario_detail.html", context)
 
 
@@ -61,7 +62,8 @@ def scenario_edit(request, workspace_id: int, scenario_id: int, section: str):
     if request.method == "POST" and form.is_valid():
         document = form.validate_with_engine()
         if document is not None:
-            scenario_update(scenario=scenario, user=request.user, document=document, note=f"edited {form.title}")
+            scenario_services.scenario_update(scenario=scenario, user=request.user, document=document,
+                                              note=f"edited {form.title}")
             messages.success(request, f"{form.title} saved (revision {scenario.revisions.first().number}).")
             return redirect("scenario_edit", scenario.workspace.pk, scenario.pk, section)
     context = {"workspace": scenario.workspace, "scenario": scenario, "form": form, "sections": SECTIONS,
@@ -75,7 +77,8 @@ def scenario_about(request, workspace_id: int, scenario_id: int):
     scenario = scenario_for_user(request.user, workspace_id, scenario_id, edit=True)
     form = ScenarioAboutForm(request.POST or None, initial={"name": scenario.name, "notes": scenario.notes})
     if request.method == "POST" and form.is_valid():
-        scenario_update(scenario=scenario, user=request.user, note="renamed or notes changed", **form.cleaned_data)
+        scenario_services.scenario_update(scenario=scenario, user=request.user, note="renamed or notes changed",
+                                          **form.cleaned_data)
         messages.success(request, "Saved.")
         return redirect("scenario_detail", scenario.workspace.pk, scenario.pk)
     context = {"workspace": scenario.workspace, "scenario": scenario, "form": form, "sections": SECTIONS,
@@ -89,26 +92,26 @@ def scenario_revision(request, workspace_id: int, scenario_id: int, number: int)
     scenario = scenario_for_user(request.user, workspace_id, scenario_id)
     revision = get_object_or_404(scenario.revisions, number=number)
     context = {"workspace": scenario.workspace, "scenario": scenario, "revision": revision,
-               "yaml": scenario_yaml(document=revision.document)}
+               "yaml": scenario_selectors.scenario_yaml(document=revision.document)}
     return render(request, "planner/scenario_revision.html", context)
 
 
 @require_POST
-def scenario_copy(request, workspace_id: int, scenario_id: int):
+def scenario_duplicate(request, workspace_id: int, scenario_id: int):
     """Duplicate a scenario."""
     scenario = scenario_for_user(request.user, workspace_id, scenario_id, edit=True)
-    copy = scenario_duplicate(scenario=scenario, user=request.user)
+    copy = scenario_services.scenario_duplicate(scenario=scenario, user=request.user)
     messages.success(request, f"Duplicated as “{copy.name}”.")
     return redirect("scenario_detail", copy.workspace_id, copy.pk)
 
 
 @require_http_methods(["GET", "POST"])
-def scenario_remove(request, workspace_id: int, scenario_id: int):
+def scenario_delete(request, workspace_id: int, scenario_id: int):
     """Delete a scenario after a confirmation page; its runs stay."""
     scenario = scenario_for_user(request.user, workspace_id, scenario_id, edit=True)
     if request.method == "POST":
         name = scenario.name
-        scenario_delete(scenario=scenario)
+        scenario_services.scenario_delete(scenario=scenario)
         messages.success(request, f"Scenario “{name}” deleted; its runs are kept.")
         return redirect("scenario_list", workspace_id)
     return render(request, "planner/scenario_confirm_delete.html",
@@ -116,15 +119,15 @@ def scenario_remove(request, workspace_id: int, scenario_id: int):
 
 
 @require_http_methods(["GET", "POST"])
-def scenario_upload(request, workspace_id: int):
+def scenario_import(request, workspace_id: int):
     """Import YAML/JSON; every problem is listed by field path and nothing is saved."""
     workspace = workspace_for_user(request.user, workspace_id, edit=True)
     form = ScenarioImportForm(request.POST or None, request.FILES or None)
     problems = []
     if request.method == "POST" and form.is_valid():
         try:
-            scenario = scenario_import(workspace=workspace, text=form.cleaned_data["text"], user=request.user,
-                                       name=form.cleaned_data["name"])
+            scenario = scenario_services.scenario_import(workspace=workspace, text=form.cleaned_data["text"],
+                                                         user=request.user, name=form.cleaned_data["name"])
         except simulation.ScenarioError as error:
             problems = error.problems
         else:
@@ -139,7 +142,8 @@ def scenario_upload(request, workspace_id: int):
 def scenario_export(request, workspace_id: int, scenario_id: int):
     """The scenario as a YAML file."""
     scenario = scenario_for_user(request.user, workspace_id, scenario_id)
-    response = HttpResponse(scenario_yaml(document=scenario.document), content_type="application/yaml; charset=utf-8")
+    response = HttpResponse(scenario_selectors.scenario_yaml(document=scenario.document),
+                            content_type="application/yaml; charset=utf-8")
     filename = f"{slugify(scenario.name) or 'scenario'}.yaml"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from planner.selectors import health
+from planner import health
 
 
 def test_it_answers_healthz_without_login(client):

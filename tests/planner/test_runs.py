@@ -131,7 +131,7 @@ def test_it_cancels_only_unfinished_runs(queued):
 
 
 def test_it_replaces_non_finite_numbers_with_null():
-    assert run_services._json_safe({"a": [float("nan"), 1.5, float("inf")], "b": {"c": -float("inf")}}) == {
+    assert run_services.json_safe({"a": [float("nan"), 1.5, float("inf")], "b": {"c": -float("inf")}}) == {
         "a": [None, 1.5, None], "b": {"c": None}}
 
 
@@ -182,3 +182,11 @@ def test_it_cancels_from_the_run_page(owner_client, queued):
 def test_it_lists_the_runs_of_a_workspace(owner_client, queued):
     page = owner_client.get(reverse("run_list", args=[queued.workspace_id])).content.decode()
     assert f"#{queued.pk}" in page and "Queued" in page
+
+
+def test_it_saves_results_made_elsewhere_as_a_finished_run(scenario, owner):
+    results = {"scenario": scenario.document, "seed": 7, "trials_per_type": 200, "downtime": {}}
+    run = run_services.run_create_finished(scenario=scenario, user=owner, name="Variant", results=results)
+    assert (run.status, run.progress, run.workspace, run.created_by) == (Run.Status.DONE, 1.0, scenario.workspace, owner)
+    assert (run.snapshot, run.seed, run.trials, run.scenario_name) == (scenario.document, 7, 200, "Variant")
+    assert run.engine_version == simulation.ENGINE_VERSION and run.started_at == run.finished_at

@@ -1,9 +1,13 @@
 """Workspaces: creating one makes you its editor; editors manage members and targets."""
 from __future__ import annotations
 
+import pytest
+from django import forms
 from django.urls import reverse
 
-from planner.models import Membership, Workspace
+from planner.forms import TARGET_BOUNDS, WorkspaceForm
+from planner.models import Membership, Workspace, default_targets
+from simulation.model.business import Targets
 
 
 def test_it_creates_a_workspace_with_its_creator_as_editor(owner_client, owner):
@@ -80,3 +84,20 @@ def test_it_logs_in_and_out_with_django_auth(client, owner):
     assert client.get(reverse("workspace_list")).status_code == 200
     client.post(reverse("logout"))
     assert client.get(reverse("workspace_list")).status_code == 302
+
+
+def test_it_generates_the_targets_form_from_the_schema():
+    form = WorkspaceForm()
+    assert list(form.fields) == ["name", *default_targets()]
+    for name, value in default_targets().items():
+        field = form.fields[name]
+        assert isinstance(field, forms.FloatField) and field.initial == value == Targets.model_fields[name].default
+        assert field.required is (name != "monthly_budget_usd")  # the schema allows no budget
+    assert form.fields["rto_s"].label == "Recovery time objective (s)"
+    assert form.fields["confidence"].label == "Confidence (0–1)"  # words and unit from the schema
+
+
+@pytest.mark.parametrize("name", sorted(TARGET_BOUNDS))
+def test_it_accepts_only_targets_the_schema_accepts(name):
+    for bound in TARGET_BOUNDS[name].values():
+        assert getattr(Targets(**{name: bound}), name) == bound

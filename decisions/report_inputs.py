@@ -1,4 +1,4 @@
-"""Django wrappers around ``simulation.present.report``: a decision record → the report's options and decision."""
+"""The inputs of a decision's report: a decision record → ``simulation.present.report``'s options and decision."""
 from __future__ import annotations
 
 import hashlib

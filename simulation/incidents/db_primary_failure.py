@@ -39,6 +39,7 @@ from simulation.model.scenario import Region, Scenario
 from simulation.incidents.fleet import INF, AppRow, Fleet, app_phases, draw_app
 from simulation.incidents.people import escalate, verify_after_failover
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.units import SECONDS_PER_YEAR
@@ -274,18 +275,18 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     amplification = retry_amplification(scenario)
     humans = scenario.failover.humans
     write_rate = scenario.database.write_rate_tps
-    batch = Batch.empty(n)
-    for i, (app_row, db_row) in enumerate(zip(app_draws.rows(), DbRow.rows(db_draws))):
-        env = ReplayEnvironment()
+    rows = list(zip(app_draws.rows(), DbRow.rows(db_draws)))
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
+        app_row, db_row = rows[i]
         tracker, fleet = failed_fleet(env, scenario, app_row, primaries[failed_region[i]], amplification)
-        phases, response = Phases(keep_replays), Response()
         fleet.lose_primary()
         outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases)
         escalate(env, fleet, humans, response, phases, threshold)
         env.run()
         if keep_replays:
             app_phases(fleet, phases, outcome.ready_s)
-        batch.put(i, tracker.points, threshold, env.now, phases=phases.as_tuple(),
-                  data_loss_s=outcome.data_loss_s, lost_tx=outcome.data_loss_s * write_rate,
-                  humans_needed=response.needed, keep_replay=keep_replays)
-    return batch
+        return ReplayOutcome(tracker.points, env.now, data_loss_s=outcome.data_loss_s,
+                             lost_tx=outcome.data_loss_s * write_rate, humans_needed=response.needed)
+
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -16,6 +16,8 @@ import simpy
 
 from simulation.incidents.served import rto_and_impact
 
+PhaseTimeline = tuple[tuple[str, float, float], ...]  # (phase, start_s, end_s)
+
 PHASES = ("detect", "decide", "promote", "propagate", "reconnect", "restart", "restore", "rollback", "repair")
 
 
@@ -24,7 +26,7 @@ class Phases:
 
     __slots__ = ("items", "enabled")
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True) -> None:
         self.items: list[tuple[str, float, float]] = []
         self.enabled = enabled
 
@@ -32,7 +34,7 @@ class Phases:
         if self.enabled and start_s <= end_s < math.inf:
             self.items.append((name, float(start_s), float(end_s)))
 
-    def as_tuple(self) -> tuple[tuple[str, float, float], ...]:
+    def as_tuple(self) -> PhaseTimeline:
         return tuple(sorted(self.items, key=lambda p: (p[1], p[2])))
 
 
@@ -41,7 +43,7 @@ class Response:
 
     __slots__ = ("paged_s", "engaged")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.paged_s: float | None = None
         self.engaged = False
 
@@ -70,7 +72,7 @@ class ReplayEnvironment(simpy.Environment):
 class Replay:
     """One incident in detail, for the incident-replay picture."""
 
-    phases: tuple[tuple[str, float, float], ...]  # (phase, start_s, end_s)
+    phases: PhaseTimeline
     served: tuple[tuple[float, float], ...]  # (t_s, served fraction from t on)
     rto_s: float
     impact_s: float
@@ -99,10 +101,15 @@ class Batch:
         return len(self.rto_s)
 
     def put(self, i: int, points: list[tuple[float, float]], threshold: float, end_s: float, *,
-            phases: tuple[tuple[str, float, float], ...] = (), data_loss_s: float = 0.0, lost_tx: float = 0.0,
-            duplicated_tx: float = 0.0, humans_needed: bool = False, keep_replay: bool = False) -> None:
-        """Store the outcome of replay ``i`` from its served timeline (and its replay when asked for)."""
+            phases: PhaseTimeline = (), data_loss_s: float = 0.0, lost_tx: float = 0.0,
+            duplicated_tx: float = 0.0, humans_needed: bool = False, paged_after_rto_s: float = math.inf,
+            keep_replay: bool = False) -> None:
+        """Store the outcome of replay ``i`` from its served timeline (and its replay when asked for).
+
+        People count as needed when ``humans_needed`` or when the RTO exceeds ``paged_after_rto_s``.
+        """
         rto, impact = rto_and_impact(points, threshold, end_s)
+        humans_needed = humans_needed or rto > paged_after_rto_s
         self.rto_s[i] = rto
         self.impact_s[i] = impact
         self.data_loss_s[i] = data_loss_s

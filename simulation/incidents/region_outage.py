@@ -32,6 +32,7 @@ from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Region, Replica, Scenario
 from simulation.incidents.fleet import AppRow, Fleet, app_phases, draw_app
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.incidents.db_primary_failure import promotion_s
 from simulation.incidents.people import escalate, verify_after_failover
@@ -139,11 +140,11 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     app_draws = draw_app(scenario, rng, n, max(fleet_size, scenario.primary_region.app_instances), hanging=True)
     draws = draw_region(scenario, rng, n)
     threshold = scenario.simulation.recovery_threshold
-    batch = Batch.empty(n)
-    for i, app_row in enumerate(app_draws.rows()):
+    rows = list(app_draws.rows())
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
+        app_row = rows[i]
         plan = plan_failover(scenario, draws, i, app_row)
-        env = ReplayEnvironment()
-        phases, response = Phases(keep_replays), Response()
         if scenario.pattern == "active-active-full":
             lag = float(draws.lag_s[i])
             tracker, fleet, lost_tx, dup_tx = _active_active_full(env, scenario, app_row, survivors, phases, lag)
@@ -162,10 +163,10 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         if keep_replays:
             phases.add("detect", 0.0, app_row.detect_s)
             app_phases(fleet, phases, plan.ready_s)
-        batch.put(i, tracker.points, threshold, env.now, phases=phases.as_tuple(), data_loss_s=plan.data_loss_s,
-                  lost_tx=lost_tx, duplicated_tx=dup_tx, humans_needed=response.needed, keep_replay=keep_replays)
-    return batch
+        return ReplayOutcome(tracker.points, env.now, data_loss_s=plan.data_loss_s, lost_tx=lost_tx,
+                             duplicated_tx=dup_tx, humans_needed=response.needed)
 
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
 
 def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, float]], total_rps: float) -> None:
     """Schedule the survivors' routed share: ``base + moving × (share of moved clients)`` along a DNS ramp."""

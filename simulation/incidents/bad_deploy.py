@@ -43,8 +43,9 @@ import numpy as np
 import simpy
 
 from simulation.model.scenario import Scenario
-from simulation.incidents.outcomes import Batch, Replay
-from simulation.incidents.served import ServedTracker, rto_and_impact
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
 
 INF = math.inf
@@ -220,9 +221,8 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     capacity, load = scenario.app.capacity_rps_per_instance, scenario.traffic.request_rate_rps
     threshold = scenario.simulation.recovery_threshold
     amplification = retry_amplification(scenario)
-    batch = Batch.empty(n)
-    for i in range(n):
-        env = simpy.Environment()
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         tracker = ServedTracker(env, instances, capacity, load, retry_amplification=amplification)
         error_share = 1.0 if health_visible[i] and not rollout.by_instances else d.bad_deploy_error_share
         state = _Deploy(tracker, error_share, rollout.by_instances, canary)
@@ -230,14 +230,10 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         log: dict = {}
         env.process(_replay(env, state, scenario, events, gate_s, automated, detect[i], rollback[i], switch[i], log))
         env.run()
-        rto, impact = rto_and_impact(tracker.points, threshold, log["end"])
-        batch.rto_s[i] = rto
-        batch.impact_s[i] = impact
+        if keep_replays and "detected" in log:
+            phases.add("detect", 0.0, log["detected"])
+            phases.add("rollback", log["detected"], log["end"])
         humans = "detected" in log and not log.get("automated", False)
-        batch.humans_needed[i] = humans
-        if keep_replays:
-            phases = ()
-            if "detected" in log:
-                phases = (("detect", 0.0, log["detected"]), ("rollback", log["detected"], log["end"]))
-            batch.replays.append(Replay(phases, tuple(tracker.points), rto, impact, 0.0, humans))
-    return batch
+        return ReplayOutcome(tracker.points, log["end"], humans_needed=humans)
+
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -55,8 +55,9 @@ import numpy as np
 import simpy
 
 from simulation.model.scenario import Scenario
-from simulation.incidents.outcomes import Batch, Replay
-from simulation.incidents.served import ServedTracker, rto_and_impact
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification, retry_load_factor
 
 INF = math.inf
@@ -253,19 +254,15 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     threshold = scenario.simulation.recovery_threshold
     escalation = scenario.failover.humans.escalation_s
     capacity = scenario.app.capacity_rps_per_instance
-    batch = Batch.empty(n)
-    for i in range(n):
-        env = simpy.Environment()
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         tracker = ServedTracker(env, pool.instances, capacity, rate, retry_amplification=amplification)
         log: dict = {}
         duration = durations[i]
         env.process(_incident(env, tracker, pool, breaker, rate, amplification, duration, latencies[i], log))
         env.run()
-        rto, impact = rto_and_impact(tracker.points, threshold, log["end"])
-        batch.rto_s[i] = rto
-        batch.impact_s[i] = impact
-        humans = rto > escalation
-        batch.humans_needed[i] = humans
-        if keep_replays:
-            batch.replays.append(Replay(_phases(duration, log), tuple(tracker.points), rto, impact, 0.0, humans))
-    return batch
+        # people are paged when the service is still down at the escalation (they are not replayed)
+        return ReplayOutcome(tracker.points, log["end"], paged_after_rto_s=escalation,
+                             phases=_phases(duration, log) if keep_replays else None)
+
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
+from simpy.events import ProcessGenerator
 
 from simulation.model.scenario import Scenario
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
@@ -67,7 +69,7 @@ def restore_transfer_s(scenario: Scenario) -> float:
     return scenario.database.size_gb / throughput
 
 
-def _draw(scenario: Scenario, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def _draw(scenario: Scenario, rng: np.random.Generator, n: int) -> dict[str, NDArray[np.float64]]:
     """Every random input of ``n`` incidents, drawn in a fixed order."""
     humans = scenario.failover.humans
     # A logical restore needs the same preparation as a backup restore (a fresh database, access, checks).
@@ -81,16 +83,17 @@ def _draw(scenario: Scenario, rng: np.random.Generator, n: int) -> dict[str, np.
     }
 
 
-def data_loss_s(scenario: Scenario, draws: dict[str, np.ndarray]) -> np.ndarray:
+def data_loss_s(scenario: Scenario, draws: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
     """Seconds of writes lost: uniform over the interval, except what point-in-time recovery still replays."""
     if scenario.database.backups.kind != "pitr":
         return draws["data_loss_s"]
     unarchived_s = draws["data_loss_s"]  # U · archive interval: when the last good writes reach the archive
-    return np.maximum(0.0, unarchived_s - (draws["detect_s"] + draws["decide_s"]))
+    lost_s: NDArray[np.float64] = np.maximum(0.0, unarchived_s - (draws["detect_s"] + draws["decide_s"]))
+    return lost_s
 
 
 def _replay(env: simpy.Environment, tracker: ServedTracker, detect_s: float, decide_s: float,
-            restore_s: float, amplification: float):
+            restore_s: float, amplification: float) -> ProcessGenerator:
     """Silent corruption → detection → people decide → maintenance while restoring → back."""
     yield env.timeout(detect_s + decide_s)
     tracker.set_amplification(amplification)

@@ -50,12 +50,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import simpy
+from simpy.events import ProcessGenerator
 
 from simulation.model.scenario import Scenario
-from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.outcomes import Batch, PhaseTimeline, Phases, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification, retry_load_factor
@@ -171,8 +173,18 @@ class BreakerModel:
         return first + failed_trials * cycle
 
 
+class _Log(TypedDict, total=False):
+    """What happened in one slowdown (seconds from the onset); a key is there once it has happened."""
+
+    degraded: float  # requests start failing or the threads run out
+    frozen: tuple[float, float]  # the request threads are exhausted (from, until)
+    trip: float  # the circuit breaker opens
+    end: float  # the service is back
+
+
 def _incident(env: simpy.Environment, tracker: ServedTracker, pool: PoolModel, breaker: BreakerModel | None,
-              rate_rps: float, amplification: float, duration_s: float, slow_latency_s: float, log: dict):
+              rate_rps: float, amplification: float, duration_s: float, slow_latency_s: float,
+              log: _Log) -> ProcessGenerator:
     """One slowdown: onset → degraded (→ frozen) (→ breaker open → released) → recovered."""
     h = pool.holding_s(slow_latency_s)
     times_out = slow_latency_s > pool.timeout_s
@@ -206,7 +218,7 @@ def _incident(env: simpy.Environment, tracker: ServedTracker, pool: PoolModel, b
         yield env.timeout(frozen_at - env.now)
         tracker.set_all(working=False)
         log["frozen"] = (frozen_at, min(trip_at + h, stuck_until))
-    if trip_at == INF:
+    if breaker is None or trip_at == INF:  # the breaker (if any) never trips
         yield env.timeout(stuck_until - env.now)
     else:
         yield env.timeout(trip_at - env.now)
@@ -225,7 +237,7 @@ def _incident(env: simpy.Environment, tracker: ServedTracker, pool: PoolModel, b
     log["end"] = env.now
 
 
-def _phases(duration_s: float, log: dict) -> tuple[tuple[str, float, float], ...]:
+def _phases(duration_s: float, log: _Log) -> PhaseTimeline:
     """Phase timeline for the replay picture: the dependency's own repair, breaker detection, recovery.
 
     The frozen stretch (``log["frozen"]``) shows in the served curve, not as a phase.
@@ -257,7 +269,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         tracker = ServedTracker(env, pool.instances, capacity, rate, retry_amplification=amplification)
-        log: dict = {}
+        log: _Log = {}
         duration = durations[i]
         env.process(_incident(env, tracker, pool, breaker, rate, amplification, duration, latencies[i], log))
         env.run()

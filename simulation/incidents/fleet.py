@@ -28,10 +28,13 @@ instances costs a handful of events however large it is.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from simulation.model.scenario import App, Detection, Humans, Scenario
 from simulation.incidents.outcomes import Phases
@@ -44,7 +47,7 @@ REFUSED_EVICTION_S = 0.5  # a refused connection fails on its next use and the p
 
 # -- closed-form pieces (vectorised over a batch) ------------------------------------------------
 
-def detection_s(detection: Detection, phase_u: np.ndarray, hanging: bool) -> np.ndarray:
+def detection_s(detection: Detection, phase_u: NDArray[np.float64], hanging: bool) -> NDArray[np.float64]:
     """Time from the failure until ``failure_threshold`` consecutive checks have failed.
 
     The first check after the failure starts at a uniform phase in the interval;
@@ -56,7 +59,7 @@ def detection_s(detection: Detection, phase_u: np.ndarray, hanging: bool) -> np.
     return phase_u * interval + (detection.failure_threshold - 1) * interval + fail_after
 
 
-def endpoint_follow_s(app: App, dns_ttl_s: float, ttl_u: np.ndarray) -> np.ndarray:
+def endpoint_follow_s(app: App, dns_ttl_s: float, ttl_u: NDArray[np.float64]) -> NDArray[np.float64]:
     """Per instance: time from an endpoint change until the instance's client uses the new address."""
     if app.discovery == "service-discovery":
         return np.full(ttl_u.shape, SERVICE_DISCOVERY_S)
@@ -65,7 +68,7 @@ def endpoint_follow_s(app: App, dns_ttl_s: float, ttl_u: np.ndarray) -> np.ndarr
     return np.full(ttl_u.shape, INF)  # static: read once at start
 
 
-def stale_drain_s(app: App, hanging: bool, lifetime_u: np.ndarray) -> np.ndarray:
+def stale_drain_s(app: App, hanging: bool, lifetime_u: NDArray[np.float64]) -> NDArray[np.float64]:
     """Per instance: time from losing the primary until its pool holds no connection to the dead host.
 
     ``lifetime_u`` is the maximum of ``pool.max_size`` uniforms, so the last
@@ -95,20 +98,20 @@ class AppDraws:
     Times are seconds; per-instance arrays have shape (n, instances).
     """
 
-    detect_s: np.ndarray  # failure declared, from the failure
-    lb_phase_s: np.ndarray  # the load balancer checks at phase + j × interval
-    follow_s: np.ndarray  # endpoint change → instance uses the new address
-    drain_s: np.ndarray  # primary lost → no stale connection left
-    restart_s: np.ndarray  # one restart of the instance
-    respond_s: np.ndarray  # page + acknowledge + diagnose
-    execute_s: np.ndarray  # a person carries out a failover or restore
+    detect_s: NDArray[np.float64]  # failure declared, from the failure
+    lb_phase_s: NDArray[np.float64]  # the load balancer checks at phase + j × interval
+    follow_s: NDArray[np.float64]  # endpoint change → instance uses the new address
+    drain_s: NDArray[np.float64]  # primary lost → no stale connection left
+    restart_s: NDArray[np.float64]  # one restart of the instance
+    respond_s: NDArray[np.float64]  # page + acknowledge + diagnose
+    execute_s: NDArray[np.float64]  # a person carries out a failover or restore
 
     def row(self, i: int) -> "AppRow":
         return AppRow(float(self.detect_s[i]), float(self.lb_phase_s[i]), self.follow_s[i].tolist(),
                       self.drain_s[i].tolist(), self.restart_s[i].tolist(), float(self.respond_s[i]),
                       float(self.execute_s[i]))
 
-    def rows(self):
+    def rows(self) -> Iterator[AppRow]:
         """Every row in order, converted to plain floats in one go."""
         columns = (self.detect_s.tolist(), self.lb_phase_s.tolist(), self.follow_s.tolist(), self.drain_s.tolist(),
                    self.restart_s.tolist(), self.respond_s.tolist(), self.execute_s.tolist())
@@ -129,7 +132,7 @@ class AppRow:
     execute_s: float
 
 
-def draw_humans(humans: Humans, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+def draw_humans(humans: Humans, rng: np.random.Generator, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(page + acknowledge + diagnose, execute) for ``n`` incidents, in a fixed order."""
     respond = humans.page_s.sample(rng, n) + humans.acknowledge_s.sample(rng, n) + humans.diagnose_s.sample(rng, n)
     return respond, humans.execute_s.sample(rng, n)
@@ -174,7 +177,7 @@ class Fleet:
     """
 
     def __init__(self, env: simpy.Environment, tracker: ServedTracker, app: App, row: AppRow, *,
-                 lb_watches_working: bool = True):
+                 lb_watches_working: bool = True) -> None:
         m = len(tracker.working)
         self.env = env
         self.tracker = tracker
@@ -200,15 +203,15 @@ class Fleet:
         self.primary_ready: simpy.Event | None = None  # made when someone waits for the primary
         # set by the database side: ``manual_takeover(start_s, fleet)`` — people paged by escalation carry
         # out the failover from ``start_s`` when no primary is ready yet
-        self.manual_takeover = None
-        self._slots: dict[float, list] = {}
+        self.manual_takeover: Callable[[float, Fleet], None] | None = None
+        self._slots: dict[float, list[Any]] = {}  # moment → [its event, (fn, args), …]
         # for the phase timeline
         self.self_recovered_s: list[float] = []
         self.restart_starts_s: list[float] = []
         self.restart_ends_s: list[float] = []
 
     # scheduling ---------------------------------------------------------------------------------
-    def at(self, t: float, fn=None, *args) -> simpy.Event | None:
+    def at(self, t: float, fn: Callable[..., None] | None = None, *args: Any) -> simpy.Event:
         """Run ``fn(*args)`` at absolute time ``t``, coalesced with anything else due then.
 
         Returns the moment's event (a process may wait on it: it resumes after
@@ -225,10 +228,11 @@ class Fleet:
             slot = self._slots[t] = [event]
         if fn is not None:
             slot.append((fn, args))
-        return slot[0]
+        moment: simpy.Event = slot[0]
+        return moment
 
-    def _fire(self, event) -> None:
-        slot = self._slots.pop(event.value)  # the timeout's value is its moment
+    def _fire(self, event: simpy.Event) -> None:
+        slot = self._slots.pop(cast(float, event.value))  # the timeout's value is its moment
         for k in range(1, len(slot)):
             fn, args = slot[k]
             fn(*args)
@@ -338,6 +342,7 @@ class Fleet:
         if not (self.deep and self.auto_restart):
             self._plan_recovery(i, follow, by_restart=False)
             return
+        assert up_since is not None, "only a parked instance is planned here"
         restart, ready_at, checks = self.row.restart_s[i], self.ready_at, self.unhealthy_after
         # the load balancer gives up on it at a check after it came up (strictly later: progress)
         first = self.lb_after(up_since + 1e-6, checks)

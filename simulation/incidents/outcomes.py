@@ -4,6 +4,7 @@
 were paged; ``Batch`` holds the outcomes of ``n`` replays of one type as arrays
 (RTO and impact from the served-fraction timeline, see ``served``);
 ``ReplayEnvironment`` is a SimPy environment cheap enough to make per replay.
+The replay loop that makes them and fills a ``Batch`` is ``protocol.replay_batch``.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from simulation.incidents.served import rto_and_impact
 
@@ -31,10 +33,12 @@ class Phases:
         self.enabled = enabled
 
     def add(self, name: str, start_s: float, end_s: float) -> None:
+        """Record a phase (seconds from the failure); one that never ends or ends before it starts is left out."""
         if self.enabled and start_s <= end_s < math.inf:
             self.items.append((name, float(start_s), float(end_s)))
 
     def as_tuple(self) -> PhaseTimeline:
+        """The recorded phases ordered by (start_s, end_s)."""
         return tuple(sorted(self.items, key=lambda p: (p[1], p[2])))
 
 
@@ -84,12 +88,12 @@ class Replay:
 class Batch:
     """Outcomes of ``n`` replayed incidents of one type, as arrays."""
 
-    rto_s: np.ndarray
-    impact_s: np.ndarray  # ∫(1 − served) dt
-    data_loss_s: np.ndarray
-    lost_tx: np.ndarray
-    duplicated_tx: np.ndarray
-    humans_needed: np.ndarray  # bool
+    rto_s: NDArray[np.float64]  # seconds from the failure until served stays at or above the threshold
+    impact_s: NDArray[np.float64]  # ∫(1 − served) dt, seconds of full outage
+    data_loss_s: NDArray[np.float64]  # seconds of writes lost
+    lost_tx: NDArray[np.float64]
+    duplicated_tx: NDArray[np.float64]
+    humans_needed: NDArray[np.bool_]
     replays: list[Replay] = field(default_factory=list)  # filled only when asked for
 
     @classmethod

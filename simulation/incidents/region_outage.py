@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import simpy
+from numpy.typing import NDArray
 
 from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Region, Replica, Scenario
@@ -64,14 +66,14 @@ def dns_ramp(start_s: float, ttl_s: float, threshold: float, steps: int = 4) -> 
 class RegionDraws:
     """Random inputs of the database and region side for ``n`` region outages (seconds)."""
 
-    automation_ok: np.ndarray
-    promotion_s: np.ndarray
-    lag_s: np.ndarray
-    restore_s: np.ndarray
-    restore_loss_s: np.ndarray
-    duration_s: np.ndarray
-    warm_up_s: np.ndarray
-    cold_build_s: np.ndarray  # building the app tier from scratch (cold standby, single-region rebuild)
+    automation_ok: NDArray[np.bool_]
+    promotion_s: NDArray[np.float64]
+    lag_s: NDArray[np.float64]
+    restore_s: NDArray[np.float64]
+    restore_loss_s: NDArray[np.float64]
+    duration_s: NDArray[np.float64]
+    warm_up_s: NDArray[np.float64]
+    cold_build_s: NDArray[np.float64]  # building the app tier from scratch (cold standby, single-region rebuild)
 
 
 def _survivors(scenario: Scenario) -> list[Region]:
@@ -182,7 +184,8 @@ def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, 
         fleet.at(t, route, share)
 
 
-def _region_returns(env, scenario: Scenario, app: AppRow, plan: Plan, phases: Phases):
+def _region_returns(env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Plan,
+                    phases: Phases) -> tuple[ServedTracker, Fleet]:
     """Nothing takes over: the region comes back, its instances boot, users never moved."""
     region = scenario.primary_region
     m = region.app_instances
@@ -194,7 +197,7 @@ def _region_returns(env, scenario: Scenario, app: AppRow, plan: Plan, phases: Ph
         fleet.lose_instance(k)
     fleet.lose_primary()  # and its database: nothing started before it returns can work
 
-    def back(_event) -> None:
+    def back(_event: simpy.Event) -> None:
         fleet.primary_is_ready(same_address=True)
         for k in range(m):
             if not fleet.up[k] and not fleet.restarting[k]:
@@ -206,8 +209,9 @@ def _region_returns(env, scenario: Scenario, app: AppRow, plan: Plan, phases: Ph
     return tracker, fleet
 
 
-def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list[Region], phases: Phases,
-               response: Response, warm_up_s: float, cold_build_s: float):
+def _fail_over(env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Plan, survivors: list[Region],
+               phases: Phases, response: Response, warm_up_s: float,
+               cold_build_s: float) -> tuple[ServedTracker, Fleet]:
     """Active-passive, active-active-read and single-region rebuilds: DNS moves, a primary becomes ready."""
     traffic, app_cfg = scenario.traffic, scenario.app
     total = traffic.request_rate_rps
@@ -215,6 +219,7 @@ def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list
     read_write = scenario.pattern == "active-active-read"
     regions = survivors if scenario.pattern != "single-region" else [scenario.primary_region]
     m = sum(r.app_instances for r in regions)
+    tracker: ServedTracker
     if read_write:
         tracker = ReadWriteTracker(env, m, app_cfg.capacity_rps_per_instance, total,
                                    write_share=traffic.write_share, retry_amplification=amplification)
@@ -227,7 +232,7 @@ def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list
     fleet = Fleet(env, tracker, app_cfg, app, lb_watches_working=not read_write)
     same_address = plan.path == "return"  # the old primary is back before anything took over
 
-    def ready(_event) -> None:
+    def ready(_event: simpy.Event) -> None:
         fleet.primary_is_ready(same_address=same_address)
         if response.engaged:
             env.process(verify_after_failover(env, fleet, scenario.failover.humans,
@@ -270,8 +275,8 @@ def _start_survivors(fleet: Fleet, scenario: Scenario, regions: list[Region], pl
             k += 1
 
 
-def _active_active_full(env, scenario: Scenario, app: AppRow, survivors: list[Region], phases: Phases,
-                        lag_s: float):
+def _active_active_full(env: simpy.Environment, scenario: Scenario, app: AppRow, survivors: list[Region],
+                        phases: Phases, lag_s: float) -> tuple[ServedTracker, Fleet, float, float]:
     """Survivors take the failed region's users as DNS moves; unreplicated writes conflict."""
     traffic, app_cfg, db = scenario.traffic, scenario.app, scenario.database
     total = traffic.request_rate_rps

@@ -114,7 +114,7 @@ def _zone_returns(env: simpy.Environment, fleet: Fleet, lost: list[int], zone_s:
     """When the zone is back, its instances that nobody replaced boot again; returns those instances."""
     returned: list[int] = []
 
-    def back(_event) -> None:
+    def back(_event: simpy.Event) -> None:
         for k in lost:
             if not fleet.up[k] and not fleet.restarting[k]:
                 returned.append(k)

@@ -38,7 +38,8 @@ import simpy
 from numpy.typing import NDArray
 
 from simulation.model.scenario import Region, Scenario
-from simulation.incidents.fleet import INF, AppRow, Fleet, app_phases, draw_app
+from simulation.incidents.app_draws import INF, AppRow, draw_app
+from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.people import escalate, verify_after_failover
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch

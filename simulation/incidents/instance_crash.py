@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.model.scenario import Scenario
-from simulation.incidents.fleet import Fleet, app_phases, draw_app
+from simulation.incidents.app_draws import draw_app
+from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.people import escalate
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch

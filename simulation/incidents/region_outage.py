@@ -32,7 +32,8 @@ from numpy.typing import NDArray
 
 from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Region, Replica, Scenario
-from simulation.incidents.fleet import AppRow, Fleet, app_phases, draw_app
+from simulation.incidents.app_draws import AppRow, draw_app
+from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.served import ReadWriteTracker, ServedTracker

@@ -22,7 +22,8 @@ import simpy
 
 from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Scenario
-from simulation.incidents.fleet import Fleet, app_phases, draw_app
+from simulation.incidents.app_draws import draw_app
+from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.served import ServedTracker

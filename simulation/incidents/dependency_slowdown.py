@@ -254,10 +254,10 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     """Replay ``n`` slowdowns; durations then latencies are drawn up front from ``rng``."""
     incidents = scenario.incidents
     duration_dist = incidents.dependency_slowdown.duration_s
-    durations = (duration_dist.sample(rng, n) if duration_dist is not None
-                 else np.full(n, 900.0))  # a quarter of an hour when the scenario gives none
+    drawn_durations = (duration_dist.sample(rng, n) if duration_dist is not None
+                       else np.full(n, 900.0))  # a quarter of an hour when the scenario gives none
     latencies = incidents.slowdown_latency_s.sample(rng, n).tolist()
-    durations = durations.tolist()
+    durations = drawn_durations.tolist()
     pool = PoolModel.of(scenario)
     cb = scenario.app.circuit_breaker
     breaker = BreakerModel(cb.failure_threshold, cb.window_s, cb.open_s) if cb.enabled else None

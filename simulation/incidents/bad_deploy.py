@@ -38,16 +38,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import simpy
+from simpy.events import ProcessGenerator
 
-from simulation.model.scenario import Scenario
-from simulation.incidents.outcomes import Batch, Replay
-from simulation.incidents.served import ServedTracker, rto_and_impact
+from simulation.model.scenario import Deployment, Scenario
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
 
 INF = math.inf
+RolloutEvent = tuple[float, str, float]  # (time_s, kind: "live" | "remove" | "complete", value)
 
 
 def rate_per_year(scenario: Scenario) -> float:
@@ -120,7 +124,7 @@ def _take_out(tracker: ServedTracker, count: int) -> None:
             tracker.set(j, in_rotation=False)
 
 
-def _detection_rate(state: _Deploy, d, automated: bool, detect_s: float) -> float:
+def _detection_rate(state: _Deploy, d: Deployment, automated: bool, detect_s: float) -> float:
     """Detection progress per second in the current state (1 = detected)."""
     if state.cohort and state.share > 0 and not state.complete:  # a canary cohort is watched on its own
         if automated:
@@ -132,7 +136,7 @@ def _detection_rate(state: _Deploy, d, automated: bool, detect_s: float) -> floa
 
 
 def _events(rollout: Rollout, scenario: Scenario, health_visible: bool,
-            lb_s: float) -> tuple[list[tuple[float, str, float]], float]:
+            lb_s: float) -> tuple[list[RolloutEvent], float]:
     """The rollout's scheduled events (time, kind, value) and the time a health gate stops it (``inf``: never)."""
     d = scenario.deployment
     if health_visible and d.health_gated and d.strategy != "in-place":  # in-place has no step to gate
@@ -140,7 +144,7 @@ def _events(rollout: Rollout, scenario: Scenario, health_visible: bool,
             return [], lb_s  # the new version never passes its gate: no traffic reaches it
         first = rollout.steps[0][1]
         return [(0.0, "live", first), (lb_s, "remove", first)], lb_s
-    events: list[tuple[float, str, float]] = [(t, "live", v) for t, v in rollout.steps]
+    events: list[RolloutEvent] = [(t, "live", v) for t, v in rollout.steps]
     if rollout.complete_s < INF and not rollout.by_instances:
         events.append((rollout.complete_s, "complete", 0.0))
     if health_visible and rollout.by_instances:
@@ -149,8 +153,16 @@ def _events(rollout: Rollout, scenario: Scenario, health_visible: bool,
     return events, INF
 
 
-def _replay(env: simpy.Environment, state: _Deploy, scenario: Scenario, events: list, gate_s: float,
-            automated: bool, detect_s: float, rollback_s: float, switch_s: float, log: dict):
+class _Log(TypedDict, total=False):
+    """What happened in one bad deploy (seconds from its start); a key is there once it has happened."""
+
+    detected: float  # detected (or stopped by a health gate)
+    automated: bool  # detected without people
+    end: float  # rolled back, or never noticed: nothing visible is left
+
+
+def _replay(env: simpy.Environment, state: _Deploy, scenario: Scenario, events: list[RolloutEvent], gate_s: float,
+            automated: bool, detect_s: float, rollback_s: float, switch_s: float, log: _Log) -> ProcessGenerator:
     """Roll out step by step until detected (or stopped by a gate), then roll back."""
     d = scenario.deployment
     t = state.tracker
@@ -220,24 +232,19 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     capacity, load = scenario.app.capacity_rps_per_instance, scenario.traffic.request_rate_rps
     threshold = scenario.simulation.recovery_threshold
     amplification = retry_amplification(scenario)
-    batch = Batch.empty(n)
-    for i in range(n):
-        env = simpy.Environment()
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         tracker = ServedTracker(env, instances, capacity, load, retry_amplification=amplification)
         error_share = 1.0 if health_visible[i] and not rollout.by_instances else d.bad_deploy_error_share
         state = _Deploy(tracker, error_share, rollout.by_instances, canary)
         events, gate_s = _events(rollout, scenario, health_visible[i], lb_s[i])
-        log: dict = {}
+        log: _Log = {}
         env.process(_replay(env, state, scenario, events, gate_s, automated, detect[i], rollback[i], switch[i], log))
         env.run()
-        rto, impact = rto_and_impact(tracker.points, threshold, log["end"])
-        batch.rto_s[i] = rto
-        batch.impact_s[i] = impact
+        if keep_replays and "detected" in log:
+            phases.add("detect", 0.0, log["detected"])
+            phases.add("rollback", log["detected"], log["end"])
         humans = "detected" in log and not log.get("automated", False)
-        batch.humans_needed[i] = humans
-        if keep_replays:
-            phases = ()
-            if "detected" in log:
-                phases = (("detect", 0.0, log["detected"]), ("rollback", log["detected"], log["end"]))
-            batch.replays.append(Replay(phases, tuple(tracker.points), rto, impact, 0.0, humans))
-    return batch
+        return ReplayOutcome(tracker.points, log["end"], humans_needed=humans)
+
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -38,10 +38,13 @@ from __future__ import annotations
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
+from simpy.events import ProcessGenerator
 
 from simulation.model.scenario import Scenario
-from simulation.incidents.outcomes import Batch, Replay
-from simulation.incidents.served import ServedTracker, rto_and_impact
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
 
 
@@ -66,7 +69,7 @@ def restore_transfer_s(scenario: Scenario) -> float:
     return scenario.database.size_gb / throughput
 
 
-def _draw(scenario: Scenario, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def _draw(scenario: Scenario, rng: np.random.Generator, n: int) -> dict[str, NDArray[np.float64]]:
     """Every random input of ``n`` incidents, drawn in a fixed order."""
     humans = scenario.failover.humans
     # A logical restore needs the same preparation as a backup restore (a fresh database, access, checks).
@@ -80,16 +83,17 @@ def _draw(scenario: Scenario, rng: np.random.Generator, n: int) -> dict[str, np.
     }
 
 
-def data_loss_s(scenario: Scenario, draws: dict[str, np.ndarray]) -> np.ndarray:
+def data_loss_s(scenario: Scenario, draws: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
     """Seconds of writes lost: uniform over the interval, except what point-in-time recovery still replays."""
     if scenario.database.backups.kind != "pitr":
         return draws["data_loss_s"]
     unarchived_s = draws["data_loss_s"]  # U · archive interval: when the last good writes reach the archive
-    return np.maximum(0.0, unarchived_s - (draws["detect_s"] + draws["decide_s"]))
+    lost_s: NDArray[np.float64] = np.maximum(0.0, unarchived_s - (draws["detect_s"] + draws["decide_s"]))
+    return lost_s
 
 
 def _replay(env: simpy.Environment, tracker: ServedTracker, detect_s: float, decide_s: float,
-            restore_s: float, amplification: float):
+            restore_s: float, amplification: float) -> ProcessGenerator:
     """Silent corruption → detection → people decide → maintenance while restoring → back."""
     yield env.timeout(detect_s + decide_s)
     tracker.set_amplification(amplification)
@@ -103,28 +107,25 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     """Replay ``n`` corruptions; every random input is drawn up front from ``rng``."""
     draws = _draw(scenario, rng, n)
     draws["data_loss_s"] = data_loss_s(scenario, draws)
-    batch = Batch.empty(n)
     threshold = scenario.simulation.recovery_threshold
     instances = scenario.serving_instances
     capacity = scenario.app.capacity_rps_per_instance
     load = scenario.traffic.request_rate_rps
     amplification = retry_amplification(scenario)
     detect, decide, restore = (draws[k].tolist() for k in ("detect_s", "decide_s", "restore_s"))
-    for i in range(n):
-        env = simpy.Environment()
+    loss = draws["data_loss_s"].tolist()
+    lost_tx = (draws["data_loss_s"] * scenario.database.write_rate_tps).tolist()
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         tracker = ServedTracker(env, instances, capacity, load)
         env.process(_replay(env, tracker, detect[i], decide[i], restore[i], amplification))
         env.run()
-        rto, impact = rto_and_impact(tracker.points, threshold, float(env.now))
-        batch.rto_s[i] = rto
-        batch.impact_s[i] = impact
         if keep_replays:
             t_decided = detect[i] + decide[i]
-            phases = (("detect", 0.0, detect[i]), ("decide", detect[i], t_decided),
-                      ("restore", t_decided, t_decided + restore[i]))
-            batch.replays.append(Replay(phases, tuple(tracker.points), rto, impact,
-                                        float(draws["data_loss_s"][i]), True))
-    batch.data_loss_s[:] = draws["data_loss_s"]
-    batch.lost_tx[:] = draws["data_loss_s"] * scenario.database.write_rate_tps
-    batch.humans_needed[:] = True
-    return batch
+            phases.add("detect", 0.0, detect[i])
+            phases.add("decide", detect[i], t_decided)
+            phases.add("restore", t_decided, t_decided + restore[i])
+        # only people restore: they are always needed
+        return ReplayOutcome(tracker.points, env.now, data_loss_s=loss[i], lost_tx=lost_tx[i], humans_needed=True)
+
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -30,15 +30,19 @@ is hit, for its share of the traffic.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from simulation.model.scenario import Region, Scenario
-from simulation.incidents.fleet import INF, AppRow, Fleet, app_phases, draw_app
+from simulation.incidents.app_draws import INF, AppRow, draw_app
+from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.people import escalate, verify_after_failover
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.units import SECONDS_PER_YEAR
@@ -81,13 +85,13 @@ def db_setup(scenario: Scenario) -> DbSetup:
 class DbDraws:
     """Random inputs of the database side for ``n`` incidents (seconds)."""
 
-    automation_ok: np.ndarray  # bool
-    promotion_s: np.ndarray
-    lag_s: np.ndarray  # of the standby that would be promoted (0 when synchronous)
-    restore_s: np.ndarray  # setup + size / throughput
-    restore_loss_s: np.ndarray  # time since the last recoverable point
-    repair_s: np.ndarray
-    reduced: np.ndarray  # bool: the standby is still being rebuilt
+    automation_ok: NDArray[np.bool_]
+    promotion_s: NDArray[np.float64]
+    lag_s: NDArray[np.float64]  # of the standby that would be promoted (0 when synchronous)
+    restore_s: NDArray[np.float64]  # setup + size / throughput
+    restore_loss_s: NDArray[np.float64]  # time since the last recoverable point
+    repair_s: NDArray[np.float64]
+    reduced: NDArray[np.bool_]  # the standby is still being rebuilt
 
 
 def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int) -> DbDraws:
@@ -118,7 +122,7 @@ class DbRow:
     reduced: bool
 
     @staticmethod
-    def rows(draws: DbDraws):
+    def rows(draws: DbDraws) -> Iterator[DbRow]:
         """Every row in order, as plain Python values."""
         columns = (draws.automation_ok.tolist(), draws.promotion_s.tolist(), draws.lag_s.tolist(),
                    draws.restore_s.tolist(), draws.restore_loss_s.tolist(), draws.repair_s.tolist(),
@@ -132,7 +136,7 @@ class DbOutcome:
 
     __slots__ = ("data_loss_s", "ready_s", "path", "same_address", "done")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.data_loss_s = 0.0
         self.ready_s = INF
         self.path = ""
@@ -180,10 +184,11 @@ def plan_db_recovery(setup: DbSetup, db: DbRow, app: AppRow, response: Response,
     return outcome
 
 
-def promotion_s(scenario: Scenario, rng: np.random.Generator, n: int) -> np.ndarray:
+def promotion_s(scenario: Scenario, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
     """Promotion times of ``n`` failovers: the promotion itself plus the size-dependent part."""
     db = scenario.database
-    return scenario.failover.promotion_s.sample(rng, n) + db.size_gb * db.promotion_s_per_gb
+    promotion: NDArray[np.float64] = scenario.failover.promotion_s.sample(rng, n) + db.size_gb * db.promotion_s_per_gb
+    return promotion
 
 
 def manual_path(setup: DbSetup, db: DbRow, acting_s: float) -> tuple[float, str, float]:
@@ -211,7 +216,7 @@ def db_recovery(env: simpy.Environment, scenario: Scenario, setup: DbSetup, db: 
 
     # ``fleet`` is passed in rather than captured: ``fleet.manual_takeover`` holds ``takeover``, and a
     # reference cycle would keep every replay alive until the garbage collector runs.
-    def ready(event, fleet: Fleet) -> None:
+    def ready(event: simpy.Event, fleet: Fleet) -> None:
         if outcome.done or event.value != outcome.ready_s:  # superseded by a sooner manual failover
             return
         outcome.done = True
@@ -248,9 +253,9 @@ def failed_fleet(env: simpy.Environment, scenario: Scenario, app: AppRow, region
     cfg, traffic = scenario.app, scenario.traffic
     total = traffic.request_rate_rps
     if scenario.pattern == "active-active-read":
-        tracker = ReadWriteTracker(env, scenario.serving_instances, cfg.capacity_rps_per_instance, total,
-                                   write_share=traffic.write_share, retry_amplification=amplification)
-        return tracker, Fleet(env, tracker, cfg, app, lb_watches_working=False)
+        read_write = ReadWriteTracker(env, scenario.serving_instances, cfg.capacity_rps_per_instance, total,
+                                      write_share=traffic.write_share, retry_amplification=amplification)
+        return read_write, Fleet(env, read_write, cfg, app, lb_watches_working=False)
     if scenario.pattern == "active-active-full":
         share = region.app_instances / scenario.serving_instances
         tracker = ServedTracker(env, region.app_instances, cfg.capacity_rps_per_instance, total * share,
@@ -274,18 +279,18 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     amplification = retry_amplification(scenario)
     humans = scenario.failover.humans
     write_rate = scenario.database.write_rate_tps
-    batch = Batch.empty(n)
-    for i, (app_row, db_row) in enumerate(zip(app_draws.rows(), DbRow.rows(db_draws))):
-        env = ReplayEnvironment()
+    rows = list(zip(app_draws.rows(), DbRow.rows(db_draws)))
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
+        app_row, db_row = rows[i]
         tracker, fleet = failed_fleet(env, scenario, app_row, primaries[failed_region[i]], amplification)
-        phases, response = Phases(keep_replays), Response()
         fleet.lose_primary()
         outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases)
         escalate(env, fleet, humans, response, phases, threshold)
         env.run()
         if keep_replays:
             app_phases(fleet, phases, outcome.ready_s)
-        batch.put(i, tracker.points, threshold, env.now, phases=phases.as_tuple(),
-                  data_loss_s=outcome.data_loss_s, lost_tx=outcome.data_loss_s * write_rate,
-                  humans_needed=response.needed, keep_replay=keep_replays)
-    return batch
+        return ReplayOutcome(tracker.points, env.now, data_loss_s=outcome.data_loss_s,
+                             lost_tx=outcome.data_loss_s * write_rate, humans_needed=response.needed)
+
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -50,13 +50,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import simpy
+from simpy.events import ProcessGenerator
 
 from simulation.model.scenario import Scenario
-from simulation.incidents.outcomes import Batch, Replay
-from simulation.incidents.served import ServedTracker, rto_and_impact
+from simulation.incidents.outcomes import Batch, PhaseTimeline, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification, retry_load_factor
 
 INF = math.inf
@@ -170,8 +173,18 @@ class BreakerModel:
         return first + failed_trials * cycle
 
 
+class _Log(TypedDict, total=False):
+    """What happened in one slowdown (seconds from the onset); a key is there once it has happened."""
+
+    degraded: float  # requests start failing or the threads run out
+    frozen: tuple[float, float]  # the request threads are exhausted (from, until)
+    trip: float  # the circuit breaker opens
+    end: float  # the service is back
+
+
 def _incident(env: simpy.Environment, tracker: ServedTracker, pool: PoolModel, breaker: BreakerModel | None,
-              rate_rps: float, amplification: float, duration_s: float, slow_latency_s: float, log: dict):
+              rate_rps: float, amplification: float, duration_s: float, slow_latency_s: float,
+              log: _Log) -> ProcessGenerator:
     """One slowdown: onset → degraded (→ frozen) (→ breaker open → released) → recovered."""
     h = pool.holding_s(slow_latency_s)
     times_out = slow_latency_s > pool.timeout_s
@@ -205,7 +218,7 @@ def _incident(env: simpy.Environment, tracker: ServedTracker, pool: PoolModel, b
         yield env.timeout(frozen_at - env.now)
         tracker.set_all(working=False)
         log["frozen"] = (frozen_at, min(trip_at + h, stuck_until))
-    if trip_at == INF:
+    if breaker is None or trip_at == INF:  # the breaker (if any) never trips
         yield env.timeout(stuck_until - env.now)
     else:
         yield env.timeout(trip_at - env.now)
@@ -224,7 +237,7 @@ def _incident(env: simpy.Environment, tracker: ServedTracker, pool: PoolModel, b
     log["end"] = env.now
 
 
-def _phases(duration_s: float, log: dict) -> tuple[tuple[str, float, float], ...]:
+def _phases(duration_s: float, log: _Log) -> PhaseTimeline:
     """Phase timeline for the replay picture: the dependency's own repair, breaker detection, recovery.
 
     The frozen stretch (``log["frozen"]``) shows in the served curve, not as a phase.
@@ -241,10 +254,10 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     """Replay ``n`` slowdowns; durations then latencies are drawn up front from ``rng``."""
     incidents = scenario.incidents
     duration_dist = incidents.dependency_slowdown.duration_s
-    durations = (duration_dist.sample(rng, n) if duration_dist is not None
-                 else np.full(n, 900.0))  # a quarter of an hour when the scenario gives none
+    drawn_durations = (duration_dist.sample(rng, n) if duration_dist is not None
+                       else np.full(n, 900.0))  # a quarter of an hour when the scenario gives none
     latencies = incidents.slowdown_latency_s.sample(rng, n).tolist()
-    durations = durations.tolist()
+    durations = drawn_durations.tolist()
     pool = PoolModel.of(scenario)
     cb = scenario.app.circuit_breaker
     breaker = BreakerModel(cb.failure_threshold, cb.window_s, cb.open_s) if cb.enabled else None
@@ -253,19 +266,15 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     threshold = scenario.simulation.recovery_threshold
     escalation = scenario.failover.humans.escalation_s
     capacity = scenario.app.capacity_rps_per_instance
-    batch = Batch.empty(n)
-    for i in range(n):
-        env = simpy.Environment()
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         tracker = ServedTracker(env, pool.instances, capacity, rate, retry_amplification=amplification)
-        log: dict = {}
+        log: _Log = {}
         duration = durations[i]
         env.process(_incident(env, tracker, pool, breaker, rate, amplification, duration, latencies[i], log))
         env.run()
-        rto, impact = rto_and_impact(tracker.points, threshold, log["end"])
-        batch.rto_s[i] = rto
-        batch.impact_s[i] = impact
-        humans = rto > escalation
-        batch.humans_needed[i] = humans
-        if keep_replays:
-            batch.replays.append(Replay(_phases(duration, log), tuple(tracker.points), rto, impact, 0.0, humans))
-    return batch
+        # people are paged when the service is still down at the escalation (they are not replayed)
+        return ReplayOutcome(tracker.points, log["end"], paged_after_rto_s=escalation,
+                             phases=_phases(duration, log) if keep_replays else None)
+
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -1,168 +1,32 @@
-"""The application tier during an incident, and failure detection: shared by several models.
+"""The application tier during an incident: shared by several models.
 
 What is here, in the words of DESIGN.md "Modelling notes":
 
-- **Detection**: checks every ``interval_s`` at a random phase; against a
-  hanging host a check fails only after its timeout, a refusing host fails at
-  once; ``failure_threshold`` consecutive failures declare the failure.
-- **Endpoint propagation**: service discovery delivers a new endpoint about at
-  once; DNS clients follow after the remaining TTL (uniform over the TTL) plus
-  their own caching; a static configuration never follows without a restart.
-- **Stale connections**: after the primary is lost, a pool's connections to
-  the dead host leave it by the first of validation on borrow, query-timeout
-  eviction, the end of their max lifetime, the OS TCP give-up (hanging peer),
-  or a restart. An instance works again when its pool holds no stale
-  connection and it can reach the new primary.
+- **Stale connections**: an instance works again when its pool holds no stale
+  connection (``app_draws.stale_drain_s``) and it can reach the new primary.
 - **Load balancer**: a liveness check keeps zombies (up but broken) in
   rotation; a deep check drains them after ``unhealthy_threshold`` failed
   checks and returns them after ``healthy_threshold`` passing ones.
   Auto-restart restarts what the load balancer marks unhealthy.
-- **Humans**: their random inputs are drawn here; what they do (escalation,
-  a manual failover, cycling instances) is in ``people``.
 
-Random inputs are drawn up front for a whole batch (``draw_app``); the SimPy
-replay of incident ``i`` reads row ``i`` only. Instance transitions are
-scheduled as computed timeouts, coalesced per moment, so a fleet of identical
-instances costs a handful of events however large it is.
+Random inputs are drawn up front for a whole batch (``app_draws.draw_app``);
+the SimPy replay of incident ``i`` reads row ``i`` only. Instance transitions
+are scheduled as computed timeouts, coalesced per moment, so a fleet of
+identical instances costs a handful of events however large it is.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any, cast
 
-import numpy as np
 import simpy
 
-from simulation.model.scenario import App, Detection, Humans, Scenario
+from simulation.model.scenario import App
+from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppRow
 from simulation.incidents.outcomes import Phases
 from simulation.incidents.served import ServedTracker
 
-INF = math.inf
-SERVICE_DISCOVERY_S = 1.0  # a registry watch delivers a new endpoint about at once
-REFUSED_EVICTION_S = 0.5  # a refused connection fails on its next use and the pool drops it
-
-
-# -- closed-form pieces (vectorised over a batch) ------------------------------------------------
-
-def detection_s(detection: Detection, phase_u: np.ndarray, hanging: bool) -> np.ndarray:
-    """Time from the failure until ``failure_threshold`` consecutive checks have failed.
-
-    The first check after the failure starts at a uniform phase in the interval;
-    each check against a hanging host fails only when its timeout expires.
-    Mean: I/2 + (k − 1)·I + (timeout if hanging).
-    """
-    interval = detection.interval_s
-    fail_after = detection.timeout_s if hanging else 0.0
-    return phase_u * interval + (detection.failure_threshold - 1) * interval + fail_after
-
-
-def endpoint_follow_s(app: App, dns_ttl_s: float, ttl_u: np.ndarray) -> np.ndarray:
-    """Per instance: time from an endpoint change until the instance's client uses the new address."""
-    if app.discovery == "service-discovery":
-        return np.full(ttl_u.shape, SERVICE_DISCOVERY_S)
-    if app.discovery == "dns":
-        return ttl_u * dns_ttl_s + app.dns_client_cache_s
-    return np.full(ttl_u.shape, INF)  # static: read once at start
-
-
-def stale_drain_s(app: App, hanging: bool, lifetime_u: np.ndarray) -> np.ndarray:
-    """Per instance: time from losing the primary until its pool holds no connection to the dead host.
-
-    ``lifetime_u`` is the maximum of ``pool.max_size`` uniforms, so the last
-    connection's remaining lifetime is ``max_lifetime_s × lifetime_u``. Idle
-    timeouts do not help: under load every stale connection is held by a hung
-    request, never idle.
-    """
-    pool = app.pool
-    if not hanging:
-        return np.full(lifetime_u.shape, REFUSED_EVICTION_S)  # every use fails at once and evicts
-    drain = np.full(lifetime_u.shape, app.tcp_give_up_s)
-    if pool.validate_on_borrow:
-        drain = np.minimum(drain, pool.connection_timeout_s)  # parallel validations time out together
-    if app.timeouts.oltp_query_s is not None:
-        drain = np.minimum(drain, app.timeouts.oltp_query_s)
-    if pool.max_lifetime_s is not None:
-        drain = np.minimum(drain, pool.max_lifetime_s * lifetime_u)
-    return drain
-
-
-# -- random inputs --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AppDraws:
-    """Random inputs of the app tier and the detector for ``n`` incidents of ``instances`` instances.
-
-    Times are seconds; per-instance arrays have shape (n, instances).
-    """
-
-    detect_s: np.ndarray  # failure declared, from the failure
-    lb_phase_s: np.ndarray  # the load balancer checks at phase + j × interval
-    follow_s: np.ndarray  # endpoint change → instance uses the new address
-    drain_s: np.ndarray  # primary lost → no stale connection left
-    restart_s: np.ndarray  # one restart of the instance
-    respond_s: np.ndarray  # page + acknowledge + diagnose
-    execute_s: np.ndarray  # a person carries out a failover or restore
-
-    def row(self, i: int) -> "AppRow":
-        return AppRow(float(self.detect_s[i]), float(self.lb_phase_s[i]), self.follow_s[i].tolist(),
-                      self.drain_s[i].tolist(), self.restart_s[i].tolist(), float(self.respond_s[i]),
-                      float(self.execute_s[i]))
-
-    def rows(self):
-        """Every row in order, converted to plain floats in one go."""
-        columns = (self.detect_s.tolist(), self.lb_phase_s.tolist(), self.follow_s.tolist(), self.drain_s.tolist(),
-                   self.restart_s.tolist(), self.respond_s.tolist(), self.execute_s.tolist())
-        for values in zip(*columns):
-            yield AppRow(*values)
-
-
-@dataclass(frozen=True)
-class AppRow:
-    """Row ``i`` of ``AppDraws`` as plain floats (fast inside the SimPy replay)."""
-
-    detect_s: float
-    lb_phase_s: float
-    follow_s: list[float]
-    drain_s: list[float]
-    restart_s: list[float]
-    respond_s: float
-    execute_s: float
-
-
-def draw_humans(humans: Humans, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(page + acknowledge + diagnose, execute) for ``n`` incidents, in a fixed order."""
-    respond = humans.page_s.sample(rng, n) + humans.acknowledge_s.sample(rng, n) + humans.diagnose_s.sample(rng, n)
-    return respond, humans.execute_s.sample(rng, n)
-
-
-def draw_app(scenario: Scenario, rng: np.random.Generator, n: int, instances: int, *,
-             detection: Detection | None = None, hanging: bool | None = None) -> AppDraws:
-    """Draw every random input of the app tier up front, always in the same order.
-
-    ``detection`` is the detector watching the failure (default: the failover
-    detector); ``hanging`` whether the lost host hangs rather than refuses, for
-    the detector's checks and for the pools' stale connections (default: the
-    app's ``dead_host_signature``; a lost region or zone hangs).
-    """
-    app = scenario.app
-    detection = detection or scenario.failover.detection
-    if hanging is None:
-        hanging = app.dead_host_signature == "hang"
-    detect_u = rng.random(n)
-    lb_u = rng.random(n)
-    ttl_u = rng.random((n, instances))
-    lifetime_u = rng.random((n, instances)) ** (1.0 / app.pool.max_size)  # max of max_size uniforms
-    restart = app.restart_s.sample(rng, n * instances).reshape(n, instances)
-    respond, execute = draw_humans(scenario.failover.humans, rng, n)
-    return AppDraws(
-        detect_s=detection_s(detection, detect_u, hanging),
-        lb_phase_s=lb_u * app.load_balancer.interval_s,
-        follow_s=endpoint_follow_s(app, scenario.failover.dns_ttl_s, ttl_u),
-        drain_s=stale_drain_s(app, hanging, lifetime_u),
-        restart_s=restart, respond_s=respond, execute_s=execute)
-
-
-# -- the replay -----------------------------------------------------------------------------------
 
 class Fleet:
     """App instances behind one load balancer: processes up or down, pools stale or not, rotation.
@@ -174,7 +38,7 @@ class Fleet:
     """
 
     def __init__(self, env: simpy.Environment, tracker: ServedTracker, app: App, row: AppRow, *,
-                 lb_watches_working: bool = True):
+                 lb_watches_working: bool = True) -> None:
         m = len(tracker.working)
         self.env = env
         self.tracker = tracker
@@ -200,15 +64,15 @@ class Fleet:
         self.primary_ready: simpy.Event | None = None  # made when someone waits for the primary
         # set by the database side: ``manual_takeover(start_s, fleet)`` — people paged by escalation carry
         # out the failover from ``start_s`` when no primary is ready yet
-        self.manual_takeover = None
-        self._slots: dict[float, list] = {}
+        self.manual_takeover: Callable[[float, Fleet], None] | None = None
+        self._slots: dict[float, list[Any]] = {}  # moment → [its event, (fn, args), …]
         # for the phase timeline
         self.self_recovered_s: list[float] = []
         self.restart_starts_s: list[float] = []
         self.restart_ends_s: list[float] = []
 
     # scheduling ---------------------------------------------------------------------------------
-    def at(self, t: float, fn=None, *args) -> simpy.Event | None:
+    def at(self, t: float, fn: Callable[..., None] | None = None, *args: Any) -> simpy.Event:
         """Run ``fn(*args)`` at absolute time ``t``, coalesced with anything else due then.
 
         Returns the moment's event (a process may wait on it: it resumes after
@@ -225,10 +89,11 @@ class Fleet:
             slot = self._slots[t] = [event]
         if fn is not None:
             slot.append((fn, args))
-        return slot[0]
+        moment: simpy.Event = slot[0]
+        return moment
 
-    def _fire(self, event) -> None:
-        slot = self._slots.pop(event.value)  # the timeout's value is its moment
+    def _fire(self, event: simpy.Event) -> None:
+        slot = self._slots.pop(cast(float, event.value))  # the timeout's value is its moment
         for k in range(1, len(slot)):
             fn, args = slot[k]
             fn(*args)
@@ -338,6 +203,7 @@ class Fleet:
         if not (self.deep and self.auto_restart):
             self._plan_recovery(i, follow, by_restart=False)
             return
+        assert up_since is not None, "only a parked instance is planned here"
         restart, ready_at, checks = self.row.restart_s[i], self.ready_at, self.unhealthy_after
         # the load balancer gives up on it at a check after it came up (strictly later: progress)
         first = self.lb_after(up_since + 1e-6, checks)

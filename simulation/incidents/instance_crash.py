@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.model.scenario import Scenario
-from simulation.incidents.fleet import Fleet, app_phases, draw_app
+from simulation.incidents.app_draws import draw_app
+from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.people import escalate
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
 
@@ -32,19 +34,18 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     threshold = scenario.simulation.recovery_threshold
     amplification = retry_amplification(scenario)
     humans = scenario.failover.humans
-    batch = Batch.empty(n)
-    for i, row in enumerate(draws.rows()):
-        env = ReplayEnvironment()
+    rows = list(draws.rows())
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         tracker = ServedTracker(env, instances, app.capacity_rps_per_instance, traffic.request_rate_rps,
                                 retry_amplification=amplification)
-        fleet = Fleet(env, tracker, app, row)
-        phases, response = Phases(keep_replays), Response()
+        fleet = Fleet(env, tracker, app, rows[i])
         fleet.lose_instance(0)
         escalate(env, fleet, humans, response, phases, threshold)
         env.run()
         if keep_replays:
             phases.add("detect", 0.0, fleet.lb_after(0.0, app.load_balancer.unhealthy_threshold))
             app_phases(fleet, phases, 0.0)
-        batch.put(i, tracker.points, threshold, env.now, phases=phases.as_tuple(),
-                  humans_needed=response.needed, keep_replay=keep_replays)
-    return batch
+        return ReplayOutcome(tracker.points, env.now, humans_needed=response.needed)
+
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -4,6 +4,7 @@
 were paged; ``Batch`` holds the outcomes of ``n`` replays of one type as arrays
 (RTO and impact from the served-fraction timeline, see ``served``);
 ``ReplayEnvironment`` is a SimPy environment cheap enough to make per replay.
+The replay loop that makes them and fills a ``Batch`` is ``protocol.replay_batch``.
 """
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from simulation.incidents.served import rto_and_impact
+
+PhaseTimeline = tuple[tuple[str, float, float], ...]  # (phase, start_s, end_s)
 
 PHASES = ("detect", "decide", "promote", "propagate", "reconnect", "restart", "restore", "rollback", "repair")
 
@@ -24,15 +28,17 @@ class Phases:
 
     __slots__ = ("items", "enabled")
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True) -> None:
         self.items: list[tuple[str, float, float]] = []
         self.enabled = enabled
 
     def add(self, name: str, start_s: float, end_s: float) -> None:
+        """Record a phase (seconds from the failure); one that never ends or ends before it starts is left out."""
         if self.enabled and start_s <= end_s < math.inf:
             self.items.append((name, float(start_s), float(end_s)))
 
-    def as_tuple(self) -> tuple[tuple[str, float, float], ...]:
+    def as_tuple(self) -> PhaseTimeline:
+        """The recorded phases ordered by (start_s, end_s)."""
         return tuple(sorted(self.items, key=lambda p: (p[1], p[2])))
 
 
@@ -41,7 +47,7 @@ class Response:
 
     __slots__ = ("paged_s", "engaged")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.paged_s: float | None = None
         self.engaged = False
 
@@ -70,7 +76,7 @@ class ReplayEnvironment(simpy.Environment):
 class Replay:
     """One incident in detail, for the incident-replay picture."""
 
-    phases: tuple[tuple[str, float, float], ...]  # (phase, start_s, end_s)
+    phases: PhaseTimeline
     served: tuple[tuple[float, float], ...]  # (t_s, served fraction from t on)
     rto_s: float
     impact_s: float
@@ -82,12 +88,12 @@ class Replay:
 class Batch:
     """Outcomes of ``n`` replayed incidents of one type, as arrays."""
 
-    rto_s: np.ndarray
-    impact_s: np.ndarray  # ∫(1 − served) dt
-    data_loss_s: np.ndarray
-    lost_tx: np.ndarray
-    duplicated_tx: np.ndarray
-    humans_needed: np.ndarray  # bool
+    rto_s: NDArray[np.float64]  # seconds from the failure until served stays at or above the threshold
+    impact_s: NDArray[np.float64]  # ∫(1 − served) dt, seconds of full outage
+    data_loss_s: NDArray[np.float64]  # seconds of writes lost
+    lost_tx: NDArray[np.float64]
+    duplicated_tx: NDArray[np.float64]
+    humans_needed: NDArray[np.bool_]
     replays: list[Replay] = field(default_factory=list)  # filled only when asked for
 
     @classmethod
@@ -99,10 +105,15 @@ class Batch:
         return len(self.rto_s)
 
     def put(self, i: int, points: list[tuple[float, float]], threshold: float, end_s: float, *,
-            phases: tuple[tuple[str, float, float], ...] = (), data_loss_s: float = 0.0, lost_tx: float = 0.0,
-            duplicated_tx: float = 0.0, humans_needed: bool = False, keep_replay: bool = False) -> None:
-        """Store the outcome of replay ``i`` from its served timeline (and its replay when asked for)."""
+            phases: PhaseTimeline = (), data_loss_s: float = 0.0, lost_tx: float = 0.0,
+            duplicated_tx: float = 0.0, humans_needed: bool = False, paged_after_rto_s: float = math.inf,
+            keep_replay: bool = False) -> None:
+        """Store the outcome of replay ``i`` from its served timeline (and its replay when asked for).
+
+        People count as needed when ``humans_needed`` or when the RTO exceeds ``paged_after_rto_s``.
+        """
         rto, impact = rto_and_impact(points, threshold, end_s)
+        humans_needed = humans_needed or rto > paged_after_rto_s
         self.rto_s[i] = rto
         self.impact_s[i] = impact
         self.data_loss_s[i] = data_loss_s

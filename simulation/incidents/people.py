@@ -11,13 +11,14 @@ slowest restart.
 from __future__ import annotations
 
 import simpy
+from simpy.events import ProcessGenerator
 
 from simulation.model.scenario import Humans
 from simulation.incidents.fleet import Fleet
 from simulation.incidents.outcomes import Phases, Response
 
 
-def cycle_instances(env: simpy.Environment, fleet: Fleet, batch_size: int, threshold: float):
+def cycle_instances(env: simpy.Environment, fleet: Fleet, batch_size: int, threshold: float) -> ProcessGenerator:
     """People restart broken instances in batches until every instance works (after the primary is back).
 
     A batch takes as long as its slowest restart. Instances that recover on
@@ -47,7 +48,7 @@ def escalate(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Res
     is still below ``threshold`` and nobody has been paged yet (people a slow detector will page later
     are paged now instead).
     """
-    def check(_event) -> None:
+    def check(_event: simpy.Event) -> None:
         paged = response.engaged and response.paged_s is not None and response.paged_s <= env.now
         if not paged and fleet.tracker.served() < threshold:
             env.process(_respond_and_cycle(env, fleet, humans, response, phases, threshold))
@@ -56,7 +57,7 @@ def escalate(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Res
 
 
 def _respond_and_cycle(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Response, phases: Phases,
-                       threshold: float):
+                       threshold: float) -> ProcessGenerator:
     """People are paged now: page + acknowledge + diagnose; then the failover if not done; then cycling."""
     start = env.now
     response.engaged = True
@@ -69,7 +70,7 @@ def _respond_and_cycle(env: simpy.Environment, fleet: Fleet, humans: Humans, res
     yield from cycle_instances(env, fleet, humans.restart_batch_size, threshold)
 
 
-def verify_after_failover(env: simpy.Environment, fleet: Fleet, humans: Humans, threshold: float):
+def verify_after_failover(env: simpy.Environment, fleet: Fleet, humans: Humans, threshold: float) -> ProcessGenerator:
     """People who carried out a failover watch the service, then cycle what is still broken."""
     yield env.timeout(humans.verify_s)
     if fleet.tracker.served() >= threshold:

@@ -27,11 +27,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import simpy
+from numpy.typing import NDArray
 
 from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Region, Replica, Scenario
-from simulation.incidents.fleet import AppRow, Fleet, app_phases, draw_app
+from simulation.incidents.app_draws import AppRow, draw_app
+from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.incidents.db_primary_failure import promotion_s
 from simulation.incidents.people import escalate, verify_after_failover
@@ -63,14 +67,14 @@ def dns_ramp(start_s: float, ttl_s: float, threshold: float, steps: int = 4) -> 
 class RegionDraws:
     """Random inputs of the database and region side for ``n`` region outages (seconds)."""
 
-    automation_ok: np.ndarray
-    promotion_s: np.ndarray
-    lag_s: np.ndarray
-    restore_s: np.ndarray
-    restore_loss_s: np.ndarray
-    duration_s: np.ndarray
-    warm_up_s: np.ndarray
-    cold_build_s: np.ndarray  # building the app tier from scratch (cold standby, single-region rebuild)
+    automation_ok: NDArray[np.bool_]
+    promotion_s: NDArray[np.float64]
+    lag_s: NDArray[np.float64]
+    restore_s: NDArray[np.float64]
+    restore_loss_s: NDArray[np.float64]
+    duration_s: NDArray[np.float64]
+    warm_up_s: NDArray[np.float64]
+    cold_build_s: NDArray[np.float64]  # building the app tier from scratch (cold standby, single-region rebuild)
 
 
 def _survivors(scenario: Scenario) -> list[Region]:
@@ -139,11 +143,11 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     app_draws = draw_app(scenario, rng, n, max(fleet_size, scenario.primary_region.app_instances), hanging=True)
     draws = draw_region(scenario, rng, n)
     threshold = scenario.simulation.recovery_threshold
-    batch = Batch.empty(n)
-    for i, app_row in enumerate(app_draws.rows()):
+    rows = list(app_draws.rows())
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
+        app_row = rows[i]
         plan = plan_failover(scenario, draws, i, app_row)
-        env = ReplayEnvironment()
-        phases, response = Phases(keep_replays), Response()
         if scenario.pattern == "active-active-full":
             lag = float(draws.lag_s[i])
             tracker, fleet, lost_tx, dup_tx = _active_active_full(env, scenario, app_row, survivors, phases, lag)
@@ -162,10 +166,10 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         if keep_replays:
             phases.add("detect", 0.0, app_row.detect_s)
             app_phases(fleet, phases, plan.ready_s)
-        batch.put(i, tracker.points, threshold, env.now, phases=phases.as_tuple(), data_loss_s=plan.data_loss_s,
-                  lost_tx=lost_tx, duplicated_tx=dup_tx, humans_needed=response.needed, keep_replay=keep_replays)
-    return batch
+        return ReplayOutcome(tracker.points, env.now, data_loss_s=plan.data_loss_s, lost_tx=lost_tx,
+                             duplicated_tx=dup_tx, humans_needed=response.needed)
 
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
 
 def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, float]], total_rps: float) -> None:
     """Schedule the survivors' routed share: ``base + moving × (share of moved clients)`` along a DNS ramp."""
@@ -181,7 +185,8 @@ def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, 
         fleet.at(t, route, share)
 
 
-def _region_returns(env, scenario: Scenario, app: AppRow, plan: Plan, phases: Phases):
+def _region_returns(env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Plan,
+                    phases: Phases) -> tuple[ServedTracker, Fleet]:
     """Nothing takes over: the region comes back, its instances boot, users never moved."""
     region = scenario.primary_region
     m = region.app_instances
@@ -193,7 +198,7 @@ def _region_returns(env, scenario: Scenario, app: AppRow, plan: Plan, phases: Ph
         fleet.lose_instance(k)
     fleet.lose_primary()  # and its database: nothing started before it returns can work
 
-    def back(_event) -> None:
+    def back(_event: simpy.Event) -> None:
         fleet.primary_is_ready(same_address=True)
         for k in range(m):
             if not fleet.up[k] and not fleet.restarting[k]:
@@ -205,8 +210,9 @@ def _region_returns(env, scenario: Scenario, app: AppRow, plan: Plan, phases: Ph
     return tracker, fleet
 
 
-def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list[Region], phases: Phases,
-               response: Response, warm_up_s: float, cold_build_s: float):
+def _fail_over(env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Plan, survivors: list[Region],
+               phases: Phases, response: Response, warm_up_s: float,
+               cold_build_s: float) -> tuple[ServedTracker, Fleet]:
     """Active-passive, active-active-read and single-region rebuilds: DNS moves, a primary becomes ready."""
     traffic, app_cfg = scenario.traffic, scenario.app
     total = traffic.request_rate_rps
@@ -214,6 +220,7 @@ def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list
     read_write = scenario.pattern == "active-active-read"
     regions = survivors if scenario.pattern != "single-region" else [scenario.primary_region]
     m = sum(r.app_instances for r in regions)
+    tracker: ServedTracker
     if read_write:
         tracker = ReadWriteTracker(env, m, app_cfg.capacity_rps_per_instance, total,
                                    write_share=traffic.write_share, retry_amplification=amplification)
@@ -226,7 +233,7 @@ def _fail_over(env, scenario: Scenario, app: AppRow, plan: Plan, survivors: list
     fleet = Fleet(env, tracker, app_cfg, app, lb_watches_working=not read_write)
     same_address = plan.path == "return"  # the old primary is back before anything took over
 
-    def ready(_event) -> None:
+    def ready(_event: simpy.Event) -> None:
         fleet.primary_is_ready(same_address=same_address)
         if response.engaged:
             env.process(verify_after_failover(env, fleet, scenario.failover.humans,
@@ -269,8 +276,8 @@ def _start_survivors(fleet: Fleet, scenario: Scenario, regions: list[Region], pl
             k += 1
 
 
-def _active_active_full(env, scenario: Scenario, app: AppRow, survivors: list[Region], phases: Phases,
-                        lag_s: float):
+def _active_active_full(env: simpy.Environment, scenario: Scenario, app: AppRow, survivors: list[Region],
+                        phases: Phases, lag_s: float) -> tuple[ServedTracker, Fleet, float, float]:
     """Survivors take the failed region's users as DNS moves; unreplicated writes conflict."""
     traffic, app_cfg, db = scenario.traffic, scenario.app, scenario.database
     total = traffic.request_rate_rps

@@ -8,6 +8,8 @@ impact follow (``rto_and_impact``).
 """
 from __future__ import annotations
 
+import simpy
+
 class ServedTracker:
     """Served fraction of a set of app instances behind a load balancer.
 
@@ -30,8 +32,8 @@ class ServedTracker:
     __slots__ = ("env", "capacity", "load", "in_rotation", "working", "factor", "amplification", "points",
                  "retry_amplification", "traffic_share", "rotation_count", "serving_count", "routed")
 
-    def __init__(self, env, instances: int, capacity_rps: float, load_rps: float, *,
-                 retry_amplification: float = 1.0, traffic_share: float = 1.0):
+    def __init__(self, env: simpy.Environment, instances: int, capacity_rps: float, load_rps: float, *,
+                 retry_amplification: float = 1.0, traffic_share: float = 1.0) -> None:
         self.env = env
         self.capacity = capacity_rps
         self.load = load_rps
@@ -169,8 +171,8 @@ class ReadWriteTracker(ServedTracker):
 
     __slots__ = ("write_share",)
 
-    def __init__(self, env, instances: int, capacity_rps: float, load_rps: float, *, write_share: float,
-                 retry_amplification: float = 1.0, traffic_share: float = 1.0):
+    def __init__(self, env: simpy.Environment, instances: int, capacity_rps: float, load_rps: float, *,
+                 write_share: float, retry_amplification: float = 1.0, traffic_share: float = 1.0) -> None:
         self.write_share = write_share
         super().__init__(env, instances, capacity_rps, load_rps, retry_amplification=retry_amplification,
                          traffic_share=traffic_share)

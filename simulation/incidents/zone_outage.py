@@ -22,8 +22,10 @@ import simpy
 
 from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Scenario
-from simulation.incidents.fleet import Fleet, app_phases, draw_app
+from simulation.incidents.app_draws import draw_app
+from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.served import ServedTracker
 from simulation.incidents.db_primary_failure import DbRow, db_recovery, db_setup, draw_db, failed_fleet
 from simulation.incidents.people import escalate
@@ -74,9 +76,10 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     share = instances / scenario.serving_instances  # other regions (active-active) are untouched
     load = traffic.request_rate_rps * share
     offset = _region_offset(scenario) if read_write else 0
-    batch = Batch.empty(n)
-    for i, (app_row, db_row, zone_s) in enumerate(zip(app_draws.rows(), DbRow.rows(db_draws), duration.tolist())):
-        env = ReplayEnvironment()
+    rows = list(zip(app_draws.rows(), DbRow.rows(db_draws), duration.tolist()))
+
+    def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
+        app_row, db_row, zone_s = rows[i]
         db_in_zone = lost_zone[i] == DB_PRIMARY_ZONE
         if read_write and db_in_zone:  # every region's writes go to the lost primary
             tracker, fleet = failed_fleet(env, scenario, app_row, region, amplification)
@@ -86,7 +89,6 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
                                     retry_amplification=amplification, traffic_share=share)
             fleet = Fleet(env, tracker, app, app_row)
             lost = lost_instances(scenario, lost_zone[i])
-        phases, response = Phases(keep_replays), Response()
         for k in lost:
             fleet.lose_instance(k)
         outcome = None
@@ -104,16 +106,16 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             if returned:
                 phases.add("repair", 0.0, zone_s)
             app_phases(fleet, phases, outcome.ready_s if outcome else 0.0)
-        batch.put(i, tracker.points, threshold, env.now, phases=phases.as_tuple(), data_loss_s=data_loss,
-                  lost_tx=data_loss * write_rate, humans_needed=response.needed, keep_replay=keep_replays)
-    return batch
+        return ReplayOutcome(tracker.points, env.now, data_loss_s=data_loss, lost_tx=data_loss * write_rate,
+                             humans_needed=response.needed)
 
+    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
 
 def _zone_returns(env: simpy.Environment, fleet: Fleet, lost: list[int], zone_s: float) -> list[int]:
     """When the zone is back, its instances that nobody replaced boot again; returns those instances."""
     returned: list[int] = []
 
-    def back(_event) -> None:
+    def back(_event: simpy.Event) -> None:
         for k in lost:
             if not fleet.up[k] and not fleet.restarting[k]:
                 returned.append(k)

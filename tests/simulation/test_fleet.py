@@ -5,7 +5,8 @@ import simpy
 
 from simulation.incidents import db_primary_failure, people
 from simulation.incidents import fleet as apptier
-from simulation.incidents.fleet import Fleet, draw_app
+from simulation.incidents.app_draws import draw_app
+from simulation.incidents.fleet import Fleet
 from simulation.incidents.outcomes import Phases, Response
 from simulation.incidents.served import ServedTracker
 from simulation.model.loading import load_scenario

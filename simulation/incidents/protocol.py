@@ -1,0 +1,77 @@
+"""What every incident model offers, and the one replay loop they all run their replays through.
+
+An incident model is a module with ``rate_per_year(scenario)`` (incidents per
+year) and ``simulate(scenario, rng, n, keep_replays=False)`` (a ``Batch`` of
+``n`` replayed incidents). ``simulate`` draws every random input of the batch
+up front from ``rng``, in a fixed order, then hands ``replay_batch`` a
+function that replays incident ``i`` on the environment the loop made for it.
+The loop owns the rest: the batch, one ``ReplayEnvironment``, ``Phases`` and
+``Response`` per replay, and storing each outcome (RTO and impact from the
+served-fraction timeline, see ``served.rto_and_impact``).
+
+Times are seconds from the failure (the replay's clock starts at 0).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from simulation.incidents.outcomes import Batch, PhaseTimeline, Phases, ReplayEnvironment, Response
+from simulation.model.scenario import Scenario
+
+
+@runtime_checkable
+class IncidentModel(Protocol):
+    """An incident type's model: how often it happens and what ``n`` replays of it yield."""
+
+    def rate_per_year(self, scenario: Scenario) -> float:
+        """Incidents of this type per year (0: the type does not occur)."""
+        ...
+
+    def simulate(self, scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
+        """Replay ``n`` incidents, drawing from ``rng`` only; ``keep_replays`` keeps each one in detail."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    """What one replay produced; the loop works out RTO and impact from ``points`` up to ``end_s``."""
+
+    points: list[tuple[float, float]]  # served timeline: (t_s, served fraction from t_s on)
+    end_s: float  # the incident is over: impact ∫(1 − served) dt is integrated up to here
+    data_loss_s: float = 0.0  # seconds of writes lost
+    lost_tx: float = 0.0  # transactions lost
+    duplicated_tx: float = 0.0  # transactions applied twice
+    humans_needed: bool = False  # people were paged
+    # people also count as paged when the RTO exceeds this (a model that does not replay its people)
+    paged_after_rto_s: float = math.inf
+    # a timeline the model built in its own order, kept as it is; None: the loop's ``Phases``, sorted
+    phases: PhaseTimeline | None = None
+
+
+ReplayOne = Callable[[int, ReplayEnvironment, Phases, Response], ReplayOutcome]
+"""``replay_one(i, env, phases, response)``: set up and run replay ``i`` on ``env``, fill ``phases``
+(recorded only when replays are kept) and ``response``, return its outcome."""
+
+
+def replay_batch(n: int, *, threshold: float, keep_replays: bool, replay_one: ReplayOne) -> Batch:
+    """Run ``replay_one`` for replays 0 … n − 1, each on a fresh environment at time 0; their outcomes as a batch.
+
+    ``threshold``: the served fraction from which the service counts as recovered (RTO).
+    ``keep_replays``: also keep every replay's phases and served timeline (``Batch.replays``).
+    """
+    batch = Batch.empty(n)
+    for i in range(n):
+        env = ReplayEnvironment()
+        phases, response = Phases(keep_replays), Response()
+        outcome = replay_one(i, env, phases, response)
+        batch.put(i, outcome.points, threshold, outcome.end_s,
+                  phases=phases.as_tuple() if outcome.phases is None else outcome.phases,
+                  data_loss_s=outcome.data_loss_s, lost_tx=outcome.lost_tx, duplicated_tx=outcome.duplicated_tx,
+                  humans_needed=outcome.humans_needed, paged_after_rto_s=outcome.paged_after_rto_s,
+                  keep_replay=keep_replays)
+    return batch

@@ -1,0 +1,86 @@
+"""The incident model protocol and the one replay loop every model runs its replays through."""
+import inspect
+
+import numpy as np
+import pytest
+
+from simulation.incidents import MODELS, protocol
+from simulation.incidents.protocol import IncidentModel, ReplayOutcome, replay_batch
+from simulation.model.scenario import Scenario
+
+
+def scenario() -> Scenario:
+    return Scenario.model_validate({
+        "regions": [{"name": "a", "role": "primary", "app_instances": 3}, {"name": "b", "role": "standby"}],
+    })
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_satisfies_the_protocol(name):
+    module = MODELS[name]
+    assert isinstance(module, IncidentModel)
+    assert list(inspect.signature(module.rate_per_year).parameters) == ["scenario"]
+    params = inspect.signature(module.simulate).parameters
+    assert list(params) == ["scenario", "rng", "n", "keep_replays"]
+    assert params["keep_replays"].default is False
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_replays_through_the_shared_loop(name, monkeypatch):
+    module = MODELS[name]
+    assert module.replay_batch is protocol.replay_batch
+    loops, replays = [], []
+
+    def counting_loop(n, *, threshold, keep_replays, replay_one):
+        loops.append(n)
+
+        def counted(i, env, phases, response):
+            replays.append(i)
+            return replay_one(i, env, phases, response)
+
+        return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=counted)
+
+    expected = module.simulate(scenario(), np.random.default_rng(4), 5, keep_replays=True)
+    monkeypatch.setattr(module, "replay_batch", counting_loop)
+    batch = module.simulate(scenario(), np.random.default_rng(4), 5, keep_replays=True)
+    assert loops == [5]
+    assert replays == [0, 1, 2, 3, 4]
+    assert batch.rto_s.tolist() == expected.rto_s.tolist()
+    assert batch.replays == expected.replays
+
+
+def test_the_loop_works_out_rto_and_impact_from_the_served_timeline():
+    """Down for 10 s, then half served for 20 s, then back: RTO 30 s, impact 10 + 10 = 20 s."""
+    def down_then_half(i, env, phases, response):
+        assert env.now == 0.0
+        phases.add("restore", 10.0, 30.0)
+        phases.add("detect", 0.0, 10.0)
+        return ReplayOutcome([(0.0, 0.0), (10.0, 0.5), (30.0, 1.0)], 30.0 + i, data_loss_s=5.0, lost_tx=50.0)
+
+    batch = replay_batch(2, threshold=0.99, keep_replays=True, replay_one=down_then_half)
+    assert batch.rto_s.tolist() == [30.0, 30.0]
+    assert batch.impact_s.tolist() == [20.0, 20.0]
+    assert batch.data_loss_s.tolist() == [5.0, 5.0]
+    assert batch.lost_tx.tolist() == [50.0, 50.0]
+    assert batch.replays[0].phases == (("detect", 0.0, 10.0), ("restore", 10.0, 30.0))  # sorted by start
+
+
+def test_the_loop_keeps_a_timeline_the_model_built_itself_in_its_order():
+    timeline = (("repair", 0.0, 600.0), ("detect", 0.0, 1.0))
+
+    def own_timeline(i, env, phases, response):
+        return ReplayOutcome([(0.0, 1.0)], 600.0, phases=timeline)
+
+    assert replay_batch(1, threshold=0.99, keep_replays=True, replay_one=own_timeline).replays[0].phases == timeline
+
+
+def test_the_loop_counts_people_as_needed_when_paged_or_when_the_rto_exceeds_the_escalation():
+    def outage(i, env, phases, response):
+        if i == 0:
+            response.paged_s = 5.0
+        return ReplayOutcome([(0.0, 0.0), (100.0 * i, 1.0)], 300.0, humans_needed=response.needed,
+                             paged_after_rto_s=150.0)
+
+    batch = replay_batch(3, threshold=0.99, keep_replays=False, replay_one=outage)
+    assert batch.humans_needed.tolist() == [True, False, True]  # paged; RTO 100 s; RTO 200 s
+    assert batch.replays == []

@@ -107,6 +107,15 @@ def test_it_pins_a_variant_as_a_finished_run_for_an_editor(editor_client, worksp
     assert page.status_code == 200 and "Validation on" in page.content.decode()
 
 
+def test_it_pins_a_variant_with_its_checklist_like_any_run(editor_client, workspace, scenario):
+    response = _post(editor_client, "workshop_pin", workspace.pk, {
+        "scenario_id": scenario.pk, "label": "Deep checks", "overrides": {"app.health_check": "deep"}})
+    run = Run.objects.get(pk=response.json()["run_id"])
+    assert [item["number"] for item in run.results["checklist"]] == list(range(1, 9))
+    page = editor_client.get(response.json()["run_url"]).content.decode()
+    assert "Can any single instance die without users noticing?" in page
+
+
 def test_it_refuses_pinning_to_viewers_and_outsiders(viewer_client, outsider_client, workspace, scenario):
     body = {"scenario_id": scenario.pk, "overrides": {}}
     assert _post(viewer_client, "workshop_pin", workspace.pk, body).status_code == 403

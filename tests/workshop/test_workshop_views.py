@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from planner.models import Run, Scenario
+from workshop.views import MAX_PINS
 
 
 def _post(client, name: str, workspace_id: int, payload) -> object:
@@ -134,6 +135,21 @@ def test_it_builds_a_cost_frontier_over_variants_and_fixes(viewer_client, worksp
     assert labels[:2] == ["Base", "Validation"]
     assert {"downtime", "data_loss", "cheapest", "fixes"} <= set(data)
     assert data["cheapest"] is None or data["cheapest"] in labels
+
+
+def test_it_builds_the_frontier_over_every_variant_the_page_lets_you_pin(viewer_client, workspace, scenario):
+    page = viewer_client.get(reverse("workshop", args=[workspace.pk]))
+    assert page.context["config"]["max_pins"] == MAX_PINS >= 8
+    pins = [{"label": f"Pin {i}", "overrides": {"app.pool.validate_on_borrow": i % 2 == 0}}
+            for i in range(1, MAX_PINS + 1)]
+    body = {"scenario_id": scenario.pk, "overrides": {}, "variants": [{"label": "Base", "overrides": {}}] + pins}
+    response = _post(viewer_client, "workshop_frontier", workspace.pk, body)
+    assert response.status_code == 200
+    assert [p["label"] for p in response.json()["points"]][:MAX_PINS + 1] == ["Base"] + [p["label"] for p in pins]
+    body["variants"].append({"label": "One too many", "overrides": {}})
+    response = _post(viewer_client, "workshop_frontier", workspace.pk, body)
+    assert response.status_code == 400
+    assert f"at most {MAX_PINS} pinned variants" in response.json()["errors"][0]["message"]
 
 
 def test_it_explains_a_stored_document_the_engine_no_longer_accepts(viewer_client, workspace, scenario):

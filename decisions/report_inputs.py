@@ -1,9 +1,11 @@
 """The inputs of a decision's report: a decision record → ``simulation.present.report``'s options and decision."""
 from __future__ import annotations
 
-import hashlib
 import json
 
+from django.core.serializers.json import DjangoJSONEncoder
+
+from simulation.model.loading import canonical_sha256
 from simulation.present.report import Option
 from simulation.present.report.exporters import Exporter, exporter_for
 
@@ -55,4 +57,4 @@ def content_sha256(decision: DecisionRecord, identifier: str) -> str:
     key = {"format": identifier, "decision": report_decision(decision, runs),
            "updated_at": decision.updated_at.isoformat(),
            "runs": [[run.pk, (run.results or {}).get("scenario_sha256"), run.seed, run.trials] for run in runs]}
-    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return canonical_sha256(json.loads(json.dumps(key, cls=DjangoJSONEncoder)))  # dates, decimals → JSON first

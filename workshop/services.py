@@ -51,12 +51,13 @@ def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None
     """Simulate a variant synchronously at the quick settings: (results, elapsed seconds).
 
     By default the lean figures the page draws (verdicts, ECDFs, means, costs: ``run_figures``); with
-    ``full`` the complete results of docs/results.md (what a saved run keeps). Same numbers either way.
+    ``full`` the complete results of docs/results.md, checklist included (what a saved run keeps). Same
+    numbers either way.
     """
     scenario = variant_scenario(document=document, overrides=overrides)
     settings = settings or QUICK
     started = time.perf_counter()
-    results = run_scenario(scenario, settings) if full else run_figures(scenario, settings, ecdf=True)
+    results = run_scenario(scenario, settings, checklist=True) if full else run_figures(scenario, settings, ecdf=True)
     return json_safe(results), time.perf_counter() - started
 
 

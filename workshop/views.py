@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 import simulation
@@ -30,7 +30,7 @@ from .models import ShareLink
 from .selectors import (ShareLinkError, base_document, shared_run, shared_runs, sharelink_for_token, sharelink_list,
                         workshop_scenarios)
 
-MAX_VARIANTS = 8
+MAX_PINS = 8  # variants one page can pin; the frontier takes them all and the base scenario
 
 
 @dataclass
@@ -106,14 +106,6 @@ def _json_errors(view):
     return wrapped
 
 
-def _decision_url(workspace: Workspace) -> str | None:
-    """The decision record's URL, when that page exists in this installation."""
-    try:
-        return reverse("decision_create", args=[workspace.pk])
-    except NoReverseMatch:
-        return None
-
-
 def _page(request: HttpRequest, access: Access, urls: dict, status: int = 200):
     try:
         scenario = simulation.load_scenario(access.document)
@@ -123,7 +115,8 @@ def _page(request: HttpRequest, access: Access, urls: dict, status: int = 200):
                       status=409)
     config = {"urls": urls, "scenario_id": access.scenario.pk, "can_edit": access.can_edit,
               "shared": access.link is not None, "controls": [c.as_dict() for c in controls_for(scenario)],
-              "decision_url": None if access.link else _decision_url(access.workspace),
+              "decision_url": None if access.link else reverse("decision_create", args=[access.workspace.pk]),
+              "max_pins": MAX_PINS,
               "targets": dict(scenario.targets.model_dump())}
     context = {"ws": access.workspace, "scenario": access.scenario, "access": access, "config": config,
                "controls": controls_for(scenario), "targets_text": targets_text(scenario)}
@@ -146,8 +139,11 @@ def _evaluate(access: Access, data: dict) -> JsonResponse:
 
 def _frontier(access: Access, data: dict) -> JsonResponse:
     variants = data.get("variants", [])
-    if not isinstance(variants, list) or len(variants) > MAX_VARIANTS:
-        raise BadRequest(f"variants: must be a list of at most {MAX_VARIANTS} objects.")
+    if not isinstance(variants, list):
+        raise BadRequest("variants: must be a list of objects.")
+    if len(variants) > MAX_PINS + 1:
+        raise BadRequest(f"variants: at most {MAX_PINS} pinned variants and the base scenario "
+                         f"({MAX_PINS + 1} in all), not {len(variants)}.")
     labelled = []
     for i, variant in enumerate(variants):
         if not isinstance(variant, dict) or not isinstance(variant.get("label", ""), str):

@@ -29,21 +29,3 @@ def run_progress(*, run: Run) -> dict:
         data["results_url"] = reverse("run_results", args=[run.workspace_id, run.pk])
     return data
 
-
-def run_key_figures(*, run: Run) -> dict:
-    """Headline numbers of a finished run for lists and the compare table."""
-    results = run.results or {}
-    annual = results.get("annual") or {}
-    costs = results.get("costs") or {}
-    worst_p95 = max((t.get("rto_s", {}).get("p95") or 0.0 for t in (results.get("incident_types") or {}).values()),
-                    default=None)
-    return {
-        "availability_mean": (annual.get("availability") or {}).get("mean"),
-        "downtime_mean_s": (annual.get("downtime_s") or {}).get("mean"),
-        "worst_rto_p95_s": worst_p95,
-        "infrastructure_usd_per_month": costs.get("infrastructure_usd_per_month"),
-        "premium_usd_per_month": costs.get("premium_usd_per_month"),
-        "total_usd_per_month": costs.get("total_usd_per_month"),
-        "currency": costs.get("currency", "USD"),
-        "targets_met": results.get("targets_met"),
-    }

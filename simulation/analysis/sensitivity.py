@@ -15,12 +15,12 @@ infrastructure and total monthly cost. Parameters are ranked by their swing
 from __future__ import annotations
 
 import math
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from simulation.analysis.variants import QUICK, RunSettings, run_figures
+from simulation.engine.runner import pool_context
 from simulation.model.overrides import Overrides, apply_overrides, full_document
 from simulation.model.loading import (
     Problem,
@@ -234,9 +234,7 @@ def simulate_many(documents: list[dict], settings: RunSettings, workers: int = 1
     unique = dict(zip(keys, documents))
     tasks = [(doc, settings, reduce) for doc in unique.values()]
     if workers > 1 and len(tasks) > 1:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulation.engine.runner"])
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=pool_context()) as pool:
             figures = list(pool.map(_simulate, tasks))
     else:
         figures = [_simulate(t) for t in tasks]

@@ -53,7 +53,7 @@ def _worker_job(job: str, index: int):
 _JOBS = {"chunk": compute_chunk, "replay": replay_chunk}
 
 
-def _pool_context():
+def pool_context():
     """A fork server that has imported the engine once (workers start in milliseconds), else spawn.
 
     Both start clean processes (no state inherited from the caller's threads), so
@@ -80,7 +80,7 @@ class _Runner:
         self.slots = 0
         if workers > 1 and len(plan.chunks) > 1:
             processes = min(workers - 1, len(plan.chunks) - 1)
-            self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=_pool_context(),
+            self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=pool_context(),
                                             initializer=_init_worker,
                                             initargs=(dump_document(scenario), plan.to_dict()))
             self.slots = 4 * processes  # jobs queued per process: enough to keep it busy

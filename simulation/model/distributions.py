@@ -106,7 +106,12 @@ class Triangular(_Dist):
 
 
 class Normal(_Dist):
-    """Normal, truncated at zero (durations cannot be negative)."""
+    """Normal, truncated at zero (durations cannot be negative): ``mean`` and ``sd`` are those of the
+    normal before truncation; negative draws are drawn again, so no mass piles up at zero.
+
+    ``mean`` (the property) is the truncated distribution's mean, μ + σ·φ(α) / (1 − Φ(α)) with
+    α = −μ/σ, which is above the ``mean`` field when ``sd`` is not small next to it.
+    """
 
     kind: Literal["normal"] = "normal"
     mean_: float = Field(alias="mean", ge=0)
@@ -114,11 +119,22 @@ class Normal(_Dist):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     def sample(self, rng, n):
-        return np.maximum(rng.normal(self.mean_, self.sd, n), 0.0)
+        # Rejection: with μ >= 0 at least half of the draws are kept, so the batch is full after a few rounds.
+        values = rng.normal(self.mean_, self.sd, n)
+        negative = np.flatnonzero(values < 0)
+        while negative.size:
+            values[negative] = rng.normal(self.mean_, self.sd, negative.size)
+            negative = negative[values[negative] < 0]
+        return values
 
     @property
     def mean(self):
-        return float(self.mean_)
+        if self.sd == 0:
+            return float(self.mean_)
+        alpha = -self.mean_ / self.sd
+        density = math.exp(-alpha * alpha / 2) / math.sqrt(2 * math.pi)  # φ(α)
+        kept = 0.5 * (1 - math.erf(alpha / math.sqrt(2)))  # 1 − Φ(α)
+        return float(self.mean_ + self.sd * density / kept)
 
     def __repr__(self):
         return f"Normal({self.mean_:g}, sd={self.sd:g})"

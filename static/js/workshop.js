@@ -241,6 +241,10 @@
 
   $("ws-pin").addEventListener("click", async () => {
     if (!latest) return;
+    if (pinned.length >= config.max_pins) {
+      showError(`At most ${config.max_pins} variants can be pinned in one page: the cost frontier compares them all with the base.`);
+      return;
+    }
     const labelInput = $("ws-pin-label");
     const label = labelInput.value.trim() || `Variant ${pinned.length + 1}`;
     const entry = { label, overrides: overrides(latest.indices), changes: changes(latest.indices), payload: latest.payload, run_id: null };

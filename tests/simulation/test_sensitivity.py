@@ -1,12 +1,15 @@
 """Tornado: one factor at a time, common random numbers, directions the brief states."""
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import pytest
 
-from simulation import ScenarioError, load_file
-from simulation.analysis.sensitivity import PARAMETERS, metrics_of, tornado
+from simulation import ScenarioError, dump_document, load_file
+from simulation.analysis import sensitivity
+from simulation.analysis.sensitivity import PARAMETERS, metrics_of, simulate_many, tornado
+from simulation.engine import runner
 from simulation.analysis.variants import RunSettings, run_figures, run_scenario
 from simulation.model.overrides import apply_overrides
 
@@ -93,6 +96,30 @@ def test_it_gives_the_same_tornado_with_two_worker_processes(worked):
     keys = ["validate_on_borrow", "dns_ttl_s", "standby_warmth"]
     assert tornado(worked, parameters=keys, settings=SETTINGS, workers=2) == \
         tornado(worked, parameters=keys, settings=SETTINGS, workers=1)
+
+
+def test_it_starts_its_workers_like_the_engine_spawn_without_a_fork_server(worked, monkeypatch):
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    started: list[str] = []
+
+    class SerialPool:  # records the start method, runs the tasks here
+        def __init__(self, max_workers, mp_context):
+            started.append(mp_context.get_start_method())
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def map(self, function, tasks):
+            return [function(task) for task in tasks]
+
+    monkeypatch.setattr(sensitivity, "ProcessPoolExecutor", SerialPool)
+    slower = apply_overrides(worked, {"failover.dns_ttl_s": 300})
+    simulate_many([dump_document(worked), dump_document(slower)], RunSettings(trials=50, years=50, seed=1), workers=2)
+    assert runner.pool_context().get_start_method() == "spawn"
+    assert started == ["spawn"]
 
 
 def test_it_lean_figures_equal_the_full_runs(worked):

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from planner.models import Run, Scenario
+from workshop.views import MAX_PINS
 
 
 def _post(client, name: str, workspace_id: int, payload) -> object:
@@ -24,6 +25,7 @@ def test_it_shows_the_workshop_with_its_controls_to_a_viewer(viewer_client, work
         assert label in html
     assert 'id="ws-config"' in html and "vendor/plotly.min.js" in html
     assert "Create share link" not in html  # viewers do not manage links
+    assert response.context["config"]["decision_url"] == reverse("decision_create", args=[workspace.pk])
 
 
 def test_it_shows_share_link_management_to_an_editor(editor_client, workspace, scenario):
@@ -107,6 +109,15 @@ def test_it_pins_a_variant_as_a_finished_run_for_an_editor(editor_client, worksp
     assert page.status_code == 200 and "Validation on" in page.content.decode()
 
 
+def test_it_pins_a_variant_with_its_checklist_like_any_run(editor_client, workspace, scenario):
+    response = _post(editor_client, "workshop_pin", workspace.pk, {
+        "scenario_id": scenario.pk, "label": "Deep checks", "overrides": {"app.health_check": "deep"}})
+    run = Run.objects.get(pk=response.json()["run_id"])
+    assert [item["number"] for item in run.results["checklist"]] == list(range(1, 9))
+    page = editor_client.get(response.json()["run_url"]).content.decode()
+    assert "Can any single instance die without users noticing?" in page
+
+
 def test_it_refuses_pinning_to_viewers_and_outsiders(viewer_client, outsider_client, workspace, scenario):
     body = {"scenario_id": scenario.pk, "overrides": {}}
     assert _post(viewer_client, "workshop_pin", workspace.pk, body).status_code == 403
@@ -125,6 +136,21 @@ def test_it_builds_a_cost_frontier_over_variants_and_fixes(viewer_client, worksp
     assert labels[:2] == ["Base", "Validation"]
     assert {"downtime", "data_loss", "cheapest", "fixes"} <= set(data)
     assert data["cheapest"] is None or data["cheapest"] in labels
+
+
+def test_it_builds_the_frontier_over_every_variant_the_page_lets_you_pin(viewer_client, workspace, scenario):
+    page = viewer_client.get(reverse("workshop", args=[workspace.pk]))
+    assert page.context["config"]["max_pins"] == MAX_PINS >= 8
+    pins = [{"label": f"Pin {i}", "overrides": {"app.pool.validate_on_borrow": i % 2 == 0}}
+            for i in range(1, MAX_PINS + 1)]
+    body = {"scenario_id": scenario.pk, "overrides": {}, "variants": [{"label": "Base", "overrides": {}}] + pins}
+    response = _post(viewer_client, "workshop_frontier", workspace.pk, body)
+    assert response.status_code == 200
+    assert [p["label"] for p in response.json()["points"]][:MAX_PINS + 1] == ["Base"] + [p["label"] for p in pins]
+    body["variants"].append({"label": "One too many", "overrides": {}})
+    response = _post(viewer_client, "workshop_frontier", workspace.pk, body)
+    assert response.status_code == 400
+    assert f"at most {MAX_PINS} pinned variants" in response.json()["errors"][0]["message"]
 
 
 def test_it_explains_a_stored_document_the_engine_no_longer_accepts(viewer_client, workspace, scenario):

@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 DJANGO_TESTS := tests/planner tests/decisions tests/workshop
 
-.PHONY: install run worker test test-engine test-planner-pg bench clean
+.PHONY: install run worker test test-fast test-engine lint bench clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,23 @@ worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle --without-heartbeat
 
 # The whole suite on SQLite and the embedded broker, then the web app's tests again on PostgreSQL and Redis.
+# `test` does not run `lint` yet: it becomes `test: install lint` once the tree passes `make lint`.
 test: install
 	$(BIN)/python -m pytest -q
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/python -m pytest -q $(DJANGO_TESTS)
 
+# The edit–test loop: everything but the tests marked slow or browser, on every core (about a minute on two).
+test-fast: install
+	$(BIN)/python -m pytest -q -n auto -m "not slow and not browser"
+
 test-engine: install
 	$(BIN)/python -m pytest -q tests/simulation
+
+# Style, imports and types; configured in pyproject.toml.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy simulation
 
 bench: install
 	$(BIN)/python benchmarks/engine_speed.py

@@ -1,14 +1,17 @@
 """Root test configuration. Simulation tests stay Django-free: they never ask for the database.
 
 For the web apps' tests: three users — alice (the workspace's owner, an editor),
-bob (a member with the viewer role) and charlie (an outsider) — and clients
-logged in as each. Each folder's conftest builds its workspace from them.
+bob (a member with the viewer role) and charlie (an outsider) — clients logged
+in as each, and their workspace "Payments" with an active-passive scenario and a
+run of it the engine finished. A folder's conftest overrides what it needs
+otherwise, with the factories of ``factories.py``.
 """
 from __future__ import annotations
 
 import pytest
 
 from accounts import PASSWORD, logged_in_client
+from factories import make_finished_run, make_scenario, make_workspace
 
 
 @pytest.fixture
@@ -48,3 +51,20 @@ def member_client(member):
 @pytest.fixture
 def outsider_client(outsider):
     return logged_in_client(outsider)
+
+
+@pytest.fixture
+def workspace(owner, member):
+    """The workspace "Payments": the owner an editor, the member a viewer, the outsider nothing."""
+    return make_workspace(owner, members=[member])
+
+
+@pytest.fixture
+def scenario(workspace, owner):
+    return make_scenario(workspace, owner, name="Active-passive")
+
+
+@pytest.fixture
+def done_run(workspace, scenario, owner):
+    """A run of ``scenario`` the real engine finished (few trials, so it is quick)."""
+    return make_finished_run(workspace, scenario, owner, seed=7)

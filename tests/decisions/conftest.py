@@ -1,22 +1,15 @@
-"""An owner (editor), a member (viewer), an outsider, and three finished runs to decide between."""
+"""The root conftest's users, a workspace with an RTO target of 10 min, and three finished runs to decide between."""
 from __future__ import annotations
 
 import pytest
 
 from decisions.services import decision_create
-from planner.models import Membership, Run
-from planner.services.runs import run_execute
-from planner.services.scenarios import scenario_create
-from planner.services.workspaces import workspace_create
+
+from factories import make_finished_run, make_workspace
 
 OPTIONS = (("Single region", {"pattern": "single-region", "failover": {"mode": "manual"}}),
            ("Active-passive", {"pattern": "active-passive"}),
            ("Active-active «read»", {"pattern": "active-active-read"}))
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -28,21 +21,12 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def workspace(owner, member):
-    ws = workspace_create(name="Payments", user=owner, targets={"rto_s": 600.0})
-    Membership.objects.create(workspace=ws, user=member, role=Membership.Role.VIEWER)
-    return ws
+    return make_workspace(owner, members=[member], targets={"rto_s": 600.0})
 
 
-def finished_run(workspace, owner, name: str, document: dict, seed: int = 11) -> Run:
-    """A run the real engine finished (few trials, so it is quick)."""
-    scenario = scenario_create(workspace=workspace, name=name, document={"name": name, **document}, user=owner)
-    run = Run.objects.create(workspace=workspace, scenario=scenario, scenario_name=scenario.name,
-                             snapshot=scenario.document, seed=seed, trials=40, engine_version="test",
-                             created_by=owner)
-    run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    assert run.status == Run.Status.DONE, run.error
-    return run
+def finished_run(workspace, owner, name: str, document: dict, seed: int = 11):
+    """A run the real engine finished (few trials, so it is quick) of a new scenario ``name``."""
+    return make_finished_run(workspace, document, owner, name=name, seed=seed)
 
 
 @pytest.fixture
@@ -52,7 +36,7 @@ def make_run(db):
 
 
 @pytest.fixture
-def runs(workspace, owner) -> list[Run]:
+def runs(workspace, owner) -> list:
     return [finished_run(workspace, owner, name, document) for name, document in OPTIONS]
 
 

@@ -48,6 +48,7 @@ def test_it_downloads_a_small_csv_report_at_once(owner_client, draft, runs):
     assert float(rows[1]["premium [USD/month]"]) == runs[1].results["costs"]["premium_usd_per_month"]
 
 
+@pytest.mark.slow
 def test_it_renders_a_pdf_in_the_background_and_stores_it(owner_client, draft, runs, enqueued, media_root,
                                                          django_capture_on_commit_callbacks, tmp_path):
     with django_capture_on_commit_callbacks(execute=True):
@@ -84,6 +85,7 @@ def test_it_exports_three_options_in_the_background_even_as_json(owner_client, w
     assert response.status_code == 302 and len(enqueued) == 1
 
 
+@pytest.mark.slow
 def test_it_renders_an_export_once_however_often_the_task_runs(draft, owner, enqueued, media_root):
     export, created = export_request(decision=draft, identifier="pdf", user=owner)
     assert created

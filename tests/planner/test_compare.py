@@ -129,6 +129,7 @@ def test_it_refuses_unfinished_runs_and_runs_of_other_workspaces(workspace, scen
             runs_to_compare(workspace=workspace, run_ids=[mine.pk, second.pk])
 
 
+@pytest.mark.slow
 def test_it_compares_runs_the_engine_really_made(owner_client, workspace, scenario, owner):
     single = scenario_create(workspace=workspace, name="Single region", document={"pattern": "single-region"},
                              user=owner)

@@ -12,7 +12,7 @@ import simulation
 from planner.models import Scenario
 from planner.schema_fields import SECTION_KEYS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

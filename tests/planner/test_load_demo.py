@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from io import StringIO
 
+import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
@@ -39,6 +40,7 @@ def test_it_can_be_loaded_again_without_duplicates(db, settings, tmp_path):
     assert (Workspace.objects.count(), Scenario.objects.count(), Run.objects.count()) == (1, 1, 1)
 
 
+@pytest.mark.slow
 def test_it_loads_every_shipped_example(db):
     output = _load(trials=20)
     runs = Run.objects.all()

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
+
 from simulation.present import chartdata
 from simulation.present.report import build_report
 from simulation.present.report.charts_plotly import report_figures
@@ -11,6 +13,7 @@ from simulation.present.report.charts_svg import duration_ticks, ecdf_scale, rep
 from simulation.present.report.exporters import keep_parts
 
 
+@pytest.mark.slow
 def test_it_draws_the_same_svg_for_the_same_report_with_ids_unique_across_charts(three_options):
     report = build_report(three_options)
     svgs = report_svgs(report)
@@ -25,6 +28,7 @@ def test_it_draws_the_same_svg_for_the_same_report_with_ids_unique_across_charts
             assert ref in ids
 
 
+@pytest.mark.slow
 def test_it_marks_the_rto_target_in_every_ecdf(three_options):
     svgs = report_svgs(build_report(three_options))
     for key in ("ecdf_0", "overlay_db_primary_failure"):

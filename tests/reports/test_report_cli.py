@@ -77,6 +77,7 @@ def test_it_exits_2_when_the_output_cannot_be_written(tmp_path, two_files):
     assert code == 2 and err.startswith("error: cannot write")
 
 
+@pytest.mark.slow
 def test_it_runs_as_python_dash_m_simulation_report(two_files, tmp_path):
     output = tmp_path / "report.csv"
     done = subprocess.run([sys.executable, "-m", "simulation", "report", *two_files, "--format", "csv",

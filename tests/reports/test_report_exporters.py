@@ -41,6 +41,7 @@ def test_it_makes_ascii_file_names_from_the_title():
     assert slugify("«»") == "decision-report"
 
 
+@pytest.mark.slow
 def test_it_puts_each_options_key_figures_and_verdicts_in_the_pdf(rendered_pdf, three_options, tmp_path):
     filename, content_type, pdf = rendered_pdf
     assert filename.endswith(".pdf") and content_type == "application/pdf" and pdf.startswith(b"%PDF")
@@ -55,6 +56,7 @@ def test_it_puts_each_options_key_figures_and_verdicts_in_the_pdf(rendered_pdf, 
             assert ("✓ Met — " if verdict["met"] else "✗ Missed — ") + verdict["text"] in text
 
 
+@pytest.mark.slow
 def test_it_prints_the_decision_cover_and_page_numbers_in_the_pdf(rendered_pdf, tmp_path):
     text = pdf_text(rendered_pdf[2], tmp_path)
     assert "Checkout DB resilience — Q3 'décision'" in text
@@ -66,6 +68,7 @@ def test_it_prints_the_decision_cover_and_page_numbers_in_the_pdf(rendered_pdf, 
     assert pages >= 5 and f"Page {pages} of {pages}" in text
 
 
+@pytest.mark.slow
 def test_it_lists_assumptions_and_reproducibility_in_the_pdf(rendered_pdf, three_options, tmp_path):
     text = pdf_text(rendered_pdf[2], tmp_path)
     assert "failover.mode manual automated" in text
@@ -149,6 +152,7 @@ def test_it_rejects_reports_without_options_or_with_an_unknown_chosen_option(thr
         JsonExporter(three_options, {"chosen": "Nope"}).render()
 
 
+@pytest.mark.slow
 def test_it_loads_the_heavy_renderers_only_when_rendering():
     import subprocess
     import sys

@@ -18,6 +18,8 @@ import pytest
 from simulation import load_file, run, validate_document
 from simulation.model.loading import parse_text
 
+pytestmark = pytest.mark.slow  # every example at 300 trials: about 1 s each
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FILES = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
 TRIALS = 300

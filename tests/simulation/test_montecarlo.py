@@ -181,6 +181,7 @@ def _availability_verdict(results: dict) -> dict:
     return next(v for v in results["verdicts"] if v["target"] == "availability")
 
 
+@pytest.mark.slow
 def test_it_widens_the_annual_intervals_by_the_noise_of_a_small_incident_pool():
     """Years resample only K incidents per type: with K = 60 the intervals must cover what a K = 4000 run finds.
 

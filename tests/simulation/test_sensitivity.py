@@ -44,6 +44,7 @@ def _best_improvement(bar: dict, metric: str) -> float:
     return min(bar["low"]["delta"][metric], bar["high"]["delta"][metric], 0.0)
 
 
+@pytest.mark.slow
 def test_it_finds_pool_validation_the_biggest_fix_of_the_brief_opener(opener_as_in_the_brief):
     keys = ["validate_on_borrow", "max_lifetime_s", "health_check", "auto_restart", "detection_interval_s",
             "promotion_s", "dns_ttl_s", "app_instances", "standby_warmth", "deployment_strategy"]
@@ -54,6 +55,7 @@ def test_it_finds_pool_validation_the_biggest_fix_of_the_brief_opener(opener_as_
     assert result["parameters"][0]["key"] == "validate_on_borrow"
 
 
+@pytest.mark.slow
 def test_it_finds_endpoint_discovery_a_top_fix_when_apps_read_the_endpoint_once(opener):
     reads_once = apply_overrides(opener, {"app.discovery": "static"})
     result = tornado(reads_once, parameters=["discovery", "validate_on_borrow", "health_check", "detection_interval_s"],
@@ -80,6 +82,7 @@ def test_it_shows_more_downtime_for_a_slower_detector_and_manual_failover(worked
     assert _bar(result, "failover_mode")["low"]["delta"]["annual_downtime_s"] > 0
 
 
+@pytest.mark.slow
 def test_it_gives_identical_numbers_for_the_same_variant_twice(worked):
     first = tornado(worked, parameters=["validate_on_borrow", "deployment_strategy"], settings=SETTINGS)
     second = tornado(worked, parameters=["validate_on_borrow", "deployment_strategy"], settings=SETTINGS)
@@ -92,6 +95,7 @@ def test_it_uses_common_random_numbers_so_an_unchanged_setting_has_no_effect(wor
     assert all(value == 0 for value in bar["high"]["delta"].values())
 
 
+@pytest.mark.slow
 def test_it_gives_the_same_tornado_with_two_worker_processes(worked):
     keys = ["validate_on_borrow", "dns_ttl_s", "standby_warmth"]
     assert tornado(worked, parameters=keys, settings=SETTINGS, workers=2) == \
@@ -126,6 +130,7 @@ def test_it_lean_figures_equal_the_full_runs(worked):
     assert metrics_of(run_figures(worked, SETTINGS)) == metrics_of(run_scenario(worked, SETTINGS))
 
 
+@pytest.mark.slow
 def test_it_accepts_other_ranges_per_parameter(worked):
     result = tornado(worked, parameters=["detection_interval_s"], ranges={"detection_interval_s": (2, 300)},
                      settings=SETTINGS)
@@ -173,6 +178,7 @@ def test_it_exits_2_on_bad_sensitivity_input(extra):
     assert err.getvalue() and "Traceback" not in err.getvalue()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_it_builds_a_tornado_for_every_example(path):
     result = tornado(load_file(path), settings=RunSettings(trials=20, years=20, seed=2))

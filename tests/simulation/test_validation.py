@@ -70,18 +70,21 @@ def _check(document) -> None:
         assert all(isinstance(p.path, str) and p.message for p in problems)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_it_never_raises_on_generated_documents(document):
     _check(document)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(PATHS), values)
 def test_it_never_raises_on_mutations_of_a_valid_document(path, value):
     _check(_mutate(VALID, path, value))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(st.one_of(documents, st.builds(_mutate, st.just(VALID), st.sampled_from(PATHS), values)))
@@ -95,6 +98,7 @@ def test_it_answers_validate_with_0_or_2_and_no_traceback(tmp_path, document):
     assert (code == 0) == (validate_document(parse_text(path.read_text(encoding="utf-8"))) == [])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [
     b"\xff\xfe\x00garbage", b"[" * 1000, b"a: &a [*a]", b"name: [unclosed", b"- 1\n- 2\n", b"",
     b"regions: {name: 1}\ndatabase: {replicas: [{region: 7}]}",
@@ -109,6 +113,7 @@ def test_it_reports_hostile_files_on_the_command_line_without_a_traceback(tmp_pa
     assert "Traceback" not in out.stderr and out.stderr.strip()
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(NUMERIC_PATHS + DIST_PATHS), st.sampled_from(ABSURD))
 @example(("failover", "dns_ttl_s"), float("inf"))  # the reviewer's repros
@@ -126,6 +131,7 @@ def test_it_rejects_infinite_nan_and_absurd_numbers_naming_the_field(path, value
         (path, [str(p) for p in problems])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(NUMERIC_PATHS), st.sampled_from([0.0, 1e-9, 315_576_000.0, 1e12, 2, 1]))
 def test_it_runs_every_accepted_extreme_to_finite_results(path, value):

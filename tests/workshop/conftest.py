@@ -1,4 +1,4 @@
-"""Three users — an editor, a viewer and an outsider — a workspace with one scenario, and share links."""
+"""The root conftest's users (owner: the editor, member: the viewer) and workspace; the opener scenario; share links."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,11 +7,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from planner.models import Membership
-from planner.services.scenarios import scenario_create
-from planner.services.workspaces import workspace_create
 from simulation.analysis.variants import RunSettings
 from workshop import services
+
+from factories import make_scenario
 
 # The brief's opening incident: hanging connections nobody validates, liveness-only health checks.
 OPENER = {"pattern": "active-passive", "database": {"replicas": [{"region": "region-b", "mode": "async"}]},
@@ -38,15 +37,8 @@ def viewer(member):
 
 
 @pytest.fixture
-def workspace(editor, viewer):
-    ws = workspace_create(name="Payments", user=editor)
-    Membership.objects.create(workspace=ws, user=viewer, role=Membership.Role.VIEWER)
-    return ws
-
-
-@pytest.fixture
 def scenario(workspace, editor):
-    return scenario_create(workspace=workspace, name="Opener", document=OPENER, user=editor)
+    return make_scenario(workspace, editor, name="Opener", document=OPENER)
 
 
 @pytest.fixture

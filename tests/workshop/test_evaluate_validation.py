@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ def _encode(body, scenario_id: int) -> str:
     return text.replace('"SCENARIO"', str(scenario_id))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(body=bodies)

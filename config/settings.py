@@ -91,6 +91,9 @@ else:
 _db["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- requests ---------------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_500_000  # bytes of form fields or body; a scenario document is at most 1 MB
+
 # --- auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from planner.views.health import healthz, readyz
 
+handler400 = "planner.views.errors.bad_request"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -3,7 +3,9 @@
 Safe local defaults — SQLite under ``var/``, Celery's filesystem broker under
 ``var/broker`` — and PostgreSQL / Redis when ``DATABASE_URL`` /
 ``CELERY_BROKER_URL`` say so. Secrets have no production default: without
-``SECRET_KEY`` the app refuses to start unless ``DEBUG`` is on.
+``SECRET_KEY`` the app refuses to start unless ``DEBUG`` is on. ``DEBUG`` is off
+unless asked for (``make run`` and the tests ask); ``HTTPS=true`` turns on HSTS,
+the HTTPS redirect and secure cookies (docs/web.md lists the production environment).
 """
 import os
 from pathlib import Path
@@ -15,7 +17,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -24,6 +26,22 @@ if not SECRET_KEY:
     SECRET_KEY = _DEV_SECRET_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS: each setting follows HTTPS unless set on its own ----------------------------
+HTTPS = env.bool("HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP inside the cluster
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=HTTPS)
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):  # only behind a proxy that sets it
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'")
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.UrlPasswordFilter"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "planner.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "planner.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +121,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- mail (password reset): printed to the console unless EMAIL_URL names a server ------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="planner@localhost")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -1,10 +1,12 @@
-"""Request id and one structured log line per request."""
+"""Request id, one structured log line per request, and the Content-Security-Policy header."""
 from __future__ import annotations
 
 import logging
 import re
 import time
 import uuid
+
+from django.conf import settings
 
 from .logs import request_id_var, user_id_var
 
@@ -49,3 +51,15 @@ class RequestLogMiddleware:
             return response
         finally:
             user_id_var.reset(token)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send ``settings.CONTENT_SECURITY_POLICY`` (no inline scripts) unless the view set its own policy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response

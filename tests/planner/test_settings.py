@@ -15,7 +15,7 @@ PRINT = ("import json, config.settings as s; d = s.DATABASES['default']; "
          "'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS, 'acks_late': s.CELERY_TASK_ACKS_LATE, "
          "'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, 'serializer': s.CELERY_TASK_SERIALIZER, "
          "'secret': s.SECRET_KEY, 'debug': s.DEBUG, 'https': [s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
-         "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE]}))")
+         "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE], 'mail': s.EMAIL_BACKEND}))")
 
 
 def _settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -60,6 +60,12 @@ def _production_environment() -> dict:
 def test_it_runs_with_debug_off_unless_asked(tmp_path):
     assert json.loads(_settings(tmp_path, SECRET_KEY="k" * 60).stdout)["debug"] is False
     assert json.loads(_settings(tmp_path, DEBUG="true").stdout)["debug"] is True
+
+
+def test_it_prints_password_reset_mails_on_the_console_unless_a_mail_server_is_set(tmp_path):
+    assert json.loads(_settings(tmp_path, DEBUG="true").stdout)["mail"].endswith("console.EmailBackend")
+    out = json.loads(_settings(tmp_path, DEBUG="true", EMAIL_URL="smtp+tls://u:p@smtp.example:587").stdout)
+    assert out["mail"].endswith("smtp.EmailBackend")
 
 
 def test_it_passes_check_deploy_without_a_warning_under_the_documented_production_environment(tmp_path):

@@ -39,3 +39,24 @@ def measured():
         cost.seconds = time.perf_counter() - started
         cost.peak_bytes = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+
+
+LINK_NAME = '<a href="https://evil.example/">click me</a>'
+FORMULA_NAMES = ("=HYPERLINK(\"https://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn")
+
+
+def texts_of(node):
+    """Every string anywhere in a (JSON-like) figure, templates included."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from texts_of(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from texts_of(value)
+
+
+def has_live_link(figures) -> bool:
+    """True when a figure carries markup Plotly would render as a link."""
+    return any("<a " in text or "<a>" in text for text in texts_of(figures))

@@ -30,6 +30,7 @@ from .selectors import (ShareLinkError, base_document, shared_run, shared_runs, 
                         workshop_scenarios)
 
 MAX_VARIANTS = 8
+MAX_JSON_DEPTH = 32  # levels of nested objects/lists a body may have
 
 
 @dataclass
@@ -51,11 +52,27 @@ class BadRequest(Exception):
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def _depth(data) -> int:
+    """How many levels of objects and lists ``data`` nests (iteratively: any depth is safe to measure)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def _body(request: HttpRequest) -> dict:
+    too_deep = f"The body must not nest objects and lists more than {MAX_JSON_DEPTH} levels deep."
     try:
         data = json.loads(request.body or b"{}")
+    except RecursionError:
+        raise BadRequest(too_deep) from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The body must be JSON.") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise BadRequest(too_deep)
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     return data

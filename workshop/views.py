@@ -289,7 +289,9 @@ def shared_results(request, token: str, run_id: int):
     if run is None:
         raise Http404("No such run")
     results = judged_results(run.results, link.workspace.targets)
-    context = {"workspace": link.workspace, "run": run, "plot_config": PLOT_CONFIG, **results_page(results)}
+    # no "workspace": a visitor through a link sees no workspace navigation, only this run
+    context = {"workspace": None, "targets_of": link.workspace.name, "run": run, "plot_config": PLOT_CONFIG,
+               **results_page(results)}
     return render(request, "planner/results.html", context)
 
 

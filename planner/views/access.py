@@ -2,6 +2,7 @@
 from functools import wraps
 
 from django.http import Http404
+from django.urls import URLPattern, path
 
 from ..selectors.access import membership_for_user
 
@@ -17,3 +18,8 @@ def members_only(view):
 
     wrapper.members_only = True  # the URL tests check that every workspace URL has this gate
     return wrapper
+
+
+def member_paths(prefix: str, routes: list[tuple[str, object, str]]) -> list[URLPattern]:
+    """URL patterns ``prefix + route`` (the prefix names the workspace), every view behind ``members_only``."""
+    return [path(prefix + route, members_only(view), name=name) for route, view, name in routes]

@@ -203,6 +203,7 @@ READINESS_BUDGET_S = env.float("READINESS_BUDGET_S", default=0.2)
 
 # --- runs -------------------------------------------------------------------------------
 RUN_TRIAL_CHOICES = {"quick": 2_000, "full": 20_000}
+RUNS_ACTIVE_PER_WORKSPACE = env.int("RUNS_ACTIVE_PER_WORKSPACE", default=5)  # queued or running at once
 EXAMPLES_DIR = BASE_DIR / "examples"
 
 # --- logging: one JSON object per line, with the request id -----------------------------

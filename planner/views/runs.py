@@ -10,7 +10,7 @@ import simulation
 from ..forms import RunForm
 from ..selectors.access import run_for_user, scenario_for_user, workspace_for_user
 from ..selectors.runs import run_list, run_progress
-from ..services.runs import run_cancel, run_create
+from ..services.runs import RunQuotaExceeded, run_cancel, run_create
 
 
 @require_POST
@@ -26,6 +26,9 @@ def run_start(request, workspace_id: int, scenario_id: int):
                          seed=form.cleaned_data["seed"])
     except simulation.ScenarioError as error:
         messages.error(request, f"The scenario is not valid: {error}")
+        return redirect("scenario_detail", workspace_id, scenario_id)
+    except RunQuotaExceeded as error:
+        messages.error(request, f"No run started: {error}")
         return redirect("scenario_detail", workspace_id, scenario_id)
     return redirect("run_detail", workspace_id, run.pk)
 

@@ -113,6 +113,9 @@ else:
 _db["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- cache (rate limits): per process unless CACHE_URL names a shared one, e.g. redis:// ---
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # --- requests ---------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_500_000  # bytes of form fields or body; a scenario document is at most 1 MB
 

@@ -1,4 +1,4 @@
-"""Counting attempts per key in a time window (the cache), to refuse too many of them."""
+"""Counting attempts per key in a time window (in the cache, shared by every process with CACHE_URL)."""
 from __future__ import annotations
 
 import hashlib
@@ -10,9 +10,11 @@ def attempt_allowed(*, scope: str, key: str, limit: int, window_s: int) -> bool:
     """Count one attempt of ``key`` in ``scope``; False once more than ``limit`` fell in the window."""
     name = f"throttle:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
     if cache.add(name, 1, timeout=window_s):
-        return limit >= 1
-    try:
-        return cache.incr(name) <= limit
-    except ValueError:  # expired between add and incr
-        cache.add(name, 1, timeout=window_s)
-        return limit >= 1
+        count = 1
+    else:
+        try:
+            count = cache.incr(name)
+        except ValueError:  # expired between add and incr: a new window starts
+            cache.add(name, 1, timeout=window_s)
+            count = 1
+    return count <= limit

@@ -55,3 +55,12 @@ def test_it_refuses_too_many_reset_requests_with_429_and_sends_nothing_more(owne
     refused = Client(REMOTE_ADDR="10.1.1.2").post(reverse("password_reset"), {"email": "ALICE@example.com"})
     assert refused.status_code == 429 and "Too many password reset requests" in refused.content.decode()
     assert len(mail.outbox) == 2
+
+
+def test_it_counts_by_the_address_the_trusted_proxy_saw(rf, settings):
+    from planner.selectors.client import client_address
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    assert client_address(request) == "10.0.0.9"  # no proxy trusted: a client cannot pick its address
+    settings.TRUSTED_PROXY_HOPS = 1
+    assert client_address(request) == "203.0.113.7"

@@ -20,7 +20,7 @@ run: install
 	$(BIN)/python scripts/run_local.py
 
 worker: install
-	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle --without-heartbeat
+	DEBUG=$${DEBUG:-true} $(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle --without-heartbeat
 
 # The whole suite on SQLite and the embedded broker, then the web app's tests again on PostgreSQL and Redis.
 # `test` does not run `lint` yet: it becomes `test: install lint` once the tree passes `make lint`.

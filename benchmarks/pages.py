@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["DATABASE_URL"] = "sqlite://:memory:"  # never touch a real database
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # one JSON log line per request would skew the timing
+os.environ.setdefault("DEBUG", "true")  # a developer machine: no SECRET_KEY needed
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 
 import django  # noqa: E402

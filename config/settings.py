@@ -3,9 +3,12 @@
 Safe local defaults — SQLite under ``var/``, Celery's filesystem broker under
 ``var/broker`` — and PostgreSQL / Redis when ``DATABASE_URL`` /
 ``CELERY_BROKER_URL`` say so. Secrets have no production default: without
-``SECRET_KEY`` the app refuses to start unless ``DEBUG`` is on.
+``SECRET_KEY`` the app refuses to start unless ``DEBUG`` is on. ``DEBUG`` is off
+unless asked for (``make run`` and the tests ask); ``HTTPS=true`` turns on HSTS,
+the HTTPS redirect and secure cookies (docs/web.md lists the production environment).
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -15,7 +18,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -24,6 +27,22 @@ if not SECRET_KEY:
     SECRET_KEY = _DEV_SECRET_KEY
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS: each setting follows HTTPS unless set on its own ----------------------------
+HTTPS = env.bool("HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain HTTP inside the cluster
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=HTTPS)
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):  # only behind a proxy that sets it
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'")
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.UrlPasswordFilter"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,11 +55,13 @@ INSTALLED_APPS = [
     "planner",
     "workshop",
     "decisions",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "planner.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "planner.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -50,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "planner.middleware.RequestLogMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -91,14 +113,38 @@ else:
 _db["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- cache (rate limits): per process unless CACHE_URL names a shared one, e.g. redis:// ---
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# --- requests ---------------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_500_000  # bytes of form fields or body; a scenario document is at most 1 MB
+
 # --- auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
+# Failed logins (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name, or from one address,
+# that user name / address is refused with 429 for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "planner.selectors.client.client_address"
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)  # proxies in front that append X-Forwarded-For
+# Password reset mails: at most PASSWORD_RESET_LIMIT requests per address and per e-mail an hour.
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)
+PASSWORD_RESET_WINDOW_S = 3600
 LOGIN_REDIRECT_URL = "workspace_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- mail (password reset): printed to the console unless EMAIL_URL names a server ------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="planner@localhost")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -160,6 +206,7 @@ READINESS_BUDGET_S = env.float("READINESS_BUDGET_S", default=0.2)
 
 # --- runs -------------------------------------------------------------------------------
 RUN_TRIAL_CHOICES = {"quick": 2_000, "full": 20_000}
+RUNS_ACTIVE_PER_WORKSPACE = env.int("RUNS_ACTIVE_PER_WORKSPACE", default=5)  # queued or running at once
 EXAMPLES_DIR = BASE_DIR / "examples"
 
 # --- logging: one JSON object per line, with the request id -----------------------------

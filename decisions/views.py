@@ -17,6 +17,11 @@ from .models import ReportExport
 from .report_inputs import decision_exporter, option_labels
 
 
+# The standalone report carries its scripts inline: it may run them, in a sandbox that reaches nothing.
+REPORT_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
+                 "font-src data:; frame-ancestors 'self'; sandbox allow-scripts")
+
+
 def _attachment(filename: str, content_type: str, content: bytes) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -100,7 +105,9 @@ def decision_preview(request, workspace_id: int, decision_id: int):
     """The standalone HTML report, shown inside the detail page."""
     decision = selectors.decision_for_user(request.user, workspace_id, decision_id)
     _, content_type, content = decision_exporter(decision, "html").render()
-    return HttpResponse(content, content_type=content_type)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Security-Policy"] = REPORT_POLICY
+    return response
 
 
 @require_POST

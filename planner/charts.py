@@ -17,6 +17,7 @@ from typing import Any
 from simulation.model.incident_types import INCIDENT_TYPES
 from simulation.present import chartdata
 from simulation.present.format import format_duration, format_money, format_percent
+from simulation.present.report.charts_plotly import plotly_escaped, plotly_text
 
 Figure = dict[str, Any]
 
@@ -141,7 +142,7 @@ def ecdf_figure(results: dict, metric: str = "rto_s") -> Figure | None:
             "type": "scatter", "mode": "lines", "name": s["label"],
             "x": [x / divisor for x in s["x_s"]], "y": [100 * y for y in s["y"]],
             "customdata": [format_duration(x) for x in s["x_s"]],
-            "hovertemplate": f"{s['label']}<br>%{{y:.1f}} % of incidents ≤ %{{customdata}}<extra></extra>",
+            "hovertemplate": f"{plotly_text(s['label'])}<br>%{{y:.1f}} % of incidents ≤ %{{customdata}}<extra></extra>",
             "line": {"color": _type_colour(s["incident_type"], i), "width": 3, "shape": "hv"},
         })
     target_label = f"{'RTO' if metric == 'rto_s' else 'RPO'} target ({format_duration(data['target_s'])})"
@@ -243,7 +244,7 @@ def overlay_ecdf_figure(runs: list[tuple[str, dict]], incident_type: str, target
     traces = [{"type": "scatter", "mode": "lines", "name": s["label"],
                "x": [x / divisor for x in s["x_s"]], "y": [100 * y for y in s["y"]],
                "customdata": [format_duration(x) for x in s["x_s"]],
-               "hovertemplate": f"{s['label']}<br>%{{y:.1f}} % ≤ %{{customdata}}<extra></extra>",
+               "hovertemplate": f"{plotly_text(s['label'])}<br>%{{y:.1f}} % ≤ %{{customdata}}<extra></extra>",
                "line": {"color": PALETTE[i % len(PALETTE)], "width": 3, "shape": "hv"}}
               for i, s in enumerate(data["series"])]
     if target_s:
@@ -297,7 +298,7 @@ def results_figures(results: dict, replay_type: str | None = "db_primary_failure
     }
     for which in ("p50", "p95"):
         figures[f"chart-replay-{which}"] = replay_figure(results, replay_type, which) if replay_type else None
-    return figures
+    return plotly_escaped(figures)
 
 
 def compare_figures(runs: list[tuple[str, dict]], target_rto_s: float | None) -> dict[str, Figure]:
@@ -308,4 +309,4 @@ def compare_figures(runs: list[tuple[str, dict]], target_rto_s: float | None) ->
         figure = overlay_ecdf_figure(runs, incident_type, target_rto_s)
         if figure is not None:
             figures[f"chart-ecdf-{incident_type}"] = figure
-    return figures
+    return plotly_escaped(figures)

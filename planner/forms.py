@@ -81,7 +81,8 @@ class ScenarioImportForm(forms.Form):
 
     file = forms.FileField(required=False, label="YAML file")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}), required=False,
-                           label="…or paste YAML", max_length=MAX_IMPORT_BYTES)
+                           label="…or paste YAML", max_length=MAX_IMPORT_BYTES,
+                           error_messages={"max_length": "The document is larger than 1 MB."})
     name = forms.CharField(max_length=200, required=False, help_text="Leave blank to use the document's name.")
 
     def clean(self):

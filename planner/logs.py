@@ -4,10 +4,19 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 from datetime import datetime, timezone
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 user_id_var: contextvars.ContextVar[int | None] = contextvars.ContextVar("user_id", default=None)
+
+_SHARE_TOKEN = re.compile(r"(/s/)[^/?#\s\"']+")
+
+
+def redacted(text: str) -> str:
+    """Text with the token of every share-link path (``/s/<token>/…``) replaced: tokens are secrets."""
+    return _SHARE_TOKEN.sub(r"\1[token]", text)
+
 
 _EXTRA_FIELDS = ("operation", "duration_ms", "status", "method", "path", "run_id", "workspace_id")
 
@@ -31,14 +40,15 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redacted(record.getMessage()),
             "service": "planner",
             "request_id": getattr(record, "request_id", request_id_var.get()),
             "user_id": getattr(record, "user_id", None),
         }
         for name in _EXTRA_FIELDS:
             if hasattr(record, name):
-                entry[name] = getattr(record, name)
+                value = getattr(record, name)
+                entry[name] = redacted(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

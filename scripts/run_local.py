@@ -5,7 +5,8 @@ stops both: TERM to each group, a bounded wait, then KILL. If one of them dies,
 the other is stopped too and the script exits non-zero.
 
 Environment: HOST (127.0.0.1), PORT (8000), WORKER_CONCURRENCY (2), DEMO_TRIALS
-(300), plus everything config/settings.py reads (DATABASE_URL, CELERY_BROKER_URL …).
+(300), plus everything config/settings.py reads (DATABASE_URL, CELERY_BROKER_URL …);
+DEBUG is on unless the environment says otherwise (settings default it to off).
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "true")  # a developer's machine; the children inherit it
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
     manage("migrate", "--noinput", "--verbosity", "0")
     manage("load_demo", "--trials", os.environ.get("DEMO_TRIALS", "300"))

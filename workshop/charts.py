@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner.charts import FONT, PALETTE, ecdf_figure
+from simulation.present.report.charts_plotly import plotly_escaped, plotly_text
 from planner.selectors.results import verdict_cards
 from simulation.model.incident_types import incident_label
 from simulation.present import chartdata
@@ -21,7 +22,7 @@ def _layout(*, x_title: str, y_title: str, height: int) -> dict[str, Any]:
 
 
 def _projector(figure: dict | None) -> dict | None:
-    """Bigger type and thicker lines for a room full of people looking at a wall."""
+    """Bigger type and thicker lines for a room full of people looking at a wall; every text escaped."""
     if figure is None:
         return None
     layout = figure["layout"]
@@ -33,7 +34,7 @@ def _projector(figure: dict | None) -> dict | None:
     for trace in figure["data"]:
         if trace.get("mode") == "lines" and "line" in trace:
             trace["line"]["width"] = max(trace["line"].get("width", 2), 4)
-    return figure
+    return plotly_escaped(figure)
 
 
 def targets_text(scenario) -> list[str]:
@@ -117,7 +118,7 @@ def frontier_figures(runs: list[tuple[str, dict]]) -> dict[str, Any]:
                 "x": [p["premium_usd_per_month"]], "y": [p[y_field]],
                 "customdata": [[format_money(p["premium_usd_per_month"], currency), fmt(p),
                                 format_money(p["total_usd_per_month"], currency)]],
-                "hovertemplate": f"{p['label']}<br>premium %{{customdata[0]}}/month<br>%{{customdata[1]}}"
+                "hovertemplate": f"{plotly_text(p['label'])}<br>premium %{{customdata[0]}}/month<br>%{{customdata[1]}}"
                                  "<br>total %{customdata[2]}/month<extra></extra>",
                 "marker": {"size": 30 if best else 22, "symbol": "star" if best else ("circle" if p["targets_met"] else "x"),
                            "color": PALETTE[i % len(PALETTE)], "line": {"width": 2, "color": "#111111"}},

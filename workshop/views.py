@@ -31,6 +31,7 @@ from .selectors import (ShareLinkError, base_document, shared_run, shared_runs, 
                         workshop_scenarios)
 
 MAX_PINS = 8  # variants one page can pin; the frontier takes them all and the base scenario
+MAX_JSON_DEPTH = 32  # levels of nested objects/lists a body may have
 
 
 @dataclass
@@ -52,11 +53,27 @@ class BadRequest(Exception):
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def _depth(data) -> int:
+    """How many levels of objects and lists ``data`` nests (iteratively: any depth is safe to measure)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def _body(request: HttpRequest) -> dict:
+    too_deep = f"The body must not nest objects and lists more than {MAX_JSON_DEPTH} levels deep."
     try:
         data = json.loads(request.body or b"{}")
+    except RecursionError:
+        raise BadRequest(too_deep) from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The body must be JSON.") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise BadRequest(too_deep)
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     return data
@@ -268,7 +285,9 @@ def shared_results(request, token: str, run_id: int):
     if run is None:
         raise Http404("No such run")
     results = judged_results(run.results, link.workspace.targets)
-    context = {"workspace": link.workspace, "run": run, "plot_config": PLOT_CONFIG, **results_page(results)}
+    # no "workspace": a visitor through a link sees no workspace navigation, only this run
+    context = {"workspace": None, "targets_of": link.workspace.name, "run": run, "plot_config": PLOT_CONFIG,
+               **results_page(results)}
     return render(request, "planner/results.html", context)
 
 

@@ -14,13 +14,14 @@ import time
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 import simulation
 
 from ..logs import request_id_var
-from ..models import Run, Scenario
+from ..models import Run, Scenario, Workspace
 from ..tasks import run_scenario
 from .scenarios import document_normalize
 
@@ -29,19 +30,28 @@ log = logging.getLogger(__name__)
 FINISH_SHARE = 0.05  # share of the progress bar kept for putting the chunks together
 
 
+class RunQuotaExceeded(Exception):
+    """The workspace already has as many queued or running runs as it may (``RUNS_ACTIVE_PER_WORKSPACE``)."""
+
+
 def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: bool = True) -> Run:
     """Snapshot the scenario (full document, seed, trials, engine version) and queue the run.
 
-    ``enqueue=False`` leaves the run queued for the caller to execute itself (demo data).
+    ``enqueue=False`` leaves the run queued for the caller to execute itself (demo data). A queued run
+    counts against the workspace's quota: ``RunQuotaExceeded`` (nothing created) once it is full.
     """
     if trials < 1:
         raise ValueError("trials: must be at least 1")
     if seed < 0:
         raise ValueError("seed: must be a non-negative integer")
     snapshot = document_normalize(document=scenario.document)
-    run = Run.objects.create(
-        workspace=scenario.workspace, scenario=scenario, scenario_name=scenario.name, snapshot=snapshot,
-        seed=seed, trials=trials, engine_version=simulation.ENGINE_VERSION, created_by=_creator(user))
+    with transaction.atomic():
+        if enqueue:
+            _quota_check(workspace_id=scenario.workspace_id)
+        run = Run.objects.create(
+            workspace=scenario.workspace, scenario=scenario, scenario_name=scenario.name, snapshot=snapshot,
+            seed=seed, trials=trials, engine_version=simulation.ENGINE_VERSION,
+            created_by=_creator(user))
     if enqueue:
         transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
     return run
@@ -63,6 +73,16 @@ def run_create_finished(*, scenario: Scenario, user, name: str, results: dict) -
 
 def _creator(user):
     return user if getattr(user, "is_authenticated", False) else None
+
+
+def _quota_check(*, workspace_id: int) -> None:
+    """Lock the workspace row (one run start at a time) and refuse once its active runs fill the quota."""
+    Workspace.objects.select_for_update().filter(pk=workspace_id).first()
+    limit = settings.RUNS_ACTIVE_PER_WORKSPACE
+    active = Run.objects.filter(workspace_id=workspace_id, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).count()
+    if active >= limit:
+        raise RunQuotaExceeded(f"This workspace already has {active} runs queued or running (at most {limit}). "
+                               "Wait for one to finish, or cancel one, then start this run again.")
 
 
 def run_enqueue(*, run_id: int) -> None:

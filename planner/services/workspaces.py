@@ -23,23 +23,42 @@ def workspace_update(*, workspace: Workspace, name: str, targets: dict) -> Works
     return workspace
 
 
-def membership_set(*, workspace: Workspace, username: str, role: str) -> Membership:
-    """Add an existing user to the workspace with ``role``, or change the role of a member."""
+LAST_EDITOR = ("{name} is the workspace's last editor: make someone else an editor first, "
+               "so that someone can still change the workspace.")
+
+
+def _keep_an_editor(*, workspace: Workspace, membership: Membership, field: str | None = None) -> None:
+    """``ValidationError`` when ``membership`` holds the workspace's only editor role (rows locked until commit)."""
+    editors = list(Membership.objects.select_for_update().filter(workspace=workspace, role=Membership.Role.EDITOR)
+                   .values_list("pk", flat=True))
+    if editors == [membership.pk]:
+        message = LAST_EDITOR.format(name=membership.user.get_username())
+        raise ValidationError({field: message} if field else message)
+
+
+def membership_set(*, workspace: Workspace, username: str, role: str) -> Membership | None:
+    """Give an existing user ``role`` in the workspace (added or changed); None when there is no such user.
+
+    The caller answers both cases alike, so that the page does not tell which user names exist.
+    """
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": "Choose editor or viewer."})
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise ValidationError({"username": f"No user called {username!r}."})
-    if role not in Membership.Role.values:
-        raise ValidationError({"role": f"Unknown role {role!r}."})
-    membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
+        return None
+    with transaction.atomic():
+        membership = Membership.objects.filter(workspace=workspace, user=user).first()
+        if membership is not None and role != Membership.Role.EDITOR:
+            _keep_an_editor(workspace=workspace, membership=membership, field="role")
+        membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
     return membership
 
 
 def membership_remove(*, workspace: Workspace, membership_id: int) -> None:
     """Remove a member; the last editor cannot be removed (someone must be able to edit)."""
-    membership = Membership.objects.filter(workspace=workspace, pk=membership_id).first()
+    membership = Membership.objects.filter(workspace=workspace, pk=membership_id).select_related("user").first()
     if membership is None:
         raise ValidationError("No such member.")
-    editors = workspace.memberships.filter(role=Membership.Role.EDITOR)
-    if membership.can_edit and editors.count() == 1:
-        raise ValidationError("The last editor cannot be removed.")
-    membership.delete()
+    with transaction.atomic():
+        _keep_an_editor(workspace=workspace, membership=membership)
+        membership.delete()

@@ -15,5 +15,6 @@ def run_results(request, workspace_id: int, run_id: int):
     if run.status != Run.Status.DONE or not run.results:
         return redirect("run_detail", workspace_id, run.pk)
     results = judged_results(run.results, run.workspace.targets)
-    context = {"workspace": run.workspace, "run": run, "plot_config": PLOT_CONFIG, **results_page(results)}
+    context = {"workspace": run.workspace, "targets_of": run.workspace.name, "run": run, "plot_config": PLOT_CONFIG,
+               **results_page(results)}
     return render(request, "planner/results.html", context)

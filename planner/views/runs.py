@@ -27,6 +27,9 @@ def run_start(request, workspace_id: int, scenario_id: int):
     except simulation.ScenarioError as error:
         messages.error(request, f"The scenario is not valid: {error}")
         return redirect("scenario_detail", workspace_id, scenario_id)
+    except run_services.RunQuotaExceeded as error:
+        messages.error(request, f"No run started: {error}")
+        return redirect("scenario_detail", workspace_id, scenario_id)
     return redirect("run_detail", workspace_id, run.pk)
 
 

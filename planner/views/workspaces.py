@@ -65,8 +65,9 @@ def workspace_members(request, workspace_id: int):
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field, errors)
-        else:
-            messages.success(request, f"{form.cleaned_data['username']} is now a {form.cleaned_data['role']}.")
+        else:  # the same words whether or not the user exists: the page does not reveal user names
+            messages.success(request, f"If “{form.cleaned_data['username']}” has an account, it now has the role "
+                                      f"“{form.cleaned_data['role']}” in this workspace.")
             return redirect("workspace_members", workspace.pk)
     context = {"workspace": workspace, "members": membership_list(workspace=workspace), "form": form}
     return render(request, "planner/workspace_members.html", context, status=400 if editing else 200)

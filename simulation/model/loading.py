@@ -14,6 +14,11 @@ from simulation.limits import MAX_DOCUMENT_BYTES
 from simulation.model.scenario import Scenario
 from simulation.version import SCHEMA_VERSION
 
+MAX_ALIAS_NODES = 10_000  # nodes a document may add by repeating anchored blocks through aliases
+MAX_PROBLEMS = 50  # problems listed; the rest are counted in one last line
+MAX_MESSAGE_CHARS = 300
+MAX_PATH_CHARS = 120
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -22,14 +27,33 @@ class Problem:
     path: str
     message: str
 
+    def __post_init__(self):  # user data ends up in both: keep them short
+        object.__setattr__(self, "path", _clip(self.path, MAX_PATH_CHARS))
+        object.__setattr__(self, "message", _clip(self.message, MAX_MESSAGE_CHARS))
+
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
+def _clip(text: str, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def shown(value: Any) -> str:
+    """A short description of a value from the document: a clipped literal for a scalar, else its kind."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return _clip(repr(value) if isinstance(value, str) else str(value), 40)
+    return "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else "a value"
+
+
 class ScenarioError(ValueError):
-    """A scenario document that cannot be used; ``problems`` lists every reason."""
+    """A scenario document that cannot be used; ``problems`` lists every reason (at most ``MAX_PROBLEMS``)."""
 
     def __init__(self, problems: list[Problem]):
+        if len(problems) > MAX_PROBLEMS:
+            more = len(problems) - MAX_PROBLEMS
+            problems = [*problems[:MAX_PROBLEMS], Problem("", f"… and {more} more problem{'s' * (more != 1)}")]
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems))
 
@@ -74,7 +98,8 @@ def load_scenario(document: Any) -> Scenario:
         raise ScenarioError([Problem("", "the document must be a mapping of sections")])
     schema = document.get("schema", SCHEMA_VERSION)
     if schema != SCHEMA_VERSION:
-        raise ScenarioError([Problem("schema", f"unsupported version {schema!r}; this engine reads {SCHEMA_VERSION}")])
+        raise ScenarioError([Problem("schema", f"unsupported version {shown(schema)}; "
+                                               f"this engine reads {SCHEMA_VERSION}")])
     try:
         return Scenario.model_validate(document)
     except ValidationError as error:
@@ -92,17 +117,68 @@ def validate_document(document: Any) -> list[Problem]:
     return []
 
 
+def _expanded_nodes(root: yaml.Node) -> tuple[int, int]:
+    """(distinct nodes, nodes once every alias is expanded) of a composed document, without expanding it.
+
+    ``ScenarioError`` when an alias refers to a node that contains it (an endless document).
+    """
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if children_done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise ScenarioError([Problem("", "an alias refers to a block that contains it; "
+                                             "the document would never end")])
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in size)
+    return len(size), size[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses documents whose aliases expand beyond ``MAX_ALIAS_NODES`` nodes."""
+
+    def compose_document(self):
+        root = super().compose_document()
+        distinct, expanded = _expanded_nodes(root)
+        if expanded - distinct > MAX_ALIAS_NODES:
+            raise ScenarioError([Problem("", f"the document's aliases (*name) repeat more than {MAX_ALIAS_NODES:,} "
+                                             "values; write the repeated blocks out or use fewer aliases")])
+        return root
+
+
+def _too_large() -> Problem:
+    return Problem("", f"the document is larger than {MAX_DOCUMENT_BYTES:,} bytes (1 MB)")
+
+
 def parse_text(text: str) -> Any:
     """YAML (a superset of JSON) text → Python data; ``ScenarioError`` when it is not parseable."""
     if len(text.encode("utf-8", "replace")) > MAX_DOCUMENT_BYTES:
-        raise ScenarioError([Problem("", f"document larger than {MAX_DOCUMENT_BYTES} bytes")])
+        raise ScenarioError([_too_large()])
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_BoundedLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(error, "problem", None) or "not valid YAML or JSON"
         raise ScenarioError([Problem("", f"cannot parse the document{where}: {reason}")]) from None
+    except ScenarioError:
+        raise
     except (ValueError, RecursionError) as error:
         raise ScenarioError([Problem("", f"cannot parse the document: {error}")]) from None
 
@@ -113,9 +189,13 @@ def load_text(text: str) -> Scenario:
 
 def load_file(path: str | Path) -> Scenario:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as file:
+            data = file.read(MAX_DOCUMENT_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError([Problem("", f"cannot read {path}: {error.__class__.__name__}: {error}")]) from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ScenarioError([_too_large()])
     return load_text(text)
 
 

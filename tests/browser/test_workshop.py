@@ -57,8 +57,9 @@ def _renders(page) -> int:
 
 
 def _wait_render(page, after: int) -> None:
-    page.wait_for_function(f"Number(document.body.dataset.wsRenders || 0) > {after} "
-                           "&& document.body.dataset.wsState === 'ready'", timeout=15_000)
+    # a function, not an expression: Playwright evaluates it once, which the page's CSP (no eval) allows
+    page.wait_for_function("(after) => Number(document.body.dataset.wsRenders || 0) > after "
+                           "&& document.body.dataset.wsState === 'ready'", arg=after, timeout=15_000)
 
 
 def _open(page, url: str) -> None:

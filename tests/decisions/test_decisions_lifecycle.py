@@ -123,3 +123,11 @@ def test_it_shows_the_decision_with_an_embedded_report_preview(owner_client, dra
 def test_it_lists_decisions_of_the_workspace(owner_client, draft):
     page = owner_client.get(reverse("decision_list", args=[draft.workspace_id]))
     assert page.status_code == 200 and b"Checkout &lt;resilience&gt;" in page.content
+
+
+def test_it_runs_the_preview_s_inline_scripts_only_in_a_sandbox_that_reaches_nothing(owner_client, draft):
+    page = owner_client.get(reverse("decision_detail", args=[draft.workspace_id, draft.pk]))
+    assert "script-src 'self';" in page["Content-Security-Policy"]
+    preview = owner_client.get(reverse("decision_preview", args=[draft.workspace_id, draft.pk]))
+    policy = preview["Content-Security-Policy"]
+    assert "sandbox allow-scripts" in policy and "default-src 'none'" in policy and "connect-src" not in policy

@@ -164,3 +164,14 @@ def test_it_gives_an_incident_type_the_same_colour_on_every_chart(results):
                 colours.setdefault(trace["name"], set()).add(trace["line"]["color"])
     assert all(len(seen) == 1 for seen in colours.values()), colours
     assert len({next(iter(seen)) for seen in colours.values()}) == len(colours)  # and no two types share one
+
+
+def test_it_escapes_option_names_so_no_link_can_be_injected_into_a_chart(results, single_region):
+    from payloads import LINK_NAME, has_live_link
+
+    figures = charts.compare_figures([(LINK_NAME, results), ("Plain", single_region)], 300.0)
+    assert not has_live_link(figures)
+    frontier_text = figures["chart-frontier"]["data"][0]["text"] + figures["chart-frontier"]["data"][-1]["text"]
+    assert any(text.startswith("&lt;a href") for text in frontier_text)
+    for figure in figures.values():
+        go.Figure(figure)  # still a valid figure

@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from planner.models import Run, Scenario, Workspace
 
@@ -23,7 +24,7 @@ def test_it_creates_an_editor_a_workspace_and_a_finished_run_per_example(db, set
     settings.EXAMPLES_DIR = tmp_path
     output = _load(trials=30)
     password = re.search(r"password '([^']+)'", output).group(1)
-    assert authenticate(username="demo", password=password) is not None
+    assert authenticate(RequestFactory().post("/"), username="demo", password=password) is not None
     workspace = Workspace.objects.get(memberships__user__username="demo", memberships__role="editor")
     assert sorted(workspace.scenarios.values_list("name", flat=True)) == ["Option A", "Option B"]
     assert sorted(Run.objects.filter(status="done").values_list("scenario_name", flat=True)) == ["Option A",
@@ -36,7 +37,7 @@ def test_it_can_be_loaded_again_without_duplicates(db, settings, tmp_path):
     _load(trials=20, password="first-password-1")
     output = _load(trials=20, password="second-password-2")
     assert "password 'second-password-2'" in output
-    assert authenticate(username="demo", password="second-password-2") is not None
+    assert authenticate(RequestFactory().post("/"), username="demo", password="second-password-2") is not None
     assert (Workspace.objects.count(), Scenario.objects.count(), Run.objects.count()) == (1, 1, 1)
 
 

@@ -41,3 +41,30 @@ def test_it_formats_exceptions_inside_the_json():
         record.exc_info = sys.exc_info()
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "failed here" and "ValueError: boom" in entry["exception"]
+
+
+def test_it_redacts_share_link_tokens_in_request_lines(client, caplog):
+    secret = "tok_SECRET_abc123"
+    with caplog.at_level(logging.INFO):
+        client.get(f"/s/{secret}/")
+        client.post(f"/s/{secret}/evaluate/", "{}", content_type="application/json")
+    lines = _lines(caplog)
+    assert lines and secret not in json.dumps(lines)
+    assert any(entry.get("path") == "/s/[token]/evaluate/" for entry in lines)
+    assert all(secret not in record.getMessage() for record in caplog.records)
+
+
+def test_it_still_writes_the_request_line_when_the_database_is_down(owner_client, caplog, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    def database_down(self):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(SessionStore, "_get_session_from_db", database_down)
+    owner_client.raise_request_exception = False
+    with caplog.at_level(logging.INFO, logger="planner.requests"):
+        response = owner_client.get(reverse("workspace_list"))
+    assert response.status_code == 500
+    line = next(entry for entry in _lines(caplog) if entry.get("path") == "/")
+    assert line["status"] == 500 and line["user_id"] is None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -51,3 +52,17 @@ def test_it_collects_static_files_only_when_they_changed(run_local, monkeypatch,
     assert run_local.static_is_stale()
     (tmp_path / "staticfiles" / ".collected").touch()
     assert not run_local.static_is_stale()
+
+
+def test_it_runs_with_debug_on_unless_the_environment_says_otherwise(run_local, monkeypatch):
+    monkeypatch.delenv("DEBUG", raising=False)
+    seen = []
+
+    def first_command(*args):
+        seen.append(os.environ.get("DEBUG"))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(run_local, "manage", first_command)
+    with pytest.raises(SystemExit):
+        run_local.main()
+    assert seen == ["true"]

@@ -190,3 +190,23 @@ def test_it_saves_results_made_elsewhere_as_a_finished_run(scenario, owner):
     assert (run.status, run.progress, run.workspace, run.created_by) == (Run.Status.DONE, 1.0, scenario.workspace, owner)
     assert (run.snapshot, run.seed, run.trials, run.scenario_name) == (scenario.document, 7, 200, "Variant")
     assert run.engine_version == simulation.ENGINE_VERSION and run.started_at == run.finished_at
+
+
+def test_it_refuses_a_run_past_the_workspace_quota_with_a_clear_message(owner_client, scenario, settings, enqueued):
+    settings.RUNS_ACTIVE_PER_WORKSPACE = 2
+    url = reverse("run_start", args=[scenario.workspace_id, scenario.pk])
+    for _ in range(2):
+        assert owner_client.post(url, {"trials": "quick", "seed": "1"}).status_code == 302
+    response = owner_client.post(url, {"trials": "quick", "seed": "1"}, follow=True)
+    assert Run.objects.count() == 2
+    assert "No run started: This workspace already has 2 runs queued or running (at most 2)" in \
+        response.content.decode()
+
+
+def test_it_frees_quota_when_a_run_finishes_or_is_cancelled(scenario, owner, settings, enqueued):
+    settings.RUNS_ACTIVE_PER_WORKSPACE = 1
+    first = run_create(scenario=scenario, user=owner, trials=10, seed=1)
+    with pytest.raises(run_services.RunQuotaExceeded):
+        run_create(scenario=scenario, user=owner, trials=10, seed=1)
+    run_cancel(run=first)
+    assert run_create(scenario=scenario, user=owner, trials=10, seed=1).status == Run.Status.QUEUED

@@ -55,11 +55,29 @@ def test_it_changes_the_role_of_a_member(owner_client, workspace, member):
     assert Membership.objects.get(workspace=workspace, user=member).role == "editor"
 
 
-def test_it_says_so_when_the_username_does_not_exist(owner_client, workspace):
+def test_it_answers_alike_whether_or_not_the_user_name_exists(owner_client, workspace, outsider):
+    def add(username: str) -> tuple[int, str]:
+        response = owner_client.post(reverse("workspace_members", args=[workspace.pk]),
+                                     {"username": username, "role": "viewer"}, follow=True)
+        page = response.content.decode().replace(username, "NAME")
+        return response.status_code, page[page.index("<main"):page.index("<table")]
+
+    assert add("nobody") == add("charlie")
+    assert "NAME” has an account, it now has the role “viewer”" in add("zed")[1]
+
+
+def test_it_keeps_the_last_editor_from_demoting_themselves_with_a_clear_message(owner_client, workspace, owner):
     response = owner_client.post(reverse("workspace_members", args=[workspace.pk]),
-                                 {"username": "nobody", "role": "viewer"})
+                                 {"username": "alice", "role": "viewer"})
     assert response.status_code == 400
-    assert response.context["form"].errors["username"] == ["No user called 'nobody'."]
+    assert "alice is the workspace's last editor" in response.context["form"].errors["role"][0]
+    assert Membership.objects.get(workspace=workspace, user=owner).role == "editor"
+
+
+def test_it_lets_an_editor_step_down_when_another_editor_remains(owner_client, workspace, owner, member):
+    Membership.objects.filter(workspace=workspace, user=member).update(role="editor")
+    owner_client.post(reverse("workspace_members", args=[workspace.pk]), {"username": "alice", "role": "viewer"})
+    assert Membership.objects.get(workspace=workspace, user=owner).role == "viewer"
 
 
 def test_it_removes_a_member_but_never_the_last_editor(owner_client, workspace, owner, member):
@@ -67,8 +85,9 @@ def test_it_removes_a_member_but_never_the_last_editor(owner_client, workspace, 
     theirs = Membership.objects.get(workspace=workspace, user=member)
     owner_client.post(reverse("workspace_member_remove", args=[workspace.pk, theirs.pk]))
     assert not Membership.objects.filter(pk=theirs.pk).exists()
-    owner_client.post(reverse("workspace_member_remove", args=[workspace.pk, mine.pk]))
+    response = owner_client.post(reverse("workspace_member_remove", args=[workspace.pk, mine.pk]), follow=True)
     assert Membership.objects.filter(pk=mine.pk).exists()
+    assert "alice is the workspace&#x27;s last editor" in response.content.decode()
 
 
 def test_it_lets_viewers_see_members_but_not_manage_them(member_client, workspace):

@@ -177,3 +177,24 @@ def test_it_prints_the_incidents_each_type_used_after_an_early_stop(tmp_path):
     args = ["run", _write(tmp_path, _small(LENIENT)), "--trials", "2000", "--years", "100", "--precision", "100000"]
     assert main(args, stdout=out, stderr=err) == 0, err.getvalue()
     assert "500 of up to 2000 incidents per type" in out.getvalue()
+
+
+def test_it_refuses_a_yaml_alias_bomb_with_exit_2_quickly_and_in_little_memory(tmp_path):
+    from payloads import alias_bomb, measured
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(alias_bomb(), encoding="utf-8")
+    stderr = io.StringIO()
+    with measured() as cost:
+        code = main(["validate", str(path)], stdout=io.StringIO(), stderr=stderr)
+    assert code == 2 and "aliases" in stderr.getvalue() and "10,000" in stderr.getvalue()
+    assert cost.seconds < 1 and cost.peak_bytes < 50_000_000
+    assert _cli("validate", str(path)).returncode == 2
+
+
+def test_it_refuses_a_file_larger_than_the_document_limit_without_reading_it_all(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: x\nnotes: " + "x" * 1_100_000 + "\n", encoding="utf-8")
+    stderr = io.StringIO()
+    assert main(["validate", str(path)], stdout=io.StringIO(), stderr=stderr) == 2
+    assert "larger than 1,000,000 bytes" in stderr.getvalue()

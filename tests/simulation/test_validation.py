@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from simulation import dump_document, load_scenario, validate_document
 from simulation.cli.main import main
-from simulation.model.loading import parse_text
+from simulation.model.loading import ScenarioError, parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
 FIELD_NAMES = ["schema", "name", "pattern", "regions", "database", "failover", "app", "deployment", "traffic",
@@ -172,3 +172,32 @@ def test_it_lowers_the_automation_success_when_failover_was_not_tested_under_loa
     tested = load_scenario({"failover": {"days_since_failover_test": 10}})
     untested = load_scenario({"failover": {"days_since_failover_test": 10, "tested_under_load": False}})
     assert untested.automation_success_probability() == pytest.approx(0.9 * tested.automation_success_probability())
+
+
+@pytest.mark.parametrize("key", ["schema", "name", "database"])
+def test_it_refuses_alias_bombs_under_any_field_naming_the_limit(key):
+    from payloads import alias_bomb
+
+    with pytest.raises(ScenarioError) as caught:
+        parse_text(alias_bomb(key))
+    assert "10,000" in str(caught.value)
+
+
+def test_it_refuses_an_alias_that_contains_itself():
+    with pytest.raises(ScenarioError, match="never end"):
+        parse_text("a: &a [1, *a]\n")
+
+
+def test_it_still_reads_a_few_ordinary_aliases():
+    assert parse_text("base: &b {size_gb: 5}\ndatabase: *b\n")["database"] == {"size_gb": 5}
+
+
+def test_it_keeps_every_problem_message_short_and_never_prints_a_long_value():
+    problems = validate_document({"schema": "9" * 5000, "name": "x"})
+    assert problems and all(len(str(p)) <= 450 for p in problems)
+    assert "9" * 100 not in str(problems[0])
+
+
+def test_it_lists_at_most_fifty_problems_and_counts_the_rest():
+    problems = validate_document({"traffic": {f"unknown_{i}": 1 for i in range(200)}})
+    assert len(problems) == 51 and problems[-1].message.startswith("… and ")

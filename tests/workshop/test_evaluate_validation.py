@@ -44,3 +44,22 @@ def test_it_never_answers_500_to_any_body(viewer_client, workspace, scenario, bo
         sent = body["overrides"] if isinstance(body, dict) and isinstance(body.get("overrides"), dict) else {}
         assert all(e["field"].split(".")[0] in {p.split(".")[0].split("[")[0] for p in sent} | {"overrides", ""}
                    or any(e["field"].startswith(p) for p in sent) for e in errors)
+
+
+@pytest.mark.parametrize("depth", [40, 100_000])
+@pytest.mark.parametrize("name", ["workshop_evaluate", "workshop_frontier", "workshop_pin"])
+def test_it_answers_400_to_deeply_nested_json(editor_client, workspace, scenario, name, depth):
+    from payloads import deeply_nested_json
+
+    response = editor_client.post(reverse(name, args=[workspace.pk]), deeply_nested_json(depth),
+                                  content_type="application/json")
+    assert response.status_code == 400
+    assert "32 levels" in response.json()["errors"][0]["message"]
+
+
+def test_it_answers_400_to_deeply_nested_json_through_a_share_link(client, share_link):
+    from payloads import deeply_nested_json
+
+    response = client.post(reverse("shared_evaluate", args=[share_link.token]), deeply_nested_json(),
+                           content_type="application/json")
+    assert response.status_code == 400

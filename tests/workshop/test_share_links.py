@@ -139,3 +139,17 @@ def test_it_shows_saved_results_of_the_linked_scenario_only(editor_client, anony
 
 def test_it_closes_saved_results_when_the_link_expires(anonymous_client, expired_link):
     assert anonymous_client.get(reverse("shared_results", args=[expired_link.token, 1])).status_code == 410
+
+
+def test_it_shows_no_workspace_navigation_through_a_share_link(editor_client, anonymous_client, workspace, scenario,
+                                                               share_link):
+    pinned = json.loads(editor_client.post(reverse("workshop_pin", args=[workspace.pk]), json.dumps(
+        {"scenario_id": scenario.pk, "overrides": {}, "label": "Pinned base"}),
+        content_type="application/json").content)["run_id"]
+    member_page = editor_client.get(reverse("run_results", args=[workspace.pk, pinned])).content.decode()
+    assert f'href="/w/{workspace.pk}/' in member_page
+    for url in (reverse("shared_workshop", args=[share_link.token]),
+                reverse("shared_results", args=[share_link.token, pinned])):
+        page = anonymous_client.get(url).content.decode()
+        assert "/w/" not in page, url
+        assert 'aria-label="Main"' in page and "Payments" in page  # the site header, and whose targets these are

@@ -30,3 +30,11 @@ def test_it_marks_nothing_when_no_option_meets_the_targets():
     figures = frontier_figures([("Base", _results(0, 9, 500, False, 9000))])
     assert figures["cheapest"] is None
     assert all("★" not in t["name"] for t in figures["downtime"]["data"])
+
+
+def test_it_escapes_option_names_so_no_link_can_be_injected_into_the_frontier():
+    from payloads import LINK_NAME, has_live_link
+
+    figures = frontier_figures([(LINK_NAME, _results(0, 9, 500, True, 9000)), ("Base", _results(5, 1, 5, True, 10))])
+    assert not has_live_link([figures["downtime"], figures["data_loss"]])
+    assert any(t["name"].startswith("&lt;a href") for t in figures["downtime"]["data"])

@@ -2,8 +2,14 @@
 
 Figures are plain ``{"data": [...], "layout": {...}}`` dicts (no plotly import
 needed to build them); the page draws them with the plotly.js it inlines.
+Plotly renders names, titles and hover text as a little HTML (``<a href>``,
+``<b>``): every text of a figure is escaped (``plotly_escaped``), so a scenario
+or option name shows as typed and can never become a link.
 """
 from __future__ import annotations
+
+import html
+from typing import Any
 
 from simulation.present.format import format_duration
 from simulation.present.report.charts_svg import (
@@ -17,6 +23,25 @@ _BASE_LAYOUT = {"margin": {"l": 60, "r": 20, "t": 30, "b": 50}, "height": 320,
                 "font": {"family": "DejaVu Sans, Verdana, sans-serif", "size": 12},
                 "legend": {"orientation": "h", "y": -0.25}, "plot_bgcolor": "#ffffff",
                 "xaxis": {"gridcolor": "#dddddd"}, "yaxis": {"gridcolor": "#dddddd"}}
+
+
+TEMPLATE_KEYS = frozenset({"hovertemplate", "texttemplate"})  # ours, deliberately HTML; names go in escaped
+
+
+def plotly_text(text: str) -> str:
+    """Text Plotly shows as typed: ``<``, ``>`` and ``&`` become entities, which Plotly displays as such."""
+    return html.escape(text, quote=False)
+
+
+def plotly_escaped(node: Any) -> Any:
+    """A figure (or any part of one) with every string escaped for Plotly, except the hover/text templates."""
+    if isinstance(node, str):
+        return plotly_text(node)
+    if isinstance(node, dict):
+        return {key: value if key in TEMPLATE_KEYS else plotly_escaped(value) for key, value in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [plotly_escaped(value) for value in node]
+    return node
 
 
 def _layout(**extra) -> dict:
@@ -84,4 +109,4 @@ def report_figures(report: dict) -> dict:
     for i, option in enumerate(report["options"]):
         figures[f"ecdf_{i}"] = ecdf_figure(option["charts"]["ecdf"])
         figures[f"costs_{i}"] = cost_breakdown_figure(option["charts"]["cost_breakdown"])
-    return figures
+    return plotly_escaped(figures)

@@ -176,6 +176,18 @@ class JsonExporter(Exporter):
         return json.dumps(self.document(), ensure_ascii=False, indent=2).encode("utf-8")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet never runs: text that starts like a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class CsvExporter(Exporter):
     identifier = "csv"
     verbose_name = "CSV (one row per option, one column per metric)"
@@ -248,7 +260,7 @@ class CsvExporter(Exporter):
         writer = csv.writer(buf)
         writer.writerow([header for header, _ in columns])
         for option in self.options:
-            writer.writerow(["" if (v := get(option)) is None else v for _, get in columns])
+            writer.writerow([csv_cell(get(option)) for _, get in columns])
         return buf.getvalue().encode("utf-8")
 
 

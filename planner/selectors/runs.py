@@ -4,6 +4,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from simulation.engine.results import RunResults
+
 from ..models import Run, Workspace
 
 
@@ -30,20 +32,28 @@ def run_progress(*, run: Run) -> dict:
     return data
 
 
+def run_results(*, run: Run) -> RunResults:
+    """The stored results of a finished run (the ``Run.results`` JSON) as ``RunResults``."""
+    if not run.results:
+        raise ValueError(f"run {run.pk}: no results")
+    return RunResults.from_json(run.results)
+
+
 def run_key_figures(*, run: Run) -> dict:
-    """Headline numbers of a finished run for lists and the compare table."""
-    results = run.results or {}
-    annual = results.get("annual") or {}
-    costs = results.get("costs") or {}
-    worst_p95 = max((t.get("rto_s", {}).get("p95") or 0.0 for t in (results.get("incident_types") or {}).values()),
-                    default=None)
+    """Headline numbers of a finished run for lists and the compare table (all None without results)."""
+    if not run.results:
+        return dict.fromkeys(("availability_mean", "downtime_mean_s", "worst_rto_p95_s",
+                              "infrastructure_usd_per_month", "premium_usd_per_month", "total_usd_per_month",
+                              "targets_met"), None) | {"currency": "USD"}
+    results = run_results(run=run)
+    costs = results.costs
     return {
-        "availability_mean": (annual.get("availability") or {}).get("mean"),
-        "downtime_mean_s": (annual.get("downtime_s") or {}).get("mean"),
-        "worst_rto_p95_s": worst_p95,
-        "infrastructure_usd_per_month": costs.get("infrastructure_usd_per_month"),
-        "premium_usd_per_month": costs.get("premium_usd_per_month"),
-        "total_usd_per_month": costs.get("total_usd_per_month"),
-        "currency": costs.get("currency", "USD"),
-        "targets_met": results.get("targets_met"),
+        "availability_mean": results.annual.availability.mean,
+        "downtime_mean_s": results.annual.downtime_s.mean,
+        "worst_rto_p95_s": max((t.rto_s.p95 for t in results.incident_types.values()), default=None),
+        "infrastructure_usd_per_month": costs.infrastructure_usd_per_month,
+        "premium_usd_per_month": costs.premium_usd_per_month,
+        "total_usd_per_month": costs.total_usd_per_month,
+        "currency": costs.currency,
+        "targets_met": results.targets_met,
     }

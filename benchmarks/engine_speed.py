@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     with _Workers() as workers:
         two_s, two = _timed(lambda: run(scenario, trials=args.full_trials, seed=1, years=10_000, workers=2))
     main_cpu, pool_cpu = _own_cpu_s() - cpu_before, workers.cpu_used_s()
-    same = json.dumps(one) == json.dumps(two)
+    same = json.dumps(one.to_json()) == json.dumps(two.to_json())
     print(f"full run   ({args.full_trials} per type): 1 worker {one_s:.2f} s, 2 workers {two_s:.2f} s "
           f"(speed-up {one_s / two_s:.2f}×, target < 10 s and ~2×; {cold_s:.2f} s when the fork server "
           f"first starts); identical output: {same}")
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         seconds, _ = _timed(lambda: model.simulate(twelve, rng, n))
         print(f"db_primary_failure, 12 instances: {n / seconds:,.0f} replays/s")
 
-    per_type = ", ".join(f"{name} {entry['rto_s']['p50']:.0f} s" for name, entry in quick["incident_types"].items())
+    per_type = ", ".join(f"{name} {entry.rto_s.p50:.0f} s" for name, entry in quick.incident_types.items())
     print(f"RTO medians (quick run): {per_type}")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: this process {own:.0f} MB, largest worker process {workers.peak_kb / 1024:.0f} MB")

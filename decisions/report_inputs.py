@@ -6,6 +6,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 
 from simulation.model.loading import canonical_sha256
+from planner.selectors.runs import run_results
 from simulation.present.report import Option
 from simulation.present.report.exporters import Exporter, exporter_for
 
@@ -27,7 +28,7 @@ def report_options(decision: DecisionRecord, runs: list | None = None) -> list[O
     """The options compared, in run order: label, scenario snapshot, results."""
     runs = decision_runs(decision) if runs is None else runs
     labels = option_labels(runs)
-    return [Option(labels[run.pk], run.snapshot, run.results) for run in runs]
+    return [Option(labels[run.pk], run.snapshot, run_results(run=run)) for run in runs]
 
 
 def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:

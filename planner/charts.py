@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from simulation.engine.results import RunResults
 from simulation.model.incident_types import INCIDENT_TYPES
 from simulation.present import chartdata
 from simulation.present.format import format_duration, format_money, format_percent
@@ -122,7 +123,7 @@ def _vertical_line(x: float, y_lo: float, y_hi: float, label: str, colour: str =
             "yaxis": yaxis, "line": {"color": colour, "width": 3, "dash": "dash"}, "hoverinfo": "name"}
 
 
-def ecdf_figure(results: dict, metric: str = "rto_s") -> Figure | None:
+def ecdf_figure(results: chartdata.Results, metric: str = "rto_s") -> Figure | None:
     """Recovery time (or data loss) ECDF, one line per incident type, with the target as a dashed line.
 
     For data loss only types that ever lose data are drawn; ``None`` when none does.
@@ -154,7 +155,7 @@ def ecdf_figure(results: dict, metric: str = "rto_s") -> Figure | None:
     return {"data": traces, "layout": layout}
 
 
-def downtime_figure(results: dict) -> Figure:
+def downtime_figure(results: RunResults) -> Figure:
     """Histogram of the downtime of each simulated year, with the downtime the availability target allows."""
     data = chartdata.downtime_histogram(results)
     divisor = data["divisor"]
@@ -165,7 +166,7 @@ def downtime_figure(results: dict) -> Figure:
     bars = {"type": "bar", "x": centres, "y": counts, "width": widths, "name": "Simulated years",
             "customdata": labels, "marker": {"color": INFRASTRUCTURE_COLOUR},
             "hovertemplate": "%{y} years with %{customdata} of downtime<extra></extra>"}
-    availability = results["scenario"]["targets"]["availability"]
+    availability = results.scenario["targets"]["availability"]
     allowed = _vertical_line(data["allowed_s"] / divisor, 0, max(counts, default=1) * 1.05,
                              f"Allowed by {format_percent(availability, 2)} availability "
                              f"({format_duration(data['allowed_s'])})")
@@ -174,7 +175,7 @@ def downtime_figure(results: dict) -> Figure:
     return {"data": [bars, allowed], "layout": layout}
 
 
-def cost_figure(results: dict) -> Figure:
+def cost_figure(results: chartdata.Results) -> Figure:
     """Monthly cost, item by item, as horizontal bars (infrastructure in blue, expected outage in orange)."""
     data = chartdata.cost_breakdown(results)
     currency = data["currency"]
@@ -193,7 +194,7 @@ def cost_figure(results: dict) -> Figure:
     return {"data": [bar], "layout": layout}
 
 
-def replay_figure(results: dict, incident_type: str, which: str = "p50") -> Figure | None:
+def replay_figure(results: RunResults, incident_type: str, which: str = "p50") -> Figure | None:
     """Incident replay: phase Gantt (top) over the served-fraction curve (bottom), on one time axis."""
     data = chartdata.replay(results, incident_type, which)
     if data is None:
@@ -214,7 +215,7 @@ def replay_figure(results: dict, incident_type: str, which: str = "p50") -> Figu
              "x": [t / divisor for t in served["t_s"]], "y": [100 * f for f in served["fraction"]],
              "line": {"color": "#009E73", "width": 3}, "fill": "tozeroy", "fillcolor": "rgba(0,158,115,0.15)",
              "hovertemplate": "%{y:.0f} % served<extra></extra>"}
-    threshold = 100 * results.get("recovery_threshold", 0.99)
+    threshold = 100 * results.recovery_threshold
     end = served["t_s"][-1] / divisor if served["t_s"] else 1.0
     threshold_line = {"type": "scatter", "mode": "lines", "yaxis": "y2", "x": [0, end],
                       "y": [threshold, threshold], "name": f"Recovered ({threshold:g} % served)",
@@ -233,7 +234,7 @@ def replay_figure(results: dict, incident_type: str, which: str = "p50") -> Figu
     return {"data": [gantt, curve, threshold_line, rto_line], "layout": layout}
 
 
-def overlay_ecdf_figure(runs: list[tuple[str, dict]], incident_type: str, target_s: float | None = None
+def overlay_ecdf_figure(runs: list[tuple[str, chartdata.Results]], incident_type: str, target_s: float | None = None
                         ) -> Figure | None:
     """One incident type's recovery-time ECDF for several options; ``None`` when no option has it."""
     data = chartdata.overlay_ecdf(runs, incident_type)
@@ -256,11 +257,11 @@ def overlay_ecdf_figure(runs: list[tuple[str, dict]], incident_type: str, target
     return {"data": traces, "layout": layout}
 
 
-def cost_vs_downtime_figure(runs: list[tuple[str, dict]]) -> Figure:
+def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure:
     """Options as points: monthly premium (x) against expected annual downtime (y); ● meets targets, ✕ not."""
     data = chartdata.cost_vs_downtime(runs)
-    currency = runs[0][1]["costs"]["currency"] if runs else "USD"
-    decision_cost = {label: r["costs"]["premium_usd_per_month"] + r["costs"]["expected_outage_usd_per_month"]
+    currency = runs[0][1].costs.currency if runs else "USD"
+    decision_cost = {label: r.costs.premium_usd_per_month + r.costs.expected_outage_usd_per_month
                      for label, r in runs}
     traces = []
     for met, symbol, name in ((True, "circle", "Meets the targets"), (False, "x", "Misses a target")):
@@ -288,7 +289,7 @@ def cost_vs_downtime_figure(runs: list[tuple[str, dict]]) -> Figure:
     return {"data": traces, "layout": layout}
 
 
-def results_figures(results: dict, replay_type: str | None = "db_primary_failure") -> dict[str, Figure | None]:
+def results_figures(results: RunResults, replay_type: str | None = "db_primary_failure") -> dict[str, Figure | None]:
     """Every chart of the results page, keyed by the id of its place on the page (``None``: nothing to draw)."""
     figures: dict[str, Figure | None] = {
         "chart-rto": ecdf_figure(results, "rto_s"),
@@ -301,7 +302,7 @@ def results_figures(results: dict, replay_type: str | None = "db_primary_failure
     return plotly_escaped(figures)
 
 
-def compare_figures(runs: list[tuple[str, dict]], target_rto_s: float | None) -> dict[str, Figure]:
+def compare_figures(runs: list[tuple[str, chartdata.Results]], target_rto_s: float | None) -> dict[str, Figure]:
     """The compare page's charts: overlaid ECDF per incident type any option has, and the cost frontier."""
     figures: dict[str, Figure] = {"chart-frontier": cost_vs_downtime_figure(runs)}
     types = list(dict.fromkeys(t for _, results in runs for t in chartdata.active_types(results)))

@@ -4,9 +4,10 @@ Pure Python (SimPy + NumPy); never imports Django. The public API:
 
 - ``load_file`` / ``load_text`` / ``load_scenario`` / ``validate_document``: documents → ``Scenario``
   (``ScenarioError`` lists every ``Problem`` by field path).
-- ``run(scenario, trials=, seed=, years=, workers=, progress=)`` → the results dict of docs/results.md;
+- ``run(scenario, trials=, seed=, years=, workers=, progress=)`` → ``RunResults``, the results of docs/results.md
+  (``.to_json()`` is the results JSON, ``RunResults.from_json`` reads it back);
   the chunked form for task queues: ``plan_run`` → ``run_chunk`` per chunk → ``finish_run``.
-- ``judge(results, targets)``: re-judge stored results against other targets.
+- ``judge(results, targets)``: re-judge results (``RunResults`` or a stored dict) against other targets.
 - ``monthly_costs``, ``evaluate_checklist`` and ``MODELS`` (incident type → model module).
 """
 from simulation.analysis.checklist import evaluate_checklist
@@ -15,6 +16,7 @@ from simulation.analysis.run import finish_run, run
 from simulation.analysis.verdicts import judge
 from simulation.engine.chunks import ChunkResult, run_chunk
 from simulation.engine.plan import ChunkSpec, RunPlan, plan_run
+from simulation.engine.results import RunResults
 from simulation.incidents import MODELS
 from simulation.model.loading import (Problem, ScenarioError, dump_document, load_file, load_scenario, load_text,
                                       parse_text, validate_document)
@@ -22,6 +24,6 @@ from simulation.model.scenario import Scenario
 from simulation.version import ENGINE_VERSION, RESULT_SCHEMA, SCHEMA_VERSION
 
 __all__ = ["ENGINE_VERSION", "MODELS", "RESULT_SCHEMA", "SCHEMA_VERSION", "ChunkResult", "ChunkSpec", "Problem",
-           "RunPlan", "Scenario", "ScenarioError", "dump_document", "evaluate_checklist", "finish_run", "judge",
-           "load_file", "load_scenario", "load_text", "monthly_costs", "parse_text", "plan_run", "run", "run_chunk",
-           "validate_document"]
+           "RunPlan", "RunResults", "Scenario", "ScenarioError", "dump_document", "evaluate_checklist", "finish_run",
+           "judge", "load_file", "load_scenario", "load_text", "monthly_costs", "parse_text", "plan_run", "run",
+           "run_chunk", "validate_document"]

@@ -7,6 +7,7 @@ from planner.charts import FONT, PALETTE, ecdf_figure
 from simulation.present.report.charts_plotly import plotly_escaped, plotly_text
 from planner.selectors.results import verdict_cards
 from simulation.model.incident_types import incident_label
+from simulation.present.chartdata import Results
 from simulation.present import chartdata
 from simulation.present.format import format_duration, format_money, format_percent
 
@@ -48,43 +49,43 @@ def targets_text(scenario) -> list[str]:
     return out
 
 
-def figures_of(results: dict) -> dict[str, str]:
+def figures_of(results: Results) -> dict[str, str]:
     """Headline numbers of a run, formatted with their units."""
-    annual, costs = results["annual"], results["costs"]
-    currency = costs["currency"]
-    worst_loss = max((b["data_loss_s"]["p95"] for b in results["incident_types"].values()
-                      if b.get("rate_per_year", 0) > 0), default=0.0)
+    annual, costs = results.annual, results.costs
+    currency = costs.currency
+    worst_loss = max((b.data_loss_s.p95 for b in results.incident_types.values() if b.rate_per_year > 0),
+                     default=0.0)
     return {
-        "downtime": f"{format_duration(annual['downtime_s']['mean'])} / year",
-        "availability": format_percent(annual["availability"]["mean"], 3),
+        "downtime": f"{format_duration(annual.downtime_s.mean)} / year",
+        "availability": format_percent(annual.availability.mean, 3),
         "data_loss": format_duration(worst_loss),
-        "lost_tx": f"{annual['lost_tx']['mean']:,.0f} / year",
-        "premium": f"{format_money(costs['premium_usd_per_month'], currency)} / month",
-        "total": f"{format_money(costs['total_usd_per_month'], currency)} / month",
+        "lost_tx": f"{annual.lost_tx.mean:,.0f} / year",
+        "premium": f"{format_money(costs.premium_usd_per_month, currency)} / month",
+        "total": f"{format_money(costs.total_usd_per_month, currency)} / month",
     }
 
 
-def rto_rows(results: dict) -> list[dict[str, str]]:
+def rto_rows(results: Results) -> list[dict[str, str]]:
     """RTO p95 per incident type: the numbers behind the chart, for the table under it."""
-    return [{"label": incident_label(t), "rto_p95": format_duration(results["incident_types"][t]["rto_s"]["p95"]),
-             "data_loss_p95": format_duration(results["incident_types"][t]["data_loss_s"]["p95"])}
+    return [{"label": incident_label(t), "rto_p95": format_duration(results.incident_types[t].rto_s.p95),
+             "data_loss_p95": format_duration(results.incident_types[t].data_loss_s.p95)}
             for t in chartdata.active_types(results)]
 
 
-def variant_payload(results: dict, elapsed_s: float) -> dict[str, Any]:
+def variant_payload(results: Results, elapsed_s: float) -> dict[str, Any]:
     """The evaluate endpoint's answer: verdict cards, RTO ECDF figure, headline numbers, frontier point."""
     point = chartdata.cost_vs_downtime([("variant", results)])["points"][0]
     return {
-        "targets_met": bool(results["targets_met"]),
+        "targets_met": bool(results.targets_met),
         "cards": [{k: card[k] for k in ("target", "title", "status", "met", "summary")} for card in verdict_cards(results)],
         "figure": _projector(ecdf_figure(results, "rto_s")),
         "figures": figures_of(results),
         "rto_rows": rto_rows(results),
         "point": {k: point[k] for k in ("premium_usd_per_month", "total_usd_per_month", "downtime_h_per_year",
                                         "lost_tx_per_year", "targets_met")},
-        "currency": results["costs"]["currency"],
+        "currency": results.costs.currency,
         "elapsed_ms": round(elapsed_s * 1000),
-        "settings": {"trials": results["trials_per_type"], "years": results["years"], "seed": results["seed"]},
+        "settings": {"trials": results.trials_per_type, "years": results.years, "seed": results.seed},
     }
 
 
@@ -97,12 +98,12 @@ def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]
     return front
 
 
-def frontier_figures(runs: list[tuple[str, dict]]) -> dict[str, Any]:
+def frontier_figures(runs: list[tuple[str, Results]]) -> dict[str, Any]:
     """Premium vs expected annual downtime and vs expected lost transactions, one legend entry per option:
     ● meets the targets, ✕ misses one, ★ the cheapest (total cost) that meets them. Names sit in the
     legend, not on the points, so options with the same price stay readable."""
     data = chartdata.cost_vs_downtime(runs)
-    currency = runs[0][1]["costs"]["currency"] if runs else "USD"
+    currency = runs[0][1].costs.currency if runs else "USD"
     cheapest = data["cheapest_meeting_targets"]
     out = {"cheapest": cheapest, "points": data["points"]}
     for key, y_field, y_title, fmt in (

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 import simulation
 from planner.models import Run, Scenario, Workspace
-from planner.services.runs import json_safe, run_create_finished
+from planner.services.runs import run_create_finished
 from simulation.analysis.advise import cheapest_fixes
-from simulation.analysis.variants import QUICK, RunSettings, run_figures, run_scenario
+from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures, run_scenario
+from simulation.engine.results import RunResults
 from simulation.model.overrides import apply_overrides
 
 from .controls import ALLOWED_PATHS
@@ -46,19 +47,14 @@ def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
     return apply_overrides(document, overrides)
 
 
-def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None,
-                full: bool = False) -> tuple[dict, float]:
-    """Simulate a variant synchronously at the quick settings: (results, elapsed seconds).
-
-    By default the lean figures the page draws (verdicts, ECDFs, means, costs: ``run_figures``); with
-    ``full`` the complete results of docs/results.md, checklist included (what a saved run keeps). Same
-    numbers either way.
-    """
+def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None) -> tuple[RunFigures, float]:
+    """Simulate a variant synchronously at the quick settings: (the lean figures the page draws — verdicts,
+    ECDFs, means, costs: ``run_figures`` — and the elapsed seconds). A saved variant runs in full
+    (``variant_pin``); the numbers are the same."""
     scenario = variant_scenario(document=document, overrides=overrides)
-    settings = settings or QUICK
     started = time.perf_counter()
-    results = run_scenario(scenario, settings, checklist=True) if full else run_figures(scenario, settings, ecdf=True)
-    return json_safe(results), time.perf_counter() - started
+    results = run_figures(scenario, settings or QUICK, ecdf=True)
+    return results, time.perf_counter() - started
 
 
 def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, overrides: dict, label: str,
@@ -66,7 +62,7 @@ def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, ove
     """Save a variant as a finished run of the workspace (snapshot, seed, trials, engine version, results)."""
     if scenario.workspace_id != workspace.pk:
         raise ValueError("scenario: not in this workspace")
-    results, _ = variant_run(document=document, overrides=overrides, full=True)
+    results = run_scenario(variant_scenario(document=document, overrides=overrides), QUICK, checklist=True)
     name = (label.strip() or f"{scenario.name} (workshop variant)")[:200]
     return run_create_finished(scenario=scenario, user=user, name=name, results=results)
 
@@ -78,16 +74,18 @@ def fixes_for(*, document: dict, overrides: dict) -> dict:
                           workers=ADVICE_WORKERS)
 
 
-def frontier_options(*, document: dict, variants: list[tuple[str, dict]]) -> tuple[list[tuple[str, dict]], dict]:
+def frontier_options(*, document: dict, variants: list[tuple[str, dict]]
+                     ) -> tuple[list[tuple[str, RunResults | RunFigures]], dict]:
     """The frontier's options: each (label, overrides) variant and the base's cheapest fixes, all simulated
     at the quick settings so their numbers compare; also the search's report."""
-    options = [(label, variant_run(document=document, overrides=overrides)[0]) for label, overrides in variants]
+    options: list[tuple[str, RunResults | RunFigures]] = [
+        (label, variant_run(document=document, overrides=overrides)[0]) for label, overrides in variants]
     advice = fixes_for(document=document, overrides={})
     for fix in advice["fixes"]:
         merged: dict = {}
         for change in fix["changes"]:
             merged.update(change["overrides"])
-        results = json_safe(run_figures(apply_overrides(document, merged), QUICK, ecdf=False))
+        results = run_figures(apply_overrides(document, merged), QUICK, ecdf=False)
         options.append((" + ".join(c["label"] for c in fix["changes"]), results))
     return options, advice
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 import simulation
 from planner.models import Scenario, Workspace
 from planner.selectors.access import object_for_user, workspace_for_user
+from planner.selectors.runs import run_results
 
 from . import services
 from .charts import frontier_figures, targets_text, variant_payload
@@ -214,7 +215,7 @@ def workshop_pin(request, workspace_id: int):
     run = services.variant_pin(workspace=access.workspace, scenario=access.scenario, document=access.document,
                                overrides=_overrides(data), label=label, user=request.user)
     return JsonResponse({"run_id": run.pk, "run_url": reverse("run_results", args=[workspace_id, run.pk]),
-                         "label": run.scenario_name, **variant_payload(run.results, 0.0)}, status=201)
+                         "label": run.scenario_name, **variant_payload(run_results(run=run), 0.0)}, status=201)
 
 
 @require_POST
@@ -284,7 +285,7 @@ def shared_results(request, token: str, run_id: int):
     run = shared_run(link=link, run_id=run_id)
     if run is None:
         raise Http404("No such run")
-    results = judged_results(run.results, link.workspace.targets)
+    results = judged_results(run_results(run=run), link.workspace.targets)
     # no "workspace": a visitor through a link sees no workspace navigation, only this run
     context = {"workspace": None, "targets_of": link.workspace.name, "run": run, "plot_config": PLOT_CONFIG,
                **results_page(results)}

@@ -2,16 +2,19 @@
 the metrics side by side, and the cheapest option that meets the targets."""
 from __future__ import annotations
 
-import copy
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import QuerySet
 
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
 from simulation.present.format import format_duration, format_money, format_percent
 from simulation.analysis.verdicts import judge
+from simulation.engine.results import RunResults, TypeResults, Verdict
 
 from ..models import Run, Workspace
+from .runs import run_results
 
 MIN_RUNS, MAX_RUNS = 2, 5
 
@@ -42,22 +45,22 @@ def runs_to_compare(*, workspace: Workspace, run_ids: list[int]) -> list[Run]:
     return [found[run_id] for run_id in unique_ids]
 
 
-def _in_canonical_order(incident_types: dict) -> dict:
+def _in_canonical_order(incident_types: dict[str, TypeResults]) -> dict[str, TypeResults]:
     """Incident types in the engine's order (PostgreSQL's jsonb keeps keys sorted by length, not as stored)."""
     known = [name for name in INCIDENT_TYPES if name in incident_types]
     return {name: incident_types[name] for name in known + sorted(set(incident_types) - set(known))}
 
 
-def judged_results(results: dict, targets: dict) -> dict:
-    """A copy of ``results`` judged against ``targets``: verdicts, ``targets_met`` and the targets the
-    charts draw (``scenario.targets``) all follow them, so cards, tables and target lines agree."""
-    merged = {**results["scenario"]["targets"], **targets}
-    judged = copy.copy(results)
-    judged["incident_types"] = _in_canonical_order(results["incident_types"])
-    judged["scenario"] = {**results["scenario"], "targets": merged}
-    judged["verdicts"] = judge(judged, merged)
-    judged["targets_met"] = all(v["met"] for v in judged["verdicts"])
-    return judged
+def judged_results(results: RunResults | dict[str, Any], targets: dict) -> RunResults:
+    """``results`` (or a stored results dict) judged against ``targets``: verdicts, ``targets_met`` and the
+    targets the charts draw (``scenario.targets``) all follow them, so cards, tables and target lines agree."""
+    if not isinstance(results, RunResults):
+        results = RunResults.from_json(results)
+    merged = {**results.scenario["targets"], **targets}
+    verdicts = tuple(Verdict.from_json(v) for v in judge(results, merged))
+    return dataclasses.replace(results, incident_types=_in_canonical_order(results.incident_types),
+                               scenario={**results.scenario, "targets": merged}, verdicts=verdicts,
+                               targets_met=all(v.met for v in verdicts))
 
 
 def option_label(run: Run) -> str:
@@ -69,7 +72,7 @@ def option_label(run: Run) -> str:
 class Option:
     run: Run
     label: str
-    results: dict
+    results: RunResults
     targets_met: bool
     premium_usd_per_month: float
     expected_outage_usd_per_month: float
@@ -93,12 +96,12 @@ def options_for(*, runs: list[Run], targets: dict) -> list[Option]:
     """The runs as options, their results re-judged against ``targets``."""
     options = []
     for run in runs:
-        results = judged_results(run.results, targets)
-        costs = results["costs"]
+        results = judged_results(run_results(run=run), targets)
+        costs = results.costs
         options.append(Option(run=run, label=option_label(run), results=results,
-                              targets_met=results["targets_met"],
-                              premium_usd_per_month=costs["premium_usd_per_month"],
-                              expected_outage_usd_per_month=costs["expected_outage_usd_per_month"]))
+                              targets_met=results.targets_met,
+                              premium_usd_per_month=costs.premium_usd_per_month,
+                              expected_outage_usd_per_month=costs.expected_outage_usd_per_month))
     return options
 
 
@@ -114,7 +117,7 @@ def cheapest_sentence(options: list[Option]) -> str:
     if best is None:
         return ("None of these options meets all of the workspace's targets. "
                 "Look at the red cells to see which target each one misses.")
-    currency = best.results["costs"]["currency"]
+    currency = best.results.costs.currency
     others = len([o for o in options if o.targets_met]) - 1
     alternatives = f", the cheapest of {others + 1} options that do" if others else ", the only option that does"
     return (f"{best.label} meets all targets{alternatives}: "
@@ -136,20 +139,20 @@ def verdict_row_label(target: str, incident_type: str | None, targets: dict, cur
 
 def _verdict_rows(options: list[Option]) -> list[MetricRow]:
     """One row per target (and incident type), each cell the probability of meeting it, pass or fail."""
-    keys = list(dict.fromkeys((v["target"], v["incident_type"]) for o in options for v in o.results["verdicts"]))
+    keys = list(dict.fromkeys((v.target, v.incident_type) for o in options for v in o.results.verdicts))
     rows = []
     for target, incident_type in keys:
-        row = MetricRow(label=verdict_row_label(target, incident_type, options[0].results["scenario"]["targets"],
-                                                options[0].results["costs"]["currency"]), is_verdict=True)
+        row = MetricRow(label=verdict_row_label(target, incident_type, options[0].results.scenario["targets"],
+                                                options[0].results.costs.currency), is_verdict=True)
         for option in options:
-            verdict = next((v for v in option.results["verdicts"]
-                            if (v["target"], v["incident_type"]) == (target, incident_type)), None)
+            verdict = next((v for v in option.results.verdicts
+                            if (v.target, v.incident_type) == (target, incident_type)), None)
             if verdict is None:
                 row.cells.append({"text": "—", "met": None})
             elif target == "budget":
-                row.cells.append({"text": "within" if verdict["met"] else "over", "met": verdict["met"]})
+                row.cells.append({"text": "within" if verdict.met else "over", "met": verdict.met})
             else:
-                row.cells.append({"text": format_percent(verdict["probability"]), "met": verdict["met"]})
+                row.cells.append({"text": format_percent(verdict.probability), "met": verdict.met})
         rows.append(row)
     return rows
 
@@ -160,21 +163,21 @@ def _figure_rows(options: list[Option]) -> list[MetricRow]:
         return MetricRow(label=label, cells=[{"text": value, "met": None} for value in values])
 
     def currency(o: Option) -> str:
-        return o.results["costs"]["currency"]
+        return o.results.costs.currency
 
     def worst(o: Option, metric: str) -> float:
-        return max((b[metric]["p95"] for b in o.results["incident_types"].values()
-                    if b.get("rate_per_year", 0) > 0), default=0.0)
+        return max((getattr(b, metric).p95 for b in o.results.incident_types.values()
+                    if b.rate_per_year > 0), default=0.0)
 
     return [
-        row("Expected downtime per year", [format_duration(o.results["annual"]["downtime_s"]["mean"])
+        row("Expected downtime per year", [format_duration(o.results.annual.downtime_s.mean)
                                            for o in options]),
-        row("Mean availability", [format_percent(o.results["annual"]["availability"]["mean"], 3)
+        row("Mean availability", [format_percent(o.results.annual.availability.mean, 3)
                                   for o in options]),
         row("Worst RTO p95 (any incident type)", [format_duration(worst(o, "rto_s")) for o in options]),
         row("Worst data loss p95 (any incident type)", [format_duration(worst(o, "data_loss_s"))
                                                         for o in options]),
-        row("Infrastructure per month", [format_money(o.results["costs"]["infrastructure_usd_per_month"],
+        row("Infrastructure per month", [format_money(o.results.costs.infrastructure_usd_per_month,
                                                       currency(o)) for o in options]),
         row("Premium over single region per month", [format_money(o.premium_usd_per_month, currency(o))
                                                      for o in options]),

@@ -4,6 +4,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from simulation.engine.results import RunResults
+
 from ..models import Run, Workspace
 
 
@@ -29,3 +31,9 @@ def run_progress(*, run: Run) -> dict:
         data["results_url"] = reverse("run_results", args=[run.workspace_id, run.pk])
     return data
 
+
+def run_results(*, run: Run) -> RunResults:
+    """The stored results of a finished run (the ``Run.results`` JSON) as ``RunResults``."""
+    if not run.results:
+        raise ValueError(f"run {run.pk}: no results")
+    return RunResults.from_json(run.results)

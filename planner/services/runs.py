@@ -9,9 +9,7 @@ are replaced, never appended.
 from __future__ import annotations
 
 import logging
-import math
 import time
-from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -19,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import simulation
+from simulation.engine.results import RunResults
 
 from ..logs import request_id_var
 from ..models import Run, Scenario, Workspace
@@ -57,7 +56,7 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
     return run
 
 
-def run_create_finished(*, scenario: Scenario, user, name: str, results: dict) -> Run:
+def run_create_finished(*, scenario: Scenario, user, name: str, results: RunResults) -> Run:
     """Save results the engine produced elsewhere (a workshop variant) as a finished run of the scenario.
 
     Snapshot, seed and trials come from the results themselves (docs/results.md), so the run is as
@@ -65,9 +64,9 @@ def run_create_finished(*, scenario: Scenario, user, name: str, results: dict) -
     """
     now = timezone.now()
     return Run.objects.create(
-        workspace=scenario.workspace, scenario=scenario, scenario_name=name, snapshot=results["scenario"],
-        seed=results["seed"], trials=results["trials_per_type"], engine_version=simulation.ENGINE_VERSION,
-        status=Run.Status.DONE, progress=1.0, results=results, created_by=_creator(user), started_at=now,
+        workspace=scenario.workspace, scenario=scenario, scenario_name=name, snapshot=results.scenario,
+        seed=results.seed, trials=results.trials_per_type, engine_version=simulation.ENGINE_VERSION,
+        status=Run.Status.DONE, progress=1.0, results=results.to_json(), created_by=_creator(user), started_at=now,
         finished_at=now)
 
 
@@ -119,17 +118,6 @@ def _progress_write(run_id: int, *, done: int, total: int, started: float) -> No
         chunks_done=done, progress=min(progress, 1.0), eta_s=round(eta_s, 1))
 
 
-def json_safe(value: Any) -> Any:
-    """Non-finite floats become null (JSON and PostgreSQL's jsonb have no NaN or infinity)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
 def _fail(run_id: int, message: str) -> None:
     Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
         status=Run.Status.FAILED, error=message[:4000], finished_at=timezone.now(), eta_s=None)
@@ -164,7 +152,7 @@ def run_execute(*, run_id: int) -> Run | None:
             _progress_write(run_id, done=index + 1, total=total, started=started)
         if _status(run_id) != Run.Status.RUNNING:
             return Run.objects.get(pk=run_id)
-        results = json_safe(finish_run(scenario, plan, parts))
+        results = finish_run(scenario, plan, parts).to_json()
         with transaction.atomic():
             locked = Run.objects.select_for_update().get(pk=run_id)
             if locked.status == Run.Status.RUNNING:

@@ -7,6 +7,7 @@ from ..models import Run
 from ..selectors.access import run_for_user
 from ..selectors.compare import judged_results
 from ..selectors.results import results_page
+from ..selectors.runs import run_results as stored_results
 
 
 @require_GET
@@ -14,7 +15,7 @@ def run_results(request, workspace_id: int, run_id: int):
     run = run_for_user(request.user, workspace_id, run_id)
     if run.status != Run.Status.DONE or not run.results:
         return redirect("run_detail", workspace_id, run.pk)
-    results = judged_results(run.results, run.workspace.targets)
+    results = judged_results(stored_results(run=run), run.workspace.targets)
     context = {"workspace": run.workspace, "targets_of": run.workspace.name, "run": run, "plot_config": PLOT_CONFIG,
                **results_page(results)}
     return render(request, "planner/results.html", context)

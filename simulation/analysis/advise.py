@@ -29,7 +29,7 @@ from typing import Callable
 
 from simulation.analysis.costs import infrastructure_breakdown
 from simulation.analysis.sensitivity import metrics_of, simulate_many
-from simulation.analysis.variants import QUICK, RunSettings
+from simulation.analysis.variants import QUICK, RunFigures, RunSettings
 from simulation.model.overrides import Overrides, apply_overrides
 from simulation.model.incident_types import INCIDENT_TYPES
 from simulation.model.loading import (
@@ -244,9 +244,10 @@ class Focus:
             kind in self.incident_types
 
 
-def _summary(results: dict) -> dict:
-    """What the search keeps of a run: key figures and verdicts."""
-    return {"metrics": metrics_of(results), "verdicts": results["verdicts"], "targets_met": results["targets_met"]}
+def _summary(results: RunFigures) -> dict:
+    """What the search keeps of a run: key figures and verdicts (as their JSON)."""
+    return {"metrics": metrics_of(results), "verdicts": [v.to_json() for v in results.verdicts],
+            "targets_met": results.targets_met}
 
 
 def distance(summary: dict, focus: Focus = Focus()) -> float:

@@ -19,7 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from simulation.analysis.variants import QUICK, RunSettings, run_figures
+from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures
+from simulation.engine.results import RunResults
 from simulation.engine.runner import pool_context
 from simulation.model.overrides import Overrides, apply_overrides, full_document
 from simulation.model.loading import (
@@ -196,28 +197,28 @@ PARAMETERS_BY_KEY = {p.key: p for p in PARAMETERS}
 
 
 # -- figures ---------------------------------------------------------------------------------
-def metrics_of(results: dict) -> dict[str, float]:
+def metrics_of(results: RunResults | RunFigures) -> dict[str, float]:
     """The key figures of a run, flat: ``rto_p95_s.<type>``, ``data_loss_p95_s.<type>``,
     ``annual_downtime_s`` (expected per year), ``lost_tx_per_year``, ``data_loss_p95_s``
     (the worst type), ``infrastructure_usd_per_month``, ``total_usd_per_month``."""
     out: dict[str, float] = {}
     worst_loss = 0.0
-    for incident_type, block in results["incident_types"].items():
-        if block.get("rate_per_year", 0) <= 0:
+    for incident_type, block in results.incident_types.items():
+        if block.rate_per_year <= 0:
             continue
-        out[f"rto_p95_s.{incident_type}"] = block["rto_s"]["p95"]
-        out[f"data_loss_p95_s.{incident_type}"] = block["data_loss_s"]["p95"]
-        worst_loss = max(worst_loss, block["data_loss_s"]["p95"])
+        out[f"rto_p95_s.{incident_type}"] = block.rto_s.p95
+        out[f"data_loss_p95_s.{incident_type}"] = block.data_loss_s.p95
+        worst_loss = max(worst_loss, block.data_loss_s.p95)
     out["data_loss_p95_s"] = worst_loss
-    out["annual_downtime_s"] = results["annual"]["downtime_s"]["mean"]
-    out["lost_tx_per_year"] = results["annual"]["lost_tx"]["mean"]
-    out["infrastructure_usd_per_month"] = results["costs"]["infrastructure_usd_per_month"]
-    out["total_usd_per_month"] = results["costs"]["total_usd_per_month"]
-    out["targets_met"] = float(bool(results.get("targets_met")))
+    out["annual_downtime_s"] = results.annual.downtime_s.mean
+    out["lost_tx_per_year"] = results.annual.lost_tx.mean
+    out["infrastructure_usd_per_month"] = results.costs.infrastructure_usd_per_month
+    out["total_usd_per_month"] = results.costs.total_usd_per_month
+    out["targets_met"] = float(results.targets_met)
     return out
 
 
-Reduce = Callable[[dict], Any]
+Reduce = Callable[[RunFigures], Any]
 
 
 def _simulate(task: tuple[dict, RunSettings, Reduce]) -> Any:

@@ -7,6 +7,7 @@ between variants are effects, not noise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from simulation.analysis.verdicts import verdicts_for_run
 from simulation.engine.annual import annual_samples
 from simulation.engine.chunks import batches_by_type, run_chunk
 from simulation.engine.plan import plan_run
+from simulation.engine.results import Costs, JsonRecord, RunResults, TypeEcdf, Verdict
 from simulation.engine.stats import ecdf_quantiles
 from simulation.model.loading import dump_document
 from simulation.model.scenario import Scenario
@@ -38,18 +40,67 @@ QUICK = RunSettings(trials=500, years=2_000, seed=QUICK_SEED)
 
 
 # -- paths -----------------------------------------------------------------------------------
-def run_scenario(scenario: Scenario, settings: RunSettings = QUICK, *, checklist: bool = False) -> dict:
+def run_scenario(scenario: Scenario, settings: RunSettings = QUICK, *, checklist: bool = False) -> RunResults:
     """Results (docs/results.md) of one scenario at the given settings; the checklist only when asked for
     (its variant runs about double the time of a quick run), e.g. for a run that is saved."""
     return run(scenario, trials=settings.trials, seed=settings.seed, years=settings.years, checklist=checklist)
 
 
-def run_figures(scenario: Scenario, settings: RunSettings = QUICK, *, ecdf: bool = False) -> dict:
-    """The figures comparisons need, results-shaped but lean: per type the rate and the mean and p95 of RTO,
-    impact and data loss; annual means; costs; verdicts. No confidence intervals, ECDFs or replays, which
-    take most of a full run's time. The same numbers as ``run_scenario`` with the same settings (same
-    chunks, same streams). With ``ecdf``: also the full document and each type's ECDF quantiles, which
-    is what the workshop page draws."""
+@dataclass(frozen=True, kw_only=True)
+class Brief(JsonRecord):
+    """The two statistics comparisons read of a sample: its mean and p95 (as ``Stats`` has them)."""
+
+    mean: float
+    p95: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class TypeFigures(JsonRecord):
+    """The lean figures of one incident type (``TypeResults`` without intervals and replays)."""
+
+    rate_per_year: float
+    trials: int
+    rto_s: Brief
+    impact_s: Brief
+    data_loss_s: Brief
+    ecdf: TypeEcdf | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnnualFigures(JsonRecord):
+    """The means and p95s of the simulated years."""
+
+    downtime_s: Brief
+    availability: Brief
+    lost_tx: Brief
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunFigures(JsonRecord):
+    """A lean ``RunResults``: the same attribute names for what it keeps, so readers of either read both."""
+
+    seed: int
+    trials_per_type: int
+    years: int
+    incident_types: dict[str, TypeFigures]
+    annual: AnnualFigures
+    costs: Costs
+    verdicts: tuple[Verdict, ...]
+    targets_met: bool
+    scenario: dict[str, Any] | None = None  # with ``ecdf``: the full document
+
+
+def _brief(values: np.ndarray) -> Brief:
+    """Mean and p95 as ``stats.summarize`` computes them: on the sorted values."""
+    ordered = np.sort(np.asarray(values, dtype=float))
+    return Brief(mean=float(np.mean(ordered)), p95=float(np.quantile(ordered, 0.95)))
+
+
+def run_figures(scenario: Scenario, settings: RunSettings = QUICK, *, ecdf: bool = False) -> RunFigures:
+    """The figures comparisons need: per type the rate and the mean and p95 of RTO, impact and data loss;
+    annual means; costs; verdicts. No confidence intervals or replays, which take most of a full run's
+    time. The same numbers as ``run_scenario`` with the same settings (same chunks, same streams). With
+    ``ecdf``: also the full document and each type's ECDF quantiles, which is what the workshop page draws."""
     plan = plan_run(scenario, trials=settings.trials, seed=settings.seed, years=settings.years)
     parts = [run_chunk(scenario, plan, i) for i in range(len(plan.chunks))]
     batches = batches_by_type(plan, parts)
@@ -57,22 +108,15 @@ def run_figures(scenario: Scenario, settings: RunSettings = QUICK, *, ecdf: bool
     costs = monthly_costs(scenario, annual_downtime_s=float(np.mean(annual["downtime_s"])),
                           annual_lost_tx=float(np.mean(annual["lost_tx"])))
     verdicts = verdicts_for_run(scenario, batches, annual["availability"], costs)
-
-    def brief(values) -> dict:  # as ``stats.summarize`` computes them: on the sorted values
-        ordered = np.sort(np.asarray(values, dtype=float))
-        return {"mean": float(np.mean(ordered)), "p95": float(np.quantile(ordered, 0.95))}
-
-    figures = {
-        "seed": plan.seed, "trials_per_type": plan.trials, "years": plan.years,
-        "incident_types": {name: {"rate_per_year": plan.rates_per_year[name], "trials": len(batch),
-                                  "rto_s": brief(batch.rto_s), "impact_s": brief(batch.impact_s),
-                                  "data_loss_s": brief(batch.data_loss_s)} for name, batch in batches.items()},
-        "annual": {key: brief(annual[key]) for key in ("downtime_s", "availability", "lost_tx")},
-        "costs": costs, "verdicts": verdicts, "targets_met": all(v["met"] for v in verdicts),
-    }
-    if ecdf:
-        figures["scenario"] = dump_document(scenario)
-        for name, batch in batches.items():
-            figures["incident_types"][name]["ecdf"] = {"rto_s": ecdf_quantiles(batch.rto_s),
-                                                       "data_loss_s": ecdf_quantiles(batch.data_loss_s)}
-    return figures
+    return RunFigures(
+        seed=plan.seed, trials_per_type=plan.trials, years=plan.years,
+        incident_types={name: TypeFigures(
+            rate_per_year=plan.rates_per_year[name], trials=len(batch), rto_s=_brief(batch.rto_s),
+            impact_s=_brief(batch.impact_s), data_loss_s=_brief(batch.data_loss_s),
+            ecdf=TypeEcdf(rto_s=tuple(ecdf_quantiles(batch.rto_s)),
+                          data_loss_s=tuple(ecdf_quantiles(batch.data_loss_s))) if ecdf else None)
+            for name, batch in batches.items()},
+        annual=AnnualFigures(**{key: _brief(annual[key]) for key in ("downtime_s", "availability", "lost_tx")}),
+        costs=Costs.from_json(costs), verdicts=tuple(Verdict.from_json(v) for v in verdicts),
+        targets_met=all(v["met"] for v in verdicts),
+        scenario=dump_document(scenario) if ecdf else None)

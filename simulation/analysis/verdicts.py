@@ -12,16 +12,17 @@ simulated years). The availability probability is also uncertain through the
 pool of incidents the years resample: its interval is widened by the spread
 of the probability over the bootstrap rounds of that pool (``stats.widen``;
 docs/results.md, "Intervals"). ``verdicts_for_run`` works from the raw outcomes of a run;
-``judge`` re-judges a stored results dict against other targets from its ECDF
+``judge`` re-judges stored results against other targets from its ECDF
 quantiles (201 levels), so its probabilities agree with the run's to within
 about half a percentage point.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
+from simulation.engine.results import RunResults
 from simulation.engine.stats import (
     round_sd,
     share_at_least,
@@ -102,26 +103,31 @@ def verdicts_for_run(scenario: Scenario, batches: Mapping[str, Batch], availabil
     return out
 
 
-def judge(results: dict, targets: Mapping | Targets) -> list[dict]:
-    """Re-judge a stored results dict against ``targets`` (a ``Targets`` or its mapping; defaults fill gaps)."""
+def judge(results: RunResults | Mapping[str, Any], targets: Mapping[str, Any] | Targets) -> list[dict]:
+    """Re-judge results (``RunResults`` or a stored results dict) against ``targets`` (a ``Targets`` or its
+    mapping; defaults fill gaps)."""
+    if not isinstance(results, RunResults):
+        results = RunResults.from_json(results)
     if not isinstance(targets, Targets):
         targets = Targets.model_validate(dict(targets))
     out = []
-    per_type = {name: entry for name, entry in results["incident_types"].items() if _judged(targets, name)}
+    per_type = {name: entry for name, entry in results.incident_types.items() if _judged(targets, name)}
     for name, entry in per_type.items():
-        p = share_at_most(entry["ecdf"]["rto_s"], targets.rto_s)
-        out.append(_share_verdict("rto", name, targets.rto_s, "s", p, entry["trials"], targets.confidence))
+        p = share_at_most(entry.ecdf.rto_s, targets.rto_s)
+        out.append(_share_verdict("rto", name, targets.rto_s, "s", p, entry.trials, targets.confidence))
     for name, entry in per_type.items():
-        p = share_at_most(entry["ecdf"]["data_loss_s"], targets.rpo_s)
-        out.append(_share_verdict("rpo", name, targets.rpo_s, "s", p, entry["trials"], targets.confidence))
-    annual = results["annual"]
-    p = share_at_least(annual["ecdf"]["availability"], targets.availability)
-    rounds = annual.get("bootstrap", {}).get("availability_ecdf", [])
+        p = share_at_most(entry.ecdf.data_loss_s, targets.rpo_s)
+        out.append(_share_verdict("rpo", name, targets.rpo_s, "s", p, entry.trials, targets.confidence))
+    annual = results.annual
+    if annual.ecdf is None:
+        raise ValueError("results: no annual.ecdf to re-judge the availability target from")
+    p = share_at_least(annual.ecdf.availability, targets.availability)
+    rounds = annual.bootstrap.availability_ecdf if annual.bootstrap is not None else ()
     pool_sd = round_sd([share_at_least(q, targets.availability) for q in rounds])
-    out.append(_share_verdict("availability", None, targets.availability, "ratio", p, results["years"],
+    out.append(_share_verdict("availability", None, targets.availability, "ratio", p, results.years,
                               targets.confidence, pool_sd))
     if targets.monthly_budget_usd is not None:
-        costs = results["costs"]
-        out.append(budget_verdict(costs["infrastructure_usd_per_month"], targets.monthly_budget_usd,
-                                  costs["currency"], targets.confidence))
+        costs = results.costs
+        out.append(budget_verdict(costs.infrastructure_usd_per_month, targets.monthly_budget_usd,
+                                  costs.currency, targets.confidence))
     return out

@@ -15,6 +15,7 @@ from simulation.cli import report as report_cli
 from simulation.cli import workshop as workshop_cli
 from simulation.cli.args import Parser, UsageError, bounded_int
 from simulation.analysis.run import run
+from simulation.engine.results import RunResults
 from simulation.present.format import format_duration
 from simulation.limits import MAX_TRIALS, MAX_YEARS
 from simulation.model.loading import ScenarioError, load_file
@@ -67,69 +68,69 @@ def _money(value: float, currency: str) -> str:
     return f"{value:,.0f} {currency}/month"
 
 
-def format_table(results: dict) -> str:
+def format_table(results: RunResults) -> str:
     """A readable report with a unit on every number."""
-    cur = results["costs"]["currency"]
-    used = sorted({entry["trials"] for entry in results["incident_types"].values()})
-    if used and used != [results["trials_per_type"]]:  # stopped early: say what each type used
-        incidents_text = f"{used[0]}–{used[-1]} of up to {results['trials_per_type']} incidents per type"
+    costs = results.costs
+    cur = costs.currency
+    used = sorted({entry.trials for entry in results.incident_types.values()})
+    if used and used != [results.trials_per_type]:  # stopped early: say what each type used
+        incidents_text = f"{used[0]}–{used[-1]} of up to {results.trials_per_type} incidents per type"
         if len(used) == 1:
-            incidents_text = f"{used[0]} of up to {results['trials_per_type']} incidents per type"
+            incidents_text = f"{used[0]} of up to {results.trials_per_type} incidents per type"
     else:
-        incidents_text = f"{results['trials_per_type']} incidents per type"
-    lines = [f"Scenario: {results['scenario_name']}",
-             f"Engine {results['engine_version']}, seed {results['seed']}, "
-             f"{incidents_text}, {results['years']} simulated years", ""]
+        incidents_text = f"{results.trials_per_type} incidents per type"
+    lines = [f"Scenario: {results.scenario_name}",
+             f"Engine {results.engine_version}, seed {results.seed}, "
+             f"{incidents_text}, {results.years} simulated years", ""]
     header = f"{'incident type':<22}{'rate':>12}{'RTO p50':>12}{'RTO p95':>12}{'RTO p99':>12}" \
              f"{'loss p50':>12}{'loss p95':>12}{'humans':>9}"
     lines += ["Per incident", header, "-" * len(header)]
-    for name, entry in results["incident_types"].items():
-        rto, loss = entry["rto_s"], entry["data_loss_s"]
-        lines.append(f"{name:<22}{entry['rate_per_year']:>9.2f} /y{format_duration(rto['p50']):>12}"
-                     f"{format_duration(rto['p95']):>12}{format_duration(rto['p99']):>12}{format_duration(loss['p50']):>12}"
-                     f"{format_duration(loss['p95']):>12}{entry['humans_needed_share'] * 100:>7.1f} %")
-    annual = results["annual"]
-    down, avail = annual["downtime_s"], annual["availability"]
+    for name, entry in results.incident_types.items():
+        rto, loss = entry.rto_s, entry.data_loss_s
+        lines.append(f"{name:<22}{entry.rate_per_year:>9.2f} /y{format_duration(rto.p50):>12}"
+                     f"{format_duration(rto.p95):>12}{format_duration(rto.p99):>12}{format_duration(loss.p50):>12}"
+                     f"{format_duration(loss.p95):>12}{entry.humans_needed_share * 100:>7.1f} %")
+    annual = results.annual
+    down, avail = annual.downtime_s, annual.availability
     lines += ["", "Per year",
-              f"  downtime          mean {format_duration(down['mean'])}, p95 {format_duration(down['p95'])}, "
-              f"p99 {format_duration(down['p99'])}",
-              f"  availability      mean {avail['mean'] * 100:.4f} %, below "
-              f"{(1 - down['p95'] / SECONDS_PER_YEAR) * 100:.4f} % in 5 % of years",
-              f"  lost transactions mean {annual['lost_tx']['mean']:,.0f} tx, p95 {annual['lost_tx']['p95']:,.0f} tx",
-              f"  incidents         mean {annual['incidents']['mean']:.1f} per year"]
-    costs = results["costs"]
+              f"  downtime          mean {format_duration(down.mean)}, p95 {format_duration(down.p95)}, "
+              f"p99 {format_duration(down.p99)}",
+              f"  availability      mean {avail.mean * 100:.4f} %, below "
+              f"{(1 - down.p95 / SECONDS_PER_YEAR) * 100:.4f} % in 5 % of years",
+              f"  lost transactions mean {annual.lost_tx.mean:,.0f} tx, p95 {annual.lost_tx.p95:,.0f} tx",
+              f"  incidents         mean {annual.incidents.mean:.1f} per year"]
     lines += ["", "Monthly cost"]
-    for item, value in costs["breakdown_usd_per_month"].items():
-        lines.append(f"  {item:<28}{_money(value, cur):>24}")
-    for label, key in (("infrastructure", "infrastructure_usd_per_month"),
-                       ("baseline (single region)", "baseline_usd_per_month"),
-                       ("premium over baseline", "premium_usd_per_month"),
-                       ("expected outage cost", "expected_outage_usd_per_month"),
-                       ("total", "total_usd_per_month")):
-        lines.append(f"  {label:<28}{_money(costs[key], cur):>24}")
+    for line_item, value in costs.breakdown_usd_per_month.items():
+        lines.append(f"  {line_item:<28}{_money(value, cur):>24}")
+    for label, value in (("infrastructure", costs.infrastructure_usd_per_month),
+                         ("baseline (single region)", costs.baseline_usd_per_month),
+                         ("premium over baseline", costs.premium_usd_per_month),
+                         ("expected outage cost", costs.expected_outage_usd_per_month),
+                         ("total", costs.total_usd_per_month)):
+        lines.append(f"  {label:<28}{_money(value, cur):>24}")
     lines += ["", "Targets (met when the probability reaches "
-              f"{results['verdicts'][0]['confidence'] * 100:g} %)" if results["verdicts"] else "Targets"]
-    for verdict in results["verdicts"]:
-        lines.append(f"  [{'met' if verdict['met'] else 'MISSED':>6}] {verdict['text']}")
-    if results["checklist"]:
+              f"{results.verdicts[0].confidence * 100:g} %)" if results.verdicts else "Targets"]
+    for verdict in results.verdicts:
+        lines.append(f"  [{'met' if verdict.met else 'MISSED':>6}] {verdict.text}")
+    if results.checklist:
         lines += ["", "Checklist"]
-        for item in results["checklist"]:
-            cost = "" if item["cost_usd_per_month"] is None else \
-                f" — saves {_money(item['cost_usd_per_month'], cur)} when fixed"
-            lines.append(f"  {item['number']}. [{'yes' if item['answer'] else 'no':>3}] {item['question']}")
-            lines.append(f"         {item['reason']}{cost}")
-    lines += ["", "All targets met." if results["targets_met"] else "Some targets are missed."]
+        for item in results.checklist:
+            cost = "" if item.cost_usd_per_month is None else \
+                f" — saves {_money(item.cost_usd_per_month, cur)} when fixed"
+            lines.append(f"  {item.number}. [{'yes' if item.answer else 'no':>3}] {item.question}")
+            lines.append(f"         {item.reason}{cost}")
+    lines += ["", "All targets met." if results.targets_met else "Some targets are missed."]
     return "\n".join(lines) + "\n"
 
 
-def format_verdicts(results: dict) -> str:
-    lines = [f"[{'met' if v['met'] else 'MISSED':>6}] {v['text']}" for v in results["verdicts"]]
-    lines.append("All targets met." if results["targets_met"] else "Some targets are missed.")
+def format_verdicts(results: RunResults) -> str:
+    lines = [f"[{'met' if v.met else 'MISSED':>6}] {v.text}" for v in results.verdicts]
+    lines.append("All targets met." if results.targets_met else "Some targets are missed.")
     return "\n".join(lines) + "\n"
 
 
 # -- commands -----------------------------------------------------------------------------------
-def _simulate(scenario: Scenario, args: argparse.Namespace) -> dict:
+def _simulate(scenario: Scenario, args: argparse.Namespace) -> RunResults:
     return run(scenario, trials=args.trials, seed=args.seed, years=args.years, workers=args.workers,
                precision_s=args.precision)
 
@@ -162,13 +163,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             stderr.write(f"{args.file}: {problem}\n")
         return EXIT_BAD_INPUT
     if args.format == "json":
-        stdout.write(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        stdout.write(json.dumps(results.to_json(), indent=2, ensure_ascii=False) + "\n")
     elif args.command == "check":
         stdout.write(format_verdicts(results))
     else:
         stdout.write(format_table(results))
     if args.command == "check":
-        return EXIT_OK if results["targets_met"] else EXIT_MISSED
+        return EXIT_OK if results.targets_met else EXIT_MISSED
     return EXIT_OK
 
 

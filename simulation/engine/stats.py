@@ -15,6 +15,7 @@ the spread of the statistic over bootstrap rounds of the pool
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 
@@ -112,7 +113,7 @@ def widen(interval: tuple[float, float] | list[float], estimate: float, pool_sd:
     return max(low, lo), min(high, hi)
 
 
-def round_sd(values: np.ndarray) -> float:
+def round_sd(values: np.ndarray | Sequence[float]) -> float:
     """Standard deviation of a statistic over bootstrap rounds (0 with fewer than two rounds)."""
     values = np.asarray(values, dtype=float)
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
@@ -168,7 +169,7 @@ def ecdf_quantiles(values: np.ndarray, points: int = ECDF_POINTS) -> list[float]
     return [float(x) for x in np.quantile(np.asarray(values, dtype=float), np.linspace(0.0, 1.0, points))]
 
 
-def share_at_most(quantiles: list[float], threshold: float) -> float:
+def share_at_most(quantiles: Sequence[float], threshold: float) -> float:
     """P(X ≤ threshold) read back from evenly spaced quantiles (as kept in ``ecdf``), interpolated."""
     qs = np.asarray(quantiles, dtype=float)
     levels = np.linspace(0.0, 1.0, len(qs))
@@ -183,7 +184,7 @@ def share_at_most(quantiles: list[float], threshold: float) -> float:
     return float(levels[i] + frac * (levels[i + 1] - levels[i]))
 
 
-def share_at_least(quantiles: list[float], threshold: float) -> float:
+def share_at_least(quantiles: Sequence[float], threshold: float) -> float:
     """P(X ≥ threshold) read back from evenly spaced quantiles, interpolated."""
     qs = np.asarray(quantiles, dtype=float)
     levels = np.linspace(0.0, 1.0, len(qs))

@@ -1,22 +1,28 @@
 """Chart data shared by the web pages (Plotly) and the reports (matplotlib).
 
-Plain series built from a results dict (docs/results.md), with the unit of
-every axis spelled out, so both renderers draw the same numbers.
+Plain series built from results (``RunResults``, docs/results.md; or the lean
+``RunFigures`` of the workshop where they hold the figures a chart needs), with
+the unit of every axis spelled out, so both renderers draw the same numbers.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
+from simulation.analysis.variants import RunFigures
+from simulation.engine.results import RunResults
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
 from simulation.present.format import format_duration, format_money, format_percent, time_unit
 from simulation.units import SECONDS_PER_YEAR
 
 
-def active_types(results: dict) -> list[str]:
+Results = RunResults | RunFigures
+
+
+def active_types(results: Results) -> list[str]:
     """Incident types that happen in this scenario (rate > 0), in the engine's order."""
-    blocks = results["incident_types"]
+    blocks = results.incident_types
     order = {t: i for i, t in enumerate(INCIDENT_TYPES)}  # stored JSON (PostgreSQL jsonb) may reorder keys
-    return sorted((t for t, r in blocks.items() if r.get("rate_per_year", 0) > 0),
+    return sorted((t for t, r in blocks.items() if r.rate_per_year > 0),
                   key=lambda t: (order.get(t, len(order)), t))
 
 
@@ -24,14 +30,23 @@ def _quantile_levels(n_points: int) -> list[float]:
     return [i / (n_points - 1) for i in range(n_points)]
 
 
-def ecdf(results: dict, metric: str = "rto_s") -> dict[str, Any]:
+def _ecdf_of(block: Any, metric: str) -> list[float]:
+    """The ECDF quantiles of one incident type's ``rto_s`` or ``data_loss_s`` (none when not kept)."""
+    return [] if block.ecdf is None else list(getattr(block.ecdf, metric))
+
+
+def _targets(results: Results) -> dict[str, Any]:
+    return dict((results.scenario or {}).get("targets", {}))
+
+
+def ecdf(results: Results, metric: str = "rto_s") -> dict[str, Any]:
     """ECDF per incident type: x = the metric (s), y = share of incidents at or below it."""
-    series = []
+    series: list[dict[str, Any]] = []
     for incident_type in active_types(results):
-        quantiles = results["incident_types"][incident_type]["ecdf"][metric]
+        quantiles = _ecdf_of(results.incident_types[incident_type], metric)
         series.append({"incident_type": incident_type, "label": incident_label(incident_type),
                        "x_s": quantiles, "y": _quantile_levels(len(quantiles))})
-    targets = results["scenario"]["targets"]
+    targets = _targets(results)
     target = targets["rto_s"] if metric == "rto_s" else targets["rpo_s"]
     longest = max((max(s["x_s"]) for s in series), default=0.0)
     divisor, unit = time_unit(max(longest, target))
@@ -40,13 +55,13 @@ def ecdf(results: dict, metric: str = "rto_s") -> dict[str, Any]:
             "y_title": "Share of incidents at or below (%)"}
 
 
-def overlay_ecdf(runs: list[tuple[str, dict]], incident_type: str, metric: str = "rto_s") -> dict[str, Any]:
+def overlay_ecdf(runs: Sequence[tuple[str, Results]], incident_type: str, metric: str = "rto_s") -> dict[str, Any]:
     """One incident type's ECDF for several options (label, results) on one chart."""
-    series = []
+    series: list[dict[str, Any]] = []
     for label, results in runs:
-        block = results["incident_types"].get(incident_type)
-        if block and block.get("rate_per_year", 0) > 0:
-            quantiles = block["ecdf"][metric]
+        block = results.incident_types.get(incident_type)
+        if block is not None and block.rate_per_year > 0:
+            quantiles = _ecdf_of(block, metric)
             series.append({"label": label, "x_s": quantiles, "y": _quantile_levels(len(quantiles))})
     longest = max((max(s["x_s"]) for s in series), default=1.0)
     divisor, unit = time_unit(longest)
@@ -55,12 +70,12 @@ def overlay_ecdf(runs: list[tuple[str, dict]], incident_type: str, metric: str =
             "y_title": "Share of incidents at or below (%)"}
 
 
-def downtime_histogram(results: dict) -> dict[str, Any]:
+def downtime_histogram(results: RunResults) -> dict[str, Any]:
     """Annual downtime histogram, with the downtime the availability target allows."""
-    hist = results["annual"]["downtime_histogram"]
-    allowed_s = (1 - results["scenario"]["targets"]["availability"]) * SECONDS_PER_YEAR
-    divisor, unit = time_unit(max(max(hist["edges_s"], default=0.0), allowed_s))
-    return {"edges_s": hist["edges_s"], "counts": hist["counts"], "allowed_s": allowed_s,
+    hist = results.annual.downtime_histogram
+    allowed_s = (1 - _targets(results)["availability"]) * SECONDS_PER_YEAR
+    divisor, unit = time_unit(max(max(hist.edges_s, default=0.0), allowed_s))
+    return {"edges_s": list(hist.edges_s), "counts": list(hist.counts), "allowed_s": allowed_s,
             "divisor": divisor, "unit": unit, "x_title": f"Downtime per year ({unit})",
             "y_title": "Simulated years"}
 
@@ -72,54 +87,54 @@ COST_LABELS = {
 }
 
 
-def cost_breakdown(results: dict) -> dict[str, Any]:
+def cost_breakdown(results: Results) -> dict[str, Any]:
     """Monthly cost bars: infrastructure items, then the expected outage cost."""
-    costs = results["costs"]
+    costs = results.costs
     items = [{"label": COST_LABELS.get(k, k), "usd_per_month": v, "kind": "infrastructure"}
-             for k, v in costs["breakdown_usd_per_month"].items() if v]
-    items.append({"label": "Expected outage cost", "usd_per_month": costs["expected_outage_usd_per_month"],
+             for k, v in costs.breakdown_usd_per_month.items() if v]
+    items.append({"label": "Expected outage cost", "usd_per_month": costs.expected_outage_usd_per_month,
                   "kind": "outage"})
-    return {"items": items, "currency": costs["currency"], "total_usd_per_month": costs["total_usd_per_month"],
-            "premium_usd_per_month": costs["premium_usd_per_month"],
-            "y_title": f"{costs['currency']} per month"}
+    return {"items": items, "currency": costs.currency, "total_usd_per_month": costs.total_usd_per_month,
+            "premium_usd_per_month": costs.premium_usd_per_month,
+            "y_title": f"{costs.currency} per month"}
 
 
-def replay(results: dict, incident_type: str, which: str = "p50") -> dict[str, Any] | None:
+def replay(results: RunResults, incident_type: str, which: str = "p50") -> dict[str, Any] | None:
     """Phase timeline and served-fraction curve of the median ('p50') or 'p95' incident."""
-    block = results["incident_types"].get(incident_type, {})
-    rec = block.get("replays", {}).get(which)
-    if not rec:
+    block = results.incident_types.get(incident_type)
+    rec = None if block is None else getattr(block.replays, which)
+    if rec is None:
         return None
-    end_s = max([p[2] for p in rec["phases"]] + [pt[0] for pt in rec["served"]] + [rec["rto_s"], 1.0])
+    end_s = max([p.end_s for p in rec.phases] + [pt.t_s for pt in rec.served] + [rec.rto_s, 1.0])
     divisor, unit = time_unit(end_s)
     # the served curve is a step function: repeat each value until the next change, then hold to the end
     t_s, fraction = [], []
-    for (t, value), nxt in zip(rec["served"], rec["served"][1:] + [[end_s * 1.05, None]]):
-        t_s += [t, nxt[0]]
-        fraction += [value, value]
+    for point, next_t in zip(rec.served, [pt.t_s for pt in rec.served[1:]] + [end_s * 1.05]):
+        t_s += [point.t_s, next_t]
+        fraction += [point.fraction, point.fraction]
     return {"incident_type": incident_type, "which": which, "title": f"{incident_label(incident_type)} — "
             f"{'median' if which == 'p50' else '95th percentile'} incident",
-            "phases": [{"phase": p, "start_s": a, "end_s": b} for p, a, b in rec["phases"]],
-            "served": {"t_s": t_s, "fraction": fraction}, "rto_s": rec["rto_s"],
-            "data_loss_s": rec["data_loss_s"], "humans_needed": rec["humans_needed"],
+            "phases": [{"phase": p.name, "start_s": p.start_s, "end_s": p.end_s} for p in rec.phases],
+            "served": {"t_s": t_s, "fraction": fraction}, "rto_s": rec.rto_s,
+            "data_loss_s": rec.data_loss_s, "humans_needed": rec.humans_needed,
             "divisor": divisor, "unit": unit, "x_title": f"Time since failure ({unit})"}
 
 
-def cost_vs_downtime(runs: list[tuple[str, dict]]) -> dict[str, Any]:
+def cost_vs_downtime(runs: Sequence[tuple[str, Results]]) -> dict[str, Any]:
     """One point per option: monthly premium vs expected annual downtime (and data loss)."""
-    points = []
+    points: list[dict[str, Any]] = []
     for label, results in runs:
-        costs = results["costs"]
+        costs = results.costs
         points.append({
             "label": label,
-            "premium_usd_per_month": costs["premium_usd_per_month"],
-            "total_usd_per_month": costs["total_usd_per_month"],
-            "downtime_h_per_year": results["annual"]["downtime_s"]["mean"] / 3600,
-            "lost_tx_per_year": results["annual"]["lost_tx"]["mean"],
-            "targets_met": bool(results.get("targets_met")),
+            "premium_usd_per_month": costs.premium_usd_per_month,
+            "total_usd_per_month": costs.total_usd_per_month,
+            "downtime_h_per_year": results.annual.downtime_s.mean / 3600,
+            "lost_tx_per_year": results.annual.lost_tx.mean,
+            "targets_met": bool(results.targets_met),
         })
     met = [p for p in points if p["targets_met"]]
     cheapest = min(met, key=lambda p: p["total_usd_per_month"])["label"] if met else None
-    currency = runs[0][1]["costs"]["currency"] if runs else "USD"
+    currency = runs[0][1].costs.currency if runs else "USD"
     return {"points": points, "cheapest_meeting_targets": cheapest,
             "x_title": f"Monthly premium ({currency}/month)", "y_title": "Expected downtime (h/year)"}

@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("simulation", "planner", "decisions", "workshop")
 THE_ONE = "simulation/model/loading.py"
 # Hashes that are not fingerprints of documents (e.g. of a secret token) would be listed here, with the reason.
-NOT_DOCUMENT_HASHES: dict[str, str] = {}
+NOT_DOCUMENT_HASHES: dict[str, str] = {
+    "planner/services/throttle.py": "a cache key for an e-mail or address: keeps personal data out of the cache",
+}
 
 
 def _sha256_calls(tree: ast.AST) -> list[int]:

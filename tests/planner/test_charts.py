@@ -1,7 +1,7 @@
 """Plotly figures of the results and compare pages, built from real engine results."""
 from __future__ import annotations
 
-import copy
+import dataclasses
 
 import plotly.graph_objects as go
 import pytest
@@ -9,19 +9,20 @@ import pytest
 from planner import charts
 from simulation import load_scenario
 from simulation.present.chartdata import active_types, incident_label
+from simulation import RunResults
 from simulation import run as run_engine
 
 TRIALS = 200
 
 
 @pytest.fixture(scope="module")
-def results() -> dict:
-    """A real results dict: the default active-passive scenario, a few hundred incidents per type."""
+def results() -> RunResults:
+    """Real results: the default active-passive scenario, a few hundred incidents per type."""
     return run_engine(load_scenario({"name": "Active-passive"}), trials=TRIALS, seed=11, years=2000)
 
 
 @pytest.fixture(scope="module")
-def single_region() -> dict:
+def single_region() -> RunResults:
     return run_engine(load_scenario({"name": "Single region", "pattern": "single-region"}), trials=TRIALS,
                       seed=11, years=2000)
 
@@ -48,18 +49,18 @@ def test_it_draws_one_recovery_line_per_active_incident_type(results):
 
 
 def test_it_leaves_out_incident_types_that_do_not_happen(results):
-    quiet = copy.deepcopy(results)
-    first = active_types(quiet)[0]
+    quiet = results.to_json()
+    first = active_types(results)[0]
     quiet["incident_types"][first]["rate_per_year"] = 0
-    names = [t["name"] for t in charts.ecdf_figure(quiet, "rto_s")["data"]]
+    names = [t["name"] for t in charts.ecdf_figure(RunResults.from_json(quiet), "rto_s")["data"]]
     assert incident_label(first) not in names
     assert len(names) == len(active_types(results))  # one type fewer, plus the target line
 
 
 def test_it_draws_the_rto_target_line_where_the_targets_say(results):
-    moved = copy.deepcopy(results)
+    moved = results.to_json()
     moved["scenario"]["targets"]["rto_s"] = 1800
-    for data, expected_s in ((results, results["scenario"]["targets"]["rto_s"]), (moved, 1800)):
+    for data, expected_s in ((results, results.scenario["targets"]["rto_s"]), (RunResults.from_json(moved), 1800)):
         figure = charts.ecdf_figure(data, "rto_s")
         (target,) = _named(figure, "RTO target")
         divisor = 1.0 if figure["layout"]["xaxis"]["type"] == "log" else _linear_divisor(figure)
@@ -85,28 +86,28 @@ def test_it_names_the_unit_on_every_axis(results, key):
 
 
 def test_it_switches_to_a_log_axis_with_readable_ticks_when_times_span_decades(results):
-    wide = copy.deepcopy(results)
-    first, *rest = active_types(wide)
+    wide = results.to_json()
+    first, *rest = active_types(results)
     wide["incident_types"][first]["ecdf"]["rto_s"] = [1.0 + i * 0.05 for i in range(201)]
     wide["incident_types"][rest[0]]["ecdf"]["rto_s"] = [3600.0 + i * 100 for i in range(201)]
-    axis = charts.ecdf_figure(wide, "rto_s")["layout"]["xaxis"]
+    axis = charts.ecdf_figure(RunResults.from_json(wide), "rto_s")["layout"]["xaxis"]
     assert axis["type"] == "log"
     assert "1 min" in axis["ticktext"] or "5 min" in axis["ticktext"]
     assert all(label.split()[-1] in ("s", "min", "h", "d") for label in axis["ticktext"])
 
 
 def test_it_skips_the_data_loss_chart_when_no_incident_loses_data(results):
-    lossless = copy.deepcopy(results)
+    lossless = results.to_json()
     for block in lossless["incident_types"].values():
         block["ecdf"]["data_loss_s"] = [0.0] * 201
-    assert charts.ecdf_figure(lossless, "data_loss_s") is None
+    assert charts.ecdf_figure(RunResults.from_json(lossless), "data_loss_s") is None
 
 
 def test_it_marks_the_downtime_the_availability_target_allows(results):
     figure = charts.downtime_figure(results)
     (allowed,) = _named(figure, "Allowed by")
     bars = figure["data"][0]
-    assert sum(bars["y"]) == sum(results["annual"]["downtime_histogram"]["counts"])
+    assert sum(bars["y"]) == sum(results.annual.downtime_histogram.counts)
     assert allowed["x"][0] > 0
 
 
@@ -114,20 +115,20 @@ def test_it_shows_the_expected_outage_cost_beside_the_infrastructure(results):
     bar = charts.cost_figure(results)["data"][0]
     assert "Expected outage cost" in bar["y"]
     outage = bar["x"][bar["y"].index("Expected outage cost")]
-    assert outage == pytest.approx(results["costs"]["expected_outage_usd_per_month"])
-    assert all(text.endswith(results["costs"]["currency"]) for text in bar["text"])
+    assert outage == pytest.approx(results.costs.expected_outage_usd_per_month)
+    assert all(text.endswith(results.costs.currency) for text in bar["text"])
 
 
-def _replayed_type(results: dict) -> str:
-    return next(t for t in active_types(results) if results["incident_types"][t].get("replays"))
+def _replayed_type(results: RunResults) -> str:
+    return next(t for t in active_types(results) if results.incident_types[t].replays.p95 is not None)
 
 
 def test_it_replays_an_incident_as_phases_over_the_served_curve(results):
     incident_type = _replayed_type(results)
     figure = charts.replay_figure(results, incident_type, "p95")
     gantt, curve = figure["data"][0], figure["data"][1]
-    record = results["incident_types"][incident_type]["replays"]["p95"]
-    assert gantt["y"] == [phase for phase, _, _ in record["phases"]]
+    record = results.incident_types[incident_type].replays.p95
+    assert gantt["y"] == [phase.name for phase in record.phases]
     assert curve["yaxis"] == "y2" and max(curve["y"]) <= 100
     assert _named(figure, "Recovery time")
 
@@ -137,8 +138,8 @@ def test_it_has_no_replay_figure_for_an_incident_type_without_replays(results):
 
 
 def test_it_marks_options_that_miss_the_targets_differently(results, single_region):
-    meets, misses = copy.deepcopy(results), copy.deepcopy(single_region)
-    meets["targets_met"], misses["targets_met"] = True, False
+    meets = dataclasses.replace(results, targets_met=True)
+    misses = dataclasses.replace(single_region, targets_met=False)
     traces = charts.cost_vs_downtime_figure([("Meets", meets), ("Misses", misses)])["data"]
     by_name = {t["name"]: t for t in traces}
     assert by_name["Meets the targets"]["text"] == ["Meets"]

@@ -22,8 +22,8 @@ LOOSE_TARGETS = {"rto_s": 30 * 86_400.0, "rpo_s": 30 * 86_400.0, "availability":
 
 @pytest.fixture(scope="module")
 def engine_results() -> dict:
-    """Real results of the default scenario, computed once; tests derive options from copies."""
-    return run_engine(load_scenario({"name": "Active-passive"}), trials=TRIALS, seed=21, years=2000)
+    """Real results of the default scenario as stored (their JSON), computed once; tests derive options from copies."""
+    return run_engine(load_scenario({"name": "Active-passive"}), trials=TRIALS, seed=21, years=2000).to_json()
 
 
 def _run(workspace, scenario, results: dict, *, status: str = Run.Status.DONE) -> Run:
@@ -89,8 +89,8 @@ def test_it_says_so_when_no_option_meets_the_targets(workspace, scenario, engine
 def test_it_rejudges_stored_results_against_the_workspace_targets(engine_results):
     strict = judged_results(engine_results, {**LOOSE_TARGETS, "rto_s": 0.001})
     loose = judged_results(engine_results, LOOSE_TARGETS)
-    assert not strict["targets_met"] and loose["targets_met"]
-    assert strict["scenario"]["targets"]["rto_s"] == 0.001  # the charts' target line follows
+    assert not strict.targets_met and loose.targets_met
+    assert strict.scenario["targets"]["rto_s"] == 0.001  # the charts' target line follows
     assert engine_results["scenario"]["targets"]["rto_s"] == 300  # the stored results stay as they were
 
 
@@ -98,7 +98,7 @@ def test_it_keeps_the_engines_order_of_incident_types_whatever_the_database_retu
     shuffled = copy.deepcopy(engine_results)
     shuffled["incident_types"] = dict(sorted(shuffled["incident_types"].items(), key=lambda kv: len(kv[0])))
     judged = judged_results(shuffled, LOOSE_TARGETS)  # PostgreSQL's jsonb orders keys by length like this
-    assert list(judged["incident_types"]) == list(engine_results["incident_types"])
+    assert list(judged.incident_types) == list(engine_results["incident_types"])
 
 
 def test_it_puts_verdicts_and_key_figures_side_by_side(loose_workspace, scenario, engine_results):

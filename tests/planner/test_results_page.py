@@ -13,6 +13,7 @@ from django.urls import reverse
 from planner.models import Run
 from planner.services.runs import run_create, run_execute
 from planner.services.scenarios import scenario_create
+from simulation.engine.results import RunResults
 from simulation.model.incident_types import KINDS_BY_KEY
 from simulation.present.chartdata import active_types
 
@@ -66,13 +67,13 @@ def test_it_embeds_the_charts_with_the_target_line(owner_client, finished_run):
     assert {"chart-rto", "chart-downtime", "chart-cost"} <= {k for k, v in figures.items() if v}
     rto_names = [trace["name"] for trace in figures["chart-rto"]["data"]]
     assert "RTO target (5.0 min)" in rto_names
-    assert len(rto_names) == len(active_types(finished_run.results)) + 1
+    assert len(rto_names) == len(active_types(RunResults.from_json(finished_run.results))) + 1
 
 
 def test_it_lists_the_key_figures_of_every_active_incident_type(owner_client, finished_run):
     response = owner_client.get(_url(finished_run))
     rows = response.context["key_figures"]
-    active = set(active_types(finished_run.results))
+    active = set(active_types(RunResults.from_json(finished_run.results)))
     assert [r["label"] for r in rows] == [kind.label for t, kind in KINDS_BY_KEY.items() if t in active]
     html = response.content.decode()
     assert 'id="key-figures-h"' in html and "RTO p95" in html

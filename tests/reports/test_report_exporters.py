@@ -49,11 +49,11 @@ def test_it_puts_each_options_key_figures_and_verdicts_in_the_pdf(rendered_pdf, 
     for option in three_options:
         results = option.results
         for incident_type in ("db_primary_failure", "region_outage"):
-            assert expected_seconds(results["incident_types"][incident_type]["rto_s"]["p95"]) in text
-        costs = results["costs"]
-        assert expected_money(costs["premium_usd_per_month"], costs["currency"]) in text
-        for verdict in results["verdicts"]:
-            assert ("✓ Met — " if verdict["met"] else "✗ Missed — ") + verdict["text"] in text
+            assert expected_seconds(results.incident_types[incident_type].rto_s.p95) in text
+        costs = results.costs
+        assert expected_money(costs.premium_usd_per_month, costs.currency) in text
+        for verdict in results.verdicts:
+            assert ("✓ Met — " if verdict.met else "✗ Missed — ") + verdict.text in text
 
 
 @pytest.mark.slow
@@ -74,7 +74,7 @@ def test_it_lists_assumptions_and_reproducibility_in_the_pdf(rendered_pdf, three
     assert "failover.mode manual automated" in text
     assert "costs.chaos_testing_hours_per_month 8 0" in text
     for option in three_options:
-        assert option.results["scenario_sha256"] in text.replace(" ", "")
+        assert option.results.scenario_sha256 in text.replace(" ", "")
 
 
 def test_it_escapes_names_and_notes_in_the_html(html_text):
@@ -105,10 +105,10 @@ def test_it_makes_an_html_file_that_needs_no_other_host(html_text):
 
 def test_it_puts_each_options_key_figures_in_the_html(html_text, three_options):
     for option in three_options:
-        rto = option.results["incident_types"]["db_primary_failure"]["rto_s"]["p95"]
+        rto = option.results.incident_types["db_primary_failure"].rto_s.p95
         assert expected_seconds(rto) in html_text
-        for verdict in option.results["verdicts"]:
-            assert verdict["text"] in html_text
+        for verdict in option.results.verdicts:
+            assert verdict.text in html_text
 
 
 def test_it_exports_decision_scenarios_and_full_results_as_json(three_options, decision):
@@ -121,8 +121,8 @@ def test_it_exports_decision_scenarios_and_full_results_as_json(three_options, d
     assert [o["chosen"] for o in doc["options"]] == [False, True, False]
     for exported, option in zip(doc["options"], three_options):
         assert exported["scenario"] == option.document
-        assert exported["results"] == option.results
-        assert exported["scenario_sha256"] == option.results["scenario_sha256"]
+        assert exported["results"] == option.results.to_json()
+        assert exported["scenario_sha256"] == option.results.scenario_sha256
     assert doc["targets"]["rto_s"] == 300.0
 
 
@@ -133,12 +133,11 @@ def test_it_exports_one_csv_row_per_option_with_units_in_the_headers(three_optio
     assert [r["option"] for r in rows] == [o.label for o in three_options]
     for row, option in zip(rows, three_options):
         results = option.results
-        assert float(row["premium [USD/month]"]) == results["costs"]["premium_usd_per_month"]
-        assert float(row["db_primary_failure.rto_p95 [s]"]) == \
-            results["incident_types"]["db_primary_failure"]["rto_s"]["p95"]
-        assert float(row["annual_downtime_mean [s]"]) == results["annual"]["downtime_s"]["mean"]
-        assert row["targets_met"] == str(results["targets_met"])
-        assert row["verdict.rto.db_primary_failure.met"] == str(results["verdicts"][0]["met"])
+        assert float(row["premium [USD/month]"]) == results.costs.premium_usd_per_month
+        assert float(row["db_primary_failure.rto_p95 [s]"]) == results.incident_types["db_primary_failure"].rto_s.p95
+        assert float(row["annual_downtime_mean [s]"]) == results.annual.downtime_s.mean
+        assert row["targets_met"] == str(results.targets_met)
+        assert row["verdict.rto.db_primary_failure.met"] == str(results.verdicts[0].met)
     headers = rows[0].keys()
     measured = [h for h in headers
                 if re.search(r"(rto|loss|downtime|premium|total|rate)", h) and not h.endswith(".met")]

@@ -62,7 +62,7 @@ def test_it_fixes_each_no_into_a_yes(number):
 
 def test_it_prices_the_opener_s_no_s_by_their_saved_outage_cost():
     scenario = load_scenario({**OPENER, "incidents": QUIET, "deployment": {**OPENER["deployment"], "deploys_per_month": 0}})
-    results = run(scenario, trials=250, seed=2, years=500)
+    results = run(scenario, trials=250, seed=2, years=500).to_json()
     items = {item["number"]: item for item in results["checklist"]}
     assert items[1]["cost_usd_per_month"] is None  # a yes has no price
     assert items[2]["cost_usd_per_month"] > 0  # pools that shed dead connections shorten primary failures

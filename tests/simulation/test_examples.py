@@ -34,7 +34,7 @@ REQUIRED = {"active-active-read.yaml", "active-active-full.yaml", "opener-incide
 
 @lru_cache(maxsize=None)
 def _results(name: str) -> dict:
-    return run(load_file(EXAMPLES / name), trials=TRIALS, seed=11, years=500)
+    return run(load_file(EXAMPLES / name), trials=TRIALS, seed=11, years=500).to_json()
 
 
 def test_it_ships_every_named_example():

@@ -7,6 +7,7 @@ import pytest
 
 from simulation import incidents, load_scenario
 from simulation.incidents.outcomes import Batch, Replay
+from simulation.engine.results import RunResults
 from simulation import ChunkResult, RunPlan, finish_run, plan_run, run, run_chunk
 from simulation.engine.chunks import simulate_type
 from simulation.units import SECONDS_PER_YEAR
@@ -52,9 +53,9 @@ def _json(results: dict) -> str:
 
 
 def test_it_gives_the_same_bytes_for_the_same_seed(doubles, scenario):
-    a = run(scenario, trials=600, seed=5, years=2000)
-    b = run(scenario, trials=600, seed=5, years=2000)
-    c = run(scenario, trials=600, seed=6, years=2000)
+    a = run(scenario, trials=600, seed=5, years=2000).to_json()
+    b = run(scenario, trials=600, seed=5, years=2000).to_json()
+    c = run(scenario, trials=600, seed=6, years=2000).to_json()
     assert _json(a) == _json(b)
     assert _json(a) != _json(c)
 
@@ -64,7 +65,9 @@ def test_it_gives_the_same_results_through_the_chunked_api_and_json(doubles, sce
     assert [c.n for c in plan.chunks if c.incident_type == "alpha"] == [250, 250, 100]
     parts = [ChunkResult.from_dict(json.loads(json.dumps(run_chunk(scenario, plan, i).to_dict())))
              for i in reversed(range(len(plan.chunks)))]  # any order
-    assert _json(finish_run(scenario, plan, parts)) == _json(run(scenario, trials=600, seed=9, years=2000))
+    finished = finish_run(scenario, plan, parts)
+    assert _json(finished.to_json()) == _json(run(scenario, trials=600, seed=9, years=2000).to_json())
+    assert RunResults.from_json(json.loads(_json(finished.to_json()))) == finished  # the JSON keeps every figure
 
 
 def test_it_extends_a_shorter_run_with_the_same_incidents(doubles, scenario):
@@ -84,7 +87,7 @@ def test_it_refuses_chunks_of_another_scenario_and_incomplete_parts(doubles, sce
 
 
 def test_it_matches_the_closed_form_annual_downtime(doubles, scenario):
-    results = run(scenario, trials=4000, seed=2, years=20_000, checklist=False)
+    results = run(scenario, trials=4000, seed=2, years=20_000, checklist=False).to_json()
     expected = sum(RATES[t] * results["incident_types"][t]["impact_s"]["mean"] for t in RATES)
     exact = sum(RATES[t] * MEAN_IMPACT_S[t] * 0.5 for t in RATES)
     down = results["annual"]["downtime_s"]
@@ -94,14 +97,14 @@ def test_it_matches_the_closed_form_annual_downtime(doubles, scenario):
 
 
 def test_it_keeps_availability_consistent_with_downtime(doubles, scenario):
-    annual = run(scenario, trials=500, seed=4, years=5000, checklist=False)["annual"]
+    annual = run(scenario, trials=500, seed=4, years=5000, checklist=False).to_json()["annual"]
     assert annual["availability"]["mean"] == pytest.approx(1 - annual["downtime_s"]["mean"] / SECONDS_PER_YEAR)
     assert annual["availability"]["p50"] == pytest.approx(1 - annual["downtime_s"]["p50"] / SECONDS_PER_YEAR)
     assert sum(annual["downtime_histogram"]["counts"]) == 5000
 
 
 def test_it_replays_the_median_and_p95_incidents(doubles, scenario):
-    entry = run(scenario, trials=1000, seed=8, years=100, checklist=False)["incident_types"]["alpha"]
+    entry = run(scenario, trials=1000, seed=8, years=100, checklist=False).to_json()["incident_types"]["alpha"]
     p50, p95 = entry["replays"]["p50"], entry["replays"]["p95"]
     lo50, hi50 = entry["rto_s"]["p50_ci"]
     lo95, hi95 = entry["rto_s"]["p95_ci"]
@@ -110,9 +113,9 @@ def test_it_replays_the_median_and_p95_incidents(doubles, scenario):
 
 
 def test_it_stops_early_when_the_rto_p95_is_precise_enough_and_stays_deterministic(doubles, scenario):
-    loose = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False)
-    again = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False)
-    tight = run(scenario, trials=5000, seed=1, years=500, precision_s=1e-9, checklist=False)
+    loose = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False).to_json()
+    again = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False).to_json()
+    tight = run(scenario, trials=5000, seed=1, years=500, precision_s=1e-9, checklist=False).to_json()
     assert loose["incident_types"]["alpha"]["trials"] == 500  # two chunks, the minimum
     assert tight["incident_types"]["alpha"]["trials"] == 5000
     assert _json(loose) == _json(again)
@@ -126,7 +129,7 @@ def test_it_reports_progress_per_chunk(doubles, scenario):
 
 
 def test_it_records_what_reproduces_the_run(doubles, scenario):
-    results = run(scenario, trials=300, seed=12, years=100, checklist=False)
+    results = run(scenario, trials=300, seed=12, years=100, checklist=False).to_json()
     assert results["engine_version"] == "0.1.0" and results["seed"] == 12
     assert results["trials_per_type"] == 300 and results["years"] == 100
     assert results["scenario"]["name"] == "test" and len(results["scenario_sha256"]) == 64
@@ -143,15 +146,15 @@ def test_it_rejects_nonsense_run_sizes(doubles, scenario):
 def test_it_gives_the_same_bytes_on_one_or_two_worker_processes():
     # real incident models: worker processes import the package afresh (spawn)
     scenario = load_scenario({"name": "workers", "pattern": "active-passive"})
-    one = run(scenario, trials=500, seed=3, years=1000, workers=1)
-    two = run(scenario, trials=500, seed=3, years=1000, workers=2)
+    one = run(scenario, trials=500, seed=3, years=1000, workers=1).to_json()
+    two = run(scenario, trials=500, seed=3, years=1000, workers=2).to_json()
     assert json.dumps(one) == json.dumps(two)
 
 
 def test_it_combines_years_in_blocks_without_changing_the_expectation(doubles, scenario, monkeypatch):
     import simulation.engine.annual as montecarlo
     monkeypatch.setattr(montecarlo, "PICKS_PER_BLOCK", 50)  # about 11 years per block
-    results = run(scenario, trials=1000, seed=6, years=20_000, checklist=False)
+    results = run(scenario, trials=1000, seed=6, years=20_000, checklist=False).to_json()
     annual = results["annual"]
     expected = sum(RATES[t] * results["incident_types"][t]["impact_s"]["mean"] for t in RATES)
     assert annual["downtime_s"]["mean"] == pytest.approx(expected, rel=0.04)  # resampling noise: ~1.5 %
@@ -166,13 +169,13 @@ def test_it_draws_each_chunk_from_its_branch_of_the_seed_sequence_tree():
 
 def test_it_reports_the_trials_each_type_actually_used_after_an_early_stop(doubles):
     scenario = load_scenario({"name": "test", "targets": {"applies_to": None}})  # judge RTO on the doubles
-    results = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False)
+    results = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False).to_json()
     assert results["trials_per_type"] == 5000  # the requested maximum
     for name, entry in results["incident_types"].items():
         assert entry["trials"] == 500  # two chunks of 250: what the summaries are made of
     # the RTO verdict's interval is as wide as 500 incidents allow, not 5000
     rto = next(v for v in results["verdicts"] if v["target"] == "rto" and v["incident_type"] == "alpha")
-    full = run(scenario, trials=5000, seed=1, years=500, checklist=False)
+    full = run(scenario, trials=5000, seed=1, years=500, checklist=False).to_json()
     rto_full = next(v for v in full["verdicts"] if v["target"] == "rto" and v["incident_type"] == "alpha")
     assert rto["ci"][1] - rto["ci"][0] > 2 * (rto_full["ci"][1] - rto_full["ci"][0])
 
@@ -194,12 +197,12 @@ def test_it_widens_the_annual_intervals_by_the_noise_of_a_small_incident_pool():
     document = dump_document(load_file(Path(__file__).resolve().parents[2] / "examples" / "tier-rto-30min.yaml"))
     document["targets"]["availability"] = 0.9999
     tier = load_scenario(document)
-    reference = run(tier, trials=4000, seed=99, years=20_000, checklist=False)
+    reference = run(tier, trials=4000, seed=99, years=20_000, checklist=False).to_json()
     p_ref = _availability_verdict(reference)["probability"]
     mean_ref = reference["annual"]["downtime_s"]["mean"]
     covered_p = covered_mean = 0
     for seed in range(1, 9):
-        small = run(tier, trials=60, seed=seed, years=5_000, chunk_size=60, checklist=False)
+        small = run(tier, trials=60, seed=seed, years=5_000, chunk_size=60, checklist=False).to_json()
         lo, hi = _availability_verdict(small)["ci"]
         covered_p += lo <= p_ref <= hi
         lo, hi = small["annual"]["downtime_s"]["mean_ci"]
@@ -208,7 +211,7 @@ def test_it_widens_the_annual_intervals_by_the_noise_of_a_small_incident_pool():
 
 
 def test_it_keeps_the_annual_intervals_tight_when_the_pool_is_large(doubles, scenario):
-    results = run(scenario, trials=4000, seed=5, years=10_000, checklist=False)
+    results = run(scenario, trials=4000, seed=5, years=10_000, checklist=False).to_json()
     down = results["annual"]["downtime_s"]
     assert down["mean_ci"][1] - down["mean_ci"][0] < 0.1 * down["mean"]
     assert results["annual"]["bootstrap"]["rounds"] == 30 and results["annual"]["bootstrap"]["years"] == 5000
@@ -218,5 +221,5 @@ def test_it_runs_a_scenario_with_no_incidents_at_all():
     quiet = {name: {"rate_per_year": 0} for name in ("db_primary_failure", "instance_crash", "zone_outage",
                                                      "region_outage", "dependency_slowdown", "data_corruption")}
     results = run(load_scenario({"incidents": quiet, "deployment": {"deploys_per_month": 0}}),
-                  trials=20, seed=1, years=50, checklist=False)
+                  trials=20, seed=1, years=50, checklist=False).to_json()
     assert results["incident_types"] == {} and results["annual"]["availability"]["mean_ci"] == [1.0, 1.0]

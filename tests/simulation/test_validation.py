@@ -143,7 +143,7 @@ def test_it_runs_every_accepted_extreme_to_finite_results(path, value):
     document = _mutate(VALID, path, value)
     if validate_document(document):
         return
-    results = run(load_scenario(document), trials=8, seed=1, years=20, chunk_size=8, checklist=False)
+    results = run(load_scenario(document), trials=8, seed=1, years=20, chunk_size=8, checklist=False).to_json()
     numbers = [v for _, v in _paths(results) if isinstance(v, float)]
     assert all(math.isfinite(v) for v in numbers), path
 

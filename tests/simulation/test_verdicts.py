@@ -61,7 +61,7 @@ def _double(scenario, rng, n, keep_replays=False):
 def results(monkeypatch):
     model = SimpleNamespace(rate_per_year=lambda s: 2.0, simulate=_double)
     monkeypatch.setattr(incidents, "MODELS", {"region_outage": model})
-    return run(_scenario(), trials=4000, seed=3, years=5000, checklist=False)
+    return run(_scenario(), trials=4000, seed=3, years=5000, checklist=False).to_json()
 
 
 def test_it_rejudges_stored_results_like_the_run_did(results):

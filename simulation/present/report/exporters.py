@@ -168,7 +168,7 @@ class JsonExporter(Exporter):
             "decision": decision,
             "targets": report["targets_raw"],
             "options": [{"label": o.label, "chosen": o.label == chosen, "scenario": o.document,
-                         "scenario_sha256": canonical_sha256(o.document), "results": o.results}
+                         "scenario_sha256": canonical_sha256(o.document), "results": o.results.to_json()}
                         for o in self.options],
         }
 
@@ -196,7 +196,7 @@ class CsvExporter(Exporter):
 
     def columns(self) -> list[tuple[str, Column]]:
         """(header with unit, getter(option) → value) for every column."""
-        currency = self.options[0].results["costs"]["currency"]
+        currency = self.options[0].results.costs.currency
         money = f"{currency}/month"
         chosen = self.report["decision"]["chosen"]
         cols: list[tuple[str, Column]] = [
@@ -204,15 +204,15 @@ class CsvExporter(Exporter):
             ("chosen", lambda o: o.label == chosen),
             ("scenario_name", lambda o: o.document.get("name", "")),
             ("pattern", lambda o: o.document.get("pattern", "")),
-            ("targets_met", lambda o: bool(o.results.get("targets_met"))),
+            ("targets_met", lambda o: bool(o.results.targets_met)),
         ]
         for key in ("premium", "infrastructure", "baseline", "expected_outage", "total"):
-            cols.append((f"{key} [{money}]", lambda o, k=key: o.results["costs"][f"{k}_usd_per_month"]))
+            cols.append((f"{key} [{money}]", lambda o, k=key: getattr(o.results.costs, f"{k}_usd_per_month")))
         annual = [("annual_downtime_mean [s]", "downtime_s", "mean"), ("annual_downtime_p95 [s]", "downtime_s", "p95"),
                   ("availability_mean [ratio]", "availability", "mean"),
                   ("lost_tx_mean [tx/year]", "lost_tx", "mean"), ("incidents_mean [per year]", "incidents", "mean")]
         for header, block, stat in annual:
-            cols.append((header, lambda o, b=block, s=stat: o.results["annual"][b][s]))
+            cols.append((header, lambda o, b=block, s=stat: getattr(getattr(o.results.annual, b), s)))
         types: list[str] = []
         for o in self.options:
             types += [t for t in chartdata.active_types(o.results) if t not in types]
@@ -225,34 +225,33 @@ class CsvExporter(Exporter):
             cols.append((f"{t}.rto_p95_ci_high [s]", lambda o, t=t: self._type(o, t, "rto_s", "p95_ci", 1)))
         verdict_keys: list[tuple[str, str | None]] = []
         for o in self.options:
-            verdict_keys += [(v["target"], v.get("incident_type")) for v in o.results.get("verdicts", [])
-                             if (v["target"], v.get("incident_type")) not in verdict_keys]
+            verdict_keys += [(v.target, v.incident_type) for v in o.results.verdicts
+                             if (v.target, v.incident_type) not in verdict_keys]
         for target, incident in verdict_keys:
             name = f"verdict.{target}" + (f".{incident}" if incident else "")
             key = (target, incident)
             cols.append((f"{name}.probability [ratio]", lambda o, k=key: self._verdict(o, k, "probability")))
             cols.append((f"{name}.met", lambda o, k=key: self._verdict(o, k, "met")))
-        cols += [("engine_version", lambda o: o.results.get("engine_version", "")),
-                 ("seed", lambda o: o.results.get("seed")),
-                 ("trials_per_type", lambda o: o.results.get("trials_per_type")),
-                 ("years", lambda o: o.results.get("years")),
+        cols += [("engine_version", lambda o: o.results.engine_version),
+                 ("seed", lambda o: o.results.seed),
+                 ("trials_per_type", lambda o: o.results.trials_per_type),
+                 ("years", lambda o: o.results.years),
                  ("scenario_sha256", lambda o: canonical_sha256(o.document))]
         return cols
 
     @staticmethod
     def _type(option: Option, incident_type: str, *keys):
-        value = option.results["incident_types"].get(incident_type)
-        if not value or value.get("rate_per_year", 0) <= 0:
+        value = option.results.incident_types.get(incident_type)
+        if value is None or value.rate_per_year <= 0:
             return None
         for key in keys:
-            value = value[key]
+            value = value[key] if isinstance(key, int) else getattr(value, key)
         return value
 
     @staticmethod
     def _verdict(option: Option, key: tuple[str, str | None], field: str):
-        verdict = next((v for v in option.results.get("verdicts", [])
-                        if (v["target"], v.get("incident_type")) == key), None)
-        return None if verdict is None else verdict[field]
+        verdict = next((v for v in option.results.verdicts if (v.target, v.incident_type) == key), None)
+        return None if verdict is None else getattr(verdict, field)
 
     def render_bytes(self) -> bytes:
         columns = self.columns()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from simulation.engine.results import RunResults, Verdict
 from simulation.limits import MAX_OPTIONS
 from simulation.model.loading import (
     ScenarioError,
@@ -39,16 +40,23 @@ SKIPPED_PATHS = {"schema", "name"}  # not assumptions: the format version and th
 
 @dataclass(frozen=True)
 class Option:
-    """One design option in a report: its label, the full scenario document as run, its results."""
+    """One design option in a report: its label, the full scenario document as run, its results
+    (``RunResults``; a stored results dict is read with ``RunResults.from_json``)."""
 
     label: str
     document: dict
-    results: dict
+    results: RunResults
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.results, RunResults):
+            object.__setattr__(self, "results", RunResults.from_json(self.results))
 
 
-def option_from_results(label: str, results: dict) -> Option:
-    """An option whose scenario document is the one stored in its results (``results["scenario"]``)."""
-    return Option(label=label, document=results["scenario"], results=results)
+def option_from_results(label: str, results: RunResults | dict) -> Option:
+    """An option whose scenario document is the one stored in its results (``results.scenario``)."""
+    if not isinstance(results, RunResults):
+        results = RunResults.from_json(results)
+    return Option(label=label, document=results.scenario, results=results)
 
 
 # -- assumptions: what differs from the defaults -------------------------------------------
@@ -115,65 +123,64 @@ def assumptions(document: dict) -> list[dict]:
 
 
 # -- per option ----------------------------------------------------------------------------
-def incident_rows(results: dict) -> list[dict]:
+def incident_rows(results: RunResults) -> list[dict]:
     """Per active incident type: rate, RTO p50 / p95 (with CI) / p99, data loss p95, humans needed."""
     rows = []
     for incident_type in chartdata.active_types(results):
-        block = results["incident_types"][incident_type]
-        rto, loss = block["rto_s"], block["data_loss_s"]
+        block = results.incident_types[incident_type]
+        rto, loss = block.rto_s, block.data_loss_s
         rows.append({
             "incident_type": incident_type,
             "label": incident_label(incident_type),
-            "rate_per_year": f"{block['rate_per_year']:g}",
-            "rto_p50": format_duration(rto["p50"]),
-            "rto_p95": seconds_text(rto["p95"]),
-            "rto_p95_ci": ci_text(rto.get("p95_ci")),
-            "rto_p99": format_duration(rto["p99"]),
-            "data_loss_p95": seconds_text(loss["p95"]),
-            "data_loss_p95_ci": ci_text(loss.get("p95_ci")),
-            "humans_needed": percent_text(block.get("humans_needed_share", 0.0), 0),
+            "rate_per_year": f"{block.rate_per_year:g}",
+            "rto_p50": format_duration(rto.p50),
+            "rto_p95": seconds_text(rto.p95),
+            "rto_p95_ci": ci_text(list(rto.p95_ci)),
+            "rto_p99": format_duration(rto.p99),
+            "data_loss_p95": seconds_text(loss.p95),
+            "data_loss_p95_ci": ci_text(list(loss.p95_ci)),
+            "humans_needed": percent_text(block.humans_needed_share, 0),
         })
     return rows
 
 
-def annual_rows(results: dict) -> list[dict]:
-    annual = results["annual"]
-    downtime, availability, lost = annual["downtime_s"], annual["availability"], annual["lost_tx"]
+def annual_rows(results: RunResults) -> list[dict]:
+    annual = results.annual
+    downtime, availability, lost = annual.downtime_s, annual.availability, annual.lost_tx
     return [
-        {"label": "Downtime per year (mean)", "value": seconds_text(downtime["mean"]),
-         "ci": ci_text(downtime.get("mean_ci"))},
-        {"label": "Downtime per year (p95)", "value": seconds_text(downtime["p95"]),
-         "ci": ci_text(downtime.get("p95_ci"))},
-        {"label": "Availability (mean)", "value": availability_text(availability["mean"]),
-         "ci": " – ".join(availability_text(x) for x in availability.get("mean_ci", []))},
-        {"label": "Lost transactions per year (mean)", "value": f"{lost['mean']:,.0f}",
-         "ci": ci_text(lost.get("mean_ci"), unit="tx")},
-        {"label": "Incidents per year (mean)", "value": f"{annual['incidents']['mean']:.1f}", "ci": ""},
+        {"label": "Downtime per year (mean)", "value": seconds_text(downtime.mean),
+         "ci": ci_text(list(downtime.mean_ci))},
+        {"label": "Downtime per year (p95)", "value": seconds_text(downtime.p95),
+         "ci": ci_text(list(downtime.p95_ci))},
+        {"label": "Availability (mean)", "value": availability_text(availability.mean),
+         "ci": " – ".join(availability_text(x) for x in availability.mean_ci)},
+        {"label": "Lost transactions per year (mean)", "value": f"{lost.mean:,.0f}",
+         "ci": ci_text(list(lost.mean_ci), unit="tx")},
+        {"label": "Incidents per year (mean)", "value": f"{annual.incidents.mean:.1f}", "ci": ""},
     ]
 
 
-def cost_rows(results: dict) -> dict:
-    costs = results["costs"]
-    currency = costs["currency"]
+def cost_rows(results: RunResults) -> dict:
+    costs = results.costs
+    currency = costs.currency
     breakdown = chartdata.cost_breakdown(results)
     return {
         "currency": currency,
         "items": [{"label": i["label"], "value": format_money(i["usd_per_month"], currency)}
                   for i in breakdown["items"] if i["kind"] == "infrastructure"],
-        "infrastructure": format_money(costs["infrastructure_usd_per_month"], currency),
-        "baseline": format_money(costs["baseline_usd_per_month"], currency),
-        "premium": format_money(costs["premium_usd_per_month"], currency),
-        "expected_outage": format_money(costs["expected_outage_usd_per_month"], currency),
-        "total": format_money(costs["total_usd_per_month"], currency),
+        "infrastructure": format_money(costs.infrastructure_usd_per_month, currency),
+        "baseline": format_money(costs.baseline_usd_per_month, currency),
+        "premium": format_money(costs.premium_usd_per_month, currency),
+        "expected_outage": format_money(costs.expected_outage_usd_per_month, currency),
+        "total": format_money(costs.total_usd_per_month, currency),
     }
 
 
-def checklist_rows(results: dict, currency: str) -> list[dict]:
-    return [{"number": item["number"], "question": item["question"], "answer": bool(item["answer"]),
-             "reason": item.get("reason", ""),
-             "cost": format_money(item["cost_usd_per_month"], currency)
-             if item.get("cost_usd_per_month") is not None else ""}
-            for item in results.get("checklist", [])]
+def checklist_rows(results: RunResults, currency: str) -> list[dict]:
+    return [{"number": item.number, "question": item.question, "answer": bool(item.answer),
+             "reason": item.reason,
+             "cost": format_money(item.cost_usd_per_month, currency) if item.cost_usd_per_month is not None else ""}
+            for item in results.checklist]
 
 
 def target_differences(document: dict, targets: dict) -> list[str]:
@@ -186,7 +193,7 @@ def target_differences(document: dict, targets: dict) -> list[str]:
 def option_context(option: Option, chosen: str | None, targets: dict | None = None) -> dict:
     """Everything the report says about one option."""
     results = option.results
-    verdicts = results.get("verdicts", [])
+    verdicts = results.verdicts
     costs = cost_rows(results)
     return {
         "label": option.label,
@@ -194,10 +201,10 @@ def option_context(option: Option, chosen: str | None, targets: dict | None = No
         "pattern": option.document.get("pattern", ""),
         "chosen": option.label == chosen,
         "targets_differ": target_differences(option.document, targets or {}),
-        "targets_met": bool(results.get("targets_met")),
-        "verdicts": [{"text": v["text"], "met": bool(v["met"]), "target": v["target"],
-                      "incident_type": v.get("incident_type")} for v in verdicts],
-        "met_count": sum(1 for v in verdicts if v["met"]),
+        "targets_met": bool(results.targets_met),
+        "verdicts": [{"text": v.text, "met": bool(v.met), "target": v.target,
+                      "incident_type": v.incident_type} for v in verdicts],
+        "met_count": sum(1 for v in verdicts if v.met),
         "verdict_count": len(verdicts),
         "incidents": incident_rows(results),
         "annual": annual_rows(results),
@@ -208,8 +215,8 @@ def option_context(option: Option, chosen: str | None, targets: dict | None = No
 
 
 # -- across options ------------------------------------------------------------------------
-def _verdict_key(verdict: dict) -> tuple[str, str | None]:
-    return verdict["target"], verdict.get("incident_type")
+def _verdict_key(verdict: Verdict) -> tuple[str, str | None]:
+    return verdict.target, verdict.incident_type
 
 
 def _verdict_row_label(target: str, incident_type: str | None) -> str:
@@ -227,39 +234,39 @@ def comparison_table(options: list[Option]) -> dict:
         return {"text": text, "met": None}
 
     rows = [row("Pattern", [plain(o.document.get("pattern", "")) for o in options]),
-            row("All targets met", [{"text": "yes" if o.results.get("targets_met") else "no",
-                                     "met": bool(o.results.get("targets_met"))} for o in options])]
+            row("All targets met", [{"text": "yes" if o.results.targets_met else "no",
+                                     "met": bool(o.results.targets_met)} for o in options])]
     keys: list[tuple[str, str | None]] = []
     for o in options:
-        for v in o.results.get("verdicts", []):
+        for v in o.results.verdicts:
             if _verdict_key(v) not in keys:
                 keys.append(_verdict_key(v))
     for key in keys:
         cells = []
         for o in options:
-            v = next((v for v in o.results.get("verdicts", []) if _verdict_key(v) == key), None)
-            cells.append(plain("—") if v is None else
-                         {"text": f"{percent_text(v['probability'])} ({'met' if v['met'] else 'missed'})",
-                          "met": bool(v["met"])})
+            found = next((v for v in o.results.verdicts if _verdict_key(v) == key), None)
+            cells.append(plain("—") if found is None else
+                         {"text": f"{percent_text(found.probability)} ({'met' if found.met else 'missed'})",
+                          "met": bool(found.met)})
         rows.append(row(_verdict_row_label(*key), cells))
     money = [("Premium over single region / month", "premium_usd_per_month"),
              ("Infrastructure / month", "infrastructure_usd_per_month"),
              ("Expected outage cost / month", "expected_outage_usd_per_month"),
              ("Total / month", "total_usd_per_month")]
-    for label, key in money:
-        rows.append(row(label, [plain(format_money(o.results["costs"][key], o.results["costs"]["currency"]))
+    for label, attribute in money:
+        rows.append(row(label, [plain(format_money(getattr(o.results.costs, attribute), o.results.costs.currency))
                                 for o in options]))
     rows.append(row("Downtime per year (mean)",
-                    [plain(seconds_text(o.results["annual"]["downtime_s"]["mean"])) for o in options]))
+                    [plain(seconds_text(o.results.annual.downtime_s.mean)) for o in options]))
     rows.append(row("Availability (mean)",
-                    [plain(availability_text(o.results["annual"]["availability"]["mean"])) for o in options]))
+                    [plain(availability_text(o.results.annual.availability.mean)) for o in options]))
     types: list[str] = []
     for o in options:
         types += [t for t in chartdata.active_types(o.results) if t not in types]
     for metric, name in (("rto_s", "RTO p95"), ("data_loss_s", "Data loss p95")):
         for t in types:
-            blocks = [o.results["incident_types"].get(t) for o in options]
-            values = [b[metric]["p95"] if b and b.get("rate_per_year", 0) > 0 else None for b in blocks]
+            blocks = [o.results.incident_types.get(t) for o in options]
+            values = [getattr(b, metric).p95 if b is not None and b.rate_per_year > 0 else None for b in blocks]
             if metric == "data_loss_s" and not any(values):
                 continue  # no option loses data in this kind of incident: a row of zeros says nothing
             rows.append(row(f"{name} — {incident_label(t)}", [plain(seconds_text(v) if v is not None else "—")
@@ -273,10 +280,10 @@ def reproducibility(options: list[Option]) -> list[dict]:
     for o in options:
         r = o.results
         digest = canonical_sha256(o.document)
-        out.append({"label": o.label, "engine_version": r.get("engine_version", ""), "seed": r.get("seed"),
-                    "trials_per_type": r.get("trials_per_type"), "years": r.get("years"),
-                    "chunk_size": r.get("chunk_size"), "scenario_sha256": digest,
-                    "results_scenario_sha256": r.get("scenario_sha256", "")})
+        out.append({"label": o.label, "engine_version": r.engine_version, "seed": r.seed,
+                    "trials_per_type": r.trials_per_type, "years": r.years,
+                    "chunk_size": r.chunk_size, "scenario_sha256": digest,
+                    "results_scenario_sha256": r.scenario_sha256})
     return out
 
 
@@ -357,7 +364,7 @@ def build_report(options: Iterable[Option | tuple], decision: dict | None = None
     if len(set(labels)) != len(labels):
         raise ValueError("options: labels must be unique")
     record = normalize_decision(decision, labels)
-    currency = opts[0].results["costs"]["currency"]
+    currency = opts[0].results.costs.currency
     targets = _targets(record, opts)
     per_option = [option_context(o, record["chosen"], targets) for o in opts]
     runs = [(o.label, o.results) for o in opts]

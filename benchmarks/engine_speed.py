@@ -7,6 +7,7 @@
 - db_primary_failure replays per second for a system of 12 app instances;
 - peak memory of this process and of its worker processes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from simulation import load_file, load_scenario, run  # noqa: E402
-from simulation.incidents import MODELS  # noqa: E402
-from simulation.model.loading import dump_document  # noqa: E402
+from simulation import load_file, load_scenario, run
+from simulation.incidents import MODELS
+from simulation.model.loading import dump_document
 
 EXAMPLE = ROOT / "examples" / "worked-active-passive.yaml"
 
@@ -139,11 +140,15 @@ def main(argv: list[str] | None = None) -> None:
         two_s, two = _timed(lambda: run(scenario, trials=args.full_trials, seed=1, years=10_000, workers=2))
     main_cpu, pool_cpu = _own_cpu_s() - cpu_before, workers.cpu_used_s()
     same = json.dumps(one.to_json()) == json.dumps(two.to_json())
-    print(f"full run   ({args.full_trials} per type): 1 worker {one_s:.2f} s, 2 workers {two_s:.2f} s "
-          f"(speed-up {one_s / two_s:.2f}×, target < 10 s and ~2×; {cold_s:.2f} s when the fork server "
-          f"first starts); identical output: {same}")
-    print(f"  CPU seconds: 1 worker {one_cpu:.2f}; 2 workers: this process {main_cpu:.2f} + pool {pool_cpu:.2f} "
-          f"(on two idle cores the wall time is about the larger share: {one_cpu / max(main_cpu, pool_cpu):.2f}×)")
+    print(
+        f"full run   ({args.full_trials} per type): 1 worker {one_s:.2f} s, 2 workers {two_s:.2f} s "
+        f"(speed-up {one_s / two_s:.2f}×, target < 10 s and ~2×; {cold_s:.2f} s when the fork server "
+        f"first starts); identical output: {same}"
+    )
+    print(
+        f"  CPU seconds: 1 worker {one_cpu:.2f}; 2 workers: this process {main_cpu:.2f} + pool {pool_cpu:.2f} "
+        f"(on two idle cores the wall time is about the larger share: {one_cpu / max(main_cpu, pool_cpu):.2f}×)"
+    )
 
     if "db_primary_failure" in MODELS:
         twelve = _twelve_instances(scenario)

@@ -7,6 +7,7 @@ median and 95th percentile per page.
 
     .venv/bin/python benchmarks/pages.py [--repeat 30] [--trials 2000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,25 +25,25 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")  # one JSON log line per request w
 os.environ.setdefault("DEBUG", "true")  # a developer machine: no SECRET_KEY needed
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-from django.urls import reverse  # noqa: E402
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import setup_test_environment
+from django.urls import reverse
 
 BUDGET_MS = 200.0
 
 
 def build_demo(trials: int) -> tuple[Client, object, list]:
     """A workspace with one finished run per example preset; a client logged in as its editor."""
+    from planner.models import Run
     from planner.selectors.scenarios import preset_list
     from planner.services.runs import run_execute
-    from planner.models import Run
     from planner.services.scenarios import scenario_create
     from planner.services.workspaces import workspace_create
 
@@ -53,9 +54,16 @@ def build_demo(trials: int) -> tuple[Client, object, list]:
     for index, preset in enumerate(preset_list()):
         scenario = scenario_create(workspace=workspace, name=preset.name, document=preset.document, user=user)
         # created directly (not through run_create) so that nothing is queued for a worker
-        run = Run.objects.create(workspace=workspace, scenario=scenario, scenario_name=scenario.name,
-                                 snapshot=scenario.document, seed=1000 + index, trials=trials,
-                                 engine_version="bench", created_by=user)
+        run = Run.objects.create(
+            workspace=workspace,
+            scenario=scenario,
+            scenario_name=scenario.name,
+            snapshot=scenario.document,
+            seed=1000 + index,
+            trials=trials,
+            engine_version="bench",
+            created_by=user,
+        )
         runs.append(run_execute(run_id=run.pk))
     client = Client()
     client.force_login(user)
@@ -91,8 +99,9 @@ def main() -> int:
     settings.ALLOWED_HOSTS = ["testserver"]
     started = time.perf_counter()
     client, workspace, runs = build_demo(args.trials)
-    print(f"demo data: {len(runs)} runs × {args.trials} trials per incident type "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"demo data: {len(runs)} runs × {args.trials} trials per incident type in {time.perf_counter() - started:.1f} s"
+    )
     medians = []
     for run in runs:
         url = reverse("run_results", args=[workspace.pk, run.pk])

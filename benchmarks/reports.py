@@ -8,6 +8,7 @@ best of ``--repeat`` renders of fresh exporters (no cached report content). CPU
 time is printed beside wall time: on a shared machine the wall time also counts
 waiting for a core.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,28 +19,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulation import dump_document, load_file, load_scenario  # noqa: E402
-from simulation import run  # noqa: E402
-from simulation.present.report import Option  # noqa: E402
-from simulation.present.report.exporters import EXPORTERS  # noqa: E402
+from simulation import dump_document, load_file, load_scenario, run
+from simulation.present.report import Option
+from simulation.present.report.exporters import EXPORTERS
 
 TARGETS_S = {"pdf": 3.0, "html": 1.0}
 EXAMPLES = ("opener-incident.yaml", "worked-active-passive.yaml", "active-active-read.yaml")
-FALLBACK = (("Single region", {"name": "Single region", "pattern": "single-region"}),
-            ("Active-passive", {"name": "Active-passive", "pattern": "active-passive"}),
-            ("Active-active read", {"name": "Active-active read", "pattern": "active-active-read"}))
+FALLBACK = (
+    ("Single region", {"name": "Single region", "pattern": "single-region"}),
+    ("Active-passive", {"name": "Active-passive", "pattern": "active-passive"}),
+    ("Active-active read", {"name": "Active-active read", "pattern": "active-active-read"}),
+)
 
 
 def three_options(trials: int) -> list[Option]:
     """Three real runs: the examples' reference cases when present, else three patterns."""
     examples = [ROOT / "examples" / name for name in EXAMPLES]
-    scenarios = [load_file(p) for p in examples] if all(p.exists() for p in examples) else \
-        [load_scenario(raw) for _, raw in FALLBACK]
+    scenarios = (
+        [load_file(p) for p in examples]
+        if all(p.exists() for p in examples)
+        else [load_scenario(raw) for _, raw in FALLBACK]
+    )
     labels = []
     for s in scenarios:
         labels.append(s.name if s.name not in labels else f"{s.name} ({len(labels) + 1})")
-    return [Option(label, dump_document(s), run(s, trials=trials, seed=1, years=10_000))
-            for label, s in zip(labels, scenarios)]
+    return [
+        Option(label, dump_document(s), run(s, trials=trials, seed=1, years=10_000))
+        for label, s in zip(labels, scenarios)
+    ]
 
 
 def main() -> int:

@@ -7,6 +7,7 @@
 
 Run: ``.venv/bin/python benchmarks/workshop.py [--changes 20] [--skip-browser]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,14 +45,18 @@ def engine_figures(repeats: int) -> None:
         started = time.perf_counter()
         run_figures(variant, ecdf=True)  # what the evaluate endpoint computes
         times.append(time.perf_counter() - started)
-    print(f"quick run ({QUICK.trials} incidents per type, {QUICK.years} years): "
-          f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {_p95(times) * 1000:.0f} ms over {repeats} variants")
+    print(
+        f"quick run ({QUICK.trials} incidents per type, {QUICK.years} years): "
+        f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {_p95(times) * 1000:.0f} ms over {repeats} variants"
+    )
     for workers in (1, 2):
         started = time.perf_counter()
         result = tornado(scenario, workers=workers)
         elapsed = time.perf_counter() - started
-        print(f"tornado, {len(result['parameters'])} parameters, workers={workers}: {elapsed:.1f} s "
-              f"(target < 10 s on one core)")
+        print(
+            f"tornado, {len(result['parameters'])} parameters, workers={workers}: {elapsed:.1f} s "
+            f"(target < 10 s on one core)"
+        )
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -75,8 +80,9 @@ def _start_server():
     from django.core.wsgi import get_wsgi_application
 
     call_command("migrate", verbosity=0)
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=_ThreadingServer,
-                         handler_class=_QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, get_wsgi_application(), server_class=_ThreadingServer, handler_class=_QuietHandler
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server
 
@@ -107,8 +113,9 @@ def browser_figures(changes: int) -> None:
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu",
-                                                                    "--disable-dev-shm-usage"])
+        browser = p.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
         context = browser.new_context(viewport={"width": 1366, "height": 900})
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
         page = context.new_page()
@@ -119,13 +126,17 @@ def browser_figures(changes: int) -> None:
             renders = int(page.evaluate("document.body.dataset.wsRenders"))
             slider.focus()
             page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-            page.wait_for_function(f"Number(document.body.dataset.wsRenders) > {renders} && "
-                                   "document.body.dataset.wsState === 'ready'", timeout=30_000)
+            page.wait_for_function(
+                f"Number(document.body.dataset.wsRenders) > {renders} && document.body.dataset.wsState === 'ready'",
+                timeout=30_000,
+            )
         timings = page.evaluate("window.workshopTimings")
         browser.close()
     server.shutdown()
-    print(f"slider change → chart drawn in Chromium (incl. 150 ms debounce): p50 {statistics.median(timings):.0f} ms, "
-          f"p95 {_p95(timings):.0f} ms over {len(timings)} changes (target < 1000 ms)")
+    print(
+        f"slider change → chart drawn in Chromium (incl. 150 ms debounce): p50 {statistics.median(timings):.0f} ms, "
+        f"p95 {_p95(timings):.0f} ms over {len(timings)} changes (target < 1000 ms)"
+    )
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 Tasks take ids and call services; progress and results live in our own rows,
 so there is no result backend.
 """
+
 import os
 
 from celery import Celery

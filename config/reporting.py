@@ -1,4 +1,5 @@
 """Error reports that never show a password, including one inside a URL (database, broker, any *_URL)."""
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ Safe local defaults — SQLite under ``var/``, Celery's filesystem broker under
 unless asked for (``make run`` and the tests ask); ``HTTPS=true`` turns on HSTS,
 the HTTPS redirect and secure cookies (docs/web.md lists the production environment).
 """
+
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -41,7 +42,8 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):  # only behind a proxy th
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "font-src 'self' data:; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'")
+    "base-uri 'self'; form-action 'self'"
+)
 DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.UrlPasswordFilter"
 
 INSTALLED_APPS = [
@@ -87,9 +89,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-            ],
+            ]
         },
-    },
+    }
 ]
 
 # --- database ---------------------------------------------------------------------------
@@ -179,11 +181,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_connect_timeout": 2,
-        "socket_timeout": 5,
-        "visibility_timeout": 3600,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = 3
@@ -216,9 +214,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "planner.logs.RequestIdFilter"}},
     "formatters": {"json": {"()": "planner.logs.JsonFormatter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},

@@ -1,4 +1,5 @@
 """Root URLs: health probes, auth, admin and the planner."""
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DecisionRecord, ReportExport, SignOff
+from decisions.models import DecisionRecord, ReportExport, SignOff
 
 
 class SignOffInline(admin.TabularInline):

@@ -1,4 +1,5 @@
 """Decision records with their sign-offs and the report files exported from them."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -31,10 +32,12 @@ class DecisionRecord(models.Model):
     follow_ups = models.TextField(blank=True, help_text="one follow-up per line")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     version = models.PositiveIntegerField(default=1)
-    previous_version = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                         related_name="next_versions")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    previous_version = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="next_versions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,8 +89,9 @@ class ReportExport(models.Model):
     filename = models.CharField(max_length=120, blank=True)
     content_type = models.CharField(max_length=60, blank=True)
     error = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -95,8 +99,9 @@ class ReportExport(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["decision", "format", "content_sha256"], name="one_export_per_content"),
-            models.CheckConstraint(condition=models.Q(progress__gte=0) & models.Q(progress__lte=1),
-                                   name="export_progress_between_0_and_1"),
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0) & models.Q(progress__lte=1), name="export_progress_between_0_and_1"
+            ),
         ]
 
     def __str__(self) -> str:

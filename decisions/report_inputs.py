@@ -1,23 +1,25 @@
 """The inputs of a decision's report: a decision record → ``simulation.present.report``'s options and decision."""
+
 from __future__ import annotations
 
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from simulation.model.loading import canonical_sha256
+from decisions.models import DecisionRecord
 from planner.selectors.runs import run_results
+from simulation.model.loading import canonical_sha256
 from simulation.present.report import Option
 from simulation.present.report.exporters import Exporter, exporter_for
-
-from .models import DecisionRecord
 
 
 def option_labels(runs) -> dict[int, str]:
     """Run id → option label: the scenario's name, with the run number when two runs share a name."""
     names = [run.scenario_name for run in runs]
-    return {run.pk: run.scenario_name if names.count(run.scenario_name) == 1 else f"{run.scenario_name} (run {run.pk})"
-            for run in runs}
+    return {
+        run.pk: run.scenario_name if names.count(run.scenario_name) == 1 else f"{run.scenario_name} (run {run.pk})"
+        for run in runs
+    }
 
 
 def decision_runs(decision: DecisionRecord) -> list:
@@ -35,27 +37,42 @@ def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
     """The decision fields ``simulation.present.report`` renders (see docs/reports.md)."""
     runs = decision_runs(decision) if runs is None else runs
     labels = option_labels(runs)
-    sign_offs = [{"name": s.user.get_full_name() or s.user.get_username(),
-                  "signed_at": s.signed_at.strftime("%Y-%m-%d %H:%M UTC")}
-                 for s in decision.sign_offs.select_related("user").order_by("signed_at", "id")]
-    return {"title": decision.title, "context": decision.context, "targets": decision.targets,
-            "chosen": labels.get(decision.chosen_run_id), "rationale": decision.rationale,
-            "consequences": decision.consequences, "follow_ups": decision.follow_ups,
-            "sign_offs": sign_offs, "status": decision.get_status_display().lower(),
-            "version": decision.version}
+    sign_offs = [
+        {
+            "name": s.user.get_full_name() or s.user.get_username(),
+            "signed_at": s.signed_at.strftime("%Y-%m-%d %H:%M UTC"),
+        }
+        for s in decision.sign_offs.select_related("user").order_by("signed_at", "id")
+    ]
+    return {
+        "title": decision.title,
+        "context": decision.context,
+        "targets": decision.targets,
+        "chosen": labels.get(decision.chosen_run_id),
+        "rationale": decision.rationale,
+        "consequences": decision.consequences,
+        "follow_ups": decision.follow_ups,
+        "sign_offs": sign_offs,
+        "status": decision.get_status_display().lower(),
+        "version": decision.version,
+    }
 
 
 def decision_exporter(decision: DecisionRecord, identifier: str) -> Exporter:
     """The ``simulation.present.report`` exporter of one format for a decision (``ValueError`` for unknown formats)."""
     runs = decision_runs(decision)
-    return exporter_for(identifier)(report_options(decision, runs), report_decision(decision, runs),
-                                    generated_at=decision.updated_at)
+    return exporter_for(identifier)(
+        report_options(decision, runs), report_decision(decision, runs), generated_at=decision.updated_at
+    )
 
 
 def content_sha256(decision: DecisionRecord, identifier: str) -> str:
     """A fingerprint of everything a report shows: same fingerprint, same file."""
     runs = decision_runs(decision)
-    key = {"format": identifier, "decision": report_decision(decision, runs),
-           "updated_at": decision.updated_at.isoformat(),
-           "runs": [[run.pk, (run.results or {}).get("scenario_sha256"), run.seed, run.trials] for run in runs]}
+    key = {
+        "format": identifier,
+        "decision": report_decision(decision, runs),
+        "updated_at": decision.updated_at.isoformat(),
+        "runs": [[run.pk, (run.results or {}).get("scenario_sha256"), run.seed, run.trials] for run in runs],
+    }
     return canonical_sha256(json.loads(json.dumps(key, cls=DjangoJSONEncoder)))  # dates, decimals → JSON first

@@ -1,13 +1,13 @@
 """Reads about decision records; access follows the workspace (members see, editors change)."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
 
+from decisions.models import DecisionRecord, ReportExport
 from planner.models import Run, Workspace
 from planner.selectors.access import object_for_user
-
-from .models import DecisionRecord, ReportExport
 
 
 def decision_for_user(user, workspace_id: int, decision_id: int, *, edit: bool = False) -> DecisionRecord:
@@ -25,8 +25,11 @@ def export_for_user(user, workspace_id: int, decision_id: int, export_id: int) -
 
 
 def decision_list(*, workspace: Workspace) -> QuerySet[DecisionRecord]:
-    return (workspace.decisions.select_related("chosen_run", "created_by")
-            .prefetch_related("sign_offs__user", "runs").order_by("-created_at", "-id"))
+    return (
+        workspace.decisions.select_related("chosen_run", "created_by")
+        .prefetch_related("sign_offs__user", "runs")
+        .order_by("-created_at", "-id")
+    )
 
 
 def runs_to_compare(*, workspace: Workspace) -> QuerySet[Run]:
@@ -40,6 +43,11 @@ def decision_exports(*, decision: DecisionRecord) -> QuerySet[ReportExport]:
 
 def export_progress(*, export: ReportExport) -> dict:
     """What the polling page needs: status, progress 0..1, and whether the file can be downloaded."""
-    return {"status": export.status, "status_label": export.get_status_display(),
-            "progress": round(export.progress, 3), "finished": export.is_finished,
-            "ready": export.status == ReportExport.Status.DONE and bool(export.file), "error": export.error}
+    return {
+        "status": export.status,
+        "status_label": export.get_status_display(),
+        "progress": round(export.progress, 3),
+        "finished": export.is_finished,
+        "ready": export.status == ReportExport.Status.DONE and bool(export.file),
+        "error": export.error,
+    }

@@ -1,4 +1,5 @@
 """Writes about decision records: create, edit (a new version once signed), sign off, export reports."""
+
 from __future__ import annotations
 
 import logging
@@ -8,11 +9,10 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from decisions.models import MAX_OPTIONS, DecisionRecord, ReportExport, SignOff
+from decisions.report_inputs import content_sha256, decision_exporter
+from decisions.tasks import render_report_export
 from planner.models import Run, Workspace
-
-from .report_inputs import content_sha256, decision_exporter
-from .models import MAX_OPTIONS, DecisionRecord, ReportExport, SignOff
-from .tasks import render_report_export
 
 log = logging.getLogger(__name__)
 LARGE_OPTION_COUNT = 3  # comparisons of this many options (and every PDF) are rendered by a task
@@ -31,22 +31,39 @@ def _check_runs(*, workspace: Workspace, runs: list[Run], chosen_run: Run | None
         raise ValidationError({"chosen_run": "The chosen option must be one of the runs compared."})
 
 
-def decision_create(*, workspace: Workspace, user, runs: list[Run], title: str, chosen_run: Run | None = None,
-                    context: str = "", rationale: str = "", consequences: str = "",
-                    follow_ups: str = "") -> DecisionRecord:
+def decision_create(
+    *,
+    workspace: Workspace,
+    user,
+    runs: list[Run],
+    title: str,
+    chosen_run: Run | None = None,
+    context: str = "",
+    rationale: str = "",
+    consequences: str = "",
+    follow_ups: str = "",
+) -> DecisionRecord:
     """A draft decision over 1–5 finished runs, holding the workspace's targets as they are now."""
     _check_runs(workspace=workspace, runs=runs, chosen_run=chosen_run)
     with transaction.atomic():
         decision = DecisionRecord.objects.create(
-            workspace=workspace, title=title, context=context, targets=dict(workspace.targets),
-            chosen_run=chosen_run, rationale=rationale, consequences=consequences, follow_ups=follow_ups,
-            created_by=user)
+            workspace=workspace,
+            title=title,
+            context=context,
+            targets=dict(workspace.targets),
+            chosen_run=chosen_run,
+            rationale=rationale,
+            consequences=consequences,
+            follow_ups=follow_ups,
+            created_by=user,
+        )
         decision.runs.set(runs)
     return decision
 
 
-def decision_update(*, decision: DecisionRecord, user, runs: list[Run], chosen_run: Run | None,
-                    **fields) -> DecisionRecord:
+def decision_update(
+    *, decision: DecisionRecord, user, runs: list[Run], chosen_run: Run | None, **fields
+) -> DecisionRecord:
     """Edit a draft in place; editing a signed decision creates and returns a new draft version."""
     _check_runs(workspace=decision.workspace, runs=runs, chosen_run=chosen_run)
     unknown = set(fields) - set(FIELDS)
@@ -58,9 +75,14 @@ def decision_update(*, decision: DecisionRecord, user, runs: list[Run], chosen_r
             newer = current.next_versions.order_by("-version").first()
             if newer is not None:
                 raise ValidationError(f"Version {newer.version} of this decision exists already; edit that one.")
-            target = DecisionRecord(workspace=current.workspace, targets=current.targets,
-                                    version=current.version + 1, previous_version=current, created_by=user,
-                                    **{name: getattr(current, name) for name in FIELDS})
+            target = DecisionRecord(
+                workspace=current.workspace,
+                targets=current.targets,
+                version=current.version + 1,
+                previous_version=current,
+                created_by=user,
+                **{name: getattr(current, name) for name in FIELDS},
+            )
         else:
             target = current
         for name, value in fields.items():
@@ -103,10 +125,10 @@ def export_request(*, decision: DecisionRecord, identifier: str, user) -> tuple[
     try:
         with transaction.atomic():
             export, created = ReportExport.objects.get_or_create(
-                decision=decision, format=identifier, content_sha256=digest, defaults={"created_by": user})
+                decision=decision, format=identifier, content_sha256=digest, defaults={"created_by": user}
+            )
     except IntegrityError:  # a concurrent request created it first
-        export, created = ReportExport.objects.get(decision=decision, format=identifier,
-                                                   content_sha256=digest), False
+        export, created = ReportExport.objects.get(decision=decision, format=identifier, content_sha256=digest), False
     if export.status == ReportExport.Status.FAILED:
         ReportExport.objects.filter(pk=export.pk).update(status=ReportExport.Status.QUEUED, progress=0.0, error="")
         export.refresh_from_db()
@@ -128,8 +150,13 @@ def export_render(*, export_id: int) -> ReportExport:
         filename, content_type, content = decision_exporter(export.decision, export.format).render()
     except Exception as error:  # the row must say why; the task itself must not retry forever
         log.exception("report export %s failed", export.pk)
-        _progress(export.pk, 0.0, status=ReportExport.Status.FAILED, error=f"{error.__class__.__name__}: {error}",
-                  finished_at=timezone.now())
+        _progress(
+            export.pk,
+            0.0,
+            status=ReportExport.Status.FAILED,
+            error=f"{error.__class__.__name__}: {error}",
+            finished_at=timezone.now(),
+        )
         export.refresh_from_db()
         return export
     _progress(export.pk, 0.9)
@@ -138,8 +165,14 @@ def export_render(*, export_id: int) -> ReportExport:
     if old_name and old_name != export.file.name:
         export.file.storage.delete(old_name)
     ReportExport.objects.filter(pk=export.pk).update(
-        file=export.file.name, filename=filename, content_type=content_type, status=ReportExport.Status.DONE,
-        progress=1.0, error="", finished_at=timezone.now())
+        file=export.file.name,
+        filename=filename,
+        content_type=content_type,
+        status=ReportExport.Status.DONE,
+        progress=1.0,
+        error="",
+        finished_at=timezone.now(),
+    )
     export.refresh_from_db()
     return export
 

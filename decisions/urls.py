@@ -1,9 +1,9 @@
 """Decision URLs, under the planner's workspace prefix ``w/<workspace_id>/``."""
+
 from django.urls import path
 
+from decisions import views
 from planner.views.access import members_only as m
-
-from . import views
 
 W = "w/<int:workspace_id>/decisions/"
 D = W + "<int:decision_id>/"

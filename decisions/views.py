@@ -1,4 +1,5 @@
 """Decision pages: list, record, edit (new version once signed), sign off, preview and export reports."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -9,17 +10,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from decisions import selectors, services
+from decisions.forms import DecisionForm
+from decisions.models import ReportExport
+from decisions.report_inputs import decision_exporter, option_labels
 from planner.selectors.access import workspace_for_user
 
-from . import selectors, services
-from .forms import DecisionForm
-from .models import ReportExport
-from .report_inputs import decision_exporter, option_labels
-
-
 # The standalone report carries its scripts inline: it may run them, in a sandbox that reaches nothing.
-REPORT_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
-                 "font-src data:; frame-ancestors 'self'; sandbox allow-scripts")
+REPORT_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
+    "font-src data:; frame-ancestors 'self'; sandbox allow-scripts"
+)
 
 
 def _attachment(filename: str, content_type: str, content: bytes) -> HttpResponse:
@@ -39,8 +40,11 @@ def _form_errors(form: DecisionForm, error: ValidationError) -> None:
 @require_GET
 def decision_list(request, workspace_id: int):
     workspace = workspace_for_user(request.user, workspace_id)
-    return render(request, "decisions/decision_list.html",
-                  {"workspace": workspace, "decisions": selectors.decision_list(workspace=workspace)})
+    return render(
+        request,
+        "decisions/decision_list.html",
+        {"workspace": workspace, "decisions": selectors.decision_list(workspace=workspace)},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -78,24 +82,38 @@ def decision_edit(request, workspace_id: int, decision_id: int):
                     messages.info(request, f"The signed decision stays as it was; this is version {saved.version}.")
                 return redirect("decision_detail", workspace_id, saved.pk)
     else:
-        form = DecisionForm(runs=runs, initial={
-            "title": decision.title, "context": decision.context, "runs": decision.runs.all(),
-            "chosen_run": decision.chosen_run, "rationale": decision.rationale,
-            "consequences": decision.consequences, "follow_ups": decision.follow_ups})
-    return render(request, "decisions/decision_form.html",
-                  {"workspace": decision.workspace, "form": form, "decision": decision})
+        form = DecisionForm(
+            runs=runs,
+            initial={
+                "title": decision.title,
+                "context": decision.context,
+                "runs": decision.runs.all(),
+                "chosen_run": decision.chosen_run,
+                "rationale": decision.rationale,
+                "consequences": decision.consequences,
+                "follow_ups": decision.follow_ups,
+            },
+        )
+    return render(
+        request, "decisions/decision_form.html", {"workspace": decision.workspace, "form": form, "decision": decision}
+    )
 
 
 @require_GET
 def decision_detail(request, workspace_id: int, decision_id: int):
     decision = selectors.decision_for_user(request.user, workspace_id, decision_id)
     runs = list(decision.runs.order_by("id"))
-    context = {"workspace": decision.workspace, "decision": decision, "runs": runs,
-               "chosen_label": option_labels(runs).get(decision.chosen_run_id),
-               "sign_offs": decision.sign_offs.select_related("user"),
-               "exports": selectors.decision_exports(decision=decision)[:10], "formats": ReportExport.Format.choices,
-               "newer": decision.next_versions.order_by("-version").first(),
-               "user_signed": decision.sign_offs.filter(user=request.user).exists()}
+    context = {
+        "workspace": decision.workspace,
+        "decision": decision,
+        "runs": runs,
+        "chosen_label": option_labels(runs).get(decision.chosen_run_id),
+        "sign_offs": decision.sign_offs.select_related("user"),
+        "exports": selectors.decision_exports(decision=decision)[:10],
+        "formats": ReportExport.Format.choices,
+        "newer": decision.next_versions.order_by("-version").first(),
+        "user_signed": decision.sign_offs.filter(user=request.user).exists(),
+    }
     return render(request, "decisions/decision_detail.html", context)
 
 
@@ -139,9 +157,16 @@ def decision_export(request, workspace_id: int, decision_id: int, fmt: str):
 @require_GET
 def export_detail(request, workspace_id: int, decision_id: int, export_id: int):
     export = selectors.export_for_user(request.user, workspace_id, decision_id, export_id)
-    return render(request, "decisions/export_detail.html",
-                  {"workspace": export.decision.workspace, "decision": export.decision, "export": export,
-                   "progress": selectors.export_progress(export=export)})
+    return render(
+        request,
+        "decisions/export_detail.html",
+        {
+            "workspace": export.decision.workspace,
+            "decision": export.decision,
+            "export": export,
+            "progress": selectors.export_progress(export=export),
+        },
+    )
 
 
 @never_cache
@@ -156,6 +181,6 @@ def export_download(request, workspace_id: int, decision_id: int, export_id: int
     export = selectors.export_for_user(request.user, workspace_id, decision_id, export_id)
     if export.status != ReportExport.Status.DONE or not export.file:
         raise Http404("The report is not ready")
-    return FileResponse(export.file.open("rb"), as_attachment=True, filename=export.filename,
-                        content_type=export.content_type)
-
+    return FileResponse(
+        export.file.open("rb"), as_attachment=True, filename=export.filename, content_type=export.content_type
+    )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Membership, Run, Scenario, ScenarioRevision, Workspace
+from planner.models import Membership, Run, Scenario, ScenarioRevision, Workspace
 
 
 class MembershipInline(admin.TabularInline):
@@ -50,5 +50,13 @@ class RunAdmin(admin.ModelAdmin):
     list_display = ["id", "scenario_name", "workspace", "status", "progress", "trials", "seed", "created_at"]
     list_filter = ["status", "workspace"]
     search_fields = ["scenario_name"]
-    readonly_fields = ["snapshot", "seed", "trials", "engine_version", "created_by", "created_at",
-                       "started_at", "finished_at"]
+    readonly_fields = [
+        "snapshot",
+        "seed",
+        "trials",
+        "engine_version",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]

@@ -9,6 +9,7 @@ chart); the tests load every figure into ``go.Figure`` to prove it is valid.
 Readable on a projector: large type, thick lines, the unit on every axis, and
 a colour-blind-safe palette (Okabe–Ito).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,22 +29,48 @@ TARGET_COLOUR = "#C0392B"
 OUTAGE_COLOUR = "#D55E00"
 INFRASTRUCTURE_COLOUR = "#0072B2"
 PHASE_COLOURS = {
-    "detect": "#56B4E9", "decide": "#E69F00", "promote": "#0072B2", "propagate": "#009E73",
-    "reconnect": "#CC79A7", "restart": "#D55E00", "restore": "#8E44AD", "rollback": "#F0E442",
+    "detect": "#56B4E9",
+    "decide": "#E69F00",
+    "promote": "#0072B2",
+    "propagate": "#009E73",
+    "reconnect": "#CC79A7",
+    "restart": "#D55E00",
+    "restore": "#8E44AD",
+    "rollback": "#F0E442",
     "repair": "#7F8C8D",
 }
-FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif", "size": 16,
-        "color": "#1b1f24"}
+FONT = {
+    "family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif",
+    "size": 16,
+    "color": "#1b1f24",
+}
 LOG_SPAN = 100.0  # a time axis spanning more than this ratio (max / smallest positive) goes logarithmic
-NICE_DURATIONS_S = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 2 * 3600, 4 * 3600, 12 * 3600, 86_400,
-                    2 * 86_400, 7 * 86_400, 30 * 86_400]
+NICE_DURATIONS_S = [
+    1,
+    2,
+    5,
+    10,
+    30,
+    60,
+    120,
+    300,
+    600,
+    1800,
+    3600,
+    2 * 3600,
+    4 * 3600,
+    12 * 3600,
+    86_400,
+    2 * 86_400,
+    7 * 86_400,
+    30 * 86_400,
+]
 MEDIUM_DURATIONS_S = [1, 5, 30, 60, 300, 1800, 3600, 4 * 3600, 86_400, 7 * 86_400]
 COARSE_DURATIONS_S = [1, 10, 60, 600, 3600, 6 * 3600, 86_400, 7 * 86_400]
 PLOT_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def _layout(*, x_title: str, y_title: str, height: int = 440, legend_rows: int = 1, **extra: Any
-            ) -> dict[str, Any]:
+def _layout(*, x_title: str, y_title: str, height: int = 440, legend_rows: int = 1, **extra: Any) -> dict[str, Any]:
     """The layout every chart shares: big type, white background, the legend under the axis title."""
     layout = {
         "font": FONT,
@@ -52,8 +79,15 @@ def _layout(*, x_title: str, y_title: str, height: int = 440, legend_rows: int =
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "hovermode": "closest",
-        "legend": {"orientation": "h", "x": 0, "xref": "container", "y": 0, "yref": "container",
-                   "yanchor": "bottom", "font": {"size": 15}},
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "xref": "container",
+            "y": 0,
+            "yref": "container",
+            "yanchor": "bottom",
+            "font": {"size": 15},
+        },
         "xaxis": {"title": {"text": x_title}, "gridcolor": "#e3e6ea", "zeroline": False, "automargin": True},
         "yaxis": {"title": {"text": y_title}, "gridcolor": "#e3e6ea", "zeroline": False, "automargin": True},
     }
@@ -68,8 +102,9 @@ def _duration_ticks(lo_s: float, hi_s: float, *, wide: bool = True) -> tuple[lis
     list is used whose ticks do not crowd the axis (up to 8 labels at full width, 6 at half).
     """
     most = 8 if wide else 6
-    choices = (NICE_DURATIONS_S, MEDIUM_DURATIONS_S, COARSE_DURATIONS_S) if wide else (
-        NICE_DURATIONS_S, COARSE_DURATIONS_S)
+    choices = (
+        (NICE_DURATIONS_S, MEDIUM_DURATIONS_S, COARSE_DURATIONS_S) if wide else (NICE_DURATIONS_S, COARSE_DURATIONS_S)
+    )
     values: list[float] = []
     for candidates in choices:
         below = [v for v in candidates if v <= lo_s]
@@ -91,8 +126,9 @@ def _short_duration(seconds: float) -> str:
     return f"{seconds / 86_400:g} d"
 
 
-def _time_axis(values_s: list[float], reference_s: float, name: str, divisor: float, unit: str,
-               *, wide: bool = True) -> tuple[dict[str, Any], float]:
+def _time_axis(
+    values_s: list[float], reference_s: float, name: str, divisor: float, unit: str, *, wide: bool = True
+) -> tuple[dict[str, Any], float]:
     """An x axis for durations: linear in ``unit``, or logarithmic in seconds when the span is wide.
 
     Returns the axis layout and the divisor to apply to the data (1 on a log axis,
@@ -103,8 +139,13 @@ def _time_axis(values_s: list[float], reference_s: float, name: str, divisor: fl
         lo, hi = min(positive), max(positive)
         ticks, labels = _duration_ticks(lo, hi, wide=wide)
         left = min([lo / 1.3] + ticks[:1])
-        axis = {"type": "log", "title": {"text": f"{name} (log scale; s, min, h)"},
-                "tickvals": ticks, "ticktext": labels, "range": [math.log10(left), math.log10(hi * 1.3)]}
+        axis = {
+            "type": "log",
+            "title": {"text": f"{name} (log scale; s, min, h)"},
+            "tickvals": ticks,
+            "ticktext": labels,
+            "range": [math.log10(left), math.log10(hi * 1.3)],
+        }
         return axis, 1.0
     return {"type": "linear", "title": {"text": f"{name} ({unit})"}, "rangemode": "tozero"}, divisor
 
@@ -116,11 +157,20 @@ def _type_colour(incident_type: str, fallback_index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def _vertical_line(x: float, y_lo: float, y_hi: float, label: str, colour: str = TARGET_COLOUR,
-                   yaxis: str = "y") -> dict[str, Any]:
+def _vertical_line(
+    x: float, y_lo: float, y_hi: float, label: str, colour: str = TARGET_COLOUR, yaxis: str = "y"
+) -> dict[str, Any]:
     """A dashed vertical line drawn as a trace, so it is named in the legend and the hover."""
-    return {"type": "scatter", "mode": "lines", "x": [x, x], "y": [y_lo, y_hi], "name": label,
-            "yaxis": yaxis, "line": {"color": colour, "width": 3, "dash": "dash"}, "hoverinfo": "name"}
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": [x, x],
+        "y": [y_lo, y_hi],
+        "name": label,
+        "yaxis": yaxis,
+        "line": {"color": colour, "width": 3, "dash": "dash"},
+        "hoverinfo": "name",
+    }
 
 
 def ecdf_figure(results: chartdata.Results, metric: str = "rto_s") -> Figure | None:
@@ -139,13 +189,19 @@ def ecdf_figure(results: chartdata.Results, metric: str = "rto_s") -> Figure | N
     axis, divisor = _time_axis(all_x, data["target_s"], name, data["divisor"], data["unit"])
     traces = []
     for i, s in enumerate(series):
-        traces.append({
-            "type": "scatter", "mode": "lines", "name": s["label"],
-            "x": [x / divisor for x in s["x_s"]], "y": [100 * y for y in s["y"]],
-            "customdata": [format_duration(x) for x in s["x_s"]],
-            "hovertemplate": f"{plotly_text(s['label'])}<br>%{{y:.1f}} % of incidents ≤ %{{customdata}}<extra></extra>",
-            "line": {"color": _type_colour(s["incident_type"], i), "width": 3, "shape": "hv"},
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": s["label"],
+                "x": [x / divisor for x in s["x_s"]],
+                "y": [100 * y for y in s["y"]],
+                "customdata": [format_duration(x) for x in s["x_s"]],
+                "hovertemplate": f"{plotly_text(s['label'])}<br>%{{y:.1f}} % of incidents"
+                " ≤ %{customdata}<extra></extra>",
+                "line": {"color": _type_colour(s["incident_type"], i), "width": 3, "shape": "hv"},
+            }
+        )
     target_label = f"{'RTO' if metric == 'rto_s' else 'RPO'} target ({format_duration(data['target_s'])})"
     if data["target_s"] > 0 or axis["type"] == "linear":
         traces.append(_vertical_line(data["target_s"] / divisor, 0, 100, target_label))
@@ -163,13 +219,23 @@ def downtime_figure(results: RunResults) -> Figure:
     centres = [(a + b) / 2 / divisor for a, b in zip(edges, edges[1:])]
     widths = [(b - a) / divisor for a, b in zip(edges, edges[1:])]
     labels = [f"{format_duration(a)} – {format_duration(b)}" for a, b in zip(edges, edges[1:])]
-    bars = {"type": "bar", "x": centres, "y": counts, "width": widths, "name": "Simulated years",
-            "customdata": labels, "marker": {"color": INFRASTRUCTURE_COLOUR},
-            "hovertemplate": "%{y} years with %{customdata} of downtime<extra></extra>"}
+    bars = {
+        "type": "bar",
+        "x": centres,
+        "y": counts,
+        "width": widths,
+        "name": "Simulated years",
+        "customdata": labels,
+        "marker": {"color": INFRASTRUCTURE_COLOUR},
+        "hovertemplate": "%{y} years with %{customdata} of downtime<extra></extra>",
+    }
     availability = results.scenario["targets"]["availability"]
-    allowed = _vertical_line(data["allowed_s"] / divisor, 0, max(counts, default=1) * 1.05,
-                             f"Allowed by {format_percent(availability, 2)} availability "
-                             f"({format_duration(data['allowed_s'])})")
+    allowed = _vertical_line(
+        data["allowed_s"] / divisor,
+        0,
+        max(counts, default=1) * 1.05,
+        f"Allowed by {format_percent(availability, 2)} availability ({format_duration(data['allowed_s'])})",
+    )
     layout = _layout(x_title=data["x_title"], y_title=data["y_title"], bargap=0.05)
     layout["xaxis"]["rangemode"] = "tozero"
     return {"data": [bars, allowed], "layout": layout}
@@ -180,15 +246,19 @@ def cost_figure(results: chartdata.Results) -> Figure:
     data = chartdata.cost_breakdown(results)
     currency = data["currency"]
     items = list(reversed(data["items"]))  # plotly draws the first category at the bottom
-    bar = {"type": "bar", "orientation": "h", "name": "Cost per month",
-           "y": [item["label"] for item in items], "x": [item["usd_per_month"] for item in items],
-           "text": [format_money(item["usd_per_month"], currency) for item in items],
-           "textposition": "auto", "cliponaxis": False,
-           "marker": {"color": [OUTAGE_COLOUR if item["kind"] == "outage" else INFRASTRUCTURE_COLOUR
-                                for item in items]},
-           "hovertemplate": "%{y}: %{text} per month<extra></extra>"}
-    layout = _layout(x_title=data["y_title"], y_title="", height=max(300, 60 + 44 * len(items)),
-                     showlegend=False)
+    bar = {
+        "type": "bar",
+        "orientation": "h",
+        "name": "Cost per month",
+        "y": [item["label"] for item in items],
+        "x": [item["usd_per_month"] for item in items],
+        "text": [format_money(item["usd_per_month"], currency) for item in items],
+        "textposition": "auto",
+        "cliponaxis": False,
+        "marker": {"color": [OUTAGE_COLOUR if item["kind"] == "outage" else INFRASTRUCTURE_COLOUR for item in items]},
+        "hovertemplate": "%{y}: %{text} per month<extra></extra>",
+    }
+    layout = _layout(x_title=data["y_title"], y_title="", height=max(300, 60 + 44 * len(items)), showlegend=False)
     layout["margin"]["l"] = 20
     layout["xaxis"].update({"rangemode": "tozero", "tickformat": ",.0f"})
     return {"data": [bar], "layout": layout}
@@ -199,59 +269,100 @@ def replay_figure(results: RunResults, incident_type: str, which: str = "p50") -
     data = chartdata.replay(results, incident_type, which)
     if data is None:
         return None
-    divisor, unit = data["divisor"], data["unit"]
+    divisor, _unit = data["divisor"], data["unit"]
     phases = data["phases"]
     order = list(dict.fromkeys(p["phase"] for p in phases))
-    gantt = {"type": "bar", "orientation": "h", "yaxis": "y", "showlegend": False, "name": "Phases",
-             "y": [p["phase"] for p in phases],
-             "base": [p["start_s"] / divisor for p in phases],
-             "x": [max(p["end_s"] - p["start_s"], 0.0) / divisor for p in phases],
-             "customdata": [[format_duration(p["start_s"]), format_duration(p["end_s"] - p["start_s"])]
-                            for p in phases],
-             "marker": {"color": [PHASE_COLOURS.get(p["phase"], "#7F8C8D") for p in phases]},
-             "hovertemplate": "%{y}: from %{customdata[0]}, lasting %{customdata[1]}<extra></extra>"}
+    gantt = {
+        "type": "bar",
+        "orientation": "h",
+        "yaxis": "y",
+        "showlegend": False,
+        "name": "Phases",
+        "y": [p["phase"] for p in phases],
+        "base": [p["start_s"] / divisor for p in phases],
+        "x": [max(p["end_s"] - p["start_s"], 0.0) / divisor for p in phases],
+        "customdata": [[format_duration(p["start_s"]), format_duration(p["end_s"] - p["start_s"])] for p in phases],
+        "marker": {"color": [PHASE_COLOURS.get(p["phase"], "#7F8C8D") for p in phases]},
+        "hovertemplate": "%{y}: from %{customdata[0]}, lasting %{customdata[1]}<extra></extra>",
+    }
     served = data["served"]
-    curve = {"type": "scatter", "mode": "lines", "yaxis": "y2", "name": "Requests served",
-             "x": [t / divisor for t in served["t_s"]], "y": [100 * f for f in served["fraction"]],
-             "line": {"color": "#009E73", "width": 3}, "fill": "tozeroy", "fillcolor": "rgba(0,158,115,0.15)",
-             "hovertemplate": "%{y:.0f} % served<extra></extra>"}
+    curve = {
+        "type": "scatter",
+        "mode": "lines",
+        "yaxis": "y2",
+        "name": "Requests served",
+        "x": [t / divisor for t in served["t_s"]],
+        "y": [100 * f for f in served["fraction"]],
+        "line": {"color": "#009E73", "width": 3},
+        "fill": "tozeroy",
+        "fillcolor": "rgba(0,158,115,0.15)",
+        "hovertemplate": "%{y:.0f} % served<extra></extra>",
+    }
     threshold = 100 * results.recovery_threshold
     end = served["t_s"][-1] / divisor if served["t_s"] else 1.0
-    threshold_line = {"type": "scatter", "mode": "lines", "yaxis": "y2", "x": [0, end],
-                      "y": [threshold, threshold], "name": f"Recovered ({threshold:g} % served)",
-                      "line": {"color": "#7F8C8D", "width": 2, "dash": "dot"}, "hoverinfo": "name"}
-    rto_line = _vertical_line(data["rto_s"] / divisor, 0, 100, f"Recovery time {format_duration(data['rto_s'])}",
-                              yaxis="y2")
+    threshold_line = {
+        "type": "scatter",
+        "mode": "lines",
+        "yaxis": "y2",
+        "x": [0, end],
+        "y": [threshold, threshold],
+        "name": f"Recovered ({threshold:g} % served)",
+        "line": {"color": "#7F8C8D", "width": 2, "dash": "dot"},
+        "hoverinfo": "name",
+    }
+    rto_line = _vertical_line(
+        data["rto_s"] / divisor, 0, 100, f"Recovery time {format_duration(data['rto_s'])}", yaxis="y2"
+    )
     gantt_px, curve_px = 34 * max(len(order), 2), 240  # each phase gets a readable row
     split = curve_px / (gantt_px + curve_px)
     layout = _layout(x_title=data["x_title"], y_title="", height=gantt_px + curve_px + 150, legend_rows=2)
     layout["xaxis"].update({"rangemode": "tozero", "anchor": "y2"})
-    layout["yaxis"] = {"domain": [split + 0.06, 1.0], "categoryorder": "array",
-                       "categoryarray": list(reversed(order)), "automargin": True, "gridcolor": "#e3e6ea",
-                       "title": {"text": "Phase"}}
-    layout["yaxis2"] = {"domain": [0.0, split], "range": [0, 105], "ticksuffix": " %", "automargin": True,
-                        "gridcolor": "#e3e6ea", "title": {"text": "Served (%)"}}
+    layout["yaxis"] = {
+        "domain": [split + 0.06, 1.0],
+        "categoryorder": "array",
+        "categoryarray": list(reversed(order)),
+        "automargin": True,
+        "gridcolor": "#e3e6ea",
+        "title": {"text": "Phase"},
+    }
+    layout["yaxis2"] = {
+        "domain": [0.0, split],
+        "range": [0, 105],
+        "ticksuffix": " %",
+        "automargin": True,
+        "gridcolor": "#e3e6ea",
+        "title": {"text": "Served (%)"},
+    }
     return {"data": [gantt, curve, threshold_line, rto_line], "layout": layout}
 
 
-def overlay_ecdf_figure(runs: list[tuple[str, chartdata.Results]], incident_type: str, target_s: float | None = None
-                        ) -> Figure | None:
+def overlay_ecdf_figure(
+    runs: list[tuple[str, chartdata.Results]], incident_type: str, target_s: float | None = None
+) -> Figure | None:
     """One incident type's recovery-time ECDF for several options; ``None`` when no option has it."""
     data = chartdata.overlay_ecdf(runs, incident_type)
     if not data["series"]:
         return None
     all_x = [x for s in data["series"] for x in s["x_s"]]
     axis, divisor = _time_axis(all_x, target_s or 0.0, "Recovery time", data["divisor"], data["unit"], wide=False)
-    traces = [{"type": "scatter", "mode": "lines", "name": s["label"],
-               "x": [x / divisor for x in s["x_s"]], "y": [100 * y for y in s["y"]],
-               "customdata": [format_duration(x) for x in s["x_s"]],
-               "hovertemplate": f"{plotly_text(s['label'])}<br>%{{y:.1f}} % ≤ %{{customdata}}<extra></extra>",
-               "line": {"color": PALETTE[i % len(PALETTE)], "width": 3, "shape": "hv"}}
-              for i, s in enumerate(data["series"])]
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": s["label"],
+            "x": [x / divisor for x in s["x_s"]],
+            "y": [100 * y for y in s["y"]],
+            "customdata": [format_duration(x) for x in s["x_s"]],
+            "hovertemplate": f"{plotly_text(s['label'])}<br>%{{y:.1f}} % ≤ %{{customdata}}<extra></extra>",
+            "line": {"color": PALETTE[i % len(PALETTE)], "width": 3, "shape": "hv"},
+        }
+        for i, s in enumerate(data["series"])
+    ]
     if target_s:
         traces.append(_vertical_line(target_s / divisor, 0, 100, f"RTO target ({format_duration(target_s)})"))
-    layout = _layout(x_title=axis["title"]["text"], y_title="Incidents at or below (%)", height=420,
-                     legend_rows=1 + len(traces) // 3)
+    layout = _layout(
+        x_title=axis["title"]["text"], y_title="Incidents at or below (%)", height=420, legend_rows=1 + len(traces) // 3
+    )
     layout["xaxis"].update(axis)
     layout["yaxis"].update({"range": [0, 102], "ticksuffix": " %"})
     return {"data": traces, "layout": layout}
@@ -261,25 +372,39 @@ def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure
     """Options as points: monthly premium (x) against expected annual downtime (y); ● meets targets, ✕ not."""
     data = chartdata.cost_vs_downtime(runs)
     currency = runs[0][1].costs.currency if runs else "USD"
-    decision_cost = {label: r.costs.premium_usd_per_month + r.costs.expected_outage_usd_per_month
-                     for label, r in runs}
+    decision_cost = {label: r.costs.premium_usd_per_month + r.costs.expected_outage_usd_per_month for label, r in runs}
     traces = []
     for met, symbol, name in ((True, "circle", "Meets the targets"), (False, "x", "Misses a target")):
         points = [p for p in data["points"] if p["targets_met"] is met]
         if not points:
             continue
-        traces.append({
-            "type": "scatter", "mode": "markers+text", "name": name,
-            "x": [p["premium_usd_per_month"] for p in points], "y": [p["downtime_h_per_year"] for p in points],
-            "text": [p["label"] for p in points], "textposition": "top center",
-            "customdata": [[format_money(p["premium_usd_per_month"], currency),
-                            format_duration(p["downtime_h_per_year"] * 3600),
-                            format_money(decision_cost[p["label"]], currency)] for p in points],
-            "hovertemplate": "%{text}<br>premium %{customdata[0]}/month<br>downtime %{customdata[1]}/year"
-                             "<br>premium + expected outage %{customdata[2]}/month<extra></extra>",
-            "marker": {"size": 18, "symbol": symbol, "color": "#009E73" if met else OUTAGE_COLOUR,
-                       "line": {"width": 2, "color": "#1b1f24"}},
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "name": name,
+                "x": [p["premium_usd_per_month"] for p in points],
+                "y": [p["downtime_h_per_year"] for p in points],
+                "text": [p["label"] for p in points],
+                "textposition": "top center",
+                "customdata": [
+                    [
+                        format_money(p["premium_usd_per_month"], currency),
+                        format_duration(p["downtime_h_per_year"] * 3600),
+                        format_money(decision_cost[p["label"]], currency),
+                    ]
+                    for p in points
+                ],
+                "hovertemplate": "%{text}<br>premium %{customdata[0]}/month<br>downtime %{customdata[1]}/year"
+                "<br>premium + expected outage %{customdata[2]}/month<extra></extra>",
+                "marker": {
+                    "size": 18,
+                    "symbol": symbol,
+                    "color": "#009E73" if met else OUTAGE_COLOUR,
+                    "line": {"width": 2, "color": "#1b1f24"},
+                },
+            }
+        )
     xs = [p["premium_usd_per_month"] for p in data["points"]] or [0.0]
     ys = [p["downtime_h_per_year"] for p in data["points"]] or [0.0]
     pad_x = 0.15 * ((max(xs) - min(xs)) or max(abs(max(xs)), 1.0))  # room for the labels at the edges

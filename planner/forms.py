@@ -1,4 +1,5 @@
 """Forms for workspaces, members, scenario creation/import and runs (scenario sections: scenario_forms)."""
+
 from __future__ import annotations
 
 import secrets
@@ -6,35 +7,48 @@ import secrets
 from django import forms
 from django.conf import settings
 
+from planner.models import Membership, default_targets
+from planner.scenario_forms import django_field
+from planner.schema_fields import FieldSpec, model_leaves
+from planner.selectors.scenarios import preset_list
 from simulation.model.business import Targets
-
-from .models import Membership, default_targets
-from .scenario_forms import django_field
-from .schema_fields import FieldSpec, model_leaves
-from .selectors.scenarios import preset_list
 
 MAX_IMPORT_BYTES = 1_000_000
 
 
 # What the workspace form says and allows beyond the schema's ``Targets``: the words of the labels
 # and bounds narrower than the schema's (an availability target of 0.3 is a typo, not a target).
-TARGET_WORDS = {"rto_s": "Recovery time objective", "rpo_s": "Recovery point objective",
-                "availability": "Availability SLO"}
+TARGET_WORDS = {
+    "rto_s": "Recovery time objective",
+    "rpo_s": "Recovery point objective",
+    "availability": "Availability SLO",
+}
 TARGET_UNITS = {"monthly_budget_usd": "USD/month"}  # the schema's name ends in _usd; the budget is monthly
-TARGET_BOUNDS = {"rto_s": {"min_value": 0.001}, "rpo_s": {"min_value": 0},
-                 "availability": {"min_value": 0.5, "max_value": 0.999999}, "monthly_budget_usd": {"min_value": 0},
-                 "confidence": {"min_value": 0.5, "max_value": 0.999}}
-TARGET_HELP = {"monthly_budget_usd": "Leave blank for no budget limit.",
-               "confidence": "A target counts as met when it holds with this probability."}
+TARGET_BOUNDS = {
+    "rto_s": {"min_value": 0.001},
+    "rpo_s": {"min_value": 0},
+    "availability": {"min_value": 0.5, "max_value": 0.999999},
+    "monthly_budget_usd": {"min_value": 0},
+    "confidence": {"min_value": 0.5, "max_value": 0.999},
+}
+TARGET_HELP = {
+    "monthly_budget_usd": "Leave blank for no budget limit.",
+    "confidence": "A target counts as met when it holds with this probability.",
+}
 
 
 def _target_field(spec: FieldSpec) -> forms.Field:
     """One target as the schema's field generator makes it: required unless the schema allows none."""
     name = spec.name
     words, unit = TARGET_WORDS.get(name, spec.label), TARGET_UNITS.get(name, spec.unit)
-    return django_field(spec, label=f"{words} ({unit})" if unit else words, required=not spec.optional,
-                        initial=Targets.model_fields[name].default, help_text=TARGET_HELP.get(name, spec.help),
-                        **TARGET_BOUNDS.get(name, {}))
+    return django_field(
+        spec,
+        label=f"{words} ({unit})" if unit else words,
+        required=not spec.optional,
+        initial=Targets.model_fields[name].default,
+        help_text=TARGET_HELP.get(name, spec.help),
+        **TARGET_BOUNDS.get(name, {}),
+    )
 
 
 class WorkspaceForm(forms.Form):
@@ -67,8 +81,7 @@ class ScenarioCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["preset"].choices = [("", "Blank (all defaults)")] + [
-            (p.slug, p.name) for p in preset_list()]
+        self.fields["preset"].choices = [("", "Blank (all defaults)")] + [(p.slug, p.name) for p in preset_list()]
 
 
 class ScenarioAboutForm(forms.Form):
@@ -80,9 +93,13 @@ class ScenarioImportForm(forms.Form):
     """YAML or JSON, uploaded as a file or pasted."""
 
     file = forms.FileField(required=False, label="YAML file")
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}), required=False,
-                           label="…or paste YAML", max_length=MAX_IMPORT_BYTES,
-                           error_messages={"max_length": "The document is larger than 1 MB."})
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        required=False,
+        label="…or paste YAML",
+        max_length=MAX_IMPORT_BYTES,
+        error_messages={"max_length": "The document is larger than 1 MB."},
+    )
     name = forms.CharField(max_length=200, required=False, help_text="Leave blank to use the document's name.")
 
     def clean(self):
@@ -106,13 +123,15 @@ def _new_seed() -> int:
 
 class RunForm(forms.Form):
     trials = forms.ChoiceField(choices=[], initial="quick", label="Trials per incident type")
-    seed = forms.IntegerField(min_value=0, max_value=2**63 - 1, initial=_new_seed,
-                              help_text="Same seed and scenario, same numbers.")
+    seed = forms.IntegerField(
+        min_value=0, max_value=2**63 - 1, initial=_new_seed, help_text="Same seed and scenario, same numbers."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["trials"].choices = [
-            (key, f"{key.capitalize()} — {count:,}") for key, count in settings.RUN_TRIAL_CHOICES.items()]
+            (key, f"{key.capitalize()} — {count:,}") for key, count in settings.RUN_TRIAL_CHOICES.items()
+        ]
 
     def trial_count(self) -> int:
         return settings.RUN_TRIAL_CHOICES[self.cleaned_data["trials"]]

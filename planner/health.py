@@ -1,10 +1,11 @@
 """Readiness: can this process reach its database and its broker, each within a time budget?"""
+
 from __future__ import annotations
 
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import kombu
 from django.conf import settings
@@ -52,7 +53,7 @@ def timed_check(check: Callable[[], None], budget_s: float) -> tuple[bool, float
         try:
             check()
             outcome["ok"] = True
-        except Exception as error:  # noqa: BLE001 — any failure means "not ready"
+        except Exception as error:  # any failure means "not ready"
             outcome["error"] = f"{error.__class__.__name__}: {error}"[:300]
 
     started = time.perf_counter()

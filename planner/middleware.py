@@ -1,4 +1,5 @@
 """Request id, one structured log line per request, and the Content-Security-Policy header."""
+
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import DatabaseError
 
-from .logs import redacted, request_id_var, user_id_var
+from planner.logs import redacted, request_id_var, user_id_var
 
 log = logging.getLogger("planner.requests")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -54,9 +55,19 @@ class RequestLogMiddleware:
         finally:
             path = redacted(request.path)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            log.info("%s %s %s", request.method, path, status,
-                     extra={"operation": "http_request", "method": request.method, "path": path,
-                            "status": status, "duration_ms": duration_ms})
+            log.info(
+                "%s %s %s",
+                request.method,
+                path,
+                status,
+                extra={
+                    "operation": "http_request",
+                    "method": request.method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
+            )
             user_id_var.reset(token)
 
 

@@ -1,4 +1,5 @@
 """Workspaces with members, scenarios with revisions, and runs with their results."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -7,16 +8,16 @@ from django.db import models
 
 def default_targets() -> dict:
     """The business targets a new workspace starts with (the scenario schema's defaults)."""
-    return {"rto_s": 300.0, "rpo_s": 60.0, "availability": 0.999, "monthly_budget_usd": None,
-            "confidence": 0.95}
+    return {"rto_s": 300.0, "rpo_s": 60.0, "availability": 0.999, "monthly_budget_usd": None, "confidence": 0.95}
 
 
 class Workspace(models.Model):
     """One system (or team): its members, its options (scenarios) and the targets they are held to."""
 
     name = models.CharField(max_length=200)
-    targets = models.JSONField(default=default_targets,
-                               help_text="rto_s, rpo_s, availability, monthly_budget_usd, confidence")
+    targets = models.JSONField(
+        default=default_targets, help_text="rto_s, rpo_s, availability, monthly_budget_usd, confidence"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -115,8 +116,9 @@ class Run(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(progress__gte=0) & models.Q(progress__lte=1),
-                                   name="progress_between_0_and_1"),
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0) & models.Q(progress__lte=1), name="progress_between_0_and_1"
+            )
         ]
 
     def __str__(self) -> str:

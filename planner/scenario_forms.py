@@ -6,6 +6,7 @@ engine validator's problems next to the fields they name. A blank number means
 "the schema default"; a blank optional number (e.g. max lifetime) means none;
 a list row (region, replica) with a blank first column is removed.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,8 +15,7 @@ from typing import Any
 from django import forms
 
 import simulation
-
-from .schema_fields import DIST_HELP, SECTIONS, FieldSpec, Group, dist_from_text, dist_to_text, section_groups
+from planner.schema_fields import DIST_HELP, SECTIONS, FieldSpec, Group, dist_from_text, dist_to_text, section_groups
 
 
 class DistField(forms.CharField):
@@ -82,8 +82,9 @@ def django_field(spec: FieldSpec, **options) -> forms.Field:
     if spec.kind == "float":
         return forms.FloatField(widget=forms.NumberInput(attrs=attrs), **common)  # step="any" is Django's
     if spec.kind == "dist":
-        return DistField(widget=forms.TextInput(attrs={**attrs, "class": "dist", "title": DIST_HELP}),
-                         max_length=2000, **common)
+        return DistField(
+            widget=forms.TextInput(attrs={**attrs, "class": "dist", "title": DIST_HELP}), max_length=2000, **common
+        )
     if spec.kind == "float_list":
         return FloatListField(max_length=2000, **common)
     return forms.CharField(max_length=200, widget=forms.TextInput(attrs=attrs), **common)
@@ -111,12 +112,14 @@ class SectionForm(forms.Form):
         """Groups of bound fields (with unit) or, for lists, a table of rows of bound fields."""
         out = []
         for group in self.groups:
-            out.append({
-                "legend": group.legend,
-                "fields": [(self[s.name], s) for s in group.fields],
-                "columns": group.columns,
-                "rows": [[(self[s.name], s) for s in row] for row in group.rows],
-            })
+            out.append(
+                {
+                    "legend": group.legend,
+                    "fields": [(self[s.name], s) for s in group.fields],
+                    "columns": group.columns,
+                    "rows": [[(self[s.name], s) for s in row] for row in group.rows],
+                }
+            )
         return out
 
     # -- form → document -------------------------------------------------------------------------

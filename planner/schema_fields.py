@@ -5,6 +5,7 @@ unit and help text); nested models become groups; lists of models (regions,
 replicas) become table rows. Distributions are edited as short text — see
 ``dist_to_text`` / ``dist_from_text``.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,10 +37,22 @@ EXTRA_LIST_ROWS = 2  # blank rows offered under a list of regions / replicas
 
 # name suffix → unit; "{cur}" is replaced by the scenario's currency (longest suffix wins)
 _UNITS = [
-    ("_usd_per_gb_month", "{cur}/GB·month"), ("_usd_per_gb", "{cur}/GB"), ("_usd_per_month", "{cur}/month"),
-    ("_usd_per_hour", "{cur}/hour"), ("_usd", "{cur}"), ("_gb_per_s", "GB/s"), ("_hours_per_month", "hours/month"),
-    ("_rps_per_instance", "req/s per instance"), ("_per_year", "/year"), ("_per_month", "/month"),
-    ("_per_day", "/day"), ("_tps", "tx/s"), ("_rps", "req/s"), ("_pct", "%"), ("_gb", "GB"), ("_s", "s"),
+    ("_usd_per_gb_month", "{cur}/GB·month"),
+    ("_usd_per_gb", "{cur}/GB"),
+    ("_usd_per_month", "{cur}/month"),
+    ("_usd_per_hour", "{cur}/hour"),
+    ("_usd", "{cur}"),
+    ("_gb_per_s", "GB/s"),
+    ("_hours_per_month", "hours/month"),
+    ("_rps_per_instance", "req/s per instance"),
+    ("_per_year", "/year"),
+    ("_per_month", "/month"),
+    ("_per_day", "/day"),
+    ("_tps", "tx/s"),
+    ("_rps", "req/s"),
+    ("_pct", "%"),
+    ("_gb", "GB"),
+    ("_s", "s"),
 ]
 _RATIO_NAMES = ("probability", "share", "availability", "confidence", "threshold_ratio", "recovery_threshold")
 
@@ -117,8 +130,13 @@ def _is_model(annotation: Any) -> bool:
 
 def _leaf(path: tuple, name: str, annotation: Any, info, currency: str) -> FieldSpec | None:
     annotation, optional = _strip_optional(annotation)
-    common = dict(path=path, label=info.title or label_for(name), unit=unit_for(name, currency),
-                  help=info.description or "", optional=optional)
+    common = dict(
+        path=path,
+        label=info.title or label_for(name),
+        unit=unit_for(name, currency),
+        help=info.description or "",
+        optional=optional,
+    )
     if _is_dist(annotation):
         return FieldSpec(kind="dist", **common)
     if typing.get_origin(annotation) is Literal:
@@ -141,8 +159,15 @@ def _walk(model: type[BaseModel], path: tuple, legend: str, document: dict, curr
             title = f"{legend} › {label_for(key)}" if legend else label_for(key)
             nested += _walk(annotation, sub_path, title, (document or {}).get(key) or {}, currency)
         elif typing.get_origin(annotation) is list and _is_model(typing.get_args(annotation)[0]):
-            nested.append(_rows(typing.get_args(annotation)[0], sub_path, label_for(key),
-                                len((document or {}).get(key) or []), currency))
+            nested.append(
+                _rows(
+                    typing.get_args(annotation)[0],
+                    sub_path,
+                    label_for(key),
+                    len((document or {}).get(key) or []),
+                    currency,
+                )
+            )
         else:
             spec = _leaf(sub_path, key, info.annotation, info, currency)
             if spec is not None:
@@ -153,8 +178,11 @@ def _walk(model: type[BaseModel], path: tuple, legend: str, document: dict, curr
 def _rows(model: type[BaseModel], path: tuple, legend: str, count: int, currency: str) -> Group:
     group = Group(legend=legend, path=path)
     for index in range(count + EXTRA_LIST_ROWS):
-        row = [s for name, info in model.model_fields.items()
-               if (s := _leaf(path + (index, name), name, info.annotation, info, currency)) is not None]
+        row = [
+            s
+            for name, info in model.model_fields.items()
+            if (s := _leaf(path + (index, name), name, info.annotation, info, currency)) is not None
+        ]
         group.rows.append(row)
     group.columns = [f"{s.label} ({s.unit})" if s.unit else s.label for s in group.rows[0]]
     return group
@@ -183,19 +211,28 @@ def section_groups(section: str, document: dict) -> list[Group]:
             legend = _TOP_LEGENDS.get(key, label_for(key))
             groups += _walk(annotation, (key,), legend, document.get(key) or {}, currency)
         elif typing.get_origin(annotation) is list and _is_model(typing.get_args(annotation)[0]):
-            groups.append(_rows(typing.get_args(annotation)[0], (key,), label_for(key),
-                                len(document.get(key) or []), currency))
+            groups.append(
+                _rows(typing.get_args(annotation)[0], (key,), label_for(key), len(document.get(key) or []), currency)
+            )
         elif (spec := _leaf((key,), key, info.annotation, info, currency)) is not None:
             top.fields.append(spec)
     return ([top] if top.fields else []) + groups
 
 
 # --- distributions as short text ------------------------------------------------------------
-DIST_HELP = ("A number (fixed), or a kind and its parameters: 'uniform low=10 high=30', "
-             "'triangular low=1 mode=2 high=5', 'normal mean=10 sd=2', 'lognormal median=300 p95=900' "
-             "(or p99=…), 'exponential mean=60', 'empirical 40, 55, 90'.")
-_DIST_PARAMS = {"fixed": ("value",), "uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
-                "normal": ("mean", "sd"), "lognormal": ("median", "p95", "p99"), "exponential": ("mean",)}
+DIST_HELP = (
+    "A number (fixed), or a kind and its parameters: 'uniform low=10 high=30', "
+    "'triangular low=1 mode=2 high=5', 'normal mean=10 sd=2', 'lognormal median=300 p95=900' "
+    "(or p99=…), 'exponential mean=60', 'empirical 40, 55, 90'."
+)
+_DIST_PARAMS = {
+    "fixed": ("value",),
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("median", "p95", "p99"),
+    "exponential": ("mean",),
+}
 
 
 def _num(value: Any) -> str:

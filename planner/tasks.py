@@ -2,15 +2,16 @@
 
 The services import these tasks to enqueue them, so a task imports its service inside its body.
 """
+
 from celery import shared_task
 
-from .logs import request_id_var
+from planner.logs import request_id_var
 
 
 @shared_task(bind=True, name="planner.run_scenario", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_scenario(self, run_id: int) -> None:
     """Execute one run (progress and results are written to its row), logging the request id that queued it."""
-    from .services.runs import run_execute
+    from planner.services.runs import run_execute
 
     token = request_id_var.set(str(self.request.get("request_id") or f"task-{self.request.id}"))
     try:

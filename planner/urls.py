@@ -1,8 +1,9 @@
 """URLs of the planner; every workspace URL starts with ``w/<workspace_id>/``."""
+
 from django.urls import path
 
-from .views import compare, results, runs, scenarios, workspaces
-from .views.access import members_only as m
+from planner.views import compare, results, runs, scenarios, workspaces
+from planner.views.access import members_only as m
 
 W = "w/<int:workspace_id>/"
 S = W + "scenarios/<int:scenario_id>/"
@@ -14,8 +15,9 @@ urlpatterns = [
     path(W, m(workspaces.workspace_detail), name="workspace_detail"),
     path(W + "settings/", m(workspaces.workspace_settings), name="workspace_settings"),
     path(W + "members/", m(workspaces.workspace_members), name="workspace_members"),
-    path(W + "members/<int:membership_id>/remove/", m(workspaces.workspace_member_remove),
-         name="workspace_member_remove"),
+    path(
+        W + "members/<int:membership_id>/remove/", m(workspaces.workspace_member_remove), name="workspace_member_remove"
+    ),
     path(W + "scenarios/", m(scenarios.scenario_list), name="scenario_list"),
     path(W + "scenarios/new/", m(scenarios.scenario_new), name="scenario_new"),
     path(W + "scenarios/import/", m(scenarios.scenario_import), name="scenario_import"),

@@ -8,8 +8,10 @@ Environment: HOST (127.0.0.1), PORT (8000), WORKER_CONCURRENCY (2), DEMO_TRIALS
 (300), plus everything config/settings.py reads (DATABASE_URL, CELERY_BROKER_URL …);
 DEBUG is on unless the environment says otherwise (settings default it to off).
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -57,15 +59,11 @@ def stop(processes: list[subprocess.Popen]) -> None:
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             process.wait()
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)  # grandchildren left behind, if any
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def main() -> int:
@@ -78,9 +76,21 @@ def main() -> int:
 
     processes = [
         start([PYTHON, "manage.py", "runserver", f"{host}:{port}", "--noreload"]),
-        start([PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
-               f"--concurrency={os.environ.get('WORKER_CONCURRENCY', '2')}",
-               "--without-gossip", "--without-mingle", "--without-heartbeat"]),  # no broadcast: quick shutdown
+        start(
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={os.environ.get('WORKER_CONCURRENCY', '2')}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ]
+        ),  # no broadcast: quick shutdown
     ]
     stopping = {"signal": None}
 
@@ -89,8 +99,9 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print(f"\nResilience Planner: http://{host}:{port}/  (log in with the demo account above; Ctrl-C stops)\n",
-          flush=True)
+    print(
+        f"\nResilience Planner: http://{host}:{port}/  (log in with the demo account above; Ctrl-C stops)\n", flush=True
+    )
     exit_code = 0
     try:
         while stopping["signal"] is None:

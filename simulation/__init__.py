@@ -10,6 +10,7 @@ Pure Python (SimPy + NumPy); never imports Django. The public API:
 - ``judge(results, targets)``: re-judge results (``RunResults`` or a stored dict) against other targets.
 - ``monthly_costs``, ``evaluate_checklist`` and ``MODELS`` (incident type → model module).
 """
+
 from simulation.analysis.checklist import evaluate_checklist
 from simulation.analysis.costs import monthly_costs
 from simulation.analysis.run import finish_run, run
@@ -18,12 +19,42 @@ from simulation.engine.chunks import ChunkResult, run_chunk
 from simulation.engine.plan import ChunkSpec, RunPlan, plan_run
 from simulation.engine.results import RunResults
 from simulation.incidents import MODELS
-from simulation.model.loading import (Problem, ScenarioError, dump_document, load_file, load_scenario, load_text,
-                                      parse_text, validate_document)
+from simulation.model.loading import (
+    Problem,
+    ScenarioError,
+    dump_document,
+    load_file,
+    load_scenario,
+    load_text,
+    parse_text,
+    validate_document,
+)
 from simulation.model.scenario import Scenario
 from simulation.version import ENGINE_VERSION, RESULT_SCHEMA, SCHEMA_VERSION
 
-__all__ = ["ENGINE_VERSION", "MODELS", "RESULT_SCHEMA", "SCHEMA_VERSION", "ChunkResult", "ChunkSpec", "Problem",
-           "RunPlan", "RunResults", "Scenario", "ScenarioError", "dump_document", "evaluate_checklist", "finish_run",
-           "judge", "load_file", "load_scenario", "load_text", "monthly_costs", "parse_text", "plan_run", "run",
-           "run_chunk", "validate_document"]
+__all__ = [
+    "ENGINE_VERSION",
+    "MODELS",
+    "RESULT_SCHEMA",
+    "SCHEMA_VERSION",
+    "ChunkResult",
+    "ChunkSpec",
+    "Problem",
+    "RunPlan",
+    "RunResults",
+    "Scenario",
+    "ScenarioError",
+    "dump_document",
+    "evaluate_checklist",
+    "finish_run",
+    "judge",
+    "load_file",
+    "load_scenario",
+    "load_text",
+    "monthly_costs",
+    "parse_text",
+    "plan_run",
+    "run",
+    "run_chunk",
+    "validate_document",
+]

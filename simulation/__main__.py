@@ -1,4 +1,5 @@
 """``python -m simulation run|check|validate FILE`` — see ``simulation.cli.main``."""
+
 from simulation.cli.main import entry_point
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Upper bounds on what a user controls (document size, durations, counts, work per run), defined once."""
+
 MAX_DURATION_S = 315_576_000  # ten years: no duration in a scenario, nor a distribution's parameter, is longer
 MAX_COUNT = 1_000_000  # whole numbers (instances, pool sizes, thresholds)
 MAX_QUANTITY = 1e12  # any other number (rates, sizes, prices): far beyond real systems, far below overflow

@@ -1,4 +1,5 @@
 """Units of time, money periods and data, defined once."""
+
 SECONDS_PER_DAY = 86_400
 SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
 DAYS_PER_MONTH = 365.25 / 12

@@ -4,6 +4,7 @@ Bump ``ENGINE_VERSION`` whenever any figure of any example changes (the golden r
 in ``tests/simulation/golden`` enforce it); bump a schema number only when an existing
 field changes meaning.
 """
+
 ENGINE_VERSION = "0.1.0"
 SCHEMA_VERSION = 1  # scenario documents (``schema:``)
 RESULT_SCHEMA = 1  # the results JSON of docs/results.md

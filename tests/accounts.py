@@ -1,4 +1,5 @@
 """Test accounts: the password every test user has, and a client logged in as a user."""
+
 from __future__ import annotations
 
 PASSWORD = "correct horse battery staple"

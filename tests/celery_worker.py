@@ -4,6 +4,7 @@ Used by the planner's worker tests and the browser tests. The worker uses the
 test database; it is always stopped: TERM to its process group, a bounded
 wait, then KILL.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,19 +33,39 @@ def filesystem_broker(folder: Path) -> dict:
     """Create a private filesystem broker under ``folder``; its transport options."""
     for name in ("queue", "processed", "control"):
         (folder / name).mkdir(parents=True, exist_ok=True)
-    return {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
-            "store_processed": False}
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+    }
 
 
 @contextmanager
 def worker(env: dict, queue: str, log_path: Path):
     """A prefork worker (one child) consuming ``queue``, its output in ``log_path``."""
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1",
-               "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--loglevel=INFO",
+        "--concurrency=1",
+        "-Q",
+        queue,
+        "-n",
+        f"{queue}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         yield process
     finally:
@@ -75,8 +96,12 @@ def producer(broker_url: str, transport_options: dict, queue: str):
     saved = {k: app.conf[k] for k in keys}
     saved_env = os.environ.get("CELERY_BROKER_URL")
     os.environ["CELERY_BROKER_URL"] = broker_url
-    app.conf.update(broker_url=broker_url, broker_transport_options=transport_options, task_default_queue=queue,
-                    task_always_eager=False)
+    app.conf.update(
+        broker_url=broker_url,
+        broker_transport_options=transport_options,
+        task_default_queue=queue,
+        task_always_eager=False,
+    )
     app._pool = None  # connections and producers are cached per broker
     app.amqp._producer_pool = None
     try:

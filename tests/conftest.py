@@ -6,6 +6,7 @@ in as each, and their workspace "Payments" with an active-passive scenario and a
 run of it the engine finished. A folder's conftest overrides what it needs
 otherwise, with the factories of ``factories.py``.
 """
+
 from __future__ import annotations
 
 import pytest

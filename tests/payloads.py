@@ -1,4 +1,5 @@
 """Hostile inputs shared by the engine's and the web app's tests, and a meter for what they cost."""
+
 from __future__ import annotations
 
 import time
@@ -42,7 +43,7 @@ def measured():
 
 
 LINK_NAME = '<a href="https://evil.example/">click me</a>'
-FORMULA_NAMES = ("=HYPERLINK(\"https://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn")
+FORMULA_NAMES = ('=HYPERLINK("https://evil.example")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn")
 
 
 def texts_of(node):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ShareLink
+from workshop.models import ShareLink
 
 
 @admin.register(ShareLink)

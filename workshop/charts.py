@@ -1,25 +1,32 @@
 """What the workshop page draws and shows for one quick run, and the cost frontier across options."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from planner.charts import FONT, PALETTE, ecdf_figure
-from simulation.present.report.charts_plotly import plotly_escaped, plotly_text
 from planner.selectors.results import verdict_cards
 from simulation.model.incident_types import incident_label
-from simulation.present.chartdata import Results
 from simulation.present import chartdata
+from simulation.present.chartdata import Results
 from simulation.present.format import format_duration, format_money, format_percent
+from simulation.present.report.charts_plotly import plotly_escaped, plotly_text
 
 PROJECTOR_FONT_SIZE = 20
 
 
 def _layout(*, x_title: str, y_title: str, height: int) -> dict[str, Any]:
-    return {"font": {**FONT, "size": PROJECTOR_FONT_SIZE}, "height": height,
-            "margin": {"l": 90, "r": 30, "t": 30, "b": 90}, "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
-            "hovermode": "closest", "legend": {"orientation": "h", "y": -0.25, "x": 0},
-            "xaxis": {"title": {"text": x_title}, "gridcolor": "#d0d4d9", "automargin": True},
-            "yaxis": {"title": {"text": y_title}, "gridcolor": "#d0d4d9", "automargin": True}}
+    return {
+        "font": {**FONT, "size": PROJECTOR_FONT_SIZE},
+        "height": height,
+        "margin": {"l": 90, "r": 30, "t": 30, "b": 90},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "y": -0.25, "x": 0},
+        "xaxis": {"title": {"text": x_title}, "gridcolor": "#d0d4d9", "automargin": True},
+        "yaxis": {"title": {"text": y_title}, "gridcolor": "#d0d4d9", "automargin": True},
+    }
 
 
 def _projector(figure: dict | None) -> dict | None:
@@ -41,8 +48,11 @@ def _projector(figure: dict | None) -> dict | None:
 def targets_text(scenario) -> list[str]:
     """The scenario's targets in words, for the page's header."""
     targets = scenario.targets
-    out = [f"recovery ≤ {format_duration(targets.rto_s)}", f"data loss ≤ {format_duration(targets.rpo_s)}",
-           f"availability ≥ {format_percent(targets.availability, 2)}"]
+    out = [
+        f"recovery ≤ {format_duration(targets.rto_s)}",
+        f"data loss ≤ {format_duration(targets.rpo_s)}",
+        f"availability ≥ {format_percent(targets.availability, 2)}",
+    ]
     if targets.monthly_budget_usd is not None:
         out.append(f"budget ≤ {format_money(targets.monthly_budget_usd, scenario.costs.currency)}/month")
     out.append(f"each met in {format_percent(targets.confidence, 0)} of incidents or years")
@@ -53,8 +63,7 @@ def figures_of(results: Results) -> dict[str, str]:
     """Headline numbers of a run, formatted with their units."""
     annual, costs = results.annual, results.costs
     currency = costs.currency
-    worst_loss = max((b.data_loss_s.p95 for b in results.incident_types.values() if b.rate_per_year > 0),
-                     default=0.0)
+    worst_loss = max((b.data_loss_s.p95 for b in results.incident_types.values() if b.rate_per_year > 0), default=0.0)
     return {
         "downtime": f"{format_duration(annual.downtime_s.mean)} / year",
         "availability": format_percent(annual.availability.mean, 3),
@@ -67,9 +76,14 @@ def figures_of(results: Results) -> dict[str, str]:
 
 def rto_rows(results: Results) -> list[dict[str, str]]:
     """RTO p95 per incident type: the numbers behind the chart, for the table under it."""
-    return [{"label": incident_label(t), "rto_p95": format_duration(results.incident_types[t].rto_s.p95),
-             "data_loss_p95": format_duration(results.incident_types[t].data_loss_s.p95)}
-            for t in chartdata.active_types(results)]
+    return [
+        {
+            "label": incident_label(t),
+            "rto_p95": format_duration(results.incident_types[t].rto_s.p95),
+            "data_loss_p95": format_duration(results.incident_types[t].data_loss_s.p95),
+        }
+        for t in chartdata.active_types(results)
+    ]
 
 
 def variant_payload(results: Results, elapsed_s: float) -> dict[str, Any]:
@@ -77,12 +91,22 @@ def variant_payload(results: Results, elapsed_s: float) -> dict[str, Any]:
     point = chartdata.cost_vs_downtime([("variant", results)])["points"][0]
     return {
         "targets_met": bool(results.targets_met),
-        "cards": [{k: card[k] for k in ("target", "title", "status", "met", "summary")} for card in verdict_cards(results)],
+        "cards": [
+            {k: card[k] for k in ("target", "title", "status", "met", "summary")} for card in verdict_cards(results)
+        ],
         "figure": _projector(ecdf_figure(results, "rto_s")),
         "figures": figures_of(results),
         "rto_rows": rto_rows(results),
-        "point": {k: point[k] for k in ("premium_usd_per_month", "total_usd_per_month", "downtime_h_per_year",
-                                        "lost_tx_per_year", "targets_met")},
+        "point": {
+            k: point[k]
+            for k in (
+                "premium_usd_per_month",
+                "total_usd_per_month",
+                "downtime_h_per_year",
+                "lost_tx_per_year",
+                "targets_met",
+            )
+        },
         "currency": results.costs.currency,
         "elapsed_ms": round(elapsed_s * 1000),
         "settings": {"trials": results.trials_per_type, "years": results.years, "seed": results.seed},
@@ -107,28 +131,62 @@ def frontier_figures(runs: list[tuple[str, Results]]) -> dict[str, Any]:
     cheapest = data["cheapest_meeting_targets"]
     out = {"cheapest": cheapest, "points": data["points"]}
     for key, y_field, y_title, fmt in (
-            ("downtime", "downtime_h_per_year", data["y_title"], lambda p: format_duration(p["downtime_h_per_year"] * 3600)),
-            ("data_loss", "lost_tx_per_year", "Expected lost transactions (per year)",
-             lambda p: f"{p['lost_tx_per_year']:,.0f}")):
+        (
+            "downtime",
+            "downtime_h_per_year",
+            data["y_title"],
+            lambda p: format_duration(p["downtime_h_per_year"] * 3600),
+        ),
+        (
+            "data_loss",
+            "lost_tx_per_year",
+            "Expected lost transactions (per year)",
+            lambda p: f"{p['lost_tx_per_year']:,.0f}",
+        ),
+    ):
         traces = []
         for i, p in enumerate(data["points"]):
             best = p["label"] == cheapest
             mark = "★ cheapest, meets" if best else ("✔ meets" if p["targets_met"] else "✘ misses")
-            traces.append({
-                "type": "scatter", "mode": "markers", "name": f"{p['label']} ({mark})",
-                "x": [p["premium_usd_per_month"]], "y": [p[y_field]],
-                "customdata": [[format_money(p["premium_usd_per_month"], currency), fmt(p),
-                                format_money(p["total_usd_per_month"], currency)]],
-                "hovertemplate": f"{plotly_text(p['label'])}<br>premium %{{customdata[0]}}/month<br>%{{customdata[1]}}"
-                                 "<br>total %{customdata[2]}/month<extra></extra>",
-                "marker": {"size": 30 if best else 22, "symbol": "star" if best else ("circle" if p["targets_met"] else "x"),
-                           "color": PALETTE[i % len(PALETTE)], "line": {"width": 2, "color": "#111111"}},
-            })
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": f"{p['label']} ({mark})",
+                    "x": [p["premium_usd_per_month"]],
+                    "y": [p[y_field]],
+                    "customdata": [
+                        [
+                            format_money(p["premium_usd_per_month"], currency),
+                            fmt(p),
+                            format_money(p["total_usd_per_month"], currency),
+                        ]
+                    ],
+                    "hovertemplate": f"{plotly_text(p['label'])}<br>premium %{{customdata[0]}}/month"
+                    "<br>%{customdata[1]}"
+                    "<br>total %{customdata[2]}/month<extra></extra>",
+                    "marker": {
+                        "size": 30 if best else 22,
+                        "symbol": "star" if best else ("circle" if p["targets_met"] else "x"),
+                        "color": PALETTE[i % len(PALETTE)],
+                        "line": {"width": 2, "color": "#111111"},
+                    },
+                }
+            )
         front = pareto_front([(p["premium_usd_per_month"], p[y_field]) for p in data["points"]])
         if len(front) > 1:
-            traces.insert(0, {"type": "scatter", "mode": "lines", "name": "Frontier: nothing cheaper does better",
-                              "x": [x for x, _ in front], "y": [y for _, y in front], "hoverinfo": "skip",
-                              "line": {"color": "#555555", "width": 3, "dash": "dash", "shape": "hv"}})
+            traces.insert(
+                0,
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": "Frontier: nothing cheaper does better",
+                    "x": [x for x, _ in front],
+                    "y": [y for _, y in front],
+                    "hoverinfo": "skip",
+                    "line": {"color": "#555555", "width": 3, "dash": "dash", "shape": "hv"},
+                },
+            )
         layout = _layout(x_title=data["x_title"], y_title=y_title, height=520)
         layout["xaxis"].update({"tickformat": ",.0f", "zeroline": True, "rangemode": "tozero"})
         layout["yaxis"].update({"rangemode": "tozero"})

@@ -6,13 +6,14 @@ browser only has to merge them. The evaluate endpoint accepts overrides of
 these paths only (``ALLOWED_PATHS``): a stakeholder with a share link can ask
 "what if" about the workshop's settings, not rewrite incident rates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from simulation.model.scenario import Scenario
 from simulation.analysis.sensitivity import fewest_primary_instances
+from simulation.model.scenario import Scenario
 
 HOUR_S = 3600
 
@@ -40,9 +41,16 @@ class Control:
     note: str = ""  # shown when the base scenario has nothing to change here
 
     def as_dict(self) -> dict:
-        return {"key": self.key, "label": self.label, "kind": self.kind, "unit": self.unit, "help": self.help,
-                "note": self.note, "current": self.current,
-                "options": [{"value": o.value, "label": o.label, "overrides": o.overrides} for o in self.options]}
+        return {
+            "key": self.key,
+            "label": self.label,
+            "kind": self.kind,
+            "unit": self.unit,
+            "help": self.help,
+            "note": self.note,
+            "current": self.current,
+            "options": [{"value": o.value, "label": o.label, "overrides": o.overrides} for o in self.options],
+        }
 
 
 def _seconds(value: float | None) -> str:
@@ -59,14 +67,17 @@ def _nearest(values: list[Any], current: Any) -> int:
     """Index of the option equal to ``current``, else of the closest number (0 when nothing fits)."""
     if current in values:
         return values.index(current)
-    numbers = [(abs(v - current), i) for i, v in enumerate(values) if isinstance(v, (int, float)) and current is not None]
+    numbers = [
+        (abs(v - current), i) for i, v in enumerate(values) if isinstance(v, (int, float)) and current is not None
+    ]
     return min(numbers)[1] if numbers else 0
 
 
 def _choice(key: str, label: str, path: str, options: list[tuple[Any, str]], current: Any, **extra) -> Control:
     values = [v for v, _ in options]
-    return Control(key, label, "choice", [Option(v, text, {path: v}) for v, text in options],
-                   _nearest(values, current), **extra)
+    return Control(
+        key, label, "choice", [Option(v, text, {path: v}) for v, text in options], _nearest(values, current), **extra
+    )
 
 
 def _with_current(values: list[Any], current: Any) -> list[Any]:
@@ -78,16 +89,30 @@ def _with_current(values: list[Any], current: Any) -> list[Any]:
     return [None] * (len(values) - len(numbers)) + sorted(numbers + [current], reverse=not ascending)
 
 
-def _slider(key: str, label: str, path: str, values: list[Any], current: Any, unit: str = "s",
-            describe=_seconds, **extra) -> Control:
+def _slider(
+    key: str, label: str, path: str, values: list[Any], current: Any, unit: str = "s", describe=_seconds, **extra
+) -> Control:
     values = _with_current(values, current)
-    return Control(key, label, "slider", [Option(v, describe(v), {path: v}) for v in values],
-                   _nearest(values, current), unit=unit, **extra)
+    return Control(
+        key,
+        label,
+        "slider",
+        [Option(v, describe(v), {path: v}) for v in values],
+        _nearest(values, current),
+        unit=unit,
+        **extra,
+    )
 
 
 def _toggle(key: str, label: str, path: str, current: bool, **extra) -> Control:
-    return Control(key, label, "toggle", [Option(False, "off", {path: False}), Option(True, "on", {path: True})],
-                   int(bool(current)), **extra)
+    return Control(
+        key,
+        label,
+        "toggle",
+        [Option(False, "off", {path: False}), Option(True, "on", {path: True})],
+        int(bool(current)),
+        **extra,
+    )
 
 
 DETECTION_INTERVALS_S = [5, 10, 15, 30, 60, 120]
@@ -112,11 +137,23 @@ def _backups(scenario: Scenario) -> Control:
             return backups.kind
         return "daily" if value >= 86_400 else "pitr"
 
-    options = [Option(v, f"{_seconds(v)} ({'daily backups' if kind(v) == 'daily' else 'point-in-time'})",
-                      {"database.backups.kind": kind(v), "database.backups.interval_s": v}) for v in values]
-    return Control("backup_interval", "Backup / archive interval", "slider", options,
-                   _nearest(values, backups.interval_s), unit="s",
-                   help="How far back a restore may have to go: the data loss of a corruption.")
+    options = [
+        Option(
+            v,
+            f"{_seconds(v)} ({'daily backups' if kind(v) == 'daily' else 'point-in-time'})",
+            {"database.backups.kind": kind(v), "database.backups.interval_s": v},
+        )
+        for v in values
+    ]
+    return Control(
+        "backup_interval",
+        "Backup / archive interval",
+        "slider",
+        options,
+        _nearest(values, backups.interval_s),
+        unit="s",
+        help="How far back a restore may have to go: the data loss of a corruption.",
+    )
 
 
 def controls_for(scenario: Scenario) -> list[Control]:
@@ -124,48 +161,113 @@ def controls_for(scenario: Scenario) -> list[Control]:
     app, failover, database = scenario.app, scenario.failover, scenario.database
     standbys = [r for r in scenario.regions if r.role == "standby"]
     controls = [
-        _choice("failover_mode", "Failover", "failover.mode",
-                [("manual", "Manual"), ("automated", "Automated")], failover.mode,
-                help="Who promotes the standby: a script, or an engineer who is paged first."),
-        _slider("detection_interval", "Detection check interval", "failover.detection.interval_s",
-                DETECTION_INTERVALS_S, failover.detection.interval_s,
-                help="How often the failure detector checks the primary."),
-        _toggle("validate_on_borrow", "Pool: validate on borrow", "app.pool.validate_on_borrow",
-                app.pool.validate_on_borrow, help="A SELECT 1 before each checkout finds dead connections."),
-        _slider("max_lifetime", "Pool: max connection lifetime", "app.pool.max_lifetime_s", MAX_LIFETIMES_S,
-                app.pool.max_lifetime_s, help="Every connection is replaced after this long (none: never)."),
-        _choice("health_check", "Health check", "app.health_check",
-                [("liveness", "Liveness only"), ("deep", "Deep (DB + cache, < 200 ms)")], app.health_check,
-                help="Deep checks let the load balancer drain instances that hang."),
+        _choice(
+            "failover_mode",
+            "Failover",
+            "failover.mode",
+            [("manual", "Manual"), ("automated", "Automated")],
+            failover.mode,
+            help="Who promotes the standby: a script, or an engineer who is paged first.",
+        ),
+        _slider(
+            "detection_interval",
+            "Detection check interval",
+            "failover.detection.interval_s",
+            DETECTION_INTERVALS_S,
+            failover.detection.interval_s,
+            help="How often the failure detector checks the primary.",
+        ),
+        _toggle(
+            "validate_on_borrow",
+            "Pool: validate on borrow",
+            "app.pool.validate_on_borrow",
+            app.pool.validate_on_borrow,
+            help="A SELECT 1 before each checkout finds dead connections.",
+        ),
+        _slider(
+            "max_lifetime",
+            "Pool: max connection lifetime",
+            "app.pool.max_lifetime_s",
+            MAX_LIFETIMES_S,
+            app.pool.max_lifetime_s,
+            help="Every connection is replaced after this long (none: never).",
+        ),
+        _choice(
+            "health_check",
+            "Health check",
+            "app.health_check",
+            [("liveness", "Liveness only"), ("deep", "Deep (DB + cache, < 200 ms)")],
+            app.health_check,
+            help="Deep checks let the load balancer drain instances that hang.",
+        ),
     ]
     if database.replicas:
         modes = {r.mode for r in database.replicas}
-        controls.append(_choice("replication", "Cross-region replication", "database.replicas[*].mode",
-                                [("async", "Asynchronous"), ("sync", "Synchronous")],
-                                "async" if "async" in modes else "sync",
-                                help="Synchronous: no committed write is lost, every write waits for the other region."))
-    controls.append(_choice("local_standby", "Standby in the primary region", "database.local_standby",
-                            [("none", "None"), ("async", "Asynchronous"), ("sync", "Synchronous")],
-                            database.local_standby))
+        controls.append(
+            _choice(
+                "replication",
+                "Cross-region replication",
+                "database.replicas[*].mode",
+                [("async", "Asynchronous"), ("sync", "Synchronous")],
+                "async" if "async" in modes else "sync",
+                help="Synchronous: no committed write is lost, every write waits for the other region.",
+            )
+        )
+    controls.append(
+        _choice(
+            "local_standby",
+            "Standby in the primary region",
+            "database.local_standby",
+            [("none", "None"), ("async", "Asynchronous"), ("sync", "Synchronous")],
+            database.local_standby,
+        )
+    )
     if standbys:
-        controls.append(_choice("standby_warmth", "Standby region", "regions[role=standby].warmth",
-                                [("cold", "Cold (build when needed)"), ("warm", "Warm (scale up)"),
-                                 ("hot", "Hot (ready)")], standbys[0].warmth))
+        controls.append(
+            _choice(
+                "standby_warmth",
+                "Standby region",
+                "regions[role=standby].warmth",
+                [("cold", "Cold (build when needed)"), ("warm", "Warm (scale up)"), ("hot", "Hot (ready)")],
+                standbys[0].warmth,
+            )
+        )
     controls += [
         _backups(scenario),
-        _choice("deployment_strategy", "Deployment strategy", "deployment.strategy",
-                [("in-place", "In place"), ("rolling", "Rolling"), ("blue-green", "Blue-green"),
-                 ("canary", "Canary")], scenario.deployment.strategy),
-        _slider("instances", "App instances (primary region)", "regions[role=primary].app_instances",
-                _instance_counts(scenario), scenario.primary_region.app_instances, unit="instances",
-                describe=lambda v: f"{v}", help="From the fewest that carry the traffic in normal operation."),
+        _choice(
+            "deployment_strategy",
+            "Deployment strategy",
+            "deployment.strategy",
+            [("in-place", "In place"), ("rolling", "Rolling"), ("blue-green", "Blue-green"), ("canary", "Canary")],
+            scenario.deployment.strategy,
+        ),
+        _slider(
+            "instances",
+            "App instances (primary region)",
+            "regions[role=primary].app_instances",
+            _instance_counts(scenario),
+            scenario.primary_region.app_instances,
+            unit="instances",
+            describe=lambda v: f"{v}",
+            help="From the fewest that carry the traffic in normal operation.",
+        ),
     ]
     return controls
 
 
-ALLOWED_PATHS = frozenset({
-    "failover.mode", "failover.detection.interval_s", "app.pool.validate_on_borrow", "app.pool.max_lifetime_s",
-    "app.health_check", "database.replicas[*].mode", "database.local_standby", "regions[role=standby].warmth",
-    "database.backups.kind", "database.backups.interval_s", "deployment.strategy",
-    "regions[role=primary].app_instances",
-})
+ALLOWED_PATHS = frozenset(
+    {
+        "failover.mode",
+        "failover.detection.interval_s",
+        "app.pool.validate_on_borrow",
+        "app.pool.max_lifetime_s",
+        "app.health_check",
+        "database.replicas[*].mode",
+        "database.local_standby",
+        "regions[role=standby].warmth",
+        "database.backups.kind",
+        "database.backups.interval_s",
+        "deployment.strategy",
+        "regions[role=primary].app_instances",
+    }
+)

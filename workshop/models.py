@@ -1,4 +1,5 @@
 """Read-only share links: a signed, expiring, revocable way into one workspace's workshop."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -1,11 +1,11 @@
 """Reads of the workshop: a share link from its token, the links of a workspace, the base document."""
+
 from __future__ import annotations
 
 from django.core import signing
 
 from planner.models import Run, Scenario, Workspace
-
-from .models import ShareLink
+from workshop.models import ShareLink
 
 SHARE_SALT = "workshop.share-link"
 
@@ -50,10 +50,16 @@ def base_document(*, scenario: Scenario, targets: dict) -> dict:
 
 def shared_runs(*, link: ShareLink, limit: int = 20) -> list[Run]:
     """Finished runs of the link's scenario (its saved results and pinned variants), newest first."""
-    return list(Run.objects.filter(workspace=link.workspace, scenario=link.scenario, status=Run.Status.DONE)
-                .exclude(results=None).only("id", "scenario_name", "finished_at", "trials", "seed")[:limit])
+    return list(
+        Run.objects.filter(workspace=link.workspace, scenario=link.scenario, status=Run.Status.DONE)
+        .exclude(results=None)
+        .only("id", "scenario_name", "finished_at", "trials", "seed")[:limit]
+    )
 
 
 def shared_run(*, link: ShareLink, run_id: int) -> Run | None:
-    return Run.objects.filter(workspace=link.workspace, scenario=link.scenario, status=Run.Status.DONE,
-                              pk=run_id).exclude(results=None).first()
+    return (
+        Run.objects.filter(workspace=link.workspace, scenario=link.scenario, status=Run.Status.DONE, pk=run_id)
+        .exclude(results=None)
+        .first()
+    )

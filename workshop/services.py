@@ -1,4 +1,5 @@
 """Writes and computations of the workshop: quick runs of variants, pinning, cheapest fixes, share links."""
+
 from __future__ import annotations
 
 import secrets
@@ -17,10 +18,9 @@ from simulation.analysis.advise import cheapest_fixes
 from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures, run_scenario
 from simulation.engine.results import RunResults
 from simulation.model.overrides import apply_overrides
-
-from .controls import ALLOWED_PATHS
-from .models import ShareLink
-from .selectors import SHARE_SALT
+from workshop.controls import ALLOWED_PATHS
+from workshop.models import ShareLink
+from workshop.selectors import SHARE_SALT
 
 MAX_SHARE_DAYS = 90
 # The frontier's cheapest-fix search runs inside a web request: fewer replays than a quick run and a
@@ -37,8 +37,9 @@ def overrides_check(*, overrides: Any) -> None:
         raise simulation.ScenarioError([simulation.Problem("overrides", "must be a mapping of field paths to values")])
     wrong = [path for path in overrides if path not in ALLOWED_PATHS]
     if wrong:
-        raise simulation.ScenarioError([simulation.Problem(str(path)[:200], "not a setting the workshop can change")
-                                        for path in wrong[:10]])
+        raise simulation.ScenarioError(
+            [simulation.Problem(str(path)[:200], "not a setting the workshop can change") for path in wrong[:10]]
+        )
 
 
 def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
@@ -57,8 +58,7 @@ def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None
     return results, time.perf_counter() - started
 
 
-def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, overrides: dict, label: str,
-                user) -> Run:
+def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, overrides: dict, label: str, user) -> Run:
     """Save a variant as a finished run of the workspace (snapshot, seed, trials, engine version, results)."""
     if scenario.workspace_id != workspace.pk:
         raise ValueError("scenario: not in this workspace")
@@ -70,16 +70,19 @@ def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, ove
 def fixes_for(*, document: dict, overrides: dict) -> dict:
     """Cheapest catalogue changes that make the variant meet its targets (the frontier's candidates)."""
     scenario = variant_scenario(document=document, overrides=overrides)
-    return cheapest_fixes(scenario, settings=ADVICE, limit=ADVICE_LIMIT, max_evaluations=ADVICE_MAX_EVALUATIONS,
-                          workers=ADVICE_WORKERS)
+    return cheapest_fixes(
+        scenario, settings=ADVICE, limit=ADVICE_LIMIT, max_evaluations=ADVICE_MAX_EVALUATIONS, workers=ADVICE_WORKERS
+    )
 
 
-def frontier_options(*, document: dict, variants: list[tuple[str, dict]]
-                     ) -> tuple[list[tuple[str, RunResults | RunFigures]], dict]:
+def frontier_options(
+    *, document: dict, variants: list[tuple[str, dict]]
+) -> tuple[list[tuple[str, RunResults | RunFigures]], dict]:
     """The frontier's options: each (label, overrides) variant and the base's cheapest fixes, all simulated
     at the quick settings so their numbers compare; also the search's report."""
     options: list[tuple[str, RunResults | RunFigures]] = [
-        (label, variant_run(document=document, overrides=overrides)[0]) for label, overrides in variants]
+        (label, variant_run(document=document, overrides=overrides)[0]) for label, overrides in variants
+    ]
     advice = fixes_for(document=document, overrides={})
     for fix in advice["fixes"]:
         merged: dict = {}
@@ -97,8 +100,13 @@ def sharelink_create(*, workspace: Workspace, scenario: Scenario, user, days: in
     if scenario.workspace_id != workspace.pk:
         raise ValueError("scenario: not in this workspace")
     with transaction.atomic():
-        link = ShareLink.objects.create(workspace=workspace, scenario=scenario, label=label[:200],
-                                        expires_at=timezone.now() + timedelta(days=days), created_by=user)
+        link = ShareLink.objects.create(
+            workspace=workspace,
+            scenario=scenario,
+            label=label[:200],
+            expires_at=timezone.now() + timedelta(days=days),
+            created_by=user,
+        )
         link.token = signing.dumps({"link": link.pk, "nonce": secrets.token_hex(6)}, salt=SHARE_SALT)
         link.save(update_fields=["token"])
     return link

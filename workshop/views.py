@@ -5,6 +5,7 @@ and move sliders, editors also pin variants as runs and manage share links).
 A share link gives a logged-out browser the same page for one scenario; every
 write through it answers 403.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,19 @@ import simulation
 from planner.models import Scenario, Workspace
 from planner.selectors.access import object_for_user, workspace_for_user
 from planner.selectors.runs import run_results
-
-from . import services
-from .charts import frontier_figures, targets_text, variant_payload
-from .controls import controls_for
-from .models import ShareLink
-from .selectors import (ShareLinkError, base_document, shared_run, shared_runs, sharelink_for_token, sharelink_list,
-                        workshop_scenarios)
+from workshop import services
+from workshop.charts import frontier_figures, targets_text, variant_payload
+from workshop.controls import controls_for
+from workshop.models import ShareLink
+from workshop.selectors import (
+    ShareLinkError,
+    base_document,
+    shared_run,
+    shared_runs,
+    sharelink_for_token,
+    sharelink_list,
+    workshop_scenarios,
+)
 
 MAX_PINS = 8  # variants one page can pin; the frontier takes them all and the base scenario
 MAX_JSON_DEPTH = 32  # levels of nested objects/lists a body may have
@@ -110,6 +117,7 @@ def _link_access(token: str) -> Access:
 
 def _json_errors(view):
     """Malformed bodies → 400, invalid overrides → 422 naming each field, an unusable link → its status."""
+
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         try:
@@ -117,10 +125,12 @@ def _json_errors(view):
         except BadRequest as error:
             return JsonResponse({"errors": [{"field": "", "message": str(error)}]}, status=400)
         except simulation.ScenarioError as error:
-            return JsonResponse({"errors": [{"field": p.path, "message": p.message} for p in error.problems]},
-                                status=422)
+            return JsonResponse(
+                {"errors": [{"field": p.path, "message": p.message} for p in error.problems]}, status=422
+            )
         except ShareLinkError as error:
             return JsonResponse({"errors": [{"field": "", "message": str(error)}]}, status=error.status)
+
     return wrapped
 
 
@@ -128,19 +138,40 @@ def _page(request: HttpRequest, access: Access, urls: dict, status: int = 200):
     try:
         scenario = simulation.load_scenario(access.document)
     except simulation.ScenarioError as error:  # a document stored by an older engine, say
-        return render(request, "workshop/empty.html", {"workspace": None if access.link else access.workspace,
-                                                       "ws": access.workspace, "problems": error.problems},
-                      status=409)
-    config = {"urls": urls, "scenario_id": access.scenario.pk, "can_edit": access.can_edit,
-              "shared": access.link is not None, "controls": [c.as_dict() for c in controls_for(scenario)],
-              "decision_url": None if access.link else reverse("decision_create", args=[access.workspace.pk]),
-              "max_pins": MAX_PINS,
-              "targets": dict(scenario.targets.model_dump())}
-    context = {"ws": access.workspace, "scenario": access.scenario, "access": access, "config": config,
-               "controls": controls_for(scenario), "targets_text": targets_text(scenario)}
+        return render(
+            request,
+            "workshop/empty.html",
+            {
+                "workspace": None if access.link else access.workspace,
+                "ws": access.workspace,
+                "problems": error.problems,
+            },
+            status=409,
+        )
+    config = {
+        "urls": urls,
+        "scenario_id": access.scenario.pk,
+        "can_edit": access.can_edit,
+        "shared": access.link is not None,
+        "controls": [c.as_dict() for c in controls_for(scenario)],
+        "decision_url": None if access.link else reverse("decision_create", args=[access.workspace.pk]),
+        "max_pins": MAX_PINS,
+        "targets": dict(scenario.targets.model_dump()),
+    }
+    context = {
+        "ws": access.workspace,
+        "scenario": access.scenario,
+        "access": access,
+        "config": config,
+        "controls": controls_for(scenario),
+        "targets_text": targets_text(scenario),
+    }
     if access.link is None:
-        context.update(workspace=access.workspace, scenarios=workshop_scenarios(workspace=access.workspace),
-                       links=sharelink_list(workspace=access.workspace) if access.can_edit else [])
+        context.update(
+            workspace=access.workspace,
+            scenarios=workshop_scenarios(workspace=access.workspace),
+            links=sharelink_list(workspace=access.workspace) if access.can_edit else [],
+        )
     else:
         context.update(shared_runs=shared_runs(link=access.link), token=access.link.token)
     return render(request, "workshop/workshop.html", context, status=status)
@@ -160,8 +191,10 @@ def _frontier(access: Access, data: dict) -> JsonResponse:
     if not isinstance(variants, list):
         raise BadRequest("variants: must be a list of objects.")
     if len(variants) > MAX_PINS + 1:
-        raise BadRequest(f"variants: at most {MAX_PINS} pinned variants and the base scenario "
-                         f"({MAX_PINS + 1} in all), not {len(variants)}.")
+        raise BadRequest(
+            f"variants: at most {MAX_PINS} pinned variants and the base scenario "
+            f"({MAX_PINS + 1} in all), not {len(variants)}."
+        )
     labelled = []
     for i, variant in enumerate(variants):
         if not isinstance(variant, dict) or not isinstance(variant.get("label", ""), str):
@@ -169,10 +202,20 @@ def _frontier(access: Access, data: dict) -> JsonResponse:
         labelled.append((variant.get("label") or f"Variant {i + 1}", _overrides(variant)))
     options, advice = services.frontier_options(document=access.document, variants=labelled)
     figures = frontier_figures(options) if options else {"cheapest": None, "points": []}
-    return JsonResponse({**figures, "already_met": advice["already_met"],
-                         "fixes": [{"label": " + ".join(c["label"] for c in fix["changes"]),
-                                    "added_usd_per_month": fix["added_usd_per_month"],
-                                    "multi_region": fix["multi_region"]} for fix in advice["fixes"]]})
+    return JsonResponse(
+        {
+            **figures,
+            "already_met": advice["already_met"],
+            "fixes": [
+                {
+                    "label": " + ".join(c["label"] for c in fix["changes"]),
+                    "added_usd_per_month": fix["added_usd_per_month"],
+                    "multi_region": fix["multi_region"],
+                }
+                for fix in advice["fixes"]
+            ],
+        }
+    )
 
 
 # -- members ---------------------------------------------------------------------------------------
@@ -212,10 +255,23 @@ def workshop_pin(request, workspace_id: int):
     label = data.get("label", "")
     if not isinstance(label, str):
         raise BadRequest("label: must be text.")
-    run = services.variant_pin(workspace=access.workspace, scenario=access.scenario, document=access.document,
-                               overrides=_overrides(data), label=label, user=request.user)
-    return JsonResponse({"run_id": run.pk, "run_url": reverse("run_results", args=[workspace_id, run.pk]),
-                         "label": run.scenario_name, **variant_payload(run_results(run=run), 0.0)}, status=201)
+    run = services.variant_pin(
+        workspace=access.workspace,
+        scenario=access.scenario,
+        document=access.document,
+        overrides=_overrides(data),
+        label=label,
+        user=request.user,
+    )
+    return JsonResponse(
+        {
+            "run_id": run.pk,
+            "run_url": reverse("run_results", args=[workspace_id, run.pk]),
+            "label": run.scenario_name,
+            **variant_payload(run_results(run=run), 0.0),
+        },
+        status=201,
+    )
 
 
 @require_POST
@@ -225,8 +281,13 @@ def sharelink_new(request, workspace_id: int):
     access = _member_access(request, workspace_id, int(chosen) if chosen.isdigit() else None, edit=True)
     try:
         days = int(request.POST.get("days", "7"))
-        link = services.sharelink_create(workspace=access.workspace, scenario=access.scenario, user=request.user,
-                                         days=days, label=request.POST.get("label", ""))
+        link = services.sharelink_create(
+            workspace=access.workspace,
+            scenario=access.scenario,
+            user=request.user,
+            days=days,
+            label=request.POST.get("label", ""),
+        )
     except ValueError as error:
         messages.error(request, f"No link created: {error}")
     else:
@@ -287,8 +348,13 @@ def shared_results(request, token: str, run_id: int):
         raise Http404("No such run")
     results = judged_results(run_results(run=run), link.workspace.targets)
     # no "workspace": a visitor through a link sees no workspace navigation, only this run
-    context = {"workspace": None, "targets_of": link.workspace.name, "run": run, "plot_config": PLOT_CONFIG,
-               **results_page(results)}
+    context = {
+        "workspace": None,
+        "targets_of": link.workspace.name,
+        "run": run,
+        "plot_config": PLOT_CONFIG,
+        **results_page(results),
+    }
     return render(request, "planner/results.html", context)
 
 

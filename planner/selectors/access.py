@@ -1,18 +1,18 @@
 """Who may see and change what: members see a workspace, editors change it, others get 404."""
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from ..models import Membership, Run, Scenario, Workspace
+from planner.models import Membership, Run, Scenario, Workspace
 
 
 def membership_for_user(user, workspace_id: int) -> Membership | None:
     """The user's membership of the workspace, or None."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return (Membership.objects.select_related("workspace")
-            .filter(workspace_id=workspace_id, user=user).first())
+    return Membership.objects.select_related("workspace").filter(workspace_id=workspace_id, user=user).first()
 
 
 def workspace_for_user(user, workspace_id: int, *, edit: bool = False) -> Workspace:

@@ -1,4 +1,5 @@
 """Who is asking: the client's address, as far as the deployment's proxies can be trusted to tell."""
+
 from __future__ import annotations
 
 from django.conf import settings

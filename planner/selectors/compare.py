@@ -1,5 +1,6 @@
 """Comparing options: which runs can be compared, their results judged against the workspace's targets,
 the metrics side by side, and the cheapest option that meets the targets."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,13 +9,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from simulation.model.incident_types import INCIDENT_TYPES, incident_label
-from simulation.present.format import format_duration, format_money, format_percent
+from planner.models import Run, Workspace
+from planner.selectors.runs import run_results
 from simulation.analysis.verdicts import judge
 from simulation.engine.results import RunResults, TypeResults, Verdict
-
-from ..models import Run, Workspace
-from .runs import run_results
+from simulation.model.incident_types import INCIDENT_TYPES, incident_label
+from simulation.present.format import format_duration, format_money, format_percent
 
 MIN_RUNS, MAX_RUNS = 2, 5
 
@@ -25,8 +25,11 @@ class ComparisonError(ValueError):
 
 def comparable_runs(*, workspace: Workspace) -> QuerySet[Run]:
     """The workspace's finished runs with results, newest first (the choices of the compare form)."""
-    return (workspace.runs.filter(status=Run.Status.DONE, results__isnull=False)
-            .defer("snapshot", "results").select_related("scenario"))
+    return (
+        workspace.runs.filter(status=Run.Status.DONE, results__isnull=False)
+        .defer("snapshot", "results")
+        .select_related("scenario")
+    )
 
 
 def runs_to_compare(*, workspace: Workspace, run_ids: list[int]) -> list[Run]:
@@ -36,12 +39,14 @@ def runs_to_compare(*, workspace: Workspace, run_ids: list[int]) -> list[Run]:
         raise ComparisonError(f"Pick at least {MIN_RUNS} finished runs to compare.")
     if len(unique_ids) > MAX_RUNS:
         raise ComparisonError(f"Pick at most {MAX_RUNS} runs to compare.")
-    found = {run.pk: run for run in workspace.runs.filter(pk__in=unique_ids, status=Run.Status.DONE,
-                                                          results__isnull=False)}
+    found = {
+        run.pk: run for run in workspace.runs.filter(pk__in=unique_ids, status=Run.Status.DONE, results__isnull=False)
+    }
     missing = [run_id for run_id in unique_ids if run_id not in found]
     if missing:
-        raise ComparisonError("These runs are not finished runs of this workspace: "
-                              + ", ".join(str(run_id) for run_id in missing) + ".")
+        raise ComparisonError(
+            "These runs are not finished runs of this workspace: " + ", ".join(str(run_id) for run_id in missing) + "."
+        )
     return [found[run_id] for run_id in unique_ids]
 
 
@@ -58,9 +63,13 @@ def judged_results(results: RunResults | dict[str, Any], targets: dict) -> RunRe
         results = RunResults.from_json(results)
     merged = {**results.scenario["targets"], **targets}
     verdicts = tuple(Verdict.from_json(v) for v in judge(results, merged))
-    return dataclasses.replace(results, incident_types=_in_canonical_order(results.incident_types),
-                               scenario={**results.scenario, "targets": merged}, verdicts=verdicts,
-                               targets_met=all(v.met for v in verdicts))
+    return dataclasses.replace(
+        results,
+        incident_types=_in_canonical_order(results.incident_types),
+        scenario={**results.scenario, "targets": merged},
+        verdicts=verdicts,
+        targets_met=all(v.met for v in verdicts),
+    )
 
 
 def option_label(run: Run) -> str:
@@ -98,10 +107,16 @@ def options_for(*, runs: list[Run], targets: dict) -> list[Option]:
     for run in runs:
         results = judged_results(run_results(run=run), targets)
         costs = results.costs
-        options.append(Option(run=run, label=option_label(run), results=results,
-                              targets_met=results.targets_met,
-                              premium_usd_per_month=costs.premium_usd_per_month,
-                              expected_outage_usd_per_month=costs.expected_outage_usd_per_month))
+        options.append(
+            Option(
+                run=run,
+                label=option_label(run),
+                results=results,
+                targets_met=results.targets_met,
+                premium_usd_per_month=costs.premium_usd_per_month,
+                expected_outage_usd_per_month=costs.expected_outage_usd_per_month,
+            )
+        )
     return options
 
 
@@ -115,15 +130,19 @@ def cheapest_sentence(options: list[Option]) -> str:
     """The plain-language conclusion of the comparison."""
     best = cheapest_meeting_targets(options)
     if best is None:
-        return ("None of these options meets all of the workspace's targets. "
-                "Look at the red cells to see which target each one misses.")
+        return (
+            "None of these options meets all of the workspace's targets. "
+            "Look at the red cells to see which target each one misses."
+        )
     currency = best.results.costs.currency
     others = len([o for o in options if o.targets_met]) - 1
     alternatives = f", the cheapest of {others + 1} options that do" if others else ", the only option that does"
-    return (f"{best.label} meets all targets{alternatives}: "
-            f"{format_money(best.premium_usd_per_month, currency)}/month premium plus "
-            f"{format_money(best.expected_outage_usd_per_month, currency)}/month expected outage cost "
-            f"= {format_money(best.decision_cost_usd_per_month, currency)}/month.")
+    return (
+        f"{best.label} meets all targets{alternatives}: "
+        f"{format_money(best.premium_usd_per_month, currency)}/month premium plus "
+        f"{format_money(best.expected_outage_usd_per_month, currency)}/month expected outage cost "
+        f"= {format_money(best.decision_cost_usd_per_month, currency)}/month."
+    )
 
 
 def verdict_row_label(target: str, incident_type: str | None, targets: dict, currency: str) -> str:
@@ -142,11 +161,16 @@ def _verdict_rows(options: list[Option]) -> list[MetricRow]:
     keys = list(dict.fromkeys((v.target, v.incident_type) for o in options for v in o.results.verdicts))
     rows = []
     for target, incident_type in keys:
-        row = MetricRow(label=verdict_row_label(target, incident_type, options[0].results.scenario["targets"],
-                                                options[0].results.costs.currency), is_verdict=True)
+        row = MetricRow(
+            label=verdict_row_label(
+                target, incident_type, options[0].results.scenario["targets"], options[0].results.costs.currency
+            ),
+            is_verdict=True,
+        )
         for option in options:
-            verdict = next((v for v in option.results.verdicts
-                            if (v.target, v.incident_type) == (target, incident_type)), None)
+            verdict = next(
+                (v for v in option.results.verdicts if (v.target, v.incident_type) == (target, incident_type)), None
+            )
             if verdict is None:
                 row.cells.append({"text": "—", "met": None})
             elif target == "budget":
@@ -159,6 +183,7 @@ def _verdict_rows(options: list[Option]) -> list[MetricRow]:
 
 def _figure_rows(options: list[Option]) -> list[MetricRow]:
     """Key figures per option: downtime, availability, worst recovery and data loss, costs."""
+
     def row(label: str, values: list[str]) -> MetricRow:
         return MetricRow(label=label, cells=[{"text": value, "met": None} for value in values])
 
@@ -166,25 +191,31 @@ def _figure_rows(options: list[Option]) -> list[MetricRow]:
         return o.results.costs.currency
 
     def worst(o: Option, metric: str) -> float:
-        return max((getattr(b, metric).p95 for b in o.results.incident_types.values()
-                    if b.rate_per_year > 0), default=0.0)
+        return max(
+            (getattr(b, metric).p95 for b in o.results.incident_types.values() if b.rate_per_year > 0), default=0.0
+        )
 
     return [
-        row("Expected downtime per year", [format_duration(o.results.annual.downtime_s.mean)
-                                           for o in options]),
-        row("Mean availability", [format_percent(o.results.annual.availability.mean, 3)
-                                  for o in options]),
+        row("Expected downtime per year", [format_duration(o.results.annual.downtime_s.mean) for o in options]),
+        row("Mean availability", [format_percent(o.results.annual.availability.mean, 3) for o in options]),
         row("Worst RTO p95 (any incident type)", [format_duration(worst(o, "rto_s")) for o in options]),
-        row("Worst data loss p95 (any incident type)", [format_duration(worst(o, "data_loss_s"))
-                                                        for o in options]),
-        row("Infrastructure per month", [format_money(o.results.costs.infrastructure_usd_per_month,
-                                                      currency(o)) for o in options]),
-        row("Premium over single region per month", [format_money(o.premium_usd_per_month, currency(o))
-                                                     for o in options]),
-        row("Expected outage cost per month", [format_money(o.expected_outage_usd_per_month, currency(o))
-                                               for o in options]),
-        row("Premium + expected outage per month", [format_money(o.decision_cost_usd_per_month, currency(o))
-                                                    for o in options]),
+        row("Worst data loss p95 (any incident type)", [format_duration(worst(o, "data_loss_s")) for o in options]),
+        row(
+            "Infrastructure per month",
+            [format_money(o.results.costs.infrastructure_usd_per_month, currency(o)) for o in options],
+        ),
+        row(
+            "Premium over single region per month",
+            [format_money(o.premium_usd_per_month, currency(o)) for o in options],
+        ),
+        row(
+            "Expected outage cost per month",
+            [format_money(o.expected_outage_usd_per_month, currency(o)) for o in options],
+        ),
+        row(
+            "Premium + expected outage per month",
+            [format_money(o.decision_cost_usd_per_month, currency(o)) for o in options],
+        ),
     ]
 
 

@@ -4,15 +4,16 @@ Every number leaves here already formatted with its unit, so the templates
 only lay it out. Charts come from ``planner.charts``; the key-figures table
 here is their text alternative.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
+from planner import charts
 from simulation.analysis.variants import RunFigures
 from simulation.engine.results import AnnualResults, RunResults, Verdict
 from simulation.present.chartdata import active_types, incident_label
 from simulation.present.format import format_duration, format_money, format_percent
-from .. import charts
 
 TARGET_ORDER = ("rto", "rpo", "availability", "budget")
 REPLAY_TYPE = "db_primary_failure"
@@ -26,8 +27,13 @@ def _interval_text(verdict: Verdict) -> str:
 def _share_line(verdict: Verdict) -> dict[str, Any]:
     """One line of a card: the incident type (or 'simulated years'), the probability and its interval."""
     who = incident_label(verdict.incident_type) if verdict.incident_type else "Simulated years"
-    return {"label": who, "probability": format_percent(verdict.probability),
-            "interval": _interval_text(verdict), "met": verdict.met, "text": verdict.text}
+    return {
+        "label": who,
+        "probability": format_percent(verdict.probability),
+        "interval": _interval_text(verdict),
+        "met": verdict.met,
+        "text": verdict.text,
+    }
 
 
 def _card_title(target: str, targets: dict, currency: str) -> str:
@@ -46,11 +52,15 @@ def _card_summary(target: str, verdicts: list[Verdict], confidence: float) -> st
     if target == "budget":
         return verdicts[0].text
     if target == "availability":
-        return (f"Met when at least {format_percent(confidence, 0)} of simulated years reach it; "
-                f"here {format_percent(verdicts[0].probability)}.")
+        return (
+            f"Met when at least {format_percent(confidence, 0)} of simulated years reach it; "
+            f"here {format_percent(verdicts[0].probability)}."
+        )
     met = sum(v.met for v in verdicts)
-    return (f"Met for {met} of {len(verdicts)} incident types (each needs "
-            f"{format_percent(confidence, 0)} of its incidents within the target).")
+    return (
+        f"Met for {met} of {len(verdicts)} incident types (each needs "
+        f"{format_percent(confidence, 0)} of its incidents within the target)."
+    )
 
 
 def verdict_cards(results: RunResults | RunFigures) -> list[dict[str, Any]]:
@@ -60,18 +70,26 @@ def verdict_cards(results: RunResults | RunFigures) -> list[dict[str, Any]]:
     active = set(active_types(results))
     cards = []
     for target in TARGET_ORDER:
-        verdicts = [v for v in results.verdicts if v.target == target
-                    and (v.incident_type is None or v.incident_type in active)]
+        verdicts = [
+            v for v in results.verdicts if v.target == target and (v.incident_type is None or v.incident_type in active)
+        ]
         card = {"target": target, "title": _card_title(target, targets, currency), "lines": []}
         if not verdicts:
-            card.update(met=None, status="Not set",
-                        summary="No monthly budget is set for this workspace." if target == "budget" else
-                        "No incident of this kind is simulated.")
+            card.update(
+                met=None,
+                status="Not set",
+                summary="No monthly budget is set for this workspace."
+                if target == "budget"
+                else "No incident of this kind is simulated.",
+            )
         else:
             met = all(v.met for v in verdicts)
-            card.update(met=met, status="Met" if met else "Missed",
-                        summary=_card_summary(target, verdicts, targets.get("confidence", 0.95)),
-                        lines=[] if target == "budget" else [_share_line(v) for v in verdicts])
+            card.update(
+                met=met,
+                status="Met" if met else "Missed",
+                summary=_card_summary(target, verdicts, targets.get("confidence", 0.95)),
+                lines=[] if target == "budget" else [_share_line(v) for v in verdicts],
+            )
         if target in ("rto", "rpo"):
             judged = {v.incident_type for v in verdicts}
             outside = [incident_label(t) for t in active_types(results) if t not in judged]
@@ -86,19 +104,21 @@ def key_figures(results: RunResults) -> list[dict[str, str]]:
     for incident_type in active_types(results):
         block = results.incident_types[incident_type]
         rto = block.rto_s
-        rows.append({
-            "incident_type": incident_type,
-            "label": incident_label(incident_type),
-            "rate": f"{block.rate_per_year:g} per year",
-            "rto_p50": format_duration(rto.p50),
-            "rto_p95": format_duration(rto.p95),
-            "rto_p95_interval": f"{format_duration(rto.p95_ci[0])} – {format_duration(rto.p95_ci[1])}",
-            "rate_short": f"{block.rate_per_year:g}/year",
-            "rto_p99": format_duration(rto.p99),
-            "data_loss_p95": format_duration(block.data_loss_s.p95),
-            "impact_mean": format_duration(block.impact_s.mean),
-            "humans": format_percent(block.humans_needed_share, 0),
-        })
+        rows.append(
+            {
+                "incident_type": incident_type,
+                "label": incident_label(incident_type),
+                "rate": f"{block.rate_per_year:g} per year",
+                "rto_p50": format_duration(rto.p50),
+                "rto_p95": format_duration(rto.p95),
+                "rto_p95_interval": f"{format_duration(rto.p95_ci[0])} – {format_duration(rto.p95_ci[1])}",
+                "rate_short": f"{block.rate_per_year:g}/year",
+                "rto_p99": format_duration(rto.p99),
+                "data_loss_p95": format_duration(block.data_loss_s.p95),
+                "impact_mean": format_duration(block.impact_s.mean),
+                "humans": format_percent(block.humans_needed_share, 0),
+            }
+        )
     return rows
 
 
@@ -107,17 +127,31 @@ def annual_figures(results: RunResults) -> list[dict[str, str]]:
     annual = results.annual
     downtime, availability = annual.downtime_s, annual.availability
     return [
-        {"label": "Downtime per year (mean)", "value": format_duration(downtime.mean),
-         "detail": f"95 % interval {format_duration(downtime.mean_ci[0])} – "
-                   f"{format_duration(downtime.mean_ci[1])}"},
-        {"label": "Downtime in a bad year (p95)", "value": format_duration(downtime.p95),
-         "detail": f"worst simulated year {format_duration(downtime.max)}"},
-        {"label": "Availability (mean)", "value": format_percent(availability.mean, 3),
-         "detail": _availability_tail(annual)},
-        {"label": "Lost transactions per year (mean)", "value": f"{annual.lost_tx.mean:,.0f}",
-         "detail": f"p95 {annual.lost_tx.p95:,.0f}"},
-        {"label": "Incidents per year (mean)", "value": f"{annual.incidents.mean:.1f}",
-         "detail": f"over {results.years:,} simulated years"},
+        {
+            "label": "Downtime per year (mean)",
+            "value": format_duration(downtime.mean),
+            "detail": f"95 % interval {format_duration(downtime.mean_ci[0])} – {format_duration(downtime.mean_ci[1])}",
+        },
+        {
+            "label": "Downtime in a bad year (p95)",
+            "value": format_duration(downtime.p95),
+            "detail": f"worst simulated year {format_duration(downtime.max)}",
+        },
+        {
+            "label": "Availability (mean)",
+            "value": format_percent(availability.mean, 3),
+            "detail": _availability_tail(annual),
+        },
+        {
+            "label": "Lost transactions per year (mean)",
+            "value": f"{annual.lost_tx.mean:,.0f}",
+            "detail": f"p95 {annual.lost_tx.p95:,.0f}",
+        },
+        {
+            "label": "Incidents per year (mean)",
+            "value": f"{annual.incidents.mean:.1f}",
+            "detail": f"over {results.years:,} simulated years",
+        },
     ]
 
 
@@ -138,15 +172,28 @@ def cost_summary(results: RunResults) -> list[dict[str, str]]:
         return format_money(value, costs.currency) + "/month"
 
     return [
-        {"label": "Infrastructure", "value": monthly(costs.infrastructure_usd_per_month),
-         "detail": "everything in the breakdown below"},
-        {"label": "Premium over a single region", "value": monthly(costs.premium_usd_per_month),
-         "detail": f"baseline {monthly(costs.baseline_usd_per_month)}: one region, backups only"},
-        {"label": "Expected outage cost", "value": monthly(costs.expected_outage_usd_per_month),
-         "detail": f"downtime {monthly(costs.expected_downtime_usd_per_month)} + lost transactions "
-                   f"{monthly(costs.expected_lost_tx_usd_per_month)}"},
-        {"label": "Total", "value": monthly(costs.total_usd_per_month),
-         "detail": "infrastructure + expected outage cost", "total": "yes"},
+        {
+            "label": "Infrastructure",
+            "value": monthly(costs.infrastructure_usd_per_month),
+            "detail": "everything in the breakdown below",
+        },
+        {
+            "label": "Premium over a single region",
+            "value": monthly(costs.premium_usd_per_month),
+            "detail": f"baseline {monthly(costs.baseline_usd_per_month)}: one region, backups only",
+        },
+        {
+            "label": "Expected outage cost",
+            "value": monthly(costs.expected_outage_usd_per_month),
+            "detail": f"downtime {monthly(costs.expected_downtime_usd_per_month)} + lost transactions "
+            f"{monthly(costs.expected_lost_tx_usd_per_month)}",
+        },
+        {
+            "label": "Total",
+            "value": monthly(costs.total_usd_per_month),
+            "detail": "infrastructure + expected outage cost",
+            "total": "yes",
+        },
     ]
 
 
@@ -156,16 +203,23 @@ def checklist_items(results: RunResults) -> list[dict[str, Any]]:
     items = []
     for item in results.checklist:
         cost = item.cost_usd_per_month
-        items.append({**item.to_json(), "answer_text": "Yes" if item.answer else "No",
-                      "cost_text": format_money(cost, currency) + "/month" if cost is not None and not item.answer
-                      else ""})
+        items.append(
+            {
+                **item.to_json(),
+                "answer_text": "Yes" if item.answer else "No",
+                "cost_text": format_money(cost, currency) + "/month" if cost is not None and not item.answer else "",
+            }
+        )
     return items
 
 
 def replay_type(results: RunResults) -> str | None:
     """The incident type replayed on the page: a primary database failure when simulated, else the first one."""
-    types = [t for t in active_types(results) if results.incident_types[t].replays.p50 is not None
-             or results.incident_types[t].replays.p95 is not None]
+    types = [
+        t
+        for t in active_types(results)
+        if results.incident_types[t].replays.p50 is not None or results.incident_types[t].replays.p95 is not None
+    ]
     if REPLAY_TYPE in types:
         return REPLAY_TYPE
     return types[0] if types else None
@@ -177,18 +231,30 @@ def replay_summaries(results: RunResults, incident_type: str | None) -> list[dic
         return []
     summaries = []
     replays = results.incident_types[incident_type].replays
-    for which, title, record in (("p50", "A typical incident (median)", replays.p50),
-                                 ("p95", "A bad incident (95th percentile)", replays.p95)):
+    for which, title, record in (
+        ("p50", "A typical incident (median)", replays.p50),
+        ("p95", "A bad incident (95th percentile)", replays.p95),
+    ):
         if record is None:
             continue
-        summaries.append({
-            "which": which, "title": title,
-            "rto": format_duration(record.rto_s), "impact": format_duration(record.impact_s),
-            "data_loss": format_duration(record.data_loss_s),
-            "humans": "People had to step in." if record.humans_needed else "Automation recovered it alone.",
-            "phases": [{"phase": p.name, "start": format_duration(p.start_s),
-                        "duration": format_duration(p.end_s - p.start_s)} for p in record.phases],
-        })
+        summaries.append(
+            {
+                "which": which,
+                "title": title,
+                "rto": format_duration(record.rto_s),
+                "impact": format_duration(record.impact_s),
+                "data_loss": format_duration(record.data_loss_s),
+                "humans": "People had to step in." if record.humans_needed else "Automation recovered it alone.",
+                "phases": [
+                    {
+                        "phase": p.name,
+                        "start": format_duration(p.start_s),
+                        "duration": format_duration(p.end_s - p.start_s),
+                    }
+                    for p in record.phases
+                ],
+            }
+        )
     return summaries
 
 

@@ -1,12 +1,12 @@
 """Reads about runs: lists and the progress the run page polls."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from planner.models import Run, Workspace
 from simulation.engine.results import RunResults
-
-from ..models import Run, Workspace
 
 
 def run_list(*, workspace: Workspace) -> QuerySet[Run]:

@@ -1,4 +1,5 @@
 """Reads about scenarios: lists, presets, YAML export."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,8 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 import simulation
-
-from ..models import Scenario, Workspace
+from planner.models import Scenario, Workspace
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Reads about workspaces and their members."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from ..models import Membership, Workspace
+from planner.models import Membership, Workspace
 
 
 def workspace_list_for_user(*, user) -> QuerySet[Workspace]:

@@ -6,6 +6,7 @@ late acknowledgement: a redelivered run that already finished does nothing; a
 run found ``running`` (its worker died) starts again from scratch, and results
 are replaced, never appended.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,12 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 
 import simulation
+from planner.logs import request_id_var
+from planner.models import Run, Scenario, Workspace
+from planner.services.scenarios import document_normalize
+from planner.tasks import run_scenario
 from simulation.engine.results import RunResults
-
-from ..logs import request_id_var
-from ..models import Run, Scenario, Workspace
-from ..tasks import run_scenario
-from .scenarios import document_normalize
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,15 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
         if enqueue:
             _quota_check(workspace_id=scenario.workspace_id)
         run = Run.objects.create(
-            workspace=scenario.workspace, scenario=scenario, scenario_name=scenario.name, snapshot=snapshot,
-            seed=seed, trials=trials, engine_version=simulation.ENGINE_VERSION,
-            created_by=_creator(user))
+            workspace=scenario.workspace,
+            scenario=scenario,
+            scenario_name=scenario.name,
+            snapshot=snapshot,
+            seed=seed,
+            trials=trials,
+            engine_version=simulation.ENGINE_VERSION,
+            created_by=_creator(user),
+        )
     if enqueue:
         transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
     return run
@@ -64,10 +70,20 @@ def run_create_finished(*, scenario: Scenario, user, name: str, results: RunResu
     """
     now = timezone.now()
     return Run.objects.create(
-        workspace=scenario.workspace, scenario=scenario, scenario_name=name, snapshot=results.scenario,
-        seed=results.seed, trials=results.trials_per_type, engine_version=simulation.ENGINE_VERSION,
-        status=Run.Status.DONE, progress=1.0, results=results.to_json(), created_by=_creator(user), started_at=now,
-        finished_at=now)
+        workspace=scenario.workspace,
+        scenario=scenario,
+        scenario_name=name,
+        snapshot=results.scenario,
+        seed=results.seed,
+        trials=results.trials_per_type,
+        engine_version=simulation.ENGINE_VERSION,
+        status=Run.Status.DONE,
+        progress=1.0,
+        results=results.to_json(),
+        created_by=_creator(user),
+        started_at=now,
+        finished_at=now,
+    )
 
 
 def _creator(user):
@@ -80,26 +96,35 @@ def _quota_check(*, workspace_id: int) -> None:
     limit = settings.RUNS_ACTIVE_PER_WORKSPACE
     active = Run.objects.filter(workspace_id=workspace_id, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).count()
     if active >= limit:
-        raise RunQuotaExceeded(f"This workspace already has {active} runs queued or running (at most {limit}). "
-                               "Wait for one to finish, or cancel one, then start this run again.")
+        raise RunQuotaExceeded(
+            f"This workspace already has {active} runs queued or running (at most {limit}). "
+            "Wait for one to finish, or cancel one, then start this run again."
+        )
 
 
 def run_enqueue(*, run_id: int) -> None:
     """Hand the run to a worker; when the broker cannot be reached the run fails with that reason."""
     try:
-        run_scenario.apply_async(args=[run_id], retry=True, headers={"request_id": request_id_var.get()},
-                                 retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
-    except Exception as error:  # noqa: BLE001 — any broker error: record it on the run
+        run_scenario.apply_async(
+            args=[run_id],
+            retry=True,
+            headers={"request_id": request_id_var.get()},
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+        )
+    except Exception as error:  # any broker error: record it on the run
         log.exception("could not queue run", extra={"run_id": run_id, "operation": "run_enqueue"})
         Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(
-            status=Run.Status.FAILED, error=f"Could not queue the run: {error.__class__.__name__}: {error}"[:2000],
-            finished_at=timezone.now())
+            status=Run.Status.FAILED,
+            error=f"Could not queue the run: {error.__class__.__name__}: {error}"[:2000],
+            finished_at=timezone.now(),
+        )
 
 
 def run_cancel(*, run: Run) -> bool:
     """Cancel a queued or running run; the worker stops before its next chunk. False if already finished."""
     changed = Run.objects.filter(pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).update(
-        status=Run.Status.CANCELLED, finished_at=timezone.now(), eta_s=None)
+        status=Run.Status.CANCELLED, finished_at=timezone.now(), eta_s=None
+    )
     run.refresh_from_db()
     return bool(changed)
 
@@ -115,12 +140,14 @@ def _progress_write(run_id: int, *, done: int, total: int, started: float) -> No
     eta_s = per_chunk * (total - done) + per_chunk  # the finishing step costs about one chunk
     progress = (1 - FINISH_SHARE) * done / total if total else 0.0
     Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
-        chunks_done=done, progress=min(progress, 1.0), eta_s=round(eta_s, 1))
+        chunks_done=done, progress=min(progress, 1.0), eta_s=round(eta_s, 1)
+    )
 
 
 def _fail(run_id: int, message: str) -> None:
     Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
-        status=Run.Status.FAILED, error=message[:4000], finished_at=timezone.now(), eta_s=None)
+        status=Run.Status.FAILED, error=message[:4000], finished_at=timezone.now(), eta_s=None
+    )
 
 
 def run_execute(*, run_id: int) -> Run | None:
@@ -131,8 +158,15 @@ def run_execute(*, run_id: int) -> Run | None:
     if run is None or run.is_finished:
         return run
     claimed = Run.objects.filter(pk=run_id, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).update(
-        status=Run.Status.RUNNING, started_at=timezone.now(), finished_at=None, progress=0.0, chunks_done=0,
-        eta_s=None, error="", results=None)
+        status=Run.Status.RUNNING,
+        started_at=timezone.now(),
+        finished_at=None,
+        progress=0.0,
+        chunks_done=0,
+        eta_s=None,
+        error="",
+        results=None,
+    )
     if not claimed:
         return Run.objects.get(pk=run_id)
     extra = {"run_id": run_id, "operation": "run_execute"}
@@ -167,7 +201,7 @@ def run_execute(*, run_id: int) -> Run | None:
         _fail(run_id, "The run took longer than the time limit; try fewer trials.")
     except simulation.ScenarioError as error:
         _fail(run_id, f"The scenario snapshot is not valid for engine {simulation.ENGINE_VERSION}: {error}")
-    except Exception as error:  # noqa: BLE001 — record any engine failure on the run
+    except Exception as error:  # record any engine failure on the run
         log.exception("run failed", extra=extra)
         _fail(run_id, f"{error.__class__.__name__}: {error}")
     log.info("run finished in %.1f s", time.monotonic() - started, extra=extra)

@@ -1,4 +1,5 @@
 """Writes about scenarios. Every change of a document is validated by the engine and kept as a revision."""
+
 from __future__ import annotations
 
 import copy
@@ -7,8 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 
 import simulation
-
-from ..models import Scenario, ScenarioRevision, Workspace
+from planner.models import Scenario, ScenarioRevision, Workspace
 
 
 def document_normalize(*, document: object, name: str | None = None) -> dict:
@@ -23,13 +23,18 @@ def document_normalize(*, document: object, name: str | None = None) -> dict:
 
 def _revision_add(*, scenario: Scenario, user, note: str) -> ScenarioRevision:
     last = scenario.revisions.aggregate(n=Max("number"))["n"] or 0
-    return ScenarioRevision.objects.create(scenario=scenario, number=last + 1, document=scenario.document,
-                                           author=user if getattr(user, "is_authenticated", False) else None,
-                                           note=note[:200])
+    return ScenarioRevision.objects.create(
+        scenario=scenario,
+        number=last + 1,
+        document=scenario.document,
+        author=user if getattr(user, "is_authenticated", False) else None,
+        note=note[:200],
+    )
 
 
-def scenario_create(*, workspace: Workspace, name: str, document: object, user, notes: str = "",
-                    note: str = "created") -> Scenario:
+def scenario_create(
+    *, workspace: Workspace, name: str, document: object, user, notes: str = "", note: str = "created"
+) -> Scenario:
     """A new scenario from a document (preset, blank ``{}`` or import); first revision included."""
     full = document_normalize(document=document, name=name)
     with transaction.atomic():
@@ -38,8 +43,15 @@ def scenario_create(*, workspace: Workspace, name: str, document: object, user, 
     return scenario
 
 
-def scenario_update(*, scenario: Scenario, user, document: object | None = None, name: str | None = None,
-                    notes: str | None = None, note: str = "edited") -> Scenario:
+def scenario_update(
+    *,
+    scenario: Scenario,
+    user,
+    document: object | None = None,
+    name: str | None = None,
+    notes: str | None = None,
+    note: str = "edited",
+) -> Scenario:
     """Change a scenario's document, name or notes; a new revision records the document."""
     new_name = name or scenario.name
     full = document_normalize(document=scenario.document if document is None else document, name=new_name)
@@ -56,8 +68,14 @@ def scenario_update(*, scenario: Scenario, user, document: object | None = None,
 def scenario_duplicate(*, scenario: Scenario, user) -> Scenario:
     """A copy named "Copy of …", with a fresh history."""
     name = f"Copy of {scenario.name}"[:200]
-    return scenario_create(workspace=scenario.workspace, name=name, document=copy.deepcopy(scenario.document),
-                           user=user, notes=scenario.notes, note=f"duplicated from {scenario.name}"[:200])
+    return scenario_create(
+        workspace=scenario.workspace,
+        name=name,
+        document=copy.deepcopy(scenario.document),
+        user=user,
+        notes=scenario.notes,
+        note=f"duplicated from {scenario.name}"[:200],
+    )
 
 
 def scenario_delete(*, scenario: Scenario) -> None:

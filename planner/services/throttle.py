@@ -1,4 +1,5 @@
 """Counting attempts per key in a time window (in the cache, shared by every process with CACHE_URL)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,11 +1,12 @@
 """Writes about workspaces and their members."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..models import Membership, Workspace, default_targets
+from planner.models import Membership, Workspace, default_targets
 
 
 def workspace_create(*, name: str, user, targets: dict | None = None) -> Workspace:
@@ -23,14 +24,19 @@ def workspace_update(*, workspace: Workspace, name: str, targets: dict) -> Works
     return workspace
 
 
-LAST_EDITOR = ("{name} is the workspace's last editor: make someone else an editor first, "
-               "so that someone can still change the workspace.")
+LAST_EDITOR = (
+    "{name} is the workspace's last editor: make someone else an editor first, "
+    "so that someone can still change the workspace."
+)
 
 
 def _keep_an_editor(*, workspace: Workspace, membership: Membership, field: str | None = None) -> None:
     """``ValidationError`` when ``membership`` holds the workspace's only editor role (rows locked until commit)."""
-    editors = list(Membership.objects.select_for_update().filter(workspace=workspace, role=Membership.Role.EDITOR)
-                   .values_list("pk", flat=True))
+    editors = list(
+        Membership.objects.select_for_update()
+        .filter(workspace=workspace, role=Membership.Role.EDITOR)
+        .values_list("pk", flat=True)
+    )
     if editors == [membership.pk]:
         message = LAST_EDITOR.format(name=membership.user.get_username())
         raise ValidationError({field: message} if field else message)

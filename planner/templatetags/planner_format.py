@@ -1,4 +1,5 @@
 """Formatting numbers the way a stakeholder reads them: durations, percentages, money."""
+
 from __future__ import annotations
 
 from django import template

@@ -1,10 +1,11 @@
 """The outer guard of every workspace URL of every app: non-members get 404 before anything else (even 405)."""
+
 from functools import wraps
 
 from django.http import Http404
 from django.urls import URLPattern, path
 
-from ..selectors.access import membership_for_user
+from planner.selectors.access import membership_for_user
 
 
 def members_only(view):

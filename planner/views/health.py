@@ -1,10 +1,11 @@
 """Liveness and readiness probes (no login required)."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ..health import broker_transport_preload, readiness
+from planner.health import broker_transport_preload, readiness
 
 broker_transport_preload()
 

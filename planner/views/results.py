@@ -1,13 +1,14 @@
 """A finished run's results, judged against the workspace's targets: verdict cards, charts, replay, checklist."""
+
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from ..charts import PLOT_CONFIG
-from ..models import Run
-from ..selectors.access import run_for_user
-from ..selectors.compare import judged_results
-from ..selectors.results import results_page
-from ..selectors.runs import run_results as stored_results
+from planner.charts import PLOT_CONFIG
+from planner.models import Run
+from planner.selectors.access import run_for_user
+from planner.selectors.compare import judged_results
+from planner.selectors.results import results_page
+from planner.selectors.runs import run_results as stored_results
 
 
 @require_GET
@@ -16,6 +17,11 @@ def run_results(request, workspace_id: int, run_id: int):
     if run.status != Run.Status.DONE or not run.results:
         return redirect("run_detail", workspace_id, run.pk)
     results = judged_results(stored_results(run=run), run.workspace.targets)
-    context = {"workspace": run.workspace, "targets_of": run.workspace.name, "run": run, "plot_config": PLOT_CONFIG,
-               **results_page(results)}
+    context = {
+        "workspace": run.workspace,
+        "targets_of": run.workspace.name,
+        "run": run,
+        "plot_config": PLOT_CONFIG,
+        **results_page(results),
+    }
     return render(request, "planner/results.html", context)

@@ -1,4 +1,5 @@
 """Runs: start one, list them, watch one (progress JSON polled by the page), cancel."""
+
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -6,11 +7,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 import simulation
-
-from ..forms import RunForm
-from ..selectors.access import run_for_user, scenario_for_user, workspace_for_user
-from ..selectors import runs as run_selectors
-from ..services import runs as run_services
+from planner.forms import RunForm
+from planner.selectors import runs as run_selectors
+from planner.selectors.access import run_for_user, scenario_for_user, workspace_for_user
+from planner.services import runs as run_services
 
 
 @require_POST
@@ -22,8 +22,9 @@ def run_start(request, workspace_id: int, scenario_id: int):
         messages.error(request, "Choose the trials and a seed between 0 and 2^63 − 1.")
         return redirect("scenario_detail", workspace_id, scenario_id)
     try:
-        run = run_services.run_create(scenario=scenario, user=request.user, trials=form.trial_count(),
-                                      seed=form.cleaned_data["seed"])
+        run = run_services.run_create(
+            scenario=scenario, user=request.user, trials=form.trial_count(), seed=form.cleaned_data["seed"]
+        )
     except simulation.ScenarioError as error:
         messages.error(request, f"The scenario is not valid: {error}")
         return redirect("scenario_detail", workspace_id, scenario_id)

@@ -1,4 +1,5 @@
 """Scenarios: list, create (blank or preset), edit by section, revisions, duplicate, delete, import, export."""
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -6,22 +7,24 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 import simulation
-
-from ..forms import RunForm, ScenarioAboutForm, ScenarioCreateForm, ScenarioImportForm
-from ..schema_fields import DIST_HELP, SECTION_KEYS, SECTIONS
-from ..scenario_forms import SectionForm
-from ..selectors.access import scenario_for_user, workspace_for_user
-from ..selectors.runs import run_list
-from ..selectors import scenarios as scenario_selectors
-from ..services import scenarios as scenario_services
+from planner.forms import RunForm, ScenarioAboutForm, ScenarioCreateForm, ScenarioImportForm
+from planner.scenario_forms import SectionForm
+from planner.schema_fields import DIST_HELP, SECTION_KEYS, SECTIONS
+from planner.selectors import scenarios as scenario_selectors
+from planner.selectors.access import scenario_for_user, workspace_for_user
+from planner.selectors.runs import run_list
+from planner.services import scenarios as scenario_services
 
 
 @require_GET
 def scenario_list(request, workspace_id: int):
     """The scenarios of a workspace."""
     workspace = workspace_for_user(request.user, workspace_id)
-    return render(request, "planner/scenario_list.html",
-                  {"workspace": workspace, "scenarios": scenario_selectors.scenario_list(workspace=workspace)})
+    return render(
+        request,
+        "planner/scenario_list.html",
+        {"workspace": workspace, "scenarios": scenario_selectors.scenario_list(workspace=workspace)},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,8 +37,12 @@ def scenario_new(request, workspace_id: int):
         preset = scenario_selectors.preset_get(slug=slug) if slug else None
         document = preset.document if preset else {}
         scenario = scenario_services.scenario_create(
-            workspace=workspace, name=form.cleaned_data["name"], document=document, user=request.user,
-            note=f"created from {preset.name}" if preset else "created")
+            workspace=workspace,
+            name=form.cleaned_data["name"],
+            document=document,
+            user=request.user,
+            note=f"created from {preset.name}" if preset else "created",
+        )
         messages.success(request, f"Scenario “{scenario.name}” created.")
         return redirect("scenario_detail", workspace.pk, scenario.pk)
     return render(request, "planner/scenario_new.html", {"workspace": workspace, "form": form})
@@ -45,10 +52,15 @@ def scenario_new(request, workspace_id: int):
 def scenario_detail(request, workspace_id: int, scenario_id: int):
     """A scenario: run form, runs, revisions and its YAML."""
     scenario = scenario_for_user(request.user, workspace_id, scenario_id)
-    context = {"workspace": scenario.workspace, "scenario": scenario, "sections": SECTIONS,
-               "revisions": scenario.revisions.select_related("author")[:20],
-               "runs": run_list(workspace=scenario.workspace).filter(scenario=scenario)[:10],
-               "run_form": RunForm(), "yaml": scenario_selectors.scenario_yaml(document=scenario.document)}
+    context = {
+        "workspace": scenario.workspace,
+        "scenario": scenario,
+        "sections": SECTIONS,
+        "revisions": scenario.revisions.select_related("author")[:20],
+        "runs": run_list(workspace=scenario.workspace).filter(scenario=scenario)[:10],
+        "run_form": RunForm(),
+        "yaml": scenario_selectors.scenario_yaml(document=scenario.document),
+    }
     return render(request, "planner/scenario_detail.html", context)
 
 
@@ -62,12 +74,19 @@ def scenario_edit(request, workspace_id: int, scenario_id: int, section: str):
     if request.method == "POST" and form.is_valid():
         document = form.validate_with_engine()
         if document is not None:
-            scenario_services.scenario_update(scenario=scenario, user=request.user, document=document,
-                                              note=f"edited {form.title}")
+            scenario_services.scenario_update(
+                scenario=scenario, user=request.user, document=document, note=f"edited {form.title}"
+            )
             messages.success(request, f"{form.title} saved (revision {scenario.revisions.first().number}).")
             return redirect("scenario_edit", scenario.workspace.pk, scenario.pk, section)
-    context = {"workspace": scenario.workspace, "scenario": scenario, "form": form, "sections": SECTIONS,
-               "section": section, "dist_help": DIST_HELP}
+    context = {
+        "workspace": scenario.workspace,
+        "scenario": scenario,
+        "form": form,
+        "sections": SECTIONS,
+        "section": section,
+        "dist_help": DIST_HELP,
+    }
     return render(request, "planner/scenario_edit.html", context, status=400 if form.errors else 200)
 
 
@@ -77,12 +96,18 @@ def scenario_about(request, workspace_id: int, scenario_id: int):
     scenario = scenario_for_user(request.user, workspace_id, scenario_id, edit=True)
     form = ScenarioAboutForm(request.POST or None, initial={"name": scenario.name, "notes": scenario.notes})
     if request.method == "POST" and form.is_valid():
-        scenario_services.scenario_update(scenario=scenario, user=request.user, note="renamed or notes changed",
-                                          **form.cleaned_data)
+        scenario_services.scenario_update(
+            scenario=scenario, user=request.user, note="renamed or notes changed", **form.cleaned_data
+        )
         messages.success(request, "Saved.")
         return redirect("scenario_detail", scenario.workspace.pk, scenario.pk)
-    context = {"workspace": scenario.workspace, "scenario": scenario, "form": form, "sections": SECTIONS,
-               "section": "about"}
+    context = {
+        "workspace": scenario.workspace,
+        "scenario": scenario,
+        "form": form,
+        "sections": SECTIONS,
+        "section": "about",
+    }
     return render(request, "planner/scenario_about.html", context, status=400 if form.errors else 200)
 
 
@@ -91,8 +116,12 @@ def scenario_revision(request, workspace_id: int, scenario_id: int, number: int)
     """One past revision as YAML."""
     scenario = scenario_for_user(request.user, workspace_id, scenario_id)
     revision = get_object_or_404(scenario.revisions, number=number)
-    context = {"workspace": scenario.workspace, "scenario": scenario, "revision": revision,
-               "yaml": scenario_selectors.scenario_yaml(document=revision.document)}
+    context = {
+        "workspace": scenario.workspace,
+        "scenario": scenario,
+        "revision": revision,
+        "yaml": scenario_selectors.scenario_yaml(document=revision.document),
+    }
     return render(request, "planner/scenario_revision.html", context)
 
 
@@ -114,8 +143,9 @@ def scenario_delete(request, workspace_id: int, scenario_id: int):
         scenario_services.scenario_delete(scenario=scenario)
         messages.success(request, f"Scenario “{name}” deleted; its runs are kept.")
         return redirect("scenario_list", workspace_id)
-    return render(request, "planner/scenario_confirm_delete.html",
-                  {"workspace": scenario.workspace, "scenario": scenario})
+    return render(
+        request, "planner/scenario_confirm_delete.html", {"workspace": scenario.workspace, "scenario": scenario}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -126,24 +156,30 @@ def scenario_import(request, workspace_id: int):
     problems = []
     if request.method == "POST" and form.is_valid():
         try:
-            scenario = scenario_services.scenario_import(workspace=workspace, text=form.cleaned_data["text"],
-                                                         user=request.user, name=form.cleaned_data["name"])
+            scenario = scenario_services.scenario_import(
+                workspace=workspace, text=form.cleaned_data["text"], user=request.user, name=form.cleaned_data["name"]
+            )
         except simulation.ScenarioError as error:
             problems = error.problems
         else:
             messages.success(request, f"Imported “{scenario.name}”.")
             return redirect("scenario_detail", workspace.pk, scenario.pk)
     status = 400 if (problems or form.errors) else 200
-    return render(request, "planner/scenario_import.html",
-                  {"workspace": workspace, "form": form, "problems": problems}, status=status)
+    return render(
+        request,
+        "planner/scenario_import.html",
+        {"workspace": workspace, "form": form, "problems": problems},
+        status=status,
+    )
 
 
 @require_GET
 def scenario_export(request, workspace_id: int, scenario_id: int):
     """The scenario as a YAML file."""
     scenario = scenario_for_user(request.user, workspace_id, scenario_id)
-    response = HttpResponse(scenario_selectors.scenario_yaml(document=scenario.document),
-                            content_type="application/yaml; charset=utf-8")
+    response = HttpResponse(
+        scenario_selectors.scenario_yaml(document=scenario.document), content_type="application/yaml; charset=utf-8"
+    )
     filename = f"{slugify(scenario.name) or 'scenario'}.yaml"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,16 +1,17 @@
 """Workspaces: the user's list, one workspace, creating one, its settings and members."""
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ..forms import MemberForm, WorkspaceForm
-from ..models import default_targets
-from ..selectors.access import workspace_for_user
-from ..selectors.runs import run_list
-from ..selectors.scenarios import scenario_list
-from ..selectors.workspaces import membership_list, workspace_list_for_user
-from ..services.workspaces import membership_remove, membership_set, workspace_create, workspace_update
+from planner.forms import MemberForm, WorkspaceForm
+from planner.models import default_targets
+from planner.selectors.access import workspace_for_user
+from planner.selectors.runs import run_list
+from planner.selectors.scenarios import scenario_list
+from planner.selectors.workspaces import membership_list, workspace_list_for_user
+from planner.services.workspaces import membership_remove, membership_set, workspace_create, workspace_update
 
 
 @require_GET
@@ -35,8 +36,11 @@ def workspace_new(request):
 def workspace_detail(request, workspace_id: int):
     """A workspace: its targets, scenarios and latest runs."""
     workspace = workspace_for_user(request.user, workspace_id)
-    context = {"workspace": workspace, "scenarios": scenario_list(workspace=workspace),
-               "runs": run_list(workspace=workspace)[:10]}
+    context = {
+        "workspace": workspace,
+        "scenarios": scenario_list(workspace=workspace),
+        "runs": run_list(workspace=workspace)[:10],
+    }
     return render(request, "planner/workspace_detail.html", context)
 
 
@@ -66,8 +70,11 @@ def workspace_members(request, workspace_id: int):
             for field, errors in error.message_dict.items():
                 form.add_error(field, errors)
         else:  # the same words whether or not the user exists: the page does not reveal user names
-            messages.success(request, f"If “{form.cleaned_data['username']}” has an account, it now has the role "
-                                      f"“{form.cleaned_data['role']}” in this workspace.")
+            messages.success(
+                request,
+                f"If “{form.cleaned_data['username']}” has an account, it now has the role "
+                f"“{form.cleaned_data['role']}” in this workspace.",
+            )
             return redirect("workspace_members", workspace.pk)
     context = {"workspace": workspace, "members": membership_list(workspace=workspace), "form": form}
     return render(request, "planner/workspace_members.html", context, status=400 if editing else 200)

@@ -21,28 +21,20 @@ All variants share the seed, so their differences are effects, not noise.
 ``incident_types`` / ``targets`` narrow the question ("which changes get
 primary database failures under 5 minutes?"); by default every verdict counts.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from simulation.analysis.costs import infrastructure_breakdown
 from simulation.analysis.sensitivity import metrics_of, simulate_many
 from simulation.analysis.variants import QUICK, RunFigures, RunSettings
-from simulation.model.overrides import Overrides, apply_overrides
 from simulation.model.incident_types import INCIDENT_TYPES
-from simulation.model.loading import (
-    Problem,
-    ScenarioError,
-    dump_document,
-    load_scenario,
-)
-from simulation.model.recommended import (
-    BRIEF_POOL,
-    BRIEF_TIMEOUTS_S,
-    FAST_CONNECTION_TIMEOUT_S,
-)
+from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
+from simulation.model.overrides import Overrides, apply_overrides
+from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
 from simulation.model.scenario import Scenario
 
 MAX_COMBINATION = 3
@@ -72,8 +64,10 @@ def _validate_on_borrow(s: Scenario) -> Overrides | None:
     pool = s.app.pool
     if pool.validate_on_borrow and pool.connection_timeout_s <= FAST_CONNECTION_TIMEOUT_S:
         return None
-    return {"app.pool.validate_on_borrow": True,
-            "app.pool.connection_timeout_s": min(pool.connection_timeout_s, FAST_CONNECTION_TIMEOUT_S)}
+    return {
+        "app.pool.validate_on_borrow": True,
+        "app.pool.connection_timeout_s": min(pool.connection_timeout_s, FAST_CONNECTION_TIMEOUT_S),
+    }
 
 
 def _max_lifetime(s: Scenario) -> Overrides | None:
@@ -113,11 +107,18 @@ def _cross_region_replica(s: Scenario) -> Overrides | None:
     primary = s.primary_region
     if s.pattern == "single-region":
         name = "region-b" if primary.name != "region-b" else "region-c"
-        standby = {"name": name, "role": "standby", "app_instances": primary.app_instances,
-                   "zones": primary.zones, "warmth": "warm"}
-        return {"pattern": "active-passive",
-                "regions": [dump_document(s)["regions"][0], standby],
-                "database.replicas": [{"region": name, "mode": "async"}]}
+        standby = {
+            "name": name,
+            "role": "standby",
+            "app_instances": primary.app_instances,
+            "zones": primary.zones,
+            "warmth": "warm",
+        }
+        return {
+            "pattern": "active-passive",
+            "regions": [dump_document(s)["regions"][0], standby],
+            "database.replicas": [{"region": name, "mode": "async"}],
+        }
     other = next(r for r in s.regions if r.name != primary.name)
     return {"database.replicas": [{"region": other.name, "mode": "async"}]}
 
@@ -128,6 +129,7 @@ def _warmth(target: str, order: tuple[str, ...] = ("cold", "warm", "hot")) -> Ca
         if not standbys or all(order.index(r.warmth) >= order.index(target) for r in standbys):
             return None
         return {"regions[role=standby].warmth": target}
+
     return change
 
 
@@ -153,6 +155,7 @@ def _strategy(strategy: str) -> Callable[[Scenario], Overrides | None]:
             return None
         extra = {"deployment.canary_analysis": "automated"} if strategy == "canary" else {}
         return {"deployment.strategy": strategy, "deployment.health_gated": True, **extra}
+
     return change
 
 
@@ -161,8 +164,11 @@ def _quarterly_failover_tests(s: Scenario) -> Overrides | None:
     if f.days_since_failover_test <= 90 and f.tested_under_load:
         return None
     hours = s.costs.chaos_testing_hours_per_month + QUARTERLY_TEST_HOURS_PER_MONTH
-    return {"failover.days_since_failover_test": MEAN_DAYS_SINCE_QUARTERLY_TEST, "failover.tested_under_load": True,
-            "costs.chaos_testing_hours_per_month": hours}
+    return {
+        "failover.days_since_failover_test": MEAN_DAYS_SINCE_QUARTERLY_TEST,
+        "failover.tested_under_load": True,
+        "costs.chaos_testing_hours_per_month": hours,
+    }
 
 
 def _agent_rate_limits(s: Scenario) -> Overrides | None:
@@ -177,53 +183,120 @@ def _spare_instance(s: Scenario) -> Overrides | None:
 
 
 CATALOGUE: tuple[Change, ...] = (
-    Change("validate_on_borrow", "Validate pool connections on borrow (5 s connection timeout)",
-           "A SELECT 1 (~1 ms) before each checkout finds connections to a dead primary, and with a 5 s "
-           "connection timeout the pool reconnects to the new one within seconds.", _validate_on_borrow),
-    Change("max_lifetime", "Recycle pool connections within 30 min",
-           "A max lifetime of 1800 s rotates every connection to the current primary even when "
-           "nothing else notices the failover.", _max_lifetime),
-    Change("deep_health_checks", "Deep health checks with auto-restart",
-           "/health checks the database and cache within 200 ms and answers 503 otherwise, so the load "
-           "balancer drains hanging instances and restarts them.", _deep_health_checks),
-    Change("service_discovery", "Endpoint through service discovery",
-           "Instances learn the promoted primary's address without a redeploy or a restart.",
-           _service_discovery),
-    Change("automated_failover", "Automated failover",
-           "Detection and promotion run without waiting for a person to be paged and decide.",
-           _automated_failover),
-    Change("quarterly_failover_tests", "Quarterly failover tests under load",
-           "Automation that is exercised every quarter keeps working; an untested failover is a hope.",
-           _quarterly_failover_tests),
-    Change("timeouts_breakers_bulkheads", "Timeouts, circuit breakers and bulkheads",
-           "Every call gets a timeout (3–5× its normal p99), failing dependencies are cut off after "
-           "5 errors in 30 s, and separate pools keep a slow path from starving checkout.",
-           _timeouts_breakers_bulkheads),
-    Change("agent_rate_limits", "Per-client rate limits for agents",
-           "Agent API keys get their own limits, so their immediate retries cannot swamp a recovering "
-           "service.", _agent_rate_limits),
-    Change("spare_instance", "One more app instance (N+1)",
-           "Losing any one instance leaves enough capacity for the traffic.", _spare_instance),
-    Change("blue_green", "Blue-green deployments",
-           "Rolling back is a traffic switch that takes seconds.", _strategy("blue-green"), group="deployment"),
-    Change("canary", "Canary deployments with automated analysis",
-           "A bad version reaches only the canary share and is rolled back automatically.",
-           _strategy("canary"), group="deployment"),
-    Change("pitr_backups", "Point-in-time recovery (5 min WAL archive)",
-           "A restore loses at most the last archive interval instead of up to a day of writes.",
-           _pitr_backups),
-    Change("sync_standby", "Synchronous standby in the primary region",
-           "A node failure loses no committed write, at +2–5 ms per write.", _sync_standby),
-    Change("cross_region_replica", "Replica in a second region",
-           "A region outage can be failed over to a replica that is seconds behind.",
-           _cross_region_replica, multi_region=True),
-    Change("warm_standby", "Warm standby region", "The standby region is built and only needs scaling up.",
-           _warmth("warm"), group="standby", multi_region=True),
-    Change("hot_standby", "Hot standby region", "The standby region runs at full capacity, ready to serve.",
-           _warmth("hot"), group="standby", multi_region=True),
-    Change("sync_cross_region", "Synchronous cross-region replication",
-           "A region outage loses no committed write, at the price of cross-region latency on every write.",
-           _sync_cross_region, multi_region=True),
+    Change(
+        "validate_on_borrow",
+        "Validate pool connections on borrow (5 s connection timeout)",
+        "A SELECT 1 (~1 ms) before each checkout finds connections to a dead primary, and with a 5 s "
+        "connection timeout the pool reconnects to the new one within seconds.",
+        _validate_on_borrow,
+    ),
+    Change(
+        "max_lifetime",
+        "Recycle pool connections within 30 min",
+        "A max lifetime of 1800 s rotates every connection to the current primary even when "
+        "nothing else notices the failover.",
+        _max_lifetime,
+    ),
+    Change(
+        "deep_health_checks",
+        "Deep health checks with auto-restart",
+        "/health checks the database and cache within 200 ms and answers 503 otherwise, so the load "
+        "balancer drains hanging instances and restarts them.",
+        _deep_health_checks,
+    ),
+    Change(
+        "service_discovery",
+        "Endpoint through service discovery",
+        "Instances learn the promoted primary's address without a redeploy or a restart.",
+        _service_discovery,
+    ),
+    Change(
+        "automated_failover",
+        "Automated failover",
+        "Detection and promotion run without waiting for a person to be paged and decide.",
+        _automated_failover,
+    ),
+    Change(
+        "quarterly_failover_tests",
+        "Quarterly failover tests under load",
+        "Automation that is exercised every quarter keeps working; an untested failover is a hope.",
+        _quarterly_failover_tests,
+    ),
+    Change(
+        "timeouts_breakers_bulkheads",
+        "Timeouts, circuit breakers and bulkheads",
+        "Every call gets a timeout (3–5× its normal p99), failing dependencies are cut off after "
+        "5 errors in 30 s, and separate pools keep a slow path from starving checkout.",
+        _timeouts_breakers_bulkheads,
+    ),
+    Change(
+        "agent_rate_limits",
+        "Per-client rate limits for agents",
+        "Agent API keys get their own limits, so their immediate retries cannot swamp a recovering service.",
+        _agent_rate_limits,
+    ),
+    Change(
+        "spare_instance",
+        "One more app instance (N+1)",
+        "Losing any one instance leaves enough capacity for the traffic.",
+        _spare_instance,
+    ),
+    Change(
+        "blue_green",
+        "Blue-green deployments",
+        "Rolling back is a traffic switch that takes seconds.",
+        _strategy("blue-green"),
+        group="deployment",
+    ),
+    Change(
+        "canary",
+        "Canary deployments with automated analysis",
+        "A bad version reaches only the canary share and is rolled back automatically.",
+        _strategy("canary"),
+        group="deployment",
+    ),
+    Change(
+        "pitr_backups",
+        "Point-in-time recovery (5 min WAL archive)",
+        "A restore loses at most the last archive interval instead of up to a day of writes.",
+        _pitr_backups,
+    ),
+    Change(
+        "sync_standby",
+        "Synchronous standby in the primary region",
+        "A node failure loses no committed write, at +2–5 ms per write.",
+        _sync_standby,
+    ),
+    Change(
+        "cross_region_replica",
+        "Replica in a second region",
+        "A region outage can be failed over to a replica that is seconds behind.",
+        _cross_region_replica,
+        multi_region=True,
+    ),
+    Change(
+        "warm_standby",
+        "Warm standby region",
+        "The standby region is built and only needs scaling up.",
+        _warmth("warm"),
+        group="standby",
+        multi_region=True,
+    ),
+    Change(
+        "hot_standby",
+        "Hot standby region",
+        "The standby region runs at full capacity, ready to serve.",
+        _warmth("hot"),
+        group="standby",
+        multi_region=True,
+    ),
+    Change(
+        "sync_cross_region",
+        "Synchronous cross-region replication",
+        "A region outage loses no committed write, at the price of cross-region latency on every write.",
+        _sync_cross_region,
+        multi_region=True,
+    ),
 )
 CATALOGUE_BY_KEY = {c.key: c for c in CATALOGUE}
 
@@ -240,14 +313,18 @@ class Focus:
         if verdict["target"] not in self.targets:
             return False
         kind = verdict["incident_type"]
-        return self.incident_types is None or kind is None and verdict["target"] == "budget" or \
-            kind in self.incident_types
+        return (
+            self.incident_types is None or kind is None and verdict["target"] == "budget" or kind in self.incident_types
+        )
 
 
 def _summary(results: RunFigures) -> dict:
     """What the search keeps of a run: key figures and verdicts (as their JSON)."""
-    return {"metrics": metrics_of(results), "verdicts": [v.to_json() for v in results.verdicts],
-            "targets_met": results.targets_met}
+    return {
+        "metrics": metrics_of(results),
+        "verdicts": [v.to_json() for v in results.verdicts],
+        "targets_met": results.targets_met,
+    }
 
 
 def distance(summary: dict, focus: Focus = Focus()) -> float:
@@ -274,8 +351,9 @@ def applicable_changes(scenario: Scenario, keys: list[str] | None = None) -> lis
     """The catalogue's changes that would alter this scenario, with their overrides."""
     unknown = [k for k in keys or [] if k not in CATALOGUE_BY_KEY]
     if unknown:
-        raise ScenarioError([Problem(f"changes.{k}", "unknown change; known: " + ", ".join(CATALOGUE_BY_KEY))
-                             for k in unknown])
+        raise ScenarioError(
+            [Problem(f"changes.{k}", "unknown change; known: " + ", ".join(CATALOGUE_BY_KEY)) for k in unknown]
+        )
     chosen = [CATALOGUE_BY_KEY[k] for k in keys] if keys else list(CATALOGUE)
     out = []
     for change in chosen:
@@ -308,10 +386,13 @@ def _candidate(members: Members, summary: dict, base: dict, focus: Focus) -> dic
     """One evaluated set of changes, as reported."""
     metrics = summary["metrics"]
     return {
-        "changes": [{"key": c.key, "label": c.label, "why": c.why, "multi_region": c.multi_region,
-                     "overrides": o} for c, o in members],
+        "changes": [
+            {"key": c.key, "label": c.label, "why": c.why, "multi_region": c.multi_region, "overrides": o}
+            for c, o in members
+        ],
         "multi_region": any(c.multi_region for c, _ in members),
-        "added_usd_per_month": metrics["infrastructure_usd_per_month"] - base["metrics"]["infrastructure_usd_per_month"],
+        "added_usd_per_month": metrics["infrastructure_usd_per_month"]
+        - base["metrics"]["infrastructure_usd_per_month"],
         "total_change_usd_per_month": metrics["total_usd_per_month"] - base["metrics"]["total_usd_per_month"],
         "targets_met": meets(summary, focus),
         "all_targets_met": bool(summary["targets_met"]),
@@ -323,15 +404,26 @@ def _candidate(members: Members, summary: dict, base: dict, focus: Focus) -> dic
 
 
 def _price(candidate: dict) -> tuple[float, int, float]:
-    return (round(candidate["added_usd_per_month"], 2), len(candidate["changes"]),
-            candidate["total_change_usd_per_month"])
+    return (
+        round(candidate["added_usd_per_month"], 2),
+        len(candidate["changes"]),
+        candidate["total_change_usd_per_month"],
+    )
 
 
-def cheapest_fixes(document: dict | Scenario, *, settings: RunSettings = QUICK, limit: int = DEFAULT_LIMIT,
-                   max_evaluations: int = DEFAULT_MAX_EVALUATIONS, max_combination: int = MAX_COMBINATION,
-                   beam: int = DEFAULT_BEAM, changes: list[str] | None = None,
-                   incident_types: list[str] | None = None, targets: list[str] | None = None,
-                   workers: int = 1) -> dict:
+def cheapest_fixes(
+    document: dict | Scenario,
+    *,
+    settings: RunSettings = QUICK,
+    limit: int = DEFAULT_LIMIT,
+    max_evaluations: int = DEFAULT_MAX_EVALUATIONS,
+    max_combination: int = MAX_COMBINATION,
+    beam: int = DEFAULT_BEAM,
+    changes: list[str] | None = None,
+    incident_types: list[str] | None = None,
+    targets: list[str] | None = None,
+    workers: int = 1,
+) -> dict:
     """The cheapest sets of catalogue changes that make the scenario meet its (focused) targets.
 
     Returns ``{"settings", "focus", "base", "already_met", "fixes": [candidate, …] (by added monthly
@@ -340,11 +432,18 @@ def cheapest_fixes(document: dict | Scenario, *, settings: RunSettings = QUICK, 
     scenario = document if isinstance(document, Scenario) else load_scenario(document)
     focus = _focus(incident_types, targets)
     base = simulate_many([dump_document(scenario)], settings, 1, _summary)[0]
-    report = {"settings": {"trials": settings.trials, "years": settings.years, "seed": settings.seed},
-              "focus": {"incident_types": sorted(focus.incident_types) if focus.incident_types else None,
-                        "targets": sorted(focus.targets)},
-              "base": _candidate((), base, base, focus), "already_met": meets(base, focus),
-              "fixes": [], "closest": [], "evaluated": 1}
+    report = {
+        "settings": {"trials": settings.trials, "years": settings.years, "seed": settings.seed},
+        "focus": {
+            "incident_types": sorted(focus.incident_types) if focus.incident_types else None,
+            "targets": sorted(focus.targets),
+        },
+        "base": _candidate((), base, base, focus),
+        "already_met": meets(base, focus),
+        "fixes": [],
+        "closest": [],
+        "evaluated": 1,
+    }
     if report["already_met"]:
         return report
     options = applicable_changes(scenario, changes)
@@ -356,7 +455,7 @@ def cheapest_fixes(document: dict | Scenario, *, settings: RunSettings = QUICK, 
         if size > 1:
             level = _grow(level, options, evaluated, beam)
         level = _affordable(scenario, level, base_cost, evaluated)
-        take, budget = level[:max(0, budget)], budget - len(level[:max(0, budget)])
+        take, budget = level[: max(0, budget)], budget - len(level[: max(0, budget)])
         _evaluate(scenario, take, settings, workers, base, focus, evaluated)
         level = take
         if budget <= 0:
@@ -368,14 +467,22 @@ def cheapest_fixes(document: dict | Scenario, *, settings: RunSettings = QUICK, 
 
 
 def _focus(incident_types: list[str] | None, targets: list[str] | None) -> Focus:
-    problems = [Problem(f"incident_types.{t}", "unknown incident type; known: " + ", ".join(INCIDENT_TYPES))
-                for t in incident_types or [] if t not in INCIDENT_TYPES]
-    problems += [Problem(f"targets.{t}", "unknown target; known: " + ", ".join(TARGET_KINDS))
-                 for t in targets or [] if t not in TARGET_KINDS]
+    problems = [
+        Problem(f"incident_types.{t}", "unknown incident type; known: " + ", ".join(INCIDENT_TYPES))
+        for t in incident_types or []
+        if t not in INCIDENT_TYPES
+    ]
+    problems += [
+        Problem(f"targets.{t}", "unknown target; known: " + ", ".join(TARGET_KINDS))
+        for t in targets or []
+        if t not in TARGET_KINDS
+    ]
     if problems:
         raise ScenarioError(problems)
-    return Focus(frozenset(incident_types) if incident_types else None,
-                 frozenset(targets) if targets else frozenset(TARGET_KINDS))
+    return Focus(
+        frozenset(incident_types) if incident_types else None,
+        frozenset(targets) if targets else frozenset(TARGET_KINDS),
+    )
 
 
 def _grow(level: list[Members], options: list[tuple[Change, Overrides]], evaluated: dict, beam: int) -> list[Members]:
@@ -388,8 +495,12 @@ def _grow(level: list[Members], options: list[tuple[Change, Overrides]], evaluat
         for option in options:
             members = parent + (option,)
             key = _key(members)
-            if len(key) == len(members) and key not in evaluated and not _conflict(members) \
-                    and not any(fix <= key for fix in fixes):
+            if (
+                len(key) == len(members)
+                and key not in evaluated
+                and not _conflict(members)
+                and not any(fix <= key for fix in fixes)
+            ):
                 grown.setdefault(key, tuple(sorted(members, key=lambda m: m[0].key)))
     return list(grown.values())
 
@@ -410,8 +521,15 @@ def _affordable(scenario: Scenario, level: list[Members], base_cost: float, eval
     return [members for *_, members in sorted(priced, key=lambda p: p[:3])]
 
 
-def _evaluate(scenario: Scenario, sets: list[Members], settings: RunSettings, workers: int, base: dict,
-              focus: Focus, evaluated: dict) -> None:
+def _evaluate(
+    scenario: Scenario,
+    sets: list[Members],
+    settings: RunSettings,
+    workers: int,
+    base: dict,
+    focus: Focus,
+    evaluated: dict,
+) -> None:
     """Simulate the sets of changes and record them in ``evaluated`` by their keys."""
     documents = [dump_document(_combined(scenario, members)) for members in sets]
     for members, summary in zip(sets, simulate_many(documents, settings, workers, _summary)):

@@ -28,11 +28,12 @@ are replayed for the scenario and for the fixed variant with the same random
 streams (common random numbers) and a reduced trial count; the difference in
 rate × mean outcome cost, never below zero, is the price of the "no".
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -61,26 +62,57 @@ class Question:
 
 
 QUESTIONS = (
-    Question(1, "Can any single instance die without users noticing?",
-             ("regions[].app_instances", "app.capacity_rps_per_instance", "traffic.request_rate_rps"),
-             ("instance_crash", "zone_outage")),
-    Question(2, "Can the primary database fail over with no application change?",
-             ("database.local_standby", "database.replicas", "app.discovery", "app.pool.validate_on_borrow",
-              "app.pool.max_lifetime_s"), FAILOVER_TYPES),
-    Question(3, "Do health checks prove the app can serve (DB, cache, < 200 ms, else 503)?",
-             ("app.health_check",),
-             ("db_primary_failure", "instance_crash", "zone_outage", "region_outage", "dependency_slowdown",
-              "bad_deploy")),
-    Question(4, "Does every external call have a timeout?", ("app.timeouts",),
-             ("dependency_slowdown", "db_primary_failure")),
-    Question(5, "Can you deploy with no downtime (blue-green / rolling with health gates)?",
-             ("deployment.strategy", "deployment.health_gated"), ("bad_deploy",)),
-    Question(6, "Can you roll back in under 60 s?",
-             ("deployment.strategy", "deployment.rollback_s", "deployment.traffic_switch_s"), ("bad_deploy",)),
-    Question(7, "Are RTO and RPO written down, agreed with the business, tested quarterly?",
-             ("targets.agreed_with_business", "failover.days_since_failover_test"), FAILOVER_TYPES),
-    Question(8, "Was failover tested under load in the last 90 days?",
-             ("failover.tested_under_load", "failover.days_since_failover_test"), FAILOVER_TYPES),
+    Question(
+        1,
+        "Can any single instance die without users noticing?",
+        ("regions[].app_instances", "app.capacity_rps_per_instance", "traffic.request_rate_rps"),
+        ("instance_crash", "zone_outage"),
+    ),
+    Question(
+        2,
+        "Can the primary database fail over with no application change?",
+        (
+            "database.local_standby",
+            "database.replicas",
+            "app.discovery",
+            "app.pool.validate_on_borrow",
+            "app.pool.max_lifetime_s",
+        ),
+        FAILOVER_TYPES,
+    ),
+    Question(
+        3,
+        "Do health checks prove the app can serve (DB, cache, < 200 ms, else 503)?",
+        ("app.health_check",),
+        ("db_primary_failure", "instance_crash", "zone_outage", "region_outage", "dependency_slowdown", "bad_deploy"),
+    ),
+    Question(
+        4, "Does every external call have a timeout?", ("app.timeouts",), ("dependency_slowdown", "db_primary_failure")
+    ),
+    Question(
+        5,
+        "Can you deploy with no downtime (blue-green / rolling with health gates)?",
+        ("deployment.strategy", "deployment.health_gated"),
+        ("bad_deploy",),
+    ),
+    Question(
+        6,
+        "Can you roll back in under 60 s?",
+        ("deployment.strategy", "deployment.rollback_s", "deployment.traffic_switch_s"),
+        ("bad_deploy",),
+    ),
+    Question(
+        7,
+        "Are RTO and RPO written down, agreed with the business, tested quarterly?",
+        ("targets.agreed_with_business", "failover.days_since_failover_test"),
+        FAILOVER_TYPES,
+    ),
+    Question(
+        8,
+        "Was failover tested under load in the last 90 days?",
+        ("failover.tested_under_load", "failover.days_since_failover_test"),
+        FAILOVER_TYPES,
+    ),
 )
 
 
@@ -124,8 +156,9 @@ def _q5(s: Scenario) -> tuple[bool, str]:
         return True, f"{d.strategy} deploys"
     if d.strategy == "rolling" and d.health_gated:
         return True, "rolling deploys with health gates"
-    return False, ("in-place deploys take the service down" if d.strategy == "in-place"
-                   else "rolling deploys without health gates")
+    return False, (
+        "in-place deploys take the service down" if d.strategy == "in-place" else "rolling deploys without health gates"
+    )
 
 
 def _rollback_mean_s(s: Scenario) -> float:
@@ -162,8 +195,11 @@ def _fix(number: int, doc: dict) -> None:
     app, db, dep, fo = doc["app"], doc["database"], doc["deployment"], doc["failover"]
     if number == 1:
         primary = next(r for r in doc["regions"] if r["role"] == "primary")
-        serving = sum(r["app_instances"] for r in doc["regions"]) if doc["pattern"] in (
-            "active-active-read", "active-active-full") else primary["app_instances"]
+        serving = (
+            sum(r["app_instances"] for r in doc["regions"])
+            if doc["pattern"] in ("active-active-read", "active-active-full")
+            else primary["app_instances"]
+        )
         need = max(2, math.ceil(doc["traffic"]["request_rate_rps"] / app["capacity_rps_per_instance"]) + 1)
         primary["app_instances"] = min(500, primary["app_instances"] + max(0, need - serving))
     elif number == 2:
@@ -218,8 +254,10 @@ def monthly_outage_usd(scenario: Scenario, rate_per_year: float, batch: Batch) -
     if rate_per_year <= 0 or len(batch) == 0:
         return 0.0
     b = scenario.business
-    per_incident = (float(np.mean(batch.impact_s)) / 3600 * b.outage_cost_usd_per_hour
-                    + float(np.mean(batch.lost_tx)) * b.lost_transaction_usd)
+    per_incident = (
+        float(np.mean(batch.impact_s)) / 3600 * b.outage_cost_usd_per_hour
+        + float(np.mean(batch.lost_tx)) * b.lost_transaction_usd
+    )
     return rate_per_year * per_incident / 12
 
 
@@ -229,8 +267,17 @@ def checklist_trials(trials: int, chunk_size: int, available: int) -> int:
     return min(trials, whole_chunks, available)
 
 
-def saving_usd_per_month(scenario: Scenario, variant: Scenario, question: Question, base: Mapping[str, Batch], *,
-                         seed: int, trials: int, chunk_size: int, simulate_type: SimulateType) -> float:
+def saving_usd_per_month(
+    scenario: Scenario,
+    variant: Scenario,
+    question: Question,
+    base: Mapping[str, Batch],
+    *,
+    seed: int,
+    trials: int,
+    chunk_size: int,
+    simulate_type: SimulateType,
+) -> float:
     """Expected monthly outage cost the variant saves on the types the fix can change (same random streams)."""
     saved = 0.0
     for name in question.affects:
@@ -246,18 +293,29 @@ def saving_usd_per_month(scenario: Scenario, variant: Scenario, question: Questi
             before = Batch.empty(0)
         elif name in base:
             b = base[name]
-            before = Batch(b.rto_s[:m], b.impact_s[:m], b.data_loss_s[:m], b.lost_tx[:m], b.duplicated_tx[:m],
-                           b.humans_needed[:m])
+            before = Batch(
+                b.rto_s[:m], b.impact_s[:m], b.data_loss_s[:m], b.lost_tx[:m], b.duplicated_tx[:m], b.humans_needed[:m]
+            )
         else:
             before = simulate_type(scenario, name, seed=seed, trials=m, chunk_size=chunk_size)
-        after = (simulate_type(variant, name, seed=seed, trials=m, chunk_size=chunk_size)
-                 if variant_rate > 0 else Batch.empty(0))
+        after = (
+            simulate_type(variant, name, seed=seed, trials=m, chunk_size=chunk_size)
+            if variant_rate > 0
+            else Batch.empty(0)
+        )
         saved += monthly_outage_usd(scenario, rate, before) - monthly_outage_usd(variant, variant_rate, after)
     return max(0.0, saved)
 
 
-def evaluate_checklist(scenario: Scenario, base: Mapping[str, Batch], *, seed: int, trials: int, chunk_size: int,
-                       simulate_type: SimulateType) -> list[dict]:
+def evaluate_checklist(
+    scenario: Scenario,
+    base: Mapping[str, Batch],
+    *,
+    seed: int,
+    trials: int,
+    chunk_size: int,
+    simulate_type: SimulateType,
+) -> list[dict]:
     """The eight ``ChecklistItem``s of docs/results.md; ``base`` holds the run's outcomes per incident type."""
     out = []
     for q in QUESTIONS:
@@ -265,8 +323,28 @@ def evaluate_checklist(scenario: Scenario, base: Mapping[str, Batch], *, seed: i
         cost = None
         if not yes:
             variant = fixed_variant(scenario, q.number)
-            cost = 0.0 if variant == scenario else saving_usd_per_month(scenario, variant, q, base, seed=seed, trials=trials,
-                                        chunk_size=chunk_size, simulate_type=simulate_type)
-        out.append({"number": q.number, "question": q.text, "answer": yes, "reason": reason,
-                    "fields": list(q.fields), "cost_usd_per_month": cost})
+            cost = (
+                0.0
+                if variant == scenario
+                else saving_usd_per_month(
+                    scenario,
+                    variant,
+                    q,
+                    base,
+                    seed=seed,
+                    trials=trials,
+                    chunk_size=chunk_size,
+                    simulate_type=simulate_type,
+                )
+            )
+        out.append(
+            {
+                "number": q.number,
+                "question": q.text,
+                "answer": yes,
+                "reason": reason,
+                "fields": list(q.fields),
+                "cost_usd_per_month": cost,
+            }
+        )
     return out

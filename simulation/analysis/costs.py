@@ -44,6 +44,7 @@ annual downtime hours × ``outage_cost_usd_per_hour`` / 12 + annual lost
 transactions × ``lost_transaction_usd`` / 12; **total** = infrastructure +
 expected outage cost.
 """
+
 from __future__ import annotations
 
 from simulation.model.scenario import Scenario
@@ -164,12 +165,14 @@ def baseline_usd_per_month(scenario: Scenario) -> float:
         items["chaos_testing"] = 0.0
         return float(sum(items.values()))
     kind = _backup_kind(scenario, baseline=True)
-    return float(scenario.primary_region.app_instances * costs.app_instance_usd_per_month
-            + costs.db_node_usd_per_month
-            + scenario.database.size_gb * costs.storage_usd_per_gb_month
-            + backups_gb(scenario, kind) * costs.backup_usd_per_gb_month
-            + backup_shipping_gb_per_month(scenario, kind) * costs.cross_region_usd_per_gb
-            + single_fte * costs.engineer_fte_usd_per_month)
+    return float(
+        scenario.primary_region.app_instances * costs.app_instance_usd_per_month
+        + costs.db_node_usd_per_month
+        + scenario.database.size_gb * costs.storage_usd_per_gb_month
+        + backups_gb(scenario, kind) * costs.backup_usd_per_gb_month
+        + backup_shipping_gb_per_month(scenario, kind) * costs.cross_region_usd_per_gb
+        + single_fte * costs.engineer_fte_usd_per_month
+    )
 
 
 def outage_usd_per_month(scenario: Scenario, *, annual_downtime_s: float, annual_lost_tx: float) -> tuple[float, float]:
@@ -185,8 +188,7 @@ def monthly_costs(scenario: Scenario, *, annual_downtime_s: float, annual_lost_t
     breakdown = infrastructure_breakdown(scenario)
     infrastructure = sum(breakdown.values())
     baseline = baseline_usd_per_month(scenario)
-    downtime, lost = outage_usd_per_month(scenario, annual_downtime_s=annual_downtime_s,
-                                          annual_lost_tx=annual_lost_tx)
+    downtime, lost = outage_usd_per_month(scenario, annual_downtime_s=annual_downtime_s, annual_lost_tx=annual_lost_tx)
     return {
         "currency": scenario.costs.currency,
         "breakdown_usd_per_month": breakdown,

@@ -1,4 +1,5 @@
 """A whole run: the engine's outcomes, then costs, verdicts and the checklist — the results of docs/results.md."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,14 @@ from simulation.model.scenario import Scenario
 from simulation.version import ENGINE_VERSION, RESULT_SCHEMA
 
 
-def finish_run(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], *, checklist: bool = True,
-               replayed: dict[int, Batch] | None = None) -> RunResults:
+def finish_run(
+    scenario: Scenario,
+    plan: RunPlan,
+    parts: list[ChunkResult],
+    *,
+    checklist: bool = True,
+    replayed: dict[int, Batch] | None = None,
+) -> RunResults:
     """The results of docs/results.md from a plan's chunk results (any order, no duplicates).
 
     ``replayed``: chunks already re-run by ``replay_chunk`` (index → batch), e.g. on other
@@ -31,26 +38,59 @@ def finish_run(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], *, c
     annual = annual_samples(plan, batches)
     replayed = dict(replayed or {})
     per_type = {name: type_results(scenario, plan, name, batch, replayed) for name, batch in batches.items()}
-    costs = monthly_costs(scenario, annual_downtime_s=float(np.mean(annual["downtime_s"])),
-                          annual_lost_tx=float(np.mean(annual["lost_tx"])))
-    verdicts = verdicts_for_run(scenario, batches, annual["availability"], costs,
-                                availability_rounds=annual["pool_rounds"]["availability"])
-    items = evaluate_checklist(scenario, batches, seed=plan.seed, trials=plan.trials, chunk_size=plan.chunk_size,
-                               simulate_type=simulate_type) if checklist else []
+    costs = monthly_costs(
+        scenario,
+        annual_downtime_s=float(np.mean(annual["downtime_s"])),
+        annual_lost_tx=float(np.mean(annual["lost_tx"])),
+    )
+    verdicts = verdicts_for_run(
+        scenario, batches, annual["availability"], costs, availability_rounds=annual["pool_rounds"]["availability"]
+    )
+    items = (
+        evaluate_checklist(
+            scenario,
+            batches,
+            seed=plan.seed,
+            trials=plan.trials,
+            chunk_size=plan.chunk_size,
+            simulate_type=simulate_type,
+        )
+        if checklist
+        else []
+    )
     return RunResults(
-        result_schema=RESULT_SCHEMA, engine_version=ENGINE_VERSION, seed=plan.seed, trials_per_type=plan.trials,
-        years=plan.years, chunk_size=plan.chunk_size, precision_s=plan.precision_s, scenario_name=scenario.name,
-        scenario_sha256=plan.scenario_sha256, scenario=dump_document(scenario),
+        result_schema=RESULT_SCHEMA,
+        engine_version=ENGINE_VERSION,
+        seed=plan.seed,
+        trials_per_type=plan.trials,
+        years=plan.years,
+        chunk_size=plan.chunk_size,
+        precision_s=plan.precision_s,
+        scenario_name=scenario.name,
+        scenario_sha256=plan.scenario_sha256,
+        scenario=dump_document(scenario),
         recovery_threshold=scenario.simulation.recovery_threshold,
         incident_types={name: TypeResults.from_json(entry) for name, entry in per_type.items()},
-        annual=AnnualResults.from_json(annual_results(annual)), costs=Costs.from_json(costs),
-        verdicts=tuple(Verdict.from_json(v) for v in verdicts), targets_met=all(v["met"] for v in verdicts),
-        checklist=tuple(ChecklistItem.from_json(item) for item in items))
+        annual=AnnualResults.from_json(annual_results(annual)),
+        costs=Costs.from_json(costs),
+        verdicts=tuple(Verdict.from_json(v) for v in verdicts),
+        targets_met=all(v["met"] for v in verdicts),
+        checklist=tuple(ChecklistItem.from_json(item) for item in items),
+    )
 
 
-def run(scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, workers: int = 1,
-        progress: Progress | None = None, precision_s: float | None = None, chunk_size: int = 250,
-        checklist: bool = True) -> RunResults:
+def run(
+    scenario: Scenario,
+    *,
+    trials: int,
+    seed: int,
+    years: int = 10_000,
+    workers: int = 1,
+    progress: Progress | None = None,
+    precision_s: float | None = None,
+    chunk_size: int = 250,
+    checklist: bool = True,
+) -> RunResults:
     """Plan, run every chunk (on ``workers`` processes, this one included) and finish: the results
     (``.to_json()`` is the results JSON).
 

@@ -12,24 +12,20 @@ loss p95 per incident type, expected annual downtime, lost transactions, and
 infrastructure and total monthly cost. Parameters are ranked by their swing
 (|high − low|) on one metric.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures
 from simulation.engine.results import RunResults
 from simulation.engine.runner import pool_context
+from simulation.model.loading import Problem, ScenarioError, canonical_sha256, dump_document, load_scenario
 from simulation.model.overrides import Overrides, apply_overrides, full_document
-from simulation.model.loading import (
-    Problem,
-    ScenarioError,
-    canonical_sha256,
-    dump_document,
-    load_scenario,
-)
 from simulation.model.recommended import BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
 from simulation.model.scenario import Scenario
 
@@ -81,6 +77,7 @@ def _with_unit(unit: str) -> Callable[[Value], str]:
     def describe(value: Value) -> str:
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         return f"{value:g} {unit}" if number else repr(value)
+
     return describe
 
 
@@ -118,7 +115,6 @@ def _backup_interval(value: Value, scenario: Scenario) -> Overrides:
     return {"database.backups.kind": "pitr" if v < 86_400 else "daily", "database.backups.interval_s": v}
 
 
-
 def _validation(value: Value, scenario: Scenario) -> Overrides:
     """On: test on borrow with the brief's fail-fast connection timeout (validation takes about one
     connection timeout, so a library-default 30 min would hide its effect); off: no test on borrow."""
@@ -149,49 +145,143 @@ def fewest_primary_instances(scenario: Scenario) -> int:
 
 PARAMETERS: tuple[Parameter, ...] = (
     Parameter("failover_mode", "Failover", "", "manual", "automated", _path("failover.mode")),
-    Parameter("detection_interval_s", "Detection check interval", "s", 5, 60,
-              _path("failover.detection.interval_s"), describe=_seconds),
+    Parameter(
+        "detection_interval_s",
+        "Detection check interval",
+        "s",
+        5,
+        60,
+        _path("failover.detection.interval_s"),
+        describe=_seconds,
+    ),
     Parameter("promotion_s", "Promotion time (typical)", "s", 10, 300, _promotion, describe=_seconds),
-    Parameter("days_since_failover_test", "Days since last failover test", "days", 0, 365,
-              _path("failover.days_since_failover_test"),
-              applies=lambda s: s.failover.mode == "automated", describe=_with_unit("days")),
-    Parameter("validate_on_borrow", "Pool: validate on borrow (5 s connection timeout)", "", False, True,
-              _validation, describe=_on_off),
-    Parameter("connection_timeout_s", "Pool: connection timeout", "s", 5, 1800,
-              _path("app.pool.connection_timeout_s"), describe=_seconds),
-    Parameter("max_lifetime_s", "Pool: max connection lifetime", "s", 300, None,
-              _path("app.pool.max_lifetime_s"), describe=_seconds),
+    Parameter(
+        "days_since_failover_test",
+        "Days since last failover test",
+        "days",
+        0,
+        365,
+        _path("failover.days_since_failover_test"),
+        applies=lambda s: s.failover.mode == "automated",
+        describe=_with_unit("days"),
+    ),
+    Parameter(
+        "validate_on_borrow",
+        "Pool: validate on borrow (5 s connection timeout)",
+        "",
+        False,
+        True,
+        _validation,
+        describe=_on_off,
+    ),
+    Parameter(
+        "connection_timeout_s",
+        "Pool: connection timeout",
+        "s",
+        5,
+        1800,
+        _path("app.pool.connection_timeout_s"),
+        describe=_seconds,
+    ),
+    Parameter(
+        "max_lifetime_s",
+        "Pool: max connection lifetime",
+        "s",
+        300,
+        None,
+        _path("app.pool.max_lifetime_s"),
+        describe=_seconds,
+    ),
     Parameter("health_check", "Health check", "", "liveness", "deep", _path("app.health_check")),
-    Parameter("auto_restart", "Auto-restart unhealthy instances", "", False, True,
-              _path("app.auto_restart"), describe=_on_off),
+    Parameter(
+        "auto_restart", "Auto-restart unhealthy instances", "", False, True, _path("app.auto_restart"), describe=_on_off
+    ),
     Parameter("discovery", "Endpoint discovery", "", "static", "service-discovery", _path("app.discovery")),
-    Parameter("dns_ttl_s", "DNS TTL", "s", 10, 300, _path("failover.dns_ttl_s"),
-              applies=_multi_region, describe=_seconds),
-    Parameter("local_standby", "Local standby replication", "", "async", "sync",
-              _path("database.local_standby"), applies=lambda s: s.database.local_standby != "none"),
-    Parameter("replication", "Cross-region replication", "", "async", "sync",
-              _path("database.replicas[*].mode"), applies=_has_replicas),
-    Parameter("replica_lag_s", "Replica lag (median)", "s", 0.2, 30, _replica_lag,
-              applies=lambda s: any(r.mode == "async" for r in s.database.replicas), describe=_seconds),
-    Parameter("standby_warmth", "Standby region", "", "cold", "hot",
-              _path("regions[role=standby].warmth"), applies=_has_standby),
-    Parameter("backup_interval_s", "Backup / archive interval", "s", 300, 86_400, _backup_interval,
-              applies=lambda s: s.database.backups.kind != "none", describe=_seconds),
+    Parameter(
+        "dns_ttl_s", "DNS TTL", "s", 10, 300, _path("failover.dns_ttl_s"), applies=_multi_region, describe=_seconds
+    ),
+    Parameter(
+        "local_standby",
+        "Local standby replication",
+        "",
+        "async",
+        "sync",
+        _path("database.local_standby"),
+        applies=lambda s: s.database.local_standby != "none",
+    ),
+    Parameter(
+        "replication",
+        "Cross-region replication",
+        "",
+        "async",
+        "sync",
+        _path("database.replicas[*].mode"),
+        applies=_has_replicas,
+    ),
+    Parameter(
+        "replica_lag_s",
+        "Replica lag (median)",
+        "s",
+        0.2,
+        30,
+        _replica_lag,
+        applies=lambda s: any(r.mode == "async" for r in s.database.replicas),
+        describe=_seconds,
+    ),
+    Parameter(
+        "standby_warmth",
+        "Standby region",
+        "",
+        "cold",
+        "hot",
+        _path("regions[role=standby].warmth"),
+        applies=_has_standby,
+    ),
+    Parameter(
+        "backup_interval_s",
+        "Backup / archive interval",
+        "s",
+        300,
+        86_400,
+        _backup_interval,
+        applies=lambda s: s.database.backups.kind != "none",
+        describe=_seconds,
+    ),
     Parameter("size_gb", "Database size", "GB", 10, 500, _path("database.size_gb"), describe=_with_unit("GB")),
-    Parameter("restore_throughput_gb_per_s", "Restore throughput", "GB/s", 0.01, 0.5,
-              _path("database.backups.restore_throughput_gb_per_s"),
-              applies=lambda s: s.database.backups.kind != "none", describe=_with_unit("GB/s")),
-    Parameter("app_instances", "App instances (primary region)", "instances",
-              lambda s: max(fewest_primary_instances(s), _primary_instances(s) - 1), lambda s: _primary_instances(s) + 2,
-              _path("regions[role=primary].app_instances"), describe=_with_unit("instances")),
-    Parameter("deployment_strategy", "Deployment strategy", "", "in-place", "blue-green",
-              _path("deployment.strategy")),
+    Parameter(
+        "restore_throughput_gb_per_s",
+        "Restore throughput",
+        "GB/s",
+        0.01,
+        0.5,
+        _path("database.backups.restore_throughput_gb_per_s"),
+        applies=lambda s: s.database.backups.kind != "none",
+        describe=_with_unit("GB/s"),
+    ),
+    Parameter(
+        "app_instances",
+        "App instances (primary region)",
+        "instances",
+        lambda s: max(fewest_primary_instances(s), _primary_instances(s) - 1),
+        lambda s: _primary_instances(s) + 2,
+        _path("regions[role=primary].app_instances"),
+        describe=_with_unit("instances"),
+    ),
+    Parameter("deployment_strategy", "Deployment strategy", "", "in-place", "blue-green", _path("deployment.strategy")),
     Parameter("timeouts", "Call timeouts", "", "none", "set", _timeouts),
-    Parameter("circuit_breaker", "Circuit breaker", "", False, True,
-              _path("app.circuit_breaker.enabled"), describe=_on_off),
+    Parameter(
+        "circuit_breaker", "Circuit breaker", "", False, True, _path("app.circuit_breaker.enabled"), describe=_on_off
+    ),
     Parameter("bulkheads", "Bulkheads", "", False, True, _path("app.bulkheads.enabled"), describe=_on_off),
-    Parameter("agent_retry", "Agent retries", "", "immediate", "backoff", _path("traffic.agent_retry"),
-              applies=lambda s: s.traffic.agent_share > 0),
+    Parameter(
+        "agent_retry",
+        "Agent retries",
+        "",
+        "immediate",
+        "backoff",
+        _path("traffic.agent_retry"),
+        applies=lambda s: s.traffic.agent_share > 0,
+    ),
 )
 PARAMETERS_BY_KEY = {p.key: p for p in PARAMETERS}
 
@@ -227,8 +317,9 @@ def _simulate(task: tuple[dict, RunSettings, Reduce]) -> Any:
     return reduce(run_figures(load_scenario(document), settings))
 
 
-def simulate_many(documents: list[dict], settings: RunSettings, workers: int = 1,
-                  reduce: Reduce = metrics_of) -> list[Any]:
+def simulate_many(
+    documents: list[dict], settings: RunSettings, workers: int = 1, reduce: Reduce = metrics_of
+) -> list[Any]:
     """``reduce(results)`` of each document (key figures by default), identical documents simulated
     once; ``workers`` > 1 runs them in a process pool (``reduce`` must then be a module-level function)."""
     keys = [canonical_sha256(d) for d in documents]
@@ -249,18 +340,29 @@ def _variant(parameter: Parameter, value: Value, base: Scenario) -> dict:
     try:
         return dump_document(apply_overrides(base, parameter.to_overrides(value, base)))
     except ScenarioError as error:
-        raise ScenarioError([Problem(f"ranges.{parameter.key}", f"{parameter.describe(value)}: {p}")
-                             for p in error.problems]) from None
+        raise ScenarioError(
+            [Problem(f"ranges.{parameter.key}", f"{parameter.describe(value)}: {p}") for p in error.problems]
+        ) from None
 
 
 def _side(value: Value, parameter: Parameter, figures: dict, base: dict) -> dict:
-    return {"value": value, "label": parameter.describe(value), "metrics": figures,
-            "delta": {k: figures[k] - base[k] for k in base if k in figures}}
+    return {
+        "value": value,
+        "label": parameter.describe(value),
+        "metrics": figures,
+        "delta": {k: figures[k] - base[k] for k in base if k in figures},
+    }
 
 
-def tornado(document: dict | Scenario, *, parameters: list[str] | None = None,
-            ranges: dict[str, tuple[Value, Value]] | None = None, settings: RunSettings = TORNADO,
-            workers: int = 1, rank_by: str = DEFAULT_RANK_BY) -> dict:
+def tornado(
+    document: dict | Scenario,
+    *,
+    parameters: list[str] | None = None,
+    ranges: dict[str, tuple[Value, Value]] | None = None,
+    settings: RunSettings = TORNADO,
+    workers: int = 1,
+    rank_by: str = DEFAULT_RANK_BY,
+) -> dict:
     """One-at-a-time sensitivity of the scenario's key figures.
 
     ``parameters``: keys of ``PARAMETERS`` to vary (default: all that apply to
@@ -274,10 +376,10 @@ def tornado(document: dict | Scenario, *, parameters: list[str] | None = None,
     ranges = ranges or {}
     unknown = [k for k in list(parameters or []) + list(ranges) if k not in PARAMETERS_BY_KEY]
     if unknown:
-        raise ScenarioError([Problem(f"parameters.{k}", "unknown parameter; known: " + ", ".join(PARAMETERS_BY_KEY))
-                             for k in unknown])
-    chosen = [PARAMETERS_BY_KEY[k] for k in parameters] if parameters else \
-        [p for p in PARAMETERS if p.applies(base)]
+        raise ScenarioError(
+            [Problem(f"parameters.{k}", "unknown parameter; known: " + ", ".join(PARAMETERS_BY_KEY)) for k in unknown]
+        )
+    chosen = [PARAMETERS_BY_KEY[k] for k in parameters] if parameters else [p for p in PARAMETERS if p.applies(base)]
     base_doc = full_document(base)
     documents, plan = [base_doc], []
     for parameter in chosen:
@@ -294,10 +396,20 @@ def tornado(document: dict | Scenario, *, parameters: list[str] | None = None,
     bars = []
     for i, (parameter, low, high) in enumerate(plan):
         lo, hi = figures[1 + 2 * i], figures[2 + 2 * i]
-        bars.append({"key": parameter.key, "label": parameter.label, "unit": parameter.unit,
-                     "low": _side(low, parameter, lo, base_figures),
-                     "high": _side(high, parameter, hi, base_figures),
-                     "swing": {k: abs(hi[k] - lo[k]) for k in base_figures if k in lo and k in hi}})
+        bars.append(
+            {
+                "key": parameter.key,
+                "label": parameter.label,
+                "unit": parameter.unit,
+                "low": _side(low, parameter, lo, base_figures),
+                "high": _side(high, parameter, hi, base_figures),
+                "swing": {k: abs(hi[k] - lo[k]) for k in base_figures if k in lo and k in hi},
+            }
+        )
     bars.sort(key=lambda bar: -bar["swing"].get(rank_by, 0.0))
-    return {"settings": {"trials": settings.trials, "years": settings.years, "seed": settings.seed},
-            "rank_by": rank_by, "base": base_figures, "parameters": bars}
+    return {
+        "settings": {"trials": settings.trials, "years": settings.years, "seed": settings.seed},
+        "rank_by": rank_by,
+        "base": base_figures,
+        "parameters": bars,
+    }

@@ -4,6 +4,7 @@
 the same seed for every variant gives common random numbers, so differences
 between variants are effects, not noise.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -105,18 +106,34 @@ def run_figures(scenario: Scenario, settings: RunSettings = QUICK, *, ecdf: bool
     parts = [run_chunk(scenario, plan, i) for i in range(len(plan.chunks))]
     batches = batches_by_type(plan, parts)
     annual = annual_samples(plan, batches)
-    costs = monthly_costs(scenario, annual_downtime_s=float(np.mean(annual["downtime_s"])),
-                          annual_lost_tx=float(np.mean(annual["lost_tx"])))
+    costs = monthly_costs(
+        scenario,
+        annual_downtime_s=float(np.mean(annual["downtime_s"])),
+        annual_lost_tx=float(np.mean(annual["lost_tx"])),
+    )
     verdicts = verdicts_for_run(scenario, batches, annual["availability"], costs)
     return RunFigures(
-        seed=plan.seed, trials_per_type=plan.trials, years=plan.years,
-        incident_types={name: TypeFigures(
-            rate_per_year=plan.rates_per_year[name], trials=len(batch), rto_s=_brief(batch.rto_s),
-            impact_s=_brief(batch.impact_s), data_loss_s=_brief(batch.data_loss_s),
-            ecdf=TypeEcdf(rto_s=tuple(ecdf_quantiles(batch.rto_s)),
-                          data_loss_s=tuple(ecdf_quantiles(batch.data_loss_s))) if ecdf else None)
-            for name, batch in batches.items()},
+        seed=plan.seed,
+        trials_per_type=plan.trials,
+        years=plan.years,
+        incident_types={
+            name: TypeFigures(
+                rate_per_year=plan.rates_per_year[name],
+                trials=len(batch),
+                rto_s=_brief(batch.rto_s),
+                impact_s=_brief(batch.impact_s),
+                data_loss_s=_brief(batch.data_loss_s),
+                ecdf=TypeEcdf(
+                    rto_s=tuple(ecdf_quantiles(batch.rto_s)), data_loss_s=tuple(ecdf_quantiles(batch.data_loss_s))
+                )
+                if ecdf
+                else None,
+            )
+            for name, batch in batches.items()
+        },
         annual=AnnualFigures(**{key: _brief(annual[key]) for key in ("downtime_s", "availability", "lost_tx")}),
-        costs=Costs.from_json(costs), verdicts=tuple(Verdict.from_json(v) for v in verdicts),
+        costs=Costs.from_json(costs),
+        verdicts=tuple(Verdict.from_json(v) for v in verdicts),
         targets_met=all(v["met"] for v in verdicts),
-        scenario=dump_document(scenario) if ecdf else None)
+        scenario=dump_document(scenario) if ecdf else None,
+    )

@@ -16,20 +16,16 @@ docs/results.md, "Intervals"). ``verdicts_for_run`` works from the raw outcomes 
 quantiles (201 levels), so its probabilities agree with the run's to within
 about half a percentage point.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from simulation.engine.results import RunResults
-from simulation.engine.stats import (
-    round_sd,
-    share_at_least,
-    share_at_most,
-    widen,
-    wilson_interval,
-)
+from simulation.engine.stats import round_sd, share_at_least, share_at_most, widen, wilson_interval
 from simulation.incidents.outcomes import Batch
 from simulation.model.incident_types import incident_noun
 from simulation.model.scenario import Scenario, Targets
@@ -42,15 +38,39 @@ def format_percent(probability: float, ci: tuple[float, float]) -> str:
     return f"{probability * 100:.{digits}f} % ± {half:.{digits}f} %"
 
 
-def _verdict(target: str, incident_type: str | None, threshold: float, unit: str, probability: float,
-             ci: tuple[float, float], confidence: float, text: str) -> dict:
-    return {"target": target, "incident_type": incident_type, "threshold": float(threshold), "unit": unit,
-            "probability": float(probability), "ci": [float(ci[0]), float(ci[1])],
-            "confidence": float(confidence), "met": bool(probability >= confidence), "text": text}
+def _verdict(
+    target: str,
+    incident_type: str | None,
+    threshold: float,
+    unit: str,
+    probability: float,
+    ci: tuple[float, float],
+    confidence: float,
+    text: str,
+) -> dict:
+    return {
+        "target": target,
+        "incident_type": incident_type,
+        "threshold": float(threshold),
+        "unit": unit,
+        "probability": float(probability),
+        "ci": [float(ci[0]), float(ci[1])],
+        "confidence": float(confidence),
+        "met": bool(probability >= confidence),
+        "text": text,
+    }
 
 
-def _share_verdict(target: str, incident_type: str | None, threshold: float, unit: str, probability: float,
-                   n: int, confidence: float, pool_sd: float = 0.0) -> dict:
+def _share_verdict(
+    target: str,
+    incident_type: str | None,
+    threshold: float,
+    unit: str,
+    probability: float,
+    n: int,
+    confidence: float,
+    pool_sd: float = 0.0,
+) -> dict:
     ci = widen(wilson_interval(int(round(probability * n)), n), probability, pool_sd, 0.0, 1.0)
     if target == "rto":
         text = f"RTO ≤ {threshold:g} s in {format_percent(probability, ci)} of {incident_noun(incident_type)}"
@@ -69,14 +89,21 @@ def _judged(targets: Targets, incident_type: str) -> bool:
 def budget_verdict(infrastructure_usd: float, budget_usd: float, currency: str, confidence: float) -> dict:
     met = infrastructure_usd <= budget_usd
     relation = "within" if met else "over"
-    text = (f"Infrastructure {infrastructure_usd:,.0f} {currency}/month is {relation} "
-            f"the budget of {budget_usd:,.0f} {currency}/month")
+    text = (
+        f"Infrastructure {infrastructure_usd:,.0f} {currency}/month is {relation} "
+        f"the budget of {budget_usd:,.0f} {currency}/month"
+    )
     p = 1.0 if met else 0.0
     return _verdict("budget", None, budget_usd, f"{currency}/month", p, (p, p), confidence, text)
 
 
-def verdicts_for_run(scenario: Scenario, batches: Mapping[str, Batch], availability: np.ndarray,
-                     costs: dict, availability_rounds: np.ndarray | None = None) -> list[dict]:
+def verdicts_for_run(
+    scenario: Scenario,
+    batches: Mapping[str, Batch],
+    availability: np.ndarray,
+    costs: dict,
+    availability_rounds: np.ndarray | None = None,
+) -> list[dict]:
     """Every verdict of a run, from the raw outcomes per incident type and the simulated years.
 
     ``availability_rounds`` (bootstrap rounds × years, see ``montecarlo.pool_bootstrap``)
@@ -95,11 +122,17 @@ def verdicts_for_run(scenario: Scenario, batches: Mapping[str, Batch], availabil
     pool_sd = 0.0
     if availability_rounds is not None:
         pool_sd = round_sd(np.mean(np.asarray(availability_rounds) >= targets.availability, axis=1))
-    out.append(_share_verdict("availability", None, targets.availability, "ratio", p, len(availability),
-                              targets.confidence, pool_sd))
+    out.append(
+        _share_verdict(
+            "availability", None, targets.availability, "ratio", p, len(availability), targets.confidence, pool_sd
+        )
+    )
     if targets.monthly_budget_usd is not None:
-        out.append(budget_verdict(costs["infrastructure_usd_per_month"], targets.monthly_budget_usd,
-                                  costs["currency"], targets.confidence))
+        out.append(
+            budget_verdict(
+                costs["infrastructure_usd_per_month"], targets.monthly_budget_usd, costs["currency"], targets.confidence
+            )
+        )
     return out
 
 
@@ -124,10 +157,16 @@ def judge(results: RunResults | Mapping[str, Any], targets: Mapping[str, Any] | 
     p = share_at_least(annual.ecdf.availability, targets.availability)
     rounds = annual.bootstrap.availability_ecdf if annual.bootstrap is not None else ()
     pool_sd = round_sd([share_at_least(q, targets.availability) for q in rounds])
-    out.append(_share_verdict("availability", None, targets.availability, "ratio", p, results.years,
-                              targets.confidence, pool_sd))
+    out.append(
+        _share_verdict(
+            "availability", None, targets.availability, "ratio", p, results.years, targets.confidence, pool_sd
+        )
+    )
     if targets.monthly_budget_usd is not None:
         costs = results.costs
-        out.append(budget_verdict(costs.infrastructure_usd_per_month, targets.monthly_budget_usd,
-                                  costs.currency, targets.confidence))
+        out.append(
+            budget_verdict(
+                costs.infrastructure_usd_per_month, targets.monthly_budget_usd, costs.currency, targets.confidence
+            )
+        )
     return out

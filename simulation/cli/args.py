@@ -1,4 +1,5 @@
 """Argument parsing shared by the command-line modules: bad flags become one line and exit code 2."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,6 +16,7 @@ class Parser(argparse.ArgumentParser):
 
 def bounded_int(low: int, high: int):
     """An argparse type: a whole number from ``low`` to ``high``."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -23,4 +25,5 @@ def bounded_int(low: int, high: int):
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
         return value
+
     return parse

@@ -4,22 +4,24 @@ Exit codes: 0 success (``check``: every target met), 1 ``check`` with a
 target missed, 2 bad input (missing or unreadable file, invalid document, bad
 flags) with one line per problem on stderr — never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
+from simulation.analysis.run import run
 from simulation.cli import report as report_cli
 from simulation.cli import workshop as workshop_cli
 from simulation.cli.args import Parser, UsageError, bounded_int
-from simulation.analysis.run import run
 from simulation.engine.results import RunResults
-from simulation.present.format import format_duration
 from simulation.limits import MAX_TRIALS, MAX_YEARS
 from simulation.model.loading import ScenarioError, load_file
 from simulation.model.scenario import Scenario
+from simulation.present.format import format_duration
 from simulation.units import SECONDS_PER_YEAR
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
@@ -39,22 +41,40 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="python -m simulation",
-                     description="Simulate failures of a scenario and report RTO, RPO, availability and cost.")
+    parser = Parser(
+        prog="python -m simulation",
+        description="Simulate failures of a scenario and report RTO, RPO, availability and cost.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for name, help_text in (("run", "simulate and print the results"),
-                            ("check", "simulate; exit 1 when a target is missed")):
+    for name, help_text in (
+        ("run", "simulate and print the results"),
+        ("check", "simulate; exit 1 when a target is missed"),
+    ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("file", help="scenario YAML or JSON file")
-        sub.add_argument("--trials", type=bounded_int(1, MAX_TRIALS), default=DEFAULT_TRIALS,
-                         help=f"incidents replayed per type (default {DEFAULT_TRIALS})")
-        sub.add_argument("--seed", type=bounded_int(0, 2**63 - 1), default=DEFAULT_SEED,
-                         help=f"random seed (default {DEFAULT_SEED})")
+        sub.add_argument(
+            "--trials",
+            type=bounded_int(1, MAX_TRIALS),
+            default=DEFAULT_TRIALS,
+            help=f"incidents replayed per type (default {DEFAULT_TRIALS})",
+        )
+        sub.add_argument(
+            "--seed", type=bounded_int(0, 2**63 - 1), default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        )
         sub.add_argument("--workers", type=bounded_int(1, MAX_WORKERS), default=1, help="processes (default 1)")
-        sub.add_argument("--years", type=bounded_int(1, MAX_YEARS), default=10_000,
-                         help="simulated years for the annual figures (default 10000)")
-        sub.add_argument("--precision", type=_positive_float, default=None, metavar="SECONDS",
-                         help="stop replaying a type once its RTO p95 is known within ± SECONDS (95 %% interval)")
+        sub.add_argument(
+            "--years",
+            type=bounded_int(1, MAX_YEARS),
+            default=10_000,
+            help="simulated years for the annual figures (default 10000)",
+        )
+        sub.add_argument(
+            "--precision",
+            type=_positive_float,
+            default=None,
+            metavar="SECONDS",
+            help="stop replaying a type once its RTO p95 is known within ± SECONDS (95 %% interval)",
+        )
         sub.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     sub = commands.add_parser("validate", help="check the document; list every problem by field path")
     sub.add_argument("file", help="scenario YAML or JSON file")
@@ -79,44 +99,60 @@ def format_table(results: RunResults) -> str:
             incidents_text = f"{used[0]} of up to {results.trials_per_type} incidents per type"
     else:
         incidents_text = f"{results.trials_per_type} incidents per type"
-    lines = [f"Scenario: {results.scenario_name}",
-             f"Engine {results.engine_version}, seed {results.seed}, "
-             f"{incidents_text}, {results.years} simulated years", ""]
-    header = f"{'incident type':<22}{'rate':>12}{'RTO p50':>12}{'RTO p95':>12}{'RTO p99':>12}" \
-             f"{'loss p50':>12}{'loss p95':>12}{'humans':>9}"
+    lines = [
+        f"Scenario: {results.scenario_name}",
+        f"Engine {results.engine_version}, seed {results.seed}, {incidents_text}, {results.years} simulated years",
+        "",
+    ]
+    header = (
+        f"{'incident type':<22}{'rate':>12}{'RTO p50':>12}{'RTO p95':>12}{'RTO p99':>12}"
+        f"{'loss p50':>12}{'loss p95':>12}{'humans':>9}"
+    )
     lines += ["Per incident", header, "-" * len(header)]
     for name, entry in results.incident_types.items():
         rto, loss = entry.rto_s, entry.data_loss_s
-        lines.append(f"{name:<22}{entry.rate_per_year:>9.2f} /y{format_duration(rto.p50):>12}"
-                     f"{format_duration(rto.p95):>12}{format_duration(rto.p99):>12}{format_duration(loss.p50):>12}"
-                     f"{format_duration(loss.p95):>12}{entry.humans_needed_share * 100:>7.1f} %")
+        lines.append(
+            f"{name:<22}{entry.rate_per_year:>9.2f} /y{format_duration(rto.p50):>12}"
+            f"{format_duration(rto.p95):>12}{format_duration(rto.p99):>12}{format_duration(loss.p50):>12}"
+            f"{format_duration(loss.p95):>12}{entry.humans_needed_share * 100:>7.1f} %"
+        )
     annual = results.annual
     down, avail = annual.downtime_s, annual.availability
-    lines += ["", "Per year",
-              f"  downtime          mean {format_duration(down.mean)}, p95 {format_duration(down.p95)}, "
-              f"p99 {format_duration(down.p99)}",
-              f"  availability      mean {avail.mean * 100:.4f} %, below "
-              f"{(1 - down.p95 / SECONDS_PER_YEAR) * 100:.4f} % in 5 % of years",
-              f"  lost transactions mean {annual.lost_tx.mean:,.0f} tx, p95 {annual.lost_tx.p95:,.0f} tx",
-              f"  incidents         mean {annual.incidents.mean:.1f} per year"]
+    lines += [
+        "",
+        "Per year",
+        f"  downtime          mean {format_duration(down.mean)}, p95 {format_duration(down.p95)}, "
+        f"p99 {format_duration(down.p99)}",
+        f"  availability      mean {avail.mean * 100:.4f} %, below "
+        f"{(1 - down.p95 / SECONDS_PER_YEAR) * 100:.4f} % in 5 % of years",
+        f"  lost transactions mean {annual.lost_tx.mean:,.0f} tx, p95 {annual.lost_tx.p95:,.0f} tx",
+        f"  incidents         mean {annual.incidents.mean:.1f} per year",
+    ]
     lines += ["", "Monthly cost"]
     for line_item, value in costs.breakdown_usd_per_month.items():
         lines.append(f"  {line_item:<28}{_money(value, cur):>24}")
-    for label, value in (("infrastructure", costs.infrastructure_usd_per_month),
-                         ("baseline (single region)", costs.baseline_usd_per_month),
-                         ("premium over baseline", costs.premium_usd_per_month),
-                         ("expected outage cost", costs.expected_outage_usd_per_month),
-                         ("total", costs.total_usd_per_month)):
+    for label, value in (
+        ("infrastructure", costs.infrastructure_usd_per_month),
+        ("baseline (single region)", costs.baseline_usd_per_month),
+        ("premium over baseline", costs.premium_usd_per_month),
+        ("expected outage cost", costs.expected_outage_usd_per_month),
+        ("total", costs.total_usd_per_month),
+    ):
         lines.append(f"  {label:<28}{_money(value, cur):>24}")
-    lines += ["", "Targets (met when the probability reaches "
-              f"{results.verdicts[0].confidence * 100:g} %)" if results.verdicts else "Targets"]
+    lines += [
+        "",
+        f"Targets (met when the probability reaches {results.verdicts[0].confidence * 100:g} %)"
+        if results.verdicts
+        else "Targets",
+    ]
     for verdict in results.verdicts:
         lines.append(f"  [{'met' if verdict.met else 'MISSED':>6}] {verdict.text}")
     if results.checklist:
         lines += ["", "Checklist"]
         for item in results.checklist:
-            cost = "" if item.cost_usd_per_month is None else \
-                f" — saves {_money(item.cost_usd_per_month, cur)} when fixed"
+            cost = (
+                "" if item.cost_usd_per_month is None else f" — saves {_money(item.cost_usd_per_month, cur)} when fixed"
+            )
             lines.append(f"  {item.number}. [{'yes' if item.answer else 'no':>3}] {item.question}")
             lines.append(f"         {item.reason}{cost}")
     lines += ["", "All targets met." if results.targets_met else "Some targets are missed."]
@@ -131,8 +167,9 @@ def format_verdicts(results: RunResults) -> str:
 
 # -- commands -----------------------------------------------------------------------------------
 def _simulate(scenario: Scenario, args: argparse.Namespace) -> RunResults:
-    return run(scenario, trials=args.trials, seed=args.seed, years=args.years, workers=args.workers,
-               precision_s=args.precision)
+    return run(
+        scenario, trials=args.trials, seed=args.seed, years=args.years, workers=args.workers, precision_s=args.precision
+    )
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:

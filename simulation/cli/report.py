@@ -5,6 +5,7 @@ decision report comparing them. Bad input — a missing or invalid scenario,
 more than five files, an unwritable output — exits 2 with one line per
 problem, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,12 +31,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sub.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML or JSON files, one per option")
     sub.add_argument("--format", choices=tuple(EXPORTERS), default="pdf", help="report format (default pdf)")
     sub.add_argument("-o", "--output", required=True, help="file to write")
-    sub.add_argument("--trials", type=bounded_int(1, MAX_TRIALS), default=DEFAULT_TRIALS,
-                     help=f"incidents replayed per type (default {DEFAULT_TRIALS})")
-    sub.add_argument("--seed", type=bounded_int(0, 2**63 - 1), default=DEFAULT_SEED,
-                     help=f"random seed, the same for every option (default {DEFAULT_SEED})")
-    sub.add_argument("--years", type=bounded_int(1, 10_000_000), default=DEFAULT_YEARS,
-                     help=f"simulated years for the annual figures (default {DEFAULT_YEARS})")
+    sub.add_argument(
+        "--trials",
+        type=bounded_int(1, MAX_TRIALS),
+        default=DEFAULT_TRIALS,
+        help=f"incidents replayed per type (default {DEFAULT_TRIALS})",
+    )
+    sub.add_argument(
+        "--seed",
+        type=bounded_int(0, 2**63 - 1),
+        default=DEFAULT_SEED,
+        help=f"random seed, the same for every option (default {DEFAULT_SEED})",
+    )
+    sub.add_argument(
+        "--years",
+        type=bounded_int(1, 10_000_000),
+        default=DEFAULT_YEARS,
+        help=f"simulated years for the annual figures (default {DEFAULT_YEARS})",
+    )
     sub.add_argument("--title", default=None, help="report title (default: the options' names)")
     sub.add_argument("--chosen", default=None, help="name of the chosen option, if decided")
     return sub
@@ -76,9 +89,10 @@ def main(args: argparse.Namespace, stdout: TextIO | None = None, stderr: TextIO 
     if args.chosen is not None and args.chosen not in labels:
         stderr.write(f"error: --chosen {args.chosen!r} is not one of the options: {', '.join(labels)}\n")
         return EXIT_BAD_INPUT
-    options = [Option(label, dump_document(scenario),
-                      run(scenario, trials=args.trials, seed=args.seed, years=args.years))
-               for label, scenario in zip(labels, scenarios)]
+    options = [
+        Option(label, dump_document(scenario), run(scenario, trials=args.trials, seed=args.seed, years=args.years))
+        for label, scenario in zip(labels, scenarios)
+    ]
     decision = {"title": args.title or " vs ".join(labels), "chosen": args.chosen}
     _, _, content = exporter_for(args.format)(options, decision).render()
     try:

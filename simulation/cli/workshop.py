@@ -5,22 +5,19 @@ each parser carries its handler (``args.handler(args, stdout, stderr)``),
 which returns the exit code: 0 done, 2 bad input (one line per problem on
 stderr, never a traceback). ``main`` runs them on their own.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 import yaml
 
 from simulation.analysis.advise import CATALOGUE_BY_KEY, TARGET_KINDS, cheapest_fixes
-from simulation.analysis.sensitivity import (
-    DEFAULT_RANK_BY,
-    PARAMETERS_BY_KEY,
-    TORNADO,
-    tornado,
-)
+from simulation.analysis.sensitivity import DEFAULT_RANK_BY, PARAMETERS_BY_KEY, TORNADO, tornado
 from simulation.analysis.variants import QUICK, RunSettings
 from simulation.cli.args import Parser, UsageError, bounded_int
 from simulation.limits import MAX_YEARS
@@ -47,12 +44,24 @@ def _range(text: str) -> tuple[str, tuple[Any, Any]]:
 
 def _common(sub: argparse.ArgumentParser, defaults: RunSettings) -> None:
     sub.add_argument("file", help="scenario YAML or JSON file")
-    sub.add_argument("--trials", type=bounded_int(1, MAX_TRIALS), default=defaults.trials,
-                     help=f"incidents replayed per type and variant (default {defaults.trials})")
-    sub.add_argument("--years", type=bounded_int(1, MAX_YEARS), default=defaults.years,
-                     help=f"simulated years per variant (default {defaults.years})")
-    sub.add_argument("--seed", type=bounded_int(0, 2**63 - 1), default=defaults.seed,
-                     help=f"random seed shared by every variant (default {defaults.seed})")
+    sub.add_argument(
+        "--trials",
+        type=bounded_int(1, MAX_TRIALS),
+        default=defaults.trials,
+        help=f"incidents replayed per type and variant (default {defaults.trials})",
+    )
+    sub.add_argument(
+        "--years",
+        type=bounded_int(1, MAX_YEARS),
+        default=defaults.years,
+        help=f"simulated years per variant (default {defaults.years})",
+    )
+    sub.add_argument(
+        "--seed",
+        type=bounded_int(0, 2**63 - 1),
+        default=defaults.seed,
+        help=f"random seed shared by every variant (default {defaults.seed})",
+    )
     sub.add_argument("--workers", type=bounded_int(1, MAX_WORKERS), default=1, help="processes (default 1)")
     sub.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 
@@ -61,23 +70,50 @@ def add_parsers(subparsers) -> None:
     """Add ``advise`` and ``sensitivity`` to the ``python -m simulation`` command set."""
     advise = subparsers.add_parser("advise", help="cheapest catalogue changes that meet the targets")
     _common(advise, QUICK)
-    advise.add_argument("--incident", action="append", dest="incident_types", metavar="TYPE",
-                        help="only these incident types' verdicts count (repeatable)")
-    advise.add_argument("--target", action="append", dest="targets", choices=TARGET_KINDS,
-                        help="only these targets count (repeatable)")
-    advise.add_argument("--change", action="append", dest="changes", metavar="KEY",
-                        help=f"search only these changes (repeatable): {', '.join(CATALOGUE_BY_KEY)}")
-    advise.add_argument("--max-evaluations", type=bounded_int(2, 2000), default=60,
-                        help="simulations at most (default 60)")
+    advise.add_argument(
+        "--incident",
+        action="append",
+        dest="incident_types",
+        metavar="TYPE",
+        help="only these incident types' verdicts count (repeatable)",
+    )
+    advise.add_argument(
+        "--target", action="append", dest="targets", choices=TARGET_KINDS, help="only these targets count (repeatable)"
+    )
+    advise.add_argument(
+        "--change",
+        action="append",
+        dest="changes",
+        metavar="KEY",
+        help=f"search only these changes (repeatable): {', '.join(CATALOGUE_BY_KEY)}",
+    )
+    advise.add_argument(
+        "--max-evaluations", type=bounded_int(2, 2000), default=60, help="simulations at most (default 60)"
+    )
     advise.set_defaults(handler=handle_advise)
     sens = subparsers.add_parser("sensitivity", help="one factor at a time: tornado of the key figures")
     _common(sens, TORNADO)
-    sens.add_argument("--parameter", action="append", dest="parameters", metavar="KEY",
-                      help=f"vary only these (repeatable): {', '.join(PARAMETERS_BY_KEY)}")
-    sens.add_argument("--range", action="append", dest="ranges", type=_range, metavar="KEY=LOW,HIGH",
-                      help="replace a parameter's default range (repeatable)")
-    sens.add_argument("--rank-by", default=DEFAULT_RANK_BY, metavar="METRIC",
-                      help=f"metric the bars are sorted by (default {DEFAULT_RANK_BY}; e.g. rto_p95_s.region_outage)")
+    sens.add_argument(
+        "--parameter",
+        action="append",
+        dest="parameters",
+        metavar="KEY",
+        help=f"vary only these (repeatable): {', '.join(PARAMETERS_BY_KEY)}",
+    )
+    sens.add_argument(
+        "--range",
+        action="append",
+        dest="ranges",
+        type=_range,
+        metavar="KEY=LOW,HIGH",
+        help="replace a parameter's default range (repeatable)",
+    )
+    sens.add_argument(
+        "--rank-by",
+        default=DEFAULT_RANK_BY,
+        metavar="METRIC",
+        help=f"metric the bars are sorted by (default {DEFAULT_RANK_BY}; e.g. rto_p95_s.region_outage)",
+    )
     sens.set_defaults(handler=handle_sensitivity)
 
 
@@ -98,9 +134,12 @@ def _signed_money(amount: float) -> str:
 
 def format_advice(report: dict, currency: str) -> str:
     base = report["base"]
-    lines = [f"Cheapest fixes ({report['settings']['trials']} incidents per type, "
-             f"{report['settings']['years']} years, seed {report['settings']['seed']}, "
-             f"{report['evaluated']} variants simulated)", ""]
+    lines = [
+        f"Cheapest fixes ({report['settings']['trials']} incidents per type, "
+        f"{report['settings']['years']} years, seed {report['settings']['seed']}, "
+        f"{report['evaluated']} variants simulated)",
+        "",
+    ]
     if report["already_met"]:
         return "\n".join(lines + ["The scenario already meets its targets: nothing to change."]) + "\n"
     lines += ["Missed now:"] + [f"  {text}" for text in base["missed"]] + [""]
@@ -112,13 +151,17 @@ def format_advice(report: dict, currency: str) -> str:
         return "\n".join(lines) + "\n"
     for i, fix in enumerate(report["fixes"], start=1):
         where = " (multi-region)" if fix["multi_region"] else ""
-        lines.append(f"{i}. +{format_money(fix['added_usd_per_month'], currency)}/month{where}: "
-                     + " + ".join(c["label"] for c in fix["changes"]))
+        lines.append(
+            f"{i}. +{format_money(fix['added_usd_per_month'], currency)}/month{where}: "
+            + " + ".join(c["label"] for c in fix["changes"])
+        )
         delta = fix["delta"]
-        lines.append(f"     downtime {format_duration(fix['metrics']['annual_downtime_s'])}/year "
-                     f"({'−' if delta['annual_downtime_s'] < 0 else '+'}"
-                     f"{format_duration(abs(delta['annual_downtime_s']))}), total cost change "
-                     f"{_signed_money(fix['total_change_usd_per_month'])} {currency}/month")
+        lines.append(
+            f"     downtime {format_duration(fix['metrics']['annual_downtime_s'])}/year "
+            f"({'−' if delta['annual_downtime_s'] < 0 else '+'}"
+            f"{format_duration(abs(delta['annual_downtime_s']))}), total cost change "
+            f"{_signed_money(fix['total_change_usd_per_month'])} {currency}/month"
+        )
         for change in fix["changes"]:
             lines.append(f"     - {change['label']}: {change['why']}")
     return "\n".join(lines) + "\n"
@@ -127,9 +170,15 @@ def format_advice(report: dict, currency: str) -> str:
 def handle_advise(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         scenario = load_file(args.file)
-        report = cheapest_fixes(scenario, settings=_settings(args), incident_types=args.incident_types,
-                                targets=args.targets, changes=args.changes, max_evaluations=args.max_evaluations,
-                                workers=args.workers)
+        report = cheapest_fixes(
+            scenario,
+            settings=_settings(args),
+            incident_types=args.incident_types,
+            targets=args.targets,
+            changes=args.changes,
+            max_evaluations=args.max_evaluations,
+            workers=args.workers,
+        )
     except ScenarioError as error:
         return _bad(args.file, error, stderr)
     if args.format == "json":
@@ -158,22 +207,33 @@ def _metric_text(metric: str, delta: float) -> str:
 def format_tornado(result: dict) -> str:
     metric = result["rank_by"]
     base = result["base"][metric]
-    lines = [f"Sensitivity of {metric} (base {_value_text(metric, base)})",
-             f"{result['settings']['trials']} incidents per type, {result['settings']['years']} years, "
-             f"seed {result['settings']['seed']} — every variant on the same random numbers", "",
-             f"{'parameter':<54}{'low':>20}{'effect':>12}{'high':>20}{'effect':>12}"]
+    lines = [
+        f"Sensitivity of {metric} (base {_value_text(metric, base)})",
+        f"{result['settings']['trials']} incidents per type, {result['settings']['years']} years, "
+        f"seed {result['settings']['seed']} — every variant on the same random numbers",
+        "",
+        f"{'parameter':<54}{'low':>20}{'effect':>12}{'high':>20}{'effect':>12}",
+    ]
     for bar in result["parameters"]:
-        lines.append(f"{bar['label'][:53]:<54}{bar['low']['label'][:19]:>20}"
-                     f"{_metric_text(metric, bar['low']['delta'][metric]):>12}"
-                     f"{bar['high']['label'][:19]:>20}{_metric_text(metric, bar['high']['delta'][metric]):>12}")
+        lines.append(
+            f"{bar['label'][:53]:<54}{bar['low']['label'][:19]:>20}"
+            f"{_metric_text(metric, bar['low']['delta'][metric]):>12}"
+            f"{bar['high']['label'][:19]:>20}{_metric_text(metric, bar['high']['delta'][metric]):>12}"
+        )
     return "\n".join(lines) + "\n"
 
 
 def handle_sensitivity(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         scenario = load_file(args.file)
-        result = tornado(scenario, parameters=args.parameters, ranges=dict(args.ranges or []),
-                         settings=_settings(args), workers=args.workers, rank_by=args.rank_by)
+        result = tornado(
+            scenario,
+            parameters=args.parameters,
+            ranges=dict(args.ranges or []),
+            settings=_settings(args),
+            workers=args.workers,
+            rank_by=args.rank_by,
+        )
     except ScenarioError as error:
         return _bad(args.file, error, stderr)
     if args.format == "json":

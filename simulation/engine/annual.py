@@ -7,6 +7,7 @@ are i.i.d.). The annual combination draws from the stream with spawn key
 intervals also carry the noise of the finite pool of replayed incidents,
 measured by a bootstrap of the pools (``pool_bootstrap``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,12 +56,18 @@ def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> dict[str, np.nda
             if start == 0:
                 first_block[name] = (year_of, picks)
     availability = 1.0 - np.minimum(downtime, SECONDS_PER_YEAR) / SECONDS_PER_YEAR
-    return {"downtime_s": downtime, "availability": availability, "lost_tx": lost, "incidents": count,
-            "pool_rounds": pool_bootstrap(plan, batches, first_block, min(years, block, BOOTSTRAP_YEARS))}
+    return {
+        "downtime_s": downtime,
+        "availability": availability,
+        "lost_tx": lost,
+        "incidents": count,
+        "pool_rounds": pool_bootstrap(plan, batches, first_block, min(years, block, BOOTSTRAP_YEARS)),
+    }
 
 
-def pool_bootstrap(plan: RunPlan, batches: dict[str, Batch], first_block: dict[str, tuple[np.ndarray, np.ndarray]],
-                   years: int) -> dict[str, np.ndarray]:
+def pool_bootstrap(
+    plan: RunPlan, batches: dict[str, Batch], first_block: dict[str, tuple[np.ndarray, np.ndarray]], years: int
+) -> dict[str, np.ndarray]:
     """The first ``years`` simulated years re-read from ``BOOTSTRAP_ROUNDS`` resampled incident pools.
 
     Years resample a pool of only K replayed incidents per type, so the annual figures
@@ -68,8 +75,10 @@ def pool_bootstrap(plan: RunPlan, batches: dict[str, Batch], first_block: dict[s
     share of their uncertainty (``stats.bootstrap_year_sums``). Rounds draw from the
     stream with spawn key ``(len(MODELS), 1)``. Returns rounds × years arrays per figure.
     """
-    pools = [(*first_block[name], {"downtime_s": batches[name].impact_s, "lost_tx": batches[name].lost_tx})
-             for name in plan.rates_per_year]
+    pools = [
+        (*first_block[name], {"downtime_s": batches[name].impact_s, "lost_tx": batches[name].lost_tx})
+        for name in plan.rates_per_year
+    ]
     sums = bootstrap_year_sums(_annual_rng(plan, 1), pools, years, BOOTSTRAP_ROUNDS, ("downtime_s", "lost_tx"))
     sums["availability"] = 1.0 - np.minimum(sums["downtime_s"], SECONDS_PER_YEAR) / SECONDS_PER_YEAR
     return sums
@@ -87,8 +96,10 @@ def annual_results(samples: dict[str, np.ndarray]) -> dict:
         "availability": summarize_with_rounds(samples["availability"], availability_rounds, low=0.0, high=1.0),
         "lost_tx": summarize_with_rounds(samples["lost_tx"], rounds["lost_tx"], low=0.0),
         "incidents": summarize(samples["incidents"]),  # counts do not depend on the pool
-        "ecdf": {"downtime_s": ecdf_quantiles(downtime),
-                 "availability": ecdf_quantiles(samples["availability"])},
-        "bootstrap": {"rounds": int(availability_rounds.shape[0]), "years": int(availability_rounds.shape[1]),
-                      "availability_ecdf": np.quantile(availability_rounds, BOOTSTRAP_ECDF_LEVELS, axis=1).T.tolist()},
+        "ecdf": {"downtime_s": ecdf_quantiles(downtime), "availability": ecdf_quantiles(samples["availability"])},
+        "bootstrap": {
+            "rounds": int(availability_rounds.shape[0]),
+            "years": int(availability_rounds.shape[1]),
+            "availability_ecdf": np.quantile(availability_rounds, BOOTSTRAP_ECDF_LEVELS, axis=1).T.tolist(),
+        },
     }

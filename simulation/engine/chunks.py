@@ -1,4 +1,5 @@
 """Running chunks: one chunk's incidents replayed with its own stream, as plain arrays."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ class ChunkResult:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ChunkResult":
+    def from_dict(cls, data: dict) -> ChunkResult:
         arrays = {name: np.asarray(data[name], dtype=float) for name in OUTCOMES}
         arrays["humans_needed"] = arrays["humans_needed"].astype(bool)
         return cls(index=int(data["index"]), incident_type=str(data["incident_type"]), **arrays)
@@ -50,8 +51,9 @@ def chunk_rng(seed: int, type_index: int, chunk_index: int) -> np.random.Generat
 def simulate_chunk(scenario: Scenario, spec: ChunkSpec, seed: int, keep_replays: bool = False) -> Batch:
     """Replay one chunk's incidents with its own stream."""
     module = incidents.MODELS[spec.incident_type]
-    batch = module.simulate(scenario, chunk_rng(seed, spec.type_index, spec.chunk_index), spec.n,
-                            keep_replays=keep_replays)
+    batch = module.simulate(
+        scenario, chunk_rng(seed, spec.type_index, spec.chunk_index), spec.n, keep_replays=keep_replays
+    )
     if len(batch) != spec.n:
         raise RuntimeError(f"{spec.incident_type}: model returned {len(batch)} outcomes for {spec.n} incidents")
     return batch
@@ -72,15 +74,16 @@ def compute_chunk(scenario: Scenario, plan: RunPlan, index: int) -> ChunkResult:
     return ChunkResult(index=index, incident_type=spec.incident_type, **arrays)
 
 
-def simulate_type(scenario: Scenario, incident_type: str, *, seed: int, trials: int,
-                  chunk_size: int = 250) -> Batch:
+def simulate_type(scenario: Scenario, incident_type: str, *, seed: int, trials: int, chunk_size: int = 250) -> Batch:
     """The first ``trials`` incidents of one type exactly as a run with this seed and chunk size draws them.
 
     Used for variant runs with common random numbers (the checklist).
     """
     type_index = list(incidents.MODELS).index(incident_type)
-    specs = [ChunkSpec(incident_type, type_index, c, start, min(chunk_size, trials - start))
-             for c, start in enumerate(range(0, trials, chunk_size))]
+    specs = [
+        ChunkSpec(incident_type, type_index, c, start, min(chunk_size, trials - start))
+        for c, start in enumerate(range(0, trials, chunk_size))
+    ]
     return Batch.concat([simulate_chunk(scenario, spec, seed) for spec in specs])
 
 
@@ -91,7 +94,7 @@ def batches_by_type(plan: RunPlan, parts: list[ChunkResult]) -> dict[str, Batch]
     for name in plan.rates_per_year:
         indices = plan.chunks_of(name)
         present = [i for i in indices if i in by_index]
-        if not present or present != indices[:len(present)]:
+        if not present or present != indices[: len(present)]:
             raise ValueError(f"parts: chunks of {name} missing (need the first chunks without gaps)")
         out[name] = Batch.concat([by_index[i].batch() for i in present])
     return out

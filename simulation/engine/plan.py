@@ -5,6 +5,7 @@ Chunk ``c`` of the incident type at position ``t`` of the registry
 ``(t, c)``; a chunk's stream depends only on its own position, so the output is
 identical however the chunks are scheduled, and a longer run extends a shorter one.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -42,7 +43,7 @@ class RunPlan:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RunPlan":
+    def from_dict(cls, data: dict) -> RunPlan:
         chunks = [ChunkSpec(**c) for c in data["chunks"]]
         return cls(**{**data, "chunks": chunks, "rates_per_year": dict(data["rates_per_year"])})
 
@@ -62,8 +63,15 @@ def rates_per_year(scenario: Scenario) -> dict[str, float]:
     return {name: rate for name, rate in rates.items() if rate > 0}
 
 
-def plan_run(scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, chunk_size: int = 250,
-             precision_s: float | None = None) -> RunPlan:
+def plan_run(
+    scenario: Scenario,
+    *,
+    trials: int,
+    seed: int,
+    years: int = 10_000,
+    chunk_size: int = 250,
+    precision_s: float | None = None,
+) -> RunPlan:
     """Cut a run into chunks of ``chunk_size`` incidents per type (the last one of a type may be shorter)."""
     if trials < 1:
         raise ValueError("trials: must be at least 1")
@@ -77,8 +85,18 @@ def plan_run(scenario: Scenario, *, trials: int, seed: int, years: int = 10_000,
         raise ValueError("precision_s: must be positive")
     positions = {name: i for i, name in enumerate(incidents.MODELS)}
     rates = rates_per_year(scenario)
-    chunks = [ChunkSpec(name, positions[name], c, start, min(chunk_size, trials - start))
-              for name in rates for c, start in enumerate(range(0, trials, chunk_size))]
-    return RunPlan(seed=int(seed), trials=int(trials), years=int(years), chunk_size=int(chunk_size),
-                   scenario_sha256=scenario_sha256(scenario), rates_per_year=rates, chunks=chunks,
-                   precision_s=precision_s)
+    chunks = [
+        ChunkSpec(name, positions[name], c, start, min(chunk_size, trials - start))
+        for name in rates
+        for c, start in enumerate(range(0, trials, chunk_size))
+    ]
+    return RunPlan(
+        seed=int(seed),
+        trials=int(trials),
+        years=int(years),
+        chunk_size=int(chunk_size),
+        scenario_sha256=scenario_sha256(scenario),
+        rates_per_year=rates,
+        chunks=chunks,
+        precision_s=precision_s,
+    )

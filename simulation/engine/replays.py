@@ -2,6 +2,7 @@
 
 A chunk is re-run with its timelines kept only where one of those incidents lies.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,10 +24,14 @@ def _rank_index(rto_s: np.ndarray, q: float) -> int:
 
 
 def _replay_dict(replay: Replay) -> dict:
-    return {"phases": [[name, float(a), float(b)] for name, a, b in replay.phases],
-            "served": [[float(t), float(v)] for t, v in replay.served],
-            "rto_s": float(replay.rto_s), "impact_s": float(replay.impact_s),
-            "data_loss_s": float(replay.data_loss_s), "humans_needed": bool(replay.humans_needed)}
+    return {
+        "phases": [[name, float(a), float(b)] for name, a, b in replay.phases],
+        "served": [[float(t), float(v)] for t, v in replay.served],
+        "rto_s": float(replay.rto_s),
+        "impact_s": float(replay.impact_s),
+        "data_loss_s": float(replay.data_loss_s),
+        "humans_needed": bool(replay.humans_needed),
+    }
 
 
 def _replay_positions(plan: RunPlan, name: str, batch: Batch) -> dict[str, tuple[int, int]]:

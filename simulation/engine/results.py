@@ -13,14 +13,16 @@ JSON dict comes back unchanged: ``RunResults.from_json(x).to_json() == x``.
 Fields added to the schema after results were first stored have defaults, so
 older stored results still load.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple, TypeVar, Union
+from typing import Any, NamedTuple, TypeVar, Union
 
 Record = TypeVar("Record", bound="JsonRecord")
 

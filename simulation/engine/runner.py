@@ -17,11 +17,12 @@ that many outcomes of that type with replacement (incidents are i.i.d.).
 Their intervals also carry the noise of the finite pool of replayed
 incidents, measured by a bootstrap of the pools (``pool_bootstrap``).
 """
+
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Callable
 
 import numpy as np
 
@@ -80,9 +81,12 @@ class _Runner:
         self.slots = 0
         if workers > 1 and len(plan.chunks) > 1:
             processes = min(workers - 1, len(plan.chunks) - 1)
-            self.pool = ProcessPoolExecutor(max_workers=processes, mp_context=pool_context(),
-                                            initializer=_init_worker,
-                                            initargs=(dump_document(scenario), plan.to_dict()))
+            self.pool = ProcessPoolExecutor(
+                max_workers=processes,
+                mp_context=pool_context(),
+                initializer=_init_worker,
+                initargs=(dump_document(scenario), plan.to_dict()),
+            )
             self.slots = 4 * processes  # jobs queued per process: enough to keep it busy
 
     def map(self, job: str, indices: list[int], on_done: Callable[[int, object], None]) -> None:
@@ -144,8 +148,9 @@ def _execute(runner: _Runner, progress: Progress | None) -> list[ChunkResult]:
     return [done[i] for i in sorted(done)]
 
 
-def execute(scenario: Scenario, plan: RunPlan, *, workers: int = 1,
-            progress: Progress | None = None) -> tuple[list[ChunkResult], dict[int, Batch]]:
+def execute(
+    scenario: Scenario, plan: RunPlan, *, workers: int = 1, progress: Progress | None = None
+) -> tuple[list[ChunkResult], dict[int, Batch]]:
     """Run every chunk of ``plan`` (on ``workers`` processes, this one included), then re-run the
     chunks whose timelines are kept: (chunk results in index order, replayed chunks by index)."""
     if workers < 1:

@@ -12,10 +12,11 @@ carry a second noise: the pool itself. ``widen`` adds it in quadrature, from
 the spread of the statistic over bootstrap rounds of the pool
 (``summarize_with_rounds``).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -100,8 +101,13 @@ def summarize(values: np.ndarray) -> dict:
     return out
 
 
-def widen(interval: tuple[float, float] | list[float], estimate: float, pool_sd: float,
-          low: float = -math.inf, high: float = math.inf) -> tuple[float, float]:
+def widen(
+    interval: tuple[float, float] | list[float],
+    estimate: float,
+    pool_sd: float,
+    low: float = -math.inf,
+    high: float = math.inf,
+) -> tuple[float, float]:
     """An interval for one source of noise, widened by a second independent one of standard deviation ``pool_sd``.
 
     Each side's half-width and 1.96 · ``pool_sd`` add in quadrature; the result is
@@ -119,8 +125,9 @@ def round_sd(values: np.ndarray | Sequence[float]) -> float:
     return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
-def summarize_with_rounds(values: np.ndarray, rounds: np.ndarray, low: float = -math.inf,
-                          high: float = math.inf) -> dict:
+def summarize_with_rounds(
+    values: np.ndarray, rounds: np.ndarray, low: float = -math.inf, high: float = math.inf
+) -> dict:
     """``summarize`` whose intervals also carry the noise of the incident pool the values were drawn from.
 
     ``rounds`` (bootstrap rounds × years) holds the same kind of values recomputed
@@ -140,9 +147,13 @@ def summarize_with_rounds(values: np.ndarray, rounds: np.ndarray, low: float = -
     return out
 
 
-def bootstrap_year_sums(rng: np.random.Generator,
-                        pools: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]],
-                        years: int, rounds: int, figures: tuple[str, ...]) -> dict[str, np.ndarray]:
+def bootstrap_year_sums(
+    rng: np.random.Generator,
+    pools: list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]],
+    years: int,
+    rounds: int,
+    figures: tuple[str, ...],
+) -> dict[str, np.ndarray]:
     """Per-year sums re-read from resampled pools: rounds × years per figure.
 
     ``pools`` holds, per incident type, ``(year_of, picks, outcomes)``: the year and the

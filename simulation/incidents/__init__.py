@@ -6,6 +6,7 @@ through the one replay loop, ``protocol.replay_batch``. Which types exist, their
 names and their order (which fixes their random streams) live in
 ``simulation.model.incident_types``.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -15,4 +16,5 @@ from simulation.incidents.protocol import IncidentModel
 from simulation.model.incident_types import INCIDENT_KINDS
 
 MODELS: dict[str, IncidentModel] = {
-    kind.key: cast(IncidentModel, import_module(f"{__name__}.{kind.model}")) for kind in INCIDENT_KINDS}
+    kind.key: cast(IncidentModel, import_module(f"{__name__}.{kind.model}")) for kind in INCIDENT_KINDS
+}

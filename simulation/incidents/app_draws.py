@@ -18,6 +18,7 @@ In the words of DESIGN.md "Modelling notes":
 ``draw_app`` draws every input of ``n`` incidents in a fixed order; the SimPy
 replay of incident ``i`` (``fleet``) reads row ``i`` only. Times are seconds.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,6 +36,7 @@ REFUSED_EVICTION_S = 0.5  # a refused connection fails on its next use and the p
 
 
 # -- closed-form pieces (vectorised over a batch) ------------------------------------------------
+
 
 def detection_s(detection: Detection, phase_u: NDArray[np.float64], hanging: bool) -> NDArray[np.float64]:
     """Time from the failure until ``failure_threshold`` consecutive checks have failed.
@@ -80,6 +82,7 @@ def stale_drain_s(app: App, hanging: bool, lifetime_u: NDArray[np.float64]) -> N
 
 # -- random inputs --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class AppDraws:
     """Random inputs of the app tier and the detector for ``n`` incidents of ``instances`` instances.
@@ -95,15 +98,28 @@ class AppDraws:
     respond_s: NDArray[np.float64]  # page + acknowledge + diagnose
     execute_s: NDArray[np.float64]  # a person carries out a failover or restore
 
-    def row(self, i: int) -> "AppRow":
-        return AppRow(float(self.detect_s[i]), float(self.lb_phase_s[i]), self.follow_s[i].tolist(),
-                      self.drain_s[i].tolist(), self.restart_s[i].tolist(), float(self.respond_s[i]),
-                      float(self.execute_s[i]))
+    def row(self, i: int) -> AppRow:
+        return AppRow(
+            float(self.detect_s[i]),
+            float(self.lb_phase_s[i]),
+            self.follow_s[i].tolist(),
+            self.drain_s[i].tolist(),
+            self.restart_s[i].tolist(),
+            float(self.respond_s[i]),
+            float(self.execute_s[i]),
+        )
 
     def rows(self) -> Iterator[AppRow]:
         """Every row in order, converted to plain floats in one go."""
-        columns = (self.detect_s.tolist(), self.lb_phase_s.tolist(), self.follow_s.tolist(), self.drain_s.tolist(),
-                   self.restart_s.tolist(), self.respond_s.tolist(), self.execute_s.tolist())
+        columns = (
+            self.detect_s.tolist(),
+            self.lb_phase_s.tolist(),
+            self.follow_s.tolist(),
+            self.drain_s.tolist(),
+            self.restart_s.tolist(),
+            self.respond_s.tolist(),
+            self.execute_s.tolist(),
+        )
         for values in zip(*columns):
             yield AppRow(*values)
 
@@ -127,8 +143,15 @@ def draw_humans(humans: Humans, rng: np.random.Generator, n: int) -> tuple[NDArr
     return respond, humans.execute_s.sample(rng, n)
 
 
-def draw_app(scenario: Scenario, rng: np.random.Generator, n: int, instances: int, *,
-             detection: Detection | None = None, hanging: bool | None = None) -> AppDraws:
+def draw_app(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    n: int,
+    instances: int,
+    *,
+    detection: Detection | None = None,
+    hanging: bool | None = None,
+) -> AppDraws:
     """Draw every random input of the app tier up front, always in the same order.
 
     ``detection`` is the detector watching the failure (default: the failover
@@ -151,4 +174,7 @@ def draw_app(scenario: Scenario, rng: np.random.Generator, n: int, instances: in
         lb_phase_s=lb_u * app.load_balancer.interval_s,
         follow_s=endpoint_follow_s(app, scenario.failover.dns_ttl_s, ttl_u),
         drain_s=stale_drain_s(app, hanging, lifetime_u),
-        restart_s=restart, respond_s=respond, execute_s=execute)
+        restart_s=restart,
+        respond_s=respond,
+        execute_s=execute,
+    )

@@ -34,6 +34,7 @@ error share of ``automated_detectable_error_share`` within
 Rollback is ``rollback_s`` (redeploying the previous version) unless a switch
 is possible. People are needed whenever the detection is manual.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,11 +45,11 @@ import numpy as np
 import simpy
 from simpy.events import ProcessGenerator
 
-from simulation.model.scenario import Deployment, Scenario
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
-from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
+from simulation.incidents.served import ServedTracker
+from simulation.model.scenario import Deployment, Scenario
 
 INF = math.inf
 RolloutEvent = tuple[float, str, float]  # (time_s, kind: "live" | "remove" | "complete", value)
@@ -73,7 +74,7 @@ class Rollout:
     complete_s: float  # when the analysed part ends (canary: start of the 100 % step)
 
     @classmethod
-    def of(cls, scenario: Scenario) -> "Rollout":
+    def of(cls, scenario: Scenario) -> Rollout:
         """The exposure schedule of the scenario's deployment strategy."""
         d = scenario.deployment
         n = scenario.serving_instances
@@ -81,8 +82,7 @@ class Rollout:
             return cls(True, ((0.0, float(n)),), 0.0)
         if d.strategy == "rolling":
             batches = math.ceil(n / d.rolling_batch_size)
-            steps = tuple((j * d.rolling_step_s, float(min(n, (j + 1) * d.rolling_batch_size)))
-                          for j in range(batches))
+            steps = tuple((j * d.rolling_step_s, float(min(n, (j + 1) * d.rolling_batch_size))) for j in range(batches))
             return cls(True, steps, 0.0)
         if d.strategy == "blue-green":
             return cls(False, ((0.0, 1.0),), INF)
@@ -111,7 +111,7 @@ class _Deploy:
         """
         t = self.tracker
         rotation = sum(t.in_rotation)
-        bad_in_rotation = sum(t.in_rotation[:self.bad])
+        bad_in_rotation = sum(t.in_rotation[: self.bad])
         exposed = self.share + (bad_in_rotation / rotation if rotation else 0.0)
         t.factor = 1.0 - exposed * self.error_share
         t.record()
@@ -129,14 +129,16 @@ def _detection_rate(state: _Deploy, d: Deployment, automated: bool, detect_s: fl
     if state.cohort and state.share > 0 and not state.complete:  # a canary cohort is watched on its own
         if automated:
             return min(1.0, state.error_share / d.automated_detectable_error_share) / (
-                detect_s * d.automated_detection_factor)
+                detect_s * d.automated_detection_factor
+            )
         return min(1.0, state.error_share / d.manual_noticeable_error_share) / detect_s
     visible = 1.0 - state.tracker.points[-1][1]  # the served fraction recorded last is the current one
     return min(1.0, visible / d.manual_noticeable_error_share) / detect_s
 
 
-def _events(rollout: Rollout, scenario: Scenario, health_visible: bool,
-            lb_s: float) -> tuple[list[RolloutEvent], float]:
+def _events(
+    rollout: Rollout, scenario: Scenario, health_visible: bool, lb_s: float
+) -> tuple[list[RolloutEvent], float]:
     """The rollout's scheduled events (time, kind, value) and the time a health gate stops it (``inf``: never)."""
     d = scenario.deployment
     if health_visible and d.health_gated and d.strategy != "in-place":  # in-place has no step to gate
@@ -161,8 +163,18 @@ class _Log(TypedDict, total=False):
     end: float  # rolled back, or never noticed: nothing visible is left
 
 
-def _replay(env: simpy.Environment, state: _Deploy, scenario: Scenario, events: list[RolloutEvent], gate_s: float,
-            automated: bool, detect_s: float, rollback_s: float, switch_s: float, log: _Log) -> ProcessGenerator:
+def _replay(
+    env: simpy.Environment,
+    state: _Deploy,
+    scenario: Scenario,
+    events: list[RolloutEvent],
+    gate_s: float,
+    automated: bool,
+    detect_s: float,
+    rollback_s: float,
+    switch_s: float,
+    log: _Log,
+) -> ProcessGenerator:
     """Roll out step by step until detected (or stopped by a gate), then roll back."""
     d = scenario.deployment
     t = state.tracker

@@ -34,6 +34,7 @@ Assumptions (the meanings of the numbers):
   Writes made after the corruption are assumed reconciled by hand from
   application logs (not counted). Lost transactions = loss × write rate.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,11 +42,11 @@ import simpy
 from numpy.typing import NDArray
 from simpy.events import ProcessGenerator
 
-from simulation.model.scenario import Scenario
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
-from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
+from simulation.incidents.served import ServedTracker
+from simulation.model.scenario import Scenario
 
 
 def rate_per_year(scenario: Scenario) -> float:
@@ -64,8 +65,11 @@ def recovery_interval_s(scenario: Scenario) -> float:
 def restore_transfer_s(scenario: Scenario) -> float:
     """Seconds to copy the database back: size over the restore throughput (grows with size)."""
     backups = scenario.database.backups
-    throughput = (scenario.incidents.logical_restore_throughput_gb_per_s if backups.kind == "none"
-                  else backups.restore_throughput_gb_per_s)
+    throughput = (
+        scenario.incidents.logical_restore_throughput_gb_per_s
+        if backups.kind == "none"
+        else backups.restore_throughput_gb_per_s
+    )
     return scenario.database.size_gb / throughput
 
 
@@ -76,8 +80,12 @@ def _draw(scenario: Scenario, rng: np.random.Generator, n: int) -> dict[str, NDA
     setup = scenario.database.backups.restore_setup_s.sample(rng, n)
     return {
         "detect_s": scenario.incidents.corruption_detection_s.sample(rng, n),
-        "decide_s": (humans.page_s.sample(rng, n) + humans.acknowledge_s.sample(rng, n)
-                     + humans.diagnose_s.sample(rng, n) + humans.execute_s.sample(rng, n)),
+        "decide_s": (
+            humans.page_s.sample(rng, n)
+            + humans.acknowledge_s.sample(rng, n)
+            + humans.diagnose_s.sample(rng, n)
+            + humans.execute_s.sample(rng, n)
+        ),
         "restore_s": setup + restore_transfer_s(scenario),
         "data_loss_s": rng.uniform(0.0, recovery_interval_s(scenario), n),
     }
@@ -92,8 +100,14 @@ def data_loss_s(scenario: Scenario, draws: dict[str, NDArray[np.float64]]) -> ND
     return lost_s
 
 
-def _replay(env: simpy.Environment, tracker: ServedTracker, detect_s: float, decide_s: float,
-            restore_s: float, amplification: float) -> ProcessGenerator:
+def _replay(
+    env: simpy.Environment,
+    tracker: ServedTracker,
+    detect_s: float,
+    decide_s: float,
+    restore_s: float,
+    amplification: float,
+) -> ProcessGenerator:
     """Silent corruption → detection → people decide → maintenance while restoring → back."""
     yield env.timeout(detect_s + decide_s)
     tracker.set_amplification(amplification)

@@ -9,7 +9,8 @@ first. Promotion takes ``failover.promotion_s`` plus
 ``database.promotion_s_per_gb × size_gb`` (crash recovery, replication
 backlog and cache warm-up grow with the data). When automation has not
 acted by the time people are paged by escalation (slow detection), they
-carry out the failover themselves (``Fleet.manual_takeover``). Right after an earlier failover the old standby is still being rebuilt
+carry out the failover themselves (``Fleet.manual_takeover``). Right after an earlier
+failover the old standby is still being rebuilt
 (``size_gb / rebuild_throughput_gb_per_s``); a failure in that window cannot
 fail over and takes the slow path.
 
@@ -27,6 +28,7 @@ is hit, for its share of the traffic.
 
 ``db_recovery`` is the reusable SimPy process (zone outages use it too).
 """
+
 from __future__ import annotations
 
 import math
@@ -37,16 +39,15 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from simulation.model.scenario import Region, Scenario
 from simulation.incidents.app_draws import INF, AppRow, draw_app
 from simulation.incidents.fleet import Fleet, app_phases
-from simulation.incidents.people import escalate, verify_after_failover
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.people import escalate, verify_after_failover
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
-from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
+from simulation.incidents.served import ReadWriteTracker, ServedTracker
+from simulation.model.scenario import Region, Scenario
 from simulation.units import SECONDS_PER_YEAR
-
 
 
 def rate_per_year(scenario: Scenario) -> float:
@@ -99,8 +100,11 @@ def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int
     db = scenario.database
     automation_ok = rng.random(n) < scenario.automation_success_probability()
     promotion = promotion_s(scenario, rng, n)
-    lag_dist = db.local_standby_lag_s if setup.standby == "local" else (
-        scenario.cross_region_replica.lag_s if scenario.cross_region_replica else db.local_standby_lag_s)
+    lag_dist = (
+        db.local_standby_lag_s
+        if setup.standby == "local"
+        else (scenario.cross_region_replica.lag_s if scenario.cross_region_replica else db.local_standby_lag_s)
+    )
     lag = lag_dist.sample(rng, n)
     if setup.synchronous or setup.standby == "none":
         lag = np.zeros(n)
@@ -124,9 +128,15 @@ class DbRow:
     @staticmethod
     def rows(draws: DbDraws) -> Iterator[DbRow]:
         """Every row in order, as plain Python values."""
-        columns = (draws.automation_ok.tolist(), draws.promotion_s.tolist(), draws.lag_s.tolist(),
-                   draws.restore_s.tolist(), draws.restore_loss_s.tolist(), draws.repair_s.tolist(),
-                   draws.reduced.tolist())
+        columns = (
+            draws.automation_ok.tolist(),
+            draws.promotion_s.tolist(),
+            draws.lag_s.tolist(),
+            draws.restore_s.tolist(),
+            draws.restore_loss_s.tolist(),
+            draws.repair_s.tolist(),
+            draws.reduced.tolist(),
+        )
         for values in zip(*columns):
             yield DbRow(*values)
 
@@ -144,8 +154,9 @@ class DbOutcome:
         self.done = False  # a primary is ready
 
 
-def plan_db_recovery(setup: DbSetup, db: DbRow, app: AppRow, response: Response, phases: Phases, *,
-                     repair_cap_s: float = INF) -> DbOutcome:
+def plan_db_recovery(
+    setup: DbSetup, db: DbRow, app: AppRow, response: Response, phases: Phases, *, repair_cap_s: float = INF
+) -> DbOutcome:
     """The database side of one incident, from its random inputs: which path, when a primary is ready.
 
     Detection, then automation promotes the standby; or people (paged at
@@ -200,8 +211,18 @@ def manual_path(setup: DbSetup, db: DbRow, acting_s: float) -> tuple[float, str,
     return INF, "", 0.0
 
 
-def db_recovery(env: simpy.Environment, scenario: Scenario, setup: DbSetup, db: DbRow, app: AppRow, fleet: Fleet,
-                response: Response, phases: Phases, *, repair_cap_s: float = INF) -> DbOutcome:
+def db_recovery(
+    env: simpy.Environment,
+    scenario: Scenario,
+    setup: DbSetup,
+    db: DbRow,
+    app: AppRow,
+    fleet: Fleet,
+    response: Response,
+    phases: Phases,
+    *,
+    repair_cap_s: float = INF,
+) -> DbOutcome:
     """Schedule the database side of an incident whose primary was lost at time 0.
 
     The path is fixed by the random inputs, so it costs a single timeout: when a
@@ -244,8 +265,9 @@ def db_recovery(env: simpy.Environment, scenario: Scenario, setup: DbSetup, db: 
     return outcome
 
 
-def failed_fleet(env: simpy.Environment, scenario: Scenario, app: AppRow, region: Region,
-                 amplification: float = 1.0) -> tuple[ServedTracker, Fleet]:
+def failed_fleet(
+    env: simpy.Environment, scenario: Scenario, app: AppRow, region: Region, amplification: float = 1.0
+) -> tuple[ServedTracker, Fleet]:
     """The app instances that lose the primary, by pattern (see the module docstring).
 
     ``region``: for active-active-full, the region whose primary failed.
@@ -253,16 +275,29 @@ def failed_fleet(env: simpy.Environment, scenario: Scenario, app: AppRow, region
     cfg, traffic = scenario.app, scenario.traffic
     total = traffic.request_rate_rps
     if scenario.pattern == "active-active-read":
-        read_write = ReadWriteTracker(env, scenario.serving_instances, cfg.capacity_rps_per_instance, total,
-                                      write_share=traffic.write_share, retry_amplification=amplification)
+        read_write = ReadWriteTracker(
+            env,
+            scenario.serving_instances,
+            cfg.capacity_rps_per_instance,
+            total,
+            write_share=traffic.write_share,
+            retry_amplification=amplification,
+        )
         return read_write, Fleet(env, read_write, cfg, app, lb_watches_working=False)
     if scenario.pattern == "active-active-full":
         share = region.app_instances / scenario.serving_instances
-        tracker = ServedTracker(env, region.app_instances, cfg.capacity_rps_per_instance, total * share,
-                                retry_amplification=amplification, traffic_share=share)
+        tracker = ServedTracker(
+            env,
+            region.app_instances,
+            cfg.capacity_rps_per_instance,
+            total * share,
+            retry_amplification=amplification,
+            traffic_share=share,
+        )
         return tracker, Fleet(env, tracker, cfg, app)
-    tracker = ServedTracker(env, scenario.serving_instances, cfg.capacity_rps_per_instance, total,
-                            retry_amplification=amplification)
+    tracker = ServedTracker(
+        env, scenario.serving_instances, cfg.capacity_rps_per_instance, total, retry_amplification=amplification
+    )
     return tracker, Fleet(env, tracker, cfg, app)
 
 
@@ -290,7 +325,12 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         env.run()
         if keep_replays:
             app_phases(fleet, phases, outcome.ready_s)
-        return ReplayOutcome(tracker.points, env.now, data_loss_s=outcome.data_loss_s,
-                             lost_tx=outcome.data_loss_s * write_rate, humans_needed=response.needed)
+        return ReplayOutcome(
+            tracker.points,
+            env.now,
+            data_loss_s=outcome.data_loss_s,
+            lost_tx=outcome.data_loss_s * write_rate,
+            humans_needed=response.needed,
+        )
 
     return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -46,6 +46,7 @@ bounded by ``app.pool.max_size``: every request path shares that pool).
   needed when the service is still degraded at ``failover.humans.escalation_s``
   (they get paged).
 """
+
 from __future__ import annotations
 
 import math
@@ -56,11 +57,11 @@ import numpy as np
 import simpy
 from simpy.events import ProcessGenerator
 
-from simulation.model.scenario import Scenario
-from simulation.incidents.outcomes import Batch, PhaseTimeline, Phases, ReplayEnvironment, Response
+from simulation.incidents.outcomes import Batch, Phases, PhaseTimeline, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
-from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification, retry_load_factor
+from simulation.incidents.served import ServedTracker
+from simulation.model.scenario import Scenario
 
 INF = math.inf
 _DATABASE_CALLS = ("oltp_query", "reporting_query")
@@ -84,7 +85,7 @@ class PoolModel:
     fallback: bool
 
     @classmethod
-    def of(cls, scenario: Scenario) -> "PoolModel":
+    def of(cls, scenario: Scenario) -> PoolModel:
         """Read the pool, timeout and bulkhead of the slowed call type from the scenario."""
         app, inc = scenario.app, scenario.incidents
         timeout = getattr(app.timeouts, f"{inc.slowdown_call_type}_s")
@@ -94,9 +95,15 @@ class PoolModel:
         bulkhead = None
         if app.bulkheads.enabled:
             bulkhead = float(getattr(app.bulkheads, f"{inc.slowdown_concern}_pool_size"))
-        return cls(scenario.serving_instances, float(threads), app.latency_s, inc.slowdown_call_share,
-                   app.tcp_give_up_s if timeout is None else min(timeout, app.tcp_give_up_s),
-                   bulkhead, inc.slowdown_fallback)
+        return cls(
+            scenario.serving_instances,
+            float(threads),
+            app.latency_s,
+            inc.slowdown_call_share,
+            app.tcp_give_up_s if timeout is None else min(timeout, app.tcp_give_up_s),
+            bulkhead,
+            inc.slowdown_fallback,
+        )
 
     def holding_s(self, slow_latency_s: float) -> float:
         """How long a call to the slowed dependency holds its thread."""
@@ -182,9 +189,17 @@ class _Log(TypedDict, total=False):
     end: float  # the service is back
 
 
-def _incident(env: simpy.Environment, tracker: ServedTracker, pool: PoolModel, breaker: BreakerModel | None,
-              rate_rps: float, amplification: float, duration_s: float, slow_latency_s: float,
-              log: _Log) -> ProcessGenerator:
+def _incident(
+    env: simpy.Environment,
+    tracker: ServedTracker,
+    pool: PoolModel,
+    breaker: BreakerModel | None,
+    rate_rps: float,
+    amplification: float,
+    duration_s: float,
+    slow_latency_s: float,
+    log: _Log,
+) -> ProcessGenerator:
     """One slowdown: onset → degraded (→ frozen) (→ breaker open → released) → recovered."""
     h = pool.holding_s(slow_latency_s)
     times_out = slow_latency_s > pool.timeout_s
@@ -254,8 +269,9 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     """Replay ``n`` slowdowns; durations then latencies are drawn up front from ``rng``."""
     incidents = scenario.incidents
     duration_dist = incidents.dependency_slowdown.duration_s
-    drawn_durations = (duration_dist.sample(rng, n) if duration_dist is not None
-                       else np.full(n, 900.0))  # a quarter of an hour when the scenario gives none
+    drawn_durations = (
+        duration_dist.sample(rng, n) if duration_dist is not None else np.full(n, 900.0)
+    )  # a quarter of an hour when the scenario gives none
     latencies = incidents.slowdown_latency_s.sample(rng, n).tolist()
     durations = drawn_durations.tolist()
     pool = PoolModel.of(scenario)
@@ -274,7 +290,11 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         env.process(_incident(env, tracker, pool, breaker, rate, amplification, duration, latencies[i], log))
         env.run()
         # people are paged when the service is still down at the escalation (they are not replayed)
-        return ReplayOutcome(tracker.points, log["end"], paged_after_rto_s=escalation,
-                             phases=_phases(duration, log) if keep_replays else None)
+        return ReplayOutcome(
+            tracker.points,
+            log["end"],
+            paged_after_rto_s=escalation,
+            phases=_phases(duration, log) if keep_replays else None,
+        )
 
     return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

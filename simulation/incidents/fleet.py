@@ -14,6 +14,7 @@ the SimPy replay of incident ``i`` reads row ``i`` only. Instance transitions
 are scheduled as computed timeouts, coalesced per moment, so a fleet of
 identical instances costs a handful of events however large it is.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,10 +23,10 @@ from typing import Any, cast
 
 import simpy
 
-from simulation.model.scenario import App
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppRow
 from simulation.incidents.outcomes import Phases
 from simulation.incidents.served import ServedTracker
+from simulation.model.scenario import App
 
 
 class Fleet:
@@ -37,8 +38,9 @@ class Fleet:
     cancels an earlier one without touching the event queue.
     """
 
-    def __init__(self, env: simpy.Environment, tracker: ServedTracker, app: App, row: AppRow, *,
-                 lb_watches_working: bool = True) -> None:
+    def __init__(
+        self, env: simpy.Environment, tracker: ServedTracker, app: App, row: AppRow, *, lb_watches_working: bool = True
+    ) -> None:
         m = len(tracker.working)
         self.env = env
         self.tracker = tracker
@@ -232,7 +234,7 @@ class Fleet:
         if ratio <= 1.0:
             return 1
         j = math.ceil(ratio)
-        if ratio > 2.0 ** 52:  # beyond float precision every neighbour of j is as good
+        if ratio > 2.0**52:  # beyond float precision every neighbour of j is as good
             return j
         if (j - 1) * period_s >= gap_s:  # the float division rounded up by one
             j -= 1

@@ -7,18 +7,19 @@ auto-restart restarts what the load balancer marks unhealthy; otherwise
 people, paged when the service is still degraded after ``escalation_s``,
 restart it. Nothing is lost: the database is untouched.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from simulation.model.scenario import Scenario
 from simulation.incidents.app_draws import draw_app
 from simulation.incidents.fleet import Fleet, app_phases
-from simulation.incidents.people import escalate
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.people import escalate
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
-from simulation.incidents.served import ServedTracker
 from simulation.incidents.retry_storm import retry_amplification
+from simulation.incidents.served import ServedTracker
+from simulation.model.scenario import Scenario
 
 
 def rate_per_year(scenario: Scenario) -> float:
@@ -37,8 +38,9 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     rows = list(draws.rows())
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
-        tracker = ServedTracker(env, instances, app.capacity_rps_per_instance, traffic.request_rate_rps,
-                                retry_amplification=amplification)
+        tracker = ServedTracker(
+            env, instances, app.capacity_rps_per_instance, traffic.request_rate_rps, retry_amplification=amplification
+        )
         fleet = Fleet(env, tracker, app, rows[i])
         fleet.lose_instance(0)
         escalate(env, fleet, humans, response, phases, threshold)

@@ -6,6 +6,7 @@ were paged; ``Batch`` holds the outcomes of ``n`` replays of one type as arrays
 ``ReplayEnvironment`` is a SimPy environment cheap enough to make per replay.
 The replay loop that makes them and fills a ``Batch`` is ``protocol.replay_batch``.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -97,17 +98,28 @@ class Batch:
     replays: list[Replay] = field(default_factory=list)  # filled only when asked for
 
     @classmethod
-    def empty(cls, n: int) -> "Batch":
+    def empty(cls, n: int) -> Batch:
         z = np.zeros(n)
         return cls(z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), np.zeros(n, dtype=bool))
 
     def __len__(self) -> int:
         return len(self.rto_s)
 
-    def put(self, i: int, points: list[tuple[float, float]], threshold: float, end_s: float, *,
-            phases: PhaseTimeline = (), data_loss_s: float = 0.0, lost_tx: float = 0.0,
-            duplicated_tx: float = 0.0, humans_needed: bool = False, paged_after_rto_s: float = math.inf,
-            keep_replay: bool = False) -> None:
+    def put(
+        self,
+        i: int,
+        points: list[tuple[float, float]],
+        threshold: float,
+        end_s: float,
+        *,
+        phases: PhaseTimeline = (),
+        data_loss_s: float = 0.0,
+        lost_tx: float = 0.0,
+        duplicated_tx: float = 0.0,
+        humans_needed: bool = False,
+        paged_after_rto_s: float = math.inf,
+        keep_replay: bool = False,
+    ) -> None:
         """Store the outcome of replay ``i`` from its served timeline (and its replay when asked for).
 
         People count as needed when ``humans_needed`` or when the RTO exceeds ``paged_after_rto_s``.
@@ -124,10 +136,14 @@ class Batch:
             self.replays.append(Replay(tuple(phases), tuple(points), rto, impact, data_loss_s, humans_needed))
 
     @staticmethod
-    def concat(batches: list["Batch"]) -> "Batch":
+    def concat(batches: list[Batch]) -> Batch:
         cat = np.concatenate
         return Batch(
-            cat([b.rto_s for b in batches]), cat([b.impact_s for b in batches]),
-            cat([b.data_loss_s for b in batches]), cat([b.lost_tx for b in batches]),
-            cat([b.duplicated_tx for b in batches]), cat([b.humans_needed for b in batches]),
-            [r for b in batches for r in b.replays])
+            cat([b.rto_s for b in batches]),
+            cat([b.impact_s for b in batches]),
+            cat([b.data_loss_s for b in batches]),
+            cat([b.lost_tx for b in batches]),
+            cat([b.duplicated_tx for b in batches]),
+            cat([b.humans_needed for b in batches]),
+            [r for b in batches for r in b.replays],
+        )

@@ -8,14 +8,15 @@ database side offers it as ``Fleet.manual_takeover``), then cycle broken
 instances in batches of ``restart_batch_size``; a batch takes as long as its
 slowest restart.
 """
+
 from __future__ import annotations
 
 import simpy
 from simpy.events import ProcessGenerator
 
-from simulation.model.scenario import Humans
 from simulation.incidents.fleet import Fleet
 from simulation.incidents.outcomes import Phases, Response
+from simulation.model.scenario import Humans
 
 
 def cycle_instances(env: simpy.Environment, fleet: Fleet, batch_size: int, threshold: float) -> ProcessGenerator:
@@ -40,14 +41,16 @@ def cycle_instances(env: simpy.Environment, fleet: Fleet, batch_size: int, thres
         yield fleet.at(env.now + duration)  # the moment the batch is back
 
 
-def escalate(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Response, phases: Phases,
-             threshold: float) -> None:
+def escalate(
+    env: simpy.Environment, fleet: Fleet, humans: Humans, response: Response, phases: Phases, threshold: float
+) -> None:
     """Still down ``escalation_s`` after the failure: people are paged, fail over if needed, cycle instances.
 
     Scheduled as one timeout whose callback starts the people's process only when needed: the service
     is still below ``threshold`` and nobody has been paged yet (people a slow detector will page later
     are paged now instead).
     """
+
     def check(_event: simpy.Event) -> None:
         paged = response.engaged and response.paged_s is not None and response.paged_s <= env.now
         if not paged and fleet.tracker.served() < threshold:
@@ -56,8 +59,9 @@ def escalate(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Res
     env.timeout(humans.escalation_s).callbacks.append(check)
 
 
-def _respond_and_cycle(env: simpy.Environment, fleet: Fleet, humans: Humans, response: Response, phases: Phases,
-                       threshold: float) -> ProcessGenerator:
+def _respond_and_cycle(
+    env: simpy.Environment, fleet: Fleet, humans: Humans, response: Response, phases: Phases, threshold: float
+) -> ProcessGenerator:
     """People are paged now: page + acknowledge + diagnose; then the failover if not done; then cycling."""
     start = env.now
     response.engaged = True

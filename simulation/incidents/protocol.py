@@ -11,6 +11,7 @@ served-fraction timeline, see ``served.rto_and_impact``).
 
 Times are seconds from the failure (the replay's clock starts at 0).
 """
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from simulation.incidents.outcomes import Batch, PhaseTimeline, Phases, ReplayEnvironment, Response
+from simulation.incidents.outcomes import Batch, Phases, PhaseTimeline, ReplayEnvironment, Response
 from simulation.model.scenario import Scenario
 
 
@@ -69,9 +70,17 @@ def replay_batch(n: int, *, threshold: float, keep_replays: bool, replay_one: Re
         env = ReplayEnvironment()
         phases, response = Phases(keep_replays), Response()
         outcome = replay_one(i, env, phases, response)
-        batch.put(i, outcome.points, threshold, outcome.end_s,
-                  phases=phases.as_tuple() if outcome.phases is None else outcome.phases,
-                  data_loss_s=outcome.data_loss_s, lost_tx=outcome.lost_tx, duplicated_tx=outcome.duplicated_tx,
-                  humans_needed=outcome.humans_needed, paged_after_rto_s=outcome.paged_after_rto_s,
-                  keep_replay=keep_replays)
+        batch.put(
+            i,
+            outcome.points,
+            threshold,
+            outcome.end_s,
+            phases=phases.as_tuple() if outcome.phases is None else outcome.phases,
+            data_loss_s=outcome.data_loss_s,
+            lost_tx=outcome.lost_tx,
+            duplicated_tx=outcome.duplicated_tx,
+            humans_needed=outcome.humans_needed,
+            paged_after_rto_s=outcome.paged_after_rto_s,
+            keep_replay=keep_replays,
+        )
     return batch

@@ -22,6 +22,7 @@
 
 Retrying agents add load for the requests that fail at the survivors (``retry_storm``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,16 +31,16 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from simulation.model.distributions import LogNormal
-from simulation.model.scenario import Region, Replica, Scenario
 from simulation.incidents.app_draws import AppRow, draw_app
+from simulation.incidents.db_primary_failure import promotion_s
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
-from simulation.incidents.served import ReadWriteTracker, ServedTracker
-from simulation.incidents.db_primary_failure import promotion_s
 from simulation.incidents.people import escalate, verify_after_failover
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
+from simulation.incidents.served import ReadWriteTracker, ServedTracker
+from simulation.model.distributions import LogNormal
+from simulation.model.scenario import Region, Replica, Scenario
 
 DEFAULT_DURATION = LogNormal(median=4 * 3600, p95=12 * 3600)
 
@@ -158,18 +159,34 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             if plan.path == "return" and scenario.pattern != "active-active-read":
                 tracker, fleet = _region_returns(env, scenario, app_row, plan, phases)
             else:
-                tracker, fleet = _fail_over(env, scenario, app_row, plan, survivors, phases, response,
-                                            float(draws.warm_up_s[i]), float(draws.cold_build_s[i]))
+                tracker, fleet = _fail_over(
+                    env,
+                    scenario,
+                    app_row,
+                    plan,
+                    survivors,
+                    phases,
+                    response,
+                    float(draws.warm_up_s[i]),
+                    float(draws.cold_build_s[i]),
+                )
             lost_tx, dup_tx = plan.data_loss_s * scenario.database.write_rate_tps, 0.0
         escalate(env, fleet, scenario.failover.humans, response, phases, threshold)
         env.run()
         if keep_replays:
             phases.add("detect", 0.0, app_row.detect_s)
             app_phases(fleet, phases, plan.ready_s)
-        return ReplayOutcome(tracker.points, env.now, data_loss_s=plan.data_loss_s, lost_tx=lost_tx,
-                             duplicated_tx=dup_tx, humans_needed=response.needed)
+        return ReplayOutcome(
+            tracker.points,
+            env.now,
+            data_loss_s=plan.data_loss_s,
+            lost_tx=lost_tx,
+            duplicated_tx=dup_tx,
+            humans_needed=response.needed,
+        )
 
     return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+
 
 def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, float]], total_rps: float) -> None:
     """Schedule the survivors' routed share: ``base + moving × (share of moved clients)`` along a DNS ramp."""
@@ -185,13 +202,19 @@ def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, 
         fleet.at(t, route, share)
 
 
-def _region_returns(env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Plan,
-                    phases: Phases) -> tuple[ServedTracker, Fleet]:
+def _region_returns(
+    env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Plan, phases: Phases
+) -> tuple[ServedTracker, Fleet]:
     """Nothing takes over: the region comes back, its instances boot, users never moved."""
     region = scenario.primary_region
     m = region.app_instances
-    tracker = ServedTracker(env, m, scenario.app.capacity_rps_per_instance, scenario.traffic.request_rate_rps,
-                            retry_amplification=retry_amplification(scenario))
+    tracker = ServedTracker(
+        env,
+        m,
+        scenario.app.capacity_rps_per_instance,
+        scenario.traffic.request_rate_rps,
+        retry_amplification=retry_amplification(scenario),
+    )
     fleet = Fleet(env, tracker, scenario.app, app)
     fleet.auto_restart = False  # the region's orchestrator is lost with it
     for k in range(m):
@@ -210,9 +233,17 @@ def _region_returns(env: simpy.Environment, scenario: Scenario, app: AppRow, pla
     return tracker, fleet
 
 
-def _fail_over(env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Plan, survivors: list[Region],
-               phases: Phases, response: Response, warm_up_s: float,
-               cold_build_s: float) -> tuple[ServedTracker, Fleet]:
+def _fail_over(
+    env: simpy.Environment,
+    scenario: Scenario,
+    app: AppRow,
+    plan: Plan,
+    survivors: list[Region],
+    phases: Phases,
+    response: Response,
+    warm_up_s: float,
+    cold_build_s: float,
+) -> tuple[ServedTracker, Fleet]:
     """Active-passive, active-active-read and single-region rebuilds: DNS moves, a primary becomes ready."""
     traffic, app_cfg = scenario.traffic, scenario.app
     total = traffic.request_rate_rps
@@ -222,12 +253,17 @@ def _fail_over(env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Pl
     m = sum(r.app_instances for r in regions)
     tracker: ServedTracker
     if read_write:
-        tracker = ReadWriteTracker(env, m, app_cfg.capacity_rps_per_instance, total,
-                                   write_share=traffic.write_share, retry_amplification=amplification)
+        tracker = ReadWriteTracker(
+            env,
+            m,
+            app_cfg.capacity_rps_per_instance,
+            total,
+            write_share=traffic.write_share,
+            retry_amplification=amplification,
+        )
         base = m / scenario.serving_instances  # survivors' own users keep coming
     else:
-        tracker = ServedTracker(env, m, app_cfg.capacity_rps_per_instance, total,
-                                retry_amplification=amplification)
+        tracker = ServedTracker(env, m, app_cfg.capacity_rps_per_instance, total, retry_amplification=amplification)
         base = 0.0
     tracker.routed, tracker.load = base, base * total
     fleet = Fleet(env, tracker, app_cfg, app, lb_watches_working=not read_write)
@@ -236,16 +272,15 @@ def _fail_over(env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Pl
     def ready(_event: simpy.Event) -> None:
         fleet.primary_is_ready(same_address=same_address)
         if response.engaged:
-            env.process(verify_after_failover(env, fleet, scenario.failover.humans,
-                                              scenario.simulation.recovery_threshold))
+            env.process(
+                verify_after_failover(env, fleet, scenario.failover.humans, scenario.simulation.recovery_threshold)
+            )
 
     env.timeout(plan.ready_s).callbacks.append(ready)  # before the boots: a build finishing then works
     _start_survivors(fleet, scenario, regions, plan, warm_up_s, cold_build_s)
     fleet.lose_primary()  # the survivors' pools point at the lost primary
-    if scenario.pattern == "single-region":
-        dns_at = plan.ready_s  # users move to the rebuilt system
-    else:
-        dns_at = app.detect_s if read_write else plan.act_s  # active-active: health-checked DNS moves by itself
+    # single region: users move to the rebuilt system; active-active: health-checked DNS moves by itself
+    dns_at = plan.ready_s if scenario.pattern == "single-region" else (app.detect_s if read_write else plan.act_s)
     ramp = dns_ramp(dns_at, scenario.failover.dns_ttl_s, scenario.simulation.recovery_threshold)
     _route(fleet, (base, 1.0 - base), ramp, total)
     tracker.record()
@@ -256,8 +291,9 @@ def _fail_over(env: simpy.Environment, scenario: Scenario, app: AppRow, plan: Pl
     return tracker, fleet
 
 
-def _start_survivors(fleet: Fleet, scenario: Scenario, regions: list[Region], plan: Plan, warm_up_s: float,
-                     cold_build_s: float) -> None:
+def _start_survivors(
+    fleet: Fleet, scenario: Scenario, regions: list[Region], plan: Plan, warm_up_s: float, cold_build_s: float
+) -> None:
     """Warmth of the taking-over region: hot runs; warm runs a share and scales up; cold is built, then warms up."""
     k = 0
     for region in regions:
@@ -276,15 +312,17 @@ def _start_survivors(fleet: Fleet, scenario: Scenario, regions: list[Region], pl
             k += 1
 
 
-def _active_active_full(env: simpy.Environment, scenario: Scenario, app: AppRow, survivors: list[Region],
-                        phases: Phases, lag_s: float) -> tuple[ServedTracker, Fleet, float, float]:
+def _active_active_full(
+    env: simpy.Environment, scenario: Scenario, app: AppRow, survivors: list[Region], phases: Phases, lag_s: float
+) -> tuple[ServedTracker, Fleet, float, float]:
     """Survivors take the failed region's users as DNS moves; unreplicated writes conflict."""
     traffic, app_cfg, db = scenario.traffic, scenario.app, scenario.database
     total = traffic.request_rate_rps
     m = sum(r.app_instances for r in survivors)
     base = m / scenario.serving_instances
-    tracker = ServedTracker(env, m, app_cfg.capacity_rps_per_instance, total,
-                            retry_amplification=retry_amplification(scenario))
+    tracker = ServedTracker(
+        env, m, app_cfg.capacity_rps_per_instance, total, retry_amplification=retry_amplification(scenario)
+    )
     tracker.routed, tracker.load = base, base * total
     fleet = Fleet(env, tracker, app_cfg, app)
     ramp = dns_ramp(app.detect_s, scenario.failover.dns_ttl_s, scenario.simulation.recovery_threshold)

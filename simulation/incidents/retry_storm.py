@@ -14,6 +14,7 @@ L · agent_share · extra calls · (1 − s0). ``retry_amplification`` is the lo
 multiplier when every request fails (s0 = 0); ``ServedTracker`` and the
 models scale its excess by the failed share (``retry_load_factor``).
 """
+
 from __future__ import annotations
 
 from simulation.model.scenario import Scenario

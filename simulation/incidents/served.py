@@ -6,9 +6,11 @@ the load balancer's rotation or not, working or not) and of the whole system
 changes into a piecewise-constant served-fraction timeline, from which RTO and
 impact follow (``rto_and_impact``).
 """
+
 from __future__ import annotations
 
 import simpy
+
 
 class ServedTracker:
     """Served fraction of a set of app instances behind a load balancer.
@@ -29,11 +31,32 @@ class ServedTracker:
     that ``served()`` is O(1).
     """
 
-    __slots__ = ("env", "capacity", "load", "in_rotation", "working", "factor", "amplification", "points",
-                 "retry_amplification", "traffic_share", "rotation_count", "serving_count", "routed")
+    __slots__ = (
+        "env",
+        "capacity",
+        "load",
+        "in_rotation",
+        "working",
+        "factor",
+        "amplification",
+        "points",
+        "retry_amplification",
+        "traffic_share",
+        "rotation_count",
+        "serving_count",
+        "routed",
+    )
 
-    def __init__(self, env: simpy.Environment, instances: int, capacity_rps: float, load_rps: float, *,
-                 retry_amplification: float = 1.0, traffic_share: float = 1.0) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        instances: int,
+        capacity_rps: float,
+        load_rps: float,
+        *,
+        retry_amplification: float = 1.0,
+        traffic_share: float = 1.0,
+    ) -> None:
         self.env = env
         self.capacity = capacity_rps
         self.load = load_rps
@@ -171,11 +194,21 @@ class ReadWriteTracker(ServedTracker):
 
     __slots__ = ("write_share",)
 
-    def __init__(self, env: simpy.Environment, instances: int, capacity_rps: float, load_rps: float, *,
-                 write_share: float, retry_amplification: float = 1.0, traffic_share: float = 1.0) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        instances: int,
+        capacity_rps: float,
+        load_rps: float,
+        *,
+        write_share: float,
+        retry_amplification: float = 1.0,
+        traffic_share: float = 1.0,
+    ) -> None:
         self.write_share = write_share
-        super().__init__(env, instances, capacity_rps, load_rps, retry_amplification=retry_amplification,
-                         traffic_share=traffic_share)
+        super().__init__(
+            env, instances, capacity_rps, load_rps, retry_amplification=retry_amplification, traffic_share=traffic_share
+        )
 
     def arriving_served(self, demand_rps: float) -> float:
         rotation, factor = self.rotation_count, self.factor

@@ -15,21 +15,22 @@ failed node is back when the zone is). In active-active-read every region
 then loses its writes but keeps serving reads; in active-active-full only the
 primary region's share of the traffic is affected.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import simpy
 
-from simulation.model.distributions import LogNormal
-from simulation.model.scenario import Scenario
 from simulation.incidents.app_draws import draw_app
+from simulation.incidents.db_primary_failure import DbRow, db_recovery, db_setup, draw_db, failed_fleet
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
-from simulation.incidents.served import ServedTracker
-from simulation.incidents.db_primary_failure import DbRow, db_recovery, db_setup, draw_db, failed_fleet
 from simulation.incidents.people import escalate
+from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
+from simulation.incidents.served import ServedTracker
+from simulation.model.distributions import LogNormal
+from simulation.model.scenario import Scenario
 
 DEFAULT_DURATION = LogNormal(median=3600, p95=4 * 3600)
 DB_PRIMARY_ZONE = 0  # the zone that holds the database primary
@@ -85,8 +86,14 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             tracker, fleet = failed_fleet(env, scenario, app_row, region, amplification)
             lost = [offset + k for k in lost_instances(scenario, lost_zone[i])]
         else:
-            tracker = ServedTracker(env, instances, app.capacity_rps_per_instance, load,
-                                    retry_amplification=amplification, traffic_share=share)
+            tracker = ServedTracker(
+                env,
+                instances,
+                app.capacity_rps_per_instance,
+                load,
+                retry_amplification=amplification,
+                traffic_share=share,
+            )
             fleet = Fleet(env, tracker, app, app_row)
             lost = lost_instances(scenario, lost_zone[i])
         for k in lost:
@@ -94,8 +101,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         outcome = None
         if db_in_zone:
             fleet.lose_primary()
-            outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases,
-                                  repair_cap_s=zone_s)
+            outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases, repair_cap_s=zone_s)
         returned = _zone_returns(env, fleet, lost, zone_s)
         escalate(env, fleet, humans, response, phases, threshold)
         env.run()
@@ -106,10 +112,16 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             if returned:
                 phases.add("repair", 0.0, zone_s)
             app_phases(fleet, phases, outcome.ready_s if outcome else 0.0)
-        return ReplayOutcome(tracker.points, env.now, data_loss_s=data_loss, lost_tx=data_loss * write_rate,
-                             humans_needed=response.needed)
+        return ReplayOutcome(
+            tracker.points,
+            env.now,
+            data_loss_s=data_loss,
+            lost_tx=data_loss * write_rate,
+            humans_needed=response.needed,
+        )
 
     return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+
 
 def _zone_returns(env: simpy.Environment, fleet: Fleet, lost: list[int], zone_s: float) -> list[int]:
     """When the zone is back, its instances that nobody replaced boot again; returns those instances."""

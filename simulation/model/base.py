@@ -1,4 +1,5 @@
 """What every section of the scenario document shares: frozen, no unknown fields, sane bounds."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, model_validator

@@ -1,4 +1,5 @@
 """Business sections: prices, what an outage costs, the targets, and simulation settings."""
+
 from __future__ import annotations
 
 from pydantic import Field
@@ -17,16 +18,20 @@ class Costs(Section):
     dns_health_checks_usd_per_month: float = Field(default=50, ge=0)
     engineer_fte_usd_per_month: float = Field(default=15_000, ge=0)
     platform_fte: float | None = Field(
-        default=None, ge=0, description="engineering effort for the pattern; default by pattern")
+        default=None, ge=0, description="engineering effort for the pattern; default by pattern"
+    )
     chaos_testing_hours_per_month: float = Field(default=0, ge=0)
     chaos_testing_usd_per_hour: float = Field(default=120, ge=0)
     warm_standby_share: float = Field(
-        default=0.3, ge=0, le=1, description="share of its app instances' price a warm standby region pays")
+        default=0.3, ge=0, le=1, description="share of its app instances' price a warm standby region pays"
+    )
     cold_standby_share: float = Field(
-        default=0.0, ge=0, le=1, description="share of its app instances' price a cold standby region pays")
+        default=0.0, ge=0, le=1, description="share of its app instances' price a cold standby region pays"
+    )
     backup_retention_days: float = Field(default=7, gt=0, le=3650)
     replicated_bytes_per_write: float = Field(
-        default=2000, ge=0, description="bytes of replication / WAL stream per written transaction")
+        default=2000, ge=0, description="bytes of replication / WAL stream per written transaction"
+    )
 
 
 class Business(Section):
@@ -44,7 +49,8 @@ class Targets(Section):
     applies_to: list[IncidentType] | None = Field(
         default_factory=lambda: list(RECOVERY_TARGET_TYPES),
         description="incident types the RTO and RPO targets are judged on (null: every type); "
-                    "the others still count in availability and outage cost")
+        "the others still count in availability and outage cost",
+    )
 
 
 class Simulation(Section):

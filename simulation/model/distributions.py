@@ -5,13 +5,14 @@ incident models can take their random inputs as arrays, and knows its ``mean``
 for closed-form checks. In a scenario document a bare number means ``fixed``;
 otherwise ``{"kind": ..., ...}``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from simulation.limits import MAX_DURATION_S
 
@@ -210,8 +211,7 @@ class Empirical(_Dist):
 
 
 _Tagged = Annotated[
-    Union[Fixed, Uniform, Triangular, Normal, LogNormal, Exponential, Empirical],
-    Field(discriminator="kind"),
+    Fixed | Uniform | Triangular | Normal | LogNormal | Exponential | Empirical, Field(discriminator="kind")
 ]
 
 
@@ -221,8 +221,6 @@ def _coerce(value):
         return {"kind": "fixed", "value": value}
     return value
 
-
-from pydantic import BeforeValidator  # noqa: E402
 
 Dist = Annotated[_Tagged, BeforeValidator(_coerce)]
 """Type of every uncertain quantity in a scenario."""

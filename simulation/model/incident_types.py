@@ -5,6 +5,7 @@ RPO targets judge it by default, and the module in ``simulation.incidents`` that
 models it. The order is part of reproducibility: the Monte Carlo gives each type
 the random streams of its position, so new types are only ever appended.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ class IncidentKind:
 
 
 INCIDENT_KINDS: tuple[IncidentKind, ...] = (
-    IncidentKind("db_primary_failure", "Primary database failure", "primary database failures", True,
-                 "db_primary_failure"),
+    IncidentKind(
+        "db_primary_failure", "Primary database failure", "primary database failures", True, "db_primary_failure"
+    ),
     IncidentKind("instance_crash", "App instance crash", "instance crashes", True, "instance_crash"),
     IncidentKind("zone_outage", "Zone outage", "zone outages", True, "zone_outage"),
     IncidentKind("region_outage", "Region outage", "region outages", True, "region_outage"),

@@ -1,4 +1,5 @@
 """Reading scenario documents: YAML/JSON text or mappings → ``Scenario``, with every problem listed."""
+
 from __future__ import annotations
 
 import hashlib
@@ -37,7 +38,7 @@ class Problem:
 
 def _clip(text: str, limit: int) -> str:
     text = str(text)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def shown(value: Any) -> str:
@@ -77,7 +78,7 @@ def _problem(error: dict) -> Problem:
     path = _path(tuple(error.get("loc", ())))
     message = str(error.get("msg", "invalid"))
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
         # rules written as "field: rule" name a field below (or beside) the location
         field, sep, rule = message.partition(": ")
         if sep and " " not in field:
@@ -98,8 +99,9 @@ def load_scenario(document: Any) -> Scenario:
         raise ScenarioError([Problem("", "the document must be a mapping of sections")])
     schema = document.get("schema", SCHEMA_VERSION)
     if schema != SCHEMA_VERSION:
-        raise ScenarioError([Problem("schema", f"unsupported version {shown(schema)}; "
-                                               f"this engine reads {SCHEMA_VERSION}")])
+        raise ScenarioError(
+            [Problem("schema", f"unsupported version {shown(schema)}; this engine reads {SCHEMA_VERSION}")]
+        )
     try:
         return Scenario.model_validate(document)
     except ValidationError as error:
@@ -136,8 +138,9 @@ def _expanded_nodes(root: yaml.Node) -> tuple[int, int]:
         if key in size:
             continue
         if key in on_path:
-            raise ScenarioError([Problem("", "an alias refers to a block that contains it; "
-                                             "the document would never end")])
+            raise ScenarioError(
+                [Problem("", "an alias refers to a block that contains it; the document would never end")]
+            )
         on_path.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in size)
@@ -157,8 +160,15 @@ class _BoundedLoader(yaml.SafeLoader):
         root = super().compose_document()
         distinct, expanded = _expanded_nodes(root)
         if expanded - distinct > MAX_ALIAS_NODES:
-            raise ScenarioError([Problem("", f"the document's aliases (*name) repeat more than {MAX_ALIAS_NODES:,} "
-                                             "values; write the repeated blocks out or use fewer aliases")])
+            raise ScenarioError(
+                [
+                    Problem(
+                        "",
+                        f"the document's aliases (*name) repeat more than {MAX_ALIAS_NODES:,} "
+                        "values; write the repeated blocks out or use fewer aliases",
+                    )
+                ]
+            )
         return root
 
 

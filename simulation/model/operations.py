@@ -1,5 +1,6 @@
 """Operations sections: failover (detection, people), the app tier (pools, load balancer,
 timeouts, breaker, bulkheads) and deployments."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -24,12 +25,15 @@ class Humans(Section):
     diagnose_s: Dist = Field(default_factory=lambda: lognormal(900, 2700))
     execute_s: Dist = Field(default_factory=lambda: lognormal(300, 900))
     escalation_s: float = Field(
-        default=900, ge=0, description="still down this long after the failure: people are paged")
+        default=900, ge=0, description="still down this long after the failure: people are paged"
+    )
     restart_batch_size: int = Field(default=1, ge=1, description="instances restarted by hand at once")
     verify_s: float = Field(
-        default=120, ge=0,
+        default=120,
+        ge=0,
         description="after a manual failover, people watch the service this long before they cycle "
-                    "instances that are still broken")
+        "instances that are still broken",
+    )
 
 
 class Failover(Section):
@@ -40,14 +44,15 @@ class Failover(Section):
     humans: Humans = Field(default_factory=Humans)
     automation_success_probability: float = Field(default=0.97, ge=0, le=1)
     automation_decay_per_day: float = Field(
-        default=0.001, ge=0, le=1,
-        description="success probability lost per day since the last failover test")
+        default=0.001, ge=0, le=1, description="success probability lost per day since the last failover test"
+    )
     days_since_failover_test: float = Field(default=60, ge=0)
     tested_under_load: bool = Field(
         default=True,
         description="the last failover test ran under production load; when not, the automation success "
-                    "probability is multiplied by UNTESTED_UNDER_LOAD_FACTOR (0.9): a failover only tested "
-                    "idle meets full connection pools and traffic for the first time in a real incident")
+        "probability is multiplied by UNTESTED_UNDER_LOAD_FACTOR (0.9): a failover only tested "
+        "idle meets full connection pools and traffic for the first time in a real incident",
+    )
 
 
 class Pool(Section):
@@ -93,11 +98,13 @@ class Bulkheads(Section):
 class App(Section):
     discovery: Literal["service-discovery", "dns", "static"] = "service-discovery"
     dns_client_cache_s: float = Field(
-        default=0, ge=0, description="extra caching of DNS answers inside the client beyond the TTL")
+        default=0, ge=0, description="extra caching of DNS answers inside the client beyond the TTL"
+    )
     pool: Pool = Field(default_factory=Pool)
     dead_host_signature: Literal["hang", "refuse"] = "hang"
     tcp_give_up_s: float = Field(
-        default=924, gt=0, description="OS TCP retransmission give-up for a hanging peer (Linux default ~15 min)")
+        default=924, gt=0, description="OS TCP retransmission give-up for a hanging peer (Linux default ~15 min)"
+    )
     health_check: Literal["liveness", "deep"] = "deep"
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
     auto_restart: bool = True
@@ -117,27 +124,36 @@ class Deployment(Section):
     canary_analysis: Literal["automated", "manual"] = "automated"
     deploys_per_month: float = Field(default=20, ge=0, le=10_000)
     bad_deploy_probability: float = Field(default=0.03, ge=0, le=1)
-    bad_deploy_error_share: float = Field(
-        default=1.0, gt=0, le=1, description="share of requests a bad version fails")
+    bad_deploy_error_share: float = Field(default=1.0, gt=0, le=1, description="share of requests a bad version fails")
     detection_s: Dist = Field(default_factory=lambda: lognormal(300, 1200))
     rollback_s: Dist = Field(default_factory=lambda: lognormal(600, 900))
     health_gated: bool = True
     rolling_batch_size: int = Field(default=1, ge=1, description="instances replaced per rolling step")
     rolling_step_s: float = Field(
-        default=120, gt=0, description="time per rolling step: drain, restart, warm up, health gate")
+        default=120, gt=0, description="time per rolling step: drain, restart, warm up, health gate"
+    )
     traffic_switch_s: Dist = Field(
         default_factory=lambda: Uniform(low=5, high=30),
-        description="routing traffic back to the old version (blue-green switch, canary route-back)")
+        description="routing traffic back to the old version (blue-green switch, canary route-back)",
+    )
     bad_version_fails_health_checks_probability: float = Field(
-        default=0.3, ge=0, le=1, description="share of bad versions that fail the health checks at once")
+        default=0.3, ge=0, le=1, description="share of bad versions that fail the health checks at once"
+    )
     manual_noticeable_error_share: float = Field(
-        default=0.02, gt=0, le=1,
-        description="error share people watching dashboards notice within detection_s; smaller takes longer")
+        default=0.02,
+        gt=0,
+        le=1,
+        description="error share people watching dashboards notice within detection_s; smaller takes longer",
+    )
     automated_detectable_error_share: float = Field(
-        default=0.005, gt=0, le=1,
-        description="error share of the canary cohort automated analysis catches within its detection time")
+        default=0.005,
+        gt=0,
+        le=1,
+        description="error share of the canary cohort automated analysis catches within its detection time",
+    )
     automated_detection_factor: float = Field(
-        default=0.2, gt=0, le=1, description="automated canary analysis detects in this fraction of detection_s")
+        default=0.2, gt=0, le=1, description="automated canary analysis detects in this fraction of detection_s"
+    )
 
     @model_validator(mode="after")
     def _steps(self):

@@ -13,6 +13,7 @@ in, as ``dump_document`` gives it) and may select list items:
 ``ScenarioError`` whose problems name the override that is wrong (an unknown
 field, a selector that matches nothing, a value the schema refuses).
 """
+
 from __future__ import annotations
 
 import copy
@@ -138,8 +139,11 @@ def _targets(node: Any, steps: list[_Step], done: list[_Step]) -> list[tuple[Any
         elif isinstance(step, _All):
             indices = list(range(len(node)))
         else:
-            indices = [i for i, item in enumerate(node)
-                       if isinstance(item, dict) and step.field in item and _same(item[step.field], step.value)]
+            indices = [
+                i
+                for i, item in enumerate(node)
+                if isinstance(item, dict) and step.field in item and _same(item[step.field], step.value)
+            ]
         if not indices:
             raise ValueError(f"no item of {_render(done)} matches [{_render([step])[1:-1]}]")
         hits = [(i, done + [_Index(i)]) for i in indices]
@@ -190,7 +194,7 @@ def _blame(problem: Problem, origin: dict[str, str]) -> Problem:
     """Name the override behind a validation problem (the longest concrete path it lies under)."""
     for concrete in sorted(origin, key=len, reverse=True):
         if problem.path == concrete or problem.path.startswith((concrete + ".", concrete + "[")):
-            return Problem(origin[concrete] + problem.path[len(concrete):], problem.message)
+            return Problem(origin[concrete] + problem.path[len(concrete) :], problem.message)
     return problem
 
 

@@ -5,6 +5,7 @@ Every field carries its unit in its name (``_s`` seconds, ``_gb`` gigabytes,
 lines. Models are frozen; ``load_scenario`` turns a mapping into a ``Scenario``
 or raises ``ScenarioError`` listing every problem by field path and rule.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -26,19 +27,36 @@ from simulation.model.operations import (
     Pool,
     Timeouts,
 )
-from simulation.model.topology import (
-    Backups,
-    Database,
-    Pattern,
-    Region,
-    Replica,
-    ReplicationMode,
-)
+from simulation.model.topology import Backups, Database, Pattern, Region, Replica, ReplicationMode
 from simulation.model.workload import IncidentRate, Incidents, Traffic
 
-__all__ = ["App", "Backups", "Bulkheads", "Business", "CircuitBreaker", "Costs", "Database", "Deployment", "Detection",
-           "Failover", "Humans", "IncidentRate", "Incidents", "LoadBalancer", "Pattern", "Pool", "Region", "Replica",
-           "ReplicationMode", "Scenario", "Simulation", "Targets", "Timeouts", "Traffic", "check_bounds"]
+__all__ = [
+    "App",
+    "Backups",
+    "Bulkheads",
+    "Business",
+    "CircuitBreaker",
+    "Costs",
+    "Database",
+    "Deployment",
+    "Detection",
+    "Failover",
+    "Humans",
+    "IncidentRate",
+    "Incidents",
+    "LoadBalancer",
+    "Pattern",
+    "Pool",
+    "Region",
+    "Replica",
+    "ReplicationMode",
+    "Scenario",
+    "Simulation",
+    "Targets",
+    "Timeouts",
+    "Traffic",
+    "check_bounds",
+]
 
 
 def _default_replica(data: dict) -> dict:
@@ -125,7 +143,8 @@ class Scenario(Section):
                 f"app.capacity_rps_per_instance: {self.serving_instances} serving instances × "
                 f"{self.app.capacity_rps_per_instance:g} req/s = {capacity_rps:g} req/s cannot carry "
                 f"{self.traffic.request_rate_rps:g} req/s × recovery threshold "
-                f"{self.simulation.recovery_threshold:g} = {needed_rps:g} req/s; add app instances or capacity")
+                f"{self.simulation.recovery_threshold:g} = {needed_rps:g} req/s; add app instances or capacity"
+            )
 
     # -- derived facts the models share -------------------------------------------------
     @property

@@ -1,4 +1,5 @@
 """Topology sections: the regions and the database (replicas, backups)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -18,17 +19,23 @@ class Region(Section):
     app_instances: int = Field(default=4, ge=1, le=500)
     zones: int = Field(default=3, ge=1, le=6)
     warmth: Literal["hot", "warm", "cold"] = Field(
-        default="hot", description="hot: serving-ready; warm: scaled down; cold: must be built")
+        default="hot", description="hot: serving-ready; warm: scaled down; cold: must be built"
+    )
     warm_up_s: Dist = Field(
         default_factory=lambda: lognormal(600, 1800),
-        description="time to scale a warm standby up to full capacity (a cold one: after it is built)")
+        description="time to scale a warm standby up to full capacity (a cold one: after it is built)",
+    )
     cold_build_s: Dist = Field(
         default_factory=lambda: lognormal(3600, 4 * 3600),
         description="cold standby: time to build the app tier from scratch (provision, deploy, configure) "
-                    "before it warms up")
+        "before it warms up",
+    )
     warm_capacity_share: float = Field(
-        default=0.25, ge=0, le=1,
-        description="share of this region's app instances a warm standby keeps running before it scales up")
+        default=0.25,
+        ge=0,
+        le=1,
+        description="share of this region's app instances a warm standby keeps running before it scales up",
+    )
 
 
 class Replica(Section):
@@ -40,8 +47,10 @@ class Replica(Section):
 class Backups(Section):
     kind: Literal["none", "daily", "pitr"] = "daily"
     interval_s: float = Field(
-        default=86_400, gt=0,
-        description="time between recoverable points: backup interval, or WAL archive interval for pitr")
+        default=86_400,
+        gt=0,
+        description="time between recoverable points: backup interval, or WAL archive interval for pitr",
+    )
     restore_throughput_gb_per_s: float = Field(default=0.05, gt=0)
     restore_setup_s: Dist = Field(default_factory=lambda: lognormal(900, 2700))
     storage: Literal["same-region", "cross-region"] = "cross-region"
@@ -53,22 +62,31 @@ class Database(Section):
     local_standby: Literal["none", "sync", "async"] = "sync"
     local_standby_lag_s: Dist = Field(default_factory=lambda: lognormal(0.5, 2.0))
     replicas: list[Replica] = Field(
-        default_factory=list, max_length=8,
+        default_factory=list,
+        max_length=8,
         description="cross-region replicas; when not given, multi-region patterns get one async replica in "
-                    "their first region besides the primary (active-active-full: the replication between "
-                    "its primaries); give [] for none")
+        "their first region besides the primary (active-active-full: the replication between "
+        "its primaries); give [] for none",
+    )
     backups: Backups = Field(default_factory=Backups)
     promotion_s_per_gb: float = Field(
-        default=2.2, ge=0,
+        default=2.2,
+        ge=0,
         description="extra promotion time per GB of data: crash recovery, replay of the replication backlog "
-                    "and cache warm-up grow with size (2.2 s/GB: about 2 min of failover at 10 GB, about "
-                    "20 min at 500 GB)")
+        "and cache warm-up grow with size (2.2 s/GB: about 2 min of failover at 10 GB, about "
+        "20 min at 500 GB)",
+    )
     rebuild_throughput_gb_per_s: float = Field(
-        default=0.1, gt=0, description="speed of rebuilding a standby after a failover")
+        default=0.1, gt=0, description="speed of rebuilding a standby after a failover"
+    )
     node_repair_s: Dist = Field(
         default_factory=lambda: lognormal(4 * 3600, 12 * 3600),
-        description="time to repair a failed node when nothing can take over")
+        description="time to repair a failed node when nothing can take over",
+    )
     conflict_duplicate_share: float = Field(
-        default=0.5, ge=0, le=1,
+        default=0.5,
+        ge=0,
+        le=1,
         description="active-active full: share of unreplicated writes that clients re-submit in the surviving "
-                    "region and that come back as duplicates; the rest are lost by conflict resolution")
+        "region and that come back as duplicates; the rest are lost by conflict resolution",
+    )

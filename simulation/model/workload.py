@@ -1,4 +1,5 @@
 """Workload sections: traffic and the incidents that strike it (rates, durations)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -15,7 +16,8 @@ class Traffic(Section):
     agent_share: float = Field(default=0.0, ge=0, le=1)
     agent_retry: Literal["none", "backoff", "immediate"] = "backoff"
     agent_retry_multiplier: float = Field(
-        default=5, ge=1, description="calls per failed agent request when retrying at once")
+        default=5, ge=1, description="calls per failed agent request when retrying at once"
+    )
     per_client_rate_limits: bool = False
 
 
@@ -32,25 +34,33 @@ class Incidents(Section):
     db_primary_failure: IncidentRate = Field(default_factory=_rate(0.5))
     instance_crash: IncidentRate = Field(
         default_factory=_rate(2),
-        description="crashes per serving app instance per year (the fleet's rate is this × serving instances)")
+        description="crashes per serving app instance per year (the fleet's rate is this × serving instances)",
+    )
     zone_outage: IncidentRate = Field(default_factory=_rate(0.5, lognormal(3600, 4 * 3600)))
     region_outage: IncidentRate = Field(default_factory=_rate(0.1, lognormal(4 * 3600, 12 * 3600)))
     dependency_slowdown: IncidentRate = Field(default_factory=_rate(4, lognormal(900, 3600)))
     data_corruption: IncidentRate = Field(default_factory=_rate(0.1))
     slowdown_latency_s: Dist = Field(
-        default_factory=lambda: lognormal(30, 120), description="latency of a slowed dependency")
+        default_factory=lambda: lognormal(30, 120), description="latency of a slowed dependency"
+    )
     corruption_detection_s: Dist = Field(default_factory=lambda: lognormal(3600, 6 * 3600))
     slowdown_call_share: float = Field(
-        default=0.3, gt=0, le=1, description="share of requests that call the slowed dependency")
+        default=0.3, gt=0, le=1, description="share of requests that call the slowed dependency"
+    )
     slowdown_call_type: Literal[
         "internal_http", "external_http", "oltp_query", "reporting_query", "cache", "queue_publish", "llm"
     ] = Field(default="external_http", description="which of app.timeouts bounds a call to the dependency")
     slowdown_concern: Literal["critical", "standard", "background"] = Field(
-        default="standard", description="the bulkhead that holds calls to the slowed dependency")
+        default="standard", description="the bulkhead that holds calls to the slowed dependency"
+    )
     slowdown_fallback: bool = Field(
-        default=False, description="a fallback (cached answer, feature off) answers calls that fail fast")
+        default=False, description="a fallback (cached answer, feature off) answers calls that fail fast"
+    )
     corruption_export_interval_s: float = Field(
-        default=7 * 86_400, gt=0,
-        description="with no backups: time between logical exports (e.g. a weekly dump) to restore from")
+        default=7 * 86_400,
+        gt=0,
+        description="with no backups: time between logical exports (e.g. a weekly dump) to restore from",
+    )
     logical_restore_throughput_gb_per_s: float = Field(
-        default=0.01, gt=0, description="restoring a logical export (rebuilds indexes): slower than a backup")
+        default=0.01, gt=0, description="restoring a logical export (rebuilds indexes): slower than a backup"
+    )

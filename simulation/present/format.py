@@ -3,6 +3,7 @@
 Every screen and export (web pages, PDF, HTML, CSV, the CLI) shows a figure
 through these functions, so the same run reads the same everywhere.
 """
+
 from __future__ import annotations
 
 from simulation.units import SECONDS_PER_DAY

@@ -13,6 +13,7 @@ Fixtures other browser tests reuse:
 Chromium: ``CHROMIUM_PATH`` or /usr/bin/chromium (``apt-get install -y chromium``; never
 ``playwright install``). When it is missing the tests are skipped on a workstation and FAIL under CI=true.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from accounts import PASSWORD
-from celery_worker import filesystem_broker, producer, worker_database_url, worker
+from celery_worker import filesystem_broker, producer, worker, worker_database_url
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + ORM from the test thread
 
@@ -50,11 +52,20 @@ def browser_type_launch_args(browser_type_launch_args):
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    return {**browser_type_launch_args,
-            "executable_path": CHROMIUM_PATH,
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--disable-quic"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM_PATH,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
 
 
 @pytest.fixture(scope="session")
@@ -127,8 +138,7 @@ def log_in(page, live_server, user) -> None:
     client = Client()
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value,
-                               "url": live_server.url}])
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}])
 
 
 @pytest.fixture
@@ -176,17 +186,17 @@ def finished_run(*, scenario, user, seed: int, trials: int = DEMO_TRIALS):
 
 @pytest.fixture
 def demo_workspace(editor, viewer, eager_runs) -> DemoWorkspace:
-    """"Payments": the editor and a viewer; two options (active-passive, single region), each run once."""
+    """ "Payments": the editor and a viewer; two options (active-passive, single region), each run once."""
     from planner.models import Membership
     from planner.services.scenarios import scenario_create
     from planner.services.workspaces import workspace_create
 
     workspace = workspace_create(name="Payments", user=editor)
     Membership.objects.create(workspace=workspace, user=viewer, role=Membership.Role.VIEWER)
-    documents = [("Active-passive", {"pattern": "active-passive"}),
-                 ("Single region", {"pattern": "single-region"})]
-    scenarios = [scenario_create(workspace=workspace, name=name, document=document, user=editor)
-                 for name, document in documents]
+    documents = [("Active-passive", {"pattern": "active-passive"}), ("Single region", {"pattern": "single-region"})]
+    scenarios = [
+        scenario_create(workspace=workspace, name=name, document=document, user=editor) for name, document in documents
+    ]
     runs = [finished_run(scenario=scenario, user=editor, seed=100 + i) for i, scenario in enumerate(scenarios)]
     return DemoWorkspace(workspace=workspace, scenarios=scenarios, runs=runs)
 
@@ -201,9 +211,16 @@ def real_worker(live_server, tmp_path):
     folder = tmp_path / "broker"
     options = filesystem_broker(folder)
     queue = f"browser-{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, "DATABASE_URL": worker_database_url(), "CELERY_BROKER_URL": "filesystem://",
-           "BROKER_DIR": str(folder), "CELERY_QUEUE": queue, "DJANGO_SETTINGS_MODULE": "config.settings",
-           "CELERY_TASK_ALWAYS_EAGER": "false", "LOG_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(),
+        "CELERY_BROKER_URL": "filesystem://",
+        "BROKER_DIR": str(folder),
+        "CELERY_QUEUE": queue,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "LOG_LEVEL": "INFO",
+    }
     log_path = tmp_path / "worker.log"
     with worker(env, queue, log_path) as process, producer("filesystem://", options, queue):
         deadline = time.monotonic() + WORKER_READY_S

@@ -1,7 +1,9 @@
 """The architect's path through the app in a real browser: log in, create a scenario from a preset, fix a bad
 value, run it, watch the progress bar, read the verdict and the charts, compare two options."""
+
 from __future__ import annotations
 
+import contextlib
 import re
 
 from playwright.sync_api import expect
@@ -14,15 +16,18 @@ def _wait_for_charts(page) -> int:
     charts = page.locator(".chart[data-chart]")
     count = charts.count()
     assert count > 0, "the page has no charts"
-    page.wait_for_function("() => [...document.querySelectorAll('.chart[data-chart]')]"
-                           ".every(el => el.dataset.rendered === 'true')", timeout=CHART_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.chart[data-chart]')].every(el => el.dataset.rendered === 'true')",
+        timeout=CHART_TIMEOUT_MS,
+    )
     for i in range(count):  # drawn means Plotly put an SVG with at least one trace in it
         expect(charts.nth(i).locator(".main-svg").first).to_be_visible()
     return count
 
 
-def test_it_takes_an_architect_from_login_to_a_comparison(page, live_server, editor, password, demo_workspace,
-                                                           eager_runs, console_errors, shoot):
+def test_it_takes_an_architect_from_login_to_a_comparison(
+    page, live_server, editor, password, demo_workspace, eager_runs, console_errors, shoot
+):
     # log in through the form
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(editor.username)
@@ -86,8 +91,9 @@ def test_it_takes_an_architect_from_login_to_a_comparison(page, live_server, edi
     assert console_errors == []
 
 
-def test_it_lets_a_viewer_read_results_by_keyboard(page, live_server, viewer, login_as, demo_workspace,
-                                                   console_errors, shoot):
+def test_it_lets_a_viewer_read_results_by_keyboard(
+    page, live_server, viewer, login_as, demo_workspace, console_errors, shoot
+):
     login_as(viewer)
     run = demo_workspace.runs[0]
     page.goto(f"{live_server.url}/w/{demo_workspace.id}/runs/{run.pk}/results/")
@@ -116,8 +122,9 @@ def test_it_draws_the_replay_and_cost_charts_with_units(editor_page, live_server
     assert console_errors == []
 
 
-def test_it_moves_the_progress_bar_while_a_real_worker_runs(editor_page, live_server, demo_workspace, real_worker,
-                                                           settings, console_errors, shoot):
+def test_it_moves_the_progress_bar_while_a_real_worker_runs(
+    editor_page, live_server, demo_workspace, real_worker, settings, console_errors, shoot
+):
     settings.RUN_TRIAL_CHOICES = {"quick": 4_000, "full": 8_000}  # long enough to see the bar move
     page = editor_page
     scenario = demo_workspace.scenarios[0]
@@ -127,14 +134,13 @@ def test_it_moves_the_progress_bar_while_a_real_worker_runs(editor_page, live_se
     seen: list[float] = []
     deadline_ms = 90_000
     while "/results/" not in page.url and deadline_ms > 0:  # the page moves on to the results by itself
-        try:
+        with contextlib.suppress(Exception):  # the page navigated between two reads
             seen.append(page.evaluate("() => document.getElementById('run-bar').value"))
-        except Exception:  # noqa: BLE001 — the page navigated between two reads
-            pass
         page.wait_for_timeout(100)
         deadline_ms -= 100
-    assert "/results/" in page.url, f"no results after 90 s; bar values {seen[-5:]}; worker log:\n" \
-                                     f"{real_worker.read_text()[-3000:]}"
+    assert "/results/" in page.url, (
+        f"no results after 90 s; bar values {seen[-5:]}; worker log:\n{real_worker.read_text()[-3000:]}"
+    )
     assert any(0 < value < 1 for value in seen), seen  # the bar moved while the worker ran
     assert seen == sorted(seen)
     _wait_for_charts(page)

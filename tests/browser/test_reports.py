@@ -1,4 +1,5 @@
 """Reports in Chromium: the standalone HTML opens offline without errors; the decision flow end to end."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,7 @@ import re
 
 import pytest
 
-from simulation import dump_document, load_scenario
-from simulation import run
+from simulation import dump_document, load_scenario, run
 from simulation.present.report import Option
 from simulation.present.report.exporters import HtmlExporter
 
@@ -18,9 +18,13 @@ NASTY = 'Zürich <script>window.hacked=1</script> "quoted"'
 def report_file(tmp_path_factory):
     """A standalone HTML report of three real runs, one with a hostile name."""
     options = []
-    for i, (label, raw) in enumerate((("Single region", {"pattern": "single-region"}),
-                                      ("Active-passive", {"pattern": "active-passive"}),
-                                      (NASTY, {"pattern": "active-active-read"}))):
+    for i, (label, raw) in enumerate(
+        (
+            ("Single region", {"pattern": "single-region"}),
+            ("Active-passive", {"pattern": "active-passive"}),
+            (NASTY, {"pattern": "active-active-read"}),
+        )
+    ):
         scenario = load_scenario(raw)
         options.append(Option(label, dump_document(scenario), run(scenario, trials=150, seed=i, years=1000)))
     path = tmp_path_factory.mktemp("report") / "report.html"
@@ -49,8 +53,9 @@ def test_it_opens_the_html_report_offline_with_every_chart_drawn(page, console_e
     assert outside == [] and console_errors == []
 
 
-def test_it_records_signs_previews_and_exports_a_decision(editor_page, live_server, demo_workspace, console_errors,
-                                                           shoot):
+def test_it_records_signs_previews_and_exports_a_decision(
+    editor_page, live_server, demo_workspace, console_errors, shoot
+):
     page = editor_page
     ws = demo_workspace.id
     pinned = "&".join(f"runs={r.pk}" for r in demo_workspace.runs)

@@ -1,6 +1,7 @@
 """The workshop in Chromium: sliders re-run the engine, the verdict flips, variants are pinned and compared,
 the decision record opens with them; a share link shows the page to a logged-out browser, refuses writes
 and expires. Screenshots land in test-artifacts/workshop-*.png."""
+
 from __future__ import annotations
 
 import re
@@ -16,16 +17,26 @@ pytestmark = pytest.mark.slow
 # never time out, so a failover leaves stale connections until the OS gives up (~15 min): RTO missed.
 # Validating on borrow (5 s connection timeout) brings it to about a minute: every target met.
 CHECKOUT = {
-    "name": "Checkout (pool not validated)", "pattern": "active-passive",
+    "name": "Checkout (pool not validated)",
+    "pattern": "active-passive",
     "database": {"local_standby": "sync", "replicas": [{"region": "region-b", "mode": "async"}]},
     "failover": {"automation_success_probability": 1.0, "days_since_failover_test": 0},
-    "app": {"discovery": "service-discovery", "health_check": "liveness", "auto_restart": False,
-            "pool": {"validate_on_borrow": False, "max_lifetime_s": None, "connection_timeout_s": 5},
-            "timeouts": {"oltp_query_s": None}},
+    "app": {
+        "discovery": "service-discovery",
+        "health_check": "liveness",
+        "auto_restart": False,
+        "pool": {"validate_on_borrow": False, "max_lifetime_s": None, "connection_timeout_s": 5},
+        "timeouts": {"oltp_query_s": None},
+    },
     "deployment": {"deploys_per_month": 0},
-    "incidents": {"instance_crash": {"rate_per_year": 0}, "zone_outage": {"rate_per_year": 0},
-                  "region_outage": {"rate_per_year": 0}, "dependency_slowdown": {"rate_per_year": 0},
-                  "data_corruption": {"rate_per_year": 0}, "db_primary_failure": {"rate_per_year": 2}},
+    "incidents": {
+        "instance_crash": {"rate_per_year": 0},
+        "zone_outage": {"rate_per_year": 0},
+        "region_outage": {"rate_per_year": 0},
+        "dependency_slowdown": {"rate_per_year": 0},
+        "data_corruption": {"rate_per_year": 0},
+        "db_primary_failure": {"rate_per_year": 2},
+    },
 }
 
 
@@ -58,8 +69,11 @@ def _renders(page) -> int:
 
 def _wait_render(page, after: int) -> None:
     # a function, not an expression: Playwright evaluates it once, which the page's CSP (no eval) allows
-    page.wait_for_function("(after) => Number(document.body.dataset.wsRenders || 0) > after "
-                           "&& document.body.dataset.wsState === 'ready'", arg=after, timeout=15_000)
+    page.wait_for_function(
+        "(after) => Number(document.body.dataset.wsRenders || 0) > after && document.body.dataset.wsState === 'ready'",
+        arg=after,
+        timeout=15_000,
+    )
 
 
 def _open(page, url: str) -> None:
@@ -109,13 +123,13 @@ def test_it_runs_the_workshop_pins_compares_and_records(editor_page, live_server
     expect(page.locator("#ws-compare tbody")).to_contain_text("all targets met")
 
     from planner.models import Run
+
     runs = list(Run.objects.filter(workspace=workspace).order_by("pk"))
     assert [r.scenario_name for r in runs] == ["Validate on borrow", "Validation + 5 min lifetime"]
     assert all(r.status == Run.Status.DONE for r in runs)
 
     page.click("#ws-frontier-run")
-    expect(page.locator("#ws-frontier-status")).to_contain_text(re.compile("Cheapest option|No option"),
-                                                               timeout=60_000)
+    expect(page.locator("#ws-frontier-status")).to_contain_text(re.compile("Cheapest option|No option"), timeout=60_000)
     expect(page.locator("#ws-frontier-downtime .main-svg").first).to_be_visible()
     shoot(page, "workshop-pinned")
 
@@ -152,16 +166,21 @@ def test_it_shares_a_read_only_workshop_that_expires(browser, editor_page, live_
     stranger.click("#ws-pin")  # pinned in the page only
     expect(stranger.locator("#ws-status")).to_contain_text("in this page")
     shoot(stranger, "workshop-shared")
-    status = stranger.evaluate("""async (url) => {
+    status = stranger.evaluate(
+        """async (url) => {
         const csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
         const r = await fetch(url + "pin/", {method: "POST", headers: {"Content-Type": "application/json",
                               "X-CSRFToken": csrf}, body: JSON.stringify({overrides: {}})});
-        return r.status; }""", url)
+        return r.status; }""",
+        url,
+    )
     assert status == 403
     from planner.models import Run
+
     assert not Run.objects.exists()
 
     from workshop.models import ShareLink
+
     ShareLink.objects.filter(workspace=workspace).update(expires_at=timezone.now() - timedelta(minutes=1))
     response = stranger.goto(url)
     assert response.status == 410
@@ -181,4 +200,5 @@ def test_it_lets_a_viewer_try_variants_but_pins_them_only_in_the_page(page, live
     page.click("#ws-pin")
     expect(page.locator("#ws-status")).to_contain_text("in this page")
     from planner.models import Run
+
     assert not Run.objects.exists()

@@ -1,4 +1,5 @@
 """The root conftest's users, a workspace with an RTO target of 10 min, and three finished runs to decide between."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,9 +8,11 @@ from decisions.services import decision_create
 
 from factories import make_finished_run, make_workspace
 
-OPTIONS = (("Single region", {"pattern": "single-region", "failover": {"mode": "manual"}}),
-           ("Active-passive", {"pattern": "active-passive"}),
-           ("Active-active «read»", {"pattern": "active-active-read"}))
+OPTIONS = (
+    ("Single region", {"pattern": "single-region", "failover": {"mode": "manual"}}),
+    ("Active-passive", {"pattern": "active-passive"}),
+    ("Active-active «read»", {"pattern": "active-active-read"}),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -43,9 +46,13 @@ def runs(workspace, owner) -> list:
 @pytest.fixture
 def draft(workspace, owner, runs):
     """A draft decision between the first two runs, the second chosen."""
-    return decision_create(workspace=workspace, user=owner, runs=runs[:2], chosen_run=runs[1],
-                           title="Checkout <resilience> for 'Q3'", context="Two outages of 2 h this year.",
-                           rationale="Meets the RTO for a third of the active-active premium.",
-                           follow_ups="Set max_lifetime\nDeep health checks")
-
-
+    return decision_create(
+        workspace=workspace,
+        user=owner,
+        runs=runs[:2],
+        chosen_run=runs[1],
+        title="Checkout <resilience> for 'Q3'",
+        context="Two outages of 2 h this year.",
+        rationale="Meets the RTO for a third of the active-active premium.",
+        follow_ups="Set max_lifetime\nDeep health checks",
+    )

@@ -1,4 +1,5 @@
 """Who may do what with a decision: outsiders see nothing (404), viewers read and download, editors change."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,13 @@ from decisions.models import DecisionRecord
 
 def _urls(draft) -> dict[str, str]:
     ws, d = draft.workspace_id, draft.pk
-    return {"list": reverse("decision_list", args=[ws]), "new": reverse("decision_create", args=[ws]),
-            "detail": reverse("decision_detail", args=[ws, d]), "edit": reverse("decision_edit", args=[ws, d]),
-            "preview": reverse("decision_preview", args=[ws, d])}
+    return {
+        "list": reverse("decision_list", args=[ws]),
+        "new": reverse("decision_create", args=[ws]),
+        "detail": reverse("decision_detail", args=[ws, d]),
+        "edit": reverse("decision_edit", args=[ws, d]),
+        "preview": reverse("decision_preview", args=[ws, d]),
+    }
 
 
 @pytest.mark.parametrize("name", ["list", "new", "detail", "edit", "preview"])

@@ -1,4 +1,5 @@
 """Report exports: small ones in the request, PDFs and big comparisons through an idempotent task."""
+
 from __future__ import annotations
 
 import csv
@@ -14,7 +15,7 @@ from decisions.models import ReportExport
 from decisions.services import decision_create, export_render, export_request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reports"))
-from report_helpers import expected_money, expected_seconds, pdf_text  # noqa: E402
+from report_helpers import expected_money, expected_seconds, pdf_text
 
 
 @pytest.fixture
@@ -49,8 +50,9 @@ def test_it_downloads_a_small_csv_report_at_once(owner_client, draft, runs):
 
 
 @pytest.mark.slow
-def test_it_renders_a_pdf_in_the_background_and_stores_it(owner_client, draft, runs, enqueued, media_root,
-                                                         django_capture_on_commit_callbacks, tmp_path):
+def test_it_renders_a_pdf_in_the_background_and_stores_it(
+    owner_client, draft, runs, enqueued, media_root, django_capture_on_commit_callbacks, tmp_path
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(_export_url(draft, "pdf"))
     export = ReportExport.objects.get()
@@ -64,7 +66,13 @@ def test_it_renders_a_pdf_in_the_background_and_stores_it(owner_client, draft, r
     assert export.status == ReportExport.Status.DONE and export.progress == 1.0
     assert Path(export.file.path).is_relative_to(media_root)
     assert owner_client.get(progress_url).json() == {
-        "status": "done", "status_label": "Ready", "progress": 1.0, "finished": True, "ready": True, "error": ""}
+        "status": "done",
+        "status_label": "Ready",
+        "progress": 1.0,
+        "finished": True,
+        "ready": True,
+        "error": "",
+    }
     download = owner_client.get(reverse("export_download", args=[draft.workspace_id, draft.pk, export.pk]))
     pdf = b"".join(download.streaming_content)
     assert download["Content-Type"] == "application/pdf" and pdf.startswith(b"%PDF")
@@ -77,8 +85,9 @@ def test_it_renders_a_pdf_in_the_background_and_stores_it(owner_client, draft, r
             assert verdict["text"] in text
 
 
-def test_it_exports_three_options_in_the_background_even_as_json(owner_client, workspace, owner, runs, enqueued,
-                                                                 django_capture_on_commit_callbacks):
+def test_it_exports_three_options_in_the_background_even_as_json(
+    owner_client, workspace, owner, runs, enqueued, django_capture_on_commit_callbacks
+):
     decision = decision_create(workspace=workspace, user=owner, runs=runs, title="Three ways")
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(_export_url(decision, "json"))

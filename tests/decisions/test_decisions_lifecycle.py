@@ -1,4 +1,5 @@
 """Recording, editing, signing off and versioning decisions."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,15 @@ from decisions.services import decision_create, decision_sign, decision_update
 
 
 def _form(runs, chosen=None, **extra) -> dict:
-    data = {"title": "Pick a pattern", "context": "", "runs": [r.pk for r in runs],
-            "chosen_run": chosen.pk if chosen else "", "rationale": "", "consequences": "", "follow_ups": ""}
+    data = {
+        "title": "Pick a pattern",
+        "context": "",
+        "runs": [r.pk for r in runs],
+        "chosen_run": chosen.pk if chosen else "",
+        "rationale": "",
+        "consequences": "",
+        "follow_ups": "",
+    }
     return {**data, **extra}
 
 
@@ -28,11 +36,13 @@ def test_it_preselects_the_runs_pinned_in_the_workshop(owner_client, workspace, 
 
 
 def test_it_records_a_decision_with_the_workspaces_targets(owner_client, workspace, runs, owner):
-    response = owner_client.post(reverse("decision_create", args=[workspace.pk]),
-                                 _form(runs, runs[1], rationale="Cheapest that meets the RTO"))
+    response = owner_client.post(
+        reverse("decision_create", args=[workspace.pk]), _form(runs, runs[1], rationale="Cheapest that meets the RTO")
+    )
     decision = DecisionRecord.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
-        "decision_detail", args=[workspace.pk, decision.pk])
+        "decision_detail", args=[workspace.pk, decision.pk]
+    )
     assert decision.targets == workspace.targets and decision.targets["rto_s"] == 600.0
     assert sorted(r.pk for r in decision.runs.all()) == [r.pk for r in runs]
     assert decision.chosen_run == runs[1] and decision.created_by == owner
@@ -59,8 +69,9 @@ def test_it_refuses_runs_of_another_workspace_or_without_results(workspace, owne
     foreign = make_run(other, owner, "Foreign", {"pattern": "single-region"})
     with pytest.raises(ValidationError, match="workspace"):
         decision_create(workspace=workspace, user=owner, runs=[runs[0], foreign], title="Mixed")
-    queued = Run.objects.create(workspace=workspace, scenario_name="Queued", snapshot={}, seed=1, trials=10,
-                                engine_version="test")
+    queued = Run.objects.create(
+        workspace=workspace, scenario_name="Queued", snapshot={}, seed=1, trials=10, engine_version="test"
+    )
     with pytest.raises(ValidationError, match="no results"):
         decision_create(workspace=workspace, user=owner, runs=[queued], title="Not run")
 
@@ -79,8 +90,10 @@ def test_it_freezes_a_signed_decision_and_edits_it_as_a_new_version(owner_client
     assert sign.status_code == 302
     draft.refresh_from_db()
     assert draft.status == DecisionRecord.Status.SIGNED and draft.sign_offs.get().user == owner
-    response = owner_client.post(reverse("decision_edit", args=[draft.workspace_id, draft.pk]),
-                                 _form(runs, runs[2], title="Changed after sign-off"))
+    response = owner_client.post(
+        reverse("decision_edit", args=[draft.workspace_id, draft.pk]),
+        _form(runs, runs[2], title="Changed after sign-off"),
+    )
     newer = DecisionRecord.objects.exclude(pk=draft.pk).get()
     assert response["Location"] == reverse("decision_detail", args=[draft.workspace_id, newer.pk])
     draft.refresh_from_db()

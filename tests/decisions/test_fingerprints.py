@@ -1,4 +1,5 @@
 """One fingerprint function: every document hash goes through ``simulation.model.loading.canonical_sha256``."""
+
 from __future__ import annotations
 
 import ast
@@ -12,23 +13,30 @@ PACKAGES = ("simulation", "planner", "decisions", "workshop")
 THE_ONE = "simulation/model/loading.py"
 # Hashes that are not fingerprints of documents (e.g. of a secret token) would be listed here, with the reason.
 NOT_DOCUMENT_HASHES: dict[str, str] = {
-    "planner/services/throttle.py": "a cache key for an e-mail or address: keeps personal data out of the cache",
+    "planner/services/throttle.py": "a cache key for an e-mail or address: keeps personal data out of the cache"
 }
 
 
 def _sha256_calls(tree: ast.AST) -> list[int]:
     """Lines that call ``hashlib.sha256(...)`` or a ``sha256`` imported from hashlib."""
-    imported = {alias.asname or alias.name for node in ast.walk(tree)
-                if isinstance(node, ast.ImportFrom) and node.module == "hashlib" for alias in node.names
-                if alias.name == "sha256"}
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "hashlib"
+        for alias in node.names
+        if alias.name == "sha256"
+    }
     lines = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        if (isinstance(func, ast.Attribute) and func.attr == "sha256"
-                and isinstance(func.value, ast.Name) and func.value.id == "hashlib") \
-                or (isinstance(func, ast.Name) and func.id in imported):
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "sha256"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "hashlib"
+        ) or (isinstance(func, ast.Name) and func.id in imported):
             lines.append(node.lineno)
     return lines
 

@@ -1,4 +1,5 @@
 """The planner's tests use the root conftest's users, workspace, scenario and finished run."""
+
 from __future__ import annotations
 
 import pytest

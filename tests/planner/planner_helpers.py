@@ -1,4 +1,5 @@
 """Helpers the planner tests import (conftest modules are not importable by name across folders)."""
+
 from __future__ import annotations
 
 

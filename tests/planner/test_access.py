@@ -1,4 +1,5 @@
 """Permissions with three users: the outsider sees nothing (404), the viewer changes nothing (403)."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,18 @@ from django.urls import URLPattern, get_resolver, reverse
 from planner.models import Membership, Run, Scenario, Workspace
 
 # URL names that change something: a viewer gets 403 on them (GET of the form pages too).
-EDIT_URLS = {"workspace_settings", "workspace_member_remove", "scenario_new", "scenario_import", "scenario_about",
-             "scenario_edit", "scenario_duplicate", "scenario_delete", "run_start", "run_cancel"}
+EDIT_URLS = {
+    "workspace_settings",
+    "workspace_member_remove",
+    "scenario_new",
+    "scenario_import",
+    "scenario_about",
+    "scenario_edit",
+    "scenario_duplicate",
+    "scenario_delete",
+    "run_start",
+    "run_cancel",
+}
 
 
 def _workspace_patterns() -> list[URLPattern]:
@@ -26,8 +37,14 @@ def _workspace_patterns() -> list[URLPattern]:
 
 
 def _kwargs(pattern: URLPattern, workspace, scenario, run, membership) -> dict:
-    values = {"workspace_id": workspace.pk, "scenario_id": scenario.pk, "run_id": run.pk, "section": "failover",
-              "number": 1, "membership_id": membership.pk}
+    values = {
+        "workspace_id": workspace.pk,
+        "scenario_id": scenario.pk,
+        "run_id": run.pk,
+        "section": "failover",
+        "number": 1,
+        "membership_id": membership.pk,
+    }
     return {name: values[name] for name in pattern.pattern.regex.groupindex}
 
 
@@ -36,8 +53,7 @@ def urls(workspace, scenario, done_run, owner):
     membership = Membership.objects.get(workspace=workspace, user=owner)
     patterns = _workspace_patterns()
     assert len(patterns) >= 20, "the URLconf lost its workspace URLs"
-    return [(p.name, reverse(p.name, kwargs=_kwargs(p, workspace, scenario, done_run, membership)))
-            for p in patterns]
+    return [(p.name, reverse(p.name, kwargs=_kwargs(p, workspace, scenario, done_run, membership))) for p in patterns]
 
 
 def test_it_lists_results_and_compare_among_workspace_urls(urls):

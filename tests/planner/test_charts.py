@@ -1,4 +1,5 @@
 """Plotly figures of the results and compare pages, built from real engine results."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,10 +8,9 @@ import plotly.graph_objects as go
 import pytest
 
 from planner import charts
-from simulation import load_scenario
-from simulation.present.chartdata import active_types, incident_label
-from simulation import RunResults
+from simulation import RunResults, load_scenario
 from simulation import run as run_engine
+from simulation.present.chartdata import active_types, incident_label
 
 TRIALS = 200
 
@@ -23,8 +23,9 @@ def results() -> RunResults:
 
 @pytest.fixture(scope="module")
 def single_region() -> RunResults:
-    return run_engine(load_scenario({"name": "Single region", "pattern": "single-region"}), trials=TRIALS,
-                      seed=11, years=2000)
+    return run_engine(
+        load_scenario({"name": "Single region", "pattern": "single-region"}), trials=TRIALS, seed=11, years=2000
+    )
 
 
 def _named(figure: dict, name_part: str) -> list[dict]:
@@ -32,11 +33,13 @@ def _named(figure: dict, name_part: str) -> list[dict]:
 
 
 def test_it_builds_figures_plotly_accepts(results, single_region):
-    figures = {**charts.results_figures(results),
-               **charts.compare_figures([("A", results), ("B", single_region)], target_rto_s=300)}
+    figures = {
+        **charts.results_figures(results),
+        **charts.compare_figures([("A", results), ("B", single_region)], target_rto_s=300),
+    }
     drawn = {key: figure for key, figure in figures.items() if figure is not None}
     assert {"chart-rto", "chart-downtime", "chart-cost", "chart-frontier"} <= set(drawn)
-    for key, figure in drawn.items():
+    for _key, figure in drawn.items():
         go.Figure(figure)  # raises on any property Plotly does not know
 
 
@@ -73,8 +76,9 @@ def _linear_divisor(figure: dict) -> float:
     return {"s": 1.0, "min": 60.0, "h": 3600.0}[unit]
 
 
-@pytest.mark.parametrize("key", ["chart-rto", "chart-data-loss", "chart-downtime", "chart-cost",
-                                 "chart-replay-p50", "chart-replay-p95"])
+@pytest.mark.parametrize(
+    "key", ["chart-rto", "chart-data-loss", "chart-downtime", "chart-cost", "chart-replay-p50", "chart-replay-p95"]
+)
 def test_it_names_the_unit_on_every_axis(results, key):
     figure = charts.results_figures(results, replay_type=_replayed_type(results))[key]
     layout = figure["layout"]

@@ -1,4 +1,5 @@
 """Comparing 2–5 finished runs against the workspace's targets, and naming the cheapest that meets them."""
+
 from __future__ import annotations
 
 import copy
@@ -7,8 +8,15 @@ import pytest
 from django.urls import reverse
 
 from planner.models import Run
-from planner.selectors.compare import (ComparisonError, cheapest_meeting_targets, cheapest_sentence,
-                                       comparison_rows, judged_results, options_for, runs_to_compare)
+from planner.selectors.compare import (
+    ComparisonError,
+    cheapest_meeting_targets,
+    cheapest_sentence,
+    comparison_rows,
+    judged_results,
+    options_for,
+    runs_to_compare,
+)
 from planner.services.runs import run_create, run_execute
 from planner.services.scenarios import scenario_create
 from planner.services.workspaces import workspace_create
@@ -16,8 +24,13 @@ from simulation import load_scenario
 from simulation import run as run_engine
 
 TRIALS = 200
-LOOSE_TARGETS = {"rto_s": 30 * 86_400.0, "rpo_s": 30 * 86_400.0, "availability": 0.5,
-                 "monthly_budget_usd": None, "confidence": 0.5}
+LOOSE_TARGETS = {
+    "rto_s": 30 * 86_400.0,
+    "rpo_s": 30 * 86_400.0,
+    "availability": 0.5,
+    "monthly_budget_usd": None,
+    "confidence": 0.5,
+}
 
 
 @pytest.fixture(scope="module")
@@ -27,18 +40,29 @@ def engine_results() -> dict:
 
 
 def _run(workspace, scenario, results: dict, *, status: str = Run.Status.DONE) -> Run:
-    return Run.objects.create(workspace=workspace, scenario=scenario, scenario_name=scenario.name,
-                              snapshot=scenario.document, seed=results["seed"], trials=TRIALS,
-                              engine_version=results["engine_version"], status=status,
-                              progress=1.0 if status == Run.Status.DONE else 0.0,
-                              results=results if status == Run.Status.DONE else None)
+    return Run.objects.create(
+        workspace=workspace,
+        scenario=scenario,
+        scenario_name=scenario.name,
+        snapshot=scenario.document,
+        seed=results["seed"],
+        trials=TRIALS,
+        engine_version=results["engine_version"],
+        status=status,
+        progress=1.0 if status == Run.Status.DONE else 0.0,
+        results=results if status == Run.Status.DONE else None,
+    )
 
 
 def _priced(results: dict, *, premium: float, outage: float, infrastructure: float) -> dict:
     """A copy of real results with other monthly costs (as a cheaper or dearer option would have)."""
     priced = copy.deepcopy(results)
-    priced["costs"].update(premium_usd_per_month=premium, expected_outage_usd_per_month=outage,
-                           infrastructure_usd_per_month=infrastructure, total_usd_per_month=infrastructure + outage)
+    priced["costs"].update(
+        premium_usd_per_month=premium,
+        expected_outage_usd_per_month=outage,
+        infrastructure_usd_per_month=infrastructure,
+        total_usd_per_month=infrastructure + outage,
+    )
     return priced
 
 
@@ -131,10 +155,12 @@ def test_it_refuses_unfinished_runs_and_runs_of_other_workspaces(workspace, scen
 
 @pytest.mark.slow
 def test_it_compares_runs_the_engine_really_made(owner_client, workspace, scenario, owner):
-    single = scenario_create(workspace=workspace, name="Single region", document={"pattern": "single-region"},
-                             user=owner)
-    runs = [run_execute(run_id=run_create(scenario=s, user=owner, trials=TRIALS, seed=3).pk)
-            for s in (scenario, single)]
+    single = scenario_create(
+        workspace=workspace, name="Single region", document={"pattern": "single-region"}, user=owner
+    )
+    runs = [
+        run_execute(run_id=run_create(scenario=s, user=owner, trials=TRIALS, seed=3).pk) for s in (scenario, single)
+    ]
     response = owner_client.get(_url(workspace, runs))
     assert response.status_code == 200
     html = response.content.decode()

@@ -1,4 +1,5 @@
 """Content-Security-Policy: scripts only from our own files; no inline script or event handler in a template."""
+
 from __future__ import annotations
 
 import re

@@ -1,9 +1,8 @@
 """Whatever is typed into a section form or pasted as YAML, the answer is a page, never a 500."""
+
 from __future__ import annotations
 
 import pytest
-from planner_helpers import section_post_data
-from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,17 +11,42 @@ import simulation
 from planner.models import Scenario
 from planner.schema_fields import SECTION_KEYS
 
+from planner_helpers import section_post_data
+
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
-FUZZ = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 texts = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["", "-1", "0", "1e308", "nan", "inf", "-inf", "1e-320", "99999999999999999999", "lognormal",
-                     "lognormal median=0 p95=1", "uniform low=5 high=1", "empirical", "empirical -1",
-                     "fixed value=3", "true", "primary", "5, 25", "100, 50", "1,,2", "☃"]),
-    st.integers(min_value=-10**12, max_value=10**12).map(str),
+    st.sampled_from(
+        [
+            "",
+            "-1",
+            "0",
+            "1e308",
+            "nan",
+            "inf",
+            "-inf",
+            "1e-320",
+            "99999999999999999999",
+            "lognormal",
+            "lognormal median=0 p95=1",
+            "uniform low=5 high=1",
+            "empirical",
+            "empirical -1",
+            "fixed value=3",
+            "true",
+            "primary",
+            "5, 25",
+            "100, 50",
+            "1,,2",
+            "☃",
+        ]
+    ),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
 )
 
@@ -43,11 +67,30 @@ def test_it_never_answers_500_to_a_section_form(owner_client, scenario, section,
         assert stored.document == base  # nothing saved on error
 
 
-yaml_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(), st.text(max_size=12))
-yaml_values = st.recursive(yaml_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)), max_leaves=12)
-section_names = st.sampled_from(["pattern", "regions", "database", "failover", "app", "deployment", "traffic",
-                                 "incidents", "costs", "business", "targets", "simulation", "schema", "name"])
+yaml_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.floats(), st.text(max_size=12))
+yaml_values = st.recursive(
+    yaml_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=12,
+)
+section_names = st.sampled_from(
+    [
+        "pattern",
+        "regions",
+        "database",
+        "failover",
+        "app",
+        "deployment",
+        "traffic",
+        "incidents",
+        "costs",
+        "business",
+        "targets",
+        "simulation",
+        "schema",
+        "name",
+    ]
+)
 
 
 @FUZZ
@@ -70,7 +113,8 @@ def test_it_never_answers_500_to_pasted_text(owner_client, workspace, text):
 def test_it_never_answers_500_to_a_yaml_bomb_or_a_huge_document(owner_client, workspace):
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
-        for i in range(8))
+        for i in range(8)
+    )
     url = reverse("scenario_import", args=[workspace.pk])
     assert owner_client.post(url, {"text": bomb}).status_code == 400
     assert owner_client.post(url, {"text": "name: x\n" + "#" * 1_100_000}).status_code == 400

@@ -1,4 +1,5 @@
 """/healthz and /readyz: no login, JSON, 503 naming the part that failed."""
+
 from __future__ import annotations
 
 import time
@@ -41,8 +42,10 @@ def test_it_answers_503_naming_the_broker_when_it_is_unreachable(client, setting
 @pytest.mark.django_db(transaction=True)
 def test_it_answers_503_when_the_filesystem_broker_folder_is_gone(client, settings, tmp_path):
     settings.CELERY_BROKER_URL = "filesystem://"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path / "missing"),
-                                                "data_folder_out": str(tmp_path / "missing")}
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(tmp_path / "missing"),
+        "data_folder_out": str(tmp_path / "missing"),
+    }
     response = client.get(reverse("readyz"))
     assert response.status_code == 503 and response.json()["failed"] == ["broker"]
 

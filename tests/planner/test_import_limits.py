@@ -1,10 +1,12 @@
 """Hostile imports: alias bombs, oversized pastes and requests are refused with a clear message, quickly."""
+
 from __future__ import annotations
 
 from django.urls import reverse
-from payloads import alias_bomb, measured
 
 from planner.models import Scenario
+
+from payloads import alias_bomb, measured
 
 
 def test_it_refuses_a_yaml_alias_bomb_with_400_quickly_and_in_little_memory(owner_client, workspace):

@@ -1,5 +1,6 @@
 """Import boundaries of the web apps: services import their tasks at the top, tasks import services in
 their bodies, and no module of planner, decisions or workshop takes part in an import cycle."""
+
 from __future__ import annotations
 
 import ast
@@ -39,8 +40,11 @@ def _imported(module: str, is_package: bool, node: ast.Import | ast.ImportFrom) 
     if isinstance(node, ast.Import):
         return {alias.name for alias in node.names if _is_module(alias.name)}
     package = module.split(".") if is_package else module.split(".")[:-1]
-    base = ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else [])) \
-        if node.level else node.module
+    base = (
+        ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+        if node.level
+        else node.module
+    )
     found = {f"{base}.{alias.name}" for alias in node.names if _is_module(f"{base}.{alias.name}")}
     return found | ({base} if _is_module(base) else set())
 
@@ -90,6 +94,7 @@ def test_it_imports_the_tasks_at_the_top_of_the_services(services, tasks):
 def test_it_imports_services_and_tasks_in_either_order(first, second):
     code = f"import django; django.setup(); import {first}; import {second}"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,5 @@
 """`manage.py load_demo`: an editor with a printed password, the example scenarios, each run once."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,7 @@ def test_it_creates_an_editor_a_workspace_and_a_finished_run_per_example(db, set
     assert authenticate(RequestFactory().post("/"), username="demo", password=password) is not None
     workspace = Workspace.objects.get(memberships__user__username="demo", memberships__role="editor")
     assert sorted(workspace.scenarios.values_list("name", flat=True)) == ["Option A", "Option B"]
-    assert sorted(Run.objects.filter(status="done").values_list("scenario_name", flat=True)) == ["Option A",
-                                                                                                 "Option B"]
+    assert sorted(Run.objects.filter(status="done").values_list("scenario_name", flat=True)) == ["Option A", "Option B"]
 
 
 def test_it_can_be_loaded_again_without_duplicates(db, settings, tmp_path):

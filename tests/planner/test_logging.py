@@ -1,4 +1,5 @@
 """Structured JSON logs carrying a request id, echoed in the response."""
+
 from __future__ import annotations
 
 import json
@@ -38,6 +39,7 @@ def test_it_formats_exceptions_inside_the_json():
     except ValueError:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed %s", ("here",), exc_info=True)
         import sys
+
         record.exc_info = sys.exc_info()
     entry = json.loads(JsonFormatter().format(record))
     assert entry["message"] == "failed here" and "ValueError: boom" in entry["exception"]

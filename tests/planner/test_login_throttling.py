@@ -1,12 +1,14 @@
 """Failed logins lock a user name and an address out (429); password resets are mailed, at a limited rate."""
+
 from __future__ import annotations
 
 import pytest
-from accounts import PASSWORD
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+
+from accounts import PASSWORD
 
 
 @pytest.fixture(autouse=True)

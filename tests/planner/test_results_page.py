@@ -1,4 +1,5 @@
 """The results page of a finished run: verdicts against the workspace's targets, charts, tables, access."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,9 @@ def _url(run: Run) -> str:
 
 
 def _figures(response) -> dict:
-    match = re.search(r'<script id="chart-figures" type="application/json">(.*?)</script>',
-                      response.content.decode(), re.S)
+    match = re.search(
+        r'<script id="chart-figures" type="application/json">(.*?)</script>', response.content.decode(), re.S
+    )
     assert match, "the page embeds its figures with json_script"
     return json.loads(match.group(1))
 
@@ -122,8 +124,12 @@ def test_it_sends_an_unfinished_run_to_its_progress_page(owner_client, scenario,
 
 
 def test_it_says_which_incident_types_the_targets_leave_out(owner_client, workspace, owner):
-    scoped = scenario_create(workspace=workspace, name="Failover only", user=owner,
-                             document={"targets": {"applies_to": ["db_primary_failure", "region_outage"]}})
+    scoped = scenario_create(
+        workspace=workspace,
+        name="Failover only",
+        user=owner,
+        document={"targets": {"applies_to": ["db_primary_failure", "region_outage"]}},
+    )
     run = run_execute(run_id=run_create(scenario=scoped, user=owner, trials=TRIALS, seed=9).pk)
     cards = {c["target"]: c for c in owner_client.get(_url(run)).context["cards"]}
     assert [line["label"] for line in cards["rto"]["lines"]] == ["Primary database failure", "Region outage"]

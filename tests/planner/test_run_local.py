@@ -1,4 +1,5 @@
 """`make run`'s process handling: children stop on TERM, or are killed with their group after a bounded wait."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -30,9 +31,11 @@ def test_it_stops_a_child_that_honours_term(run_local):
 
 def test_it_kills_a_child_and_its_group_when_term_is_ignored(run_local, tmp_path):
     pid_file = tmp_path / "grandchild.pid"
-    script = ("import os, signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-              f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
-              f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(60)")
+    script = (
+        "import os, signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(60)"
+    )
     child = run_local.start([sys.executable, "-c", script])
     while not pid_file.exists() or not pid_file.read_text():
         time.sleep(0.05)

@@ -1,4 +1,5 @@
 """Runs: immutable snapshot, enqueue after commit, idempotent chunked execution, cancel, progress JSON."""
+
 from __future__ import annotations
 
 import pytest
@@ -47,8 +48,9 @@ def test_it_enqueues_only_after_the_transaction_commits(scenario, owner, enqueue
     assert enqueued == [run.pk]
 
 
-def test_it_fails_the_run_with_the_reason_when_the_broker_is_unreachable(scenario, owner, monkeypatch,
-                                                                       django_capture_on_commit_callbacks):
+def test_it_fails_the_run_with_the_reason_when_the_broker_is_unreachable(
+    scenario, owner, monkeypatch, django_capture_on_commit_callbacks
+):
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
@@ -141,15 +143,25 @@ def test_it_starts_a_run_from_the_scenario_page(owner_client, scenario, enqueued
 
 
 def test_it_rejects_a_negative_seed(owner_client, scenario):
-    owner_client.post(reverse("run_start", args=[scenario.workspace_id, scenario.pk]), {"trials": "quick", "seed": "-1"})
+    owner_client.post(
+        reverse("run_start", args=[scenario.workspace_id, scenario.pk]), {"trials": "quick", "seed": "-1"}
+    )
     assert not Run.objects.exists()
 
 
 def test_it_serves_progress_as_json(owner_client, queued):
     url = reverse("run_progress", args=[queued.workspace_id, queued.pk])
     assert owner_client.get(url).json() == {
-        "id": queued.pk, "status": "queued", "progress": 0.0, "chunks_done": 0, "chunks_total": 0, "eta_s": None,
-        "error": "", "finished": False, "results_url": None}
+        "id": queued.pk,
+        "status": "queued",
+        "progress": 0.0,
+        "chunks_done": 0,
+        "chunks_total": 0,
+        "eta_s": None,
+        "error": "",
+        "finished": False,
+        "results_url": None,
+    }
     run_execute(run_id=queued.pk)
     data = owner_client.get(url).json()
     assert data["finished"] and data["results_url"] == reverse("run_results", args=[queued.workspace_id, queued.pk])
@@ -180,10 +192,16 @@ def test_it_lists_the_runs_of_a_workspace(owner_client, queued):
 
 
 def test_it_saves_results_made_elsewhere_as_a_finished_run(scenario, owner):
-    results = simulation.run(simulation.load_scenario(scenario.document), trials=8, seed=7, years=20, chunk_size=8,
-                             checklist=False)
+    results = simulation.run(
+        simulation.load_scenario(scenario.document), trials=8, seed=7, years=20, chunk_size=8, checklist=False
+    )
     run = run_services.run_create_finished(scenario=scenario, user=owner, name="Variant", results=results)
-    assert (run.status, run.progress, run.workspace, run.created_by) == (Run.Status.DONE, 1.0, scenario.workspace, owner)
+    assert (run.status, run.progress, run.workspace, run.created_by) == (
+        Run.Status.DONE,
+        1.0,
+        scenario.workspace,
+        owner,
+    )
     assert (run.snapshot, run.seed, run.trials, run.scenario_name) == (results.scenario, 7, 8, "Variant")
     assert run.results == results.to_json()
     assert run.engine_version == simulation.ENGINE_VERSION and run.started_at == run.finished_at
@@ -196,8 +214,9 @@ def test_it_refuses_a_run_past_the_workspace_quota_with_a_clear_message(owner_cl
         assert owner_client.post(url, {"trials": "quick", "seed": "1"}).status_code == 302
     response = owner_client.post(url, {"trials": "quick", "seed": "1"}, follow=True)
     assert Run.objects.count() == 2
-    assert "No run started: This workspace already has 2 runs queued or running (at most 2)" in \
-        response.content.decode()
+    assert (
+        "No run started: This workspace already has 2 runs queued or running (at most 2)" in response.content.decode()
+    )
 
 
 def test_it_frees_quota_when_a_run_finishes_or_is_cancelled(scenario, owner, settings, enqueued):

@@ -1,13 +1,15 @@
 """Scenarios through their pages: create, edit by section, revisions, duplicate, delete, import, export."""
+
 from __future__ import annotations
 
 import pytest
 import yaml
-from planner_helpers import section_post_data
 from django.urls import reverse
 
 from planner.models import Run, Scenario
 from planner.services.scenarios import scenario_create
+
+from planner_helpers import section_post_data
 
 
 def _edit(client, scenario, section, **changes):
@@ -37,13 +39,17 @@ def test_it_creates_a_scenario_from_a_preset(owner_client, workspace, settings, 
 
 
 def test_it_saves_a_section_and_records_a_revision(owner_client, scenario, owner):
-    response = _edit(owner_client, scenario, "failover", failover__detection__interval_s="30",
-                     failover__promotion_s="lognormal median=20 p95=60")
+    response = _edit(
+        owner_client,
+        scenario,
+        "failover",
+        failover__detection__interval_s="30",
+        failover__promotion_s="lognormal median=20 p95=60",
+    )
     assert response.status_code == 302
     scenario.refresh_from_db()
     assert scenario.document["failover"]["detection"]["interval_s"] == 30
-    assert scenario.document["failover"]["promotion_s"] == {"kind": "lognormal", "median": 20, "p95": 60,
-                                                            "p99": None}
+    assert scenario.document["failover"]["promotion_s"] == {"kind": "lognormal", "median": 20, "p95": 60, "p99": None}
     revision = scenario.revisions.first()
     assert (revision.number, revision.author, revision.document) == (2, owner, scenario.document)
 
@@ -114,7 +120,8 @@ def test_it_duplicates_a_scenario(owner_client, scenario):
     copy = Scenario.objects.get(name="Copy of Active-passive")
     assert copy.pk != scenario.pk
     assert {k: v for k, v in copy.document.items() if k != "name"} == {
-        k: v for k, v in scenario.document.items() if k != "name"}
+        k: v for k, v in scenario.document.items() if k != "name"
+    }
 
 
 def test_it_asks_before_deleting_and_keeps_the_runs(owner_client, scenario, done_run):
@@ -169,12 +176,16 @@ def test_it_lets_the_viewer_export_but_not_import(member_client, scenario):
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("section", ["topology", "database", "failover", "app", "deployment", "traffic",
-                                     "incidents", "costs", "targets"])
+@pytest.mark.parametrize(
+    "section", ["topology", "database", "failover", "app", "deployment", "traffic", "incidents", "costs", "targets"]
+)
 def test_it_saves_every_section_unchanged_without_changing_the_document(owner_client, workspace, owner, section):
-    scenario = scenario_create(workspace=workspace, name="Full", user=owner,
-                               document={"pattern": "active-passive",
-                                         "database": {"replicas": [{"region": "region-b", "mode": "async"}]}})
+    scenario = scenario_create(
+        workspace=workspace,
+        name="Full",
+        user=owner,
+        document={"pattern": "active-passive", "database": {"replicas": [{"region": "region-b", "mode": "async"}]}},
+    )
     before = scenario.document
     assert _edit(owner_client, scenario, section).status_code == 302
     scenario.refresh_from_db()

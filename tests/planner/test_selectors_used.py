@@ -1,4 +1,5 @@
 """No dead reads or writes: every public selector and service of the web apps is used by the web apps."""
+
 from __future__ import annotations
 
 import ast
@@ -10,8 +11,12 @@ APPS = ("planner", "decisions", "workshop")
 
 
 def _sources() -> dict[Path, str]:
-    return {path: path.read_text(encoding="utf-8") for app in APPS for path in sorted((ROOT / app).rglob("*.py"))
-            if "migrations" not in path.parts}
+    return {
+        path: path.read_text(encoding="utf-8")
+        for app in APPS
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts
+    }
 
 
 def test_it_uses_every_public_selector_and_service():

@@ -1,4 +1,5 @@
 """One settings module read from the environment: safe local defaults, loud failure without secrets."""
+
 from __future__ import annotations
 
 import json
@@ -9,20 +10,29 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PRINT = ("import json, config.settings as s; d = s.DATABASES['default']; "
-         "print(json.dumps({'engine': d['ENGINE'], 'options': d.get('OPTIONS', {}), "
-         "'health': d['CONN_HEALTH_CHECKS'], 'broker': s.CELERY_BROKER_URL, "
-         "'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS, 'acks_late': s.CELERY_TASK_ACKS_LATE, "
-         "'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, 'serializer': s.CELERY_TASK_SERIALIZER, "
-         "'secret': s.SECRET_KEY, 'debug': s.DEBUG, 'https': [s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
-         "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE], 'mail': s.EMAIL_BACKEND}))")
+PRINT = (
+    "import json, config.settings as s; d = s.DATABASES['default']; "
+    "print(json.dumps({'engine': d['ENGINE'], 'options': d.get('OPTIONS', {}), "
+    "'health': d['CONN_HEALTH_CHECKS'], 'broker': s.CELERY_BROKER_URL, "
+    "'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS, 'acks_late': s.CELERY_TASK_ACKS_LATE, "
+    "'prefetch': s.CELERY_WORKER_PREFETCH_MULTIPLIER, 'serializer': s.CELERY_TASK_SERIALIZER, "
+    "'secret': s.SECRET_KEY, 'debug': s.DEBUG, 'https': [s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+    "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE], 'mail': s.EMAIL_BACKEND}))"
+)
 
 
 def _settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY",
-                                                              "DEBUG")}
-    return subprocess.run([sys.executable, "-c", PRINT], cwd=REPO, capture_output=True, text=True, timeout=60,
-                          env={**clean, "VAR_DIR": str(tmp_path / "var"), **env})
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG")
+    }
+    return subprocess.run(
+        [sys.executable, "-c", PRINT],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**clean, "VAR_DIR": str(tmp_path / "var"), **env},
+    )
 
 
 def test_it_defaults_to_sqlite_and_the_filesystem_broker_with_its_folders(tmp_path):
@@ -34,8 +44,12 @@ def test_it_defaults_to_sqlite_and_the_filesystem_broker_with_its_folders(tmp_pa
 
 
 def test_it_uses_postgresql_with_a_connect_timeout_and_redis_when_told(tmp_path):
-    result = _settings(tmp_path, DEBUG="true", DATABASE_URL="postgres://u@db.example:5432/planner",
-                       CELERY_BROKER_URL="redis://cache.example:6379/0")
+    result = _settings(
+        tmp_path,
+        DEBUG="true",
+        DATABASE_URL="postgres://u@db.example:5432/planner",
+        CELERY_BROKER_URL="redis://cache.example:6379/0",
+    )
     out = json.loads(result.stdout)
     assert out["engine"] == "django.db.backends.postgresql" and out["options"]["connect_timeout"] == 5
     assert out["health"] is True and out["broker"] == "redis://cache.example:6379/0"
@@ -74,9 +88,14 @@ def test_it_passes_check_deploy_without_a_warning_under_the_documented_productio
     # the browser tests' conftest allows Django's ORM from async code for the live server; production does not
     test_only = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean = {k: v for k, v in os.environ.items() if k not in env and k not in test_only}
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=REPO, capture_output=True, text=True, timeout=120,
-                            env={**clean, "VAR_DIR": str(tmp_path / "var"), **env})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, "VAR_DIR": str(tmp_path / "var"), **env},
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 

@@ -1,4 +1,5 @@
 """Every workspace URL of every app goes through one gate: an outsider gets 404 for GET and POST alike."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,9 +28,18 @@ def ids(owner, workspace, scenario, done_run):
     """Real ids of everything a workspace URL can name, so that only the gate can answer 404."""
     decision = decision_create(workspace=workspace, user=owner, runs=[done_run], title="Which option")
     link = sharelink_create(workspace=workspace, scenario=scenario, user=owner, days=1)
-    return {"workspace_id": workspace.pk, "scenario_id": scenario.pk, "run_id": done_run.pk, "decision_id": decision.pk,
-            "export_id": 1, "link_id": link.pk, "section": "failover", "number": 1, "fmt": "html",
-            "membership_id": Membership.objects.filter(workspace=workspace).first().pk}
+    return {
+        "workspace_id": workspace.pk,
+        "scenario_id": scenario.pk,
+        "run_id": done_run.pk,
+        "decision_id": decision.pk,
+        "export_id": 1,
+        "link_id": link.pk,
+        "section": "failover",
+        "number": 1,
+        "fmt": "html",
+        "membership_id": Membership.objects.filter(workspace=workspace).first().pk,
+    }
 
 
 def test_it_finds_the_workspace_urls_of_every_app():

@@ -1,4 +1,5 @@
 """Every named URL of planner, decisions and workshop is served by a view function of the same name."""
+
 from __future__ import annotations
 
 import inspect
@@ -17,7 +18,10 @@ def _named_patterns(patterns):
 
 
 def test_it_names_each_view_after_its_url():
-    views = [(name, view) for name, view in _named_patterns(get_resolver().url_patterns)
-             if view.__module__.split(".")[0] in APPS]
+    views = [
+        (name, view)
+        for name, view in _named_patterns(get_resolver().url_patterns)
+        if view.__module__.split(".")[0] in APPS
+    ]
     assert {view.__module__.split(".")[0] for _, view in views} == set(APPS)
     assert [(name, view.__name__) for name, view in views if view.__name__ != name] == []

@@ -4,6 +4,7 @@ The worker uses this test's database (transactional test, so it can see the
 committed rows) and is always stopped: TERM, a bounded wait, then KILL of its
 process group. Under CI=true a missing Redis fails the test instead of skipping it.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,11 @@ from pathlib import Path
 import kombu
 import pytest
 
-from celery_worker import filesystem_broker, producer, worker_database_url, worker
 from planner.logs import request_id_var
 from planner.models import Run
 from planner.services.runs import run_create
+
+from celery_worker import filesystem_broker, producer, worker, worker_database_url
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RUN_TIMEOUT_S = 90
@@ -30,7 +32,7 @@ def _redis_or_skip() -> None:
     try:
         with kombu.Connection(REDIS_URL, connect_timeout=1, transport_options={"socket_connect_timeout": 1}) as conn:
             conn.ensure_connection(max_retries=1, timeout=1)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         message = f"Redis at {REDIS_URL} is not reachable: {error}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
@@ -51,11 +53,19 @@ def _watch(run: Run, log_path: Path) -> list[tuple[str, float]]:
     pytest.fail(f"run still {seen[-1]} after {RUN_TIMEOUT_S} s; worker log:\n{log_path.read_text()[-4000:]}")
 
 
-def _run_on_worker(scenario, owner, tmp_path: Path, broker_url: str, transport_options: dict,
-                   extra_env: dict) -> tuple[Run, list]:
+def _run_on_worker(
+    scenario, owner, tmp_path: Path, broker_url: str, transport_options: dict, extra_env: dict
+) -> tuple[Run, list]:
     queue = f"test-{uuid.uuid4().hex[:10]}"
-    env = {**os.environ, "DATABASE_URL": worker_database_url(), "CELERY_BROKER_URL": broker_url, "CELERY_QUEUE": queue,
-           "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "INFO", **extra_env}
+    env = {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_QUEUE": queue,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "LOG_LEVEL": "INFO",
+        **extra_env,
+    }
     log_path = tmp_path / "worker.log"
     token = request_id_var.set("req-from-the-web")
     try:
@@ -83,8 +93,9 @@ def _assert_progress(run: Run, seen: list) -> None:
 
 def test_it_runs_on_a_real_worker_with_redis(scenario, owner, tmp_path):
     _redis_or_skip()
-    run, seen = _run_on_worker(scenario, owner, tmp_path, REDIS_URL,
-                               {"socket_connect_timeout": 2, "visibility_timeout": 3600}, {})
+    run, seen = _run_on_worker(
+        scenario, owner, tmp_path, REDIS_URL, {"socket_connect_timeout": 2, "visibility_timeout": 3600}, {}
+    )
     _assert_progress(run, seen)
 
 

@@ -1,4 +1,5 @@
 """Workspaces: creating one makes you its editor; editors manage members and targets."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,28 +12,50 @@ from simulation.model.business import Targets
 
 
 def test_it_creates_a_workspace_with_its_creator_as_editor(owner_client, owner):
-    response = owner_client.post(reverse("workspace_new"), {
-        "name": "Checkout", "rto_s": "120", "rpo_s": "5", "availability": "0.9995", "monthly_budget_usd": "",
-        "confidence": "0.9"})
+    response = owner_client.post(
+        reverse("workspace_new"),
+        {
+            "name": "Checkout",
+            "rto_s": "120",
+            "rpo_s": "5",
+            "availability": "0.9995",
+            "monthly_budget_usd": "",
+            "confidence": "0.9",
+        },
+    )
     workspace = Workspace.objects.get(name="Checkout")
     assert response["Location"] == reverse("workspace_detail", args=[workspace.pk])
     assert Membership.objects.get(workspace=workspace).user == owner
     assert Membership.objects.get(workspace=workspace).role == "editor"
-    assert workspace.targets == {"rto_s": 120.0, "rpo_s": 5.0, "availability": 0.9995, "monthly_budget_usd": None,
-                                 "confidence": 0.9}
+    assert workspace.targets == {
+        "rto_s": 120.0,
+        "rpo_s": 5.0,
+        "availability": 0.9995,
+        "monthly_budget_usd": None,
+        "confidence": 0.9,
+    }
 
 
 def test_it_refuses_an_availability_of_one(owner_client):
-    response = owner_client.post(reverse("workspace_new"), {"name": "x", "rto_s": "1", "rpo_s": "0",
-                                                            "availability": "1", "confidence": "0.95"})
+    response = owner_client.post(
+        reverse("workspace_new"), {"name": "x", "rto_s": "1", "rpo_s": "0", "availability": "1", "confidence": "0.95"}
+    )
     assert response.status_code == 200 and "availability" in response.context["form"].errors
     assert not Workspace.objects.filter(name="x").exists()
 
 
 def test_it_changes_the_targets(owner_client, workspace):
-    owner_client.post(reverse("workspace_settings", args=[workspace.pk]), {
-        "name": "Payments EU", "rto_s": "600", "rpo_s": "0", "availability": "0.99", "monthly_budget_usd": "25000",
-        "confidence": "0.95"})
+    owner_client.post(
+        reverse("workspace_settings", args=[workspace.pk]),
+        {
+            "name": "Payments EU",
+            "rto_s": "600",
+            "rpo_s": "0",
+            "availability": "0.99",
+            "monthly_budget_usd": "25000",
+            "confidence": "0.95",
+        },
+    )
     workspace.refresh_from_db()
     assert workspace.name == "Payments EU" and workspace.targets["monthly_budget_usd"] == 25000
 
@@ -44,8 +67,9 @@ def test_it_shows_the_targets_on_the_workspace_page(member_client, workspace):
 
 
 def test_it_adds_an_existing_user_by_username_with_a_role(owner_client, workspace, outsider):
-    response = owner_client.post(reverse("workspace_members", args=[workspace.pk]),
-                                 {"username": "charlie", "role": "viewer"})
+    response = owner_client.post(
+        reverse("workspace_members", args=[workspace.pk]), {"username": "charlie", "role": "viewer"}
+    )
     assert response.status_code == 302
     assert Membership.objects.get(workspace=workspace, user=outsider).role == "viewer"
 
@@ -57,18 +81,20 @@ def test_it_changes_the_role_of_a_member(owner_client, workspace, member):
 
 def test_it_answers_alike_whether_or_not_the_user_name_exists(owner_client, workspace, outsider):
     def add(username: str) -> tuple[int, str]:
-        response = owner_client.post(reverse("workspace_members", args=[workspace.pk]),
-                                     {"username": username, "role": "viewer"}, follow=True)
+        response = owner_client.post(
+            reverse("workspace_members", args=[workspace.pk]), {"username": username, "role": "viewer"}, follow=True
+        )
         page = response.content.decode().replace(username, "NAME")
-        return response.status_code, page[page.index("<main"):page.index("<table")]
+        return response.status_code, page[page.index("<main") : page.index("<table")]
 
     assert add("nobody") == add("charlie")
     assert "NAME” has an account, it now has the role “viewer”" in add("zed")[1]
 
 
 def test_it_keeps_the_last_editor_from_demoting_themselves_with_a_clear_message(owner_client, workspace, owner):
-    response = owner_client.post(reverse("workspace_members", args=[workspace.pk]),
-                                 {"username": "alice", "role": "viewer"})
+    response = owner_client.post(
+        reverse("workspace_members", args=[workspace.pk]), {"username": "alice", "role": "viewer"}
+    )
     assert response.status_code == 400
     assert "alice is the workspace's last editor" in response.context["form"].errors["role"][0]
     assert Membership.objects.get(workspace=workspace, user=owner).role == "editor"

@@ -1,4 +1,5 @@
 """Turning rendered reports back into text for assertions."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,9 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     """The PDF's text with all whitespace collapsed to single spaces."""
     source = tmp_path / "report.pdf"
     source.write_bytes(pdf)
-    out = subprocess.run([need_tool("pdftotext"), "-enc", "UTF-8", str(source), "-"], check=True,
-                         capture_output=True, timeout=60).stdout.decode("utf-8")
+    out = subprocess.run(
+        [need_tool("pdftotext"), "-enc", "UTF-8", str(source), "-"], check=True, capture_output=True, timeout=60
+    ).stdout.decode("utf-8")
     return re.sub(r"\s+", " ", out)
 
 
@@ -34,8 +36,9 @@ def pdf_pages(pdf: bytes, tmp_path: Path) -> list[Path]:
     """Every page as a 60 dpi PNG (to look at when a layout test fails)."""
     source = tmp_path / "report.pdf"
     source.write_bytes(pdf)
-    subprocess.run([need_tool("pdftoppm"), "-png", "-r", "60", str(source), str(tmp_path / "page")],
-                   check=True, timeout=120)
+    subprocess.run(
+        [need_tool("pdftoppm"), "-png", "-r", "60", str(source), str(tmp_path / "page")], check=True, timeout=120
+    )
     return sorted(tmp_path.glob("page-*.png"))
 
 

@@ -1,4 +1,5 @@
 """``python -m simulation report``: real runs into a report file; bad input exits 2 with a message."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,10 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
 
 @pytest.fixture
 def two_files(tmp_path) -> list[str]:
-    return [_write(tmp_path, "a.yaml", "name: Single\npattern: single-region\n"),
-            _write(tmp_path, "b.yaml", "name: Standby\npattern: active-passive\n")]
+    return [
+        _write(tmp_path, "a.yaml", "name: Single\npattern: single-region\n"),
+        _write(tmp_path, "b.yaml", "name: Standby\npattern: active-passive\n"),
+    ]
 
 
 def _main(args) -> tuple[int, str, str]:
@@ -41,8 +44,23 @@ def _main(args) -> tuple[int, str, str]:
 
 def test_it_writes_a_json_report_of_every_scenario(two_files, tmp_path):
     output = tmp_path / "report.json"
-    code, out, err = _main(_args(*two_files, "--format", "json", "-o", str(output), "--trials", "60",
-                                 "--seed", "9", "--years", "500", "--chosen", "Standby"))
+    code, out, err = _main(
+        _args(
+            *two_files,
+            "--format",
+            "json",
+            "-o",
+            str(output),
+            "--trials",
+            "60",
+            "--seed",
+            "9",
+            "--years",
+            "500",
+            "--chosen",
+            "Standby",
+        )
+    )
     assert code == 0 and err == "" and "2 options" in out
     doc = json.loads(output.read_text(encoding="utf-8"))
     assert [o["label"] for o in doc["options"]] == ["Single", "Standby"]
@@ -72,20 +90,54 @@ def test_it_exits_2_for_a_missing_file_too_many_files_or_an_unknown_choice(tmp_p
 
 
 def test_it_exits_2_when_the_output_cannot_be_written(tmp_path, two_files):
-    code, _, err = _main(_args(*two_files, "--format", "csv", "-o", str(tmp_path / "no" / "such" / "r.csv"),
-                               "--trials", "20", "--years", "100"))
+    code, _, err = _main(
+        _args(
+            *two_files,
+            "--format",
+            "csv",
+            "-o",
+            str(tmp_path / "no" / "such" / "r.csv"),
+            "--trials",
+            "20",
+            "--years",
+            "100",
+        )
+    )
     assert code == 2 and err.startswith("error: cannot write")
 
 
 @pytest.mark.slow
 def test_it_runs_as_python_dash_m_simulation_report(two_files, tmp_path):
     output = tmp_path / "report.csv"
-    done = subprocess.run([sys.executable, "-m", "simulation", "report", *two_files, "--format", "csv",
-                           "-o", str(output), "--trials", "30", "--years", "200"],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulation",
+            "report",
+            *two_files,
+            "--format",
+            "csv",
+            "-o",
+            str(output),
+            "--trials",
+            "30",
+            "--years",
+            "200",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     lines = output.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and lines[1].startswith("Single,")
-    bad = subprocess.run([sys.executable, "-m", "simulation", "report", "-o", str(output), "--format", "docx",
-                          *two_files], cwd=REPO, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "simulation", "report", "-o", str(output), "--format", "docx", *two_files],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "docx" in bad.stderr

@@ -1,20 +1,30 @@
 """The four report formats: the key figures of the results are in every one, safely escaped."""
+
 from __future__ import annotations
 
 import csv
 import io
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from simulation.present.report.exporters import (
+    EXPORTERS,
+    CsvExporter,
+    HtmlExporter,
+    JsonExporter,
+    PdfExporter,
+    exporter_for,
+    script_json,
+    slugify,
+)
+
 from report_helpers import expected_money, expected_seconds, pdf_pages, pdf_text
 
-from simulation.present.report.exporters import (EXPORTERS, CsvExporter, HtmlExporter, JsonExporter, PdfExporter,
-                                         exporter_for, script_json, slugify)
-
-WHEN = datetime(2026, 11, 29, 18, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 29, 18, 30, tzinfo=UTC)
 NASTY = 'Zürich <script>alert("x")</script> & co'
 
 
@@ -85,8 +95,8 @@ def test_it_escapes_names_and_notes_in_the_html(html_text):
 
 
 def test_it_keeps_the_figures_json_from_closing_its_script_element(html_text):
-    figures = html_text[html_text.index('<script id="report-figures"'):]
-    figures = figures[figures.index(">") + 1:figures.index("</script>")]
+    figures = html_text[html_text.index('<script id="report-figures"') :]
+    figures = figures[figures.index(">") + 1 : figures.index("</script>")]
     assert "<" not in figures
     decoded = json.loads(figures)
     shown_as_typed = NASTY.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # Plotly decodes these
@@ -139,8 +149,9 @@ def test_it_exports_one_csv_row_per_option_with_units_in_the_headers(three_optio
         assert row["targets_met"] == str(results.targets_met)
         assert row["verdict.rto.db_primary_failure.met"] == str(results.verdicts[0].met)
     headers = rows[0].keys()
-    measured = [h for h in headers
-                if re.search(r"(rto|loss|downtime|premium|total|rate)", h) and not h.endswith(".met")]
+    measured = [
+        h for h in headers if re.search(r"(rto|loss|downtime|premium|total|rate)", h) and not h.endswith(".met")
+    ]
     assert measured and all(h.endswith("]") for h in measured)
     assert not any(h.startswith("bad_deploy.") for h in headers)  # no option has bad deploys at a rate > 0
 
@@ -157,9 +168,12 @@ def test_it_loads_the_heavy_renderers_only_when_rendering():
     import subprocess
     import sys
 
-    code = ("import sys, simulation.present.report.exporters, simulation.cli.report; "
-            "print(sorted(m for m in ('weasyprint', 'matplotlib', 'plotly', 'jinja2', 'django') if m in sys.modules))")
+    code = (
+        "import sys, simulation.present.report.exporters, simulation.cli.report; "
+        "print(sorted(m for m in ('weasyprint', 'matplotlib', 'plotly', 'jinja2', 'django') if m in sys.modules))"
+    )
     repo = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
-                          cwd=repo)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, cwd=repo
+    )
     assert done.stdout.strip() == "[]"

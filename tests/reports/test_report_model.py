@@ -1,13 +1,14 @@
 """The report's content: assumptions as differences from the defaults, comparison, cover, formatting."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.present.report.model import assumptions, build_report, differences, option_from_results, value_text
 from simulation.present.format import seconds_text
+from simulation.present.report.model import assumptions, build_report, differences, option_from_results, value_text
 
 
 def test_it_writes_seconds_exactly_and_readably():
@@ -18,24 +19,31 @@ def test_it_writes_seconds_exactly_and_readably():
 
 
 def test_it_writes_distributions_and_values_as_people_do():
-    assert value_text({"kind": "lognormal", "median": 120.0, "p95": 600.0, "p99": None}) == \
-        "lognormal(median=120, p95=600)"
+    assert (
+        value_text({"kind": "lognormal", "median": 120.0, "p95": 600.0, "p99": None})
+        == "lognormal(median=120, p95=600)"
+    )
     assert value_text(None) == "none" and value_text(True) == "yes" and value_text(1800.0) == "1800"
 
 
 def test_it_finds_no_assumption_in_a_document_of_defaults():
     assert assumptions(dump_document(load_scenario({}))) == []
     assert assumptions(dump_document(load_scenario({"pattern": "single-region", "name": "Only a name"}))) == [
-        {"path": "pattern", "value": "single-region", "default": "active-passive"}]
+        {"path": "pattern", "value": "single-region", "default": "active-passive"}
+    ]
 
 
 def test_it_lists_every_changed_parameter_with_its_default():
-    document = dump_document(load_scenario({
-        "pattern": "active-passive",
-        "app": {"pool": {"max_lifetime_s": None, "validate_on_borrow": False}, "health_check": "liveness"},
-        "failover": {"humans": {"page_s": {"kind": "fixed", "value": 60}}},
-        "regions": [{"name": "eu", "role": "primary", "app_instances": 5}, {"name": "us", "role": "standby"}],
-    }))
+    document = dump_document(
+        load_scenario(
+            {
+                "pattern": "active-passive",
+                "app": {"pool": {"max_lifetime_s": None, "validate_on_borrow": False}, "health_check": "liveness"},
+                "failover": {"humans": {"page_s": {"kind": "fixed", "value": 60}}},
+                "regions": [{"name": "eu", "role": "primary", "app_instances": 5}, {"name": "us", "role": "standby"}],
+            }
+        )
+    )
     items = {a["path"]: (a["value"], a["default"]) for a in assumptions(document)}
     assert items["app.pool.max_lifetime_s"] == ("none", "1800")
     assert items["app.pool.validate_on_borrow"] == ("no", "yes")
@@ -53,10 +61,12 @@ def test_it_treats_lists_of_another_length_as_one_difference():
 
 
 def test_it_builds_cover_comparison_and_appendices(three_options, decision):
-    report = build_report(three_options, decision, generated_at=datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc))
+    report = build_report(three_options, decision, generated_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
     assert report["generated_at"] == "2026-01-02 03:04 UTC" and report["report_schema"] == 1
-    assert report["cover"]["summary"] == ("2 of 3 options meet every target. Chosen: Active-passive, which meets "
-                                          "every target for a premium of 6,150 USD a month.")
+    assert report["cover"]["summary"] == (
+        "2 of 3 options meet every target. Chosen: Active-passive, which meets "
+        "every target for a premium of 6,150 USD a month."
+    )
     assert [o["chosen"] for o in report["options"]] == [False, True, False]
     rows = {r["label"]: r["cells"] for r in report["comparison"]["rows"]}
     assert [c["met"] for c in rows["RTO target — Primary database failure"]] == [False, True, True]
@@ -65,8 +75,11 @@ def test_it_builds_cover_comparison_and_appendices(three_options, decision):
     assert [r["seed"] for r in report["reproducibility"]] == [1, 2, 3]
     assert all(r["scenario_sha256"] == r["results_scenario_sha256"] for r in report["reproducibility"])
     assert [a["label"] for a in report["assumptions"]] == [o.label for o in three_options]
-    assert [c["incident_type"] for c in report["charts"]["overlays"]] == \
-        ["db_primary_failure", "region_outage", "zone_outage"]
+    assert [c["incident_type"] for c in report["charts"]["overlays"]] == [
+        "db_primary_failure",
+        "region_outage",
+        "zone_outage",
+    ]
 
 
 def test_it_says_when_nothing_is_chosen_and_takes_the_targets_from_the_first_option(three_options):
@@ -78,8 +91,10 @@ def test_it_says_when_nothing_is_chosen_and_takes_the_targets_from_the_first_opt
 
 def test_it_takes_the_decisions_targets_when_given(three_options):
     report = build_report(three_options, {"targets": {"rto_s": 60.0, "availability": 0.9995}})
-    assert report["targets"] == [{"key": "rto_s", "label": "Recovery time (RTO)", "value": "60 s"},
-                                 {"key": "availability", "label": "Availability", "value": "99.950 %"}]
+    assert report["targets"] == [
+        {"key": "rto_s", "label": "Recovery time (RTO)", "value": "60 s"},
+        {"key": "availability", "label": "Availability", "value": "99.950 %"},
+    ]
 
 
 def test_it_reads_follow_ups_from_text_lines(three_options):

@@ -1,4 +1,5 @@
 """Re-running the scenarios listed in a report with its seeds and trials gives the report's figures exactly."""
+
 from __future__ import annotations
 
 import csv
@@ -7,16 +8,20 @@ import json
 
 import pytest
 
-from simulation import dump_document, load_scenario
-from simulation import run
+from simulation import dump_document, load_scenario, run
 from simulation.engine.plan import scenario_sha256
+from simulation.model.loading import canonical_sha256
 from simulation.present.report import Option
 from simulation.present.report.exporters import CsvExporter, JsonExporter
-from simulation.model.loading import canonical_sha256
 
-SCENARIOS = ({"name": "Single region", "pattern": "single-region", "failover": {"mode": "manual"}},
-             {"name": "Active-passive", "pattern": "active-passive",
-              "app": {"pool": {"max_lifetime_s": None, "validate_on_borrow": False}}})
+SCENARIOS = (
+    {"name": "Single region", "pattern": "single-region", "failover": {"mode": "manual"}},
+    {
+        "name": "Active-passive",
+        "pattern": "active-passive",
+        "app": {"pool": {"max_lifetime_s": None, "validate_on_borrow": False}},
+    },
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +29,9 @@ def report_json() -> dict:
     options = []
     for i, raw in enumerate(SCENARIOS):
         scenario = load_scenario(raw)
-        options.append(Option(scenario.name, dump_document(scenario),
-                              run(scenario, trials=120, seed=100 + i, years=2000)))
+        options.append(
+            Option(scenario.name, dump_document(scenario), run(scenario, trials=120, seed=100 + i, years=2000))
+        )
     return json.loads(JsonExporter(options, {"chosen": "Active-passive"}).render()[2])
 
 
@@ -33,8 +39,13 @@ def test_it_reproduces_every_result_from_the_reports_appendix(report_json):
     for option in report_json["options"]:
         recorded = option["results"]
         scenario = load_scenario(option["scenario"])
-        again = run(scenario, trials=recorded["trials_per_type"], seed=recorded["seed"], years=recorded["years"],
-                    chunk_size=recorded["chunk_size"])
+        again = run(
+            scenario,
+            trials=recorded["trials_per_type"],
+            seed=recorded["seed"],
+            years=recorded["years"],
+            chunk_size=recorded["chunk_size"],
+        )
         assert again.to_json() == recorded
 
 
@@ -48,10 +59,16 @@ def test_it_hashes_each_snapshot_as_the_engine_does(report_json):
 def test_it_reports_different_figures_for_a_different_seed(report_json):
     option = report_json["options"][1]
     recorded = option["results"]
-    other = run(load_scenario(option["scenario"]), trials=recorded["trials_per_type"], seed=recorded["seed"] + 1,
-                years=recorded["years"])
-    assert other.incident_types["db_primary_failure"].rto_s.to_json() != \
-        recorded["incident_types"]["db_primary_failure"]["rto_s"]
+    other = run(
+        load_scenario(option["scenario"]),
+        trials=recorded["trials_per_type"],
+        seed=recorded["seed"] + 1,
+        years=recorded["years"],
+    )
+    assert (
+        other.incident_types["db_primary_failure"].rto_s.to_json()
+        != recorded["incident_types"]["db_primary_failure"]["rto_s"]
+    )
 
 
 def test_it_writes_the_same_csv_figures_as_the_json(report_json):

@@ -1,4 +1,5 @@
 """Cheapest fix: the brief's catalogue of changes, searched singly and in small combinations."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,13 @@ from simulation.model.overrides import apply_overrides
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SETTINGS = RunSettings(trials=300, years=500, seed=QUICK.seed)
-POOL_AND_HEALTH = {"validate_on_borrow", "max_lifetime", "deep_health_checks", "service_discovery",
-                   "timeouts_breakers_bulkheads"}
+POOL_AND_HEALTH = {
+    "validate_on_borrow",
+    "max_lifetime",
+    "deep_health_checks",
+    "service_discovery",
+    "timeouts_breakers_bulkheads",
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +36,15 @@ def test_it_fixes_the_opener_with_pool_changes_before_any_multi_region_change(op
     first = fixes[0]
     keys = {c["key"] for c in first["changes"]}
     assert not first["multi_region"]
-    assert keys and keys <= POOL_AND_HEALTH  # an app-tier change: a query timeout or validation evicts stale connections
+    assert (
+        keys and keys <= POOL_AND_HEALTH
+    )  # an app-tier change: a query timeout or validation evicts stale connections
     assert any({c["key"] for c in fix["changes"]} == {"validate_on_borrow"} for fix in fixes)
-    assert first["metrics"]["rto_p95_s.db_primary_failure"] <= 300 < report["base"]["metrics"]["rto_p95_s.db_primary_failure"]
+    assert (
+        first["metrics"]["rto_p95_s.db_primary_failure"]
+        <= 300
+        < report["base"]["metrics"]["rto_p95_s.db_primary_failure"]
+    )
     costs = [f["added_usd_per_month"] for f in fixes]
     assert costs == sorted(costs)
     multi = [i for i, f in enumerate(fixes) if f["multi_region"]]
@@ -68,8 +80,9 @@ def test_it_offers_only_changes_that_alter_the_scenario():
     assert not keys & {"validate_on_borrow", "service_discovery", "automated_failover", "sync_standby", "pitr_backups"}
 
 
-@pytest.mark.parametrize("kwargs", [{"incident_types": ["meteor_strike"]}, {"targets": ["happiness"]},
-                                    {"changes": ["buy_a_mainframe"]}])
+@pytest.mark.parametrize(
+    "kwargs", [{"incident_types": ["meteor_strike"]}, {"targets": ["happiness"]}, {"changes": ["buy_a_mainframe"]}]
+)
 def test_it_names_what_is_wrong_with_the_request(opener_5_min, kwargs):
     with pytest.raises(ScenarioError):
         cheapest_fixes(opener_5_min, settings=RunSettings(trials=20, years=20, seed=1), **kwargs)
@@ -83,8 +96,24 @@ def test_it_prints_the_cheapest_fixes_from_the_command_line(tmp_path):
     path = tmp_path / "opener.yaml"
     path.write_text((EXAMPLES / "opener-incident.yaml").read_text())
     out, err = io.StringIO(), io.StringIO()
-    code = main(["advise", str(path), "--trials", "60", "--years", "100", "--max-evaluations", "6",
-                 "--incident", "db_primary_failure", "--format", "json"], out, err)
+    code = main(
+        [
+            "advise",
+            str(path),
+            "--trials",
+            "60",
+            "--years",
+            "100",
+            "--max-evaluations",
+            "6",
+            "--incident",
+            "db_primary_failure",
+            "--format",
+            "json",
+        ],
+        out,
+        err,
+    )
     assert code == 0, err.getvalue()
     import json
 
@@ -92,9 +121,16 @@ def test_it_prints_the_cheapest_fixes_from_the_command_line(tmp_path):
     assert report["evaluated"] <= 6 and report["focus"]["incident_types"] == ["db_primary_failure"]
 
 
-@pytest.mark.parametrize("argv", [["advise", "missing.yaml"], ["advise", "FILE", "--trials", "0"],
-                                  ["advise", "FILE", "--incident", "meteor_strike"], ["advise"],
-                                  ["advise", "FILE", "--target", "happiness"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["advise", "missing.yaml"],
+        ["advise", "FILE", "--trials", "0"],
+        ["advise", "FILE", "--incident", "meteor_strike"],
+        ["advise"],
+        ["advise", "FILE", "--target", "happiness"],
+    ],
+)
 def test_it_exits_2_on_bad_input_without_a_traceback(tmp_path, argv):
     import io
 

@@ -1,4 +1,5 @@
 """Bad deploys: exposure by strategy, detection by people or automated canary analysis, rollback."""
+
 import numpy as np
 import pytest
 
@@ -9,10 +10,12 @@ from simulation.model.scenario import Scenario
 def scenario(strategy: str, **deployment) -> Scenario:
     """Four instances; by default the bad version fails every request but passes its health checks."""
     doc = {"strategy": strategy, "bad_version_fails_health_checks_probability": 0.0, **deployment}
-    return Scenario.model_validate({
-        "regions": [{"name": "a", "role": "primary", "app_instances": 4}, {"name": "b", "role": "standby"}],
-        "deployment": doc,
-    })
+    return Scenario.model_validate(
+        {
+            "regions": [{"name": "a", "role": "primary", "app_instances": 4}, {"name": "b", "role": "standby"}],
+            "deployment": doc,
+        }
+    )
 
 
 def run(sc: Scenario, n: int = 500, seed: int = 5, **kw):
@@ -101,8 +104,11 @@ def test_a_gated_blue_green_or_canary_never_sends_traffic_to_a_failing_version()
 
 
 def test_in_place_with_failing_health_checks_goes_fully_down():
-    replay = run(scenario("in-place", bad_version_fails_health_checks_probability=1.0,
-                          bad_deploy_error_share=0.2, **FIXED), n=1, keep_replays=True).replays[0]
+    replay = run(
+        scenario("in-place", bad_version_fails_health_checks_probability=1.0, bad_deploy_error_share=0.2, **FIXED),
+        n=1,
+        keep_replays=True,
+    ).replays[0]
     assert min(value for _, value in replay.served) == 0.0  # every instance out of rotation
 
 
@@ -121,8 +127,14 @@ def test_it_is_stable_for_a_seed():
 @pytest.mark.parametrize("analysis", ["automated", "manual"])
 @pytest.mark.parametrize("error_share", [0.002, 0.3, 1.0])
 def test_it_keeps_a_consistent_timeline_for_any_setting(strategy, gated, analysis, error_share):
-    sc = scenario(strategy, health_gated=gated, canary_analysis=analysis, bad_deploy_error_share=error_share,
-                  bad_version_fails_health_checks_probability=0.5, rolling_batch_size=3)
+    sc = scenario(
+        strategy,
+        health_gated=gated,
+        canary_analysis=analysis,
+        bad_deploy_error_share=error_share,
+        bad_version_fails_health_checks_probability=0.5,
+        rolling_batch_size=3,
+    )
     batch = run(sc, n=40, keep_replays=True)
     assert (batch.rto_s >= 0).all() and (batch.impact_s >= 0).all()
     for replay in batch.replays:
@@ -134,13 +146,23 @@ def test_it_keeps_a_consistent_timeline_for_any_setting(strategy, gated, analysi
 def test_retrying_agents_add_load_only_for_the_requests_that_fail():
     # a canary failing 5 % of the traffic: agents retry those (about +10 % load), not everything (3×),
     # so four instances of 150 req/s still carry the 500 req/s and only the canary's share fails
-    sc = Scenario.model_validate({
-        "regions": [{"name": "a", "role": "primary", "app_instances": 4}, {"name": "b", "role": "standby"}],
-        "app": {"capacity_rps_per_instance": 150},
-        "traffic": {"request_rate_rps": 500, "agent_share": 0.5, "agent_retry": "immediate",
-                    "agent_retry_multiplier": 5},
-        "deployment": {"strategy": "canary", "canary_analysis": "manual",
-                       "bad_version_fails_health_checks_probability": 0.0}})
+    sc = Scenario.model_validate(
+        {
+            "regions": [{"name": "a", "role": "primary", "app_instances": 4}, {"name": "b", "role": "standby"}],
+            "app": {"capacity_rps_per_instance": 150},
+            "traffic": {
+                "request_rate_rps": 500,
+                "agent_share": 0.5,
+                "agent_retry": "immediate",
+                "agent_retry_multiplier": 5,
+            },
+            "deployment": {
+                "strategy": "canary",
+                "canary_analysis": "manual",
+                "bad_version_fails_health_checks_probability": 0.0,
+            },
+        }
+    )
     batch = run(sc, n=50, keep_replays=True)
     lowest = min(v for replay in batch.replays for _, v in replay.served)
     assert lowest == pytest.approx(0.95)

@@ -2,33 +2,46 @@ from pathlib import Path
 
 import pytest
 
-from simulation import load_file, load_scenario
+from simulation import load_file, load_scenario, run
 from simulation.analysis.checklist import QUESTIONS, answer, evaluate_checklist, fixed_variant
-from simulation import run
 from simulation.engine.chunks import simulate_type
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-QUIET = {name: {"rate_per_year": 0} for name in ("instance_crash", "zone_outage", "region_outage",
-                                                  "dependency_slowdown", "data_corruption")}
+QUIET = {
+    name: {"rate_per_year": 0}
+    for name in ("instance_crash", "zone_outage", "region_outage", "dependency_slowdown", "data_corruption")
+}
 
 # the motivating incident: hanging dead host, pools that never let go, liveness checks, people cycle instances
 OPENER = {
-    "name": "opener", "pattern": "active-passive",
+    "name": "opener",
+    "pattern": "active-passive",
     "regions": [{"name": "a", "role": "primary", "app_instances": 5}, {"name": "b", "role": "standby"}],
     "database": {"local_standby": "none", "replicas": [{"region": "b", "mode": "async"}]},
-    "app": {"discovery": "service-discovery", "health_check": "liveness", "auto_restart": False,
-            "dead_host_signature": "hang",
-            "pool": {"connection_timeout_s": 1800, "idle_timeout_s": None, "max_lifetime_s": None,
-                     "validate_on_borrow": False},
-            "timeouts": {"oltp_query_s": None, "external_http_s": None}},
+    "app": {
+        "discovery": "service-discovery",
+        "health_check": "liveness",
+        "auto_restart": False,
+        "dead_host_signature": "hang",
+        "pool": {
+            "connection_timeout_s": 1800,
+            "idle_timeout_s": None,
+            "max_lifetime_s": None,
+            "validate_on_borrow": False,
+        },
+        "timeouts": {"oltp_query_s": None, "external_http_s": None},
+    },
     "deployment": {"strategy": "in-place", "health_gated": False},
     "failover": {"days_since_failover_test": 400, "tested_under_load": False},
     "targets": {"agreed_with_business": False},
 }
-EVERY_NO = {**OPENER, "regions": [{"name": "a", "role": "primary", "app_instances": 1}, {"name": "b", "role": "standby"}],
-            "database": {"local_standby": "none", "replicas": []},
-            # one instance that carries the whole load alone (the schema rejects an under-provisioned tier)
-            "app": {**OPENER["app"], "discovery": "static", "capacity_rps_per_instance": 1000}}
+EVERY_NO = {
+    **OPENER,
+    "regions": [{"name": "a", "role": "primary", "app_instances": 1}, {"name": "b", "role": "standby"}],
+    "database": {"local_standby": "none", "replicas": []},
+    # one instance that carries the whole load alone (the schema rejects an under-provisioned tier)
+    "app": {**OPENER["app"], "discovery": "static", "capacity_rps_per_instance": 1000},
+}
 
 
 def _answers(doc) -> dict[int, bool]:
@@ -61,7 +74,9 @@ def test_it_fixes_each_no_into_a_yes(number):
 
 
 def test_it_prices_the_opener_s_no_s_by_their_saved_outage_cost():
-    scenario = load_scenario({**OPENER, "incidents": QUIET, "deployment": {**OPENER["deployment"], "deploys_per_month": 0}})
+    scenario = load_scenario(
+        {**OPENER, "incidents": QUIET, "deployment": {**OPENER["deployment"], "deploys_per_month": 0}}
+    )
     results = run(scenario, trials=250, seed=2, years=500).to_json()
     items = {item["number"]: item for item in results["checklist"]}
     assert items[1]["cost_usd_per_month"] is None  # a yes has no price
@@ -78,7 +93,9 @@ def test_it_prices_a_fix_that_changes_nothing_simulated_at_exactly_zero():
 
 
 def test_it_uses_common_random_numbers_so_prices_repeat():
-    scenario = load_scenario({**OPENER, "incidents": QUIET, "deployment": {**OPENER["deployment"], "deploys_per_month": 0}})
+    scenario = load_scenario(
+        {**OPENER, "incidents": QUIET, "deployment": {**OPENER["deployment"], "deploys_per_month": 0}}
+    )
     first = evaluate_checklist(scenario, {}, seed=4, trials=250, chunk_size=250, simulate_type=simulate_type)
     again = evaluate_checklist(scenario, {}, seed=4, trials=250, chunk_size=250, simulate_type=simulate_type)
     assert first == again
@@ -95,8 +112,12 @@ def test_it_answers_the_opener_examples(name, expected_no):
 
 def test_it_prices_a_failover_never_tested_under_load_by_a_lower_automation_success():
     """Item 8's "no" for tested_under_load alone costs money: automation fails more often (× 0.9)."""
-    doc = {**OPENER, "incidents": QUIET, "deployment": {**OPENER["deployment"], "deploys_per_month": 0},
-           "failover": {"days_since_failover_test": 30, "tested_under_load": False}}
+    doc = {
+        **OPENER,
+        "incidents": QUIET,
+        "deployment": {**OPENER["deployment"], "deploys_per_month": 0},
+        "failover": {"days_since_failover_test": 30, "tested_under_load": False},
+    }
     scenario = load_scenario(doc)
     assert scenario.automation_success_probability() == pytest.approx(0.9 * (0.97 - 0.001 * 30))
     items = evaluate_checklist(scenario, {}, seed=3, trials=500, chunk_size=250, simulate_type=simulate_type)

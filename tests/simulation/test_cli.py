@@ -11,13 +11,16 @@ from simulation.cli.main import main
 from simulation.present.format import format_duration
 
 ROOT = Path(__file__).resolve().parents[2]
-QUIET_INCIDENTS = {name: {"rate_per_year": 0} for name in (
-    "db_primary_failure", "instance_crash", "zone_outage", "region_outage", "data_corruption")}
+QUIET_INCIDENTS = {
+    name: {"rate_per_year": 0}
+    for name in ("db_primary_failure", "instance_crash", "zone_outage", "region_outage", "data_corruption")
+}
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "simulation", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "simulation", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def _write(tmp_path: Path, document: dict, name: str = "scenario.yaml") -> str:
@@ -28,8 +31,13 @@ def _write(tmp_path: Path, document: dict, name: str = "scenario.yaml") -> str:
 
 def _small(targets: dict) -> dict:
     """One cheap incident type (dependency slowdowns), so the command-line runs stay quick."""
-    return {"name": "cli test", "pattern": "active-passive", "incidents": QUIET_INCIDENTS,
-            "deployment": {"deploys_per_month": 0}, "targets": targets}
+    return {
+        "name": "cli test",
+        "pattern": "active-passive",
+        "incidents": QUIET_INCIDENTS,
+        "deployment": {"deploys_per_month": 0},
+        "targets": targets,
+    }
 
 
 LENIENT = {"rto_s": 3e8, "rpo_s": 3e8, "availability": 0.5, "confidence": 0.5}
@@ -49,8 +57,9 @@ def test_it_checks_with_exit_1_when_a_target_is_missed(tmp_path):
 
 
 def test_it_prints_the_results_json_of_the_contract(tmp_path):
-    out = _cli("run", _write(tmp_path, _small(LENIENT)), "--trials", "100", "--years", "200", "--seed", "4",
-               "--format", "json")
+    out = _cli(
+        "run", _write(tmp_path, _small(LENIENT)), "--trials", "100", "--years", "200", "--seed", "4", "--format", "json"
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(out.stdout)
     assert results["seed"] == 4 and results["trials_per_type"] == 100 and results["years"] == 200
@@ -83,8 +92,17 @@ BAD_INVOCATIONS = [
     ((), "required"),
     (("check", "FILE", "--precision", "-3"), "not a positive number"),
 ]
-BAD_IDS = ["validate-missing", "run-missing", "unknown-flag", "bad-number", "zero-trials", "bad-format",
-           "bad-command", "no-command", "bad-precision"]
+BAD_IDS = [
+    "validate-missing",
+    "run-missing",
+    "unknown-flag",
+    "bad-number",
+    "zero-trials",
+    "bad-format",
+    "bad-command",
+    "no-command",
+    "bad-precision",
+]
 
 
 @pytest.mark.parametrize("args, expected", BAD_INVOCATIONS, ids=BAD_IDS)
@@ -105,8 +123,14 @@ def test_it_exits_2_without_a_traceback_as_a_process(tmp_path, args, expected):
 
 
 def test_it_lists_every_problem_of_an_invalid_file_by_field_path(tmp_path):
-    path = _write(tmp_path, {"pattern": "active-passive", "database": {"size_gb": -5, "write_rate_tps": "lots"},
-                             "targets": {"confidence": 2}})
+    path = _write(
+        tmp_path,
+        {
+            "pattern": "active-passive",
+            "database": {"size_gb": -5, "write_rate_tps": "lots"},
+            "targets": {"confidence": 2},
+        },
+    )
     out = _cli("validate", path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
@@ -126,7 +150,9 @@ def test_it_reports_bad_yaml_with_its_line(tmp_path):
 def test_it_writes_durations_in_readable_units_as_every_other_screen_does():
     assert [format_duration(s) for s in (12, 600, 3 * 3600, 3 * 86400)] == ["12 s", "10.0 min", "3 h 00 min", "3.0 d"]
     out = io.StringIO()
-    main(["run", str(ROOT / "examples" / "worked-active-passive.yaml"), "--trials", "100", "--years", "200"], stdout=out)
+    main(
+        ["run", str(ROOT / "examples" / "worked-active-passive.yaml"), "--trials", "100", "--years", "200"], stdout=out
+    )
     assert " min" in out.getvalue() or " s" in out.getvalue()
 
 
@@ -144,13 +170,18 @@ NON_FINITE_FILES = [
     ("failover: {promotion_s: .inf}\n", "failover.promotion_s"),
     ("failover: {promotion_s: 1.0e+308}\n", "failover.promotion_s"),
     ("failover: {humans: {escalation_s: .inf}}\n", "failover.humans.escalation_s"),
-    ("incidents: {zone_outage: {rate_per_year: 1, duration_s: {kind: normal, mean: 1.0e+308, sd: 1.0e+308}}}\n",
-     "incidents.zone_outage.duration_s.mean"),
+    (
+        "incidents: {zone_outage: {rate_per_year: 1, duration_s: {kind: normal, mean: 1.0e+308, sd: 1.0e+308}}}\n",
+        "incidents.zone_outage.duration_s.mean",
+    ),
 ]
 
 
-@pytest.mark.parametrize("text, field", NON_FINITE_FILES, ids=["ttl-inf", "promotion-inf", "promotion-1e308",
-                                                                "escalation-inf", "normal-1e308"])
+@pytest.mark.parametrize(
+    "text, field",
+    NON_FINITE_FILES,
+    ids=["ttl-inf", "promotion-inf", "promotion-1e308", "escalation-inf", "normal-1e308"],
+)
 def test_it_rejects_infinite_and_absurd_numbers_with_exit_2_naming_the_field(tmp_path, text, field):
     path = tmp_path / "absurd.yaml"
     path.write_text(text, encoding="utf-8")

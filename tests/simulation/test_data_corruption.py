@@ -1,4 +1,5 @@
 """Logical corruption: replicas copy it, a restore undoes it; loss by backup interval, time by size."""
+
 import numpy as np
 import pytest
 
@@ -34,8 +35,11 @@ def test_it_loses_nothing_with_point_in_time_recovery_when_the_wal_is_archived_b
 
 def test_it_loses_only_unarchived_wal_with_point_in_time_recovery_when_detected_at_once():
     """Closed form: loss = max(0, U · interval − (detection + decision)); 240 s of decision, interval 3600 s."""
-    sc = scenario(database={"backups": {"kind": "pitr", "interval_s": 3600}},
-                  incidents={"corruption_detection_s": 0}, failover={"humans": FIXED_HUMANS})
+    sc = scenario(
+        database={"backups": {"kind": "pitr", "interval_s": 3600}},
+        incidents={"corruption_detection_s": 0},
+        failover={"humans": FIXED_HUMANS},
+    )
     batch = run(sc, n=20_000)
     # E[max(0, U·I − d)] = (I − d)² / (2 I)
     assert batch.data_loss_s.mean() == pytest.approx((3600 - 240) ** 2 / (2 * 3600), rel=0.03)
@@ -58,7 +62,8 @@ def test_it_counts_the_clock_from_the_corruption_and_the_downtime_from_the_decis
     sc = scenario(
         incidents={"corruption_detection_s": 3600},
         failover={"humans": FIXED_HUMANS},
-        database={"size_gb": 100, "backups": {"restore_setup_s": 600, "restore_throughput_gb_per_s": 0.05}})
+        database={"size_gb": 100, "backups": {"restore_setup_s": 600, "restore_throughput_gb_per_s": 0.05}},
+    )
     batch = run(sc, n=3, keep_replays=True)
     restore_s = 600 + 100 / 0.05
     assert batch.rto_s == pytest.approx([3600 + 240 + restore_s] * 3)

@@ -1,4 +1,5 @@
 """Primary database failures: data loss by replication mode, restores, reduced redundancy, reference cases."""
+
 import math
 from pathlib import Path
 
@@ -14,9 +15,14 @@ SURE = {"automation_success_probability": 1, "days_since_failover_test": 0}
 
 
 def _scenario(database=None, failover=None, app=None, instances=4):
-    return load_scenario({
-        "regions": [{"name": "a", "app_instances": instances}, {"name": "b", "role": "standby"}],
-        "database": {"size_gb": 10, **(database or {})}, "failover": {**SURE, **(failover or {})}, "app": app or {}})
+    return load_scenario(
+        {
+            "regions": [{"name": "a", "app_instances": instances}, {"name": "b", "role": "standby"}],
+            "database": {"size_gb": 10, **(database or {})},
+            "failover": {**SURE, **(failover or {})},
+            "app": app or {},
+        }
+    )
 
 
 def _run(scenario, n=500, seed=1, keep=False):
@@ -43,16 +49,24 @@ def test_it_promotes_a_cross_region_replica_when_there_is_no_local_standby():
 
 
 def test_it_restores_from_backups_without_any_standby_losing_half_an_interval_on_average():
-    database = {"local_standby": "none", "replicas": [], "backups": {"kind": "pitr", "interval_s": 600},
-                "node_repair_s": 1e7}
+    database = {
+        "local_standby": "none",
+        "replicas": [],
+        "backups": {"kind": "pitr", "interval_s": 600},
+        "node_repair_s": 1e7,
+    }
     batch = _run(_scenario(database), n=800)
     assert batch.data_loss_s.mean() == pytest.approx(300, rel=0.06)
     assert batch.humans_needed.all()
 
 
 def test_it_takes_longer_to_restore_a_bigger_database():
-    base = {"local_standby": "none", "replicas": [], "node_repair_s": 1e8,
-            "backups": {"kind": "daily", "restore_throughput_gb_per_s": 0.05}}
+    base = {
+        "local_standby": "none",
+        "replicas": [],
+        "node_repair_s": 1e8,
+        "backups": {"kind": "daily", "restore_throughput_gb_per_s": 0.05},
+    }
     small = _run(_scenario({**base, "size_gb": 10}), n=300).rto_s
     big = _run(_scenario({**base, "size_gb": 500}), n=300).rto_s
     assert np.median(big) - np.median(small) == pytest.approx(490 / 0.05, rel=0.1)
@@ -66,11 +80,25 @@ def test_it_waits_for_the_node_repair_when_nothing_can_take_over():
 
 
 def test_it_cannot_fail_over_while_the_standby_is_still_being_rebuilt():
-    database = {"size_gb": 5000, "promotion_s_per_gb": 0, "rebuild_throughput_gb_per_s": 0.0001, "local_standby": "sync",
-                "backups": {"kind": "pitr", "interval_s": 300}}
+    database = {
+        "size_gb": 5000,
+        "promotion_s_per_gb": 0,
+        "rebuild_throughput_gb_per_s": 0.0001,
+        "local_standby": "sync",
+        "backups": {"kind": "pitr", "interval_s": 300},
+    }
     scenario = _scenario(database)
-    scenario = scenario.model_copy(update={"incidents": scenario.incidents.model_copy(update={
-        "db_primary_failure": scenario.incidents.db_primary_failure.model_copy(update={"rate_per_year": 2.0})})})
+    scenario = scenario.model_copy(
+        update={
+            "incidents": scenario.incidents.model_copy(
+                update={
+                    "db_primary_failure": scenario.incidents.db_primary_failure.model_copy(
+                        update={"rate_per_year": 2.0}
+                    )
+                }
+            )
+        }
+    )
     setup = db_primary_failure.db_setup(scenario)
     expected = 1 - math.exp(-2.0 * (5000 / 0.0001) / (365.25 * 86400))
     assert setup.reduced_redundancy_probability == pytest.approx(expected)
@@ -119,8 +147,9 @@ def test_it_loses_nothing_on_a_node_failure_in_the_worked_example():
 def test_it_gets_worse_with_more_instances_to_cycle_by_hand():
     opener = load_file(EXAMPLES / "opener-incident.yaml")
     # six instances still carry the opener's 1,200 req/s; fewer could not serve it at all
-    few = opener.model_copy(update={"regions": [opener.regions[0].model_copy(update={"app_instances": 6}),
-                                                opener.regions[1]]})
+    few = opener.model_copy(
+        update={"regions": [opener.regions[0].model_copy(update={"app_instances": 6}), opener.regions[1]]}
+    )
     assert np.median(_run(few, n=200).rto_s) < np.median(_run(opener, n=200).rto_s) - 30 * 60
 
 
@@ -151,9 +180,16 @@ def _lowest_served(batch) -> float:
 
 def _active_active(pattern: str, **sections):
     second = "read-replica" if pattern == "active-active-read" else "primary"
-    return load_scenario({
-        "pattern": pattern, "regions": [{"name": "a", "role": "primary"}, {"name": "b", "role": second}],
-        "database": {"size_gb": 10}, "failover": SURE, "traffic": {"write_share": 0.25}, **sections})
+    return load_scenario(
+        {
+            "pattern": pattern,
+            "regions": [{"name": "a", "role": "primary"}, {"name": "b", "role": second}],
+            "database": {"size_gb": 10},
+            "failover": SURE,
+            "traffic": {"write_share": 0.25},
+            **sections,
+        }
+    )
 
 
 def test_it_keeps_serving_reads_in_active_active_read():
@@ -163,8 +199,10 @@ def test_it_keeps_serving_reads_in_active_active_read():
 
 
 def test_it_affects_only_the_failed_primarys_region_in_active_active_full():
-    regions = [{"name": "a", "role": "primary", "app_instances": 4},
-               {"name": "b", "role": "primary", "app_instances": 12}]
+    regions = [
+        {"name": "a", "role": "primary", "app_instances": 4},
+        {"name": "b", "role": "primary", "app_instances": 12},
+    ]
     batch = _run(_active_active("active-active-full", regions=regions), n=400, keep=True)
     lowest = [min(v for _, v in replay.served) for replay in batch.replays]
     assert set(np.round(lowest, 6)) == {0.75, 0.25}  # the failed region's share of the traffic is lost

@@ -1,4 +1,5 @@
 """Dependency slowdown: Little's-law pool exhaustion, timeouts, circuit breaker, bulkheads, retry storms."""
+
 import numpy as np
 import pytest
 
@@ -10,19 +11,39 @@ NO_BULKHEADS = {"enabled": False}
 NO_BREAKER = {"enabled": False}
 
 
-def scenario(rate_rps=500.0, *, timeout_s=5.0, bulkheads=True, breaker=True, latency_s=30.0, duration_s=600.0,
-             traffic=None, incidents=None) -> Scenario:
+def scenario(
+    rate_rps=500.0,
+    *,
+    timeout_s=5.0,
+    bulkheads=True,
+    breaker=True,
+    latency_s=30.0,
+    duration_s=600.0,
+    traffic=None,
+    incidents=None,
+) -> Scenario:
     """Four instances of 50 threads, 30 % of requests call a dependency that slows to ``latency_s``."""
-    return Scenario.model_validate({
-        "regions": [{"name": "a", "role": "primary", "app_instances": 4}, {"name": "b", "role": "standby"}],
-        "app": {"threads_per_instance": 50, "latency_s": 0.05, "capacity_rps_per_instance": 1000,
+    return Scenario.model_validate(
+        {
+            "regions": [{"name": "a", "role": "primary", "app_instances": 4}, {"name": "b", "role": "standby"}],
+            "app": {
+                "threads_per_instance": 50,
+                "latency_s": 0.05,
+                "capacity_rps_per_instance": 1000,
                 "timeouts": {"external_http_s": timeout_s},
-                "bulkheads": {"enabled": bulkheads}, "circuit_breaker": {"enabled": breaker}},
-        "traffic": {"request_rate_rps": rate_rps, **(traffic or {})},
-        "incidents": {"dependency_slowdown": {"rate_per_year": 4, "duration_s": duration_s},
-                      "slowdown_latency_s": latency_s, "slowdown_call_share": 0.3,
-                      "slowdown_call_type": "external_http", **(incidents or {})},
-    })
+                "bulkheads": {"enabled": bulkheads},
+                "circuit_breaker": {"enabled": breaker},
+            },
+            "traffic": {"request_rate_rps": rate_rps, **(traffic or {})},
+            "incidents": {
+                "dependency_slowdown": {"rate_per_year": 4, "duration_s": duration_s},
+                "slowdown_latency_s": latency_s,
+                "slowdown_call_share": 0.3,
+                "slowdown_call_type": "external_http",
+                **(incidents or {}),
+            },
+        }
+    )
 
 
 def run(sc: Scenario, n: int = 300, seed: int = 3, **kw):
@@ -68,10 +89,20 @@ def test_settings_fine_at_100_rps_exhaust_the_pool_at_1000_rps():
 
 
 def test_timeouts_reduce_the_impact():
-    without = run(scenario(100, timeout_s=None, bulkheads=False, breaker=False, latency_s={
-        "kind": "lognormal", "median": 30, "p95": 120}))
-    with_timeouts = run(scenario(100, timeout_s=5, bulkheads=False, breaker=False, latency_s={
-        "kind": "lognormal", "median": 30, "p95": 120}))
+    without = run(
+        scenario(
+            100,
+            timeout_s=None,
+            bulkheads=False,
+            breaker=False,
+            latency_s={"kind": "lognormal", "median": 30, "p95": 120},
+        )
+    )
+    with_timeouts = run(
+        scenario(
+            100, timeout_s=5, bulkheads=False, breaker=False, latency_s={"kind": "lognormal", "median": 30, "p95": 120}
+        )
+    )
     assert with_timeouts.impact_s.mean() < 0.5 * without.impact_s.mean()
 
 
@@ -122,19 +153,35 @@ def test_a_breaker_needs_enough_failures_within_its_window():
 
 def test_immediate_agent_retries_without_rate_limits_make_it_worse():
     calm = scenario(100, bulkheads=False, breaker=False)
-    storm = scenario(100, bulkheads=False, breaker=False,
-                     traffic={"agent_share": 0.5, "agent_retry": "immediate", "agent_retry_multiplier": 5})
-    limited = scenario(100, bulkheads=False, breaker=False,
-                       traffic={"agent_share": 0.5, "agent_retry": "immediate", "agent_retry_multiplier": 5,
-                                "per_client_rate_limits": True})
+    storm = scenario(
+        100,
+        bulkheads=False,
+        breaker=False,
+        traffic={"agent_share": 0.5, "agent_retry": "immediate", "agent_retry_multiplier": 5},
+    )
+    limited = scenario(
+        100,
+        bulkheads=False,
+        breaker=False,
+        traffic={
+            "agent_share": 0.5,
+            "agent_retry": "immediate",
+            "agent_retry_multiplier": 5,
+            "per_client_rate_limits": True,
+        },
+    )
     assert lowest_served(calm) == pytest.approx(0.7)
     assert lowest_served(storm) == 0.0  # the retries push the pool past its Little's-law limit
     assert run(storm).impact_s.mean() > run(limited).impact_s.mean() >= run(calm).impact_s.mean()
 
 
 def test_database_calls_are_bounded_by_the_connection_pool():
-    sc = Scenario.model_validate({"app": {"threads_per_instance": 200, "pool": {"max_size": 20}},
-                                  "incidents": {"slowdown_call_type": "oltp_query"}})
+    sc = Scenario.model_validate(
+        {
+            "app": {"threads_per_instance": 200, "pool": {"max_size": 20}},
+            "incidents": {"slowdown_call_type": "oltp_query"},
+        }
+    )
     assert PoolModel.of(sc).threads == 20
 
 
@@ -164,14 +211,20 @@ def test_a_full_bulkhead_trips_the_breaker_before_the_first_timeout():
 
 @pytest.mark.parametrize("rate_rps", [20, 100, 400, 2000])
 @pytest.mark.parametrize("timeout_s", [None, 0.5, 5, 60])
-@pytest.mark.parametrize("bulkheads,breaker,fallback", [(False, False, False), (True, True, False),
-                                                         (False, True, True), (True, False, True)])
+@pytest.mark.parametrize(
+    "bulkheads,breaker,fallback", [(False, False, False), (True, True, False), (False, True, True), (True, False, True)]
+)
 def test_it_keeps_a_consistent_timeline_for_any_setting(rate_rps, timeout_s, bulkheads, breaker, fallback):
-    sc = scenario(rate_rps, timeout_s=timeout_s, bulkheads=bulkheads, breaker=breaker,
-                  latency_s={"kind": "lognormal", "median": 20, "p95": 200},
-                  duration_s={"kind": "lognormal", "median": 300, "p95": 3000},
-                  traffic={"agent_share": 0.3, "agent_retry": "immediate"},
-                  incidents={"slowdown_fallback": fallback})
+    sc = scenario(
+        rate_rps,
+        timeout_s=timeout_s,
+        bulkheads=bulkheads,
+        breaker=breaker,
+        latency_s={"kind": "lognormal", "median": 20, "p95": 200},
+        duration_s={"kind": "lognormal", "median": 300, "p95": 3000},
+        traffic={"agent_share": 0.3, "agent_retry": "immediate"},
+        incidents={"slowdown_fallback": fallback},
+    )
     batch = run(sc, n=40, keep_replays=True)
     assert (batch.rto_s >= 0).all() and (batch.impact_s >= 0).all()
     for replay in batch.replays:
@@ -185,8 +238,14 @@ def test_it_keeps_a_consistent_timeline_for_any_setting(rate_rps, timeout_s, bul
 def test_retrying_agents_add_load_only_for_the_calls_that_fail():
     # at 70 req/s the failing share (30 % of calls time out) brings 70 × (1 + 2 × 0.3) = 112 req/s: below the
     # critical rate of 129 req/s, so the threads never run out (retrying everything, 210 req/s, would freeze)
-    sc = scenario(70, bulkheads=False, breaker=False, latency_s=30.0, duration_s=600.0,
-                  traffic={"agent_share": 0.5, "agent_retry": "immediate", "agent_retry_multiplier": 5})
+    sc = scenario(
+        70,
+        bulkheads=False,
+        breaker=False,
+        latency_s=30.0,
+        duration_s=600.0,
+        traffic={"agent_share": 0.5, "agent_retry": "immediate", "agent_retry_multiplier": 5},
+    )
     pool = PoolModel.of(sc)
     assert 112 < pool.critical_rate_rps(5.0) < 210
     batch = run(sc, n=20, keep_replays=True)

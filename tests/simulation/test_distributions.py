@@ -1,4 +1,5 @@
 """Distributions: each draws what its ``mean`` says, from the generator it is given only."""
+
 import numpy as np
 import pytest
 

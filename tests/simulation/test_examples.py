@@ -9,8 +9,9 @@ How a preset is judged:
   24 h → (1 h, 24 h]. Data corruption is left out: replication copies it, so no replication tier
   protects against it.
 """
+
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,22 +24,37 @@ pytestmark = pytest.mark.slow  # every example at 300 trials: about 1 s each
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FILES = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
 TRIALS = 300
-RTO_TIERS_S = {"tier-rto-30s.yaml": (-1, 30), "tier-rto-5min.yaml": (30, 300),
-               "tier-rto-30min.yaml": (300, 1800), "tier-rto-4h.yaml": (1800, 14_400)}
-RPO_TIERS_S = {"tier-rpo-0.yaml": (-1, 0), "tier-rpo-5min.yaml": (0, 300), "tier-rpo-1h.yaml": (300, 3600),
-               "tier-rpo-24h.yaml": (3600, 86_400)}
+RTO_TIERS_S = {
+    "tier-rto-30s.yaml": (-1, 30),
+    "tier-rto-5min.yaml": (30, 300),
+    "tier-rto-30min.yaml": (300, 1800),
+    "tier-rto-4h.yaml": (1800, 14_400),
+}
+RPO_TIERS_S = {
+    "tier-rpo-0.yaml": (-1, 0),
+    "tier-rpo-5min.yaml": (0, 300),
+    "tier-rpo-1h.yaml": (300, 3600),
+    "tier-rpo-24h.yaml": (3600, 86_400),
+}
 INFRASTRUCTURE_FAILURES = ("db_primary_failure", "zone_outage", "region_outage")
-REQUIRED = {"active-active-read.yaml", "active-active-full.yaml", "opener-incident.yaml", "opener-fixed.yaml",
-            "worked-active-passive.yaml", *RTO_TIERS_S, *RPO_TIERS_S}
+REQUIRED = {
+    "active-active-read.yaml",
+    "active-active-full.yaml",
+    "opener-incident.yaml",
+    "opener-fixed.yaml",
+    "worked-active-passive.yaml",
+    *RTO_TIERS_S,
+    *RPO_TIERS_S,
+}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _results(name: str) -> dict:
     return run(load_file(EXAMPLES / name), trials=TRIALS, seed=11, years=500).to_json()
 
 
 def test_it_ships_every_named_example():
-    assert REQUIRED <= set(FILES)
+    assert set(FILES) >= REQUIRED
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -1,10 +1,10 @@
 """The app tier and detection machinery: closed forms, the load balancer, pools, propagation."""
+
 import numpy as np
 import pytest
 import simpy
 
 from simulation.incidents import db_primary_failure, people
-from simulation.incidents import fleet as apptier
 from simulation.incidents.app_draws import draw_app
 from simulation.incidents.fleet import Fleet
 from simulation.incidents.outcomes import Phases, Response
@@ -15,7 +15,10 @@ N = 2000
 
 
 def _scenario(**sections):
-    doc = {"pattern": "active-passive", "regions": [{"name": "a", "app_instances": 4}, {"name": "b", "role": "standby"}]}
+    doc = {
+        "pattern": "active-passive",
+        "regions": [{"name": "a", "app_instances": 4}, {"name": "b", "role": "standby"}],
+    }
     doc.update(sections)
     doc["database"] = {"size_gb": 10, **doc.get("database", {})}  # a small database: promotion of ~1 min
     return load_scenario(doc)
@@ -31,8 +34,10 @@ def test_it_declares_a_failure_after_k_checks_plus_a_timeout_against_a_hanging_h
 
 
 def test_it_declares_a_failure_without_the_timeout_when_the_host_refuses():
-    scenario = _scenario(failover={"detection": {"interval_s": 10, "timeout_s": 5, "failure_threshold": 3}},
-                         app={"dead_host_signature": "refuse"})
+    scenario = _scenario(
+        failover={"detection": {"interval_s": 10, "timeout_s": 5, "failure_threshold": 3}},
+        app={"dead_host_signature": "refuse"},
+    )
     draws = draw_app(scenario, np.random.default_rng(2), 4000, 4)
     assert draws.detect_s.mean() == pytest.approx(5 + 20, rel=0.02)
 
@@ -40,23 +45,45 @@ def test_it_declares_a_failure_without_the_timeout_when_the_host_refuses():
 def test_it_drains_a_pool_by_max_lifetime_like_the_max_of_the_remaining_lifetimes():
     # no validation, no query timeout, no TCP give-up in reach: only max lifetimes rotate connections away
     lifetime, connections = 1800.0, 20
-    app = {"discovery": "service-discovery", "health_check": "liveness", "auto_restart": False,
-           "tcp_give_up_s": 1e7, "timeouts": {"oltp_query_s": None}, "capacity_rps_per_instance": 1000,
-           "pool": {"max_size": connections, "validate_on_borrow": False, "max_lifetime_s": lifetime}}
-    scenario = _scenario(regions=[{"name": "a", "app_instances": 1}, {"name": "b", "role": "standby"}], app=app,
-                         failover={"automation_success_probability": 1, "days_since_failover_test": 0, "humans": {"escalation_s": 1e6},
-                                   "promotion_s": 1})
+    app = {
+        "discovery": "service-discovery",
+        "health_check": "liveness",
+        "auto_restart": False,
+        "tcp_give_up_s": 1e7,
+        "timeouts": {"oltp_query_s": None},
+        "capacity_rps_per_instance": 1000,
+        "pool": {"max_size": connections, "validate_on_borrow": False, "max_lifetime_s": lifetime},
+    }
+    scenario = _scenario(
+        regions=[{"name": "a", "app_instances": 1}, {"name": "b", "role": "standby"}],
+        app=app,
+        failover={
+            "automation_success_probability": 1,
+            "days_since_failover_test": 0,
+            "humans": {"escalation_s": 1e6},
+            "promotion_s": 1,
+        },
+    )
     batch = db_primary_failure.simulate(scenario, np.random.default_rng(3), N)
     assert batch.rto_s.mean() == pytest.approx(lifetime * connections / (connections + 1), rel=0.02)
 
 
 def test_it_drains_stale_connections_by_the_first_mechanism_that_applies():
-    scenario = _scenario(app={"pool": {"validate_on_borrow": True, "connection_timeout_s": 5, "max_lifetime_s": None},
-                              "timeouts": {"oltp_query_s": 30}})
+    scenario = _scenario(
+        app={
+            "pool": {"validate_on_borrow": True, "connection_timeout_s": 5, "max_lifetime_s": None},
+            "timeouts": {"oltp_query_s": 30},
+        }
+    )
     draws = draw_app(scenario, np.random.default_rng(4), 10, 4)
     assert np.all(draws.drain_s == 5)
-    slow = _scenario(app={"pool": {"validate_on_borrow": False, "max_lifetime_s": None},
-                          "timeouts": {"oltp_query_s": None}, "tcp_give_up_s": 924})
+    slow = _scenario(
+        app={
+            "pool": {"validate_on_borrow": False, "max_lifetime_s": None},
+            "timeouts": {"oltp_query_s": None},
+            "tcp_give_up_s": 924,
+        }
+    )
     assert np.all(draw_app(slow, np.random.default_rng(4), 10, 4).drain_s == 924)
     refused = _scenario(app={"dead_host_signature": "refuse", "pool": {"validate_on_borrow": False}})
     assert np.all(draw_app(refused, np.random.default_rng(4), 10, 4).drain_s < 1)
@@ -72,8 +99,13 @@ def test_it_follows_dns_after_the_remaining_ttl_plus_client_caching():
 
 
 def _fleet(health_check: str, instances: int = 4, capacity: float = 250, load: float = 500):
-    scenario = _scenario(app={"health_check": health_check, "auto_restart": False,
-                              "load_balancer": {"interval_s": 10, "unhealthy_threshold": 3, "healthy_threshold": 2}})
+    scenario = _scenario(
+        app={
+            "health_check": health_check,
+            "auto_restart": False,
+            "load_balancer": {"interval_s": 10, "unhealthy_threshold": 3, "healthy_threshold": 2},
+        }
+    )
     row = draw_app(scenario, np.random.default_rng(6), 1, instances).row(0)
     env = simpy.Environment()
     tracker = ServedTracker(env, instances, capacity, load)
@@ -108,9 +140,10 @@ def test_it_cannot_absorb_a_drained_instance_without_capacity():
 
 
 def test_it_cycles_broken_instances_in_batches():
-    scenario = _scenario(app={"discovery": "static", "health_check": "liveness", "auto_restart": False,
-                              "restart_s": 100},
-                         failover={"humans": {"escalation_s": 0, "restart_batch_size": 2}})
+    scenario = _scenario(
+        app={"discovery": "static", "health_check": "liveness", "auto_restart": False, "restart_s": 100},
+        failover={"humans": {"escalation_s": 0, "restart_batch_size": 2}},
+    )
     row = draw_app(scenario, np.random.default_rng(7), 1, 4).row(0)
     env = simpy.Environment()
     tracker = ServedTracker(env, 4, 250, 500)
@@ -126,8 +159,12 @@ def test_it_cycles_broken_instances_in_batches():
 
 
 def test_it_recovers_faster_with_validation_on_borrow():
-    base = {"discovery": "service-discovery", "timeouts": {"oltp_query_s": None}, "auto_restart": False,
-            "pool": {"validate_on_borrow": False, "max_lifetime_s": 1800}}
+    base = {
+        "discovery": "service-discovery",
+        "timeouts": {"oltp_query_s": None},
+        "auto_restart": False,
+        "pool": {"validate_on_borrow": False, "max_lifetime_s": 1800},
+    }
     slow = _scenario(app=base)
     fast = _scenario(app={**base, "pool": {"validate_on_borrow": True, "max_lifetime_s": 1800}})
     rng_seed = 8
@@ -138,8 +175,12 @@ def test_it_recovers_faster_with_validation_on_borrow():
 
 def test_it_recovers_faster_with_deep_health_checks_when_instances_recover_unevenly():
     # a refusing host, DNS discovery: instances follow at different times; deep checks drain the broken ones
-    app = {"discovery": "dns", "dead_host_signature": "refuse", "auto_restart": False,
-           "capacity_rps_per_instance": 1000}
+    app = {
+        "discovery": "dns",
+        "dead_host_signature": "refuse",
+        "auto_restart": False,
+        "capacity_rps_per_instance": 1000,
+    }
     liveness = _scenario(app={**app, "health_check": "liveness"}, failover={"dns_ttl_s": 600})
     deep = _scenario(app={**app, "health_check": "deep"}, failover={"dns_ttl_s": 600})
     impact_liveness = db_primary_failure.simulate(liveness, np.random.default_rng(9), 400).impact_s
@@ -186,10 +227,17 @@ def test_it_computes_the_auto_restart_cycles_of_a_parked_instance_like_replaying
                 return up_since
 
     rnd = random.Random(1)
-    scenarios = {(interval, checks): _scenario(app={
-        "health_check": "deep", "auto_restart": True,
-        "load_balancer": {"interval_s": interval, "unhealthy_threshold": checks}})
-        for interval in (5, 10, 30) for checks in (1, 2, 3, 4)}
+    scenarios = {
+        (interval, checks): _scenario(
+            app={
+                "health_check": "deep",
+                "auto_restart": True,
+                "load_balancer": {"interval_s": interval, "unhealthy_threshold": checks},
+            }
+        )
+        for interval in (5, 10, 30)
+        for checks in (1, 2, 3, 4)
+    }
     for _ in range(2000):
         interval, checks = rnd.choice([5, 10, 30]), rnd.randint(1, 4)
         restart = rnd.choice([0.0, 30.0, rnd.uniform(0, 200)])
@@ -203,7 +251,7 @@ def test_it_computes_the_auto_restart_cycles_of_a_parked_instance_like_replaying
         fleet = Fleet(env, ServedTracker(env, 1, 250, 100), scenario.app, row)
         fleet.ready_at, fleet.parked_s[0] = ready_at, up_since
         planned = []
-        fleet._plan_recovery = lambda i, t, by_restart: planned.append(t)
+        fleet._plan_recovery = lambda i, t, by_restart, planned=planned: planned.append(t)
         fleet._plan_parked(0, follow)
         assert planned[0] == pytest.approx(replayed(fleet.lb_after, up_since, follow, restart, ready_at, checks))
 
@@ -221,6 +269,7 @@ def test_it_counts_restart_cycles_in_constant_time_for_any_gap():
 
 def test_it_gives_a_never_firing_event_for_a_time_that_never_comes():
     from simulation.incidents.outcomes import ReplayEnvironment
+
     scenario = _scenario()
     env = ReplayEnvironment()
     row = next(draw_app(scenario, np.random.default_rng(0), 1, 4).rows())

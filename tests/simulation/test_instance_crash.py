@@ -1,4 +1,5 @@
 """One instance crashes: the load balancer takes it out, the others absorb it, a restart brings it back."""
+
 import numpy as np
 import pytest
 
@@ -9,8 +10,13 @@ LB = {"interval_s": 10, "unhealthy_threshold": 3, "healthy_threshold": 2}
 
 
 def _scenario(instances=4, app=None, traffic=None):
-    return load_scenario({"regions": [{"name": "a", "app_instances": instances}, {"name": "b", "role": "standby"}],
-                          "app": {"load_balancer": LB, **(app or {})}, "traffic": traffic or {}})
+    return load_scenario(
+        {
+            "regions": [{"name": "a", "app_instances": instances}, {"name": "b", "role": "standby"}],
+            "app": {"load_balancer": LB, **(app or {})},
+            "traffic": traffic or {},
+        }
+    )
 
 
 def _run(scenario, n=500, seed=1, keep=False):
@@ -56,12 +62,15 @@ def test_it_gives_identical_results_for_the_same_seed_and_different_for_another(
 
 
 def test_its_rate_is_per_serving_instance():
-    scenario = load_scenario({"regions": [{"name": "a", "app_instances": 6}, {"name": "b", "role": "standby"}],
-                              "incidents": {"instance_crash": {"rate_per_year": 2}}})
+    scenario = load_scenario(
+        {
+            "regions": [{"name": "a", "app_instances": 6}, {"name": "b", "role": "standby"}],
+            "incidents": {"instance_crash": {"rate_per_year": 2}},
+        }
+    )
     assert instance_crash.rate_per_year(scenario) == pytest.approx(2 * 6)
     default = _scenario(instances=5)
-    assert instance_crash.rate_per_year(default) == pytest.approx(
-        default.incidents.instance_crash.rate_per_year * 5)
+    assert instance_crash.rate_per_year(default) == pytest.approx(default.incidents.instance_crash.rate_per_year * 5)
 
 
 def test_retrying_agents_add_no_load_once_the_crashed_instance_is_drained():

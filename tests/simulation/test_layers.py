@@ -3,6 +3,7 @@
 Read from the source with ``ast`` (every import statement, also those inside
 functions), so a lazy import cannot hide an upward dependency.
 """
+
 import ast
 from pathlib import Path
 

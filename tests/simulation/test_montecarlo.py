@@ -5,11 +5,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from simulation import incidents, load_scenario
-from simulation.incidents.outcomes import Batch, Replay
-from simulation.engine.results import RunResults
-from simulation import ChunkResult, RunPlan, finish_run, plan_run, run, run_chunk
+from simulation import ChunkResult, RunPlan, finish_run, incidents, load_scenario, plan_run, run, run_chunk
 from simulation.engine.chunks import simulate_type
+from simulation.engine.results import RunResults
+from simulation.incidents.outcomes import Batch, Replay
 from simulation.units import SECONDS_PER_YEAR
 
 MEAN_IMPACT_S = {"alpha": 600.0, "beta": 3600.0}
@@ -26,8 +25,17 @@ def _double(name: str):
         loss = rng.uniform(0, 10, n)
         batch = Batch(rto, impact, loss, loss * scenario.database.write_rate_tps, np.zeros(n), rto > mean)
         if keep_replays:
-            batch.replays = [Replay((("detect", 0.0, float(r)),), ((0.0, 0.0), (float(r), 1.0)), float(r),
-                                    float(i), float(l), bool(r > mean)) for r, i, l in zip(rto, impact, loss)]
+            batch.replays = [
+                Replay(
+                    (("detect", 0.0, float(r)),),
+                    ((0.0, 0.0), (float(r), 1.0)),
+                    float(r),
+                    float(i),
+                    float(lost),
+                    bool(r > mean),
+                )
+                for r, i, lost in zip(rto, impact, loss)
+            ]
         return batch
 
     return SimpleNamespace(rate_per_year=lambda scenario: RATES[name], simulate=simulate)
@@ -63,8 +71,10 @@ def test_it_gives_the_same_bytes_for_the_same_seed(doubles, scenario):
 def test_it_gives_the_same_results_through_the_chunked_api_and_json(doubles, scenario):
     plan = RunPlan.from_dict(json.loads(json.dumps(plan_run(scenario, trials=600, seed=9, years=2000).to_dict())))
     assert [c.n for c in plan.chunks if c.incident_type == "alpha"] == [250, 250, 100]
-    parts = [ChunkResult.from_dict(json.loads(json.dumps(run_chunk(scenario, plan, i).to_dict())))
-             for i in reversed(range(len(plan.chunks)))]  # any order
+    parts = [
+        ChunkResult.from_dict(json.loads(json.dumps(run_chunk(scenario, plan, i).to_dict())))
+        for i in reversed(range(len(plan.chunks)))
+    ]  # any order
     finished = finish_run(scenario, plan, parts)
     assert _json(finished.to_json()) == _json(run(scenario, trials=600, seed=9, years=2000).to_json())
     assert RunResults.from_json(json.loads(_json(finished.to_json()))) == finished  # the JSON keeps every figure
@@ -123,8 +133,14 @@ def test_it_stops_early_when_the_rto_p95_is_precise_enough_and_stays_determinist
 
 def test_it_reports_progress_per_chunk(doubles, scenario):
     calls = []
-    run(scenario, trials=500, seed=1, years=100, progress=lambda done, total: calls.append((done, total)),
-        checklist=False)
+    run(
+        scenario,
+        trials=500,
+        seed=1,
+        years=100,
+        progress=lambda done, total: calls.append((done, total)),
+        checklist=False,
+    )
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
@@ -153,6 +169,7 @@ def test_it_gives_the_same_bytes_on_one_or_two_worker_processes():
 
 def test_it_combines_years_in_blocks_without_changing_the_expectation(doubles, scenario, monkeypatch):
     import simulation.engine.annual as montecarlo
+
     monkeypatch.setattr(montecarlo, "PICKS_PER_BLOCK", 50)  # about 11 years per block
     results = run(scenario, trials=1000, seed=6, years=20_000, checklist=False).to_json()
     annual = results["annual"]
@@ -163,6 +180,7 @@ def test_it_combines_years_in_blocks_without_changing_the_expectation(doubles, s
 
 def test_it_draws_each_chunk_from_its_branch_of_the_seed_sequence_tree():
     from simulation.engine.chunks import chunk_rng
+
     tree = np.random.SeedSequence(42).spawn(4)[3].spawn(6)[5]
     np.testing.assert_array_equal(chunk_rng(42, 3, 5).random(5), np.random.default_rng(tree).random(5))
 
@@ -171,7 +189,7 @@ def test_it_reports_the_trials_each_type_actually_used_after_an_early_stop(doubl
     scenario = load_scenario({"name": "test", "targets": {"applies_to": None}})  # judge RTO on the doubles
     results = run(scenario, trials=5000, seed=1, years=500, precision_s=1e6, checklist=False).to_json()
     assert results["trials_per_type"] == 5000  # the requested maximum
-    for name, entry in results["incident_types"].items():
+    for _name, entry in results["incident_types"].items():
         assert entry["trials"] == 500  # two chunks of 250: what the summaries are made of
     # the RTO verdict's interval is as wide as 500 incidents allow, not 5000
     rto = next(v for v in results["verdicts"] if v["target"] == "rto" and v["incident_type"] == "alpha")
@@ -218,8 +236,22 @@ def test_it_keeps_the_annual_intervals_tight_when_the_pool_is_large(doubles, sce
 
 
 def test_it_runs_a_scenario_with_no_incidents_at_all():
-    quiet = {name: {"rate_per_year": 0} for name in ("db_primary_failure", "instance_crash", "zone_outage",
-                                                     "region_outage", "dependency_slowdown", "data_corruption")}
-    results = run(load_scenario({"incidents": quiet, "deployment": {"deploys_per_month": 0}}),
-                  trials=20, seed=1, years=50, checklist=False).to_json()
+    quiet = {
+        name: {"rate_per_year": 0}
+        for name in (
+            "db_primary_failure",
+            "instance_crash",
+            "zone_outage",
+            "region_outage",
+            "dependency_slowdown",
+            "data_corruption",
+        )
+    }
+    results = run(
+        load_scenario({"incidents": quiet, "deployment": {"deploys_per_month": 0}}),
+        trials=20,
+        seed=1,
+        years=50,
+        checklist=False,
+    ).to_json()
     assert results["incident_types"] == {} and results["annual"]["availability"]["mean_ci"] == [1.0, 1.0]

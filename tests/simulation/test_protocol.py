@@ -1,4 +1,5 @@
 """The incident model protocol and the one replay loop every model runs its replays through."""
+
 import inspect
 
 import numpy as np
@@ -10,9 +11,9 @@ from simulation.model.scenario import Scenario
 
 
 def scenario() -> Scenario:
-    return Scenario.model_validate({
-        "regions": [{"name": "a", "role": "primary", "app_instances": 3}, {"name": "b", "role": "standby"}],
-    })
+    return Scenario.model_validate(
+        {"regions": [{"name": "a", "role": "primary", "app_instances": 3}, {"name": "b", "role": "standby"}]}
+    )
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -51,6 +52,7 @@ def test_every_model_replays_through_the_shared_loop(name, monkeypatch):
 
 def test_the_loop_works_out_rto_and_impact_from_the_served_timeline():
     """Down for 10 s, then half served for 20 s, then back: RTO 30 s, impact 10 + 10 = 20 s."""
+
     def down_then_half(i, env, phases, response):
         assert env.now == 0.0
         phases.add("restore", 10.0, 30.0)
@@ -78,8 +80,9 @@ def test_the_loop_counts_people_as_needed_when_paged_or_when_the_rto_exceeds_the
     def outage(i, env, phases, response):
         if i == 0:
             response.paged_s = 5.0
-        return ReplayOutcome([(0.0, 0.0), (100.0 * i, 1.0)], 300.0, humans_needed=response.needed,
-                             paged_after_rto_s=150.0)
+        return ReplayOutcome(
+            [(0.0, 0.0), (100.0 * i, 1.0)], 300.0, humans_needed=response.needed, paged_after_rto_s=150.0
+        )
 
     batch = replay_batch(3, threshold=0.99, keep_replays=False, replay_one=outage)
     assert batch.humans_needed.tolist() == [True, False, True]  # paged; RTO 100 s; RTO 200 s

@@ -1,6 +1,6 @@
 import json
-import re
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +24,12 @@ def test_it_finds_the_engine_modules_to_check():
 
 
 def test_it_imports_the_engine_without_django():
-    code = ("import importlib, json, sys\n"
-            f"for name in {_submodules()!r}:\n"
-            "    importlib.import_module(name)\n"
-            "print(json.dumps(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))))\n")
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {_submodules()!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []

@@ -1,29 +1,47 @@
 """The primary region is lost: per pattern, DNS, promotion, warmth, read-only service, conflicts."""
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from simulation.model.distributions import Fixed
 from simulation.incidents import region_outage
+from simulation.model.distributions import Fixed
 from simulation.model.loading import load_file, load_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SURE = {"automation_success_probability": 1, "days_since_failover_test": 0}
 
 
-def _scenario(pattern="active-passive", warmth="hot", database=None, failover=None, app=None, traffic=None,
-              duration=4 * 3600):
-    regions = [{"name": "a", "role": "primary"}, {"name": "b", "role": {
-        "active-passive": "standby", "active-active-read": "read-replica", "active-active-full": "primary"}.get(
-        pattern, "standby"), "warmth": warmth}]
+def _scenario(
+    pattern="active-passive", warmth="hot", database=None, failover=None, app=None, traffic=None, duration=4 * 3600
+):
+    regions = [
+        {"name": "a", "role": "primary"},
+        {
+            "name": "b",
+            "role": {
+                "active-passive": "standby",
+                "active-active-read": "read-replica",
+                "active-active-full": "primary",
+            }.get(pattern, "standby"),
+            "warmth": warmth,
+        },
+    ]
     if pattern == "single-region":
         regions = regions[:1]
     replicas = [] if pattern == "single-region" else [{"region": "b", "mode": "async", "lag_s": 2.0}]
-    return load_scenario({
-        "pattern": pattern, "regions": regions, "database": {"replicas": replicas, **(database or {})},
-        "failover": {**SURE, **(failover or {})}, "app": app or {}, "traffic": traffic or {},
-        "incidents": {"region_outage": {"rate_per_year": 0.1, "duration_s": duration}}})
+    return load_scenario(
+        {
+            "pattern": pattern,
+            "regions": regions,
+            "database": {"replicas": replicas, **(database or {})},
+            "failover": {**SURE, **(failover or {})},
+            "app": app or {},
+            "traffic": traffic or {},
+            "incidents": {"region_outage": {"rate_per_year": 0.1, "duration_s": duration}},
+        }
+    )
 
 
 def _run(scenario, n=300, seed=1, keep=False):
@@ -69,8 +87,9 @@ def test_it_waits_for_the_region_in_a_single_region_system_without_cross_region_
 
 def test_it_rebuilds_elsewhere_when_that_is_faster_than_the_region():
     database = {"size_gb": 10, "backups": {"kind": "pitr", "interval_s": 300, "storage": "cross-region"}}
-    waiting = _run(_scenario("single-region", database={**database, "backups": {"kind": "none"}},
-                             duration=12 * 3600), n=200)
+    waiting = _run(
+        _scenario("single-region", database={**database, "backups": {"kind": "none"}}, duration=12 * 3600), n=200
+    )
     rebuilding = _run(_scenario("single-region", database=database, duration=12 * 3600), n=200)
     assert np.median(rebuilding.rto_s) < np.median(waiting.rto_s) / 2
     assert 0 < rebuilding.data_loss_s.mean() <= 300
@@ -78,8 +97,12 @@ def test_it_rebuilds_elsewhere_when_that_is_faster_than_the_region():
 
 def test_it_keeps_serving_reads_in_active_active_read_until_writes_are_promoted():
     # people promote by hand (slow), so the read-only period is long and visible
-    scenario = _scenario("active-active-read", failover={"mode": "manual"}, traffic={"write_share": 0.3},
-                         app={"capacity_rps_per_instance": 1000})
+    scenario = _scenario(
+        "active-active-read",
+        failover={"mode": "manual"},
+        traffic={"write_share": 0.3},
+        app={"capacity_rps_per_instance": 1000},
+    )
     batch = _run(scenario, n=50, keep=True)
     for replay in batch.replays:
         promoted = next(end for name, _, end in replay.phases if name == "promote")
@@ -91,8 +114,11 @@ def test_it_keeps_serving_reads_in_active_active_read_until_writes_are_promoted(
 
 
 def test_it_shifts_traffic_without_promotion_in_active_active_full_and_counts_conflicts():
-    database = {"write_rate_tps": 100, "conflict_duplicate_share": 0.25,
-                "replicas": [{"region": "b", "mode": "async", "lag_s": 0.2}]}
+    database = {
+        "write_rate_tps": 100,
+        "conflict_duplicate_share": 0.25,
+        "replicas": [{"region": "b", "mode": "async", "lag_s": 0.2}],
+    }
     batch = _run(_scenario("active-active-full", database=database, failover={"dns_ttl_s": 30}), n=300)
     unreplicated = 0.2 * 100 * 0.5  # lag × write rate × the failed region's share
     assert np.allclose(batch.lost_tx + batch.duplicated_tx, unreplicated)
@@ -103,8 +129,11 @@ def test_it_shifts_traffic_without_promotion_in_active_active_full_and_counts_co
 def test_it_suffers_more_from_agents_retrying_at_once_while_the_survivors_are_degraded():
     app = {"capacity_rps_per_instance": 110}  # the survivors (440 req/s) cannot carry all 500 req/s: requests fail
     calm = _scenario("active-active-full", app=app, traffic={"agent_share": 0.6, "agent_retry": "backoff"})
-    storm = _scenario("active-active-full", app=app,
-                      traffic={"agent_share": 0.6, "agent_retry": "immediate", "agent_retry_multiplier": 5})
+    storm = _scenario(
+        "active-active-full",
+        app=app,
+        traffic={"agent_share": 0.6, "agent_retry": "immediate", "agent_retry_multiplier": 5},
+    )
     assert _run(storm, seed=3).impact_s.mean() > _run(calm, seed=3).impact_s.mean()
 
 
@@ -117,8 +146,10 @@ def test_it_gives_identical_results_for_the_same_seed_and_different_for_another(
 
 def test_it_fails_over_in_about_2_min_at_10_gb_and_about_20_min_at_500_gb():
     worked = load_file(EXAMPLES / "worked-active-passive.yaml")
-    at = {size: worked.model_copy(update={"database": worked.database.model_copy(update={"size_gb": size})})
-          for size in (10, 500)}
+    at = {
+        size: worked.model_copy(update={"database": worked.database.model_copy(update={"size_gb": size})})
+        for size in (10, 500)
+    }
     small, big = (np.median(_run(at[size], n=300).rto_s) for size in (10, 500))
     assert 60 <= small <= 180 and 15 * 60 <= big <= 25 * 60
 

@@ -1,4 +1,5 @@
 """docs/results.md and the result types cannot drift: every documented field is a dataclass field and back."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,8 +15,11 @@ from simulation.engine import results as results_module
 from simulation.engine.results import JsonRecord, Phase, RunResults, ServedPoint, Stats, to_json
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "results.md").read_text(encoding="utf-8")
-RECORDS = {name: cls for name, cls in vars(results_module).items()
-           if isinstance(cls, type) and issubclass(cls, JsonRecord) and cls is not JsonRecord}
+RECORDS = {
+    name: cls
+    for name, cls in vars(results_module).items()
+    if isinstance(cls, type) and issubclass(cls, JsonRecord) and cls is not JsonRecord
+}
 
 
 def _jsonc_keys() -> dict[tuple[str, ...], list[str]]:
@@ -110,9 +114,22 @@ def test_it_reads_older_results_without_the_fields_added_later():
 
 def test_it_says_which_field_is_missing():
     with pytest.raises(ValueError, match=r"Stats\.p99_ci: missing"):
-        Stats.from_json({"mean": 1.0, "p50": 1.0, "p95": 1.0, "p99": 1.0, "max": 1.0, "mean_ci": [1.0, 1.0],
-                         "p50_ci": [1.0, 1.0], "p95_ci": [1.0, 1.0]})
+        Stats.from_json(
+            {
+                "mean": 1.0,
+                "p50": 1.0,
+                "p95": 1.0,
+                "p99": 1.0,
+                "max": 1.0,
+                "mean_ci": [1.0, 1.0],
+                "p50_ci": [1.0, 1.0],
+                "p95_ci": [1.0, 1.0],
+            }
+        )
 
 
 def test_it_writes_non_finite_numbers_as_null():
-    assert to_json({"a": [math.nan, 1.5, math.inf], "b": {"c": -math.inf}}) == {"a": [None, 1.5, None], "b": {"c": None}}
+    assert to_json({"a": [math.nan, 1.5, math.inf], "b": {"c": -math.inf}}) == {
+        "a": [None, 1.5, None],
+        "b": {"c": None},
+    }

@@ -1,4 +1,5 @@
 """Tornado: one factor at a time, common random numbers, directions the brief states."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -9,8 +10,8 @@ import pytest
 from simulation import ScenarioError, dump_document, load_file
 from simulation.analysis import sensitivity
 from simulation.analysis.sensitivity import PARAMETERS, metrics_of, simulate_many, tornado
-from simulation.engine import runner
 from simulation.analysis.variants import RunSettings, run_figures, run_scenario
+from simulation.engine import runner
 from simulation.model.overrides import apply_overrides
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -27,8 +28,14 @@ def opener():
 def opener_as_in_the_brief(opener):
     """The brief's telling: the failover script works and the config service hands out the new primary;
     only the pools (no validation, no lifetime, 30 min timeouts) and the liveness checks fail."""
-    return apply_overrides(opener, {"app.discovery": "service-discovery", "failover.tested_under_load": True,
-                                    "failover.automation_success_probability": 1.0})
+    return apply_overrides(
+        opener,
+        {
+            "app.discovery": "service-discovery",
+            "failover.tested_under_load": True,
+            "failover.automation_success_probability": 1.0,
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +53,18 @@ def _best_improvement(bar: dict, metric: str) -> float:
 
 @pytest.mark.slow
 def test_it_finds_pool_validation_the_biggest_fix_of_the_brief_opener(opener_as_in_the_brief):
-    keys = ["validate_on_borrow", "max_lifetime_s", "health_check", "auto_restart", "detection_interval_s",
-            "promotion_s", "dns_ttl_s", "app_instances", "standby_warmth", "deployment_strategy"]
+    keys = [
+        "validate_on_borrow",
+        "max_lifetime_s",
+        "health_check",
+        "auto_restart",
+        "detection_interval_s",
+        "promotion_s",
+        "dns_ttl_s",
+        "app_instances",
+        "standby_warmth",
+        "deployment_strategy",
+    ]
     result = tornado(opener_as_in_the_brief, parameters=keys, settings=SETTINGS, rank_by=DB_RTO)
     gains = {bar["key"]: _best_improvement(bar, DB_RTO) for bar in result["parameters"]}
     assert gains["validate_on_borrow"] < -0.5 * result["base"][DB_RTO]  # minutes instead of the TCP give-up
@@ -58,8 +75,12 @@ def test_it_finds_pool_validation_the_biggest_fix_of_the_brief_opener(opener_as_
 @pytest.mark.slow
 def test_it_finds_endpoint_discovery_a_top_fix_when_apps_read_the_endpoint_once(opener):
     reads_once = apply_overrides(opener, {"app.discovery": "static"})
-    result = tornado(reads_once, parameters=["discovery", "validate_on_borrow", "health_check", "detection_interval_s"],
-                     settings=SETTINGS, rank_by=DB_RTO)
+    result = tornado(
+        reads_once,
+        parameters=["discovery", "validate_on_borrow", "health_check", "detection_interval_s"],
+        settings=SETTINGS,
+        rank_by=DB_RTO,
+    )
     # a restart re-reads the configuration too, so deep checks that restart drained instances rival it
     assert "discovery" in [bar["key"] for bar in result["parameters"][:2]]
     assert _bar(result, "discovery")["high"]["delta"][DB_RTO] < 0  # alone it still waits for the hung pools
@@ -78,7 +99,9 @@ def test_it_shows_sync_replication_removing_the_async_data_loss(worked):
 def test_it_shows_more_downtime_for_a_slower_detector_and_manual_failover(worked):
     result = tornado(worked, parameters=["detection_interval_s", "failover_mode"], settings=SETTINGS)
     detection = _bar(result, "detection_interval_s")
-    assert detection["high"]["metrics"]["rto_p95_s.region_outage"] > detection["low"]["metrics"]["rto_p95_s.region_outage"]
+    assert (
+        detection["high"]["metrics"]["rto_p95_s.region_outage"] > detection["low"]["metrics"]["rto_p95_s.region_outage"]
+    )
     assert _bar(result, "failover_mode")["low"]["delta"]["annual_downtime_s"] > 0
 
 
@@ -98,8 +121,9 @@ def test_it_uses_common_random_numbers_so_an_unchanged_setting_has_no_effect(wor
 @pytest.mark.slow
 def test_it_gives_the_same_tornado_with_two_worker_processes(worked):
     keys = ["validate_on_borrow", "dns_ttl_s", "standby_warmth"]
-    assert tornado(worked, parameters=keys, settings=SETTINGS, workers=2) == \
-        tornado(worked, parameters=keys, settings=SETTINGS, workers=1)
+    assert tornado(worked, parameters=keys, settings=SETTINGS, workers=2) == tornado(
+        worked, parameters=keys, settings=SETTINGS, workers=1
+    )
 
 
 def test_it_starts_its_workers_like_the_engine_spawn_without_a_fork_server(worked, monkeypatch):
@@ -132,14 +156,24 @@ def test_it_lean_figures_equal_the_full_runs(worked):
 
 @pytest.mark.slow
 def test_it_accepts_other_ranges_per_parameter(worked):
-    result = tornado(worked, parameters=["detection_interval_s"], ranges={"detection_interval_s": (2, 300)},
-                     settings=SETTINGS)
-    assert (_bar(result, "detection_interval_s")["low"]["value"], _bar(result, "detection_interval_s")["high"]["value"]) == (2, 300)
+    result = tornado(
+        worked, parameters=["detection_interval_s"], ranges={"detection_interval_s": (2, 300)}, settings=SETTINGS
+    )
+    assert (
+        _bar(result, "detection_interval_s")["low"]["value"],
+        _bar(result, "detection_interval_s")["high"]["value"],
+    ) == (2, 300)
 
 
-@pytest.mark.parametrize("kwargs", [{"parameters": ["warp_drive"]}, {"ranges": {"warp_drive": (1, 2)}},
-                                    {"parameters": ["detection_interval_s"], "ranges": {"detection_interval_s": (-1, 5)}},
-                                    {"rank_by": "happiness"}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"parameters": ["warp_drive"]},
+        {"ranges": {"warp_drive": (1, 2)}},
+        {"parameters": ["detection_interval_s"], "ranges": {"detection_interval_s": (-1, 5)}},
+        {"rank_by": "happiness"},
+    ],
+)
 def test_it_names_what_is_wrong_with_the_request(worked, kwargs):
     with pytest.raises(ScenarioError):
         tornado(worked, settings=RunSettings(trials=20, years=20, seed=1), **{"parameters": ["dns_ttl_s"], **kwargs})
@@ -156,24 +190,58 @@ def test_it_prints_a_tornado_from_the_command_line(tmp_path):
     from simulation.cli.workshop import main
 
     out, err = io.StringIO(), io.StringIO()
-    code = main(["sensitivity", str(EXAMPLES / "worked-active-passive.yaml"), "--trials", "40", "--years", "100",
-                 "--parameter", "dns_ttl_s", "--parameter", "max_lifetime_s", "--range", "max_lifetime_s=600,none",
-                 "--rank-by", "rto_p95_s.region_outage"], out, err)
+    code = main(
+        [
+            "sensitivity",
+            str(EXAMPLES / "worked-active-passive.yaml"),
+            "--trials",
+            "40",
+            "--years",
+            "100",
+            "--parameter",
+            "dns_ttl_s",
+            "--parameter",
+            "max_lifetime_s",
+            "--range",
+            "max_lifetime_s=600,none",
+            "--rank-by",
+            "rto_p95_s.region_outage",
+        ],
+        out,
+        err,
+    )
     assert code == 0, err.getvalue()
     text = out.getvalue()
     assert "DNS TTL" in text and "Pool: max connection lifetime" in text and "10 min" in text
 
 
-@pytest.mark.parametrize("extra", [["--range", "dns_ttl_s"], ["--range", "dns_ttl_s=-5,10"], ["--parameter", "nope"],
-                                   ["--rank-by", "nope"], ["--workers", "0"]])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--range", "dns_ttl_s"],
+        ["--range", "dns_ttl_s=-5,10"],
+        ["--parameter", "nope"],
+        ["--rank-by", "nope"],
+        ["--workers", "0"],
+    ],
+)
 def test_it_exits_2_on_bad_sensitivity_input(extra):
     import io
 
     from simulation.cli.workshop import main
 
     err = io.StringIO()
-    argv = ["sensitivity", str(EXAMPLES / "worked-active-passive.yaml"), "--trials", "20", "--years", "20",
-            "--parameter", "dns_ttl_s", *extra]
+    argv = [
+        "sensitivity",
+        str(EXAMPLES / "worked-active-passive.yaml"),
+        "--trials",
+        "20",
+        "--years",
+        "20",
+        "--parameter",
+        "dns_ttl_s",
+        *extra,
+    ]
     assert main(argv, io.StringIO(), err) == 2
     assert err.getvalue() and "Traceback" not in err.getvalue()
 

@@ -3,9 +3,20 @@ import math
 import numpy as np
 import pytest
 
-from simulation.engine.stats import (ECDF_POINTS, Z95, ecdf_quantiles, mean_ci, quantile_ci, quantile_rank_interval,
-                              share_at_least, share_at_most, summarize, summarize_with_rounds, widen,
-                              wilson_interval)
+from simulation.engine.stats import (
+    ECDF_POINTS,
+    Z95,
+    ecdf_quantiles,
+    mean_ci,
+    quantile_ci,
+    quantile_rank_interval,
+    share_at_least,
+    share_at_most,
+    summarize,
+    summarize_with_rounds,
+    widen,
+    wilson_interval,
+)
 
 
 def test_it_brackets_the_median_of_a_small_sample_with_the_textbook_ranks():

@@ -1,4 +1,5 @@
 """Generated documents never make validation (library or command line) raise or print a traceback."""
+
 import copy
 import io
 import subprocess
@@ -15,19 +16,61 @@ from simulation.cli.main import main
 from simulation.model.loading import ScenarioError, parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
-FIELD_NAMES = ["schema", "name", "pattern", "regions", "database", "failover", "app", "deployment", "traffic",
-               "incidents", "costs", "business", "targets", "simulation", "role", "app_instances", "warmth",
-               "kind", "median", "p95", "p99", "low", "high", "mode", "value", "values", "mean", "sd", "size_gb",
-               "replicas", "region", "lag_s", "backups", "pool", "rate_per_year", "duration_s", "rto_s"]
+FIELD_NAMES = [
+    "schema",
+    "name",
+    "pattern",
+    "regions",
+    "database",
+    "failover",
+    "app",
+    "deployment",
+    "traffic",
+    "incidents",
+    "costs",
+    "business",
+    "targets",
+    "simulation",
+    "role",
+    "app_instances",
+    "warmth",
+    "kind",
+    "median",
+    "p95",
+    "p99",
+    "low",
+    "high",
+    "mode",
+    "value",
+    "values",
+    "mean",
+    "sd",
+    "size_gb",
+    "replicas",
+    "region",
+    "lag_s",
+    "backups",
+    "pool",
+    "rate_per_year",
+    "duration_s",
+    "rto_s",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
     st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e308, 1e13, 3.2e8]),
-    st.sampled_from(["active-passive", "single-region", "lognormal", "fixed", "primary", "hot", "sync", "1e400"]))
+    st.sampled_from(["active-passive", "single-region", "lognormal", "fixed", "primary", "hot", "sync", "1e400"]),
+)
 keys = st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=8))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(keys, inner, max_size=5)), max_leaves=25)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
+    max_leaves=25,
+)
 documents = st.one_of(values, st.dictionaries(st.sampled_from(FIELD_NAMES), values, max_size=6))
 
 VALID = dump_document(load_scenario({"name": "valid", "database": {"replicas": [{"region": "region-b"}]}}))
@@ -85,8 +128,9 @@ def test_it_never_raises_on_mutations_of_a_valid_document(path, value):
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(st.one_of(documents, st.builds(_mutate, st.just(VALID), st.sampled_from(PATHS), values)))
 def test_it_answers_validate_with_0_or_2_and_no_traceback(tmp_path, document):
     path = tmp_path / "doc.yaml"
@@ -99,16 +143,30 @@ def test_it_answers_validate_with_0_or_2_and_no_traceback(tmp_path, document):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("content", [
-    b"\xff\xfe\x00garbage", b"[" * 1000, b"a: &a [*a]", b"name: [unclosed", b"- 1\n- 2\n", b"",
-    b"regions: {name: 1}\ndatabase: {replicas: [{region: 7}]}",
-    b"incidents: {region_outage: {rate_per_year: 1, duration_s: {kind: lognormal, median: 5, p95: 1}}}",
-], ids=["binary", "deep", "alias-loop", "unclosed", "list", "empty", "wrong-types", "bad-dist"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe\x00garbage",
+        b"[" * 1000,
+        b"a: &a [*a]",
+        b"name: [unclosed",
+        b"- 1\n- 2\n",
+        b"",
+        b"regions: {name: 1}\ndatabase: {replicas: [{region: 7}]}",
+        b"incidents: {region_outage: {rate_per_year: 1, duration_s: {kind: lognormal, median: 5, p95: 1}}}",
+    ],
+    ids=["binary", "deep", "alias-loop", "unclosed", "list", "empty", "wrong-types", "bad-dist"],
+)
 def test_it_reports_hostile_files_on_the_command_line_without_a_traceback(tmp_path, content):
     path = tmp_path / "hostile.yaml"
     path.write_bytes(content)
-    out = subprocess.run([sys.executable, "-m", "simulation", "validate", str(path)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "simulation", "validate", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr and out.stderr.strip()
 
@@ -127,8 +185,10 @@ def test_it_rejects_infinite_nan_and_absurd_numbers_naming_the_field(path, value
     # the field itself (a bare number for a distribution is its fixed value), or the list it is an item of
     # (canary steps are judged as a whole)
     dotted = _dotted(path)
-    assert any(p.path and (dotted.startswith(p.path) or p.path == dotted + ".value") for p in problems), \
-        (path, [str(p) for p in problems])
+    assert any(p.path and (dotted.startswith(p.path) or p.path == dotted + ".value") for p in problems), (
+        path,
+        [str(p) for p in problems],
+    )
 
 
 @pytest.mark.slow
@@ -153,8 +213,18 @@ def test_it_rejects_an_app_tier_that_cannot_carry_the_load_at_the_recovery_thres
     assert [p.path for p in problems] == ["app.capacity_rps_per_instance"]
     assert "1 serving instances × 250 req/s = 250 req/s" in problems[0].message and "495 req/s" in problems[0].message
     # read regions serve too in active-active-read: two instances of 250 req/s carry 495 req/s
-    assert validate_document({"pattern": "active-active-read", "regions": [
-        {"name": "a", "role": "primary", "app_instances": 1}, {"name": "b", "role": "read-replica", "app_instances": 1}]}) == []
+    assert (
+        validate_document(
+            {
+                "pattern": "active-active-read",
+                "regions": [
+                    {"name": "a", "role": "primary", "app_instances": 1},
+                    {"name": "b", "role": "read-replica", "app_instances": 1},
+                ],
+            }
+        )
+        == []
+    )
     # a standby region does not serve in active-passive
     assert validate_document({"regions": [{"name": "a", "app_instances": 1}, {"name": "b", "role": "standby"}]})
 

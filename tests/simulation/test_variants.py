@@ -1,4 +1,5 @@
 """Variants: overrides by dotted path, with list selectors, validated, and errors that name the override."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,9 +7,12 @@ import pytest
 from simulation import ScenarioError, dump_document, load_scenario
 from simulation.model.overrides import apply_overrides, current_value, overridden_document, parse_path
 
-BASE = {"name": "Base", "pattern": "active-passive",
-        "database": {"replicas": [{"region": "region-b", "mode": "async"}]},
-        "app": {"pool": {"validate_on_borrow": False}}}
+BASE = {
+    "name": "Base",
+    "pattern": "active-passive",
+    "database": {"replicas": [{"region": "region-b", "mode": "async"}]},
+    "app": {"pool": {"validate_on_borrow": False}},
+}
 
 
 def _problems(overrides: dict, document: dict = BASE) -> list[tuple[str, str]]:
@@ -18,8 +22,9 @@ def _problems(overrides: dict, document: dict = BASE) -> list[tuple[str, str]]:
 
 
 def test_it_sets_fields_by_dotted_path():
-    scenario = apply_overrides(BASE, {"app.pool.validate_on_borrow": True, "failover.mode": "manual",
-                                      "failover.detection.interval_s": 30})
+    scenario = apply_overrides(
+        BASE, {"app.pool.validate_on_borrow": True, "failover.mode": "manual", "failover.detection.interval_s": 30}
+    )
     assert scenario.app.pool.validate_on_borrow is True
     assert scenario.failover.mode == "manual"
     assert scenario.failover.detection.interval_s == 30
@@ -32,9 +37,15 @@ def test_it_leaves_the_base_document_untouched():
 
 
 def test_it_selects_list_items_by_index_wildcard_and_field_value():
-    scenario = apply_overrides(BASE, {"regions[1].app_instances": 7, "database.replicas[*].mode": "sync",
-                                      "regions[role=standby].warmth": "cold",
-                                      "regions[role=primary].app_instances": 9})
+    scenario = apply_overrides(
+        BASE,
+        {
+            "regions[1].app_instances": 7,
+            "database.replicas[*].mode": "sync",
+            "regions[role=standby].warmth": "cold",
+            "regions[role=primary].app_instances": 9,
+        },
+    )
     assert [r.app_instances for r in scenario.regions] == [9, 7]
     assert scenario.regions[1].warmth == "cold" and scenario.regions[0].warmth == "hot"
     assert [r.mode for r in scenario.database.replicas] == ["sync"]
@@ -93,4 +104,3 @@ def test_it_keeps_cross_field_rules_and_blames_the_override():
 def test_it_reads_the_current_value_of_a_path():
     assert current_value(BASE, "regions[role=standby].warmth") == "hot"
     assert current_value(BASE, "app.pool.validate_on_borrow") is False
-

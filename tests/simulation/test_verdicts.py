@@ -3,10 +3,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from simulation import incidents, load_scenario
-from simulation.incidents.outcomes import Batch
-from simulation import run
+from simulation import incidents, load_scenario, run
 from simulation.analysis.verdicts import format_percent, judge, verdicts_for_run
+from simulation.incidents.outcomes import Batch
 
 
 def _batch(rto, loss):
@@ -15,8 +14,7 @@ def _batch(rto, loss):
 
 
 def _scenario(**targets):
-    return load_scenario({"targets": {"rto_s": 300, "rpo_s": 5, "availability": 0.999, "confidence": 0.9,
-                                      **targets}})
+    return load_scenario({"targets": {"rto_s": 300, "rpo_s": 5, "availability": 0.999, "confidence": 0.9, **targets}})
 
 
 COSTS = {"infrastructure_usd_per_month": 12_000.0, "currency": "USD"}

@@ -1,4 +1,5 @@
 """A zone of the primary region is lost: its instances go, sometimes with the database primary."""
+
 import numpy as np
 import pytest
 
@@ -7,11 +8,15 @@ from simulation.model.loading import load_scenario
 
 
 def _scenario(instances=6, zones=3, app=None, database=None, duration=3600):
-    return load_scenario({
-        "regions": [{"name": "a", "app_instances": instances, "zones": zones}, {"name": "b", "role": "standby"}],
-        "app": app or {}, "database": database or {},
-        "failover": {"automation_success_probability": 1, "days_since_failover_test": 0},
-        "incidents": {"zone_outage": {"rate_per_year": 1, "duration_s": duration}}})
+    return load_scenario(
+        {
+            "regions": [{"name": "a", "app_instances": instances, "zones": zones}, {"name": "b", "role": "standby"}],
+            "app": app or {},
+            "database": database or {},
+            "failover": {"automation_success_probability": 1, "days_since_failover_test": 0},
+            "incidents": {"zone_outage": {"rate_per_year": 1, "duration_s": duration}},
+        }
+    )
 
 
 def _run(scenario, n=500, seed=1, keep=False):
@@ -51,8 +56,7 @@ def test_it_recovers_once_the_load_balancer_drains_the_lost_instances_when_capac
 
 
 def test_it_is_down_until_the_zone_returns_without_capacity_or_auto_restart():
-    scenario = _scenario(instances=3, app={"capacity_rps_per_instance": 200, "auto_restart": False},
-                         duration=600)
+    scenario = _scenario(instances=3, app={"capacity_rps_per_instance": 200, "auto_restart": False}, duration=600)
     batch = _run(scenario, n=300)
     # 2 of 3 instances (400 rps) cannot carry 500 rps: people or the zone's return (600 s + restart) end it
     assert np.all(batch.rto_s > 600) and np.median(batch.rto_s) < 600 + 120
@@ -73,13 +77,19 @@ def test_it_gives_identical_results_for_the_same_seed_and_different_for_another(
 
 
 def test_it_keeps_serving_reads_everywhere_when_the_primarys_zone_is_lost_in_active_active_read():
-    scenario = load_scenario({
-        "pattern": "active-active-read",
-        "regions": [{"name": "a", "role": "primary", "app_instances": 6, "zones": 3},
-                    {"name": "b", "role": "read-replica", "app_instances": 6}],
-        "database": {"size_gb": 10}, "traffic": {"write_share": 0.25},
-        "failover": {"automation_success_probability": 1, "days_since_failover_test": 0},
-        "incidents": {"zone_outage": {"rate_per_year": 1, "duration_s": 3600}}})
+    scenario = load_scenario(
+        {
+            "pattern": "active-active-read",
+            "regions": [
+                {"name": "a", "role": "primary", "app_instances": 6, "zones": 3},
+                {"name": "b", "role": "read-replica", "app_instances": 6},
+            ],
+            "database": {"size_gb": 10},
+            "traffic": {"write_share": 0.25},
+            "failover": {"automation_success_probability": 1, "days_since_failover_test": 0},
+            "incidents": {"zone_outage": {"rate_per_year": 1, "duration_s": 3600}},
+        }
+    )
     batch = _run(scenario, n=300, keep=True)
     hit = [r for r in batch.replays if any(name == "promote" for name, _, _ in r.phases)]  # the db's zone
     assert 60 < len(hit) < 140

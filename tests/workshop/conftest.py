@@ -1,4 +1,5 @@
 """The root conftest's users (owner: the editor, member: the viewer) and workspace; the opener scenario; share links."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,9 +14,16 @@ from workshop import services
 from factories import make_scenario
 
 # The brief's opening incident: hanging connections nobody validates, liveness-only health checks.
-OPENER = {"pattern": "active-passive", "database": {"replicas": [{"region": "region-b", "mode": "async"}]},
-          "app": {"pool": {"validate_on_borrow": False, "max_lifetime_s": None}, "health_check": "liveness",
-                  "auto_restart": False, "timeouts": {"oltp_query_s": None}}}
+OPENER = {
+    "pattern": "active-passive",
+    "database": {"replicas": [{"region": "region-b", "mode": "async"}]},
+    "app": {
+        "pool": {"validate_on_borrow": False, "max_lifetime_s": None},
+        "health_check": "liveness",
+        "auto_restart": False,
+        "timeouts": {"oltp_query_s": None},
+    },
+}
 
 
 @pytest.fixture(autouse=True)

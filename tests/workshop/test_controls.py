@@ -1,4 +1,5 @@
 """The workshop's controls: every option of every control is a valid variant of the example scenarios."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,8 +34,12 @@ def test_it_starts_every_control_at_the_base_scenarios_value(path):
 
 
 def test_it_adds_the_scenarios_own_value_to_a_slider():
-    scenario = load_scenario({"failover": {"detection": {"interval_s": 7}}, "regions": [
-        {"name": "a", "role": "primary", "app_instances": 37}, {"name": "b", "role": "standby"}]})
+    scenario = load_scenario(
+        {
+            "failover": {"detection": {"interval_s": 7}},
+            "regions": [{"name": "a", "role": "primary", "app_instances": 37}, {"name": "b", "role": "standby"}],
+        }
+    )
     controls = {c.key: c for c in controls_for(scenario)}
     detection = controls["detection_interval"]
     assert detection.options[detection.current].value == 7

@@ -1,4 +1,5 @@
 """Read-only share links: signed, expiring, revocable; a logged-out browser can look and ask, never save."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ def _post_json(client, url: str, payload: dict, csrf: str):
 
 
 def test_it_lets_an_editor_create_a_link(editor_client, workspace, scenario):
-    response = editor_client.post(reverse("sharelink_new", args=[workspace.pk]),
-                                  {"scenario_id": scenario.pk, "days": "3", "label": "finance"})
+    response = editor_client.post(
+        reverse("sharelink_new", args=[workspace.pk]), {"scenario_id": scenario.pk, "days": "3", "label": "finance"}
+    )
     assert response.status_code == 302
     link = ShareLink.objects.get()
     assert link.scenario == scenario and link.label == "finance" and link.state == "active"
@@ -38,8 +40,9 @@ def test_it_refuses_a_link_outside_1_to_90_days(editor_client, workspace, scenar
     assert not ShareLink.objects.exists()
 
 
-def test_it_refuses_link_management_to_viewers_and_outsiders(viewer_client, outsider_client, workspace, scenario,
-                                                            share_link):
+def test_it_refuses_link_management_to_viewers_and_outsiders(
+    viewer_client, outsider_client, workspace, scenario, share_link
+):
     new = reverse("sharelink_new", args=[workspace.pk])
     revoke = reverse("sharelink_revoke", args=[workspace.pk, share_link.pk])
     assert viewer_client.post(new, {"scenario_id": scenario.pk, "days": "7"}).status_code == 403
@@ -58,16 +61,22 @@ def test_it_shows_the_workshop_to_a_logged_out_browser(anonymous_client, share_l
 
 def test_it_evaluates_variants_for_a_logged_out_browser(anonymous_client, share_link):
     csrf = _csrf(anonymous_client, share_link.token)
-    response = _post_json(anonymous_client, reverse("shared_evaluate", args=[share_link.token]),
-                          {"overrides": {"failover.mode": "manual"}}, csrf)
+    response = _post_json(
+        anonymous_client,
+        reverse("shared_evaluate", args=[share_link.token]),
+        {"overrides": {"failover.mode": "manual"}},
+        csrf,
+    )
     assert response.status_code == 200 and "cards" in response.json()
 
 
 @pytest.mark.parametrize("action", ["pin", "edit", "share", "delete", "run"])
 def test_it_refuses_every_write_through_a_link(anonymous_client, share_link, action):
     csrf = _csrf(anonymous_client, share_link.token)
-    url = reverse("shared_pin" if action == "pin" else "shared_write",
-                  kwargs={"token": share_link.token, **({} if action == "pin" else {"action": action})})
+    url = reverse(
+        "shared_pin" if action == "pin" else "shared_write",
+        kwargs={"token": share_link.token, **({} if action == "pin" else {"action": action})},
+    )
     response = _post_json(anonymous_client, url, {"overrides": {}, "label": "mine"}, csrf)
     assert response.status_code == 403
     assert not Run.objects.exists()
@@ -75,8 +84,12 @@ def test_it_refuses_every_write_through_a_link(anonymous_client, share_link, act
 
 def test_it_does_not_open_the_workspace_to_a_link_holder(anonymous_client, share_link, workspace, scenario):
     csrf = _csrf(anonymous_client, share_link.token)
-    pin = _post_json(anonymous_client, reverse("workshop_pin", args=[workspace.pk]),
-                     {"scenario_id": scenario.pk, "overrides": {}}, csrf)
+    pin = _post_json(
+        anonymous_client,
+        reverse("workshop_pin", args=[workspace.pk]),
+        {"scenario_id": scenario.pk, "overrides": {}},
+        csrf,
+    )
     assert pin.status_code in (302, 403)
     assert anonymous_client.get(reverse("workshop", args=[workspace.pk])).status_code == 302
     assert anonymous_client.get(reverse("scenario_list", args=[workspace.pk])).status_code == 302
@@ -112,24 +125,41 @@ def test_it_scopes_a_link_to_its_own_scenario(anonymous_client, share_link, work
 
     other = scenario_create(workspace=workspace, name="Other option", document={}, user=editor)
     csrf = _csrf(anonymous_client, share_link.token)
-    response = _post_json(anonymous_client, reverse("shared_evaluate", args=[share_link.token]),
-                          {"scenario_id": other.pk, "overrides": {}}, csrf)
+    response = _post_json(
+        anonymous_client,
+        reverse("shared_evaluate", args=[share_link.token]),
+        {"scenario_id": other.pk, "overrides": {}},
+        csrf,
+    )
     assert response.status_code == 200
     html = anonymous_client.get(reverse("shared_workshop", args=[share_link.token])).content.decode()
     assert "Other option" not in html
 
 
-def test_it_shows_saved_results_of_the_linked_scenario_only(editor_client, anonymous_client, workspace, scenario,
-                                                           share_link, editor):
+def test_it_shows_saved_results_of_the_linked_scenario_only(
+    editor_client, anonymous_client, workspace, scenario, share_link, editor
+):
     from planner.services.scenarios import scenario_create
 
-    pinned = json.loads(editor_client.post(reverse("workshop_pin", args=[workspace.pk]), json.dumps(
-        {"scenario_id": scenario.pk, "overrides": {}, "label": "Pinned base"}),
-        content_type="application/json").content)["run_id"]
+    pinned = json.loads(
+        editor_client.post(
+            reverse("workshop_pin", args=[workspace.pk]),
+            json.dumps({"scenario_id": scenario.pk, "overrides": {}, "label": "Pinned base"}),
+            content_type="application/json",
+        ).content
+    )["run_id"]
     other = scenario_create(workspace=workspace, name="Other", document={}, user=editor)
-    foreign = Run.objects.create(workspace=workspace, scenario=other, scenario_name="Other", snapshot=other.document,
-                                 seed=1, trials=1, engine_version="x", status=Run.Status.DONE,
-                                 results=Run.objects.get(pk=pinned).results)
+    foreign = Run.objects.create(
+        workspace=workspace,
+        scenario=other,
+        scenario_name="Other",
+        snapshot=other.document,
+        seed=1,
+        trials=1,
+        engine_version="x",
+        status=Run.Status.DONE,
+        results=Run.objects.get(pk=pinned).results,
+    )
     page = anonymous_client.get(reverse("shared_workshop", args=[share_link.token])).content.decode()
     assert reverse("shared_results", args=[share_link.token, pinned]) in page
     response = anonymous_client.get(reverse("shared_results", args=[share_link.token, pinned]))
@@ -141,15 +171,22 @@ def test_it_closes_saved_results_when_the_link_expires(anonymous_client, expired
     assert anonymous_client.get(reverse("shared_results", args=[expired_link.token, 1])).status_code == 410
 
 
-def test_it_shows_no_workspace_navigation_through_a_share_link(editor_client, anonymous_client, workspace, scenario,
-                                                               share_link):
-    pinned = json.loads(editor_client.post(reverse("workshop_pin", args=[workspace.pk]), json.dumps(
-        {"scenario_id": scenario.pk, "overrides": {}, "label": "Pinned base"}),
-        content_type="application/json").content)["run_id"]
+def test_it_shows_no_workspace_navigation_through_a_share_link(
+    editor_client, anonymous_client, workspace, scenario, share_link
+):
+    pinned = json.loads(
+        editor_client.post(
+            reverse("workshop_pin", args=[workspace.pk]),
+            json.dumps({"scenario_id": scenario.pk, "overrides": {}, "label": "Pinned base"}),
+            content_type="application/json",
+        ).content
+    )["run_id"]
     member_page = editor_client.get(reverse("run_results", args=[workspace.pk, pinned])).content.decode()
     assert f'href="/w/{workspace.pk}/' in member_page
-    for url in (reverse("shared_workshop", args=[share_link.token]),
-                reverse("shared_results", args=[share_link.token, pinned])):
+    for url in (
+        reverse("shared_workshop", args=[share_link.token]),
+        reverse("shared_results", args=[share_link.token, pinned]),
+    ):
         page = anonymous_client.get(url).content.decode()
         assert "/w/" not in page, url
         assert 'aria-label="Main"' in page and "Payments" in page  # the site header, and whose targets these are

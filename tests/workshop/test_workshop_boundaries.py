@@ -1,4 +1,5 @@
 """The workshop writes planner rows (runs, scenarios) only through the planner's services."""
+
 from __future__ import annotations
 
 import ast
@@ -19,10 +20,15 @@ def _model_of(node: ast.AST) -> str:
 
 def _planner_writes(path: Path) -> list[str]:
     planner_models = {model.__name__ for model in apps.get_app_config("planner").get_models()}
-    return [f"{path.name}:{node.lineno} {_model_of(node.func)}….{node.func.attr}"
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WRITES
-            and ".objects" in ast.unparse(node.func) and _model_of(node.func) in planner_models]
+    return [
+        f"{path.name}:{node.lineno} {_model_of(node.func)}….{node.func.attr}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in WRITES
+        and ".objects" in ast.unparse(node.func)
+        and _model_of(node.func) in planner_models
+    ]
 
 
 def test_it_writes_no_planner_rows_itself():

@@ -1,4 +1,5 @@
 """The workshop's charts: the cost frontier marks what meets the targets and the cheapest of them."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,14 +11,32 @@ from workshop.charts import frontier_figures, pareto_front
 
 def _results(premium: float, downtime_h: float, lost_tx: float, met: bool, total: float) -> RunFigures:
     breakdown = CostBreakdown(**{f.name: 0.0 for f in dataclasses.fields(CostBreakdown)})
-    costs = Costs(currency="USD", breakdown_usd_per_month=breakdown, infrastructure_usd_per_month=total,
-                  baseline_usd_per_month=total - premium, premium_usd_per_month=premium,
-                  expected_downtime_usd_per_month=0.0, expected_lost_tx_usd_per_month=0.0,
-                  expected_outage_usd_per_month=0.0, total_usd_per_month=total)
-    annual = AnnualFigures(downtime_s=Brief(mean=downtime_h * 3600, p95=downtime_h * 3600),
-                           availability=Brief(mean=1.0, p95=1.0), lost_tx=Brief(mean=lost_tx, p95=lost_tx))
-    return RunFigures(seed=1, trials_per_type=100, years=100, incident_types={}, annual=annual, costs=costs,
-                      verdicts=(), targets_met=met)
+    costs = Costs(
+        currency="USD",
+        breakdown_usd_per_month=breakdown,
+        infrastructure_usd_per_month=total,
+        baseline_usd_per_month=total - premium,
+        premium_usd_per_month=premium,
+        expected_downtime_usd_per_month=0.0,
+        expected_lost_tx_usd_per_month=0.0,
+        expected_outage_usd_per_month=0.0,
+        total_usd_per_month=total,
+    )
+    annual = AnnualFigures(
+        downtime_s=Brief(mean=downtime_h * 3600, p95=downtime_h * 3600),
+        availability=Brief(mean=1.0, p95=1.0),
+        lost_tx=Brief(mean=lost_tx, p95=lost_tx),
+    )
+    return RunFigures(
+        seed=1,
+        trials_per_type=100,
+        years=100,
+        incident_types={},
+        annual=annual,
+        costs=costs,
+        verdicts=(),
+        targets_met=met,
+    )
 
 
 def test_it_keeps_only_points_nothing_cheaper_beats():
@@ -25,8 +44,11 @@ def test_it_keeps_only_points_nothing_cheaper_beats():
 
 
 def test_it_marks_the_cheapest_option_that_meets_the_targets():
-    runs = [("Base", _results(0, 9, 500, False, 9000)), ("Pool fix", _results(0, 1, 500, True, 1500)),
-            ("Multi-region", _results(5000, 0.5, 10, True, 6000))]
+    runs = [
+        ("Base", _results(0, 9, 500, False, 9000)),
+        ("Pool fix", _results(0, 1, 500, True, 1500)),
+        ("Multi-region", _results(5000, 0.5, 10, True, 6000)),
+    ]
     figures = frontier_figures(runs)
     assert figures["cheapest"] == "Pool fix"
     names = [t["name"] for t in figures["downtime"]["data"]]

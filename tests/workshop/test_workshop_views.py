@@ -1,4 +1,5 @@
 """The workshop page and its JSON endpoints for members: who may see, evaluate and pin."""
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,17 @@ def test_it_shows_the_workshop_with_its_controls_to_a_viewer(viewer_client, work
     response = viewer_client.get(reverse("workshop", args=[workspace.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    for label in ("Failover", "Detection check interval", "Pool: validate on borrow", "Pool: max connection lifetime",
-                  "Cross-region replication", "Standby region", "Backup / archive interval", "Deployment strategy",
-                  "App instances (primary region)"):
+    for label in (
+        "Failover",
+        "Detection check interval",
+        "Pool: validate on borrow",
+        "Pool: max connection lifetime",
+        "Cross-region replication",
+        "Standby region",
+        "Backup / archive interval",
+        "Deployment strategy",
+        "App instances (primary region)",
+    ):
         assert label in html
     assert 'id="ws-config"' in html and "vendor/plotly.min.js" in html
     assert "Create share link" not in html  # viewers do not manage links
@@ -51,9 +60,12 @@ def test_it_evaluates_a_variant_and_shows_the_effect_of_a_fix(viewer_client, wor
     assert {"cards", "figure", "figures", "point", "targets_met", "elapsed_ms"} <= set(payload)
     rto_card = next(c for c in payload["cards"] if c["target"] == "rto")
     assert rto_card["met"] is False  # the opener's pool and health checks keep it down for a long time
-    fixed = _post(viewer_client, "workshop_evaluate", workspace.pk, {
-        "scenario_id": scenario.pk,
-        "overrides": {"app.pool.validate_on_borrow": True}}).json()
+    fixed = _post(
+        viewer_client,
+        "workshop_evaluate",
+        workspace.pk,
+        {"scenario_id": scenario.pk, "overrides": {"app.pool.validate_on_borrow": True}},
+    ).json()
     assert fixed["point"]["downtime_h_per_year"] < payload["point"]["downtime_h_per_year"]
 
 
@@ -65,21 +77,30 @@ def test_it_gives_the_same_numbers_for_the_same_variant(viewer_client, workspace
 
 
 def test_it_names_the_field_of_a_bad_override(viewer_client, workspace, scenario):
-    response = _post(viewer_client, "workshop_evaluate", workspace.pk,
-                     {"scenario_id": scenario.pk, "overrides": {"failover.detection.interval_s": -1}})
+    response = _post(
+        viewer_client,
+        "workshop_evaluate",
+        workspace.pk,
+        {"scenario_id": scenario.pk, "overrides": {"failover.detection.interval_s": -1}},
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "failover.detection.interval_s"
 
 
 def test_it_refuses_paths_the_workshop_does_not_offer(viewer_client, workspace, scenario):
-    response = _post(viewer_client, "workshop_evaluate", workspace.pk,
-                     {"scenario_id": scenario.pk, "overrides": {"incidents.instance_crash.rate_per_year": 1e5}})
+    response = _post(
+        viewer_client,
+        "workshop_evaluate",
+        workspace.pk,
+        {"scenario_id": scenario.pk, "overrides": {"incidents.instance_crash.rate_per_year": 1e5}},
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "incidents.instance_crash.rate_per_year"
 
 
-@pytest.mark.parametrize("body", ["not json", "[1, 2]", '{"overrides": {}}', '{"scenario_id": "1"}',
-                                  '{"scenario_id": 1, "overrides": []}'])
+@pytest.mark.parametrize(
+    "body", ["not json", "[1, 2]", '{"overrides": {}}', '{"scenario_id": "1"}', '{"scenario_id": 1, "overrides": []}']
+)
 def test_it_answers_400_to_a_malformed_body(viewer_client, workspace, scenario, body):
     body = body.replace('"scenario_id": 1', f'"scenario_id": {scenario.pk}')
     assert _post(viewer_client, "workshop_evaluate", workspace.pk, body).status_code == 400
@@ -96,8 +117,12 @@ def test_it_does_not_evaluate_another_workspaces_scenario(viewer_client, workspa
 
 
 def test_it_pins_a_variant_as_a_finished_run_for_an_editor(editor_client, workspace, scenario, editor):
-    response = _post(editor_client, "workshop_pin", workspace.pk, {
-        "scenario_id": scenario.pk, "label": "Validation on", "overrides": {"app.pool.validate_on_borrow": True}})
+    response = _post(
+        editor_client,
+        "workshop_pin",
+        workspace.pk,
+        {"scenario_id": scenario.pk, "label": "Validation on", "overrides": {"app.pool.validate_on_borrow": True}},
+    )
     assert response.status_code == 201
     run = Run.objects.get(pk=response.json()["run_id"])
     assert run.status == Run.Status.DONE and run.workspace == workspace and run.scenario == scenario
@@ -110,8 +135,12 @@ def test_it_pins_a_variant_as_a_finished_run_for_an_editor(editor_client, worksp
 
 
 def test_it_pins_a_variant_with_its_checklist_like_any_run(editor_client, workspace, scenario):
-    response = _post(editor_client, "workshop_pin", workspace.pk, {
-        "scenario_id": scenario.pk, "label": "Deep checks", "overrides": {"app.health_check": "deep"}})
+    response = _post(
+        editor_client,
+        "workshop_pin",
+        workspace.pk,
+        {"scenario_id": scenario.pk, "label": "Deep checks", "overrides": {"app.health_check": "deep"}},
+    )
     run = Run.objects.get(pk=response.json()["run_id"])
     assert [item["number"] for item in run.results["checklist"]] == list(range(1, 9))
     page = editor_client.get(response.json()["run_url"]).content.decode()
@@ -126,10 +155,19 @@ def test_it_refuses_pinning_to_viewers_and_outsiders(viewer_client, outsider_cli
 
 
 def test_it_builds_a_cost_frontier_over_variants_and_fixes(viewer_client, workspace, scenario):
-    response = _post(viewer_client, "workshop_frontier", workspace.pk, {
-        "scenario_id": scenario.pk, "overrides": {},
-        "variants": [{"label": "Base", "overrides": {}},
-                     {"label": "Validation", "overrides": {"app.pool.validate_on_borrow": True}}]})
+    response = _post(
+        viewer_client,
+        "workshop_frontier",
+        workspace.pk,
+        {
+            "scenario_id": scenario.pk,
+            "overrides": {},
+            "variants": [
+                {"label": "Base", "overrides": {}},
+                {"label": "Validation", "overrides": {"app.pool.validate_on_borrow": True}},
+            ],
+        },
+    )
     assert response.status_code == 200
     data = response.json()
     labels = [p["label"] for p in data["points"]]
@@ -141,12 +179,13 @@ def test_it_builds_a_cost_frontier_over_variants_and_fixes(viewer_client, worksp
 def test_it_builds_the_frontier_over_every_variant_the_page_lets_you_pin(viewer_client, workspace, scenario):
     page = viewer_client.get(reverse("workshop", args=[workspace.pk]))
     assert page.context["config"]["max_pins"] == MAX_PINS >= 8
-    pins = [{"label": f"Pin {i}", "overrides": {"app.pool.validate_on_borrow": i % 2 == 0}}
-            for i in range(1, MAX_PINS + 1)]
+    pins = [
+        {"label": f"Pin {i}", "overrides": {"app.pool.validate_on_borrow": i % 2 == 0}} for i in range(1, MAX_PINS + 1)
+    ]
     body = {"scenario_id": scenario.pk, "overrides": {}, "variants": [{"label": "Base", "overrides": {}}] + pins}
     response = _post(viewer_client, "workshop_frontier", workspace.pk, body)
     assert response.status_code == 200
-    assert [p["label"] for p in response.json()["points"]][:MAX_PINS + 1] == ["Base"] + [p["label"] for p in pins]
+    assert [p["label"] for p in response.json()["points"]][: MAX_PINS + 1] == ["Base"] + [p["label"] for p in pins]
     body["variants"].append({"label": "One too many", "overrides": {}})
     response = _post(viewer_client, "workshop_frontier", workspace.pk, body)
     assert response.status_code == 400

@@ -1,4 +1,5 @@
 """Demo data: an editor account, a workspace with the example scenarios, each already run once."""
+
 from __future__ import annotations
 
 import secrets
@@ -14,8 +15,13 @@ from planner.services.scenarios import scenario_create
 from planner.services.workspaces import workspace_create
 
 DEMO_WORKSPACE = "Demo: payments platform"
-DEMO_TARGETS = {"rto_s": 300.0, "rpo_s": 60.0, "availability": 0.999, "monthly_budget_usd": 40_000.0,
-                "confidence": 0.95}
+DEMO_TARGETS = {
+    "rto_s": 300.0,
+    "rpo_s": 60.0,
+    "availability": 0.999,
+    "monthly_budget_usd": 40_000.0,
+    "confidence": 0.95,
+}
 
 
 class Command(BaseCommand):
@@ -35,20 +41,27 @@ class Command(BaseCommand):
         workspace = Workspace.objects.filter(name=DEMO_WORKSPACE, memberships__user=user).first()
         if workspace is None:
             workspace = workspace_create(name=DEMO_WORKSPACE, user=user, targets=DEMO_TARGETS)
-        Membership.objects.update_or_create(workspace=workspace, user=user,
-                                            defaults={"role": Membership.Role.EDITOR})
+        Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": Membership.Role.EDITOR})
         for preset in preset_list():
             self._scenario_with_a_run(workspace, user, preset, trials, seed)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo editor: username {username!r}, password {password!r} "
-            f"({'created' if created else 'password reset'}); workspace {workspace.name!r}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo editor: username {username!r}, password {password!r} "
+                f"({'created' if created else 'password reset'}); workspace {workspace.name!r}"
+            )
+        )
 
     def _scenario_with_a_run(self, workspace, user, preset, trials: int, seed: int) -> None:
         scenario = workspace.scenarios.filter(name=preset.name).first()
         if scenario is None:
             with transaction.atomic():
-                scenario = scenario_create(workspace=workspace, name=preset.name, document=preset.document,
-                                           user=user, note=f"created from {preset.slug}.yaml")
+                scenario = scenario_create(
+                    workspace=workspace,
+                    name=preset.name,
+                    document=preset.document,
+                    user=user,
+                    note=f"created from {preset.slug}.yaml",
+                )
         if scenario.runs.filter(status=Run.Status.DONE).exists():
             return
         run = run_create(scenario=scenario, user=user, trials=trials, seed=seed, enqueue=False)

@@ -4,6 +4,7 @@ Django-free so that the CLI and the web app produce the same files. The heavy
 renderers (WeasyPrint, matplotlib) are imported only when a report of their
 format is rendered, so ``import simulation`` stays light.
 """
+
 from simulation.present.report.model import Option, build_report, option_from_results
 from simulation.version import REPORT_SCHEMA
 

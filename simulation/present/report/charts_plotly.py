@@ -6,23 +6,24 @@ Plotly renders names, titles and hover text as a little HTML (``<a href>``,
 ``<b>``): every text of a figure is escaped (``plotly_escaped``), so a scenario
 or option name shows as typed and can never become a link.
 """
+
 from __future__ import annotations
 
 import html
 from typing import Any
 
 from simulation.present.format import format_duration
-from simulation.present.report.charts_svg import (
-    PALETTE,
-    TARGET_COLOUR,
-    ecdf_scale,
-    scaled,
-)
+from simulation.present.report.charts_svg import PALETTE, TARGET_COLOUR, ecdf_scale, scaled
 
-_BASE_LAYOUT = {"margin": {"l": 60, "r": 20, "t": 30, "b": 50}, "height": 320,
-                "font": {"family": "DejaVu Sans, Verdana, sans-serif", "size": 12},
-                "legend": {"orientation": "h", "y": -0.25}, "plot_bgcolor": "#ffffff",
-                "xaxis": {"gridcolor": "#dddddd"}, "yaxis": {"gridcolor": "#dddddd"}}
+_BASE_LAYOUT = {
+    "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+    "height": 320,
+    "font": {"family": "DejaVu Sans, Verdana, sans-serif", "size": 12},
+    "legend": {"orientation": "h", "y": -0.25},
+    "plot_bgcolor": "#ffffff",
+    "xaxis": {"gridcolor": "#dddddd"},
+    "yaxis": {"gridcolor": "#dddddd"},
+}
 
 
 TEMPLATE_KEYS = frozenset({"hovertemplate", "texttemplate"})  # ours, deliberately HTML; names go in escaped
@@ -51,25 +52,52 @@ def _layout(**extra) -> dict:
     return layout
 
 
-def _ecdf_figure(series: list[dict], divisor: float, target_s: float | None, x_title: str, y_title: str,
-                 title: str = "") -> dict:
+def _ecdf_figure(
+    series: list[dict], divisor: float, target_s: float | None, x_title: str, y_title: str, title: str = ""
+) -> dict:
     scale = ecdf_scale(series, divisor, target_s)
-    traces = [{"type": "scatter", "mode": "lines", "line": {"shape": "hv", "color": PALETTE[i % len(PALETTE)]},
-               "name": s["label"], "x": scaled(s["x_s"], scale), "y": [100 * y for y in s["y"]]}
-              for i, s in enumerate(series)]
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "line": {"shape": "hv", "color": PALETTE[i % len(PALETTE)]},
+            "name": s["label"],
+            "x": scaled(s["x_s"], scale),
+            "y": [100 * y for y in s["y"]],
+        }
+        for i, s in enumerate(series)
+    ]
     if target_s is not None:
         x = scaled([target_s], scale)[0]
-        traces.append({"type": "scatter", "mode": "lines", "name": f"Target ({format_duration(target_s)})",
-                       "x": [x, x], "y": [0, 100], "line": {"color": TARGET_COLOUR, "dash": "dash"},
-                       "hoverinfo": "skip"})
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"Target ({format_duration(target_s)})",
+                "x": [x, x],
+                "y": [0, 100],
+                "line": {"color": TARGET_COLOUR, "dash": "dash"},
+                "hoverinfo": "skip",
+            }
+        )
     xaxis = {"title": {"text": x_title}, "type": "linear"}
     if scale["log"]:
-        xaxis = {"title": {"text": "Recovery time — log scale" if x_title.startswith("Recovery")
-                           else "Data loss — log scale"}, "type": "log",
-                 "tickvals": scale["ticks"], "ticktext": scale["tick_labels"]}
-    return {"data": traces, "layout": _layout(
-        title={"text": title, "font": {"size": 13}} if title else {"text": ""},
-        xaxis=xaxis, yaxis={"title": {"text": y_title}, "range": [0, 100]})}
+        xaxis = {
+            "title": {
+                "text": "Recovery time — log scale" if x_title.startswith("Recovery") else "Data loss — log scale"
+            },
+            "type": "log",
+            "tickvals": scale["ticks"],
+            "ticktext": scale["tick_labels"],
+        }
+    return {
+        "data": traces,
+        "layout": _layout(
+            title={"text": title, "font": {"size": 13}} if title else {"text": ""},
+            xaxis=xaxis,
+            yaxis={"title": {"text": y_title}, "range": [0, 100]},
+        ),
+    }
 
 
 def ecdf_figure(data: dict) -> dict:
@@ -77,27 +105,48 @@ def ecdf_figure(data: dict) -> dict:
 
 
 def overlay_figure(data: dict, target_s: float | None) -> dict:
-    return _ecdf_figure(data["series"], data["divisor"], target_s, data["x_title"], data["y_title"],
-                        data["title"])
+    return _ecdf_figure(data["series"], data["divisor"], target_s, data["x_title"], data["y_title"], data["title"])
 
 
 def cost_vs_downtime_figure(data: dict) -> dict:
-    traces = [{"type": "scatter", "mode": "markers+text", "name": p["label"], "text": [str(i + 1)],
-               "textposition": "top right", "x": [p["premium_usd_per_month"]], "y": [p["downtime_h_per_year"]],
-               "marker": {"size": 14, "color": PALETTE[i % len(PALETTE)],
-                          "symbol": "circle" if p["targets_met"] else "x"}}
-              for i, p in enumerate(data["points"])]
-    return {"data": traces, "layout": _layout(xaxis={"title": {"text": data["x_title"]}, "rangemode": "tozero"},
-                                              yaxis={"title": {"text": data["y_title"]}, "rangemode": "tozero"})}
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "markers+text",
+            "name": p["label"],
+            "text": [str(i + 1)],
+            "textposition": "top right",
+            "x": [p["premium_usd_per_month"]],
+            "y": [p["downtime_h_per_year"]],
+            "marker": {"size": 14, "color": PALETTE[i % len(PALETTE)], "symbol": "circle" if p["targets_met"] else "x"},
+        }
+        for i, p in enumerate(data["points"])
+    ]
+    return {
+        "data": traces,
+        "layout": _layout(
+            xaxis={"title": {"text": data["x_title"]}, "rangemode": "tozero"},
+            yaxis={"title": {"text": data["y_title"]}, "rangemode": "tozero"},
+        ),
+    }
 
 
 def cost_breakdown_figure(data: dict) -> dict:
     items = data["items"][::-1]
-    trace = {"type": "bar", "orientation": "h", "x": [i["usd_per_month"] for i in items],
-             "y": [i["label"] for i in items], "showlegend": False,
-             "marker": {"color": [TARGET_COLOUR if i["kind"] == "outage" else PALETTE[0] for i in items]}}
-    return {"data": [trace], "layout": _layout(height=60 + 26 * len(items), margin={"l": 170, "t": 10, "b": 40},
-                                               xaxis={"title": {"text": data["y_title"]}})}
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "x": [i["usd_per_month"] for i in items],
+        "y": [i["label"] for i in items],
+        "showlegend": False,
+        "marker": {"color": [TARGET_COLOUR if i["kind"] == "outage" else PALETTE[0] for i in items]},
+    }
+    return {
+        "data": [trace],
+        "layout": _layout(
+            height=60 + 26 * len(items), margin={"l": 170, "t": 10, "b": 40}, xaxis={"title": {"text": data["y_title"]}}
+        ),
+    }
 
 
 def report_figures(report: dict) -> dict:

@@ -4,6 +4,7 @@ matplotlib is imported on first use only. Each chart gets its own hash salt,
 so the ids inside the SVGs are stable (same input, same bytes) and distinct
 when several charts share one HTML page.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,7 +37,7 @@ def _svg(fig, salt: str) -> str:
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     pyplot.close(fig)
     text = buf.getvalue()
-    return _prefix_ids(text[text.index("<svg"):], salt)
+    return _prefix_ids(text[text.index("<svg") :], salt)
 
 
 def _prefix_ids(svg: str, prefix: str) -> str:
@@ -51,8 +52,9 @@ def _margins(fig, *, legend_rows: int = 0, title: bool = False, left_in: float =
     width, height = fig.get_size_inches()
     bottom_in = 0.45 + (0.12 + 0.15 * legend_rows if legend_rows else 0.0)
     top_in = 0.3 if title else 0.1
-    fig.subplots_adjust(left=left_in / width, right=1 - 0.15 / width, bottom=bottom_in / height,
-                        top=1 - top_in / height)
+    fig.subplots_adjust(
+        left=left_in / width, right=1 - 0.15 / width, bottom=bottom_in / height, top=1 - top_in / height
+    )
 
 
 def _figure(height_in: float):
@@ -72,9 +74,22 @@ def _log_axis(values: list[float]) -> bool:
     return bool(positive) and max(positive) / min(positive) > 100
 
 
-NICE_TICKS_S = {0.1: "0.1 s", 1: "1 s", 10: "10 s", 30: "30 s", 60: "1 min", 300: "5 min", 600: "10 min",
-                1800: "30 min", 3600: "1 h", 4 * 3600: "4 h", 12 * 3600: "12 h", 86_400: "1 d",
-                7 * 86_400: "7 d", 30 * 86_400: "30 d"}
+NICE_TICKS_S = {
+    0.1: "0.1 s",
+    1: "1 s",
+    10: "10 s",
+    30: "30 s",
+    60: "1 min",
+    300: "5 min",
+    600: "10 min",
+    1800: "30 min",
+    3600: "1 h",
+    4 * 3600: "4 h",
+    12 * 3600: "12 h",
+    86_400: "1 d",
+    7 * 86_400: "7 d",
+    30 * 86_400: "30 d",
+}
 
 
 def duration_ticks(low_s: float, high_s: float) -> tuple[list[float], list[str]]:
@@ -106,11 +121,22 @@ def _ecdf_axes(ax, series: list[dict], divisor: float, target_s: float | None, x
     """Draw ECDF steps and the target line; the legend goes below the axes. Returns its rows."""
     scale = ecdf_scale(series, divisor, target_s)
     for i, s in enumerate(series):
-        ax.step(scaled(s["x_s"], scale), [100 * y for y in s["y"]], where="post",
-                color=PALETTE[i % len(PALETTE)], linewidth=1.4, label=s["label"])
+        ax.step(
+            scaled(s["x_s"], scale),
+            [100 * y for y in s["y"]],
+            where="post",
+            color=PALETTE[i % len(PALETTE)],
+            linewidth=1.4,
+            label=s["label"],
+        )
     if target_s is not None:
-        ax.axvline(scaled([target_s], scale)[0], color=TARGET_COLOUR, linestyle="--", linewidth=1.2,
-                   label=f"Target ({format_duration(target_s)})")
+        ax.axvline(
+            scaled([target_s], scale)[0],
+            color=TARGET_COLOUR,
+            linestyle="--",
+            linewidth=1.2,
+            label=f"Target ({format_duration(target_s)})",
+        )
     if scale["log"]:
         ax.set_xscale("log")
         ax.set_xticks(scale["ticks"], scale["tick_labels"])
@@ -128,8 +154,9 @@ def _legend_below(ax) -> int:
     longest = max((len(label) for label in labels), default=0)
     columns = 3 if longest <= 30 else 2 if longest <= 48 else 1
     labels = [label if len(label) <= 95 else label[:94] + "…" for label in labels]
-    ax.figure.legend(handles, labels, fontsize=7, frameon=False, loc="lower center", ncol=columns,
-                     bbox_to_anchor=(0.5, 0.0))
+    ax.figure.legend(
+        handles, labels, fontsize=7, frameon=False, loc="lower center", ncol=columns, bbox_to_anchor=(0.5, 0.0)
+    )
     return -(-len(labels) // columns)
 
 
@@ -158,9 +185,15 @@ def cost_vs_downtime_svg(data: dict, salt: str) -> str:
         fig, ax = _figure(3.0)
         for i, p in enumerate(data["points"]):
             marker = "o" if p["targets_met"] else "X"
-            ax.scatter([p["premium_usd_per_month"]], [p["downtime_h_per_year"]], s=50, marker=marker,
-                       color=PALETTE[i % len(PALETTE)], zorder=3,
-                       label=f"{i + 1}. {p['label']} ({'meets targets' if p['targets_met'] else 'misses targets'})")
+            ax.scatter(
+                [p["premium_usd_per_month"]],
+                [p["downtime_h_per_year"]],
+                s=50,
+                marker=marker,
+                color=PALETTE[i % len(PALETTE)],
+                zorder=3,
+                label=f"{i + 1}. {p['label']} ({'meets targets' if p['targets_met'] else 'misses targets'})",
+            )
             ax.annotate(f" {i + 1}", (p["premium_usd_per_month"], p["downtime_h_per_year"]), fontsize=8)
         ax.set_xlabel(data["x_title"], fontsize=8)
         ax.set_ylabel(data["y_title"], fontsize=8)

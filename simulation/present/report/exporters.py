@@ -7,6 +7,7 @@ inlined, so it opens offline) render the same Jinja2 body with autoescaping on;
 JSON carries the decision, every scenario and every full result
 (``report_schema: 1``); CSV has one row per option and one column per metric.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,10 +16,11 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, ClassVar
 
 from simulation.model.loading import canonical_sha256
 from simulation.present import chartdata
@@ -57,8 +59,13 @@ def plotly_js() -> str:
 def script_json(data) -> str:
     """JSON safe inside a ``<script>`` element: no '<', '>' or '&' that could close or open a tag."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(raw, escaped)
     return text
 
@@ -95,8 +102,13 @@ def render_standalone_html(report: dict) -> str:
 
     figures = report_figures(report)
     charts = {key: Markup(f'<div class="plot" id="chart-{key}"></div>') for key in figures}
-    return _jinja_env().get_template("report.html.j2").render(
-        report=report, chart_html=charts, plotly_js=Markup(plotly_js()), figures_json=Markup(script_json(figures)))
+    return (
+        _jinja_env()
+        .get_template("report.html.j2")
+        .render(
+            report=report, chart_html=charts, plotly_js=Markup(plotly_js()), figures_json=Markup(script_json(figures))
+        )
+    )
 
 
 class Exporter:
@@ -107,8 +119,9 @@ class Exporter:
     extension: ClassVar[str]
     content_type: ClassVar[str]
 
-    def __init__(self, options: Iterable[Option | tuple], decision: dict | None = None, *,
-                 generated_at: datetime | None = None):
+    def __init__(
+        self, options: Iterable[Option | tuple], decision: dict | None = None, *, generated_at: datetime | None = None
+    ):
         self.options = [o if isinstance(o, Option) else Option(*o) for o in options]
         self.decision = decision
         self.generated_at = generated_at
@@ -167,9 +180,16 @@ class JsonExporter(Exporter):
             "title": report["title"],
             "decision": decision,
             "targets": report["targets_raw"],
-            "options": [{"label": o.label, "chosen": o.label == chosen, "scenario": o.document,
-                         "scenario_sha256": canonical_sha256(o.document), "results": o.results.to_json()}
-                        for o in self.options],
+            "options": [
+                {
+                    "label": o.label,
+                    "chosen": o.label == chosen,
+                    "scenario": o.document,
+                    "scenario_sha256": canonical_sha256(o.document),
+                    "results": o.results.to_json(),
+                }
+                for o in self.options
+            ],
         }
 
     def render_bytes(self) -> bytes:
@@ -208,9 +228,13 @@ class CsvExporter(Exporter):
         ]
         for key in ("premium", "infrastructure", "baseline", "expected_outage", "total"):
             cols.append((f"{key} [{money}]", lambda o, k=key: getattr(o.results.costs, f"{k}_usd_per_month")))
-        annual = [("annual_downtime_mean [s]", "downtime_s", "mean"), ("annual_downtime_p95 [s]", "downtime_s", "p95"),
-                  ("availability_mean [ratio]", "availability", "mean"),
-                  ("lost_tx_mean [tx/year]", "lost_tx", "mean"), ("incidents_mean [per year]", "incidents", "mean")]
+        annual = [
+            ("annual_downtime_mean [s]", "downtime_s", "mean"),
+            ("annual_downtime_p95 [s]", "downtime_s", "p95"),
+            ("availability_mean [ratio]", "availability", "mean"),
+            ("lost_tx_mean [tx/year]", "lost_tx", "mean"),
+            ("incidents_mean [per year]", "incidents", "mean"),
+        ]
         for header, block, stat in annual:
             cols.append((header, lambda o, b=block, s=stat: getattr(getattr(o.results.annual, b), s)))
         types: list[str] = []
@@ -225,18 +249,23 @@ class CsvExporter(Exporter):
             cols.append((f"{t}.rto_p95_ci_high [s]", lambda o, t=t: self._type(o, t, "rto_s", "p95_ci", 1)))
         verdict_keys: list[tuple[str, str | None]] = []
         for o in self.options:
-            verdict_keys += [(v.target, v.incident_type) for v in o.results.verdicts
-                             if (v.target, v.incident_type) not in verdict_keys]
+            verdict_keys += [
+                (v.target, v.incident_type)
+                for v in o.results.verdicts
+                if (v.target, v.incident_type) not in verdict_keys
+            ]
         for target, incident in verdict_keys:
             name = f"verdict.{target}" + (f".{incident}" if incident else "")
             key = (target, incident)
             cols.append((f"{name}.probability [ratio]", lambda o, k=key: self._verdict(o, k, "probability")))
             cols.append((f"{name}.met", lambda o, k=key: self._verdict(o, k, "met")))
-        cols += [("engine_version", lambda o: o.results.engine_version),
-                 ("seed", lambda o: o.results.seed),
-                 ("trials_per_type", lambda o: o.results.trials_per_type),
-                 ("years", lambda o: o.results.years),
-                 ("scenario_sha256", lambda o: canonical_sha256(o.document))]
+        cols += [
+            ("engine_version", lambda o: o.results.engine_version),
+            ("seed", lambda o: o.results.seed),
+            ("trials_per_type", lambda o: o.results.trials_per_type),
+            ("years", lambda o: o.results.years),
+            ("scenario_sha256", lambda o: canonical_sha256(o.document)),
+        ]
         return cols
 
     @staticmethod
@@ -263,8 +292,9 @@ class CsvExporter(Exporter):
         return buf.getvalue().encode("utf-8")
 
 
-EXPORTERS: dict[str, type[Exporter]] = {cls.identifier: cls for cls in
-                                        (PdfExporter, HtmlExporter, JsonExporter, CsvExporter)}
+EXPORTERS: dict[str, type[Exporter]] = {
+    cls.identifier: cls for cls in (PdfExporter, HtmlExporter, JsonExporter, CsvExporter)
+}
 
 
 def exporter_for(identifier: str) -> type[Exporter]:

@@ -8,24 +8,27 @@ table, the assumptions (every parameter that differs from the schema's
 defaults), the reproducibility appendix and the chart data
 (``simulation.present.chartdata``, the same series the web pages draw).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from simulation.engine.results import RunResults, Verdict
 from simulation.limits import MAX_OPTIONS
-from simulation.model.loading import (
-    ScenarioError,
-    canonical_sha256,
-    dump_document,
-    load_scenario,
-)
+from simulation.model.loading import ScenarioError, canonical_sha256, dump_document, load_scenario
 from simulation.present import chartdata
 from simulation.present.chartdata import incident_label
-from simulation.present.format import (availability_text, ci_text, format_duration, format_money, percent_text,
-                                       seconds_text)
+from simulation.present.format import (
+    availability_text,
+    ci_text,
+    format_duration,
+    format_money,
+    percent_text,
+    seconds_text,
+)
 from simulation.version import REPORT_SCHEMA
 
 TARGET_LABELS = {
@@ -129,18 +132,20 @@ def incident_rows(results: RunResults) -> list[dict]:
     for incident_type in chartdata.active_types(results):
         block = results.incident_types[incident_type]
         rto, loss = block.rto_s, block.data_loss_s
-        rows.append({
-            "incident_type": incident_type,
-            "label": incident_label(incident_type),
-            "rate_per_year": f"{block.rate_per_year:g}",
-            "rto_p50": format_duration(rto.p50),
-            "rto_p95": seconds_text(rto.p95),
-            "rto_p95_ci": ci_text(list(rto.p95_ci)),
-            "rto_p99": format_duration(rto.p99),
-            "data_loss_p95": seconds_text(loss.p95),
-            "data_loss_p95_ci": ci_text(list(loss.p95_ci)),
-            "humans_needed": percent_text(block.humans_needed_share, 0),
-        })
+        rows.append(
+            {
+                "incident_type": incident_type,
+                "label": incident_label(incident_type),
+                "rate_per_year": f"{block.rate_per_year:g}",
+                "rto_p50": format_duration(rto.p50),
+                "rto_p95": seconds_text(rto.p95),
+                "rto_p95_ci": ci_text(list(rto.p95_ci)),
+                "rto_p99": format_duration(rto.p99),
+                "data_loss_p95": seconds_text(loss.p95),
+                "data_loss_p95_ci": ci_text(list(loss.p95_ci)),
+                "humans_needed": percent_text(block.humans_needed_share, 0),
+            }
+        )
     return rows
 
 
@@ -148,14 +153,22 @@ def annual_rows(results: RunResults) -> list[dict]:
     annual = results.annual
     downtime, availability, lost = annual.downtime_s, annual.availability, annual.lost_tx
     return [
-        {"label": "Downtime per year (mean)", "value": seconds_text(downtime.mean),
-         "ci": ci_text(list(downtime.mean_ci))},
-        {"label": "Downtime per year (p95)", "value": seconds_text(downtime.p95),
-         "ci": ci_text(list(downtime.p95_ci))},
-        {"label": "Availability (mean)", "value": availability_text(availability.mean),
-         "ci": " – ".join(availability_text(x) for x in availability.mean_ci)},
-        {"label": "Lost transactions per year (mean)", "value": f"{lost.mean:,.0f}",
-         "ci": ci_text(list(lost.mean_ci), unit="tx")},
+        {
+            "label": "Downtime per year (mean)",
+            "value": seconds_text(downtime.mean),
+            "ci": ci_text(list(downtime.mean_ci)),
+        },
+        {"label": "Downtime per year (p95)", "value": seconds_text(downtime.p95), "ci": ci_text(list(downtime.p95_ci))},
+        {
+            "label": "Availability (mean)",
+            "value": availability_text(availability.mean),
+            "ci": " – ".join(availability_text(x) for x in availability.mean_ci),
+        },
+        {
+            "label": "Lost transactions per year (mean)",
+            "value": f"{lost.mean:,.0f}",
+            "ci": ci_text(list(lost.mean_ci), unit="tx"),
+        },
         {"label": "Incidents per year (mean)", "value": f"{annual.incidents.mean:.1f}", "ci": ""},
     ]
 
@@ -166,8 +179,11 @@ def cost_rows(results: RunResults) -> dict:
     breakdown = chartdata.cost_breakdown(results)
     return {
         "currency": currency,
-        "items": [{"label": i["label"], "value": format_money(i["usd_per_month"], currency)}
-                  for i in breakdown["items"] if i["kind"] == "infrastructure"],
+        "items": [
+            {"label": i["label"], "value": format_money(i["usd_per_month"], currency)}
+            for i in breakdown["items"]
+            if i["kind"] == "infrastructure"
+        ],
         "infrastructure": format_money(costs.infrastructure_usd_per_month, currency),
         "baseline": format_money(costs.baseline_usd_per_month, currency),
         "premium": format_money(costs.premium_usd_per_month, currency),
@@ -177,17 +193,22 @@ def cost_rows(results: RunResults) -> dict:
 
 
 def checklist_rows(results: RunResults, currency: str) -> list[dict]:
-    return [{"number": item.number, "question": item.question, "answer": bool(item.answer),
-             "reason": item.reason,
-             "cost": format_money(item.cost_usd_per_month, currency) if item.cost_usd_per_month is not None else ""}
-            for item in results.checklist]
+    return [
+        {
+            "number": item.number,
+            "question": item.question,
+            "answer": bool(item.answer),
+            "reason": item.reason,
+            "cost": format_money(item.cost_usd_per_month, currency) if item.cost_usd_per_month is not None else "",
+        }
+        for item in results.checklist
+    ]
 
 
 def target_differences(document: dict, targets: dict) -> list[str]:
     """Targets in force that the option's scenario (whose targets judged its verdicts) sets differently."""
     own = document.get("targets", {})
-    return [TARGET_LABELS[key] for key in TARGET_LABELS
-            if key in targets and key in own and own[key] != targets[key]]
+    return [TARGET_LABELS[key] for key in TARGET_LABELS if key in targets and key in own and own[key] != targets[key]]
 
 
 def option_context(option: Option, chosen: str | None, targets: dict | None = None) -> dict:
@@ -202,8 +223,9 @@ def option_context(option: Option, chosen: str | None, targets: dict | None = No
         "chosen": option.label == chosen,
         "targets_differ": target_differences(option.document, targets or {}),
         "targets_met": bool(results.targets_met),
-        "verdicts": [{"text": v.text, "met": bool(v.met), "target": v.target,
-                      "incident_type": v.incident_type} for v in verdicts],
+        "verdicts": [
+            {"text": v.text, "met": bool(v.met), "target": v.target, "incident_type": v.incident_type} for v in verdicts
+        ],
         "met_count": sum(1 for v in verdicts if v.met),
         "verdict_count": len(verdicts),
         "incidents": incident_rows(results),
@@ -220,22 +242,31 @@ def _verdict_key(verdict: Verdict) -> tuple[str, str | None]:
 
 
 def _verdict_row_label(target: str, incident_type: str | None) -> str:
-    base = {"rto": "RTO target", "rpo": "RPO target", "availability": "Availability target",
-            "budget": "Budget target"}.get(target, target)
+    base = {
+        "rto": "RTO target",
+        "rpo": "RPO target",
+        "availability": "Availability target",
+        "budget": "Budget target",
+    }.get(target, target)
     return f"{base} — {incident_label(incident_type)}" if incident_type else base
 
 
 def comparison_table(options: list[Option]) -> dict:
     """Metrics as rows, options as columns; verdict cells carry pass/fail."""
+
     def row(label, cells):
         return {"label": label, "cells": cells}
 
     def plain(text):
         return {"text": text, "met": None}
 
-    rows = [row("Pattern", [plain(o.document.get("pattern", "")) for o in options]),
-            row("All targets met", [{"text": "yes" if o.results.targets_met else "no",
-                                     "met": bool(o.results.targets_met)} for o in options])]
+    rows = [
+        row("Pattern", [plain(o.document.get("pattern", "")) for o in options]),
+        row(
+            "All targets met",
+            [{"text": "yes" if o.results.targets_met else "no", "met": bool(o.results.targets_met)} for o in options],
+        ),
+    ]
     keys: list[tuple[str, str | None]] = []
     for o in options:
         for v in o.results.verdicts:
@@ -245,21 +276,34 @@ def comparison_table(options: list[Option]) -> dict:
         cells = []
         for o in options:
             found = next((v for v in o.results.verdicts if _verdict_key(v) == key), None)
-            cells.append(plain("—") if found is None else
-                         {"text": f"{percent_text(found.probability)} ({'met' if found.met else 'missed'})",
-                          "met": bool(found.met)})
+            cells.append(
+                plain("—")
+                if found is None
+                else {
+                    "text": f"{percent_text(found.probability)} ({'met' if found.met else 'missed'})",
+                    "met": bool(found.met),
+                }
+            )
         rows.append(row(_verdict_row_label(*key), cells))
-    money = [("Premium over single region / month", "premium_usd_per_month"),
-             ("Infrastructure / month", "infrastructure_usd_per_month"),
-             ("Expected outage cost / month", "expected_outage_usd_per_month"),
-             ("Total / month", "total_usd_per_month")]
+    money = [
+        ("Premium over single region / month", "premium_usd_per_month"),
+        ("Infrastructure / month", "infrastructure_usd_per_month"),
+        ("Expected outage cost / month", "expected_outage_usd_per_month"),
+        ("Total / month", "total_usd_per_month"),
+    ]
     for label, attribute in money:
-        rows.append(row(label, [plain(format_money(getattr(o.results.costs, attribute), o.results.costs.currency))
-                                for o in options]))
-    rows.append(row("Downtime per year (mean)",
-                    [plain(seconds_text(o.results.annual.downtime_s.mean)) for o in options]))
-    rows.append(row("Availability (mean)",
-                    [plain(availability_text(o.results.annual.availability.mean)) for o in options]))
+        rows.append(
+            row(
+                label,
+                [plain(format_money(getattr(o.results.costs, attribute), o.results.costs.currency)) for o in options],
+            )
+        )
+    rows.append(
+        row("Downtime per year (mean)", [plain(seconds_text(o.results.annual.downtime_s.mean)) for o in options])
+    )
+    rows.append(
+        row("Availability (mean)", [plain(availability_text(o.results.annual.availability.mean)) for o in options])
+    )
     types: list[str] = []
     for o in options:
         types += [t for t in chartdata.active_types(o.results) if t not in types]
@@ -269,8 +313,9 @@ def comparison_table(options: list[Option]) -> dict:
             values = [getattr(b, metric).p95 if b is not None and b.rate_per_year > 0 else None for b in blocks]
             if metric == "data_loss_s" and not any(values):
                 continue  # no option loses data in this kind of incident: a row of zeros says nothing
-            rows.append(row(f"{name} — {incident_label(t)}", [plain(seconds_text(v) if v is not None else "—")
-                                                              for v in values]))
+            rows.append(
+                row(f"{name} — {incident_label(t)}", [plain(seconds_text(v) if v is not None else "—") for v in values])
+            )
     return {"columns": [o.label for o in options], "rows": rows}
 
 
@@ -280,10 +325,18 @@ def reproducibility(options: list[Option]) -> list[dict]:
     for o in options:
         r = o.results
         digest = canonical_sha256(o.document)
-        out.append({"label": o.label, "engine_version": r.engine_version, "seed": r.seed,
-                    "trials_per_type": r.trials_per_type, "years": r.years,
-                    "chunk_size": r.chunk_size, "scenario_sha256": digest,
-                    "results_scenario_sha256": r.scenario_sha256})
+        out.append(
+            {
+                "label": o.label,
+                "engine_version": r.engine_version,
+                "seed": r.seed,
+                "trials_per_type": r.trials_per_type,
+                "years": r.years,
+                "chunk_size": r.chunk_size,
+                "scenario_sha256": digest,
+                "results_scenario_sha256": r.scenario_sha256,
+            }
+        )
     return out
 
 
@@ -333,8 +386,9 @@ def normalize_decision(decision: dict | None, labels: list[str]) -> dict:
         "rationale": str(d.get("rationale") or ""),
         "consequences": str(d.get("consequences") or ""),
         "follow_ups": _lines(d.get("follow_ups")),
-        "sign_offs": [{"name": str(s.get("name", "")), "signed_at": str(s.get("signed_at", ""))}
-                      for s in d.get("sign_offs", [])],
+        "sign_offs": [
+            {"name": str(s.get("name", "")), "signed_at": str(s.get("signed_at", ""))} for s in d.get("sign_offs", [])
+        ],
         "status": str(d.get("status") or "draft"),
         "version": int(d.get("version") or 1),
         "targets": d.get("targets"),
@@ -346,16 +400,20 @@ def _summary(options: list[dict], chosen: str | None) -> str:
     parts = [f"{len(met)} of {len(options)} options meet every target."]
     pick = next((o for o in options if o["chosen"]), None)
     if pick:
-        verb = "meets every target" if pick["targets_met"] else \
-            f"meets {pick['met_count']} of {pick['verdict_count']} targets"
+        verb = (
+            "meets every target"
+            if pick["targets_met"]
+            else f"meets {pick['met_count']} of {pick['verdict_count']} targets"
+        )
         parts.append(f"Chosen: {pick['label']}, which {verb} for a premium of {pick['costs']['premium']} a month.")
     elif chosen is None:
         parts.append("No option has been chosen yet.")
     return " ".join(parts)
 
 
-def build_report(options: Iterable[Option | tuple], decision: dict | None = None, *,
-                 generated_at: datetime | None = None) -> dict:
+def build_report(
+    options: Iterable[Option | tuple], decision: dict | None = None, *, generated_at: datetime | None = None
+) -> dict:
     """The report's whole content from 1–5 options and an optional decision record."""
     opts = [o if isinstance(o, Option) else Option(*o) for o in options]
     if not 1 <= len(opts) <= MAX_OPTIONS:
@@ -368,9 +426,12 @@ def build_report(options: Iterable[Option | tuple], decision: dict | None = None
     targets = _targets(record, opts)
     per_option = [option_context(o, record["chosen"], targets) for o in opts]
     runs = [(o.label, o.results) for o in opts]
-    overlay_types = [t for t in ("db_primary_failure", "region_outage", "zone_outage")
-                     if any(t in chartdata.active_types(o.results) for o in opts)]
-    when = generated_at or datetime.now(timezone.utc)
+    overlay_types = [
+        t
+        for t in ("db_primary_failure", "region_outage", "zone_outage")
+        if any(t in chartdata.active_types(o.results) for o in opts)
+    ]
+    when = generated_at or datetime.now(UTC)
     return {
         "report_schema": REPORT_SCHEMA,
         "title": record["title"],
@@ -384,6 +445,8 @@ def build_report(options: Iterable[Option | tuple], decision: dict | None = None
         "comparison": comparison_table(opts),
         "assumptions": [{"label": o.label, "items": assumptions(o.document)} for o in opts],
         "reproducibility": reproducibility(opts),
-        "charts": {"cost_vs_downtime": chartdata.cost_vs_downtime(runs),
-                   "overlays": [chartdata.overlay_ecdf(runs, t) for t in overlay_types] if len(opts) > 1 else []},
+        "charts": {
+            "cost_vs_downtime": chartdata.cost_vs_downtime(runs),
+            "overlays": [chartdata.overlay_ecdf(runs, t) for t in overlay_types] if len(opts) > 1 else [],
+        },
     }

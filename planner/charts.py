@@ -187,21 +187,9 @@ def ecdf_figure(results: chartdata.Results, metric: str = "rto_s") -> Figure | N
     all_x = [x for s in series for x in s["x_s"]]
     name = "Recovery time" if metric == "rto_s" else "Data loss"
     axis, divisor = _time_axis(all_x, data["target_s"], name, data["divisor"], data["unit"])
-    traces = []
-    for i, s in enumerate(series):
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": s["label"],
-                "x": [x / divisor for x in s["x_s"]],
-                "y": [100 * y for y in s["y"]],
-                "customdata": [format_duration(x) for x in s["x_s"]],
-                "hovertemplate": f"{plotly_text(s['label'])}<br>%{{y:.1f}} % of incidents"
-                " ≤ %{customdata}<extra></extra>",
-                "line": {"color": _type_colour(s["incident_type"], i), "width": 3, "shape": "hv"},
-            }
-        )
+    traces = [
+        _ecdf_trace(s, divisor, _type_colour(s["incident_type"], i), "% of incidents") for i, s in enumerate(series)
+    ]
     target_label = f"{'RTO' if metric == 'rto_s' else 'RPO'} target ({format_duration(data['target_s'])})"
     if data["target_s"] > 0 or axis["type"] == "linear":
         traces.append(_vertical_line(data["target_s"] / divisor, 0, 100, target_label))
@@ -209,6 +197,20 @@ def ecdf_figure(results: chartdata.Results, metric: str = "rto_s") -> Figure | N
     layout["xaxis"].update(axis)
     layout["yaxis"].update({"range": [0, 102], "ticksuffix": " %"})
     return {"data": traces, "layout": layout}
+
+
+def _ecdf_trace(series: dict, divisor: float, colour: str, share_words: str) -> dict:
+    """One ECDF line: x in the axis' unit, y in percent, the exact duration on hover."""
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": series["label"],
+        "x": [x / divisor for x in series["x_s"]],
+        "y": [100 * y for y in series["y"]],
+        "customdata": [format_duration(x) for x in series["x_s"]],
+        "hovertemplate": f"{plotly_text(series['label'])}<br>%{{y:.1f}} {share_words} ≤ %{{customdata}}<extra></extra>",
+        "line": {"color": colour, "width": 3, "shape": "hv"},
+    }
 
 
 def downtime_figure(results: RunResults) -> Figure:
@@ -345,19 +347,7 @@ def overlay_ecdf_figure(
         return None
     all_x = [x for s in data["series"] for x in s["x_s"]]
     axis, divisor = _time_axis(all_x, target_s or 0.0, "Recovery time", data["divisor"], data["unit"], wide=False)
-    traces = [
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": s["label"],
-            "x": [x / divisor for x in s["x_s"]],
-            "y": [100 * y for y in s["y"]],
-            "customdata": [format_duration(x) for x in s["x_s"]],
-            "hovertemplate": f"{plotly_text(s['label'])}<br>%{{y:.1f}} % ≤ %{{customdata}}<extra></extra>",
-            "line": {"color": PALETTE[i % len(PALETTE)], "width": 3, "shape": "hv"},
-        }
-        for i, s in enumerate(data["series"])
-    ]
+    traces = [_ecdf_trace(s, divisor, PALETTE[i % len(PALETTE)], "%") for i, s in enumerate(data["series"])]
     if target_s:
         traces.append(_vertical_line(target_s / divisor, 0, 100, f"RTO target ({format_duration(target_s)})"))
     layout = _layout(

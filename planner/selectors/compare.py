@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from planner.models import Run, Workspace
+from planner.selectors.results import target_title
 from planner.selectors.runs import run_results
 from simulation.analysis.verdicts import judge
 from simulation.engine.results import RunResults, TypeResults, Verdict
@@ -146,14 +147,11 @@ def cheapest_sentence(options: list[Option]) -> str:
 
 
 def verdict_row_label(target: str, incident_type: str | None, targets: dict, currency: str) -> str:
-    """'Recovery ≤ 5.0 min: Region outage', 'Availability ≥ 99.90 %: share of simulated years', …"""
-    if target == "rto":
-        return f"Recovery ≤ {format_duration(targets['rto_s'])}: {incident_label(incident_type)}"
-    if target == "rpo":
-        return f"Data loss ≤ {format_duration(targets['rpo_s'])}: {incident_label(incident_type)}"
-    if target == "availability":
-        return f"Availability ≥ {format_percent(targets['availability'], 2)}: share of simulated years"
-    return f"Infrastructure within {format_money(targets.get('monthly_budget_usd'), currency)}/month budget"
+    """'Recovery time ≤ 5.0 min: Region outage', 'Availability ≥ 99.90 %: share of simulated years', …"""
+    title = target_title(target, targets, currency)
+    if target in ("rto", "rpo"):
+        return f"{title}: {incident_label(incident_type)}"
+    return f"{title}: share of simulated years" if target == "availability" else f"{title} (infrastructure)"
 
 
 def _verdict_rows(options: list[Option]) -> list[MetricRow]:

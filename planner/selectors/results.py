@@ -36,7 +36,8 @@ def _share_line(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def _card_title(target: str, targets: dict, currency: str) -> str:
+def target_title(target: str, targets: dict, currency: str) -> str:
+    """'Recovery time ≤ 5.0 min', 'Availability ≥ 99.90 %', 'Budget ≤ 40,000 USD/month': a target as people read it."""
     if target == "rto":
         return f"Recovery time ≤ {format_duration(targets['rto_s'])}"
     if target == "rpo":
@@ -73,7 +74,7 @@ def verdict_cards(results: RunResults | RunFigures) -> list[dict[str, Any]]:
         verdicts = [
             v for v in results.verdicts if v.target == target and (v.incident_type is None or v.incident_type in active)
         ]
-        card = {"target": target, "title": _card_title(target, targets, currency), "lines": []}
+        card = {"target": target, "title": target_title(target, targets, currency), "lines": []}
         if not verdicts:
             card.update(
                 met=None,

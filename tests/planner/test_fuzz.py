@@ -73,24 +73,7 @@ yaml_values = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
     max_leaves=12,
 )
-section_names = st.sampled_from(
-    [
-        "pattern",
-        "regions",
-        "database",
-        "failover",
-        "app",
-        "deployment",
-        "traffic",
-        "incidents",
-        "costs",
-        "business",
-        "targets",
-        "simulation",
-        "schema",
-        "name",
-    ]
-)
+section_names = st.sampled_from([info.alias or name for name, info in simulation.Scenario.model_fields.items()])
 
 
 @FUZZ

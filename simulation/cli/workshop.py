@@ -132,7 +132,7 @@ def _signed_money(amount: float) -> str:
     return ("−" if amount < 0 else "+") + f"{abs(amount):,.0f}"
 
 
-def format_advice(report: dict, currency: str) -> str:
+def format_advice(report: dict[str, Any], currency: str) -> str:
     base = report["base"]
     lines = [
         f"Cheapest fixes ({report['settings']['trials']} incidents per type, "
@@ -204,7 +204,7 @@ def _metric_text(metric: str, delta: float) -> str:
     return ("−" if delta < 0 else "+") + _value_text(metric, abs(delta))
 
 
-def format_tornado(result: dict) -> str:
+def format_tornado(result: dict[str, Any]) -> str:
     metric = result["rank_by"]
     base = result["base"][metric]
     lines = [

@@ -10,6 +10,8 @@ measured by a bootstrap of the pools (``pool_bootstrap``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from simulation import incidents
@@ -84,7 +86,7 @@ def pool_bootstrap(
     return sums
 
 
-def annual_results(samples: dict[str, np.ndarray]) -> dict:
+def annual_results(samples: dict[str, np.ndarray]) -> dict[str, Any]:
     downtime = samples["downtime_s"]
     rounds = samples["pool_rounds"]
     top = float(downtime.max())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -86,12 +87,12 @@ def wilson_interval(successes: int, n: int) -> tuple[float, float]:
     return lo, hi
 
 
-def summarize(values: np.ndarray) -> dict:
+def summarize(values: np.ndarray) -> dict[str, Any]:
     """``Stats`` of docs/results.md: mean, p50, p95, p99, max and their 95 % intervals."""
     values = np.sort(np.asarray(values, dtype=float))
     if len(values) == 0:
         raise ValueError("values: need at least one value")
-    out: dict = {"mean": float(np.mean(values))}
+    out: dict[str, Any] = {"mean": float(np.mean(values))}
     for name, q in QUANTILES.items():
         out[name] = float(np.quantile(values, q))
     out["max"] = float(values[-1])
@@ -127,7 +128,7 @@ def round_sd(values: np.ndarray | Sequence[float]) -> float:
 
 def summarize_with_rounds(
     values: np.ndarray, rounds: np.ndarray, low: float = -math.inf, high: float = math.inf
-) -> dict:
+) -> dict[str, Any]:
     """``summarize`` whose intervals also carry the noise of the incident pool the values were drawn from.
 
     ``rounds`` (bootstrap rounds × years) holds the same kind of values recomputed

@@ -74,7 +74,7 @@ def _path(loc: tuple) -> str:
     return out.replace("schema_", "schema")
 
 
-def _problem(error: dict) -> Problem:
+def _problem(error: dict[str, Any]) -> Problem:
     path = _path(tuple(error.get("loc", ())))
     message = str(error.get("msg", "invalid"))
     if message.startswith("Value error, "):
@@ -209,7 +209,7 @@ def load_file(path: str | Path) -> Scenario:
     return load_text(text)
 
 
-def dump_document(scenario: Scenario) -> dict:
+def dump_document(scenario: Scenario) -> dict[str, Any]:
     """The full document (every default filled in) as plain JSON-able data."""
     return json.loads(scenario.model_dump_json(by_alias=True))
 

@@ -8,7 +8,7 @@ or raises ``ScenarioError`` listing every problem by field path and rule.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 
-def _default_replica(data: dict) -> dict:
+def _default_replica(data: dict[str, Any]) -> dict[str, Any]:
     """Multi-region patterns get an async replica in their second region unless ``database.replicas`` is given.
 
     A standby (or read) region with no copy of the data could not take over, yet would be paid

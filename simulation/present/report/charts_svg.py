@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from typing import Any
 
 from simulation.present.format import format_duration
 
@@ -100,7 +101,7 @@ def duration_ticks(low_s: float, high_s: float) -> tuple[list[float], list[str]]
     return values, [NICE_TICKS_S[t] for t in values]
 
 
-def ecdf_scale(series: list[dict], divisor: float, target_s: float | None) -> dict:
+def ecdf_scale(series: list[dict[str, Any]], divisor: float, target_s: float | None) -> dict[str, Any]:
     """How to draw ECDFs: linear in the chart's unit, or log in seconds with duration ticks."""
     xs_all = [x for s in series for x in s["x_s"]]
     if not _log_axis(xs_all + ([target_s] if target_s else [])):
@@ -111,13 +112,15 @@ def ecdf_scale(series: list[dict], divisor: float, target_s: float | None) -> di
     return {"log": True, "divisor": 1.0, "floor": floor, "ticks": ticks, "tick_labels": labels}
 
 
-def scaled(xs: list[float], scale: dict) -> list[float]:
+def scaled(xs: list[float], scale: dict[str, Any]) -> list[float]:
     if scale["log"]:
         return [max(x, scale["floor"]) for x in xs]
     return [x / scale["divisor"] for x in xs]
 
 
-def _ecdf_axes(ax, series: list[dict], divisor: float, target_s: float | None, x_title: str, y_title: str) -> int:
+def _ecdf_axes(
+    ax, series: list[dict[str, Any]], divisor: float, target_s: float | None, x_title: str, y_title: str
+) -> int:
     """Draw ECDF steps and the target line; the legend goes below the axes. Returns its rows."""
     scale = ecdf_scale(series, divisor, target_s)
     for i, s in enumerate(series):
@@ -160,7 +163,7 @@ def _legend_below(ax) -> int:
     return -(-len(labels) // columns)
 
 
-def ecdf_svg(data: dict, salt: str) -> str:
+def ecdf_svg(data: dict[str, Any], salt: str) -> str:
     """RTO (or data-loss) ECDF of every incident type of one option, with the target line."""
     with _LOCK:
         fig, ax = _figure(3.0)
@@ -169,7 +172,7 @@ def ecdf_svg(data: dict, salt: str) -> str:
         return _svg(fig, salt)
 
 
-def overlay_svg(data: dict, salt: str, target_s: float | None = None) -> str:
+def overlay_svg(data: dict[str, Any], salt: str, target_s: float | None = None) -> str:
     """One incident type's RTO ECDF for every option, with the target line."""
     with _LOCK:
         fig, ax = _figure(3.0)
@@ -179,7 +182,7 @@ def overlay_svg(data: dict, salt: str, target_s: float | None = None) -> str:
         return _svg(fig, salt)
 
 
-def cost_vs_downtime_svg(data: dict, salt: str) -> str:
+def cost_vs_downtime_svg(data: dict[str, Any], salt: str) -> str:
     """Monthly premium against expected downtime, one labelled point per option."""
     with _LOCK:
         fig, ax = _figure(3.0)
@@ -203,7 +206,7 @@ def cost_vs_downtime_svg(data: dict, salt: str) -> str:
         return _svg(fig, salt)
 
 
-def cost_breakdown_svg(data: dict, salt: str) -> str:
+def cost_breakdown_svg(data: dict[str, Any], salt: str) -> str:
     """Horizontal bars: monthly infrastructure items, then the expected outage cost."""
     items = data["items"]
     with _LOCK:
@@ -222,7 +225,7 @@ def cost_breakdown_svg(data: dict, salt: str) -> str:
         return _svg(fig, salt)
 
 
-def report_svgs(report: dict) -> dict:
+def report_svgs(report: dict[str, Any]) -> dict[str, Any]:
     """The PDF's charts (``build_report``'s output) as SVG text, keyed by chart id.
 
     Fewer than the HTML report draws, to keep a 3-option PDF quick: the cost

@@ -86,7 +86,7 @@ def svg_image(svg: str) -> str:
     return Markup('<img class="svg-chart" alt="" src="data:image/svg+xml;base64,{}">').format(data)
 
 
-def render_pdf_html(report: dict) -> str:
+def render_pdf_html(report: dict[str, Any]) -> str:
     """The PDF's HTML source: the shared body with the charts as embedded SVG images."""
     from simulation.present.report.charts_svg import report_svgs
 
@@ -94,7 +94,7 @@ def render_pdf_html(report: dict) -> str:
     return _jinja_env().get_template("report.pdf.html.j2").render(report=report, chart_html=charts)
 
 
-def render_standalone_html(report: dict) -> str:
+def render_standalone_html(report: dict[str, Any]) -> str:
     """One self-contained HTML file: the shared body, plotly.js inlined, figures as safe JSON."""
     from markupsafe import Markup
 
@@ -120,14 +120,18 @@ class Exporter:
     content_type: ClassVar[str]
 
     def __init__(
-        self, options: Iterable[Option | tuple], decision: dict | None = None, *, generated_at: datetime | None = None
+        self,
+        options: Iterable[Option | tuple],
+        decision: dict[str, Any] | None = None,
+        *,
+        generated_at: datetime | None = None,
     ):
         self.options = [o if isinstance(o, Option) else Option(*o) for o in options]
         self.decision = decision
         self.generated_at = generated_at
 
     @cached_property
-    def report(self) -> dict:
+    def report(self) -> dict[str, Any]:
         return build_report(self.options, self.decision, generated_at=self.generated_at)
 
     @property
@@ -169,7 +173,7 @@ class JsonExporter(Exporter):
     extension = "json"
     content_type = "application/json"
 
-    def document(self) -> dict:
+    def document(self) -> dict[str, Any]:
         """The report as data (docs/reports.md, ``report_schema: 1``)."""
         report = self.report
         chosen = report["decision"]["chosen"]

@@ -20,13 +20,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 Z95 = 1.959963984540054  # standard normal 97.5 % point: two-sided 95 %
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 ECDF_POINTS = 201  # quantiles 0, 0.005, …, 1 kept for charts and re-judging
 
 
-def _binomial_cdf(n: int, q: float) -> np.ndarray:
+def _binomial_cdf(n: int, q: float) -> npt.NDArray[np.float64]:
     """P(B ≤ k) for k = 0..n, B ~ Binomial(n, q), computed in log space (exact, no SciPy)."""
     k = np.arange(n + 1, dtype=float)
     if q <= 0.0:
@@ -38,7 +39,8 @@ def _binomial_cdf(n: int, q: float) -> np.ndarray:
     log_choose = np.concatenate(([0.0], np.cumsum(np.log(n - k[1:] + 1) - np.log(k[1:]))))
     log_pmf = log_choose + k * math.log(q) + (n - k) * math.log1p(-q)
     pmf = np.exp(log_pmf - log_pmf.max())
-    return np.cumsum(pmf) / pmf.sum()
+    normalised: npt.NDArray[np.float64] = np.cumsum(pmf) / pmf.sum()
+    return normalised
 
 
 def quantile_rank_interval(n: int, q: float, level: float = 0.95) -> tuple[int, int]:

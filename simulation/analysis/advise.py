@@ -303,6 +303,10 @@ CATALOGUE_BY_KEY = {c.key: c for c in CATALOGUE}
 
 
 # -- search ----------------------------------------------------------------------------------
+Evaluated = dict[frozenset[str], dict[str, Any]]
+"""Candidates simulated so far, by the keys of their sets of changes (``_key``)."""
+
+
 @dataclass(frozen=True)
 class Focus:
     """Which verdicts the question is about: incident types (None: all) and target kinds."""
@@ -449,7 +453,7 @@ def cheapest_fixes(
         return report
     options = applicable_changes(scenario, changes)
     base_cost = sum(infrastructure_breakdown(scenario).values())
-    evaluated: dict[frozenset[str], dict] = {}
+    evaluated: Evaluated = {}
     level: list[Members] = [(option,) for option in options]
     budget = max_evaluations - 1
     for size in range(1, max_combination + 1):
@@ -487,7 +491,7 @@ def _focus(incident_types: list[str] | None, targets: list[str] | None) -> Focus
 
 
 def _grow(
-    level: list[Members], options: list[tuple[Change, Overrides]], evaluated: dict[str, Any], beam: int
+    level: list[Members], options: list[tuple[Change, Overrides]], evaluated: Evaluated, beam: int
 ) -> list[Members]:
     """The next round: the ``beam`` closest non-fixes of the last round, each with one more change."""
     fixes = [k for k, e in evaluated.items() if e["targets_met"]]
@@ -508,7 +512,7 @@ def _grow(
     return list(grown.values())
 
 
-def _affordable(scenario: Scenario, level: list[Members], base_cost: float, evaluated: dict[str, Any]) -> list[Members]:
+def _affordable(scenario: Scenario, level: list[Members], base_cost: float, evaluated: Evaluated) -> list[Members]:
     """The round's sets, cheapest first (exact infrastructure cost, no simulation needed); sets whose
     changes cannot be combined into a valid scenario are left out."""
     priced = []
@@ -531,7 +535,7 @@ def _evaluate(
     workers: int,
     base: dict[str, Any],
     focus: Focus,
-    evaluated: dict[str, Any],
+    evaluated: Evaluated,
 ) -> None:
     """Simulate the sets of changes and record them in ``evaluated`` by their keys."""
     documents = [dump_document(_combined(scenario, members)) for members in sets]

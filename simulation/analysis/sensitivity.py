@@ -393,7 +393,7 @@ def tornado(
     base_figures = figures[0]
     if rank_by not in base_figures:
         raise ScenarioError([Problem("rank_by", "unknown metric; known: " + ", ".join(base_figures))])
-    bars = []
+    bars: list[dict[str, Any]] = []
     for i, (parameter, low, high) in enumerate(plan):
         lo, hi = figures[1 + 2 * i], figures[2 + 2 * i]
         bars.append(

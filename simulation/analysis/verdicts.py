@@ -73,8 +73,10 @@ def _share_verdict(
 ) -> dict[str, Any]:
     ci = widen(wilson_interval(int(round(probability * n)), n), probability, pool_sd, 0.0, 1.0)
     if target == "rto":
+        assert incident_type is not None  # the RTO and RPO verdicts are per incident type
         text = f"RTO ≤ {threshold:g} s in {format_percent(probability, ci)} of {incident_noun(incident_type)}"
     elif target == "rpo":
+        assert incident_type is not None
         text = f"Data loss ≤ {threshold:g} s in {format_percent(probability, ci)} of {incident_noun(incident_type)}"
     else:
         text = f"Availability ≥ {threshold * 100:g} % in {format_percent(probability, ci)} of simulated years"

@@ -15,7 +15,7 @@ from typing import Any
 from simulation.present.format import format_duration
 from simulation.present.report.charts_svg import PALETTE, TARGET_COLOUR, ecdf_scale, scaled
 
-_BASE_LAYOUT = {
+_BASE_LAYOUT: dict[str, Any] = {
     "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
     "height": 320,
     "font": {"family": "DejaVu Sans, Verdana, sans-serif", "size": 12},
@@ -45,7 +45,7 @@ def plotly_escaped(node: Any) -> Any:
     return node
 
 
-def _layout(**extra) -> dict[str, Any]:
+def _layout(**extra: Any) -> dict[str, Any]:
     layout = {k: (dict(v) if isinstance(v, dict) else v) for k, v in _BASE_LAYOUT.items()}
     for key, value in extra.items():
         layout[key] = {**layout.get(key, {}), **value} if isinstance(value, dict) else value
@@ -158,4 +158,5 @@ def report_figures(report: dict[str, Any]) -> dict[str, Any]:
     for i, option in enumerate(report["options"]):
         figures[f"ecdf_{i}"] = ecdf_figure(option["charts"]["ecdf"])
         figures[f"costs_{i}"] = cost_breakdown_figure(option["charts"]["cost_breakdown"])
-    return plotly_escaped(figures)
+    escaped: dict[str, Any] = plotly_escaped(figures)
+    return escaped

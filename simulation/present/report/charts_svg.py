@@ -10,9 +10,14 @@ from __future__ import annotations
 import io
 import re
 import threading
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from simulation.present.format import format_duration
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")  # Okabe–Ito
 TARGET_COLOUR = "#C0392B"
@@ -21,7 +26,7 @@ PDF_OVERLAY_TYPES = ("db_primary_failure", "region_outage")
 _LOCK = threading.Lock()  # pyplot's state is global: one chart at a time
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -30,7 +35,7 @@ def _pyplot():
     return pyplot
 
 
-def _svg(fig, salt: str) -> str:
+def _svg(fig: Figure, salt: str) -> str:
     """The figure as an ``<svg>`` element (no XML prolog), text kept as text (DejaVu Sans, as in the page)."""
     pyplot = _pyplot()
     buf = io.StringIO()
@@ -48,7 +53,7 @@ def _prefix_ids(svg: str, prefix: str) -> str:
     return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
 
 
-def _margins(fig, *, legend_rows: int = 0, title: bool = False, left_in: float = 0.6) -> None:
+def _margins(fig: Figure, *, legend_rows: int = 0, title: bool = False, left_in: float = 0.6) -> None:
     """Fixed margins in inches (cheaper than a tight bounding box, which draws the figure twice)."""
     width, height = fig.get_size_inches()
     bottom_in = 0.45 + (0.12 + 0.15 * legend_rows if legend_rows else 0.0)
@@ -58,7 +63,7 @@ def _margins(fig, *, legend_rows: int = 0, title: bool = False, left_in: float =
     )
 
 
-def _figure(height_in: float):
+def _figure(height_in: float) -> tuple[Figure, Axes]:
     pyplot = _pyplot()
     fig, ax = pyplot.subplots(figsize=(WIDTH_IN, height_in))
     ax.grid(True, color="#dddddd", linewidth=0.6)
@@ -119,7 +124,7 @@ def scaled(xs: list[float], scale: dict[str, Any]) -> list[float]:
 
 
 def _ecdf_axes(
-    ax, series: list[dict[str, Any]], divisor: float, target_s: float | None, x_title: str, y_title: str
+    ax: Axes, series: list[dict[str, Any]], divisor: float, target_s: float | None, x_title: str, y_title: str
 ) -> int:
     """Draw ECDF steps and the target line; the legend goes below the axes. Returns its rows."""
     scale = ecdf_scale(series, divisor, target_s)
@@ -151,7 +156,7 @@ def _ecdf_axes(
     return _legend_below(ax)
 
 
-def _legend_below(ax) -> int:
+def _legend_below(ax: Axes) -> int:
     """The legend under the axes, in as many columns as its labels' length allows; returns its rows."""
     handles, labels = ax.get_legend_handles_labels()
     longest = max((len(label) for label in labels), default=0)

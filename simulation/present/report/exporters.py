@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from simulation.model.loading import canonical_sha256
 from simulation.present import chartdata
-from simulation.present.report.model import Option, build_report
+from simulation.present.report.model import Option, OptionTuple, build_report
 from simulation.version import REPORT_SCHEMA
 
 Rendered = tuple[str, str, bytes]
@@ -121,7 +121,7 @@ class Exporter:
 
     def __init__(
         self,
-        options: Iterable[Option | tuple],
+        options: Iterable[Option | OptionTuple],
         decision: dict[str, Any] | None = None,
         *,
         generated_at: datetime | None = None,

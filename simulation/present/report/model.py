@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from simulation.engine.results import RunResults, Verdict
 from simulation.limits import MAX_OPTIONS
+from simulation.model.incident_types import incident_label
 from simulation.model.loading import ScenarioError, canonical_sha256, dump_document, load_scenario
 from simulation.present import chartdata
-from simulation.present.chartdata import incident_label
 from simulation.present.format import (
     availability_text,
     ci_text,
@@ -53,6 +53,10 @@ class Option:
     def __post_init__(self) -> None:
         if not isinstance(self.results, RunResults):
             object.__setattr__(self, "results", RunResults.from_json(self.results))
+
+
+OptionTuple = tuple[str, dict[str, Any], RunResults]
+"""An option given as (label, document, results)."""
 
 
 def option_from_results(label: str, results: RunResults | dict[str, Any]) -> Option:
@@ -251,16 +255,28 @@ def _verdict_row_label(target: str, incident_type: str | None) -> str:
     return f"{base} — {incident_label(incident_type)}" if incident_type else base
 
 
+class Cell(TypedDict):
+    """One cell of the comparison table: its text and, for a verdict, whether it is met."""
+
+    text: str
+    met: bool | None
+
+
+class Row(TypedDict):
+    label: str
+    cells: list[Cell]
+
+
 def comparison_table(options: list[Option]) -> dict[str, Any]:
     """Metrics as rows, options as columns; verdict cells carry pass/fail."""
 
-    def row(label, cells):
+    def row(label: str, cells: list[Cell]) -> Row:
         return {"label": label, "cells": cells}
 
-    def plain(text):
+    def plain(text: str) -> Cell:
         return {"text": text, "met": None}
 
-    rows = [
+    rows: list[Row] = [
         row("Pattern", [plain(o.document.get("pattern", "")) for o in options]),
         row(
             "All targets met",
@@ -273,7 +289,7 @@ def comparison_table(options: list[Option]) -> dict[str, Any]:
             if _verdict_key(v) not in keys:
                 keys.append(_verdict_key(v))
     for key in keys:
-        cells = []
+        cells: list[Cell] = []
         for o in options:
             found = next((v for v in o.results.verdicts if _verdict_key(v) == key), None)
             cells.append(
@@ -412,7 +428,10 @@ def _summary(options: list[dict[str, Any]], chosen: str | None) -> str:
 
 
 def build_report(
-    options: Iterable[Option | tuple], decision: dict[str, Any] | None = None, *, generated_at: datetime | None = None
+    options: Iterable[Option | OptionTuple],
+    decision: dict[str, Any] | None = None,
+    *,
+    generated_at: datetime | None = None,
 ) -> dict[str, Any]:
     """The report's whole content from 1–5 options and an optional decision record."""
     opts = [o if isinstance(o, Option) else Option(*o) for o in options]

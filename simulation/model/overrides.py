@@ -128,7 +128,7 @@ def _targets(node: Any, steps: list[_Step], done: list[_Step]) -> list[tuple[Any
             raise ValueError(f"{_render(done) or 'the document'} has no fields")
         if step.name not in node:
             raise ValueError(_unknown(step.name, list(node)))
-        hits = [(step.name, done + [step])]
+        hits: list[tuple[str | int, list[_Step]]] = [(step.name, done + [step])]
     else:
         if not isinstance(node, list):
             raise ValueError(f"{_render(done)} is not a list")

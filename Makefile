@@ -23,8 +23,8 @@ worker: install
 	DEBUG=$${DEBUG:-true} $(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle --without-heartbeat
 
 # The whole suite on SQLite and the embedded broker, then the web app's tests again on PostgreSQL and Redis.
-# `test` does not run `lint` yet: it becomes `test: install lint` once the tree passes `make lint`.
-test: install
+# `lint` first: style, imports and types (ruff, mypy strict on the engine) must pass before the tests run.
+test: install lint
 	$(BIN)/python -m pytest -q
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/python -m pytest -q $(DJANGO_TESTS)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from simulation.analysis.costs import infrastructure_breakdown
 from simulation.analysis.sensitivity import metrics_of, simulate_many
@@ -302,6 +303,10 @@ CATALOGUE_BY_KEY = {c.key: c for c in CATALOGUE}
 
 
 # -- search ----------------------------------------------------------------------------------
+Evaluated = dict[frozenset[str], dict[str, Any]]
+"""Candidates simulated so far, by the keys of their sets of changes (``_key``)."""
+
+
 @dataclass(frozen=True)
 class Focus:
     """Which verdicts the question is about: incident types (None: all) and target kinds."""
@@ -309,7 +314,7 @@ class Focus:
     incident_types: frozenset[str] | None = None
     targets: frozenset[str] = frozenset(TARGET_KINDS)
 
-    def counts(self, verdict: dict) -> bool:
+    def counts(self, verdict: dict[str, Any]) -> bool:
         if verdict["target"] not in self.targets:
             return False
         kind = verdict["incident_type"]
@@ -318,7 +323,7 @@ class Focus:
         )
 
 
-def _summary(results: RunFigures) -> dict:
+def _summary(results: RunFigures) -> dict[str, Any]:
     """What the search keeps of a run: key figures and verdicts (as their JSON)."""
     return {
         "metrics": metrics_of(results),
@@ -327,7 +332,7 @@ def _summary(results: RunFigures) -> dict:
     }
 
 
-def distance(summary: dict, focus: Focus = Focus()) -> float:
+def distance(summary: dict[str, Any], focus: Focus = Focus()) -> float:
     """How far from the targets: per missed verdict, ten times the missing probability plus, for RTO and
     RPO, log(1 + (p95 − target) / target) — still falling while a change helps but no probability moves."""
     total = 0.0
@@ -343,7 +348,7 @@ def distance(summary: dict, focus: Focus = Focus()) -> float:
     return total
 
 
-def meets(summary: dict, focus: Focus = Focus()) -> bool:
+def meets(summary: dict[str, Any], focus: Focus = Focus()) -> bool:
     return all(v["met"] for v in summary["verdicts"] if focus.counts(v))
 
 
@@ -382,7 +387,7 @@ def _key(members: Members) -> frozenset[str]:
     return frozenset(c.key for c, _ in members)
 
 
-def _candidate(members: Members, summary: dict, base: dict, focus: Focus) -> dict:
+def _candidate(members: Members, summary: dict[str, Any], base: dict[str, Any], focus: Focus) -> dict[str, Any]:
     """One evaluated set of changes, as reported."""
     metrics = summary["metrics"]
     return {
@@ -403,7 +408,7 @@ def _candidate(members: Members, summary: dict, base: dict, focus: Focus) -> dic
     }
 
 
-def _price(candidate: dict) -> tuple[float, int, float]:
+def _price(candidate: dict[str, Any]) -> tuple[float, int, float]:
     return (
         round(candidate["added_usd_per_month"], 2),
         len(candidate["changes"]),
@@ -412,7 +417,7 @@ def _price(candidate: dict) -> tuple[float, int, float]:
 
 
 def cheapest_fixes(
-    document: dict | Scenario,
+    document: dict[str, Any] | Scenario,
     *,
     settings: RunSettings = QUICK,
     limit: int = DEFAULT_LIMIT,
@@ -423,7 +428,7 @@ def cheapest_fixes(
     incident_types: list[str] | None = None,
     targets: list[str] | None = None,
     workers: int = 1,
-) -> dict:
+) -> dict[str, Any]:
     """The cheapest sets of catalogue changes that make the scenario meet its (focused) targets.
 
     Returns ``{"settings", "focus", "base", "already_met", "fixes": [candidate, …] (by added monthly
@@ -448,7 +453,7 @@ def cheapest_fixes(
         return report
     options = applicable_changes(scenario, changes)
     base_cost = sum(infrastructure_breakdown(scenario).values())
-    evaluated: dict[frozenset[str], dict] = {}
+    evaluated: Evaluated = {}
     level: list[Members] = [(option,) for option in options]
     budget = max_evaluations - 1
     for size in range(1, max_combination + 1):
@@ -485,7 +490,9 @@ def _focus(incident_types: list[str] | None, targets: list[str] | None) -> Focus
     )
 
 
-def _grow(level: list[Members], options: list[tuple[Change, Overrides]], evaluated: dict, beam: int) -> list[Members]:
+def _grow(
+    level: list[Members], options: list[tuple[Change, Overrides]], evaluated: Evaluated, beam: int
+) -> list[Members]:
     """The next round: the ``beam`` closest non-fixes of the last round, each with one more change."""
     fixes = [k for k, e in evaluated.items() if e["targets_met"]]
     misses = [m for m in level if _key(m) in evaluated and not evaluated[_key(m)]["targets_met"]]
@@ -505,7 +512,7 @@ def _grow(level: list[Members], options: list[tuple[Change, Overrides]], evaluat
     return list(grown.values())
 
 
-def _affordable(scenario: Scenario, level: list[Members], base_cost: float, evaluated: dict) -> list[Members]:
+def _affordable(scenario: Scenario, level: list[Members], base_cost: float, evaluated: Evaluated) -> list[Members]:
     """The round's sets, cheapest first (exact infrastructure cost, no simulation needed); sets whose
     changes cannot be combined into a valid scenario are left out."""
     priced = []
@@ -526,9 +533,9 @@ def _evaluate(
     sets: list[Members],
     settings: RunSettings,
     workers: int,
-    base: dict,
+    base: dict[str, Any],
     focus: Focus,
-    evaluated: dict,
+    evaluated: Evaluated,
 ) -> None:
     """Simulate the sets of changes and record them in ``evaluated`` by their keys."""
     documents = [dump_document(_combined(scenario, members)) for members in sets]

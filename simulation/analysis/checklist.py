@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -190,7 +191,7 @@ def _q8(s: Scenario) -> tuple[bool, str]:
     return True, f"tested under load {f.days_since_failover_test:g} days ago"
 
 
-def _fix(number: int, doc: dict) -> None:
+def _fix(number: int, doc: dict[str, Any]) -> None:
     """Change the document in place so that question ``number`` is answered yes."""
     app, db, dep, fo = doc["app"], doc["database"], doc["deployment"], doc["failover"]
     if number == 1:
@@ -315,7 +316,7 @@ def evaluate_checklist(
     trials: int,
     chunk_size: int,
     simulate_type: SimulateType,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The eight ``ChecklistItem``s of docs/results.md; ``base`` holds the run's outcomes per incident type."""
     out = []
     for q in QUESTIONS:

@@ -47,6 +47,8 @@ expected outage cost.
 
 from __future__ import annotations
 
+from typing import Any
+
 from simulation.model.scenario import Scenario
 from simulation.units import BYTES_PER_GB, DAYS_PER_MONTH, SECONDS_PER_MONTH
 
@@ -183,7 +185,7 @@ def outage_usd_per_month(scenario: Scenario, *, annual_downtime_s: float, annual
     return downtime, lost
 
 
-def monthly_costs(scenario: Scenario, *, annual_downtime_s: float, annual_lost_tx: float) -> dict:
+def monthly_costs(scenario: Scenario, *, annual_downtime_s: float, annual_lost_tx: float) -> dict[str, Any]:
     """The ``costs`` section of the results: breakdown, infrastructure, baseline, premium, outage, total."""
     breakdown = infrastructure_breakdown(scenario)
     infrastructure = sum(breakdown.values())

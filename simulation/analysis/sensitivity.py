@@ -311,14 +311,14 @@ def metrics_of(results: RunResults | RunFigures) -> dict[str, float]:
 Reduce = Callable[[RunFigures], Any]
 
 
-def _simulate(task: tuple[dict, RunSettings, Reduce]) -> Any:
+def _simulate(task: tuple[dict[str, Any], RunSettings, Reduce]) -> Any:
     """Worker entry point: a full document → the reduced lean results (small to send back)."""
     document, settings, reduce = task
     return reduce(run_figures(load_scenario(document), settings))
 
 
 def simulate_many(
-    documents: list[dict], settings: RunSettings, workers: int = 1, reduce: Reduce = metrics_of
+    documents: list[dict[str, Any]], settings: RunSettings, workers: int = 1, reduce: Reduce = metrics_of
 ) -> list[Any]:
     """``reduce(results)`` of each document (key figures by default), identical documents simulated
     once; ``workers`` > 1 runs them in a process pool (``reduce`` must then be a module-level function)."""
@@ -335,7 +335,7 @@ def simulate_many(
 
 
 # -- the tornado -----------------------------------------------------------------------------
-def _variant(parameter: Parameter, value: Value, base: Scenario) -> dict:
+def _variant(parameter: Parameter, value: Value, base: Scenario) -> dict[str, Any]:
     """The full document of the base with the parameter at ``value``; ScenarioError names the parameter."""
     try:
         return dump_document(apply_overrides(base, parameter.to_overrides(value, base)))
@@ -345,7 +345,7 @@ def _variant(parameter: Parameter, value: Value, base: Scenario) -> dict:
         ) from None
 
 
-def _side(value: Value, parameter: Parameter, figures: dict, base: dict) -> dict:
+def _side(value: Value, parameter: Parameter, figures: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     return {
         "value": value,
         "label": parameter.describe(value),
@@ -355,14 +355,14 @@ def _side(value: Value, parameter: Parameter, figures: dict, base: dict) -> dict
 
 
 def tornado(
-    document: dict | Scenario,
+    document: dict[str, Any] | Scenario,
     *,
     parameters: list[str] | None = None,
     ranges: dict[str, tuple[Value, Value]] | None = None,
     settings: RunSettings = TORNADO,
     workers: int = 1,
     rank_by: str = DEFAULT_RANK_BY,
-) -> dict:
+) -> dict[str, Any]:
     """One-at-a-time sensitivity of the scenario's key figures.
 
     ``parameters``: keys of ``PARAMETERS`` to vary (default: all that apply to
@@ -393,7 +393,7 @@ def tornado(
     base_figures = figures[0]
     if rank_by not in base_figures:
         raise ScenarioError([Problem("rank_by", "unknown metric; known: " + ", ".join(base_figures))])
-    bars = []
+    bars: list[dict[str, Any]] = []
     for i, (parameter, low, high) in enumerate(plan):
         lo, hi = figures[1 + 2 * i], figures[2 + 2 * i]
         bars.append(

@@ -47,7 +47,7 @@ def _verdict(
     ci: tuple[float, float],
     confidence: float,
     text: str,
-) -> dict:
+) -> dict[str, Any]:
     return {
         "target": target,
         "incident_type": incident_type,
@@ -70,11 +70,13 @@ def _share_verdict(
     n: int,
     confidence: float,
     pool_sd: float = 0.0,
-) -> dict:
+) -> dict[str, Any]:
     ci = widen(wilson_interval(int(round(probability * n)), n), probability, pool_sd, 0.0, 1.0)
     if target == "rto":
+        assert incident_type is not None  # the RTO and RPO verdicts are per incident type
         text = f"RTO ≤ {threshold:g} s in {format_percent(probability, ci)} of {incident_noun(incident_type)}"
     elif target == "rpo":
+        assert incident_type is not None
         text = f"Data loss ≤ {threshold:g} s in {format_percent(probability, ci)} of {incident_noun(incident_type)}"
     else:
         text = f"Availability ≥ {threshold * 100:g} % in {format_percent(probability, ci)} of simulated years"
@@ -86,7 +88,7 @@ def _judged(targets: Targets, incident_type: str) -> bool:
     return targets.applies_to is None or incident_type in targets.applies_to
 
 
-def budget_verdict(infrastructure_usd: float, budget_usd: float, currency: str, confidence: float) -> dict:
+def budget_verdict(infrastructure_usd: float, budget_usd: float, currency: str, confidence: float) -> dict[str, Any]:
     met = infrastructure_usd <= budget_usd
     relation = "within" if met else "over"
     text = (
@@ -101,9 +103,9 @@ def verdicts_for_run(
     scenario: Scenario,
     batches: Mapping[str, Batch],
     availability: np.ndarray,
-    costs: dict,
+    costs: dict[str, Any],
     availability_rounds: np.ndarray | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Every verdict of a run, from the raw outcomes per incident type and the simulated years.
 
     ``availability_rounds`` (bootstrap rounds × years, see ``montecarlo.pool_bootstrap``)
@@ -136,7 +138,7 @@ def verdicts_for_run(
     return out
 
 
-def judge(results: RunResults | Mapping[str, Any], targets: Mapping[str, Any] | Targets) -> list[dict]:
+def judge(results: RunResults | Mapping[str, Any], targets: Mapping[str, Any] | Targets) -> list[dict[str, Any]]:
     """Re-judge results (``RunResults`` or a stored results dict) against ``targets`` (a ``Targets`` or its
     mapping; defaults fill gaps)."""
     if not isinstance(results, RunResults):

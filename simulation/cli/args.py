@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import NoReturn, TextIO
+
+Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
+"""What a command's parser carries as ``handler``: (arguments, stdout, stderr) → exit code."""
 
 
 class UsageError(Exception):
@@ -10,11 +15,11 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse would print usage and exit; we report one line and exit 2
+    def error(self, message: str) -> NoReturn:  # argparse would print usage and exit; we report one line and exit 2
         raise UsageError(message)
 
 
-def bounded_int(low: int, high: int):
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` to ``high``."""
 
     def parse(text: str) -> int:

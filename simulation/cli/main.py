@@ -16,7 +16,7 @@ from typing import TextIO
 from simulation.analysis.run import run
 from simulation.cli import report as report_cli
 from simulation.cli import workshop as workshop_cli
-from simulation.cli.args import Parser, UsageError, bounded_int
+from simulation.cli.args import Handler, Parser, UsageError, bounded_int
 from simulation.engine.results import RunResults
 from simulation.limits import MAX_TRIALS, MAX_YEARS
 from simulation.model.loading import ScenarioError, load_file
@@ -183,7 +183,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         stderr.write(f"error: {error} (see python -m simulation --help)\n")
         return EXIT_BAD_INPUT
     if hasattr(args, "handler"):
-        return args.handler(args, stdout, stderr)
+        handler: Handler = args.handler
+        return handler(args, stdout, stderr)
     try:
         scenario = load_file(args.file)
     except ScenarioError as error:

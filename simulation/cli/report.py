@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from simulation.cli.args import bounded_int
+from simulation.cli.args import Parser, bounded_int
 from simulation.limits import MAX_OPTIONS, MAX_TRIALS
 from simulation.model.loading import ScenarioError, dump_document, load_file
 from simulation.present.report.exporters import EXPORTERS, exporter_for
@@ -25,7 +25,7 @@ DEFAULT_SEED = 1
 DEFAULT_YEARS = 10_000
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[Parser]) -> argparse.ArgumentParser:
     """Add the ``report`` command to the ``python -m simulation`` parser."""
     sub = subparsers.add_parser("report", help="simulate 1–5 scenarios and write a decision report")
     sub.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML or JSON files, one per option")

@@ -19,7 +19,7 @@ import yaml
 from simulation.analysis.advise import CATALOGUE_BY_KEY, TARGET_KINDS, cheapest_fixes
 from simulation.analysis.sensitivity import DEFAULT_RANK_BY, PARAMETERS_BY_KEY, TORNADO, tornado
 from simulation.analysis.variants import QUICK, RunSettings
-from simulation.cli.args import Parser, UsageError, bounded_int
+from simulation.cli.args import Handler, Parser, UsageError, bounded_int
 from simulation.limits import MAX_YEARS
 from simulation.model.loading import ScenarioError, load_file
 from simulation.present.format import format_duration, format_money
@@ -66,7 +66,7 @@ def _common(sub: argparse.ArgumentParser, defaults: RunSettings) -> None:
     sub.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 
 
-def add_parsers(subparsers) -> None:
+def add_parsers(subparsers: argparse._SubParsersAction[Parser]) -> None:
     """Add ``advise`` and ``sensitivity`` to the ``python -m simulation`` command set."""
     advise = subparsers.add_parser("advise", help="cheapest catalogue changes that meet the targets")
     _common(advise, QUICK)
@@ -132,7 +132,7 @@ def _signed_money(amount: float) -> str:
     return ("−" if amount < 0 else "+") + f"{abs(amount):,.0f}"
 
 
-def format_advice(report: dict, currency: str) -> str:
+def format_advice(report: dict[str, Any], currency: str) -> str:
     base = report["base"]
     lines = [
         f"Cheapest fixes ({report['settings']['trials']} incidents per type, "
@@ -204,7 +204,7 @@ def _metric_text(metric: str, delta: float) -> str:
     return ("−" if delta < 0 else "+") + _value_text(metric, abs(delta))
 
 
-def format_tornado(result: dict) -> str:
+def format_tornado(result: dict[str, Any]) -> str:
     metric = result["rank_by"]
     base = result["base"][metric]
     lines = [
@@ -253,7 +253,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except UsageError as error:
         stderr.write(f"error: {error} (see python -m simulation --help)\n")
         return EXIT_BAD_INPUT
-    return args.handler(args, stdout, stderr)
+    handler: Handler = args.handler
+    return handler(args, stdout, stderr)
 
 
 if __name__ == "__main__":

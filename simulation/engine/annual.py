@@ -10,7 +10,10 @@ measured by a bootstrap of the pools (``pool_bootstrap``).
 
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 import numpy as np
+import numpy.typing as npt
 
 from simulation import incidents
 from simulation.engine.plan import RunPlan
@@ -25,11 +28,21 @@ BOOTSTRAP_YEARS = 5_000  # at most this many (the first) simulated years are re-
 BOOTSTRAP_ECDF_LEVELS = np.linspace(0.0, 1.0, 51)  # availability quantiles kept per round, for re-judging
 
 
+class AnnualSamples(TypedDict):
+    """Per simulated year (``annual_samples``), and the bootstrap rounds × years of the incident pools."""
+
+    downtime_s: npt.NDArray[np.float64]
+    availability: npt.NDArray[np.float64]
+    lost_tx: npt.NDArray[np.float64]
+    incidents: npt.NDArray[np.float64]
+    pool_rounds: dict[str, npt.NDArray[np.float64]]
+
+
 def _annual_rng(plan: RunPlan, *key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(len(incidents.MODELS), *key)))
 
 
-def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> dict[str, np.ndarray]:
+def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
     """Per simulated year: downtime_s, availability, lost_tx, incidents (compound Poisson, vectorised).
 
     Years are combined in blocks of about ``PICKS_PER_BLOCK`` expected incidents, so that
@@ -84,7 +97,7 @@ def pool_bootstrap(
     return sums
 
 
-def annual_results(samples: dict[str, np.ndarray]) -> dict:
+def annual_results(samples: AnnualSamples) -> dict[str, Any]:
     downtime = samples["downtime_s"]
     rounds = samples["pool_rounds"]
     top = float(downtime.max())

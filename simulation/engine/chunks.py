@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,14 +28,14 @@ class ChunkResult:
     duplicated_tx: np.ndarray
     humans_needed: np.ndarray
 
-    def to_dict(self) -> dict:
-        out: dict = {"index": self.index, "incident_type": self.incident_type}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "incident_type": self.incident_type}
         for name in OUTCOMES:
             out[name] = getattr(self, name).tolist()
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> ChunkResult:
+    def from_dict(cls, data: dict[str, Any]) -> ChunkResult:
         arrays = {name: np.asarray(data[name], dtype=float) for name in OUTCOMES}
         arrays["humans_needed"] = arrays["humans_needed"].astype(bool)
         return cls(index=int(data["index"]), incident_type=str(data["incident_type"]), **arrays)

@@ -9,6 +9,7 @@ identical however the chunks are scheduled, and a longer run extends a shorter o
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from simulation import incidents
 from simulation.model.loading import canonical_sha256, dump_document
@@ -39,11 +40,11 @@ class RunPlan:
     chunks: list[ChunkSpec] = field(default_factory=list)
     precision_s: float | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> RunPlan:
+    def from_dict(cls, data: dict[str, Any]) -> RunPlan:
         chunks = [ChunkSpec(**c) for c in data["chunks"]]
         return cls(**{**data, "chunks": chunks, "rates_per_year": dict(data["rates_per_year"])})
 

@@ -6,6 +6,7 @@ A chunk is re-run with its timelines kept only where one of those incidents lies
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def _rank_index(rto_s: np.ndarray, q: float) -> int:
     return int(order[rank])
 
 
-def _replay_dict(replay: Replay) -> dict:
+def _replay_dict(replay: Replay) -> dict[str, Any]:
     return {
         "phases": [[name, float(a), float(b)] for name, a, b in replay.phases],
         "served": [[float(t), float(v)] for t, v in replay.served],
@@ -57,7 +58,7 @@ def replay_chunk(scenario: Scenario, plan: RunPlan, index: int) -> Batch:
     return simulate_chunk(scenario, plan.chunks[index], plan.seed, keep_replays=True)
 
 
-def _replays(scenario: Scenario, plan: RunPlan, name: str, batch: Batch, replayed: dict[int, Batch]) -> dict:
+def _replays(scenario: Scenario, plan: RunPlan, name: str, batch: Batch, replayed: dict[int, Batch]) -> dict[str, Any]:
     """Timelines of the RTO-median and RTO-p95 incidents (re-running their chunks unless given)."""
     out = {}
     for label, (index, offset) in _replay_positions(plan, name, batch).items():
@@ -68,7 +69,9 @@ def _replays(scenario: Scenario, plan: RunPlan, name: str, batch: Batch, replaye
     return out
 
 
-def type_results(scenario: Scenario, plan: RunPlan, name: str, batch: Batch, replayed: dict[int, Batch]) -> dict:
+def type_results(
+    scenario: Scenario, plan: RunPlan, name: str, batch: Batch, replayed: dict[int, Batch]
+) -> dict[str, Any]:
     return {
         "rate_per_year": plan.rates_per_year[name],
         "trials": len(batch),

@@ -21,8 +21,10 @@ incidents, measured by a bootstrap of the pools (``pool_bootstrap``).
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Collection
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing.context import BaseContext
+from typing import Any, Literal, TypedDict, overload
 
 import numpy as np
 
@@ -39,22 +41,29 @@ MIN_CHUNKS_BEFORE_STOP = 2  # early stop looks at no fewer than this many chunks
 Progress = Callable[[int, int], None]
 
 
-_WORKER: dict = {}  # per worker process: the scenario and plan it serves (set once by the initializer)
+class _Worker(TypedDict, total=False):
+    scenario: Scenario
+    plan: RunPlan
 
 
-def _init_worker(document: dict, plan: dict) -> None:
+_JobResult = ChunkResult | Batch
+
+_WORKER: _Worker = {}  # per worker process: the scenario and plan it serves (set once by the initializer)
+
+
+def _init_worker(document: dict[str, Any], plan: dict[str, Any]) -> None:
     _WORKER["scenario"] = load_scenario(document)
     _WORKER["plan"] = RunPlan.from_dict(plan)
 
 
-def _worker_job(job: str, index: int):
+def _worker_job(job: str, index: int) -> _JobResult:
     return _JOBS[job](_WORKER["scenario"], _WORKER["plan"], index)
 
 
-_JOBS = {"chunk": compute_chunk, "replay": replay_chunk}
+_JOBS: dict[str, Callable[[Scenario, RunPlan, int], _JobResult]] = {"chunk": compute_chunk, "replay": replay_chunk}
 
 
-def pool_context():
+def pool_context() -> BaseContext:
     """A fork server that has imported the engine once (workers start in milliseconds), else spawn.
 
     Both start clean processes (no state inherited from the caller's threads), so
@@ -75,7 +84,7 @@ class _Runner:
     chunk index: the order in which they finish never changes the output.
     """
 
-    def __init__(self, scenario: Scenario, plan: RunPlan, workers: int):
+    def __init__(self, scenario: Scenario, plan: RunPlan, workers: int) -> None:
         self.scenario, self.plan = scenario, plan
         self.pool = None
         self.slots = 0
@@ -89,9 +98,16 @@ class _Runner:
             )
             self.slots = 4 * processes  # jobs queued per process: enough to keep it busy
 
-    def map(self, job: str, indices: list[int], on_done: Callable[[int, object], None]) -> None:
+    @overload
+    def map(self, job: Literal["chunk"], indices: list[int], on_done: Callable[[int, ChunkResult], None]) -> None: ...
+
+    @overload
+    def map(self, job: Literal["replay"], indices: list[int], on_done: Callable[[int, Batch], None]) -> None: ...
+
+    def map(self, job: str, indices: list[int], on_done: Callable[[int, Any], None]) -> None:
         todo = list(indices)
-        inflight: dict = {}
+        inflight: dict[Future[_JobResult], int] = {}
+        finished: Collection[Future[_JobResult]]
         while todo or inflight:
             while self.pool is not None and todo and len(inflight) < self.slots:
                 index = todo.pop(0)

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 Z95 = 1.959963984540054  # standard normal 97.5 % point: two-sided 95 %
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}
 ECDF_POINTS = 201  # quantiles 0, 0.005, …, 1 kept for charts and re-judging
 
 
-def _binomial_cdf(n: int, q: float) -> np.ndarray:
+def _binomial_cdf(n: int, q: float) -> npt.NDArray[np.float64]:
     """P(B ≤ k) for k = 0..n, B ~ Binomial(n, q), computed in log space (exact, no SciPy)."""
     k = np.arange(n + 1, dtype=float)
     if q <= 0.0:
@@ -37,7 +39,8 @@ def _binomial_cdf(n: int, q: float) -> np.ndarray:
     log_choose = np.concatenate(([0.0], np.cumsum(np.log(n - k[1:] + 1) - np.log(k[1:]))))
     log_pmf = log_choose + k * math.log(q) + (n - k) * math.log1p(-q)
     pmf = np.exp(log_pmf - log_pmf.max())
-    return np.cumsum(pmf) / pmf.sum()
+    normalised: npt.NDArray[np.float64] = np.cumsum(pmf) / pmf.sum()
+    return normalised
 
 
 def quantile_rank_interval(n: int, q: float, level: float = 0.95) -> tuple[int, int]:
@@ -86,12 +89,12 @@ def wilson_interval(successes: int, n: int) -> tuple[float, float]:
     return lo, hi
 
 
-def summarize(values: np.ndarray) -> dict:
+def summarize(values: np.ndarray) -> dict[str, Any]:
     """``Stats`` of docs/results.md: mean, p50, p95, p99, max and their 95 % intervals."""
     values = np.sort(np.asarray(values, dtype=float))
     if len(values) == 0:
         raise ValueError("values: need at least one value")
-    out: dict = {"mean": float(np.mean(values))}
+    out: dict[str, Any] = {"mean": float(np.mean(values))}
     for name, q in QUANTILES.items():
         out[name] = float(np.quantile(values, q))
     out["max"] = float(values[-1])
@@ -127,7 +130,7 @@ def round_sd(values: np.ndarray | Sequence[float]) -> float:
 
 def summarize_with_rounds(
     values: np.ndarray, rounds: np.ndarray, low: float = -math.inf, high: float = math.inf
-) -> dict:
+) -> dict[str, Any]:
     """``summarize`` whose intervals also carry the noise of the incident pool the values were drawn from.
 
     ``rounds`` (bootstrap rounds × years) holds the same kind of values recomputed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from simulation.limits import MAX_COUNT, MAX_DURATION_S, MAX_QUANTITY
@@ -32,6 +34,6 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
-    def _bounds(self):
+    def _bounds(self) -> Self:
         check_bounds(self)
         return self

@@ -9,9 +9,10 @@ otherwise ``{"kind": ..., ...}``.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from simulation.limits import MAX_DURATION_S
@@ -28,7 +29,7 @@ class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
-    def _bounds(self):
+    def _bounds(self) -> Self:
         for name, info in type(self).model_fields.items():
             value = getattr(self, name)
             values = value if isinstance(value, list) else [value]
@@ -36,7 +37,7 @@ class _Dist(BaseModel):
                 raise ValueError(f"{info.alias or name}: must be at most {MAX_DURATION_S} s (10 years)")
         return self
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
+    def sample(self, rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:  # pragma: no cover
         raise NotImplementedError
 
     @property
@@ -48,14 +49,14 @@ class Fixed(_Dist):
     kind: Literal["fixed"] = "fixed"
     value: float = Field(ge=0)
 
-    def sample(self, rng, n):
+    def sample(self, rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
         return np.full(n, float(self.value))
 
     @property
-    def mean(self):
+    def mean(self) -> float:
         return float(self.value)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Fixed({self.value:g})"
 
 
@@ -65,19 +66,19 @@ class Uniform(_Dist):
     high: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _order(self):
+    def _order(self) -> Self:
         if self.high < self.low:
             raise ValueError("high: must be >= low")
         return self
 
-    def sample(self, rng, n):
+    def sample(self, rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
         return rng.uniform(self.low, self.high, n)
 
     @property
-    def mean(self):
+    def mean(self) -> float:
         return (self.low + self.high) / 2
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Uniform({self.low:g}, {self.high:g})"
 
 
@@ -88,21 +89,21 @@ class Triangular(_Dist):
     high: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _order(self):
+    def _order(self) -> Self:
         if not self.low <= self.mode <= self.high:
             raise ValueError("mode: must be between low and high")
         return self
 
-    def sample(self, rng, n):
+    def sample(self, rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
         if self.high == self.low:
             return np.full(n, float(self.low))
         return rng.triangular(self.low, self.mode, self.high, n)
 
     @property
-    def mean(self):
+    def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Triangular({self.low:g}, {self.mode:g}, {self.high:g})"
 
 
@@ -119,7 +120,7 @@ class Normal(_Dist):
     sd: float = Field(ge=0)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
-    def sample(self, rng, n):
+    def sample(self, rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
         # Rejection: with μ >= 0 at least half of the draws are kept, so the batch is full after a few rounds.
         values = rng.normal(self.mean_, self.sd, n)
         negative = np.flatnonzero(values < 0)
@@ -129,7 +130,7 @@ class Normal(_Dist):
         return values
 
     @property
-    def mean(self):
+    def mean(self) -> float:
         if self.sd == 0:
             return float(self.mean_)
         alpha = -self.mean_ / self.sd
@@ -137,7 +138,7 @@ class Normal(_Dist):
         kept = 0.5 * (1 - math.erf(alpha / math.sqrt(2)))  # 1 − Φ(α)
         return float(self.mean_ + self.sd * density / kept)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Normal({self.mean_:g}, sd={self.sd:g})"
 
 
@@ -150,7 +151,7 @@ class LogNormal(_Dist):
     p99: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _tail(self):
+    def _tail(self) -> Self:
         given = [k for k in ("p95", "p99") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("p95: give exactly one of p95 or p99")
@@ -165,14 +166,14 @@ class LogNormal(_Dist):
         key = "p95" if self.p95 is not None else "p99"
         return math.log(getattr(self, key) / self.median) / _Z[key]
 
-    def sample(self, rng, n):
+    def sample(self, rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
         return self.median * np.exp(self.sigma * rng.standard_normal(n))
 
     @property
-    def mean(self):
+    def mean(self) -> float:
         return self.median * math.exp(self.sigma**2 / 2)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         tail = f"p95={self.p95:g}" if self.p95 is not None else f"p99={self.p99:g}"
         return f"LogNormal(median={self.median:g}, {tail})"
 
@@ -182,14 +183,14 @@ class Exponential(_Dist):
     mean_: float = Field(alias="mean", gt=0)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
-    def sample(self, rng, n):
+    def sample(self, rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
         return rng.exponential(self.mean_, n)
 
     @property
-    def mean(self):
+    def mean(self) -> float:
         return float(self.mean_)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Exponential(mean={self.mean_:g})"
 
 
@@ -199,14 +200,14 @@ class Empirical(_Dist):
     kind: Literal["empirical"] = "empirical"
     values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1, max_length=MAX_EMPIRICAL_VALUES)
 
-    def sample(self, rng, n):
+    def sample(self, rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
         return rng.choice(np.asarray(self.values, dtype=float), n)
 
     @property
-    def mean(self):
+    def mean(self) -> float:
         return float(np.mean(self.values))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Empirical(n={len(self.values)}, mean={self.mean:g})"
 
 
@@ -215,7 +216,7 @@ _Tagged = Annotated[
 ]
 
 
-def _coerce(value):
+def _coerce(value: Any) -> Any:
     """A bare number means a fixed value."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"kind": "fixed", "value": value}

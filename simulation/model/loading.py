@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from simulation.limits import MAX_DOCUMENT_BYTES
 from simulation.model.scenario import Scenario
@@ -28,7 +29,7 @@ class Problem:
     path: str
     message: str
 
-    def __post_init__(self):  # user data ends up in both: keep them short
+    def __post_init__(self) -> None:  # user data ends up in both: keep them short
         object.__setattr__(self, "path", _clip(self.path, MAX_PATH_CHARS))
         object.__setattr__(self, "message", _clip(self.message, MAX_MESSAGE_CHARS))
 
@@ -62,7 +63,7 @@ class ScenarioError(ValueError):
 _DIST_KINDS = {"fixed", "uniform", "triangular", "normal", "lognormal", "exponential", "empirical"}
 
 
-def _path(loc: tuple) -> str:
+def _path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -74,7 +75,7 @@ def _path(loc: tuple) -> str:
     return out.replace("schema_", "schema")
 
 
-def _problem(error: dict) -> Problem:
+def _problem(error: ErrorDetails) -> Problem:
     path = _path(tuple(error.get("loc", ())))
     message = str(error.get("msg", "invalid"))
     if message.startswith("Value error, "):
@@ -119,14 +120,14 @@ def validate_document(document: Any) -> list[Problem]:
     return []
 
 
-def _expanded_nodes(root: yaml.Node) -> tuple[int, int]:
+def _expanded_nodes(root: yaml.Node | None) -> tuple[int, int]:
     """(distinct nodes, nodes once every alias is expanded) of a composed document, without expanding it.
 
     ``ScenarioError`` when an alias refers to a node that contains it (an endless document).
     """
     size: dict[int, int] = {}
     on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    stack: list[tuple[yaml.Node | None, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         key = id(node)
@@ -147,7 +148,7 @@ def _expanded_nodes(root: yaml.Node) -> tuple[int, int]:
     return len(size), size[id(root)]
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
+def _children(node: yaml.Node | None) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
     return list(node.value) if isinstance(node, yaml.SequenceNode) else []
@@ -156,7 +157,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 class _BoundedLoader(yaml.SafeLoader):
     """``yaml.SafeLoader`` that refuses documents whose aliases expand beyond ``MAX_ALIAS_NODES`` nodes."""
 
-    def compose_document(self):
+    def compose_document(self) -> yaml.Node | None:
         root = super().compose_document()
         distinct, expanded = _expanded_nodes(root)
         if expanded - distinct > MAX_ALIAS_NODES:
@@ -209,9 +210,10 @@ def load_file(path: str | Path) -> Scenario:
     return load_text(text)
 
 
-def dump_document(scenario: Scenario) -> dict:
+def dump_document(scenario: Scenario) -> dict[str, Any]:
     """The full document (every default filled in) as plain JSON-able data."""
-    return json.loads(scenario.model_dump_json(by_alias=True))
+    document: dict[str, Any] = json.loads(scenario.model_dump_json(by_alias=True))
+    return document
 
 
 def canonical_sha256(value: Any) -> str:

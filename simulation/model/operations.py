@@ -119,7 +119,7 @@ class App(Section):
 
 class Deployment(Section):
     strategy: Literal["in-place", "rolling", "blue-green", "canary"] = "rolling"
-    canary_steps_pct: list[float] = Field(default_factory=lambda: [5, 25, 50, 100], min_length=1)
+    canary_steps_pct: list[float] = Field(default_factory=lambda: [5, 25, 50, 100], min_length=1)  # type: ignore[arg-type]  # mypy infers list[int] for the lambda; float literals would change the default's values
     canary_step_s: float = Field(default=1200, gt=0)
     canary_analysis: Literal["automated", "manual"] = "automated"
     deploys_per_month: float = Field(default=20, ge=0, le=10_000)
@@ -156,7 +156,7 @@ class Deployment(Section):
     )
 
     @model_validator(mode="after")
-    def _steps(self):
+    def _steps(self) -> Deployment:
         steps = self.canary_steps_pct
         if any(b <= a for a, b in zip(steps, steps[1:])) or not 0 < steps[0] <= 100 or steps[-1] != 100:
             raise ValueError("canary_steps_pct: must rise strictly and end at 100")

@@ -128,7 +128,7 @@ def _targets(node: Any, steps: list[_Step], done: list[_Step]) -> list[tuple[Any
             raise ValueError(f"{_render(done) or 'the document'} has no fields")
         if step.name not in node:
             raise ValueError(_unknown(step.name, list(node)))
-        hits = [(step.name, done + [step])]
+        hits: list[tuple[str | int, list[_Step]]] = [(step.name, done + [step])]
     else:
         if not isinstance(node, list):
             raise ValueError(f"{_render(done)} is not a list")
@@ -156,13 +156,15 @@ def _targets(node: Any, steps: list[_Step], done: list[_Step]) -> list[tuple[Any
 
 
 # -- applying --------------------------------------------------------------------------------
-def full_document(document: dict | Scenario) -> dict:
+def full_document(document: dict[str, Any] | Scenario) -> dict[str, Any]:
     """The document with every default filled in (``ScenarioError`` when it is not valid)."""
     scenario = document if isinstance(document, Scenario) else load_scenario(document)
     return dump_document(scenario)
 
 
-def overridden_document(document: dict | Scenario, overrides: Overrides) -> tuple[dict, dict[str, str]]:
+def overridden_document(
+    document: dict[str, Any] | Scenario, overrides: Overrides
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The full document with the overrides set, and a map concrete path → override path.
 
     Overrides apply in their order, so a later one can refine an earlier one
@@ -198,7 +200,7 @@ def _blame(problem: Problem, origin: dict[str, str]) -> Problem:
     return problem
 
 
-def apply_overrides(document: dict | Scenario, overrides: Overrides) -> Scenario:
+def apply_overrides(document: dict[str, Any] | Scenario, overrides: Overrides) -> Scenario:
     """The validated ``Scenario`` of ``document`` with ``overrides``; ``ScenarioError`` otherwise."""
     doc, origin = overridden_document(document, overrides)
     try:
@@ -207,7 +209,7 @@ def apply_overrides(document: dict | Scenario, overrides: Overrides) -> Scenario
         raise ScenarioError([_blame(p, origin) for p in error.problems]) from None
 
 
-def current_value(document: dict | Scenario, path: str) -> Any:
+def current_value(document: dict[str, Any] | Scenario, path: str) -> Any:
     """The value a path has in the full document (the first match for a selector)."""
     try:
         hits = _targets(full_document(document), parse_path(path), [])

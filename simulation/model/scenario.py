@@ -8,7 +8,7 @@ or raises ``ScenarioError`` listing every problem by field path and rule.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 
-def _default_replica(data: dict) -> dict:
+def _default_replica(data: Any) -> Any:
     """Multi-region patterns get an async replica in their second region unless ``database.replicas`` is given.
 
     A standby (or read) region with no copy of the data could not take over, yet would be paid
@@ -100,7 +100,7 @@ class Scenario(Section):
 
     @model_validator(mode="before")
     @classmethod
-    def _default_regions(cls, data):
+    def _default_regions(cls, data: Any) -> Any:
         """Regions default by pattern: one primary, plus a standby for multi-region patterns."""
         if isinstance(data, dict) and not data.get("regions"):
             pattern = data.get("pattern", "active-passive")
@@ -114,7 +114,7 @@ class Scenario(Section):
         return _default_replica(data)
 
     @model_validator(mode="after")
-    def _topology(self):
+    def _topology(self) -> Self:
         names = [r.name for r in self.regions]
         if len(set(names)) != len(names):
             raise ValueError("regions: names must be unique")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import Field
@@ -26,7 +27,7 @@ class IncidentRate(Section):
     duration_s: Dist | None = None
 
 
-def _rate(rate: float, duration: Dist | None = None):
+def _rate(rate: float, duration: Dist | None = None) -> Callable[[], IncidentRate]:
     return lambda: IncidentRate(rate_per_year=rate, duration_s=duration)
 
 

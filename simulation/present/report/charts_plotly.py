@@ -15,7 +15,7 @@ from typing import Any
 from simulation.present.format import format_duration
 from simulation.present.report.charts_svg import PALETTE, TARGET_COLOUR, ecdf_scale, scaled
 
-_BASE_LAYOUT = {
+_BASE_LAYOUT: dict[str, Any] = {
     "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
     "height": 320,
     "font": {"family": "DejaVu Sans, Verdana, sans-serif", "size": 12},
@@ -45,7 +45,7 @@ def plotly_escaped(node: Any) -> Any:
     return node
 
 
-def _layout(**extra) -> dict:
+def _layout(**extra: Any) -> dict[str, Any]:
     layout = {k: (dict(v) if isinstance(v, dict) else v) for k, v in _BASE_LAYOUT.items()}
     for key, value in extra.items():
         layout[key] = {**layout.get(key, {}), **value} if isinstance(value, dict) else value
@@ -53,8 +53,8 @@ def _layout(**extra) -> dict:
 
 
 def _ecdf_figure(
-    series: list[dict], divisor: float, target_s: float | None, x_title: str, y_title: str, title: str = ""
-) -> dict:
+    series: list[dict[str, Any]], divisor: float, target_s: float | None, x_title: str, y_title: str, title: str = ""
+) -> dict[str, Any]:
     scale = ecdf_scale(series, divisor, target_s)
     traces = [
         {
@@ -100,15 +100,15 @@ def _ecdf_figure(
     }
 
 
-def ecdf_figure(data: dict) -> dict:
+def ecdf_figure(data: dict[str, Any]) -> dict[str, Any]:
     return _ecdf_figure(data["series"], data["divisor"], data["target_s"], data["x_title"], data["y_title"])
 
 
-def overlay_figure(data: dict, target_s: float | None) -> dict:
+def overlay_figure(data: dict[str, Any], target_s: float | None) -> dict[str, Any]:
     return _ecdf_figure(data["series"], data["divisor"], target_s, data["x_title"], data["y_title"], data["title"])
 
 
-def cost_vs_downtime_figure(data: dict) -> dict:
+def cost_vs_downtime_figure(data: dict[str, Any]) -> dict[str, Any]:
     traces = [
         {
             "type": "scatter",
@@ -131,7 +131,7 @@ def cost_vs_downtime_figure(data: dict) -> dict:
     }
 
 
-def cost_breakdown_figure(data: dict) -> dict:
+def cost_breakdown_figure(data: dict[str, Any]) -> dict[str, Any]:
     items = data["items"][::-1]
     trace = {
         "type": "bar",
@@ -149,7 +149,7 @@ def cost_breakdown_figure(data: dict) -> dict:
     }
 
 
-def report_figures(report: dict) -> dict:
+def report_figures(report: dict[str, Any]) -> dict[str, Any]:
     """Every chart of a report as a Plotly figure dict, keyed by the same ids as the PDF's SVGs."""
     target_s = report["targets_raw"].get("rto_s")
     figures = {"cost_vs_downtime": cost_vs_downtime_figure(report["charts"]["cost_vs_downtime"])}
@@ -158,4 +158,5 @@ def report_figures(report: dict) -> dict:
     for i, option in enumerate(report["options"]):
         figures[f"ecdf_{i}"] = ecdf_figure(option["charts"]["ecdf"])
         figures[f"costs_{i}"] = cost_breakdown_figure(option["charts"]["cost_breakdown"])
-    return plotly_escaped(figures)
+    escaped: dict[str, Any] = plotly_escaped(figures)
+    return escaped

@@ -10,8 +10,14 @@ from __future__ import annotations
 import io
 import re
 import threading
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from simulation.present.format import format_duration
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")  # Okabe–Ito
 TARGET_COLOUR = "#C0392B"
@@ -20,7 +26,7 @@ PDF_OVERLAY_TYPES = ("db_primary_failure", "region_outage")
 _LOCK = threading.Lock()  # pyplot's state is global: one chart at a time
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -29,7 +35,7 @@ def _pyplot():
     return pyplot
 
 
-def _svg(fig, salt: str) -> str:
+def _svg(fig: Figure, salt: str) -> str:
     """The figure as an ``<svg>`` element (no XML prolog), text kept as text (DejaVu Sans, as in the page)."""
     pyplot = _pyplot()
     buf = io.StringIO()
@@ -47,7 +53,7 @@ def _prefix_ids(svg: str, prefix: str) -> str:
     return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
 
 
-def _margins(fig, *, legend_rows: int = 0, title: bool = False, left_in: float = 0.6) -> None:
+def _margins(fig: Figure, *, legend_rows: int = 0, title: bool = False, left_in: float = 0.6) -> None:
     """Fixed margins in inches (cheaper than a tight bounding box, which draws the figure twice)."""
     width, height = fig.get_size_inches()
     bottom_in = 0.45 + (0.12 + 0.15 * legend_rows if legend_rows else 0.0)
@@ -57,7 +63,7 @@ def _margins(fig, *, legend_rows: int = 0, title: bool = False, left_in: float =
     )
 
 
-def _figure(height_in: float):
+def _figure(height_in: float) -> tuple[Figure, Axes]:
     pyplot = _pyplot()
     fig, ax = pyplot.subplots(figsize=(WIDTH_IN, height_in))
     ax.grid(True, color="#dddddd", linewidth=0.6)
@@ -100,7 +106,7 @@ def duration_ticks(low_s: float, high_s: float) -> tuple[list[float], list[str]]
     return values, [NICE_TICKS_S[t] for t in values]
 
 
-def ecdf_scale(series: list[dict], divisor: float, target_s: float | None) -> dict:
+def ecdf_scale(series: list[dict[str, Any]], divisor: float, target_s: float | None) -> dict[str, Any]:
     """How to draw ECDFs: linear in the chart's unit, or log in seconds with duration ticks."""
     xs_all = [x for s in series for x in s["x_s"]]
     if not _log_axis(xs_all + ([target_s] if target_s else [])):
@@ -111,13 +117,15 @@ def ecdf_scale(series: list[dict], divisor: float, target_s: float | None) -> di
     return {"log": True, "divisor": 1.0, "floor": floor, "ticks": ticks, "tick_labels": labels}
 
 
-def scaled(xs: list[float], scale: dict) -> list[float]:
+def scaled(xs: list[float], scale: dict[str, Any]) -> list[float]:
     if scale["log"]:
         return [max(x, scale["floor"]) for x in xs]
     return [x / scale["divisor"] for x in xs]
 
 
-def _ecdf_axes(ax, series: list[dict], divisor: float, target_s: float | None, x_title: str, y_title: str) -> int:
+def _ecdf_axes(
+    ax: Axes, series: list[dict[str, Any]], divisor: float, target_s: float | None, x_title: str, y_title: str
+) -> int:
     """Draw ECDF steps and the target line; the legend goes below the axes. Returns its rows."""
     scale = ecdf_scale(series, divisor, target_s)
     for i, s in enumerate(series):
@@ -148,7 +156,7 @@ def _ecdf_axes(ax, series: list[dict], divisor: float, target_s: float | None, x
     return _legend_below(ax)
 
 
-def _legend_below(ax) -> int:
+def _legend_below(ax: Axes) -> int:
     """The legend under the axes, in as many columns as its labels' length allows; returns its rows."""
     handles, labels = ax.get_legend_handles_labels()
     longest = max((len(label) for label in labels), default=0)
@@ -160,7 +168,7 @@ def _legend_below(ax) -> int:
     return -(-len(labels) // columns)
 
 
-def ecdf_svg(data: dict, salt: str) -> str:
+def ecdf_svg(data: dict[str, Any], salt: str) -> str:
     """RTO (or data-loss) ECDF of every incident type of one option, with the target line."""
     with _LOCK:
         fig, ax = _figure(3.0)
@@ -169,7 +177,7 @@ def ecdf_svg(data: dict, salt: str) -> str:
         return _svg(fig, salt)
 
 
-def overlay_svg(data: dict, salt: str, target_s: float | None = None) -> str:
+def overlay_svg(data: dict[str, Any], salt: str, target_s: float | None = None) -> str:
     """One incident type's RTO ECDF for every option, with the target line."""
     with _LOCK:
         fig, ax = _figure(3.0)
@@ -179,7 +187,7 @@ def overlay_svg(data: dict, salt: str, target_s: float | None = None) -> str:
         return _svg(fig, salt)
 
 
-def cost_vs_downtime_svg(data: dict, salt: str) -> str:
+def cost_vs_downtime_svg(data: dict[str, Any], salt: str) -> str:
     """Monthly premium against expected downtime, one labelled point per option."""
     with _LOCK:
         fig, ax = _figure(3.0)
@@ -203,7 +211,7 @@ def cost_vs_downtime_svg(data: dict, salt: str) -> str:
         return _svg(fig, salt)
 
 
-def cost_breakdown_svg(data: dict, salt: str) -> str:
+def cost_breakdown_svg(data: dict[str, Any], salt: str) -> str:
     """Horizontal bars: monthly infrastructure items, then the expected outage cost."""
     items = data["items"]
     with _LOCK:
@@ -222,7 +230,7 @@ def cost_breakdown_svg(data: dict, salt: str) -> str:
         return _svg(fig, salt)
 
 
-def report_svgs(report: dict) -> dict:
+def report_svgs(report: dict[str, Any]) -> dict[str, Any]:
     """The PDF's charts (``build_report``'s output) as SVG text, keyed by chart id.
 
     Fewer than the HTML report draws, to keep a 3-option PDF quick: the cost

@@ -20,19 +20,23 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from simulation.model.loading import canonical_sha256
 from simulation.present import chartdata
-from simulation.present.report.model import Option, build_report
+from simulation.present.report.model import Option, OptionTuple, build_report
 from simulation.version import REPORT_SCHEMA
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from markupsafe import Markup
 
 Rendered = tuple[str, str, bytes]
 Column = Callable[[Option], Any]  # an option → its value in one CSV column
 
 
 @lru_cache(maxsize=1)
-def _jinja_env():
+def _jinja_env() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     folder = resources.files("simulation.present.report") / "templates"
@@ -41,7 +45,7 @@ def _jinja_env():
     return env
 
 
-def keep_parts(text: str):
+def keep_parts(text: str) -> Markup:
     """'9,509 s (2 h 38 min)' → two unbreakable spans: a line may break before '(' but never inside a figure."""
     from markupsafe import Markup, escape
 
@@ -56,7 +60,7 @@ def plotly_js() -> str:
     return (resources.files("plotly") / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
 
 
-def script_json(data) -> str:
+def script_json(data: Any) -> str:
     """JSON safe inside a ``<script>`` element: no '<', '>' or '&' that could close or open a tag."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     for raw, escaped in (
@@ -86,7 +90,7 @@ def svg_image(svg: str) -> str:
     return Markup('<img class="svg-chart" alt="" src="data:image/svg+xml;base64,{}">').format(data)
 
 
-def render_pdf_html(report: dict) -> str:
+def render_pdf_html(report: dict[str, Any]) -> str:
     """The PDF's HTML source: the shared body with the charts as embedded SVG images."""
     from simulation.present.report.charts_svg import report_svgs
 
@@ -94,7 +98,7 @@ def render_pdf_html(report: dict) -> str:
     return _jinja_env().get_template("report.pdf.html.j2").render(report=report, chart_html=charts)
 
 
-def render_standalone_html(report: dict) -> str:
+def render_standalone_html(report: dict[str, Any]) -> str:
     """One self-contained HTML file: the shared body, plotly.js inlined, figures as safe JSON."""
     from markupsafe import Markup
 
@@ -120,14 +124,18 @@ class Exporter:
     content_type: ClassVar[str]
 
     def __init__(
-        self, options: Iterable[Option | tuple], decision: dict | None = None, *, generated_at: datetime | None = None
+        self,
+        options: Iterable[Option | OptionTuple],
+        decision: dict[str, Any] | None = None,
+        *,
+        generated_at: datetime | None = None,
     ):
         self.options = [o if isinstance(o, Option) else Option(*o) for o in options]
         self.decision = decision
         self.generated_at = generated_at
 
     @cached_property
-    def report(self) -> dict:
+    def report(self) -> dict[str, Any]:
         return build_report(self.options, self.decision, generated_at=self.generated_at)
 
     @property
@@ -150,7 +158,8 @@ class PdfExporter(Exporter):
     def render_bytes(self) -> bytes:
         from weasyprint import HTML
 
-        return HTML(string=render_pdf_html(self.report)).write_pdf()
+        pdf: bytes = HTML(string=render_pdf_html(self.report)).write_pdf()  # weasyprint has no type hints
+        return pdf
 
 
 class HtmlExporter(Exporter):
@@ -169,7 +178,7 @@ class JsonExporter(Exporter):
     extension = "json"
     content_type = "application/json"
 
-    def document(self) -> dict:
+    def document(self) -> dict[str, Any]:
         """The report as data (docs/reports.md, ``report_schema: 1``)."""
         report = self.report
         chosen = report["decision"]["chosen"]
@@ -219,6 +228,19 @@ class CsvExporter(Exporter):
         currency = self.options[0].results.costs.currency
         money = f"{currency}/month"
         chosen = self.report["decision"]["chosen"]
+
+        def cost(attribute: str) -> Column:
+            return lambda o: getattr(o.results.costs, attribute)
+
+        def annual_stat(block: str, stat: str) -> Column:
+            return lambda o: getattr(getattr(o.results.annual, block), stat)
+
+        def type_value(incident_type: str, *keys: str | int) -> Column:
+            return lambda o: self._type(o, incident_type, *keys)
+
+        def verdict_value(key: tuple[str, str | None], field: str) -> Column:
+            return lambda o: self._verdict(o, key, field)
+
         cols: list[tuple[str, Column]] = [
             ("option", lambda o: o.label),
             ("chosen", lambda o: o.label == chosen),
@@ -227,7 +249,7 @@ class CsvExporter(Exporter):
             ("targets_met", lambda o: bool(o.results.targets_met)),
         ]
         for key in ("premium", "infrastructure", "baseline", "expected_outage", "total"):
-            cols.append((f"{key} [{money}]", lambda o, k=key: getattr(o.results.costs, f"{k}_usd_per_month")))
+            cols.append((f"{key} [{money}]", cost(f"{key}_usd_per_month")))
         annual = [
             ("annual_downtime_mean [s]", "downtime_s", "mean"),
             ("annual_downtime_p95 [s]", "downtime_s", "p95"),
@@ -236,17 +258,17 @@ class CsvExporter(Exporter):
             ("incidents_mean [per year]", "incidents", "mean"),
         ]
         for header, block, stat in annual:
-            cols.append((header, lambda o, b=block, s=stat: getattr(getattr(o.results.annual, b), s)))
+            cols.append((header, annual_stat(block, stat)))
         types: list[str] = []
         for o in self.options:
             types += [t for t in chartdata.active_types(o.results) if t not in types]
         for t in types:
-            cols.append((f"{t}.rate [per year]", lambda o, t=t: self._type(o, t, "rate_per_year")))
+            cols.append((f"{t}.rate [per year]", type_value(t, "rate_per_year")))
             for metric, stat in (("rto_s", "p50"), ("rto_s", "p95"), ("rto_s", "p99"), ("data_loss_s", "p95")):
                 name = metric[:-2]
-                cols.append((f"{t}.{name}_{stat} [s]", lambda o, t=t, m=metric, s=stat: self._type(o, t, m, s)))
-            cols.append((f"{t}.rto_p95_ci_low [s]", lambda o, t=t: self._type(o, t, "rto_s", "p95_ci", 0)))
-            cols.append((f"{t}.rto_p95_ci_high [s]", lambda o, t=t: self._type(o, t, "rto_s", "p95_ci", 1)))
+                cols.append((f"{t}.{name}_{stat} [s]", type_value(t, metric, stat)))
+            cols.append((f"{t}.rto_p95_ci_low [s]", type_value(t, "rto_s", "p95_ci", 0)))
+            cols.append((f"{t}.rto_p95_ci_high [s]", type_value(t, "rto_s", "p95_ci", 1)))
         verdict_keys: list[tuple[str, str | None]] = []
         for o in self.options:
             verdict_keys += [
@@ -256,9 +278,8 @@ class CsvExporter(Exporter):
             ]
         for target, incident in verdict_keys:
             name = f"verdict.{target}" + (f".{incident}" if incident else "")
-            key = (target, incident)
-            cols.append((f"{name}.probability [ratio]", lambda o, k=key: self._verdict(o, k, "probability")))
-            cols.append((f"{name}.met", lambda o, k=key: self._verdict(o, k, "met")))
+            cols.append((f"{name}.probability [ratio]", verdict_value((target, incident), "probability")))
+            cols.append((f"{name}.met", verdict_value((target, incident), "met")))
         cols += [
             ("engine_version", lambda o: o.results.engine_version),
             ("seed", lambda o: o.results.seed),
@@ -269,8 +290,8 @@ class CsvExporter(Exporter):
         return cols
 
     @staticmethod
-    def _type(option: Option, incident_type: str, *keys):
-        value = option.results.incident_types.get(incident_type)
+    def _type(option: Option, incident_type: str, *keys: str | int) -> Any:
+        value: Any = option.results.incident_types.get(incident_type)
         if value is None or value.rate_per_year <= 0:
             return None
         for key in keys:
@@ -278,7 +299,7 @@ class CsvExporter(Exporter):
         return value
 
     @staticmethod
-    def _verdict(option: Option, key: tuple[str, str | None], field: str):
+    def _verdict(option: Option, key: tuple[str, str | None], field: str) -> Any:
         verdict = next((v for v in option.results.verdicts if (v.target, v.incident_type) == key), None)
         return None if verdict is None else getattr(verdict, field)
 

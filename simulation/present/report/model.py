@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from simulation.engine.results import RunResults, Verdict
 from simulation.limits import MAX_OPTIONS
+from simulation.model.incident_types import incident_label
 from simulation.model.loading import ScenarioError, canonical_sha256, dump_document, load_scenario
 from simulation.present import chartdata
-from simulation.present.chartdata import incident_label
 from simulation.present.format import (
     availability_text,
     ci_text,
@@ -47,7 +47,7 @@ class Option:
     (``RunResults``; a stored results dict is read with ``RunResults.from_json``)."""
 
     label: str
-    document: dict
+    document: dict[str, Any]
     results: RunResults
 
     def __post_init__(self) -> None:
@@ -55,7 +55,11 @@ class Option:
             object.__setattr__(self, "results", RunResults.from_json(self.results))
 
 
-def option_from_results(label: str, results: RunResults | dict) -> Option:
+OptionTuple = tuple[str, dict[str, Any], RunResults]
+"""An option given as (label, document, results)."""
+
+
+def option_from_results(label: str, results: RunResults | dict[str, Any]) -> Option:
     """An option whose scenario document is the one stored in its results (``results.scenario``)."""
     if not isinstance(results, RunResults):
         results = RunResults.from_json(results)
@@ -103,12 +107,12 @@ def differences(document: Any, defaults: Any, path: str = "") -> list[tuple[str,
     return [] if document == defaults else [(path, document, defaults)]
 
 
-def default_document(pattern: str) -> dict:
+def default_document(pattern: str) -> dict[str, Any]:
     """The full document of a minimal scenario with this pattern (regions default by pattern)."""
     return dump_document(load_scenario({"pattern": pattern}))
 
 
-def assumptions(document: dict) -> list[dict]:
+def assumptions(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Every parameter of ``document`` that differs from the schema's defaults, with the default."""
     pattern = document.get("pattern", "active-passive")
     try:
@@ -126,7 +130,7 @@ def assumptions(document: dict) -> list[dict]:
 
 
 # -- per option ----------------------------------------------------------------------------
-def incident_rows(results: RunResults) -> list[dict]:
+def incident_rows(results: RunResults) -> list[dict[str, Any]]:
     """Per active incident type: rate, RTO p50 / p95 (with CI) / p99, data loss p95, humans needed."""
     rows = []
     for incident_type in chartdata.active_types(results):
@@ -149,7 +153,7 @@ def incident_rows(results: RunResults) -> list[dict]:
     return rows
 
 
-def annual_rows(results: RunResults) -> list[dict]:
+def annual_rows(results: RunResults) -> list[dict[str, Any]]:
     annual = results.annual
     downtime, availability, lost = annual.downtime_s, annual.availability, annual.lost_tx
     return [
@@ -173,7 +177,7 @@ def annual_rows(results: RunResults) -> list[dict]:
     ]
 
 
-def cost_rows(results: RunResults) -> dict:
+def cost_rows(results: RunResults) -> dict[str, Any]:
     costs = results.costs
     currency = costs.currency
     breakdown = chartdata.cost_breakdown(results)
@@ -192,7 +196,7 @@ def cost_rows(results: RunResults) -> dict:
     }
 
 
-def checklist_rows(results: RunResults, currency: str) -> list[dict]:
+def checklist_rows(results: RunResults, currency: str) -> list[dict[str, Any]]:
     return [
         {
             "number": item.number,
@@ -205,13 +209,13 @@ def checklist_rows(results: RunResults, currency: str) -> list[dict]:
     ]
 
 
-def target_differences(document: dict, targets: dict) -> list[str]:
+def target_differences(document: dict[str, Any], targets: dict[str, Any]) -> list[str]:
     """Targets in force that the option's scenario (whose targets judged its verdicts) sets differently."""
     own = document.get("targets", {})
     return [TARGET_LABELS[key] for key in TARGET_LABELS if key in targets and key in own and own[key] != targets[key]]
 
 
-def option_context(option: Option, chosen: str | None, targets: dict | None = None) -> dict:
+def option_context(option: Option, chosen: str | None, targets: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the report says about one option."""
     results = option.results
     verdicts = results.verdicts
@@ -251,16 +255,28 @@ def _verdict_row_label(target: str, incident_type: str | None) -> str:
     return f"{base} — {incident_label(incident_type)}" if incident_type else base
 
 
-def comparison_table(options: list[Option]) -> dict:
+class Cell(TypedDict):
+    """One cell of the comparison table: its text and, for a verdict, whether it is met."""
+
+    text: str
+    met: bool | None
+
+
+class Row(TypedDict):
+    label: str
+    cells: list[Cell]
+
+
+def comparison_table(options: list[Option]) -> dict[str, Any]:
     """Metrics as rows, options as columns; verdict cells carry pass/fail."""
 
-    def row(label, cells):
+    def row(label: str, cells: list[Cell]) -> Row:
         return {"label": label, "cells": cells}
 
-    def plain(text):
+    def plain(text: str) -> Cell:
         return {"text": text, "met": None}
 
-    rows = [
+    rows: list[Row] = [
         row("Pattern", [plain(o.document.get("pattern", "")) for o in options]),
         row(
             "All targets met",
@@ -273,7 +289,7 @@ def comparison_table(options: list[Option]) -> dict:
             if _verdict_key(v) not in keys:
                 keys.append(_verdict_key(v))
     for key in keys:
-        cells = []
+        cells: list[Cell] = []
         for o in options:
             found = next((v for v in o.results.verdicts if _verdict_key(v) == key), None)
             cells.append(
@@ -319,7 +335,7 @@ def comparison_table(options: list[Option]) -> dict:
     return {"columns": [o.label for o in options], "rows": rows}
 
 
-def reproducibility(options: list[Option]) -> list[dict]:
+def reproducibility(options: list[Option]) -> list[dict[str, Any]]:
     """What re-running each option needs: engine version, seed, trials, years and the snapshot's hash."""
     out = []
     for o in options:
@@ -340,13 +356,13 @@ def reproducibility(options: list[Option]) -> list[dict]:
     return out
 
 
-def _targets(decision: dict, options: list[Option]) -> dict:
+def _targets(decision: dict[str, Any], options: list[Option]) -> dict[str, Any]:
     if decision.get("targets"):
         return dict(decision["targets"])
     return dict(options[0].document.get("targets", {})) if options else {}
 
 
-def target_rows(targets: dict, currency: str) -> list[dict]:
+def target_rows(targets: dict[str, Any], currency: str) -> list[dict[str, Any]]:
     rows = []
     for key, label in TARGET_LABELS.items():
         if key not in targets:
@@ -373,7 +389,7 @@ def _lines(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
-def normalize_decision(decision: dict | None, labels: list[str]) -> dict:
+def normalize_decision(decision: dict[str, Any] | None, labels: list[str]) -> dict[str, Any]:
     """The decision record with every field present (empty when not given)."""
     d = dict(decision or {})
     chosen = d.get("chosen")
@@ -395,7 +411,7 @@ def normalize_decision(decision: dict | None, labels: list[str]) -> dict:
     }
 
 
-def _summary(options: list[dict], chosen: str | None) -> str:
+def _summary(options: list[dict[str, Any]], chosen: str | None) -> str:
     met = [o["label"] for o in options if o["targets_met"]]
     parts = [f"{len(met)} of {len(options)} options meet every target."]
     pick = next((o for o in options if o["chosen"]), None)
@@ -412,8 +428,11 @@ def _summary(options: list[dict], chosen: str | None) -> str:
 
 
 def build_report(
-    options: Iterable[Option | tuple], decision: dict | None = None, *, generated_at: datetime | None = None
-) -> dict:
+    options: Iterable[Option | OptionTuple],
+    decision: dict[str, Any] | None = None,
+    *,
+    generated_at: datetime | None = None,
+) -> dict[str, Any]:
     """The report's whole content from 1–5 options and an optional decision record."""
     opts = [o if isinstance(o, Option) else Option(*o) for o in options]
     if not 1 <= len(opts) <= MAX_OPTIONS:

@@ -14,7 +14,7 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
     """Django's reset form; over the limit it answers 429 and sends nothing."""
 
     def form_valid(self, form):
-        keys = {"address": client_address(self.request), "email": form.cleaned_data["email"].lower()}
+        keys = {"address": client_address(self.request) or "unknown", "email": form.cleaned_data["email"].lower()}
         allowed = [
             attempt_allowed(
                 scope=f"password-reset-{kind}",

@@ -66,3 +66,12 @@ def test_it_counts_by_the_address_the_trusted_proxy_saw(rf, settings):
     assert client_address(request) == "10.0.0.9"  # no proxy trusted: a client cannot pick its address
     settings.TRUSTED_PROXY_HOPS = 1
     assert client_address(request) == "203.0.113.7"
+
+
+def test_it_never_passes_on_an_address_that_is_not_one(rf, settings):
+    """A forwarded header is the client's to write: junk must not reach the address column (PostgreSQL's inet)."""
+    from planner.selectors.client import client_address
+
+    settings.TRUSTED_PROXY_HOPS = 1
+    assert client_address(rf.get("/", HTTP_X_FORWARDED_FOR="<script>, not-an-ip")) is None
+    assert client_address(None) is None

@@ -17,7 +17,7 @@ from simulation.cli.args import Parser, bounded_int
 from simulation.limits import MAX_OPTIONS, MAX_TRIALS
 from simulation.model.loading import ScenarioError, dump_document, load_file
 from simulation.present.report.exporters import EXPORTERS, exporter_for
-from simulation.present.report.model import Option
+from simulation.present.report.option import Option
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 DEFAULT_TRIALS = 2000

@@ -16,7 +16,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from simulation.analysis.advise import CATALOGUE_BY_KEY, TARGET_KINDS, cheapest_fixes
+from simulation.analysis.advise import TARGET_KINDS, cheapest_fixes
+from simulation.analysis.levers import CATALOGUE_BY_KEY
 from simulation.analysis.sensitivity import DEFAULT_RANK_BY, PARAMETERS_BY_KEY, TORNADO, tornado
 from simulation.analysis.variants import QUICK, RunSettings
 from simulation.cli.args import Handler, Parser, UsageError, bounded_int

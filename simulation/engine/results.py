@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar, Union
 
+from simulation.model.incident_types import INCIDENT_TYPES
+
 Record = TypeVar("Record", bound="JsonRecord")
 
 
@@ -239,6 +241,13 @@ class RunResults(JsonRecord):
     verdicts: tuple[Verdict, ...]
     targets_met: bool
     checklist: tuple[ChecklistItem, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Incident types in the registry's order, whatever order stored JSON (PostgreSQL jsonb) kept."""
+        order = {t: i for i, t in enumerate(INCIDENT_TYPES)}
+        ordered = dict(sorted(self.incident_types.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+        if list(ordered) != list(self.incident_types):
+            object.__setattr__(self, "incident_types", ordered)
 
 
 # -- the one conversion pair -----------------------------------------------------------------

@@ -8,11 +8,11 @@ import json
 import re
 
 import pytest
-from conftest import contract_option
 
 from simulation.present.report.exporters import CsvExporter, HtmlExporter, csv_cell
 
 from payloads import FORMULA_NAMES, LINK_NAME, has_live_link
+from report_contract import contract_option
 
 
 def _options(labels):

@@ -8,7 +8,9 @@ import pytest
 
 from simulation import dump_document, load_scenario
 from simulation.present.format import seconds_text
-from simulation.present.report.model import assumptions, build_report, differences, option_from_results, value_text
+from simulation.present.report.model import build_report
+from simulation.present.report.option import option_from_results
+from simulation.present.report.tables import assumptions, differences, value_text
 
 
 def test_it_writes_seconds_exactly_and_readably():

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from simulation import ScenarioError, load_file, load_scenario
-from simulation.analysis.advise import CATALOGUE, applicable_changes, cheapest_fixes
+from simulation.analysis.advise import applicable_changes, cheapest_fixes
+from simulation.analysis.levers import CATALOGUE
 from simulation.analysis.variants import QUICK, RunSettings
 from simulation.model.overrides import apply_overrides
 

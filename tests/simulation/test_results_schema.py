@@ -133,3 +133,14 @@ def test_it_writes_non_finite_numbers_as_null():
         "a": [None, 1.5, None],
         "b": {"c": None},
     }
+
+
+def test_it_reads_incident_types_in_the_registry_s_order_whatever_the_store_kept():
+    """PostgreSQL's jsonb sorts object keys; readers (charts, cards) must still list types in the engine's order."""
+    from simulation import load_file
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "worked-active-passive.yaml"
+    results = run(load_file(example), trials=50, seed=1, years=50, checklist=False)
+    data = results.to_json()
+    shuffled = {**data, "incident_types": dict(sorted(data["incident_types"].items(), reverse=True))}
+    assert list(RunResults.from_json(shuffled).incident_types) == list(results.incident_types)

@@ -5,7 +5,8 @@ renderers (WeasyPrint, matplotlib) are imported only when a report of their
 format is rendered, so ``import simulation`` stays light.
 """
 
-from simulation.present.report.model import Option, build_report, option_from_results
+from simulation.present.report.model import build_report
+from simulation.present.report.option import Option, option_from_results
 from simulation.version import REPORT_SCHEMA
 
 __all__ = ["REPORT_SCHEMA", "Option", "build_report", "option_from_results"]

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from simulation.model.loading import canonical_sha256
 from simulation.present import chartdata
-from simulation.present.report.model import Option, OptionTuple, build_report
+from simulation.present.report.model import build_report
+from simulation.present.report.option import Option, OptionTuple
 from simulation.version import REPORT_SCHEMA
 
 if TYPE_CHECKING:

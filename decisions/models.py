@@ -6,8 +6,9 @@ from django.conf import settings
 from django.db import models
 
 from planner.models import Run, Workspace
+from simulation.limits import MAX_OPTIONS as ENGINE_MAX_OPTIONS
 
-MAX_OPTIONS = 5
+MAX_OPTIONS = ENGINE_MAX_OPTIONS  # a report compares at most this many options
 
 
 class DecisionRecord(models.Model):

@@ -11,9 +11,10 @@ from planner.models import Membership, default_targets
 from planner.scenario_forms import django_field
 from planner.schema_fields import FieldSpec, model_leaves
 from planner.selectors.scenarios import preset_list
+from simulation.limits import MAX_DOCUMENT_BYTES
 from simulation.model.business import Targets
 
-MAX_IMPORT_BYTES = 1_000_000
+MAX_IMPORT_BYTES = MAX_DOCUMENT_BYTES  # the engine refuses larger documents anyway
 
 
 # What the workspace form says and allows beyond the schema's ``Targets``: the words of the labels

@@ -14,10 +14,11 @@ from planner.selectors.results import target_title
 from planner.selectors.runs import run_results
 from simulation.analysis.verdicts import judge
 from simulation.engine.results import RunResults, TypeResults, Verdict
+from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
 from simulation.present.format import format_duration, format_money, format_percent
 
-MIN_RUNS, MAX_RUNS = 2, 5
+MIN_RUNS, MAX_RUNS = 2, MAX_OPTIONS
 
 
 class ComparisonError(ValueError):

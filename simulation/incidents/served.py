@@ -177,10 +177,6 @@ class ServedTracker:
         self.amplification = amplification
         self.record()
 
-    def set_load(self, load_rps: float) -> None:
-        self.load = load_rps
-        self.record()
-
 
 class ReadWriteTracker(ServedTracker):
     """A fleet whose reads always work while writes need a working write path (active-active-read).

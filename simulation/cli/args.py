@@ -6,6 +6,13 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn, TextIO
 
+from simulation.limits import MAX_TRIALS, MAX_YEARS
+
+DEFAULT_TRIALS = 2000
+DEFAULT_SEED = 1
+DEFAULT_YEARS = 10_000
+MAX_SEED = 2**63 - 1
+
 Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 """What a command's parser carries as ``handler``: (arguments, stdout, stderr) → exit code."""
 
@@ -32,3 +39,25 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def add_run_size(sub: argparse.ArgumentParser, *, seed_note: str = "") -> None:
+    """``--trials``, ``--seed`` and ``--years``: how much a command simulates, the same for every command."""
+    sub.add_argument(
+        "--trials",
+        type=bounded_int(1, MAX_TRIALS),
+        default=DEFAULT_TRIALS,
+        help=f"incidents replayed per type (default {DEFAULT_TRIALS})",
+    )
+    sub.add_argument(
+        "--seed",
+        type=bounded_int(0, MAX_SEED),
+        default=DEFAULT_SEED,
+        help=f"random seed{seed_note} (default {DEFAULT_SEED})",
+    )
+    sub.add_argument(
+        "--years",
+        type=bounded_int(1, MAX_YEARS),
+        default=DEFAULT_YEARS,
+        help=f"simulated years for the annual figures (default {DEFAULT_YEARS})",
+    )

@@ -16,17 +16,14 @@ from typing import TextIO
 from simulation.analysis.run import run
 from simulation.cli import report as report_cli
 from simulation.cli import workshop as workshop_cli
-from simulation.cli.args import Handler, Parser, UsageError, bounded_int
+from simulation.cli.args import Handler, Parser, UsageError, add_run_size, bounded_int
 from simulation.engine.results import RunResults
-from simulation.limits import MAX_TRIALS, MAX_YEARS
 from simulation.model.loading import ScenarioError, load_file
 from simulation.model.scenario import Scenario
 from simulation.present.format import format_duration
 from simulation.units import SECONDS_PER_YEAR
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
-DEFAULT_TRIALS = 2000
-DEFAULT_SEED = 1
 MAX_WORKERS = 64
 
 
@@ -52,22 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("file", help="scenario YAML or JSON file")
-        sub.add_argument(
-            "--trials",
-            type=bounded_int(1, MAX_TRIALS),
-            default=DEFAULT_TRIALS,
-            help=f"incidents replayed per type (default {DEFAULT_TRIALS})",
-        )
-        sub.add_argument(
-            "--seed", type=bounded_int(0, 2**63 - 1), default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-        )
+        add_run_size(sub)
         sub.add_argument("--workers", type=bounded_int(1, MAX_WORKERS), default=1, help="processes (default 1)")
-        sub.add_argument(
-            "--years",
-            type=bounded_int(1, MAX_YEARS),
-            default=10_000,
-            help="simulated years for the annual figures (default 10000)",
-        )
         sub.add_argument(
             "--precision",
             type=_positive_float,

@@ -13,16 +13,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from simulation.cli.args import Parser, bounded_int
-from simulation.limits import MAX_OPTIONS, MAX_TRIALS
+from simulation.cli.args import Parser, add_run_size
+from simulation.limits import MAX_OPTIONS
 from simulation.model.loading import ScenarioError, dump_document, load_file
 from simulation.present.report.exporters import EXPORTERS, exporter_for
 from simulation.present.report.option import Option
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
-DEFAULT_TRIALS = 2000
-DEFAULT_SEED = 1
-DEFAULT_YEARS = 10_000
 
 
 def add_parser(subparsers: argparse._SubParsersAction[Parser]) -> argparse.ArgumentParser:
@@ -31,24 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction[Parser]) -> argparse.Argum
     sub.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML or JSON files, one per option")
     sub.add_argument("--format", choices=tuple(EXPORTERS), default="pdf", help="report format (default pdf)")
     sub.add_argument("-o", "--output", required=True, help="file to write")
-    sub.add_argument(
-        "--trials",
-        type=bounded_int(1, MAX_TRIALS),
-        default=DEFAULT_TRIALS,
-        help=f"incidents replayed per type (default {DEFAULT_TRIALS})",
-    )
-    sub.add_argument(
-        "--seed",
-        type=bounded_int(0, 2**63 - 1),
-        default=DEFAULT_SEED,
-        help=f"random seed, the same for every option (default {DEFAULT_SEED})",
-    )
-    sub.add_argument(
-        "--years",
-        type=bounded_int(1, 10_000_000),
-        default=DEFAULT_YEARS,
-        help=f"simulated years for the annual figures (default {DEFAULT_YEARS})",
-    )
+    add_run_size(sub, seed_note=", the same for every option")
     sub.add_argument("--title", default=None, help="report title (default: the options' names)")
     sub.add_argument("--chosen", default=None, help="name of the chosen option, if decided")
     return sub

@@ -5,9 +5,13 @@ standby (it works with ``scenario.automation_success_probability()``), or
 people do (manual failover, failed automation, or no standby at all). The
 standby promoted is the local one if any, else a cross-region replica; with
 neither, people restore from backups — unless the failed node is repaired
-first. Promotion takes ``failover.promotion_s`` plus
-``database.promotion_s_per_gb × size_gb`` (crash recovery, replication
-backlog and cache warm-up grow with the data). When automation has not
+first. Promotion takes ``failover.promotion_s`` whatever the size (a hot
+standby already holds the data); size costs time only where data moves or
+replays, each part its own phase: the standby's catch-up on the WAL it has
+received but not applied (``replay_backlog_gb / replay_throughput_gb_per_s``),
+reading the working set into a cold cache (``standby_cache: cold``; always
+after a restore or a restart in place), and crash recovery of a node restarted
+in place (the WAL since the last checkpoint, not the total size). When automation has not
 acted by the time people are paged by escalation (slow detection), they
 carry out the failover themselves (``Fleet.manual_takeover``). Right after an earlier
 failover the old standby is still being rebuilt
@@ -93,6 +97,28 @@ class DbDraws:
     restore_loss_s: NDArray[np.float64]  # time since the last recoverable point
     repair_s: NDArray[np.float64]
     reduced: NDArray[np.bool_]  # the standby is still being rebuilt
+    catch_up_s: NDArray[np.float64]  # the promoted standby replays its backlog
+    warm_up_s: NDArray[np.float64]  # the promoted standby's cache (0 when warm)
+    cold_warm_up_s: float  # a restored or restarted node reads its working set in
+    crash_recovery_s: float  # a node restarted in place replays the WAL since its last checkpoint
+
+
+def cache_warm_up_s(scenario: Scenario) -> float:
+    """Reading the working set into a cold cache."""
+    db = scenario.database
+    return db.working_set_share * db.size_gb / db.cache_warm_up_gb_per_s
+
+
+def catch_up_s(scenario: Scenario, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+    """Per failover: the promoted standby replays the WAL it has received but not applied."""
+    db = scenario.database
+    backlog: NDArray[np.float64] = db.replay_backlog_gb.sample(rng, n) / db.replay_throughput_gb_per_s
+    return backlog
+
+
+def promoted_warm_up_s(scenario: Scenario) -> float:
+    """The promoted standby's cache warm-up: none when it is warm."""
+    return cache_warm_up_s(scenario) if scenario.database.standby_cache == "cold" else 0.0
 
 
 def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int) -> DbDraws:
@@ -112,7 +138,22 @@ def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int
     restore_loss = rng.random(n) * db.backups.interval_s
     repair = db.node_repair_s.sample(rng, n)
     reduced = rng.random(n) < setup.reduced_redundancy_probability
-    return DbDraws(automation_ok, promotion, lag, restore, restore_loss, repair, reduced)
+    catch_up = catch_up_s(scenario, rng, n)
+    warm_up = np.full(n, promoted_warm_up_s(scenario))
+    crash = db.crash_recovery_wal_gb / db.replay_throughput_gb_per_s
+    return DbDraws(
+        automation_ok,
+        promotion,
+        lag,
+        restore,
+        restore_loss,
+        repair,
+        reduced,
+        catch_up,
+        warm_up,
+        cache_warm_up_s(scenario),
+        crash,
+    )
 
 
 @dataclass(frozen=True)
@@ -124,6 +165,21 @@ class DbRow:
     restore_loss_s: float
     repair_s: float
     reduced: bool
+    catch_up_s: float
+    warm_up_s: float
+    cold_warm_up_s: float
+    crash_recovery_s: float
+
+    def promote_parts(self) -> tuple[tuple[str, float], ...]:
+        """Promoting the standby, phase by phase: only catch-up and a cold cache grow with the data."""
+        return (("promote", self.promotion_s), ("catch-up", self.catch_up_s), ("warm-up", self.warm_up_s))
+
+    def restore_parts(self) -> tuple[tuple[str, float], ...]:
+        return (("restore", self.restore_s), ("warm-up", self.cold_warm_up_s))
+
+    def repair_parts(self) -> tuple[tuple[str, float], ...]:
+        """After the repair the node restarts in place: crash recovery, then a cold cache."""
+        return (("crash-recovery", self.crash_recovery_s), ("warm-up", self.cold_warm_up_s))
 
     @staticmethod
     def rows(draws: DbDraws) -> Iterator[DbRow]:
@@ -136,9 +192,28 @@ class DbRow:
             draws.restore_loss_s.tolist(),
             draws.repair_s.tolist(),
             draws.reduced.tolist(),
+            draws.catch_up_s.tolist(),
+            draws.warm_up_s.tolist(),
         )
         for values in zip(*columns):
-            yield DbRow(*values)
+            yield DbRow(*values, draws.cold_warm_up_s, draws.crash_recovery_s)
+
+
+DB_PHASES = ("promote", "catch-up", "warm-up", "restore", "repair", "crash-recovery")
+
+
+def total_s(parts: tuple[tuple[str, float], ...]) -> float:
+    return sum(d for _, d in parts)
+
+
+def add_parts(phases: Phases, start_s: float, parts: tuple[tuple[str, float], ...]) -> float:
+    """Record the parts one after the other from ``start_s`` (zero-length ones left out); their end."""
+    t = start_s
+    for name, duration in parts:
+        if duration > 0:
+            phases.add(name, t, t + duration)
+        t += duration
+    return t
 
 
 class DbOutcome:
@@ -169,46 +244,44 @@ def plan_db_recovery(
     phases.add("detect", 0.0, detect)
     can_fail_over = setup.standby != "none" and not db.reduced
     if can_fail_over and setup.automated and db.automation_ok:
-        ready = detect + db.promotion_s
-        phases.add("promote", detect, ready)
+        ready = add_parts(phases, detect, db.promote_parts())
         outcome.path, outcome.data_loss_s = "promote", db.lag_s
     else:
         response.paged_s = detect
         response.engaged = True
         acting = detect + app.respond_s + app.execute_s
         repaired = min(detect + db.repair_s, repair_cap_s)
-        if can_fail_over and acting + db.promotion_s <= repaired:
-            ready = acting + db.promotion_s
+        back = repaired + total_s(db.repair_parts())
+        if can_fail_over and acting + total_s(db.promote_parts()) <= back:
             phases.add("decide", detect, acting)
-            phases.add("promote", acting, ready)
+            ready = add_parts(phases, acting, db.promote_parts())
             outcome.path, outcome.data_loss_s = "promote", db.lag_s
-        elif setup.can_restore and acting + db.restore_s <= repaired:
-            ready = acting + db.restore_s
+        elif setup.can_restore and acting + total_s(db.restore_parts()) <= back:
             phases.add("decide", detect, acting)
-            phases.add("restore", acting, ready)
+            ready = add_parts(phases, acting, db.restore_parts())
             outcome.path, outcome.data_loss_s = "restore", db.restore_loss_s
         else:
-            ready = repaired
-            phases.add("repair", detect, ready)
+            phases.add("repair", detect, repaired)
+            ready = add_parts(phases, repaired, db.repair_parts())
             outcome.path, outcome.data_loss_s, outcome.same_address = "repair", 0.0, True
     outcome.ready_s = ready
     return outcome
 
 
 def promotion_s(scenario: Scenario, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
-    """Promotion times of ``n`` failovers: the promotion itself plus the size-dependent part."""
+    """Promotion times of ``n`` failovers, the promotion itself (``promotion_s_per_gb``: calibration only)."""
     db = scenario.database
     promotion: NDArray[np.float64] = scenario.failover.promotion_s.sample(rng, n) + db.size_gb * db.promotion_s_per_gb
     return promotion
 
 
-def manual_path(setup: DbSetup, db: DbRow, acting_s: float) -> tuple[float, str, float]:
-    """People start acting at ``acting_s``: (ready_s, path, data_loss_s) of the fastest manual path."""
+def manual_path(setup: DbSetup, db: DbRow, acting_s: float) -> tuple[tuple[tuple[str, float], ...], str, float]:
+    """People start acting at ``acting_s``: (parts, path, data_loss_s) of the fastest manual path."""
     if setup.standby != "none" and not db.reduced:
-        return acting_s + db.promotion_s, "promote", db.lag_s
+        return db.promote_parts(), "promote", db.lag_s
     if setup.can_restore:
-        return acting_s + db.restore_s, "restore", db.restore_loss_s
-    return INF, "", 0.0
+        return db.restore_parts(), "restore", db.restore_loss_s
+    return (("", INF),), "", 0.0
 
 
 def db_recovery(
@@ -250,12 +323,13 @@ def db_recovery(
 
     def takeover(start_s: float, fleet: Fleet) -> None:
         acting = start_s + app.execute_s
-        ready_s, path, loss_s = manual_path(setup, db, acting)
+        parts, path, loss_s = manual_path(setup, db, acting)
+        ready_s = acting + total_s(parts)
         if outcome.done or not ready_s < outcome.ready_s:
             return
         if phases.enabled:
-            phases.items = [p for p in phases.items if p[0] not in ("promote", "restore", "repair")]
-        phases.add(path, acting, ready_s)
+            phases.items = [p for p in phases.items if p[0] not in DB_PHASES]
+        add_parts(phases, acting, parts)
         outcome.ready_s, outcome.path, outcome.data_loss_s, outcome.same_address = ready_s, path, loss_s, False
         env.timeout(ready_s - env.now, ready_s).callbacks.append(lambda event: ready(event, fleet))
 

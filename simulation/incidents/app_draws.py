@@ -38,16 +38,26 @@ REFUSED_EVICTION_S = 0.5  # a refused connection fails on its next use and the p
 # -- closed-form pieces (vectorised over a batch) ------------------------------------------------
 
 
+def decisive_check_s(detection: Detection, phase_u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """When the check that would declare the failure starts (the ``failure_threshold``-th since the failure),
+    or the leader lease runs out if later: a host back before then is never failed over."""
+    interval = detection.interval_s
+    start = phase_u * interval + (detection.failure_threshold - 1) * interval
+    return np.maximum(start, detection.lease_s)
+
+
 def detection_s(detection: Detection, phase_u: NDArray[np.float64], hanging: bool) -> NDArray[np.float64]:
     """Time from the failure until ``failure_threshold`` consecutive checks have failed.
 
     The first check after the failure starts at a uniform phase in the interval;
     each check against a hanging host fails only when its timeout expires.
-    Mean: I/2 + (k − 1)·I + (timeout if hanging).
+    Mean: I/2 + (k − 1)·I + (timeout if hanging). With a leader lease
+    (``lease_s``, e.g. Patroni's ``ttl``) nobody takes over before it runs out.
     """
     interval = detection.interval_s
     fail_after = detection.timeout_s if hanging else 0.0
-    return phase_u * interval + (detection.failure_threshold - 1) * interval + fail_after
+    declared = phase_u * interval + (detection.failure_threshold - 1) * interval + fail_after
+    return np.maximum(declared, detection.lease_s)
 
 
 def endpoint_follow_s(app: App, dns_ttl_s: float, ttl_u: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -97,6 +107,7 @@ class AppDraws:
     restart_s: NDArray[np.float64]  # one restart of the instance
     respond_s: NDArray[np.float64]  # page + acknowledge + diagnose
     execute_s: NDArray[np.float64]  # a person carries out a failover or restore
+    decisive_s: NDArray[np.float64]  # a host back before this is not failed over (``decisive_check_s``)
 
     def row(self, i: int) -> AppRow:
         return AppRow(
@@ -107,6 +118,7 @@ class AppDraws:
             self.restart_s[i].tolist(),
             float(self.respond_s[i]),
             float(self.execute_s[i]),
+            float(self.decisive_s[i]),
         )
 
     def rows(self) -> Iterator[AppRow]:
@@ -119,6 +131,7 @@ class AppDraws:
             self.restart_s.tolist(),
             self.respond_s.tolist(),
             self.execute_s.tolist(),
+            self.decisive_s.tolist(),
         )
         for values in zip(*columns):
             yield AppRow(*values)
@@ -135,6 +148,7 @@ class AppRow:
     restart_s: list[float]
     respond_s: float
     execute_s: float
+    decisive_s: float
 
 
 def draw_humans(humans: Humans, rng: np.random.Generator, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -177,4 +191,5 @@ def draw_app(
         restart_s=restart,
         respond_s=respond,
         execute_s=execute,
+        decisive_s=decisive_check_s(detection, detect_u),
     )

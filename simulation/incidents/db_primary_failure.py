@@ -18,6 +18,11 @@ failover the old standby is still being rebuilt
 (``size_gb / rebuild_throughput_gb_per_s``); a failure in that window cannot
 fail over and takes the slow path.
 
+A primary that comes back by itself (``incidents.db_primary_failure.duration_s``,
+a transient failure: a blip) before the detector's decisive check is ridden
+out: no failover, the app reconnects to the same address, so a more patient
+detector never makes a blip longer. Back later, it caps the repair.
+
 Data lost: none with synchronous replication; the lag at the moment of failure
 with asynchronous replication; the time since the last recoverable point
 (uniform over ``backups.interval_s``) after a restore; none when the node is
@@ -237,9 +242,15 @@ def plan_db_recovery(
     Detection, then automation promotes the standby; or people (paged at
     detection) promote it, restore from backups, or wait for the node's
     repair — whichever makes a primary available first. ``repair_cap_s``: the
-    failed node is back by then at the latest (e.g. when a lost zone returns).
+    failed node is back by then at the latest (e.g. when a lost zone returns,
+    or a transient failure ends); back before the decisive check
+    (``AppRow.decisive_s``) it is ridden out: no failover, the app reconnects.
     """
     outcome = DbOutcome()
+    if repair_cap_s <= app.decisive_s:  # back before the detector declared it: nobody fails over
+        phases.add("detect", 0.0, repair_cap_s)
+        outcome.path, outcome.same_address, outcome.ready_s = "ride-out", True, repair_cap_s
+        return outcome
     detect = app.detect_s
     phases.add("detect", 0.0, detect)
     can_fail_over = setup.standby != "none" and not db.reduced
@@ -389,12 +400,14 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     humans = scenario.failover.humans
     write_rate = scenario.database.write_rate_tps
     rows = list(zip(app_draws.rows(), DbRow.rows(db_draws)))
+    transient = scenario.incidents.db_primary_failure.duration_s  # the node comes back by itself after it
+    back = transient.sample(rng, n).tolist() if transient is not None else [INF] * n
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app_row, db_row = rows[i]
         tracker, fleet = failed_fleet(env, scenario, app_row, primaries[failed_region[i]], amplification)
         fleet.lose_primary()
-        outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases)
+        outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases, repair_cap_s=back[i])
         escalate(env, fleet, humans, response, phases, threshold)
         env.run()
         if keep_replays:

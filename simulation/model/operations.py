@@ -17,6 +17,13 @@ class Detection(Section):
     interval_s: float = Field(default=10, gt=0, le=3600)
     timeout_s: float = Field(default=5, gt=0, le=3600)
     failure_threshold: int = Field(default=3, ge=1, le=100)
+    lease_s: float = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="leader lease: nobody takes over before it runs out after the failure (Patroni's ttl, "
+        "default 30 s); a primary back within it keeps its role",
+    )
 
 
 class Humans(Section):

@@ -5,9 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation.incidents import db_primary_failure
 from simulation.incidents.outcomes import PHASES
+from simulation.model.distributions import Fixed
 from simulation.model.loading import load_file, load_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -260,3 +263,62 @@ def test_escalation_pages_people_before_a_slow_detector_in_a_manual_failover():
     slow = {"mode": "manual", "detection": {"interval_s": 600, "failure_threshold": 10}}
     batch = _run(_scenario(failover=slow), n=300)
     assert np.median(batch.rto_s) < 9 * 600  # paged at the 15-min escalation, not after the ≥ 90-min detection
+
+
+REJOIN_S = 0.5 + 2 * 10  # reconnection, then two passing load-balancer checks 10 s apart
+
+
+def _blip(blip_s, detection, n=200, seed=5):
+    # no auto-restart: an orchestrator restarting what deep checks drained would outlast a long blip
+    scenario = _scenario(failover={"detection": detection}, app={"auto_restart": False})
+    failure = scenario.incidents.db_primary_failure.model_copy(update={"duration_s": blip_s})
+    incidents = scenario.incidents.model_copy(update={"db_primary_failure": failure})
+    return _run(scenario.model_copy(update={"incidents": incidents}), n=n, seed=seed, keep=True)
+
+
+@pytest.mark.parametrize(
+    "detection",
+    [
+        {"interval_s": 10, "failure_threshold": 3},
+        {"interval_s": 5, "failure_threshold": 2, "timeout_s": 2},
+        {"interval_s": 30, "failure_threshold": 3},
+        {"interval_s": 1, "failure_threshold": 1, "lease_s": 30},  # Patroni: nobody takes over within the lease
+    ],
+)
+def test_a_blip_shorter_than_detection_is_ridden_out(detection):
+    blip = 0.95 * max((detection["failure_threshold"] - 1) * detection["interval_s"], detection.get("lease_s", 0))
+    batch = _blip(Fixed(value=blip), detection)
+    assert not batch.humans_needed.any() and not batch.data_loss_s.any()
+    # the blip, plus reconnection, plus the load balancer's return of what its deep checks drained meanwhile
+    assert np.all(batch.rto_s >= blip) and np.all(batch.rto_s <= blip + REJOIN_S)
+    assert not any(name == "promote" for r in batch.replays for name, _, _ in r.phases)
+
+
+def test_a_blip_longer_than_detection_is_failed_over():
+    batch = _blip(Fixed(value=25), {"interval_s": 5, "failure_threshold": 2, "timeout_s": 2})
+    assert all(any(name == "promote" for name, _, _ in r.phases) for r in batch.replays)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    interval=st.floats(1, 30),
+    threshold=st.integers(1, 5),
+    more_checks=st.integers(0, 3),
+    longer=st.floats(1, 3),
+    lease=st.sampled_from([0, 10, 30]),
+    share=st.floats(0.05, 0.99),
+)
+def test_a_more_patient_detector_never_lengthens_a_blip_shorter_than_it(
+    interval, threshold, more_checks, longer, lease, share
+):
+    eager = {"interval_s": interval, "failure_threshold": threshold, "lease_s": lease}
+    patient = {"interval_s": interval * longer, "failure_threshold": threshold + more_checks, "lease_s": lease}
+    # shorter than the patient detector's decisive check, and than the eager one's detection + promotion (10 s)
+    limit = max((threshold + more_checks - 1) * interval * longer, lease)
+    blip = min(share * limit, max((threshold - 1) * interval, lease) + 10)
+    if blip <= 0:
+        return
+    rto_eager = _blip(Fixed(value=blip), eager, n=20).rto_s
+    rto_patient = _blip(Fixed(value=blip), patient, n=20).rto_s
+    assert np.all(rto_patient <= rto_eager + 1e-9)
+    assert np.all(rto_patient <= blip + REJOIN_S)

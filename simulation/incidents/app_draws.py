@@ -9,9 +9,9 @@ In the words of DESIGN.md "Modelling notes":
   once; DNS clients follow after the remaining TTL (uniform over the TTL) plus
   their own caching; a static configuration never follows without a restart.
 - **Stale connections**: after the primary is lost, a pool's connections to
-  the dead host leave it by the first of validation on borrow, query-timeout
-  eviction, the end of their max lifetime, the OS TCP give-up (hanging peer),
-  or a restart.
+  the dead host are held by hung requests; they leave it by a socket timeout
+  or the OS TCP give-up (evicted), or, once a query timeout returns them, by
+  max lifetime or validation on borrow; or by a restart (``stale_drain_s``).
 - **Humans**: their random inputs are drawn here; what they do (escalation,
   a manual failover, cycling instances) is in ``people``.
 
@@ -72,22 +72,35 @@ def endpoint_follow_s(app: App, dns_ttl_s: float, ttl_u: NDArray[np.float64]) ->
 def stale_drain_s(app: App, hanging: bool, lifetime_u: NDArray[np.float64]) -> NDArray[np.float64]:
     """Per instance: time from losing the primary until its pool holds no connection to the dead host.
 
-    ``lifetime_u`` is the maximum of ``pool.max_size`` uniforms, so the last
-    connection's remaining lifetime is ``max_lifetime_s × lifetime_u``. Idle
-    timeouts do not help: under load every stale connection is held by a hung
-    request, never idle.
+    Pool semantics as HikariCP defines them. Against a silent (hanging) host
+    every connection is soon held by a hung request, and a pool never retires
+    an in-use connection: max lifetime and idle timeout act only when it is
+    returned. A hung request ends at the first of the socket timeout
+    (``app.socket_timeout_s``; the broken connection is evicted), the query
+    timeout (the request ends but the connection goes back to the pool: a
+    timeout does not evict) and the OS TCP give-up (evicted). Returned after a
+    query timeout, a connection past its max lifetime is retired; otherwise
+    validation on borrow evicts it one validation timeout later, or, without
+    validation, it is handed to the next request, which hangs in turn. So the
+    last connection (remaining lifetime ``max_lifetime_s × lifetime_u``,
+    ``lifetime_u`` the maximum of ``pool.max_size`` uniforms) leaves at the
+    first query-timeout return past its lifetime.
     """
     pool = app.pool
     if not hanging:
         return np.full(lifetime_u.shape, REFUSED_EVICTION_S)  # every use fails at once and evicts
-    drain = np.full(lifetime_u.shape, app.tcp_give_up_s)
+    give_up = app.tcp_give_up_s
+    socket = app.socket_timeout_s if app.socket_timeout_s is not None else INF
+    query = app.timeouts.oltp_query_s if app.timeouts.oltp_query_s is not None else INF
+    if socket <= query:  # the first hung request breaks its connection: evicted
+        return np.full(lifetime_u.shape, min(socket, give_up))
+    remaining = pool.max_lifetime_s * lifetime_u if pool.max_lifetime_s is not None else np.full(lifetime_u.shape, INF)
     if pool.validate_on_borrow:
-        drain = np.minimum(drain, pool.connection_timeout_s)  # parallel validations time out together
-    if app.timeouts.oltp_query_s is not None:
-        drain = np.minimum(drain, app.timeouts.oltp_query_s)
-    if pool.max_lifetime_s is not None:
-        drain = np.minimum(drain, pool.max_lifetime_s * lifetime_u)
-    return drain
+        # returned at the query timeout: retired if past its lifetime, else the next borrow's validation evicts it
+        drain = np.where(remaining <= query, query, query + pool.connection_timeout_s)
+    else:
+        drain = np.ceil(remaining / query) * query  # returned every query timeout until past its lifetime
+    return np.minimum(drain, give_up)
 
 
 # -- random inputs --------------------------------------------------------------------------------

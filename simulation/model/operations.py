@@ -109,6 +109,12 @@ class App(Section):
     )
     pool: Pool = Field(default_factory=Pool)
     dead_host_signature: Literal["hang", "refuse"] = "hang"
+    socket_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="socket read timeout of the database driver (pgjdbc socketTimeout, libpq tcp_user_timeout): "
+        "breaks a connection whose host is silent, and the pool evicts it; null (the drivers' default): none",
+    )
     tcp_give_up_s: float = Field(
         default=924, gt=0, description="OS TCP retransmission give-up for a hanging peer (Linux default ~15 min)"
     )

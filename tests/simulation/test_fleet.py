@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation.incidents import db_primary_failure, people
 from simulation.incidents.app_draws import draw_app
@@ -43,14 +45,15 @@ def test_it_declares_a_failure_without_the_timeout_when_the_host_refuses():
 
 
 def test_it_drains_a_pool_by_max_lifetime_like_the_max_of_the_remaining_lifetimes():
-    # no validation, no query timeout, no TCP give-up in reach: only max lifetimes rotate connections away
-    lifetime, connections = 1800.0, 20
+    # no validation, no TCP give-up in reach: a query timeout returns each hung connection every 10 s, and
+    # max lifetime retires it at the first return past its lifetime
+    lifetime, connections, query = 1800.0, 20, 10.0
     app = {
         "discovery": "service-discovery",
         "health_check": "liveness",
         "auto_restart": False,
         "tcp_give_up_s": 1e7,
-        "timeouts": {"oltp_query_s": None},
+        "timeouts": {"oltp_query_s": query},
         "capacity_rps_per_instance": 1000,
         "pool": {"max_size": connections, "validate_on_borrow": False, "max_lifetime_s": lifetime},
     }
@@ -65,7 +68,36 @@ def test_it_drains_a_pool_by_max_lifetime_like_the_max_of_the_remaining_lifetime
         },
     )
     batch = db_primary_failure.simulate(scenario, np.random.default_rng(3), N)
-    assert batch.rto_s.mean() == pytest.approx(lifetime * connections / (connections + 1), rel=0.02)
+    assert batch.rto_s.mean() == pytest.approx(lifetime * connections / (connections + 1) + query / 2, rel=0.02)
+
+
+def test_max_lifetime_never_ends_a_connection_held_by_a_hung_request():
+    # HikariCP retires only idle connections: without a query or socket timeout, the hung request holds its
+    # connection until the OS gives up on TCP, however short the max lifetime
+    app = {"pool": {"validate_on_borrow": False, "max_lifetime_s": 60}, "timeouts": {"oltp_query_s": None}}
+    draws = draw_app(_scenario(app={**app, "tcp_give_up_s": 924}), np.random.default_rng(4), 50, 4)
+    assert np.all(draws.drain_s == 924)
+    with_socket = draw_app(_scenario(app={**app, "socket_timeout_s": 30}), np.random.default_rng(4), 50, 4)
+    assert np.all(with_socket.drain_s == 30)  # a socket timeout breaks the connection: evicted
+
+
+def test_a_query_timeout_returns_the_stale_connection_and_validation_then_evicts_it():
+    pool = {"validate_on_borrow": True, "connection_timeout_s": 5, "max_lifetime_s": None}
+    draws = draw_app(_scenario(app={"pool": pool, "timeouts": {"oltp_query_s": 30}}), np.random.default_rng(4), 10, 4)
+    assert np.all(draws.drain_s == 30 + 5)  # validation passes only at the next borrow, after the timeout
+
+
+@settings(max_examples=40, deadline=None)
+@given(query=st.floats(1, 600), validate=st.booleans(), lifetime=st.sampled_from([None, 60, 1800]))
+def test_adding_a_query_timeout_never_lengthens_the_drain(query, validate, lifetime):
+    pool = {"validate_on_borrow": validate, "max_lifetime_s": lifetime}
+    without = draw_app(
+        _scenario(app={"pool": pool, "timeouts": {"oltp_query_s": None}}), np.random.default_rng(1), 20, 4
+    )
+    with_q = draw_app(
+        _scenario(app={"pool": pool, "timeouts": {"oltp_query_s": query}}), np.random.default_rng(1), 20, 4
+    )
+    assert np.all(with_q.drain_s <= without.drain_s)
 
 
 def test_it_drains_stale_connections_by_the_first_mechanism_that_applies():
@@ -73,10 +105,11 @@ def test_it_drains_stale_connections_by_the_first_mechanism_that_applies():
         app={
             "pool": {"validate_on_borrow": True, "connection_timeout_s": 5, "max_lifetime_s": None},
             "timeouts": {"oltp_query_s": 30},
+            "socket_timeout_s": 20,
         }
     )
     draws = draw_app(scenario, np.random.default_rng(4), 10, 4)
-    assert np.all(draws.drain_s == 5)
+    assert np.all(draws.drain_s == 20)
     slow = _scenario(
         app={
             "pool": {"validate_on_borrow": False, "max_lifetime_s": None},
@@ -161,7 +194,7 @@ def test_it_cycles_broken_instances_in_batches():
 def test_it_recovers_faster_with_validation_on_borrow():
     base = {
         "discovery": "service-discovery",
-        "timeouts": {"oltp_query_s": None},
+        "timeouts": {"oltp_query_s": 30},  # ends hung requests: validation then evicts the returned connection
         "auto_restart": False,
         "pool": {"validate_on_borrow": False, "max_lifetime_s": 1800},
     }

@@ -37,6 +37,7 @@ PHASE_COLOURS = {
     "propagate": "#009E73",
     "reconnect": "#CC79A7",
     "restart": "#D55E00",
+    "rejoin": "#16A085",
     "restore": "#8E44AD",
     "rollback": "#F0E442",
     "repair": "#7F8C8D",

@@ -30,6 +30,7 @@ PHASES = (
     "propagate",
     "reconnect",
     "restart",
+    "rejoin",
     "restore",
     "rollback",
     "repair",

@@ -74,6 +74,18 @@ class LoadBalancer(Section):
     interval_s: float = Field(default=10, gt=0)
     unhealthy_threshold: int = Field(default=3, ge=1)
     healthy_threshold: int = Field(default=2, ge=1)
+    fail_open: bool = Field(
+        default=True,
+        description="when no target passes its checks, route to all of them (an AWS ALB does): deep checks "
+        "failing everywhere do not take the whole fleet out",
+    )
+    panic_threshold: float = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="with fail_open, route to all targets also when fewer than this share pass their checks "
+        "(Envoy's panic threshold, default there 0.5); 0: only when none passes",
+    )
 
 
 class Timeouts(Section):

@@ -6,8 +6,9 @@ In the words of DESIGN.md "Modelling notes":
   hanging host a check fails only after its timeout, a refusing host fails at
   once; ``failure_threshold`` consecutive failures declare the failure.
 - **Endpoint propagation**: service discovery delivers a new endpoint about at
-  once; DNS clients follow after the remaining TTL (uniform over the TTL) plus
-  their own caching; a static configuration never follows without a restart.
+  once; DNS clients follow at their first cache refresh (uniform over their
+  own cache period) after the resolver's remaining TTL (uniform); a static
+  configuration never follows without a restart.
 - **Stale connections**: after the primary is lost, a pool's connections to
   the dead host are held by hung requests; they leave it by a socket timeout
   or the OS TCP give-up (evicted), or, once a query timeout returns them, by
@@ -60,12 +61,27 @@ def detection_s(detection: Detection, phase_u: NDArray[np.float64], hanging: boo
     return np.maximum(declared, detection.lease_s)
 
 
-def endpoint_follow_s(app: App, dns_ttl_s: float, ttl_u: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Per instance: time from an endpoint change until the instance's client uses the new address."""
+def endpoint_follow_s(
+    app: App, dns_ttl_s: float, ttl_u: NDArray[np.float64], cache_u: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """Per instance: time from an endpoint change until the instance's client uses the new address.
+
+    DNS: the resolver serves the old record for the rest of its TTL (``ttl_u × TTL``,
+    uniform). A client cache of C seconds (``dns_client_cache_s``, e.g. the JVM's
+    ``networkaddress.cache.ttl``) keeps each answer C seconds whatever its TTL, so
+    the client asks again at the rest of its own period (``cache_u × C``) and
+    then every C until the resolver has the new record.
+    """
     if app.discovery == "service-discovery":
         return np.full(ttl_u.shape, SERVICE_DISCOVERY_S)
     if app.discovery == "dns":
-        return ttl_u * dns_ttl_s + app.dns_client_cache_s
+        resolver = ttl_u * dns_ttl_s
+        cache = app.dns_client_cache_s
+        if cache <= 0 or cache_u is None:
+            return resolver
+        client = cache_u * cache
+        late = np.maximum(resolver - client, 0.0)
+        return client + np.ceil(late / cache) * cache  # the first client refresh after the resolver's
     return np.full(ttl_u.shape, INF)  # static: read once at start
 
 
@@ -196,10 +212,11 @@ def draw_app(
     lifetime_u = rng.random((n, instances)) ** (1.0 / app.pool.max_size)  # max of max_size uniforms
     restart = app.restart_s.sample(rng, n * instances).reshape(n, instances)
     respond, execute = draw_humans(scenario.failover.humans, rng, n)
+    cache_u = rng.random((n, instances)) if app.discovery == "dns" and app.dns_client_cache_s > 0 else None
     return AppDraws(
         detect_s=detection_s(detection, detect_u, hanging),
         lb_phase_s=lb_u * app.load_balancer.interval_s,
-        follow_s=endpoint_follow_s(app, scenario.failover.dns_ttl_s, ttl_u),
+        follow_s=endpoint_follow_s(app, scenario.failover.dns_ttl_s, ttl_u, cache_u),
         drain_s=stale_drain_s(app, hanging, lifetime_u),
         restart_s=restart,
         respond_s=respond,

@@ -117,7 +117,10 @@ class Bulkheads(Section):
 class App(Section):
     discovery: Literal["service-discovery", "dns", "static"] = "service-discovery"
     dns_client_cache_s: float = Field(
-        default=0, ge=0, description="extra caching of DNS answers inside the client beyond the TTL"
+        default=0,
+        ge=0,
+        description="the client keeps each DNS answer this long whatever its TTL (the JVM's "
+        "networkaddress.cache.ttl); it refreshes at a random moment within it, not after a fixed delay",
     )
     pool: Pool = Field(default_factory=Pool)
     dead_host_signature: Literal["hang", "refuse"] = "hang"

@@ -103,6 +103,8 @@ def stale_drain_s(app: App, hanging: bool, lifetime_u: NDArray[np.float64]) -> N
     first query-timeout return past its lifetime.
     """
     pool = app.pool
+    if not hanging and app.dead_host_signature == "read-only":
+        return read_only_drain_s(app, lifetime_u)
     if not hanging:
         return np.full(lifetime_u.shape, REFUSED_EVICTION_S)  # every use fails at once and evicts
     give_up = app.tcp_give_up_s
@@ -117,6 +119,24 @@ def stale_drain_s(app: App, hanging: bool, lifetime_u: NDArray[np.float64]) -> N
     else:
         drain = np.ceil(remaining / query) * query  # returned every query timeout until past its lifetime
     return np.minimum(drain, give_up)
+
+
+def read_only_drain_s(app: App, lifetime_u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per instance: the demoted primary is back read-only at the same address (Aurora's old writer).
+
+    Pooled connections stay connected and every write fails fast with a
+    read-only error: no timeout fires, the socket is fine, ``SELECT 1`` passes
+    (validation on borrow does not help). The connections go only when max
+    lifetime retires them (they are returned at once after each failed
+    write), when a driver that checks the node's role (``pool.checks_role``)
+    drops them, or on a restart.
+    """
+    if app.pool.checks_role:
+        return np.full(lifetime_u.shape, REFUSED_EVICTION_S)
+    if app.pool.max_lifetime_s is None:
+        return np.full(lifetime_u.shape, INF)
+    drain: NDArray[np.float64] = app.pool.max_lifetime_s * lifetime_u
+    return drain
 
 
 # -- random inputs --------------------------------------------------------------------------------

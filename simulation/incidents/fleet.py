@@ -54,7 +54,8 @@ class Fleet:
         self.lb_interval_s = lb.interval_s
         self.unhealthy_after = lb.unhealthy_threshold
         self.healthy_after = lb.healthy_threshold
-        self.deep = app.health_check == "deep" and lb_watches_working
+        # a deep check's SELECT 1 passes on a demoted primary that is back read-only: it sees nothing wrong
+        self.deep = app.health_check == "deep" and lb_watches_working and app.dead_host_signature != "read-only"
         self.fail_open = lb.fail_open
         self.panic_below = lb.panic_threshold * m
         self.lb_healthy = [True] * m  # passes the load balancer's checks

@@ -68,6 +68,11 @@ class Pool(Section):
     idle_timeout_s: float | None = Field(default=300, gt=0)
     max_lifetime_s: float | None = Field(default=1800, gt=0)
     validate_on_borrow: bool = True
+    checks_role: bool = Field(
+        default=False,
+        description="the driver checks that its node is still the primary and drops connections to a demoted "
+        "one (pgjdbc targetServerType=primary, the AWS JDBC wrapper's failover plugin)",
+    )
 
 
 class LoadBalancer(Section):
@@ -123,7 +128,11 @@ class App(Section):
         "networkaddress.cache.ttl); it refreshes at a random moment within it, not after a fixed delay",
     )
     pool: Pool = Field(default_factory=Pool)
-    dead_host_signature: Literal["hang", "refuse"] = "hang"
+    dead_host_signature: Literal["hang", "refuse", "read-only"] = Field(
+        default="hang",
+        description="how the lost primary looks to its clients: connections hang, are refused, or (read-only) "
+        "the demoted primary is back at the same address and refuses writes only, as Aurora's old writer",
+    )
     socket_timeout_s: float | None = Field(
         default=None,
         gt=0,

@@ -327,3 +327,39 @@ def test_it_gives_a_never_firing_event_for_a_time_that_never_comes():
     env.process(waiter())
     env.run()
     assert not never.triggered
+
+
+def _demoted(pool, escalation_s=1e6, auto_restart=True):
+    return _scenario(
+        regions=[{"name": "a", "app_instances": 4}, {"name": "b", "role": "standby"}],
+        app={
+            "dead_host_signature": "read-only",
+            "health_check": "deep",
+            "auto_restart": auto_restart,
+            "pool": {"max_size": 20, "validate_on_borrow": True, **pool},
+            "timeouts": {"oltp_query_s": 10},
+            "socket_timeout_s": 30,
+        },
+        failover={
+            "automation_success_probability": 1,
+            "days_since_failover_test": 0,
+            "humans": {"escalation_s": escalation_s},
+        },
+    )
+
+
+def test_a_demoted_primary_back_read_only_needs_lifetime_recycling_a_role_check_or_a_restart():
+    # validation (SELECT 1 passes), query and socket timeouts (writes fail fast) and deep checks do not help
+    lifetime = 1800.0
+    recycled = db_primary_failure.simulate(_demoted({"max_lifetime_s": lifetime}), np.random.default_rng(3), 400)
+    # the last of 4 instances × 20 connections: the max of 80 remaining lifetimes
+    assert recycled.rto_s.mean() == pytest.approx(lifetime * 80 / 81, rel=0.02)
+    role = db_primary_failure.simulate(
+        _demoted({"max_lifetime_s": lifetime, "checks_role": True}), np.random.default_rng(3), 400
+    )
+    assert np.all(role.rto_s < 120)
+    # no lifetime, no role check: only people restarting the instances after the escalation end it
+    restarted = db_primary_failure.simulate(
+        _demoted({"max_lifetime_s": None}, escalation_s=900), np.random.default_rng(3), 200
+    )
+    assert np.all(restarted.rto_s > 900) and restarted.humans_needed.all()

@@ -240,8 +240,10 @@ def plan_db_recovery(
     """The database side of one incident, from its random inputs: which path, when a primary is ready.
 
     Detection, then automation promotes the standby; or people (paged at
-    detection) promote it, restore from backups, or wait for the node's
-    repair — whichever makes a primary available first. ``repair_cap_s``: the
+    detection) promote it if the node is not back when they act, restore from
+    backups, or wait for the node's repair — whichever makes a primary
+    available first. A promotion, once started, completes even if the old
+    primary returns meanwhile (it is not silently dropped). ``repair_cap_s``: the
     failed node is back by then at the latest (e.g. when a lost zone returns,
     or a transient failure ends); back before the decisive check
     (``AppRow.decisive_s``) it is ridden out: no failover, the app reconnects.
@@ -263,7 +265,7 @@ def plan_db_recovery(
         acting = detect + app.respond_s + app.execute_s
         repaired = min(detect + db.repair_s, repair_cap_s)
         back = repaired + total_s(db.repair_parts())
-        if can_fail_over and acting + total_s(db.promote_parts()) <= back:
+        if can_fail_over and acting < repaired:  # a promotion, once started, goes on even if the node returns
             phases.add("decide", detect, acting)
             ready = add_parts(phases, acting, db.promote_parts())
             outcome.path, outcome.data_loss_s = "promote", db.lag_s

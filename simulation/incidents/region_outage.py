@@ -133,7 +133,8 @@ def plan_failover(scenario: Scenario, draws: RegionDraws, i: int, app: AppRow) -
         plan = Plan("restore", act, ready, float(draws.restore_loss_s[i]), True)
     else:
         plan = Plan("return", duration, duration, 0.0, True)
-    if plan.ready_s >= duration:
+    started = plan.path == "promote" and plan.act_s < duration  # a promotion, once started, goes on
+    if plan.ready_s >= duration and not started:
         return Plan("return", duration, duration, 0.0, True)
     return plan
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.incidents import db_primary_failure
-from simulation.incidents.outcomes import PHASES
+from simulation.incidents.app_draws import draw_app
+from simulation.incidents.outcomes import PHASES, Phases, Response
 from simulation.model.distributions import Fixed
 from simulation.model.loading import load_file, load_scenario
 
@@ -362,3 +363,30 @@ def test_failing_open_never_lowers_the_served_fraction(instances, unhealthy, hea
         runs[fail_open] = _run(_scenario(app=app, instances=instances), n=10, seed=seed)
     assert np.all(runs[True].impact_s <= runs[False].impact_s + 1e-6)
     assert np.all(runs[True].rto_s <= runs[False].rto_s + 1e-6)
+
+
+def test_a_promotion_once_started_goes_on_when_the_old_primary_returns():
+    # the primary is back 40 s after failing: after the detector declared it (25-35 s), before the 60 s
+    # promotion ends; the promotion completes and the app follows the new primary
+    scenario = _scenario(failover={"promotion_s": 60}, app={"auto_restart": False})
+    failure = scenario.incidents.db_primary_failure.model_copy(update={"duration_s": Fixed(value=40)})
+    scenario = scenario.model_copy(
+        update={"incidents": scenario.incidents.model_copy(update={"db_primary_failure": failure})}
+    )
+    batch = _run(scenario, n=100, keep=True)
+    for replay in batch.replays:
+        phases = {name: (start, end) for name, start, end in replay.phases}
+        assert "promote" in phases and phases["promote"][1] - phases["promote"][0] == pytest.approx(60)
+    assert np.all(batch.rto_s > 60 + 25)
+    # people acting while the node is still down promote too, even when it returns before they finish
+    manual = scenario.model_copy(update={"failover": scenario.failover.model_copy(update={"mode": "manual"})})
+    failure = failure.model_copy(update={"duration_s": Fixed(value=1500)})
+    manual = manual.model_copy(
+        update={"incidents": manual.incidents.model_copy(update={"db_primary_failure": failure})}
+    )
+    setup = db_primary_failure.db_setup(manual)
+    rows = db_primary_failure.DbRow.rows(db_primary_failure.draw_db(manual, setup, np.random.default_rng(1), 50))
+    for app_row, db_row in zip(draw_app(manual, np.random.default_rng(2), 50, 4).rows(), rows):
+        outcome = db_primary_failure.plan_db_recovery(setup, db_row, app_row, Response(), Phases(), repair_cap_s=1500)
+        acting = app_row.detect_s + app_row.respond_s + app_row.execute_s
+        assert outcome.path == ("promote" if acting < 1500 else "repair")

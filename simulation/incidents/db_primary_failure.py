@@ -73,6 +73,8 @@ class DbSetup:
     automated: bool
     can_restore: bool
     reduced_redundancy_probability: float
+    rebuild_s: float = 0.0
+    standby_down_probability: float = 0.0  # the standby is down on its own (steady state)
 
 
 def db_setup(scenario: Scenario) -> DbSetup:
@@ -88,7 +90,15 @@ def db_setup(scenario: Scenario) -> DbSetup:
     p_reduced = 0.0
     if standby != "none":
         p_reduced = 1.0 - math.exp(-rate_per_year(scenario) * rebuild_s / SECONDS_PER_YEAR)
-    return DbSetup(standby, sync, scenario.failover.mode == "automated", db.backups.kind != "none", p_reduced)
+    p_down = 0.0
+    if standby != "none":
+        rate = db.standby_failure_rate_per_year
+        rate = rate_per_year(scenario) if rate is None else rate
+        down_s = rate * db.node_repair_s.mean  # seconds per year the standby is down
+        p_down = down_s / (SECONDS_PER_YEAR + down_s)
+    return DbSetup(
+        standby, sync, scenario.failover.mode == "automated", db.backups.kind != "none", p_reduced, rebuild_s, p_down
+    )
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,7 @@ class DbDraws:
     restore_loss_s: NDArray[np.float64]  # time since the last recoverable point
     repair_s: NDArray[np.float64]
     reduced: NDArray[np.bool_]  # the standby is still being rebuilt
+    standby_back_s: NDArray[np.float64]  # 0: the standby can take over; else when it is back (rebuilt, repaired)
     catch_up_s: NDArray[np.float64]  # the promoted standby replays its backlog
     warm_up_s: NDArray[np.float64]  # the promoted standby's cache (0 when warm)
     cold_warm_up_s: float  # a restored or restarted node reads its working set in
@@ -126,6 +137,27 @@ def promoted_warm_up_s(scenario: Scenario) -> float:
     return cache_warm_up_s(scenario) if scenario.database.standby_cache == "cold" else 0.0
 
 
+def standby_back_s(
+    scenario: Scenario, setup: DbSetup, reduced: NDArray[np.bool_], rng: np.random.Generator, n: int
+) -> NDArray[np.float64]:
+    """When the standby can take over: at once (0), after the rest of its rebuild (reduced redundancy), or
+    after the rest of its own repair (down on its own, with ``standby_down_probability``).
+
+    A failure finds a repair in progress with probability ∝ its length, so the
+    repair is drawn length-biased (one of 8 draws, weighted by length) and the
+    failure falls uniformly inside it.
+    """
+    down = rng.random(n) < setup.standby_down_probability
+    candidates = scenario.database.node_repair_s.sample(rng, n * 8).reshape(n, 8)
+    weights = np.cumsum(candidates, axis=1)
+    pick = (weights < rng.random((n, 1)) * weights[:, -1:]).sum(axis=1).clip(0, 7)
+    repair = candidates[np.arange(n), pick]
+    into = rng.random(n)
+    back = np.where(down, into * repair, 0.0)
+    back = np.where(reduced, np.maximum(back, into * setup.rebuild_s), back)
+    return back
+
+
 def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int) -> DbDraws:
     """Draw the database side's random inputs up front, always in the same order."""
     db = scenario.database
@@ -146,6 +178,7 @@ def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int
     catch_up = catch_up_s(scenario, rng, n)
     warm_up = np.full(n, promoted_warm_up_s(scenario))
     crash = db.crash_recovery_wal_gb / db.replay_throughput_gb_per_s
+    back = standby_back_s(scenario, setup, reduced, rng, n)
     return DbDraws(
         automation_ok,
         promotion,
@@ -154,6 +187,7 @@ def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int
         restore_loss,
         repair,
         reduced,
+        back,
         catch_up,
         warm_up,
         cache_warm_up_s(scenario),
@@ -170,6 +204,7 @@ class DbRow:
     restore_loss_s: float
     repair_s: float
     reduced: bool
+    standby_back_s: float
     catch_up_s: float
     warm_up_s: float
     cold_warm_up_s: float
@@ -197,6 +232,7 @@ class DbRow:
             draws.restore_loss_s.tolist(),
             draws.repair_s.tolist(),
             draws.reduced.tolist(),
+            draws.standby_back_s.tolist(),
             draws.catch_up_s.tolist(),
             draws.warm_up_s.tolist(),
         )
@@ -255,7 +291,7 @@ def plan_db_recovery(
         return outcome
     detect = app.detect_s
     phases.add("detect", 0.0, detect)
-    can_fail_over = setup.standby != "none" and not db.reduced
+    can_fail_over = setup.standby != "none" and db.standby_back_s <= 0
     if can_fail_over and setup.automated and db.automation_ok:
         ready = add_parts(phases, detect, db.promote_parts())
         outcome.path, outcome.data_loss_s = "promote", db.lag_s
@@ -268,6 +304,13 @@ def plan_db_recovery(
         if can_fail_over and acting < repaired:  # a promotion, once started, goes on even if the node returns
             phases.add("decide", detect, acting)
             ready = add_parts(phases, acting, db.promote_parts())
+            outcome.path, outcome.data_loss_s = "promote", db.lag_s
+        elif setup.standby != "none" and max(acting, db.standby_back_s) + total_s(db.promote_parts()) <= min(
+            back, acting + total_s(db.restore_parts()) if setup.can_restore else INF
+        ):  # the standby is back (rebuilt or repaired) before the primary: promote it then
+            start = max(acting, db.standby_back_s)
+            phases.add("decide", detect, start)
+            ready = add_parts(phases, start, db.promote_parts())
             outcome.path, outcome.data_loss_s = "promote", db.lag_s
         elif setup.can_restore and acting + total_s(db.restore_parts()) <= back:
             phases.add("decide", detect, acting)
@@ -290,7 +333,7 @@ def promotion_s(scenario: Scenario, rng: np.random.Generator, n: int) -> NDArray
 
 def manual_path(setup: DbSetup, db: DbRow, acting_s: float) -> tuple[tuple[tuple[str, float], ...], str, float]:
     """People start acting at ``acting_s``: (parts, path, data_loss_s) of the fastest manual path."""
-    if setup.standby != "none" and not db.reduced:
+    if setup.standby != "none" and db.standby_back_s <= acting_s:
         return db.promote_parts(), "promote", db.lag_s
     if setup.can_restore:
         return db.restore_parts(), "restore", db.restore_loss_s

@@ -105,6 +105,13 @@ class Database(Section):
     rebuild_throughput_gb_per_s: float = Field(
         default=0.1, gt=0, description="speed of rebuilding a standby after a failover"
     )
+    standby_failure_rate_per_year: float | None = Field(
+        default=None,
+        ge=0,
+        le=100_000,
+        description="the standby's own failures (repaired in node_repair_s); a failover can find it down. "
+        "null: as often as the primary (incidents.db_primary_failure.rate_per_year)",
+    )
     node_repair_s: Dist = Field(
         default_factory=lambda: lognormal(4 * 3600, 12 * 3600),
         description="time to repair a failed node when nothing can take over",

@@ -42,7 +42,8 @@ def test_it_loses_the_replication_lag_at_failure_under_async():
 
 
 def test_it_loses_nothing_with_a_synchronous_standby():
-    batch = _run(_scenario({"local_standby": "sync"}))
+    # (a standby down on its own can force a restore from backups, which loses data: not here)
+    batch = _run(_scenario({"local_standby": "sync", "standby_failure_rate_per_year": 0}))
     assert not batch.data_loss_s.any() and not batch.lost_tx.any()
 
 
@@ -390,3 +391,41 @@ def test_a_promotion_once_started_goes_on_when_the_old_primary_returns():
         outcome = db_primary_failure.plan_db_recovery(setup, db_row, app_row, Response(), Phases(), repair_cap_s=1500)
         acting = app_row.detect_s + app_row.respond_s + app_row.execute_s
         assert outcome.path == ("promote" if acting < 1500 else "repair")
+
+
+def test_a_switchover_pair_matches_the_closed_form_unavailability_and_double_failure_rate():
+    # a pair of nodes, MTBF M, repair R (fixed), switchover d: U ≈ u² + λ(1 − u)d with u = R/(M + R), and
+    # double failures (the other node down: still being rebuilt, or failed on its own) at about λ · 2u
+    year = 365.25 * 86400
+    mtbf, repair = 2000 * 3600.0, 20 * 3600.0
+    rate = year / mtbf
+    database = {
+        "size_gb": 1,
+        "rebuild_throughput_gb_per_s": 1 / repair,  # the old primary is back as a standby after R
+        "node_repair_s": repair,
+        "standby_failure_rate_per_year": rate,
+        "backups": {"kind": "none"},
+        "replicas": [],
+        "working_set_share": 0,
+        "crash_recovery_wal_gb": 0,
+    }
+    fast = {"page_s": 1, "acknowledge_s": 1, "diagnose_s": 1, "execute_s": 1, "escalation_s": 1e7}
+    failover = {"detection": {"interval_s": 1, "failure_threshold": 1}, "promotion_s": 30, "humans": fast}
+    app = {"dead_host_signature": "refuse", "health_check": "liveness"}
+    scenario = _scenario(database, failover, app)
+    failure = scenario.incidents.db_primary_failure.model_copy(update={"rate_per_year": rate})
+    scenario = scenario.model_copy(
+        update={"incidents": scenario.incidents.model_copy(update={"db_primary_failure": failure})}
+    )
+    n = 40_000
+    batch = _run(scenario, n=n, seed=9)
+    double = batch.rto_s > 3600
+    d = batch.impact_s[~double].mean()  # the switchover as replayed
+    u = repair / (mtbf + repair)
+    lam = 1 / mtbf
+    expected_u = u**2 + lam * (1 - u) * d
+    per_incident = batch.impact_s * lam  # unavailability contributed per failure, scaled by the rate
+    mean, half = per_incident.mean(), 1.96 * per_incident.std(ddof=1) / np.sqrt(n)
+    assert abs(mean - expected_u) < half  # within the 95 % confidence interval
+    p, p_half = double.mean(), 1.96 * np.sqrt(double.mean() * (1 - double.mean()) / n)
+    assert abs(p - 2 * u) < p_half

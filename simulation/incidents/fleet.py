@@ -10,7 +10,7 @@ What is here, in the words of DESIGN.md "Modelling notes":
   Auto-restart restarts what the load balancer marks unhealthy.
 - **Fail-open**: with ``load_balancer.fail_open`` (default, as an AWS ALB
   does) the load balancer routes to every registered instance when none, or
-  fewer than ``panic_threshold`` of them (Envoy's panic threshold), pass
+  fewer than ``panic_healthy_share`` of them (Envoy's panic threshold), pass
   their checks; so deep checks failing everywhere (the database is down) do
   not take the whole fleet out. People taking an instance out deregister it.
 
@@ -57,7 +57,7 @@ class Fleet:
         # a deep check's SELECT 1 passes on a demoted primary that is back read-only: it sees nothing wrong
         self.deep = app.health_check == "deep" and lb_watches_working and app.dead_host_signature != "read-only"
         self.fail_open = lb.fail_open
-        self.panic_below = lb.panic_threshold * m
+        self.panic_below = lb.panic_healthy_share * m
         self.lb_healthy = [True] * m  # passes the load balancer's checks
         self.registered = [True] * m  # people have not taken it out
         self.healthy_count = m

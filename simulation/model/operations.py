@@ -84,7 +84,7 @@ class LoadBalancer(Section):
         description="when no target passes its checks, route to all of them (an AWS ALB does): deep checks "
         "failing everywhere do not take the whole fleet out",
     )
-    panic_threshold: float = Field(
+    panic_healthy_share: float = Field(
         default=0,
         ge=0,
         le=1,

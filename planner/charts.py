@@ -32,12 +32,16 @@ PHASE_COLOURS = {
     "detect": "#56B4E9",
     "decide": "#E69F00",
     "promote": "#0072B2",
+    "catch-up": "#1F4E79",
+    "warm-up": "#F39C12",
     "propagate": "#009E73",
     "reconnect": "#CC79A7",
     "restart": "#D55E00",
+    "rejoin": "#16A085",
     "restore": "#8E44AD",
     "rollback": "#F0E442",
     "repair": "#7F8C8D",
+    "crash-recovery": "#34495E",
 }
 FONT = {
     "family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif",

@@ -117,6 +117,7 @@ def _toggle(key: str, label: str, path: str, current: bool, **extra) -> Control:
 
 DETECTION_INTERVALS_S = [5, 10, 15, 30, 60, 120]
 MAX_LIFETIMES_S: list[float | None] = [None, 3600, 1800, 900, 300]
+QUERY_TIMEOUTS_S: list[float | None] = [None, 60, 30, 10, 5]
 BACKUP_INTERVALS_S = [300, 900, 3600, 6 * 3600, 86_400]
 MAX_EXTRA_INSTANCES = 12
 
@@ -182,7 +183,17 @@ def controls_for(scenario: Scenario) -> list[Control]:
             "Pool: validate on borrow",
             "app.pool.validate_on_borrow",
             app.pool.validate_on_borrow,
-            help="A SELECT 1 before each checkout finds dead connections.",
+            help="A SELECT 1 before each checkout finds dead idle connections; those held by requests hung on a "
+            "silent host stay until a query or socket timeout ends the request.",
+        ),
+        _slider(
+            "query_timeout",
+            "Query timeout (OLTP)",
+            "app.timeouts.oltp_query_s",
+            QUERY_TIMEOUTS_S,
+            app.timeouts.oltp_query_s,
+            help="Ends a request hung on a silent database; its connection then goes back to the pool, "
+            "where validation or the max lifetime can replace it (none: only TCP ends it).",
         ),
         _slider(
             "max_lifetime",
@@ -260,6 +271,7 @@ ALLOWED_PATHS = frozenset(
         "failover.mode",
         "failover.detection.interval_s",
         "app.pool.validate_on_borrow",
+        "app.timeouts.oltp_query_s",
         "app.pool.max_lifetime_s",
         "app.health_check",
         "database.replicas[*].mode",

@@ -135,6 +135,8 @@ def _q2(s: Scenario) -> tuple[bool, str]:
         return False, "the apps read the database endpoint once at start (static): they need a restart"
     if not pool.validate_on_borrow and pool.max_lifetime_s is None:
         return False, "pools neither validate on borrow nor recycle connections: they keep the dead host"
+    if s.app.timeouts.oltp_query_s is None and s.app.socket_timeout_s is None:
+        return False, "no query or socket timeout: a request hung on the dead host keeps its connection"
     return True, f"{s.app.discovery} endpoint; pools shed dead connections (validation or max lifetime)"
 
 
@@ -213,6 +215,9 @@ def _fix(number: int, doc: dict[str, Any]) -> None:
         pool["connection_timeout_s"] = min(pool["connection_timeout_s"], BRIEF_POOL["connection_timeout_s"])
         for key in ("idle_timeout_s", "max_lifetime_s"):
             pool[key] = BRIEF_POOL[key] if pool[key] is None else min(pool[key], BRIEF_POOL[key])
+        if app["timeouts"]["oltp_query_s"] is None and app.get("socket_timeout_s") is None:
+            # pools retire only idle connections: something must end a request hung on the dead host
+            app["timeouts"]["oltp_query_s"] = BRIEF_TIMEOUTS_S["oltp_query_s"]
     elif number == 3:
         app["health_check"] = "deep"
     elif number == 4:

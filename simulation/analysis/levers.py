@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from simulation.analysis.sensitivity import ends_hung_requests
 from simulation.model.loading import dump_document
 from simulation.model.overrides import Overrides
 from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
@@ -37,11 +38,12 @@ class Change:
 def _validate_on_borrow(s: Scenario) -> Overrides | None:
     """Test on borrow, and fail fast: validation takes about one connection timeout (5 s in the brief's fix)."""
     pool = s.app.pool
-    if pool.validate_on_borrow and pool.connection_timeout_s <= FAST_CONNECTION_TIMEOUT_S:
+    if pool.validate_on_borrow and pool.connection_timeout_s <= FAST_CONNECTION_TIMEOUT_S and not ends_hung_requests(s):
         return None
     return {
         "app.pool.validate_on_borrow": True,
         "app.pool.connection_timeout_s": min(pool.connection_timeout_s, FAST_CONNECTION_TIMEOUT_S),
+        **ends_hung_requests(s),
     }
 
 
@@ -160,9 +162,10 @@ def _spare_instance(s: Scenario) -> Overrides | None:
 CATALOGUE: tuple[Change, ...] = (
     Change(
         "validate_on_borrow",
-        "Validate pool connections on borrow (5 s connection timeout)",
+        "Validate pool connections on borrow (5 s connection timeout, with a query timeout)",
         "A SELECT 1 (~1 ms) before each checkout finds connections to a dead primary, and with a 5 s "
-        "connection timeout the pool reconnects to the new one within seconds.",
+        "connection timeout the pool reconnects to the new one within seconds; a query timeout returns "
+        "connections held by hung requests so that validation can see them.",
         _validate_on_borrow,
     ),
     Change(

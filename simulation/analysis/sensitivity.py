@@ -121,7 +121,16 @@ def _validation(value: Value, scenario: Scenario) -> Overrides:
     if not value:
         return {"app.pool.validate_on_borrow": False}
     timeout = min(scenario.app.pool.connection_timeout_s, FAST_CONNECTION_TIMEOUT_S)
-    return {"app.pool.validate_on_borrow": True, "app.pool.connection_timeout_s": timeout}
+    overrides: Overrides = {"app.pool.validate_on_borrow": True, "app.pool.connection_timeout_s": timeout}
+    return {**overrides, **ends_hung_requests(scenario)}
+
+
+def ends_hung_requests(scenario: Scenario) -> Overrides:
+    """Pools retire only idle connections: validation needs a query timeout (the brief's 10 s) to return a
+    connection held by a request hung on a silent host, when neither it nor a socket timeout is set."""
+    if scenario.app.timeouts.oltp_query_s is None and scenario.app.socket_timeout_s is None:
+        return {"app.timeouts.oltp_query_s": BRIEF_TIMEOUTS_S["oltp_query_s"]}
+    return {}
 
 
 def _timeouts(value: Value, scenario: Scenario) -> Overrides:

@@ -5,14 +5,23 @@ standby (it works with ``scenario.automation_success_probability()``), or
 people do (manual failover, failed automation, or no standby at all). The
 standby promoted is the local one if any, else a cross-region replica; with
 neither, people restore from backups — unless the failed node is repaired
-first. Promotion takes ``failover.promotion_s`` plus
-``database.promotion_s_per_gb × size_gb`` (crash recovery, replication
-backlog and cache warm-up grow with the data). When automation has not
+first. Promotion takes ``failover.promotion_s`` whatever the size (a hot
+standby already holds the data); size costs time only where data moves or
+replays, each part its own phase: the standby's catch-up on the WAL it has
+received but not applied (``replay_backlog_gb / replay_throughput_gb_per_s``),
+reading the working set into a cold cache (``standby_cache: cold``; always
+after a restore or a restart in place), and crash recovery of a node restarted
+in place (the WAL since the last checkpoint, not the total size). When automation has not
 acted by the time people are paged by escalation (slow detection), they
 carry out the failover themselves (``Fleet.manual_takeover``). Right after an earlier
 failover the old standby is still being rebuilt
 (``size_gb / rebuild_throughput_gb_per_s``); a failure in that window cannot
 fail over and takes the slow path.
+
+A primary that comes back by itself (``incidents.db_primary_failure.duration_s``,
+a transient failure: a blip) before the detector's decisive check is ridden
+out: no failover, the app reconnects to the same address, so a more patient
+detector never makes a blip longer. Back later, it caps the repair.
 
 Data lost: none with synchronous replication; the lag at the moment of failure
 with asynchronous replication; the time since the last recoverable point
@@ -64,6 +73,8 @@ class DbSetup:
     automated: bool
     can_restore: bool
     reduced_redundancy_probability: float
+    rebuild_s: float = 0.0
+    standby_down_probability: float = 0.0  # the standby is down on its own (steady state)
 
 
 def db_setup(scenario: Scenario) -> DbSetup:
@@ -79,7 +90,15 @@ def db_setup(scenario: Scenario) -> DbSetup:
     p_reduced = 0.0
     if standby != "none":
         p_reduced = 1.0 - math.exp(-rate_per_year(scenario) * rebuild_s / SECONDS_PER_YEAR)
-    return DbSetup(standby, sync, scenario.failover.mode == "automated", db.backups.kind != "none", p_reduced)
+    p_down = 0.0
+    if standby != "none":
+        rate = db.standby_failure_rate_per_year
+        rate = rate_per_year(scenario) if rate is None else rate
+        down_s = rate * db.node_repair_s.mean  # seconds per year the standby is down
+        p_down = down_s / (SECONDS_PER_YEAR + down_s)
+    return DbSetup(
+        standby, sync, scenario.failover.mode == "automated", db.backups.kind != "none", p_reduced, rebuild_s, p_down
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,50 @@ class DbDraws:
     restore_loss_s: NDArray[np.float64]  # time since the last recoverable point
     repair_s: NDArray[np.float64]
     reduced: NDArray[np.bool_]  # the standby is still being rebuilt
+    standby_back_s: NDArray[np.float64]  # 0: the standby can take over; else when it is back (rebuilt, repaired)
+    catch_up_s: NDArray[np.float64]  # the promoted standby replays its backlog
+    warm_up_s: NDArray[np.float64]  # the promoted standby's cache (0 when warm)
+    cold_warm_up_s: float  # a restored or restarted node reads its working set in
+    crash_recovery_s: float  # a node restarted in place replays the WAL since its last checkpoint
+
+
+def cache_warm_up_s(scenario: Scenario) -> float:
+    """Reading the working set into a cold cache."""
+    db = scenario.database
+    return db.working_set_share * db.size_gb / db.cache_warm_up_gb_per_s
+
+
+def catch_up_s(scenario: Scenario, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+    """Per failover: the promoted standby replays the WAL it has received but not applied."""
+    db = scenario.database
+    backlog: NDArray[np.float64] = db.replay_backlog_gb.sample(rng, n) / db.replay_throughput_gb_per_s
+    return backlog
+
+
+def promoted_warm_up_s(scenario: Scenario) -> float:
+    """The promoted standby's cache warm-up: none when it is warm."""
+    return cache_warm_up_s(scenario) if scenario.database.standby_cache == "cold" else 0.0
+
+
+def standby_back_s(
+    scenario: Scenario, setup: DbSetup, reduced: NDArray[np.bool_], rng: np.random.Generator, n: int
+) -> NDArray[np.float64]:
+    """When the standby can take over: at once (0), after the rest of its rebuild (reduced redundancy), or
+    after the rest of its own repair (down on its own, with ``standby_down_probability``).
+
+    A failure finds a repair in progress with probability ∝ its length, so the
+    repair is drawn length-biased (one of 8 draws, weighted by length) and the
+    failure falls uniformly inside it.
+    """
+    down = rng.random(n) < setup.standby_down_probability
+    candidates = scenario.database.node_repair_s.sample(rng, n * 8).reshape(n, 8)
+    weights = np.cumsum(candidates, axis=1)
+    pick = (weights < rng.random((n, 1)) * weights[:, -1:]).sum(axis=1).clip(0, 7)
+    repair = candidates[np.arange(n), pick]
+    into = rng.random(n)
+    back = np.where(down, into * repair, 0.0)
+    back = np.where(reduced, np.maximum(back, into * setup.rebuild_s), back)
+    return back
 
 
 def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int) -> DbDraws:
@@ -112,7 +175,24 @@ def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int
     restore_loss = rng.random(n) * db.backups.interval_s
     repair = db.node_repair_s.sample(rng, n)
     reduced = rng.random(n) < setup.reduced_redundancy_probability
-    return DbDraws(automation_ok, promotion, lag, restore, restore_loss, repair, reduced)
+    catch_up = catch_up_s(scenario, rng, n)
+    warm_up = np.full(n, promoted_warm_up_s(scenario))
+    crash = db.crash_recovery_wal_gb / db.replay_throughput_gb_per_s
+    back = standby_back_s(scenario, setup, reduced, rng, n)
+    return DbDraws(
+        automation_ok,
+        promotion,
+        lag,
+        restore,
+        restore_loss,
+        repair,
+        reduced,
+        back,
+        catch_up,
+        warm_up,
+        cache_warm_up_s(scenario),
+        crash,
+    )
 
 
 @dataclass(frozen=True)
@@ -124,6 +204,22 @@ class DbRow:
     restore_loss_s: float
     repair_s: float
     reduced: bool
+    standby_back_s: float
+    catch_up_s: float
+    warm_up_s: float
+    cold_warm_up_s: float
+    crash_recovery_s: float
+
+    def promote_parts(self) -> tuple[tuple[str, float], ...]:
+        """Promoting the standby, phase by phase: only catch-up and a cold cache grow with the data."""
+        return (("promote", self.promotion_s), ("catch-up", self.catch_up_s), ("warm-up", self.warm_up_s))
+
+    def restore_parts(self) -> tuple[tuple[str, float], ...]:
+        return (("restore", self.restore_s), ("warm-up", self.cold_warm_up_s))
+
+    def repair_parts(self) -> tuple[tuple[str, float], ...]:
+        """After the repair the node restarts in place: crash recovery, then a cold cache."""
+        return (("crash-recovery", self.crash_recovery_s), ("warm-up", self.cold_warm_up_s))
 
     @staticmethod
     def rows(draws: DbDraws) -> Iterator[DbRow]:
@@ -136,9 +232,42 @@ class DbRow:
             draws.restore_loss_s.tolist(),
             draws.repair_s.tolist(),
             draws.reduced.tolist(),
+            draws.standby_back_s.tolist(),
+            draws.catch_up_s.tolist(),
+            draws.warm_up_s.tolist(),
         )
-        for values in zip(*columns):
-            yield DbRow(*values)
+        for ok, promotion, lag, restore, loss, repair, reduced, back, catch_up, warm_up in zip(*columns):
+            yield DbRow(
+                ok,
+                promotion,
+                lag,
+                restore,
+                loss,
+                repair,
+                reduced,
+                back,
+                catch_up,
+                warm_up,
+                draws.cold_warm_up_s,
+                draws.crash_recovery_s,
+            )
+
+
+DB_PHASES = ("promote", "catch-up", "warm-up", "restore", "repair", "crash-recovery")
+
+
+def total_s(parts: tuple[tuple[str, float], ...]) -> float:
+    return sum(d for _, d in parts)
+
+
+def add_parts(phases: Phases, start_s: float, parts: tuple[tuple[str, float], ...]) -> float:
+    """Record the parts one after the other from ``start_s`` (zero-length ones left out); their end."""
+    t = start_s
+    for name, duration in parts:
+        if duration > 0:
+            phases.add(name, t, t + duration)
+        t += duration
+    return t
 
 
 class DbOutcome:
@@ -160,55 +289,68 @@ def plan_db_recovery(
     """The database side of one incident, from its random inputs: which path, when a primary is ready.
 
     Detection, then automation promotes the standby; or people (paged at
-    detection) promote it, restore from backups, or wait for the node's
-    repair — whichever makes a primary available first. ``repair_cap_s``: the
-    failed node is back by then at the latest (e.g. when a lost zone returns).
+    detection) promote it if the node is not back when they act, restore from
+    backups, or wait for the node's repair — whichever makes a primary
+    available first. A promotion, once started, completes even if the old
+    primary returns meanwhile (it is not silently dropped). ``repair_cap_s``: the
+    failed node is back by then at the latest (e.g. when a lost zone returns,
+    or a transient failure ends); back before the decisive check
+    (``AppRow.decisive_s``) it is ridden out: no failover, the app reconnects.
     """
     outcome = DbOutcome()
+    if repair_cap_s <= app.decisive_s:  # back before the detector declared it: nobody fails over
+        phases.add("detect", 0.0, repair_cap_s)
+        outcome.path, outcome.same_address, outcome.ready_s = "ride-out", True, repair_cap_s
+        return outcome
     detect = app.detect_s
     phases.add("detect", 0.0, detect)
-    can_fail_over = setup.standby != "none" and not db.reduced
+    can_fail_over = setup.standby != "none" and db.standby_back_s <= 0
     if can_fail_over and setup.automated and db.automation_ok:
-        ready = detect + db.promotion_s
-        phases.add("promote", detect, ready)
+        ready = add_parts(phases, detect, db.promote_parts())
         outcome.path, outcome.data_loss_s = "promote", db.lag_s
     else:
         response.paged_s = detect
         response.engaged = True
         acting = detect + app.respond_s + app.execute_s
         repaired = min(detect + db.repair_s, repair_cap_s)
-        if can_fail_over and acting + db.promotion_s <= repaired:
-            ready = acting + db.promotion_s
+        back = repaired + total_s(db.repair_parts())
+        if can_fail_over and acting < repaired:  # a promotion, once started, goes on even if the node returns
             phases.add("decide", detect, acting)
-            phases.add("promote", acting, ready)
+            ready = add_parts(phases, acting, db.promote_parts())
             outcome.path, outcome.data_loss_s = "promote", db.lag_s
-        elif setup.can_restore and acting + db.restore_s <= repaired:
-            ready = acting + db.restore_s
+        elif setup.standby != "none" and max(acting, db.standby_back_s) + total_s(db.promote_parts()) <= min(
+            back, acting + total_s(db.restore_parts()) if setup.can_restore else INF
+        ):  # the standby is back (rebuilt or repaired) before the primary: promote it then
+            start = max(acting, db.standby_back_s)
+            phases.add("decide", detect, start)
+            ready = add_parts(phases, start, db.promote_parts())
+            outcome.path, outcome.data_loss_s = "promote", db.lag_s
+        elif setup.can_restore and acting + total_s(db.restore_parts()) <= back:
             phases.add("decide", detect, acting)
-            phases.add("restore", acting, ready)
+            ready = add_parts(phases, acting, db.restore_parts())
             outcome.path, outcome.data_loss_s = "restore", db.restore_loss_s
         else:
-            ready = repaired
-            phases.add("repair", detect, ready)
+            phases.add("repair", detect, repaired)
+            ready = add_parts(phases, repaired, db.repair_parts())
             outcome.path, outcome.data_loss_s, outcome.same_address = "repair", 0.0, True
     outcome.ready_s = ready
     return outcome
 
 
 def promotion_s(scenario: Scenario, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
-    """Promotion times of ``n`` failovers: the promotion itself plus the size-dependent part."""
+    """Promotion times of ``n`` failovers, the promotion itself (``promotion_s_per_gb``: calibration only)."""
     db = scenario.database
     promotion: NDArray[np.float64] = scenario.failover.promotion_s.sample(rng, n) + db.size_gb * db.promotion_s_per_gb
     return promotion
 
 
-def manual_path(setup: DbSetup, db: DbRow, acting_s: float) -> tuple[float, str, float]:
-    """People start acting at ``acting_s``: (ready_s, path, data_loss_s) of the fastest manual path."""
-    if setup.standby != "none" and not db.reduced:
-        return acting_s + db.promotion_s, "promote", db.lag_s
+def manual_path(setup: DbSetup, db: DbRow, acting_s: float) -> tuple[tuple[tuple[str, float], ...], str, float]:
+    """People start acting at ``acting_s``: (parts, path, data_loss_s) of the fastest manual path."""
+    if setup.standby != "none" and db.standby_back_s <= acting_s:
+        return db.promote_parts(), "promote", db.lag_s
     if setup.can_restore:
-        return acting_s + db.restore_s, "restore", db.restore_loss_s
-    return INF, "", 0.0
+        return db.restore_parts(), "restore", db.restore_loss_s
+    return (("", INF),), "", 0.0
 
 
 def db_recovery(
@@ -250,12 +392,13 @@ def db_recovery(
 
     def takeover(start_s: float, fleet: Fleet) -> None:
         acting = start_s + app.execute_s
-        ready_s, path, loss_s = manual_path(setup, db, acting)
+        parts, path, loss_s = manual_path(setup, db, acting)
+        ready_s = acting + total_s(parts)
         if outcome.done or not ready_s < outcome.ready_s:
             return
         if phases.enabled:
-            phases.items = [p for p in phases.items if p[0] not in ("promote", "restore", "repair")]
-        phases.add(path, acting, ready_s)
+            phases.items = [p for p in phases.items if p[0] not in DB_PHASES]
+        add_parts(phases, acting, parts)
         outcome.ready_s, outcome.path, outcome.data_loss_s, outcome.same_address = ready_s, path, loss_s, False
         env.timeout(ready_s - env.now, ready_s).callbacks.append(lambda event: ready(event, fleet))
 
@@ -315,12 +458,14 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     humans = scenario.failover.humans
     write_rate = scenario.database.write_rate_tps
     rows = list(zip(app_draws.rows(), DbRow.rows(db_draws)))
+    transient = scenario.incidents.db_primary_failure.duration_s  # the node comes back by itself after it
+    back = transient.sample(rng, n).tolist() if transient is not None else [INF] * n
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app_row, db_row = rows[i]
         tracker, fleet = failed_fleet(env, scenario, app_row, primaries[failed_region[i]], amplification)
         fleet.lose_primary()
-        outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases)
+        outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases, repair_cap_s=back[i])
         escalate(env, fleet, humans, response, phases, threshold)
         env.run()
         if keep_replays:

@@ -8,6 +8,11 @@ What is here, in the words of DESIGN.md "Modelling notes":
   rotation; a deep check drains them after ``unhealthy_threshold`` failed
   checks and returns them after ``healthy_threshold`` passing ones.
   Auto-restart restarts what the load balancer marks unhealthy.
+- **Fail-open**: with ``load_balancer.fail_open`` (default, as an AWS ALB
+  does) the load balancer routes to every registered instance when none, or
+  fewer than ``panic_healthy_share`` of them (Envoy's panic threshold), pass
+  their checks; so deep checks failing everywhere (the database is down) do
+  not take the whole fleet out. People taking an instance out deregister it.
 
 Random inputs are drawn up front for a whole batch (``app_draws.draw_app``);
 the SimPy replay of incident ``i`` reads row ``i`` only. Instance transitions
@@ -49,7 +54,14 @@ class Fleet:
         self.lb_interval_s = lb.interval_s
         self.unhealthy_after = lb.unhealthy_threshold
         self.healthy_after = lb.healthy_threshold
-        self.deep = app.health_check == "deep" and lb_watches_working
+        # a deep check's SELECT 1 passes on a demoted primary that is back read-only: it sees nothing wrong
+        self.deep = app.health_check == "deep" and lb_watches_working and app.dead_host_signature != "read-only"
+        self.fail_open = lb.fail_open
+        self.panic_below = lb.panic_healthy_share * m
+        self.lb_healthy = [True] * m  # passes the load balancer's checks
+        self.registered = [True] * m  # people have not taken it out
+        self.healthy_count = m
+        self.panic = False  # routing to every registered instance
         self.auto_restart = app.auto_restart
         self.static = app.discovery == "static"
         self.up = [True] * m
@@ -72,6 +84,7 @@ class Fleet:
         self.self_recovered_s: list[float] = []
         self.restart_starts_s: list[float] = []
         self.restart_ends_s: list[float] = []
+        self.rejoined_s: list[float] = []
 
     # scheduling ---------------------------------------------------------------------------------
     def at(self, t: float, fn: Callable[..., None] | None = None, *args: Any) -> simpy.Event:
@@ -111,7 +124,7 @@ class Fleet:
     def _health_changed(self, i: int) -> None:
         self.lb_v[i] += 1
         healthy = self.up[i] and (self.working[i] or not self.deep)
-        if healthy == self.tracker.in_rotation[i]:
+        if healthy == self.lb_healthy[i]:
             return
         t = self.lb_after(self.env.now, self.healthy_after if healthy else self.unhealthy_after)
         self.at(t, self._lb_apply, i, healthy, self.lb_v[i])
@@ -119,9 +132,36 @@ class Fleet:
     def _lb_apply(self, i: int, in_rotation: bool, version: int) -> None:
         if version != self.lb_v[i]:
             return
-        self.tracker.set_rotation(i, in_rotation)
+        self._set_lb(i, in_rotation, registered=True if in_rotation else None)
+        if in_rotation:
+            self.rejoined_s.append(self.env.now)
         if not in_rotation and self.auto_restart and not self.restarting[i]:
             self.restart(i, manual=False)
+
+    def _set_lb(self, i: int, healthy: bool, *, registered: bool | None) -> None:
+        """Instance ``i`` passes the load balancer's checks or not (and is registered or not); route.
+
+        Routing: the healthy registered instances, or every registered one while
+        the load balancer fails open (panic). O(1) unless the panic state flips.
+        """
+        if healthy != self.lb_healthy[i]:
+            self.lb_healthy[i] = healthy
+            self.healthy_count += 1 if healthy else -1
+        if registered is not None:
+            self.registered[i] = registered
+        count = self.healthy_count
+        panic = self.fail_open and (count == 0 or count < self.panic_below)
+        if panic != self.panic:
+            self.panic = panic
+            for j in range(len(self.lb_healthy)):
+                self._route(j)
+        else:
+            self._route(i)
+
+    def _route(self, i: int) -> None:
+        target = self.registered[i] and (self.panic or self.lb_healthy[i])
+        if target != self.tracker.in_rotation[i]:
+            self.tracker.set_rotation(i, target)
 
     def _set_working(self, i: int, working: bool) -> None:
         self.working[i] = working
@@ -259,7 +299,8 @@ class Fleet:
         self.working[i] = False
         if manual:
             self.lb_v[i] += 1
-            self.tracker.update(i, in_rotation=False, working=False)
+            self.tracker.update(i, working=False)
+            self._set_lb(i, False, registered=False)
         else:
             self.tracker.update(i, working=False)
             self._health_changed(i)
@@ -278,7 +319,8 @@ class Fleet:
         self.up[i] = False
         self.working[i] = False
         self.lb_v[i] += 1
-        self.tracker.update(i, in_rotation=False, working=False)
+        self.tracker.update(i, working=False)
+        self._set_lb(i, False, registered=False)
         self.at(at_s, self._restarted, i, self.state_v[i])
 
     def _restarted(self, i: int, version: int) -> None:
@@ -310,8 +352,12 @@ class Fleet:
 
 
 def app_phases(fleet: Fleet, phases: Phases, endpoint_changed_s: float) -> None:
-    """Add the app tier's phases: reconnect (instances recovering by themselves) and restart."""
+    """Add the app tier's phases: reconnect (instances recovering by themselves), restart, and rejoin (the
+    load balancer's passing checks that return the last working instance to rotation)."""
     if fleet.self_recovered_s:
         phases.add("reconnect", endpoint_changed_s, max(fleet.self_recovered_s))
     if fleet.restart_starts_s and fleet.restart_ends_s:
         phases.add("restart", min(fleet.restart_starts_s), max(fleet.restart_ends_s))
+    working_again = fleet.self_recovered_s + fleet.restart_ends_s
+    if working_again and fleet.rejoined_s and max(fleet.rejoined_s) > max(working_again):
+        phases.add("rejoin", max(working_again), max(fleet.rejoined_s))

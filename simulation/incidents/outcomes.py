@@ -21,7 +21,21 @@ from simulation.incidents.served import rto_and_impact
 
 PhaseTimeline = tuple[tuple[str, float, float], ...]  # (phase, start_s, end_s)
 
-PHASES = ("detect", "decide", "promote", "propagate", "reconnect", "restart", "restore", "rollback", "repair")
+PHASES = (
+    "detect",
+    "decide",
+    "promote",
+    "catch-up",
+    "warm-up",
+    "propagate",
+    "reconnect",
+    "restart",
+    "rejoin",
+    "restore",
+    "rollback",
+    "repair",
+    "crash-recovery",
+)
 
 
 class Phases:

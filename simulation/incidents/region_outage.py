@@ -32,7 +32,7 @@ import simpy
 from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import AppRow, draw_app
-from simulation.incidents.db_primary_failure import promotion_s
+from simulation.incidents.db_primary_failure import catch_up_s, promoted_warm_up_s, promotion_s
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
@@ -100,6 +100,7 @@ def draw_region(scenario: Scenario, rng: np.random.Generator, n: int) -> RegionD
     builder = (_survivors(scenario) or [scenario.primary_region])[0]
     warm_up = builder.warm_up_s.sample(rng, n)
     cold_build = builder.cold_build_s.sample(rng, n)
+    promotion = promotion + catch_up_s(scenario, rng, n) + promoted_warm_up_s(scenario)  # the replica's backlog, cache
     return RegionDraws(automation_ok, promotion, lag, restore, restore_loss, duration, warm_up, cold_build)
 
 
@@ -132,7 +133,8 @@ def plan_failover(scenario: Scenario, draws: RegionDraws, i: int, app: AppRow) -
         plan = Plan("restore", act, ready, float(draws.restore_loss_s[i]), True)
     else:
         plan = Plan("return", duration, duration, 0.0, True)
-    if plan.ready_s >= duration:
+    started = plan.path == "promote" and plan.act_s < duration  # a promotion, once started, goes on
+    if plan.ready_s >= duration and not started:
         return Plan("return", duration, duration, 0.0, True)
     return plan
 

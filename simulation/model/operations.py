@@ -17,6 +17,13 @@ class Detection(Section):
     interval_s: float = Field(default=10, gt=0, le=3600)
     timeout_s: float = Field(default=5, gt=0, le=3600)
     failure_threshold: int = Field(default=3, ge=1, le=100)
+    lease_s: float = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="leader lease: nobody takes over before it runs out after the failure (Patroni's ttl, "
+        "default 30 s); a primary back within it keeps its role",
+    )
 
 
 class Humans(Section):
@@ -61,12 +68,29 @@ class Pool(Section):
     idle_timeout_s: float | None = Field(default=300, gt=0)
     max_lifetime_s: float | None = Field(default=1800, gt=0)
     validate_on_borrow: bool = True
+    checks_role: bool = Field(
+        default=False,
+        description="the driver checks that its node is still the primary and drops connections to a demoted "
+        "one (pgjdbc targetServerType=primary, the AWS JDBC wrapper's failover plugin)",
+    )
 
 
 class LoadBalancer(Section):
     interval_s: float = Field(default=10, gt=0)
     unhealthy_threshold: int = Field(default=3, ge=1)
     healthy_threshold: int = Field(default=2, ge=1)
+    fail_open: bool = Field(
+        default=True,
+        description="when no target passes its checks, route to all of them (an AWS ALB does): deep checks "
+        "failing everywhere do not take the whole fleet out",
+    )
+    panic_healthy_share: float = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="with fail_open, route to all targets also when fewer than this share pass their checks "
+        "(Envoy's panic threshold, default there 0.5); 0: only when none passes",
+    )
 
 
 class Timeouts(Section):
@@ -98,10 +122,23 @@ class Bulkheads(Section):
 class App(Section):
     discovery: Literal["service-discovery", "dns", "static"] = "service-discovery"
     dns_client_cache_s: float = Field(
-        default=0, ge=0, description="extra caching of DNS answers inside the client beyond the TTL"
+        default=0,
+        ge=0,
+        description="the client keeps each DNS answer this long whatever its TTL (the JVM's "
+        "networkaddress.cache.ttl); it refreshes at a random moment within it, not after a fixed delay",
     )
     pool: Pool = Field(default_factory=Pool)
-    dead_host_signature: Literal["hang", "refuse"] = "hang"
+    dead_host_signature: Literal["hang", "refuse", "read-only"] = Field(
+        default="hang",
+        description="how the lost primary looks to its clients: connections hang, are refused, or (read-only) "
+        "the demoted primary is back at the same address and refuses writes only, as Aurora's old writer",
+    )
+    socket_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="socket read timeout of the database driver (pgjdbc socketTimeout, libpq tcp_user_timeout): "
+        "breaks a connection whose host is silent, and the pool evicts it; null (the drivers' default): none",
+    )
     tcp_give_up_s: float = Field(
         default=924, gt=0, description="OS TCP retransmission give-up for a hanging peer (Linux default ~15 min)"
     )

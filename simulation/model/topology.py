@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from simulation.model.base import Section
-from simulation.model.distributions import Dist, lognormal
+from simulation.model.distributions import Dist, fixed, lognormal
 
 Pattern = Literal["single-region", "active-passive", "active-active-read", "active-active-full"]
 ReplicationMode = Literal["sync", "async"]
@@ -70,14 +70,47 @@ class Database(Section):
     )
     backups: Backups = Field(default_factory=Backups)
     promotion_s_per_gb: float = Field(
-        default=2.2,
+        default=0,
         ge=0,
-        description="extra promotion time per GB of data: crash recovery, replay of the replication backlog "
-        "and cache warm-up grow with size (2.2 s/GB: about 2 min of failover at 10 GB, about "
-        "20 min at 500 GB)",
+        description="extra promotion time per GB of data, for calibration only (0: promoting a hot standby "
+        "takes about the same time at any size; size counts through the parts below)",
+    )
+    replay_backlog_gb: Dist = Field(
+        default_factory=lambda: fixed(0),
+        description="WAL the promoted standby has received but not yet applied when the primary fails; it "
+        "replays it before it takes writes (async catch-up; a hot synchronous standby has about none)",
+    )
+    replay_throughput_gb_per_s: float = Field(
+        default=0.05,
+        gt=0,
+        description="speed of replaying WAL: a standby's catch-up, and crash recovery of a restarted node",
+    )
+    crash_recovery_wal_gb: float = Field(
+        default=1.0,
+        ge=0,
+        description="WAL written since the last checkpoint, replayed when a failed node restarts in place "
+        "(PostgreSQL's max_wal_size default: 1 GB); not the total size",
+    )
+    standby_cache: Literal["warm", "cold"] = Field(
+        default="warm",
+        description="warm: the standby's cache already holds the working set (a hot standby serving reads); "
+        "cold: it is read in after promotion",
+    )
+    working_set_share: float = Field(
+        default=0.2, ge=0, le=1, description="share of size_gb read often enough that a cold cache must hold it"
+    )
+    cache_warm_up_gb_per_s: float = Field(
+        default=0.1, gt=0, description="speed of reading the working set into a cold cache"
     )
     rebuild_throughput_gb_per_s: float = Field(
         default=0.1, gt=0, description="speed of rebuilding a standby after a failover"
+    )
+    standby_failure_rate_per_year: float | None = Field(
+        default=None,
+        ge=0,
+        le=100_000,
+        description="the standby's own failures (repaired in node_repair_s); a failover can find it down. "
+        "null: as often as the primary (incidents.db_primary_failure.rate_per_year)",
     )
     node_repair_s: Dist = Field(
         default_factory=lambda: lognormal(4 * 3600, 12 * 3600),

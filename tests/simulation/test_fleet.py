@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation.incidents import db_primary_failure, people
 from simulation.incidents.app_draws import draw_app
@@ -43,14 +45,15 @@ def test_it_declares_a_failure_without_the_timeout_when_the_host_refuses():
 
 
 def test_it_drains_a_pool_by_max_lifetime_like_the_max_of_the_remaining_lifetimes():
-    # no validation, no query timeout, no TCP give-up in reach: only max lifetimes rotate connections away
-    lifetime, connections = 1800.0, 20
+    # no validation, no TCP give-up in reach: a query timeout returns each hung connection every 10 s, and
+    # max lifetime retires it at the first return past its lifetime
+    lifetime, connections, query = 1800.0, 20, 10.0
     app = {
         "discovery": "service-discovery",
         "health_check": "liveness",
         "auto_restart": False,
         "tcp_give_up_s": 1e7,
-        "timeouts": {"oltp_query_s": None},
+        "timeouts": {"oltp_query_s": query},
         "capacity_rps_per_instance": 1000,
         "pool": {"max_size": connections, "validate_on_borrow": False, "max_lifetime_s": lifetime},
     }
@@ -65,7 +68,36 @@ def test_it_drains_a_pool_by_max_lifetime_like_the_max_of_the_remaining_lifetime
         },
     )
     batch = db_primary_failure.simulate(scenario, np.random.default_rng(3), N)
-    assert batch.rto_s.mean() == pytest.approx(lifetime * connections / (connections + 1), rel=0.02)
+    assert batch.rto_s.mean() == pytest.approx(lifetime * connections / (connections + 1) + query / 2, rel=0.02)
+
+
+def test_max_lifetime_never_ends_a_connection_held_by_a_hung_request():
+    # HikariCP retires only idle connections: without a query or socket timeout, the hung request holds its
+    # connection until the OS gives up on TCP, however short the max lifetime
+    app = {"pool": {"validate_on_borrow": False, "max_lifetime_s": 60}, "timeouts": {"oltp_query_s": None}}
+    draws = draw_app(_scenario(app={**app, "tcp_give_up_s": 924}), np.random.default_rng(4), 50, 4)
+    assert np.all(draws.drain_s == 924)
+    with_socket = draw_app(_scenario(app={**app, "socket_timeout_s": 30}), np.random.default_rng(4), 50, 4)
+    assert np.all(with_socket.drain_s == 30)  # a socket timeout breaks the connection: evicted
+
+
+def test_a_query_timeout_returns_the_stale_connection_and_validation_then_evicts_it():
+    pool = {"validate_on_borrow": True, "connection_timeout_s": 5, "max_lifetime_s": None}
+    draws = draw_app(_scenario(app={"pool": pool, "timeouts": {"oltp_query_s": 30}}), np.random.default_rng(4), 10, 4)
+    assert np.all(draws.drain_s == 30 + 5)  # validation passes only at the next borrow, after the timeout
+
+
+@settings(max_examples=40, deadline=None)
+@given(query=st.floats(1, 600), validate=st.booleans(), lifetime=st.sampled_from([None, 60, 1800]))
+def test_adding_a_query_timeout_never_lengthens_the_drain(query, validate, lifetime):
+    pool = {"validate_on_borrow": validate, "max_lifetime_s": lifetime}
+    without = draw_app(
+        _scenario(app={"pool": pool, "timeouts": {"oltp_query_s": None}}), np.random.default_rng(1), 20, 4
+    )
+    with_q = draw_app(
+        _scenario(app={"pool": pool, "timeouts": {"oltp_query_s": query}}), np.random.default_rng(1), 20, 4
+    )
+    assert np.all(with_q.drain_s <= without.drain_s)
 
 
 def test_it_drains_stale_connections_by_the_first_mechanism_that_applies():
@@ -73,10 +105,11 @@ def test_it_drains_stale_connections_by_the_first_mechanism_that_applies():
         app={
             "pool": {"validate_on_borrow": True, "connection_timeout_s": 5, "max_lifetime_s": None},
             "timeouts": {"oltp_query_s": 30},
+            "socket_timeout_s": 20,
         }
     )
     draws = draw_app(scenario, np.random.default_rng(4), 10, 4)
-    assert np.all(draws.drain_s == 5)
+    assert np.all(draws.drain_s == 20)
     slow = _scenario(
         app={
             "pool": {"validate_on_borrow": False, "max_lifetime_s": None},
@@ -89,11 +122,21 @@ def test_it_drains_stale_connections_by_the_first_mechanism_that_applies():
     assert np.all(draw_app(refused, np.random.default_rng(4), 10, 4).drain_s < 1)
 
 
-def test_it_follows_dns_after_the_remaining_ttl_plus_client_caching():
+def test_it_follows_dns_at_the_first_client_refresh_after_the_resolver_s_ttl():
     scenario = _scenario(app={"discovery": "dns", "dns_client_cache_s": 30}, failover={"dns_ttl_s": 120})
     draws = draw_app(scenario, np.random.default_rng(5), 2000, 4)
-    assert draws.follow_s.mean() == pytest.approx(60 + 30, rel=0.03)
-    assert draws.follow_s.min() >= 30 and draws.follow_s.max() <= 150
+    # the client refreshes every 30 s at its own phase: on average 15 s after the resolver's 60 s
+    assert draws.follow_s.mean() == pytest.approx(60 + 15, rel=0.03)
+    assert draws.follow_s.min() >= 0 and draws.follow_s.max() <= 150
+
+
+def test_a_client_dns_cache_adds_its_residual_whose_mean_is_half_the_cache():
+    cache = 60.0
+    scenario = _scenario(app={"discovery": "dns", "dns_client_cache_s": cache}, failover={"dns_ttl_s": 0})
+    follow = draw_app(scenario, np.random.default_rng(6), 5000, 4).follow_s.ravel()
+    half_width = 1.96 * follow.std(ddof=1) / np.sqrt(follow.size)
+    assert abs(follow.mean() - cache / 2) < half_width  # within the 95 % confidence interval
+    assert follow.min() >= 0 and follow.max() <= cache
     static = draw_app(_scenario(app={"discovery": "static"}), np.random.default_rng(5), 10, 4)
     assert np.all(np.isinf(static.follow_s))
 
@@ -161,7 +204,7 @@ def test_it_cycles_broken_instances_in_batches():
 def test_it_recovers_faster_with_validation_on_borrow():
     base = {
         "discovery": "service-discovery",
-        "timeouts": {"oltp_query_s": None},
+        "timeouts": {"oltp_query_s": 30},  # ends hung requests: validation then evicts the returned connection
         "auto_restart": False,
         "pool": {"validate_on_borrow": False, "max_lifetime_s": 1800},
     }
@@ -284,3 +327,39 @@ def test_it_gives_a_never_firing_event_for_a_time_that_never_comes():
     env.process(waiter())
     env.run()
     assert not never.triggered
+
+
+def _demoted(pool, escalation_s=1e6, auto_restart=True):
+    return _scenario(
+        regions=[{"name": "a", "app_instances": 4}, {"name": "b", "role": "standby"}],
+        app={
+            "dead_host_signature": "read-only",
+            "health_check": "deep",
+            "auto_restart": auto_restart,
+            "pool": {"max_size": 20, "validate_on_borrow": True, **pool},
+            "timeouts": {"oltp_query_s": 10},
+            "socket_timeout_s": 30,
+        },
+        failover={
+            "automation_success_probability": 1,
+            "days_since_failover_test": 0,
+            "humans": {"escalation_s": escalation_s},
+        },
+    )
+
+
+def test_a_demoted_primary_back_read_only_needs_lifetime_recycling_a_role_check_or_a_restart():
+    # validation (SELECT 1 passes), query and socket timeouts (writes fail fast) and deep checks do not help
+    lifetime = 1800.0
+    recycled = db_primary_failure.simulate(_demoted({"max_lifetime_s": lifetime}), np.random.default_rng(3), 400)
+    # the last of 4 instances × 20 connections: the max of 80 remaining lifetimes
+    assert recycled.rto_s.mean() == pytest.approx(lifetime * 80 / 81, rel=0.02)
+    role = db_primary_failure.simulate(
+        _demoted({"max_lifetime_s": lifetime, "checks_role": True}), np.random.default_rng(3), 400
+    )
+    assert np.all(role.rto_s < 120)
+    # no lifetime, no role check: only people restarting the instances after the escalation end it
+    restarted = db_primary_failure.simulate(
+        _demoted({"max_lifetime_s": None}, escalation_s=900), np.random.default_rng(3), 200
+    )
+    assert np.all(restarted.rto_s > 900) and restarted.humans_needed.all()

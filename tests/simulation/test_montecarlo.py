@@ -10,6 +10,7 @@ from simulation.engine.chunks import simulate_type
 from simulation.engine.results import RunResults
 from simulation.incidents.outcomes import Batch, Replay
 from simulation.units import SECONDS_PER_YEAR
+from simulation.version import ENGINE_VERSION
 
 MEAN_IMPACT_S = {"alpha": 600.0, "beta": 3600.0}
 RATES = {"alpha": 4.0, "beta": 0.5}
@@ -146,7 +147,7 @@ def test_it_reports_progress_per_chunk(doubles, scenario):
 
 def test_it_records_what_reproduces_the_run(doubles, scenario):
     results = run(scenario, trials=300, seed=12, years=100, checklist=False).to_json()
-    assert results["engine_version"] == "0.1.0" and results["seed"] == 12
+    assert results["engine_version"] == ENGINE_VERSION and results["seed"] == 12
     assert results["trials_per_type"] == 300 and results["years"] == 100
     assert results["scenario"]["name"] == "test" and len(results["scenario_sha256"]) == 64
     assert load_scenario(results["scenario"]) == scenario

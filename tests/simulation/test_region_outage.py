@@ -144,14 +144,19 @@ def test_it_gives_identical_results_for_the_same_seed_and_different_for_another(
     assert not np.array_equal(a.rto_s, c.rto_s)
 
 
-def test_it_fails_over_in_about_2_min_at_10_gb_and_about_20_min_at_500_gb():
+def test_it_fails_over_in_about_2_min_at_10_gb_and_about_20_min_at_500_gb_only_with_a_cold_cache():
+    # the brief's figures hold where data must move: here the replica's cache does not hold the writer's
+    # working set (half the data, read in at 0.25 GB/s); with a warm cache the size does not matter
     worked = load_file(EXAMPLES / "worked-active-passive.yaml")
-    at = {
-        size: worked.model_copy(update={"database": worked.database.model_copy(update={"size_gb": size})})
-        for size in (10, 500)
-    }
-    small, big = (np.median(_run(at[size], n=300).rto_s) for size in (10, 500))
+    cold = {"standby_cache": "cold", "working_set_share": 0.5, "cache_warm_up_gb_per_s": 0.25}
+
+    def at(size, extra):
+        return worked.model_copy(update={"database": worked.database.model_copy(update={"size_gb": size, **extra})})
+
+    small, big = (np.median(_run(at(size, cold), n=300).rto_s) for size in (10, 500))
     assert 60 <= small <= 180 and 15 * 60 <= big <= 25 * 60
+    small, big = (np.median(_run(at(size, {}), n=300).rto_s) for size in (10, 500))
+    assert small == big and 60 <= big <= 180
 
 
 def test_a_cold_standby_is_built_from_scratch_before_it_warms_up():

@@ -64,7 +64,11 @@ def test_it_evaluates_a_variant_and_shows_the_effect_of_a_fix(viewer_client, wor
         viewer_client,
         "workshop_evaluate",
         workspace.pk,
-        {"scenario_id": scenario.pk, "overrides": {"app.pool.validate_on_borrow": True}},
+        # validation finds stale connections once a query timeout ends the requests hung on them
+        {
+            "scenario_id": scenario.pk,
+            "overrides": {"app.pool.validate_on_borrow": True, "app.timeouts.oltp_query_s": 10},
+        },
     ).json()
     assert fixed["point"]["downtime_h_per_year"] < payload["point"]["downtime_h_per_year"]
 

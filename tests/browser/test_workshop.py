@@ -26,7 +26,8 @@ CHECKOUT = {
         "health_check": "liveness",
         "auto_restart": False,
         "pool": {"validate_on_borrow": False, "max_lifetime_s": None, "connection_timeout_s": 5},
-        "timeouts": {"oltp_query_s": None},
+        # a query timeout hands hung requests' connections back; only validation is missing to find them
+        "timeouts": {"oltp_query_s": 10},
     },
     "deployment": {"deploys_per_month": 0},
     "incidents": {

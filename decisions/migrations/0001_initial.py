@@ -6,167 +6,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
-    dependencies = [("planner", "0001_initial"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+    dependencies = [
+        ('planner', '0001_initial'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
 
     operations = [
         migrations.CreateModel(
-            name="DecisionRecord",
+            name='DecisionRecord',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("title", models.CharField(max_length=200)),
-                ("context", models.TextField(blank=True, help_text="the problem and the forces at play")),
-                ("targets", models.JSONField(help_text="the workspace's targets when the decision was recorded")),
-                ("rationale", models.TextField(blank=True)),
-                ("consequences", models.TextField(blank=True)),
-                ("follow_ups", models.TextField(blank=True, help_text="one follow-up per line")),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("draft", "Draft"), ("signed", "Signed off")],
-                        db_index=True,
-                        default="draft",
-                        max_length=10,
-                    ),
-                ),
-                ("version", models.PositiveIntegerField(default=1)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "chosen_run",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="planner.run",
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "previous_version",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="next_versions",
-                        to="decisions.decisionrecord",
-                    ),
-                ),
-                (
-                    "runs",
-                    models.ManyToManyField(
-                        help_text="the options compared (1–5 runs)", related_name="decisions", to="planner.run"
-                    ),
-                ),
-                (
-                    "workspace",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="decisions", to="planner.workspace"
-                    ),
-                ),
-            ],
-            options={"ordering": ["-created_at", "-id"]},
-        ),
-        migrations.CreateModel(
-            name="ReportExport",
-            fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "format",
-                    models.CharField(
-                        choices=[("pdf", "PDF"), ("html", "HTML"), ("json", "JSON"), ("csv", "CSV")], max_length=8
-                    ),
-                ),
-                (
-                    "content_sha256",
-                    models.CharField(help_text="of the report's input: same input, same file", max_length=64),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("queued", "Queued"),
-                            ("running", "Rendering"),
-                            ("done", "Ready"),
-                            ("failed", "Failed"),
-                        ],
-                        default="queued",
-                        max_length=10,
-                    ),
-                ),
-                ("progress", models.FloatField(default=0.0)),
-                ("file", models.FileField(blank=True, upload_to="reports/%Y/%m/")),
-                ("filename", models.CharField(blank=True, max_length=120)),
-                ("content_type", models.CharField(blank=True, max_length=60)),
-                ("error", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "decision",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="exports",
-                        to="decisions.decisionrecord",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('title', models.CharField(max_length=200)),
+                ('context', models.TextField(blank=True, help_text='the problem and the forces at play')),
+                ('targets', models.JSONField(help_text="the workspace's targets when the decision was recorded")),
+                ('rationale', models.TextField(blank=True)),
+                ('consequences', models.TextField(blank=True)),
+                ('follow_ups', models.TextField(blank=True, help_text='one follow-up per line')),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('signed', 'Signed off')], db_index=True, default='draft', max_length=10)),
+                ('version', models.PositiveIntegerField(default=1)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('chosen_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='planner.run')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('previous_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='next_versions', to='decisions.decisionrecord')),
+                ('runs', models.ManyToManyField(help_text='the options compared (1–5 runs)', related_name='decisions', to='planner.run')),
+                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='planner.workspace')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("decision", "format", "content_sha256"), name="one_export_per_content"
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("progress__gte", 0), ("progress__lte", 1)),
-                        name="export_progress_between_0_and_1",
-                    ),
-                ],
+                'ordering': ['-created_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="SignOff",
+            name='ReportExport',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("signed_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "decision",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sign_offs",
-                        to="decisions.decisionrecord",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('format', models.CharField(choices=[('pdf', 'PDF'), ('html', 'HTML'), ('json', 'JSON'), ('csv', 'CSV')], max_length=8)),
+                ('content_sha256', models.CharField(help_text="of the report's input: same input, same file", max_length=64)),
+                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Rendering'), ('done', 'Ready'), ('failed', 'Failed')], default='queued', max_length=10)),
+                ('progress', models.FloatField(default=0.0)),
+                ('file', models.FileField(blank=True, upload_to='reports/%Y/%m/')),
+                ('filename', models.CharField(blank=True, max_length=120)),
+                ('content_type', models.CharField(blank=True, max_length=60)),
+                ('error', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('decision', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exports', to='decisions.decisionrecord')),
             ],
             options={
-                "ordering": ["signed_at", "id"],
-                "constraints": [models.UniqueConstraint(fields=("decision", "user"), name="one_sign_off_per_user")],
+                'ordering': ['-created_at', '-id'],
+                'constraints': [models.UniqueConstraint(fields=('decision', 'format', 'content_sha256'), name='one_export_per_content'), models.CheckConstraint(condition=models.Q(('progress__gte', 0), ('progress__lte', 1)), name='export_progress_between_0_and_1')],
+            },
+        ),
+        migrations.CreateModel(
+            name='SignOff',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('signed_at', models.DateTimeField(auto_now_add=True)),
+                ('decision', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sign_offs', to='decisions.decisionrecord')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'ordering': ['signed_at', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('decision', 'user'), name='one_sign_off_per_user')],
             },
         ),
     ]

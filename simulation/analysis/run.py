@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.analysis.checklist import evaluate_checklist
+from simulation.analysis.checklist import SimulateType, evaluate_checklist
 from simulation.analysis.costs import monthly_costs
 from simulation.analysis.verdicts import verdicts_for_run
 from simulation.engine.annual import annual_results, annual_samples
@@ -26,11 +26,14 @@ def finish_run(
     *,
     checklist: bool = True,
     replayed: dict[int, Batch] | None = None,
+    variant_runs: SimulateType | None = None,
 ) -> RunResults:
     """The results of docs/results.md from a plan's chunk results (any order, no duplicates).
 
     ``replayed``: chunks already re-run by ``replay_chunk`` (index → batch), e.g. on other
     workers; the missing ones of ``replay_chunks(plan, parts)`` are re-run here.
+    ``variant_runs``: how the checklist gets its variant runs (``simulate_type``'s signature), e.g. from
+    results other workers stored; by default they are simulated here.
     """
     if scenario_sha256(scenario) != plan.scenario_sha256:
         raise ValueError("scenario: not the scenario this plan was made for")
@@ -53,7 +56,7 @@ def finish_run(
             seed=plan.seed,
             trials=plan.trials,
             chunk_size=plan.chunk_size,
-            simulate_type=simulate_type,
+            simulate_type=variant_runs or simulate_type,
         )
         if checklist
         else []

@@ -1,0 +1,143 @@
+"""A run spread over workers: pieces in any order, delivered twice, resumed, cancelled — same bytes.
+
+The broker is a list here: the tests take messages from it in the order they choose (as several workers
+would) and deliver some twice (as late acknowledgement may). tests/planner/test_worker.py runs the same
+on real Celery workers.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+import simulation
+from planner.models import Run, RunPart
+from planner.services import runs_distributed
+from planner.services.runs import run_cancel, run_create, run_execute
+
+TRIALS = 300  # two chunks per incident type
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """Messages queued by the run's tasks, as (task name, args)."""
+    messages: list[tuple[str, list]] = []
+    monkeypatch.setattr("planner.tasks.run_part.apply_async", lambda args, **kw: messages.append(("part", args)))
+    monkeypatch.setattr("planner.tasks.run_finish.apply_async", lambda args, **kw: messages.append(("finish", args)))
+    runs_distributed._CONTEXT.clear()  # a fresh worker process
+    return messages
+
+
+def _deliver(message: tuple[str, list]) -> None:
+    name, args = message
+    if name == "part":
+        runs_distributed.part_execute(run_id=args[0], kind=args[1], key=args[2])
+    else:
+        runs_distributed.run_finish(run_id=args[0])
+
+
+def _drain(broker: list, *, order: random.Random, duplicate_every: int = 0) -> int:
+    """Deliver every message in a shuffled order (some twice); the number of deliveries."""
+    delivered = 0
+    while broker:
+        message = broker.pop(order.randrange(len(broker)))
+        _deliver(message)
+        delivered += 1
+        if duplicate_every and delivered % duplicate_every == 0:
+            _deliver(message)
+    return delivered
+
+
+def _canonical(results: dict) -> str:
+    return json.dumps(results, sort_keys=True)
+
+
+@pytest.fixture
+def single(scenario, owner):
+    """The same run executed in one process, chunk after chunk."""
+    return run_execute(run_id=run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False).pk)
+
+
+@pytest.mark.slow
+def test_pieces_in_any_order_and_delivered_twice_give_the_bytes_of_one_process_and_of_the_engine(
+    scenario, owner, broker, single
+):
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    plan_chunks = Run.objects.get(pk=run.pk).chunks_total
+    assert len(broker) == plan_chunks > 3  # one task a chunk
+    _drain(broker, order=random.Random(3), duplicate_every=4)
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE, run.error
+    assert (run.progress, run.chunks_done) == (1.0, plan_chunks)
+    engine = simulation.run(simulation.load_scenario(run.snapshot), trials=TRIALS, seed=7).to_json()
+    assert _canonical(run.results) == _canonical(single.results) == _canonical(engine)
+    assert not RunPart.objects.filter(run=run).exists()  # the pieces are dropped once the run is done
+
+
+@pytest.mark.slow
+def test_the_finishing_step_is_split_into_replay_and_variant_tasks(scenario, owner, broker, monkeypatch):
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    chunks = [m for m in broker if m[0] == "part"]
+    broker.clear()
+    for message in chunks:
+        _deliver(message)
+    kinds = [args[1] for _, args in broker]
+    assert "replay" in kinds and "variant" in kinds and set(kinds) == {"replay", "variant"}
+    queued_jobs = len(broker)
+    while broker[0][0] == "part":
+        _deliver(broker.pop(0))
+    assert broker == [("finish", [run.pk])] and queued_jobs > 1
+    # the finish simulates nothing itself: every replay and variant run came from a task
+    monkeypatch.setattr("planner.services.runs_distributed.simulate_type", lambda *a, **k: pytest.fail("variant"))
+    monkeypatch.setattr("simulation.engine.replays.simulate_chunk", lambda *a, **k: pytest.fail("replay"))
+    _deliver(broker.pop())
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE, run.error
+
+
+@pytest.mark.slow
+def test_a_run_found_running_queues_only_what_is_missing(scenario, owner, broker, single):
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    first = broker[:3]
+    broker.clear()
+    for message in first:  # a worker did three chunks, then died with the rest of the queue lost
+        _deliver(message)
+    runs_distributed._CONTEXT.clear()
+    runs_distributed.run_dispatch(run_id=run.pk)  # the run's message again (redelivered or re-queued)
+    assert {tuple(args) for _, args in first}.isdisjoint({tuple(args) for _, args in broker})
+    _drain(broker, order=random.Random(5))
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE and _canonical(run.results) == _canonical(single.results)
+
+
+def test_cancel_stops_the_remaining_chunks(scenario, owner, broker, monkeypatch):
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    _deliver(broker.pop(0))
+    assert run_cancel(run=run)
+    computed = []
+    real = simulation.run_chunk
+    monkeypatch.setattr("simulation.run_chunk", lambda *a: computed.append(a) or real(*a))
+    _drain(broker, order=random.Random(2))
+    run.refresh_from_db()
+    assert run.status == Run.Status.CANCELLED and computed == [] and run.results is None
+    assert not RunPart.objects.filter(run=run).exists()
+
+
+def test_progress_only_grows_and_the_run_fails_with_the_engine_error(scenario, owner, broker, monkeypatch):
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    seen = []
+    for message in broker[:4]:
+        _deliver(message)
+        seen.append(Run.objects.values_list("progress", flat=True).get(pk=run.pk))
+    assert seen == sorted(seen) and 0 < seen[-1] < runs_distributed.CHUNK_SHARE
+    monkeypatch.setattr("simulation.run_chunk", lambda *a: (_ for _ in ()).throw(RuntimeError("model broke")))
+    _deliver(broker[4])
+    run.refresh_from_db()
+    assert run.status == Run.Status.FAILED and "RuntimeError: model broke" in run.error

@@ -14,6 +14,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import kombu.pools
+
 REPO = Path(__file__).resolve().parents[1]
 STOP_WAIT_S = 10
 
@@ -43,8 +45,8 @@ def filesystem_broker(folder: Path) -> dict:
 
 
 @contextmanager
-def worker(env: dict, queue: str, log_path: Path):
-    """A prefork worker (one child) consuming ``queue``, its output in ``log_path``."""
+def worker(env: dict, queue: str, log_path: Path, node: str = ""):
+    """A prefork worker (one child) consuming ``queue``, its output in ``log_path``; ``node`` tells two apart."""
     command = [
         sys.executable,
         "-m",
@@ -57,7 +59,7 @@ def worker(env: dict, queue: str, log_path: Path):
         "-Q",
         queue,
         "-n",
-        f"{queue}@%h",
+        f"{queue}{node}@%h",
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
@@ -116,3 +118,4 @@ def producer(broker_url: str, transport_options: dict, queue: str):
             app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
+        kombu.pools.reset()  # kombu keeps producer pools per broker URL too: the next test starts afresh

@@ -18,7 +18,7 @@ import pytest
 
 from planner.logs import request_id_var
 from planner.models import Run
-from planner.services.runs import run_create
+from planner.services.runs import run_create, run_execute
 
 from celery_worker import filesystem_broker, producer, worker, worker_database_url
 
@@ -97,6 +97,26 @@ def test_it_runs_on_a_real_worker_with_redis(scenario, owner, tmp_path):
         scenario, owner, tmp_path, REDIS_URL, {"socket_connect_timeout": 2, "visibility_timeout": 3600}, {}
     )
     _assert_progress(run, seen)
+
+
+def test_a_run_split_over_two_workers_gives_the_bytes_of_one_process(scenario, owner, tmp_path):
+    """Two worker processes share the run's chunks, replays and variant runs; the results are the bytes of
+    the same run executed in this process, chunk after chunk."""
+    _redis_or_skip()
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    env = {**os.environ, "DATABASE_URL": worker_database_url(), "CELERY_BROKER_URL": REDIS_URL}
+    env |= {"CELERY_QUEUE": queue, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "INFO"}
+    logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+    options = {"socket_connect_timeout": 2, "visibility_timeout": 3600}
+    with worker(env, queue, logs[0], "-a"), worker(env, queue, logs[1], "-b"), producer(REDIS_URL, options, queue):
+        run = run_create(scenario=scenario, user=owner, trials=4_000, seed=9)
+        _watch(run, logs[0])
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE, f"{run.error}\n{logs[0].read_text()[-3000:]}"
+    pieces = [log.read_text().count("planner.run_part[") for log in logs]
+    assert all(count > 0 for count in pieces), pieces  # both workers took pieces
+    single = run_execute(run_id=run_create(scenario=scenario, user=owner, trials=4_000, seed=9, enqueue=False).pk)
+    assert json.dumps(run.results, sort_keys=True) == json.dumps(single.results, sort_keys=True)
 
 
 def test_it_runs_on_a_real_worker_with_the_filesystem_broker(scenario, owner, tmp_path):

@@ -89,8 +89,14 @@ def part_execute(*, run_id: int, kind: str, key: str) -> None:
             scenario, plan = _context(run)
             arrays, replays = _compute(scenario, plan, run_id, kind, key)
             _store(run_id, kind, key, arrays, replays)
-        _progress_write(run_id, plan_total=run.chunks_total, kind=kind)
-        _advance(run_id)
+        if kind != CHUNK:
+            _progress_write(run, _jobs_progress(run_id))
+            _advance(run_id)
+            return
+        done = RunPart.objects.filter(run_id=run_id, kind=CHUNK).count()
+        _progress_write(run, CHUNK_SHARE * done / max(run.chunks_total, 1), chunks_done=done)
+        if done >= run.chunks_total:  # the last chunk (or one of the last, delivered at once) moves the run on
+            _advance(run_id)
 
 
 def run_finish(*, run_id: int) -> None:
@@ -284,25 +290,20 @@ def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
     return context
 
 
-def _progress_write(run_id: int, *, plan_total: int, kind: str) -> None:
-    """Progress only ever grows, whichever worker writes last; the time left follows from the rate so far."""
-    run = Run.objects.filter(pk=run_id).values("started_at", "progress").first()
-    if run is None or not plan_total:
-        return
-    if kind == CHUNK:
-        done = RunPart.objects.filter(run_id=run_id, kind=CHUNK).count()
-        progress = CHUNK_SHARE * done / plan_total
-        fields: dict[str, Any] = {"chunks_done": done}
-    else:
-        marker = RunPart.objects.filter(run_id=run_id, kind=STAGE, key="jobs").values_list("spec", flat=True)
-        spec = marker.first() or {"replays": [], "variants": {}}
-        total = len(spec["replays"]) + len(spec["variants"])
-        done = len(_done_keys(run_id, [REPLAY, VARIANT]))
-        progress = CHUNK_SHARE + JOB_SHARE * min(done / total, 1.0) if total else CHUNK_SHARE
-        fields = {}
-    elapsed_s = (timezone.now() - run["started_at"]).total_seconds() if run["started_at"] else 0.0
+def _jobs_progress(run_id: int) -> float:
+    """Where the finishing step's jobs have brought the bar."""
+    spec = RunPart.objects.filter(run_id=run_id, kind=STAGE, key="jobs").values_list("spec", flat=True).first()
+    total = len(spec["replays"]) + len(spec["variants"]) if spec else 0
+    done = len(_done_keys(run_id, [REPLAY, VARIANT]))
+    return CHUNK_SHARE + JOB_SHARE * min(done / total, 1.0) if total else CHUNK_SHARE
+
+
+def _progress_write(run: Run, progress: float, **fields: Any) -> None:
+    """One UPDATE; progress only ever grows, whichever worker writes last, and the time left follows from
+    the rate so far."""
+    elapsed_s = (timezone.now() - run.started_at).total_seconds() if run.started_at else 0.0
     eta_s = round(elapsed_s * (1 - progress) / progress, 1) if progress > 0 else None
-    Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, progress__lt=progress).update(
+    Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, progress__lt=progress).update(
         progress=progress, eta_s=eta_s, **fields
     )
 

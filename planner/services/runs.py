@@ -1,7 +1,8 @@
 """Writes about runs: create (immutable snapshot + enqueue) or save finished results, execute chunk by
 chunk, cancel.
 
-``run_execute`` is what the Celery task calls. It is idempotent and safe under
+``run_execute`` runs a whole run in this process (demo data, tests); the Celery tasks spread one over the
+workers instead (``runs_distributed``), with the same results. It is idempotent and safe under
 late acknowledgement: a redelivered run that already finished does nothing; a
 run found ``running`` (its worker died) starts again from scratch, and results
 are replaced, never appended.

@@ -103,6 +103,7 @@ def run_finish(*, run_id: int) -> None:
     """Put the stored pieces together (``finish_run``), write the results and drop the pieces."""
     run = _running(run_id)
     if run is None:
+        RunPart.objects.filter(run_id=run_id).delete()  # cancelled or failed meanwhile
         return
     with _failures_recorded(run_id):
         scenario, plan = _context(run)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,11 +50,12 @@ log = logging.getLogger(__name__)
 CHUNK_SHARE = 0.8  # share of the progress bar for the chunks; the finishing step's jobs fill the rest
 JOB_SHARE = 0.18  # … but the last bit, kept for putting the pieces together
 CONTEXTS_KEPT = 8  # scenarios and plans a worker process keeps, by run
+JOBS_WAIT_S = 10.0  # how long a job waits for its stage's row to commit
 # plain strings (they key sets and travel as task arguments)
 CHUNK, REPLAY, VARIANT, STAGE = (RunPart.Kind.CHUNK.value, RunPart.Kind.REPLAY.value, RunPart.Kind.VARIANT.value,
                                  RunPart.Kind.STAGE.value)  # fmt: skip
 
-_CONTEXT: dict[int, tuple[simulation.Scenario, RunPlan]] = {}
+_CONTEXT: dict[tuple[int, Any], tuple[simulation.Scenario, RunPlan]] = {}
 
 
 # -- entry points (the tasks call these) ------------------------------------------------------------
@@ -87,8 +89,10 @@ def part_execute(*, run_id: int, kind: str, key: str) -> None:
     with _failures_recorded(run_id):
         if not RunPart.objects.filter(run_id=run_id, kind=kind, key=key, arrays__isnull=False).exists():
             scenario, plan = _context(run)
-            arrays, replays = _compute(scenario, plan, run_id, kind, key)
-            _store(run_id, kind, key, arrays, replays)
+            piece = _compute(scenario, plan, run_id, kind, key)
+            if piece is None:
+                return
+            _store(run_id, kind, key, *piece)
         if kind != CHUNK:
             _progress_write(run, _jobs_progress(run_id))
             _advance(run_id)
@@ -192,20 +196,38 @@ def _finish_jobs(scenario: simulation.Scenario, plan: RunPlan, run_id: int) -> d
     return {"replays": [str(i) for i in replay_chunks(plan, parts)], "variants": variants}
 
 
-def _compute(scenario: simulation.Scenario, plan: RunPlan, run_id: int, kind: str, key: str) -> tuple[bytes, str]:
+def _compute(
+    scenario: simulation.Scenario, plan: RunPlan, run_id: int, kind: str, key: str
+) -> tuple[bytes, str] | None:
+    """The piece's arrays and timelines; None when its job list is not there (see ``_jobs_spec``)."""
     if kind == CHUNK:
         return _pack(simulation.run_chunk(scenario, plan, int(key))), ""
     if kind == REPLAY:
         batch = replay_chunk(scenario, plan, int(key))
         return _pack(batch), json.dumps([_replay_json(r) for r in batch.replays])
     if kind == VARIANT:
-        spec = RunPart.objects.get(run_id=run_id, kind=STAGE, key="jobs").spec["variants"][key]
+        jobs = _jobs_spec(run_id)
+        if jobs is None:
+            return None
+        spec = jobs["variants"][key]
         variant = simulation.load_scenario(spec["document"])
         batch = simulate_type(
             variant, spec["incident_type"], seed=plan.seed, trials=int(spec["trials"]), chunk_size=plan.chunk_size
         )
         return _pack(batch), ""
     raise ValueError(f"kind: no such piece of a run: {kind!r}")
+
+
+def _jobs_spec(run_id: int) -> dict[str, Any] | None:
+    """The job list of the jobs stage. Its messages are queued before its row commits, so a quick worker
+    waits a moment for it; if it never comes (the task that queued them died), the job is left to the
+    queueing task's redelivered message, which queues the stage again."""
+    deadline = time.monotonic() + JOBS_WAIT_S
+    while True:
+        spec = RunPart.objects.filter(run_id=run_id, kind=STAGE, key="jobs").values_list("spec", flat=True).first()
+        if spec is not None or time.monotonic() > deadline:
+            return spec
+        time.sleep(0.05)
 
 
 def _variant_key(variant: simulation.Scenario, name: str, trials: int) -> str:
@@ -280,14 +302,15 @@ def _running(run_id: int) -> Run | None:
 
 def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
     """The run's scenario and plan, kept per worker process (planning and validating cost milliseconds)."""
-    context = _CONTEXT.get(run.pk)
+    key = (run.pk, run.created_at)  # the id alone could name another run of a recreated (test) database
+    context = _CONTEXT.get(key)
     if context is None:
         snapshot = Run.objects.values_list("snapshot", flat=True).get(pk=run.pk)
         scenario = simulation.load_scenario(snapshot)
         context = (scenario, simulation.plan_run(scenario, trials=run.trials, seed=run.seed))
         while len(_CONTEXT) >= CONTEXTS_KEPT:
             _CONTEXT.pop(next(iter(_CONTEXT)))
-        _CONTEXT[run.pk] = context
+        _CONTEXT[key] = context
     return context
 
 

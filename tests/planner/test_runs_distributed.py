@@ -141,3 +141,14 @@ def test_progress_only_grows_and_the_run_fails_with_the_engine_error(scenario, o
     _deliver(broker[4])
     run.refresh_from_db()
     assert run.status == Run.Status.FAILED and "RuntimeError: model broke" in run.error
+
+
+def test_a_job_delivered_before_its_stage_commits_waits_then_leaves_it_to_the_stage(
+    scenario, owner, broker, monkeypatch
+):
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    monkeypatch.setattr(runs_distributed, "JOBS_WAIT_S", 0.1)
+    runs_distributed.part_execute(run_id=run.pk, kind="variant", key="not-listed-yet")
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING and not RunPart.objects.filter(run=run, kind="variant").exists()

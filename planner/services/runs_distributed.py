@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 import simulation
@@ -51,11 +52,13 @@ CHUNK_SHARE = 0.8  # share of the progress bar for the chunks; the finishing ste
 JOB_SHARE = 0.18  # … but the last bit, kept for putting the pieces together
 CONTEXTS_KEPT = 8  # scenarios and plans a worker process keeps, by run
 JOBS_WAIT_S = 10.0  # how long a job waits for its stage's row to commit
+PROGRESS_EVERY_S = 0.5  # a worker process writes a run's progress at most this often
 # plain strings (they key sets and travel as task arguments)
 CHUNK, REPLAY, VARIANT, STAGE = (RunPart.Kind.CHUNK.value, RunPart.Kind.REPLAY.value, RunPart.Kind.VARIANT.value,
                                  RunPart.Kind.STAGE.value)  # fmt: skip
 
 _CONTEXT: dict[tuple[int, Any], tuple[simulation.Scenario, RunPlan]] = {}
+_LAST_PROGRESS: dict[int, float] = {}
 
 
 # -- entry points (the tasks call these) ------------------------------------------------------------
@@ -82,12 +85,13 @@ def run_dispatch(*, run_id: int) -> None:
 
 def part_execute(*, run_id: int, kind: str, key: str) -> None:
     """Compute and store one piece (unless stored already), write progress, and move the run on."""
-    run = _running(run_id)
+    stored = RunPart.objects.filter(run_id=OuterRef("pk"), kind=kind, key=key, arrays__isnull=False)
+    run = _running(run_id, stored=Exists(stored))  # one query: the run, and whether this piece is stored
     if run is None:
         RunPart.objects.filter(run_id=run_id).delete()  # cancelled or failed: drop what was stored
         return
     with _failures_recorded(run_id):
-        if not RunPart.objects.filter(run_id=run_id, kind=kind, key=key, arrays__isnull=False).exists():
+        if not run.stored:
             scenario, plan = _context(run)
             piece = _compute(scenario, plan, run_id, kind, key)
             if piece is None:
@@ -296,8 +300,9 @@ def _done_keys(run_id: int, kinds: list[str]) -> list[tuple[str, str]]:
 
 
 # -- the run's row ----------------------------------------------------------------------------------
-def _running(run_id: int) -> Run | None:
-    return Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).defer("snapshot", "results").first()
+def _running(run_id: int, **annotations: Any) -> Run | None:
+    runs = Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).defer("snapshot", "results")
+    return runs.annotate(**annotations).first()
 
 
 def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
@@ -323,8 +328,13 @@ def _jobs_progress(run_id: int) -> float:
 
 
 def _progress_write(run: Run, progress: float, **fields: Any) -> None:
-    """One UPDATE; progress only ever grows, whichever worker writes last, and the time left follows from
-    the rate so far."""
+    """One UPDATE, at most every PROGRESS_EVERY_S per worker process (pieces take a fraction of a second);
+    progress only ever grows, whichever worker writes last, and the time left follows from the rate so far."""
+    now = time.monotonic()
+    if now - _LAST_PROGRESS.get(run.pk, -PROGRESS_EVERY_S) < PROGRESS_EVERY_S:
+        return
+    _LAST_PROGRESS.clear()  # one entry: the run this process works on now
+    _LAST_PROGRESS[run.pk] = now
     elapsed_s = (timezone.now() - run.started_at).total_seconds() if run.started_at else 0.0
     eta_s = round(elapsed_s * (1 - progress) / progress, 1) if progress > 0 else None
     Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, progress__lt=progress).update(

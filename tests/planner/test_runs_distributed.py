@@ -27,6 +27,7 @@ def broker(monkeypatch):
     monkeypatch.setattr("planner.tasks.run_part.apply_async", lambda args, **kw: messages.append(("part", args)))
     monkeypatch.setattr("planner.tasks.run_finish.apply_async", lambda args, **kw: messages.append(("finish", args)))
     runs_distributed._CONTEXT.clear()  # a fresh worker process
+    monkeypatch.setattr(runs_distributed, "PROGRESS_EVERY_S", 0.0)  # every piece writes progress
     return messages
 
 

@@ -2,9 +2,9 @@
 
 Each piece of work is a task of its own, and its result a ``RunPart`` row keyed by (run, kind, key):
 
-1. ``run_dispatch`` (the run's own task) claims the run, plans it with the engine and queues one task per
-   chunk that is not stored yet.
-2. ``part_execute`` runs one chunk (``simulation.run_chunk``) and stores its outcomes. The task that finds
+1. ``run_dispatch`` (the run's own task) claims the run, plans it with the engine and queues a task per run
+   of consecutive chunks not stored yet (``chunk_batches``: at most ``TASKS_PER_RUN`` tasks).
+2. ``part_execute`` runs those chunks (``simulation.run_chunk``) and stores each one's outcomes. The task that finds
    every chunk stored claims the *jobs* stage: it lists the finishing step's jobs (the chunks re-run with
    their timelines kept, and the checklist's variant runs) and queues one task per job.
 3. ``part_execute`` runs one job; the task that finds every job stored claims *finish* and queues
@@ -52,6 +52,7 @@ CHUNK_SHARE = 0.8  # share of the progress bar for the chunks; the finishing ste
 JOB_SHARE = 0.18  # … but the last bit, kept for putting the pieces together
 CONTEXTS_KEPT = 8  # scenarios and plans a worker process keeps, by run
 JOBS_WAIT_S = 10.0  # how long a job waits for its stage's row to commit
+TASKS_PER_RUN = 64  # chunk tasks a run is cut into (enough to keep many worker processes busy)
 PROGRESS_EVERY_S = 0.5  # a worker process writes a run's progress at most this often
 # plain strings (they key sets and travel as task arguments)
 CHUNK, REPLAY, VARIANT, STAGE = (RunPart.Kind.CHUNK.value, RunPart.Kind.REPLAY.value, RunPart.Kind.VARIANT.value,
@@ -85,6 +86,9 @@ def run_dispatch(*, run_id: int) -> None:
 
 def part_execute(*, run_id: int, kind: str, key: str) -> None:
     """Compute and store one piece (unless stored already), write progress, and move the run on."""
+    if kind == CHUNK:
+        _chunks_execute(run_id, key)
+        return
     stored = RunPart.objects.filter(run_id=OuterRef("pk"), kind=kind, key=key, arrays__isnull=False)
     run = _running(run_id, stored=Exists(stored))  # one query: the run, and whether this piece is stored
     if run is None:
@@ -96,11 +100,26 @@ def part_execute(*, run_id: int, kind: str, key: str) -> None:
             piece = _compute(scenario, plan, run_id, kind, key)
             if piece is None:
                 return
-            _store(run_id, kind, key, *piece)
-        if kind != CHUNK:
-            _progress_write(run, _jobs_progress(run_id))
-            _advance(run_id)
-            return
+            _store(run_id, [(kind, key, *piece)])
+        _progress_write(run, _jobs_progress(run_id))
+        _advance(run_id)
+
+
+def _chunks_execute(run_id: int, key: str) -> None:
+    """A few consecutive chunks (``"first-last"``, or one index): each one not stored yet is run and stored
+    under its own index, then progress, and the last chunk of the run moves it on."""
+    run = _running(run_id)
+    if run is None:
+        RunPart.objects.filter(run_id=run_id).delete()  # cancelled or failed: drop what was stored
+        return
+    first, _, last = key.partition("-")
+    indices = [str(i) for i in range(int(first), int(last or first) + 1)]
+    with _failures_recorded(run_id):
+        stored = set(RunPart.objects.filter(run_id=run_id, kind=CHUNK, key__in=indices).values_list("key", flat=True))
+        missing = [i for i in indices if i not in stored]
+        if missing:
+            scenario, plan = _context(run)
+            _store(run_id, [(CHUNK, i, _pack(simulation.run_chunk(scenario, plan, int(i))), "") for i in missing])
         done = RunPart.objects.filter(run_id=run_id, kind=CHUNK).count()
         _progress_write(run, CHUNK_SHARE * done / max(run.chunks_total, 1), chunks_done=done)
         if done >= run.chunks_total:  # the last chunk (or one of the last, delivered at once) moves the run on
@@ -152,7 +171,8 @@ def _advance(run_id: int, *, resume: bool = False) -> None:
     done = set(_done_keys(run_id, [CHUNK]))
     if len(done) < len(plan.chunks):
         if resume:
-            _enqueue_parts(run_id, [(CHUNK, str(i)) for i in range(len(plan.chunks)) if (CHUNK, str(i)) not in done])
+            missing = [i for i in range(len(plan.chunks)) if (CHUNK, str(i)) not in done]
+            _enqueue_parts(run_id, [(CHUNK, key) for key in chunk_batches(missing, total=len(plan.chunks))])
         return
     with transaction.atomic():
         marker, created = RunPart.objects.get_or_create(
@@ -168,6 +188,27 @@ def _advance(run_id: int, *, resume: bool = False) -> None:
         _, created = RunPart.objects.get_or_create(run_id=run_id, kind=STAGE, key="finish")
         if created or resume:
             _enqueue_finish(run_id)
+
+
+def chunk_batches(indices: list[int], *, total: int) -> list[str]:
+    """Task keys for chunk indices: runs of consecutive indices, about TASKS_PER_RUN tasks for the whole run
+    (a chunk takes tens of milliseconds, about what a task's own round trips cost), one chunk a task for
+    runs of fewer chunks than that."""
+    size = max(1, -(-total // TASKS_PER_RUN))
+    keys: list[str] = []
+    batch: list[int] = []
+    for index in sorted(indices):
+        if batch and (index != batch[-1] + 1 or len(batch) == size):
+            keys.append(_batch_key(batch))
+            batch = []
+        batch.append(index)
+    if batch:
+        keys.append(_batch_key(batch))
+    return keys
+
+
+def _batch_key(batch: list[int]) -> str:
+    return str(batch[0]) if len(batch) == 1 else f"{batch[0]}-{batch[-1]}"
 
 
 def _finish_jobs(scenario: simulation.Scenario, plan: RunPlan, run_id: int) -> dict[str, Any]:
@@ -204,8 +245,6 @@ def _compute(
     scenario: simulation.Scenario, plan: RunPlan, run_id: int, kind: str, key: str
 ) -> tuple[bytes, str] | None:
     """The piece's arrays and timelines; None when its job list is not there (see ``_jobs_spec``)."""
-    if kind == CHUNK:
-        return _pack(simulation.run_chunk(scenario, plan, int(key))), ""
     if kind == REPLAY:
         batch = replay_chunk(scenario, plan, int(key))
         return _pack(batch), json.dumps([_replay_json(r) for r in batch.replays])
@@ -277,11 +316,13 @@ def _batch(data: bytes | memoryview, replays: str) -> Batch:
     return Batch(**_unpack(data), replays=timelines)
 
 
-def _store(run_id: int, kind: str, key: str, arrays: bytes, replays: str) -> None:
-    """Insert the piece once: a second delivery of the same piece leaves the first one's row."""
-    RunPart.objects.bulk_create(
-        [RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays, replays=replays)], ignore_conflicts=True
-    )
+def _store(run_id: int, pieces: list[tuple[str, str, bytes, str]]) -> None:
+    """Insert the pieces (kind, key, arrays, replays) once: a second delivery leaves the first one's rows."""
+    rows = [
+        RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays, replays=replays)
+        for kind, key, arrays, replays in pieces
+    ]
+    RunPart.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _stored(run_id: int, kind: str) -> list[tuple[str, bytes]]:

@@ -153,3 +153,10 @@ def test_a_job_delivered_before_its_stage_commits_waits_then_leaves_it_to_the_st
     runs_distributed.part_execute(run_id=run.pk, kind="variant", key="not-listed-yet")
     run.refresh_from_db()
     assert run.status == Run.Status.RUNNING and not RunPart.objects.filter(run=run, kind="variant").exists()
+
+
+def test_a_long_run_is_cut_into_at_most_64_tasks_of_consecutive_chunks():
+    keys = runs_distributed.chunk_batches(list(range(280)), total=280)
+    assert len(keys) == 56 and keys[:2] == ["0-4", "5-9"] and keys[-1] == "275-279"
+    assert runs_distributed.chunk_batches([0, 1, 2, 5, 9, 10], total=280) == ["0-2", "5", "9-10"]
+    assert runs_distributed.chunk_batches([3, 4], total=14) == ["3", "4"]

@@ -187,7 +187,7 @@ def main() -> int:
         opener = _opener(base, username, password)
         _load(opener, base, pages, 2, 3.0)  # warm up: every process, its connections, its caches
         timings, errors = _load(opener, base, pages, options.clients, options.seconds)
-    workers = env.get("WEB_CONCURRENCY", "gunicorn default")
+    workers = env.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1))  # gunicorn.conf.py's default
     print(f"{options.clients} clients for {options.seconds:.0f} s on {len(pages)} pages (results ×{len(pages) - 1},")
     print(
         f"compare of 3 runs), gunicorn {workers} processes × {env.get('WEB_THREADS', '4')} threads,",

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "planner",
     "workshop",
     "decisions",
+    "api",
+    "ninja",
     "axes",
 ]
 
@@ -204,6 +206,8 @@ READINESS_BUDGET_S = env.float("READINESS_BUDGET_S", default=0.2)
 
 # --- runs -------------------------------------------------------------------------------
 RUN_TRIAL_CHOICES = {"quick": 2_000, "full": 20_000}
+API_RATE = env.str("API_RATE", default="120/m")  # requests per token (REST API)
+NINJA_PAGINATION_MAX_LIMIT = 100
 RUNS_ACTIVE_PER_WORKSPACE = env.int("RUNS_ACTIVE_PER_WORKSPACE", default=5)  # queued or running at once
 EXAMPLES_DIR = BASE_DIR / "examples"
 

@@ -39,18 +39,39 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
     ``enqueue=False`` leaves the run queued for the caller to execute itself (demo data). A queued run
     counts against the workspace's quota: ``RunQuotaExceeded`` (nothing created) once it is full.
     """
+    return _run_create(
+        workspace=scenario.workspace,
+        scenario=scenario,
+        document=scenario.document,
+        user=user,
+        trials=trials,
+        seed=seed,
+        enqueue=enqueue,
+    )
+
+
+def run_create_for_document(*, workspace: Workspace, document: object, user, trials: int, seed: int) -> Run:
+    """Queue a run of a scenario document that is not saved as a scenario (an API client's own file)."""
+    return _run_create(
+        workspace=workspace, scenario=None, document=document, user=user, trials=trials, seed=seed, enqueue=True
+    )
+
+
+def _run_create(
+    *, workspace: Workspace, scenario: Scenario | None, document: object, user, trials: int, seed: int, enqueue: bool
+) -> Run:
     if trials < 1:
         raise ValueError("trials: must be at least 1")
     if seed < 0:
         raise ValueError("seed: must be a non-negative integer")
-    snapshot = document_normalize(document=scenario.document)
+    snapshot = document_normalize(document=document)
     with transaction.atomic():
         if enqueue:
-            _quota_check(workspace_id=scenario.workspace_id)
+            _quota_check(workspace_id=workspace.pk)
         run = Run.objects.create(
-            workspace=scenario.workspace,
+            workspace=workspace,
             scenario=scenario,
-            scenario_name=scenario.name,
+            scenario_name=scenario.name if scenario else snapshot["name"],
             snapshot=snapshot,
             seed=seed,
             trials=trials,

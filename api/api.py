@@ -40,6 +40,15 @@ class BoundedJsonParser(Parser):
         return super().parse_body(request)
 
 
+class TokenRateThrottle(AuthRateThrottle):
+    """Requests per token and minute, from ``settings.API_RATE`` as it is when the request comes."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = settings.API_RATE
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+
 api = NinjaAPI(
     title="Resilience Planner API",
     version="1",
@@ -50,7 +59,7 @@ api = NinjaAPI(
     openapi_url="/schema/",
     docs_url="/docs/",
     parser=BoundedJsonParser(),
-    throttle=[AuthRateThrottle(settings.API_RATE)],
+    throttle=[TokenRateThrottle(settings.API_RATE)],
 )
 for module in (workspaces, scenarios, runs, decisions):
     api.add_router("", module.router)

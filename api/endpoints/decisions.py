@@ -35,18 +35,18 @@ def _out(decision: DecisionRecord) -> dict:
     }
 
 
-@router.get("/workspaces/{workspace_id}/decisions", response=list[DecisionOut])
+@router.get("/workspaces/{int:workspace_id}/decisions", response=list[DecisionOut])
 @paginate(LimitOffsetPagination)
 def decision_index(request: HttpRequest, workspace_id: int):
     return [_out(d) for d in decision_list(workspace=workspace_for_token(request, workspace_id))]
 
 
-@router.get("/workspaces/{workspace_id}/decisions/{decision_id}", response=DecisionOut)
+@router.get("/workspaces/{int:workspace_id}/decisions/{int:decision_id}", response=DecisionOut)
 def decision_get(request: HttpRequest, workspace_id: int, decision_id: int):
     return _out(object_for_token(DecisionRecord, request, workspace_id, decision_id))
 
 
-@router.get("/workspaces/{workspace_id}/decisions/{decision_id}/exports/{export_id}", response={200: bytes})
+@router.get("/workspaces/{int:workspace_id}/decisions/{int:decision_id}/exports/{int:export_id}", response={200: bytes})
 def export_download(request: HttpRequest, workspace_id: int, decision_id: int, export_id: int):
     """The exported report file (PDF, HTML, JSON or CSV) once it is ready."""
     decision = object_for_token(DecisionRecord, request, workspace_id, decision_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 import simulation
@@ -29,13 +29,13 @@ def _finished(run: Run) -> Run:
     return run
 
 
-@router.get("/workspaces/{workspace_id}/runs", response=list[RunOut])
+@router.get("/workspaces/{int:workspace_id}/runs", response=list[RunOut])
 @paginate(LimitOffsetPagination)
 def run_index(request: HttpRequest, workspace_id: int):
     return [_out(run) for run in run_list(workspace=workspace_for_token(request, workspace_id))]
 
 
-@router.post("/workspaces/{workspace_id}/runs", response={202: RunOut, 422: ProblemsOut, 429: ErrorOut})
+@router.post("/workspaces/{int:workspace_id}/runs", response={202: RunOut, 422: ProblemsOut, 429: ErrorOut})
 def run_start(request: HttpRequest, workspace_id: int, payload: RunIn):
     """Queue a run of ``scenario_id``, or of a ``document`` / ``yaml`` given here (not saved as a scenario)."""
     if payload.trials > MAX_TRIALS:
@@ -58,24 +58,24 @@ def run_start(request: HttpRequest, workspace_id: int, payload: RunIn):
                 seed=payload.seed,
             )
     except run_services.RunQuotaExceeded as error:
-        return 429, {"detail": str(error)}
-    return 202, _out(run)
+        return Status(429, {"detail": str(error)})
+    return Status(202, _out(run))
 
 
-@router.get("/workspaces/{workspace_id}/runs/{run_id}", response=RunOut)
+@router.get("/workspaces/{int:workspace_id}/runs/{int:run_id}", response=RunOut)
 def run_get(request: HttpRequest, workspace_id: int, run_id: int):
     """Status and progress (poll this until ``status`` is done, failed or cancelled)."""
     return _out(run_for_token(request, workspace_id, run_id))
 
 
-@router.get("/workspaces/{workspace_id}/runs/{run_id}/results", response={200: dict, 422: ProblemsOut})
+@router.get("/workspaces/{int:workspace_id}/runs/{int:run_id}/results", response={200: dict, 422: ProblemsOut})
 def run_results_get(request: HttpRequest, workspace_id: int, run_id: int):
     """The results as documented in docs/results.md, judged against the workspace's targets."""
     run = _finished(run_for_token(request, workspace_id, run_id))
     return judged_results(run_results(run=run), run.workspace.targets).to_json()
 
 
-@router.get("/workspaces/{workspace_id}/runs/{run_id}/check", response={200: CheckOut, 422: ProblemsOut})
+@router.get("/workspaces/{int:workspace_id}/runs/{int:run_id}/check", response={200: CheckOut, 422: ProblemsOut})
 def run_check(request: HttpRequest, workspace_id: int, run_id: int):
     """The verdicts alone: is every target of the workspace met?"""
     run = _finished(run_for_token(request, workspace_id, run_id))
@@ -88,7 +88,7 @@ def run_check(request: HttpRequest, workspace_id: int, run_id: int):
     }
 
 
-@router.post("/workspaces/{workspace_id}/runs/{run_id}/cancel", response=RunOut)
+@router.post("/workspaces/{int:workspace_id}/runs/{int:run_id}/cancel", response=RunOut)
 def run_cancel(request: HttpRequest, workspace_id: int, run_id: int):
     """Cancel a queued or running run (a finished run is returned as it is)."""
     run = run_for_token(request, workspace_id, run_id, edit=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 import simulation
@@ -38,13 +38,13 @@ def scenario_out(scenario: Scenario) -> dict:
     }
 
 
-@router.get("/workspaces/{workspace_id}/scenarios", response=list[ScenarioSummaryOut])
+@router.get("/workspaces/{int:workspace_id}/scenarios", response=list[ScenarioSummaryOut])
 @paginate(LimitOffsetPagination)
 def scenario_index(request: HttpRequest, workspace_id: int):
     return scenario_list(workspace=workspace_for_token(request, workspace_id)).only("id", "name", "updated_at")
 
 
-@router.post("/workspaces/{workspace_id}/scenarios", response={201: ScenarioOut, **WRITE_RESPONSES})
+@router.post("/workspaces/{int:workspace_id}/scenarios", response={201: ScenarioOut, **WRITE_RESPONSES})
 def scenario_create(request: HttpRequest, workspace_id: int, payload: ScenarioIn):
     """A new scenario from a document; every problem is a 422 with its field path, and nothing is saved."""
     workspace = workspace_for_token(request, workspace_id, edit=True)
@@ -55,22 +55,24 @@ def scenario_create(request: HttpRequest, workspace_id: int, payload: ScenarioIn
     scenario = scenario_services.scenario_create(
         workspace=workspace, name=name, document=document, user=request.user, notes=payload.notes or "", note="API"
     )
-    return 201, scenario_out(scenario)
+    return Status(201, scenario_out(scenario))
 
 
-@router.get("/workspaces/{workspace_id}/scenarios/{scenario_id}", response=ScenarioOut)
+@router.get("/workspaces/{int:workspace_id}/scenarios/{int:scenario_id}", response=ScenarioOut)
 def scenario_get(request: HttpRequest, workspace_id: int, scenario_id: int):
     return scenario_out(scenario_for_token(request, workspace_id, scenario_id))
 
 
-@router.get("/workspaces/{workspace_id}/scenarios/{scenario_id}/yaml", response={200: str})
+@router.get("/workspaces/{int:workspace_id}/scenarios/{int:scenario_id}/yaml", response={200: str})
 def scenario_get_yaml(request: HttpRequest, workspace_id: int, scenario_id: int):
     """The scenario document as YAML, as the page's export gives it."""
     scenario = scenario_for_token(request, workspace_id, scenario_id)
     return HttpResponse(scenario_yaml(document=scenario.document), content_type="application/yaml; charset=utf-8")
 
 
-@router.put("/workspaces/{workspace_id}/scenarios/{scenario_id}", response={200: ScenarioOut, **WRITE_RESPONSES})
+@router.put(
+    "/workspaces/{int:workspace_id}/scenarios/{int:scenario_id}", response={200: ScenarioOut, **WRITE_RESPONSES}
+)
 def scenario_replace(request: HttpRequest, workspace_id: int, scenario_id: int, payload: ScenarioIn):
     """Replace the document (a new revision); name and notes too when given."""
     scenario = scenario_for_token(request, workspace_id, scenario_id, edit=True)
@@ -85,13 +87,13 @@ def scenario_replace(request: HttpRequest, workspace_id: int, scenario_id: int, 
     return scenario_out(scenario)
 
 
-@router.delete("/workspaces/{workspace_id}/scenarios/{scenario_id}", response={204: None})
+@router.delete("/workspaces/{int:workspace_id}/scenarios/{int:scenario_id}", response={204: None})
 def scenario_remove(request: HttpRequest, workspace_id: int, scenario_id: int):
     scenario_services.scenario_delete(scenario=scenario_for_token(request, workspace_id, scenario_id, edit=True))
-    return 204, None
+    return Status(204, None)
 
 
-@router.post("/workspaces/{workspace_id}/scenarios/terraform", response={201: TerraformOut, **WRITE_RESPONSES})
+@router.post("/workspaces/{int:workspace_id}/scenarios/terraform", response={201: TerraformOut, **WRITE_RESPONSES})
 def scenario_from_state(request: HttpRequest, workspace_id: int, payload: TerraformIn):
     """A draft scenario from `terraform show -json`, with the report of what was read, defaulted and left to decide."""
     workspace = workspace_for_token(request, workspace_id, edit=True)
@@ -104,4 +106,4 @@ def scenario_from_state(request: HttpRequest, workspace_id: int, payload: Terraf
         notes="Imported from Terraform. To decide:\n" + "\n".join(f"- {line}" for line in imported.decide),
         note="imported from Terraform",
     )
-    return 201, {"scenario": scenario_out(scenario), "report": imported.report()}
+    return Status(201, {"scenario": scenario_out(scenario), "report": imported.report()})

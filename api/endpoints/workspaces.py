@@ -28,18 +28,18 @@ def workspace_list(request: HttpRequest):
     return [_out(w, request.user) for w in workspaces_of_token(request)]
 
 
-@router.get("/workspaces/{workspace_id}", response=WorkspaceOut)
+@router.get("/workspaces/{int:workspace_id}", response=WorkspaceOut)
 def workspace_get(request: HttpRequest, workspace_id: int):
     return _out(workspace_for_token(request, workspace_id), request.user)
 
 
-@router.get("/workspaces/{workspace_id}/targets", response=dict)
+@router.get("/workspaces/{int:workspace_id}/targets", response=dict)
 def targets_get(request: HttpRequest, workspace_id: int):
     """The targets every option of the workspace is judged against."""
     return {**default_targets(), **workspace_for_token(request, workspace_id).targets}
 
 
-@router.put("/workspaces/{workspace_id}/targets", response={200: dict, 422: ProblemsOut})
+@router.put("/workspaces/{int:workspace_id}/targets", response={200: dict, 422: ProblemsOut})
 def targets_put(request: HttpRequest, workspace_id: int, payload: TargetsIn):
     """Replace the workspace's targets (editors with a read-write token)."""
     workspace = workspace_for_token(request, workspace_id, edit=True)
@@ -51,7 +51,7 @@ def targets_put(request: HttpRequest, workspace_id: int, payload: TargetsIn):
     return {**default_targets(), **workspace.targets}
 
 
-@router.get("/workspaces/{workspace_id}/compare", response={200: CompareOut, 422: ProblemsOut})
+@router.get("/workspaces/{int:workspace_id}/compare", response={200: CompareOut, 422: ProblemsOut})
 def compare(request: HttpRequest, workspace_id: int, runs: Query[list[int]]):
     """Finished runs side by side, judged against the workspace's targets (as the compare page)."""
     workspace = workspace_for_token(request, workspace_id)

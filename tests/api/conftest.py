@@ -1,0 +1,87 @@
+"""API tests: tokens of each scope over the root conftest's workspace, and clients that send them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from factories import make_finished_run, make_workspace
+
+
+class ApiClient:
+    """A Django test client that sends a bearer token and JSON, and enforces CSRF as a browser would."""
+
+    def __init__(self, key: str | None) -> None:
+        self.client = Client(enforce_csrf_checks=True)
+        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+
+    def call(self, method: str, path: str, body=None, **extra):
+        kwargs = {"content_type": "application/json", **self.headers, **extra}
+        if body is not None:
+            kwargs["data"] = body
+        return getattr(self.client, method.lower())(path, **kwargs)
+
+    def get(self, path, **extra):
+        return self.call("GET", path, **extra)
+
+    def post(self, path, body=None):
+        return self.call("POST", path, body)
+
+    def put(self, path, body=None):
+        return self.call("PUT", path, body)
+
+    def delete(self, path):
+        return self.call("DELETE", path)
+
+
+def new_key(user, workspaces, permission: str) -> str:
+    from api.services import token_create
+
+    return token_create(user=user, name=f"{permission} token", permission=permission, workspaces=workspaces)[1]
+
+
+@pytest.fixture(autouse=True)
+def generous_rate(settings):
+    settings.API_RATE = "10000/m"
+
+
+@pytest.fixture
+def api_as():
+    return ApiClient
+
+
+@pytest.fixture
+def editor_write(owner, workspace):
+    return ApiClient(new_key(owner, [workspace], "write"))
+
+
+@pytest.fixture
+def editor_read(owner, workspace):
+    return ApiClient(new_key(owner, [workspace], "read"))
+
+
+@pytest.fixture
+def viewer_write(member, workspace):
+    """A viewer's read-write token: the token cannot give more than the membership."""
+    return ApiClient(new_key(member, [workspace], "write"))
+
+
+@pytest.fixture
+def other_scope(owner, workspace):
+    """The owner's token for another workspace of theirs: ``workspace`` is out of its scope."""
+    return ApiClient(new_key(owner, [make_workspace(owner, name="Other")], "write"))
+
+
+@pytest.fixture
+def outsider_token(outsider):
+    return ApiClient(new_key(outsider, [make_workspace(outsider, name="Charlie's")], "write"))
+
+
+@pytest.fixture
+def anonymous():
+    return ApiClient(None)
+
+
+@pytest.fixture
+def second_run(workspace, owner):
+    return make_finished_run(workspace, {"pattern": "single-region"}, owner, name="Single region", seed=8)

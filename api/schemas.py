@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+"""A database id: a positive 64-bit integer (a larger number is a 422, not an overflow)."""
 
 
 class ErrorOut(Schema):
@@ -77,7 +80,7 @@ class TerraformOut(Schema):
 
 
 class RunIn(Schema):
-    scenario_id: int | None = Field(default=None, description="a scenario of the workspace")
+    scenario_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="a scenario of the workspace")
     document: dict[str, Any] | None = Field(default=None, description="or a scenario document, run as given")
     yaml: str | None = Field(default=None, max_length=200_000, description="or a scenario as YAML text")
     trials: int = Field(default=2000, ge=1)

@@ -1,14 +1,12 @@
 """Decision records (read) and their report exports (download)."""
 
-from __future__ import annotations
-
 from django.http import FileResponse, Http404, HttpRequest
 from ninja import Router
 from ninja.pagination import LimitOffsetPagination, paginate
 
 import simulation
 from api.access import object_for_token, workspace_for_token
-from api.schemas import DecisionOut
+from api.schemas import DecisionOut, Id
 from decisions.models import DecisionRecord, ReportExport
 from decisions.selectors import decision_exports, decision_list
 
@@ -37,17 +35,17 @@ def _out(decision: DecisionRecord) -> dict:
 
 @router.get("/workspaces/{int:workspace_id}/decisions", response=list[DecisionOut])
 @paginate(LimitOffsetPagination)
-def decision_index(request: HttpRequest, workspace_id: int):
+def decision_index(request: HttpRequest, workspace_id: Id):
     return [_out(d) for d in decision_list(workspace=workspace_for_token(request, workspace_id))]
 
 
 @router.get("/workspaces/{int:workspace_id}/decisions/{int:decision_id}", response=DecisionOut)
-def decision_get(request: HttpRequest, workspace_id: int, decision_id: int):
+def decision_get(request: HttpRequest, workspace_id: Id, decision_id: Id):
     return _out(object_for_token(DecisionRecord, request, workspace_id, decision_id))
 
 
 @router.get("/workspaces/{int:workspace_id}/decisions/{int:decision_id}/exports/{int:export_id}", response={200: bytes})
-def export_download(request: HttpRequest, workspace_id: int, decision_id: int, export_id: int):
+def export_download(request: HttpRequest, workspace_id: Id, decision_id: Id, export_id: Id):
     """The exported report file (PDF, HTML, JSON or CSV) once it is ready."""
     decision = object_for_token(DecisionRecord, request, workspace_id, decision_id)
     export = ReportExport.objects.filter(decision=decision, pk=export_id).first()

@@ -1,14 +1,12 @@
 """Scenarios: list, create (JSON or YAML), read (JSON or YAML), replace, delete, and import from Terraform."""
 
-from __future__ import annotations
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 import simulation
 from api.access import scenario_for_token, workspace_for_token
-from api.schemas import ProblemsOut, ScenarioIn, ScenarioOut, ScenarioSummaryOut, TerraformIn, TerraformOut
+from api.schemas import Id, ProblemsOut, ScenarioIn, ScenarioOut, ScenarioSummaryOut, TerraformIn, TerraformOut
 from planner.models import Scenario
 from planner.selectors.scenarios import scenario_list, scenario_yaml
 from planner.services import scenarios as scenario_services
@@ -40,12 +38,12 @@ def scenario_out(scenario: Scenario) -> dict:
 
 @router.get("/workspaces/{int:workspace_id}/scenarios", response=list[ScenarioSummaryOut])
 @paginate(LimitOffsetPagination)
-def scenario_index(request: HttpRequest, workspace_id: int):
+def scenario_index(request: HttpRequest, workspace_id: Id):
     return scenario_list(workspace=workspace_for_token(request, workspace_id)).only("id", "name", "updated_at")
 
 
 @router.post("/workspaces/{int:workspace_id}/scenarios", response={201: ScenarioOut, **WRITE_RESPONSES})
-def scenario_create(request: HttpRequest, workspace_id: int, payload: ScenarioIn):
+def scenario_create(request: HttpRequest, workspace_id: Id, payload: ScenarioIn):
     """A new scenario from a document; every problem is a 422 with its field path, and nothing is saved."""
     workspace = workspace_for_token(request, workspace_id, edit=True)
     document = document_of(payload)
@@ -59,12 +57,12 @@ def scenario_create(request: HttpRequest, workspace_id: int, payload: ScenarioIn
 
 
 @router.get("/workspaces/{int:workspace_id}/scenarios/{int:scenario_id}", response=ScenarioOut)
-def scenario_get(request: HttpRequest, workspace_id: int, scenario_id: int):
+def scenario_get(request: HttpRequest, workspace_id: Id, scenario_id: Id):
     return scenario_out(scenario_for_token(request, workspace_id, scenario_id))
 
 
 @router.get("/workspaces/{int:workspace_id}/scenarios/{int:scenario_id}/yaml", response={200: str})
-def scenario_get_yaml(request: HttpRequest, workspace_id: int, scenario_id: int):
+def scenario_get_yaml(request: HttpRequest, workspace_id: Id, scenario_id: Id):
     """The scenario document as YAML, as the page's export gives it."""
     scenario = scenario_for_token(request, workspace_id, scenario_id)
     return HttpResponse(scenario_yaml(document=scenario.document), content_type="application/yaml; charset=utf-8")
@@ -73,7 +71,7 @@ def scenario_get_yaml(request: HttpRequest, workspace_id: int, scenario_id: int)
 @router.put(
     "/workspaces/{int:workspace_id}/scenarios/{int:scenario_id}", response={200: ScenarioOut, **WRITE_RESPONSES}
 )
-def scenario_replace(request: HttpRequest, workspace_id: int, scenario_id: int, payload: ScenarioIn):
+def scenario_replace(request: HttpRequest, workspace_id: Id, scenario_id: Id, payload: ScenarioIn):
     """Replace the document (a new revision); name and notes too when given."""
     scenario = scenario_for_token(request, workspace_id, scenario_id, edit=True)
     scenario_services.scenario_update(
@@ -88,13 +86,13 @@ def scenario_replace(request: HttpRequest, workspace_id: int, scenario_id: int, 
 
 
 @router.delete("/workspaces/{int:workspace_id}/scenarios/{int:scenario_id}", response={204: None})
-def scenario_remove(request: HttpRequest, workspace_id: int, scenario_id: int):
+def scenario_remove(request: HttpRequest, workspace_id: Id, scenario_id: Id):
     scenario_services.scenario_delete(scenario=scenario_for_token(request, workspace_id, scenario_id, edit=True))
     return Status(204, None)
 
 
 @router.post("/workspaces/{int:workspace_id}/scenarios/terraform", response={201: TerraformOut, **WRITE_RESPONSES})
-def scenario_from_state(request: HttpRequest, workspace_id: int, payload: TerraformIn):
+def scenario_from_state(request: HttpRequest, workspace_id: Id, payload: TerraformIn):
     """A draft scenario from `terraform show -json`, with the report of what was read, defaulted and left to decide."""
     workspace = workspace_for_token(request, workspace_id, edit=True)
     imported = scenario_from_terraform(payload.state, name=payload.name)

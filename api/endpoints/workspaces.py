@@ -1,14 +1,12 @@
 """Workspaces (read), their targets (read, replace) and the comparison of runs."""
 
-from __future__ import annotations
-
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.pagination import LimitOffsetPagination, paginate
 
 import simulation
 from api.access import workspace_for_token, workspaces_of_token
-from api.schemas import CompareOut, ProblemsOut, TargetsIn, WorkspaceOut
+from api.schemas import CompareOut, Id, ProblemsOut, TargetsIn, WorkspaceOut
 from planner.models import Membership, Workspace, default_targets
 from planner.selectors.compare import ComparisonError, comparison_rows, options_for, runs_to_compare
 from planner.services.workspaces import workspace_update
@@ -29,18 +27,18 @@ def workspace_list(request: HttpRequest):
 
 
 @router.get("/workspaces/{int:workspace_id}", response=WorkspaceOut)
-def workspace_get(request: HttpRequest, workspace_id: int):
+def workspace_get(request: HttpRequest, workspace_id: Id):
     return _out(workspace_for_token(request, workspace_id), request.user)
 
 
 @router.get("/workspaces/{int:workspace_id}/targets", response=dict)
-def targets_get(request: HttpRequest, workspace_id: int):
+def targets_get(request: HttpRequest, workspace_id: Id):
     """The targets every option of the workspace is judged against."""
     return {**default_targets(), **workspace_for_token(request, workspace_id).targets}
 
 
 @router.put("/workspaces/{int:workspace_id}/targets", response={200: dict, 422: ProblemsOut})
-def targets_put(request: HttpRequest, workspace_id: int, payload: TargetsIn):
+def targets_put(request: HttpRequest, workspace_id: Id, payload: TargetsIn):
     """Replace the workspace's targets (editors with a read-write token)."""
     workspace = workspace_for_token(request, workspace_id, edit=True)
     targets = payload.dict()
@@ -52,7 +50,7 @@ def targets_put(request: HttpRequest, workspace_id: int, payload: TargetsIn):
 
 
 @router.get("/workspaces/{int:workspace_id}/compare", response={200: CompareOut, 422: ProblemsOut})
-def compare(request: HttpRequest, workspace_id: int, runs: Query[list[int]]):
+def compare(request: HttpRequest, workspace_id: Id, runs: Query[list[Id]]):
     """Finished runs side by side, judged against the workspace's targets (as the compare page)."""
     workspace = workspace_for_token(request, workspace_id)
     try:

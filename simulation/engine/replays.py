@@ -80,6 +80,7 @@ def type_results(
         "data_loss_s": summarize(batch.data_loss_s),
         "lost_tx": summarize(batch.lost_tx),
         "duplicated_tx": summarize(batch.duplicated_tx),
+        "conflicting_tx": summarize(batch.conflicting_tx),
         "humans_needed_share": float(np.mean(batch.humans_needed)),
         "ecdf": {"rto_s": ecdf_quantiles(batch.rto_s), "data_loss_s": ecdf_quantiles(batch.data_loss_s)},
         "replays": _replays(scenario, plan, name, batch, replayed),

@@ -242,7 +242,9 @@ def replay_summaries(results: RunResults, incident_type: str | None) -> list[dic
             {
                 "which": which,
                 "title": title,
-                "rto": format_duration(record.rto_s),
+                "rto": format_duration(record.rto_s)
+                if record.recovered_within_horizon
+                else f"more than {format_duration(record.horizon_s)} (not recovered within the replay's horizon)",
                 "impact": format_duration(record.impact_s),
                 "data_loss": format_duration(record.data_loss_s),
                 "humans": "People had to step in." if record.humans_needed else "Automation recovered it alone.",
@@ -250,7 +252,9 @@ def replay_summaries(results: RunResults, incident_type: str | None) -> list[dic
                     {
                         "phase": p.name,
                         "start": format_duration(p.start_s),
-                        "duration": format_duration(p.end_s - p.start_s),
+                        "duration": f"not over within {format_duration(record.horizon_s)}"
+                        if p.name in record.unfinished and record.horizon_s is not None and p.end_s >= record.horizon_s
+                        else format_duration(p.end_s - p.start_s),
                     }
                     for p in record.phases
                 ],

@@ -98,6 +98,12 @@ class ReplayTimeline(JsonRecord):
     impact_s: float
     data_loss_s: float
     humans_needed: bool
+    horizon_s: float | None = None  # nothing is drawn beyond it (null in results stored before it existed)
+    unfinished: tuple[str, ...] = ()  # phases cut at the horizon: not over within it (e.g. a repair)
+
+    @property
+    def recovered_within_horizon(self) -> bool:
+        return self.horizon_s is None or self.rto_s <= self.horizon_s
 
 
 @dataclass(frozen=True, kw_only=True)

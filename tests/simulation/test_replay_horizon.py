@@ -6,7 +6,7 @@ from simulation.model.incident_types import INCIDENT_TYPES
 from simulation.present import chartdata
 
 TEN_YEARS_S = 10 * 365.25 * 86_400
-QUIET = {name: {"rate_per_year": 0} for name in INCIDENT_TYPES if name != "db_primary_failure"}
+QUIET = {name: {"rate_per_year": 0} for name in INCIDENT_TYPES if name not in ("db_primary_failure", "bad_deploy")}
 
 
 def test_it_cuts_phases_and_served_points_at_the_horizon():

@@ -122,6 +122,7 @@ DETECTOR = st.tuples(st.floats(1, 30), st.integers(1, 5))  # (check interval_s, 
 FENCING = st.sampled_from(["none", "lease", "stonith"])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(DETECTOR, st.floats(5, 300), st.floats(1, 120), st.sampled_from([0, 10, 30]), st.floats(0.05, 1.0))
 def test_fencing_never_increases_conflicting_transactions(detector, duration, lease, controller_lease, share):
@@ -134,6 +135,7 @@ def test_fencing_never_increases_conflicting_transactions(detector, duration, le
     assert np.all(conflicting["lease"] <= conflicting["none"] + 1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(DETECTOR, st.integers(0, 3), st.floats(1, 3), st.floats(0.05, 0.99), FENCING, st.sampled_from([None, 0, 0.5]))
 def test_a_more_patient_detector_never_lengthens_a_partition_shorter_than_it(

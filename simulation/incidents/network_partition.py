@@ -6,7 +6,10 @@ controller and from the clients on the far side; the clients on the old side
 (``old_side_client_share``, by default one zone of the primary region's
 instances, or the whole primary region) keep reaching it. Two fleets replay
 the two sides, each a copy of the serving fleet scaled to its share of the
-traffic: the far side loses the primary at 0, the old side keeps it.
+traffic: the far side loses the primary at 0, the old side keeps it. In
+active-active-full only the clients of the partitioned primary's region depend
+on it; in active-active-read the far side loses its writes only (its share is
+scaled by ``traffic.write_share``, a simplification).
 
 - **Detection** is the failover detector's (``failover.detection``, as for a
   primary failure): a partition that heals before the decisive check is ridden
@@ -70,6 +73,18 @@ def old_side_share(scenario: Scenario) -> float:
     region = scenario.primary_region
     on_side = region.app_instances / region.zones if partition.scope == "zone" else region.app_instances
     return min(1.0, on_side / scenario.serving_instances)
+
+
+def far_side_share(scenario: Scenario) -> float:
+    """Share of the traffic that loses the primary: the clients of this primary not on the old side.
+
+    In active-active-full the other regions write to their own primaries; in
+    active-active-read the far side keeps its local reads and loses its writes only.
+    """
+    region = scenario.primary_region
+    users = region.app_instances / scenario.serving_instances if scenario.pattern == "active-active-full" else 1.0
+    far = max(0.0, users - old_side_share(scenario))
+    return far * scenario.traffic.write_share if scenario.pattern == "active-active-read" else far
 
 
 @dataclass(frozen=True)
@@ -196,7 +211,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     duration = partition.duration_s or DEFAULT_DURATION
     heal = duration.sample(rng, n).tolist()
     can_fail_over = db_setup(scenario).standby != "none"
-    old_share = old_side_share(scenario)
+    old_share, far_share = old_side_share(scenario), far_side_share(scenario)
     threshold = scenario.simulation.recovery_threshold
     amplification = retry_amplification(scenario)
     humans = scenario.failover.humans
@@ -209,7 +224,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         split = decide(scenario, app, heal[i], automation_ok[i], promote[i], can_fail_over)
         conflicting = split.conflict_window_s() * write_rate * old_share
         far, old = (
-            _side(env, scenario, app, 1.0 - old_share, amplification),
+            _side(env, scenario, app, far_share, amplification),
             _side(env, scenario, app, old_share, amplification),
         )
         old_response = Response()

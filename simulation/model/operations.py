@@ -30,7 +30,7 @@ class Fencing(Section):
     """How a failover keeps an old primary that is still alive (cut off by a partition) from taking writes."""
 
     mode: Literal["none", "lease", "stonith"] = Field(
-        default="lease",
+        default="stonith",
         description="none: the old primary takes writes until the partition heals; lease: it stops once its "
         "leader lease runs out (lease_s after the partition starts); stonith: the controller powers it off "
         "through an out-of-band path before it promotes the standby",

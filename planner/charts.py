@@ -42,6 +42,9 @@ PHASE_COLOURS = {
     "rollback": "#F0E442",
     "repair": "#7F8C8D",
     "crash-recovery": "#34495E",
+    "partition": "#000000",
+    "fence": "#A93226",
+    "reconcile": "#B9770E",
 }
 FONT = {
     "family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif",

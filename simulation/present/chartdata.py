@@ -188,6 +188,7 @@ def cost_vs_downtime(runs: Sequence[tuple[str, Results]]) -> dict[str, Any]:
                 "total_usd_per_month": costs.total_usd_per_month,
                 "downtime_h_per_year": results.annual.downtime_s.mean / 3600,
                 "lost_tx_per_year": results.annual.lost_tx.mean,
+                "conflicting_tx_per_year": results.annual.conflicting_tx.mean,
                 "targets_met": bool(results.targets_met),
             }
         )

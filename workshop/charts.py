@@ -69,6 +69,7 @@ def figures_of(results: Results) -> dict[str, str]:
         "availability": format_percent(annual.availability.mean, 3),
         "data_loss": format_duration(worst_loss),
         "lost_tx": f"{annual.lost_tx.mean:,.0f} / year",
+        "conflicting_tx": f"{annual.conflicting_tx.mean:,.0f} / year",
         "premium": f"{format_money(costs.premium_usd_per_month, currency)} / month",
         "total": f"{format_money(costs.total_usd_per_month, currency)} / month",
     }

@@ -256,13 +256,15 @@ def fixed_variant(scenario: Scenario, number: int) -> Scenario:
 
 # -- pricing a "no" ---------------------------------------------------------------------------
 def monthly_outage_usd(scenario: Scenario, rate_per_year: float, batch: Batch) -> float:
-    """Expected monthly outage cost of one incident type: rate × mean (downtime + lost transactions) / 12."""
+    """Expected monthly outage cost of one incident type: rate × mean (downtime + lost and conflicting
+    transactions) / 12."""
     if rate_per_year <= 0 or len(batch) == 0:
         return 0.0
     b = scenario.business
     per_incident = (
         float(np.mean(batch.impact_s)) / 3600 * b.outage_cost_usd_per_hour
         + float(np.mean(batch.lost_tx)) * b.lost_transaction_usd
+        + float(np.mean(batch.conflicting_tx)) * b.conflicting_transaction_usd
     )
     return rate_per_year * per_incident / 12
 
@@ -300,7 +302,13 @@ def saving_usd_per_month(
         elif name in base:
             b = base[name]
             before = Batch(
-                b.rto_s[:m], b.impact_s[:m], b.data_loss_s[:m], b.lost_tx[:m], b.duplicated_tx[:m], b.humans_needed[:m]
+                b.rto_s[:m],
+                b.impact_s[:m],
+                b.data_loss_s[:m],
+                b.lost_tx[:m],
+                b.duplicated_tx[:m],
+                b.humans_needed[:m],
+                conflicting_tx=b.conflicting_tx[:m],
             )
         else:
             before = simulate_type(scenario, name, seed=seed, trials=m, chunk_size=chunk_size)

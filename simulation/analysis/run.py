@@ -42,6 +42,7 @@ def finish_run(
         scenario,
         annual_downtime_s=float(np.mean(annual["downtime_s"])),
         annual_lost_tx=float(np.mean(annual["lost_tx"])),
+        annual_conflicting_tx=float(np.mean(annual["conflicting_tx"])),
     )
     verdicts = verdicts_for_run(
         scenario, batches, annual["availability"], costs, availability_rounds=annual["pool_rounds"]["availability"]

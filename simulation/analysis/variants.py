@@ -74,6 +74,7 @@ class AnnualFigures(JsonRecord):
     downtime_s: Brief
     availability: Brief
     lost_tx: Brief
+    conflicting_tx: Brief = Brief(mean=0.0, p95=0.0)  # none in figures stored before split brain was modelled
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +111,7 @@ def run_figures(scenario: Scenario, settings: RunSettings = QUICK, *, ecdf: bool
         scenario,
         annual_downtime_s=float(np.mean(annual["downtime_s"])),
         annual_lost_tx=float(np.mean(annual["lost_tx"])),
+        annual_conflicting_tx=float(np.mean(annual["conflicting_tx"])),
     )
     verdicts = verdicts_for_run(scenario, batches, annual["availability"], costs)
     return RunFigures(
@@ -131,7 +133,9 @@ def run_figures(scenario: Scenario, settings: RunSettings = QUICK, *, ecdf: bool
             )
             for name, batch in batches.items()
         },
-        annual=AnnualFigures(**{key: _brief(annual[key]) for key in ("downtime_s", "availability", "lost_tx")}),
+        annual=AnnualFigures(
+            **{key: _brief(annual[key]) for key in ("downtime_s", "availability", "lost_tx", "conflicting_tx")}
+        ),
         costs=Costs.from_json(costs),
         verdicts=tuple(Verdict.from_json(v) for v in verdicts),
         targets_met=all(v["met"] for v in verdicts),

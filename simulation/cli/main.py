@@ -112,6 +112,8 @@ def format_table(results: RunResults) -> str:
         f"  availability      mean {avail.mean * 100:.4f} %, below "
         f"{(1 - down.p95 / SECONDS_PER_YEAR) * 100:.4f} % in 5 % of years",
         f"  lost transactions mean {annual.lost_tx.mean:,.0f} tx, p95 {annual.lost_tx.p95:,.0f} tx",
+        f"  conflicting tx    mean {annual.conflicting_tx.mean:,.0f} tx, p95 {annual.conflicting_tx.p95:,.0f} tx "
+        "(split brain: to reconcile)",
         f"  incidents         mean {annual.incidents.mean:.1f} per year",
     ]
     lines += ["", "Monthly cost"]

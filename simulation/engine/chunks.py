@@ -12,7 +12,7 @@ from simulation.engine.plan import ChunkSpec, RunPlan, scenario_sha256
 from simulation.incidents.outcomes import Batch
 from simulation.model.scenario import Scenario
 
-OUTCOMES = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "humans_needed")
+OUTCOMES = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "conflicting_tx", "humans_needed")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class ChunkResult:
     data_loss_s: np.ndarray
     lost_tx: np.ndarray
     duplicated_tx: np.ndarray
+    conflicting_tx: np.ndarray
     humans_needed: np.ndarray
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,12 +37,13 @@ class ChunkResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChunkResult:
-        arrays = {name: np.asarray(data[name], dtype=float) for name in OUTCOMES}
+        zeros = [0.0] * len(data["rto_s"])  # a chunk stored before a figure existed: none of it
+        arrays = {name: np.asarray(data.get(name, zeros), dtype=float) for name in OUTCOMES}
         arrays["humans_needed"] = arrays["humans_needed"].astype(bool)
         return cls(index=int(data["index"]), incident_type=str(data["incident_type"]), **arrays)
 
     def batch(self) -> Batch:
-        return Batch(*(getattr(self, name) for name in OUTCOMES))
+        return Batch(**{name: getattr(self, name) for name in OUTCOMES})
 
 
 def chunk_rng(seed: int, type_index: int, chunk_index: int) -> np.random.Generator:

@@ -1,11 +1,15 @@
 """Replays kept for the incident-replay picture: the RTO-median and RTO-p95 incident of each type.
 
 A chunk is re-run with its timelines kept only where one of those incidents lies.
+A kept replay covers ``HORIZON_S`` from the failure: no phase and no served point
+goes beyond it, and the phases cut there are listed as ``unfinished`` (a node not
+repaired within the horizon is shown as such, not as ending years later).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,6 +20,25 @@ from simulation.engine.stats import ecdf_quantiles, summarize
 from simulation.incidents.outcomes import Batch, Replay
 from simulation.model.scenario import Scenario
 
+HORIZON_S = 14 * 86_400.0  # two weeks: beyond any restore or reconciliation worth drawing
+
+
+def clip_to_horizon(
+    phases: Sequence[tuple[str, float, float]], served: Sequence[tuple[float, float]], horizon_s: float = HORIZON_S
+) -> tuple[list[tuple[str, float, float]], list[tuple[float, float]], list[str]]:
+    """(phases, served, unfinished): phases starting after ``horizon_s`` dropped, those ending after it cut
+    there and named in ``unfinished``; served points after it dropped (the value at the horizon held)."""
+    kept, unfinished = [], []
+    for name, start, end in phases:
+        if start > horizon_s:
+            continue
+        if end > horizon_s:
+            end = horizon_s
+            unfinished.append(name)
+        kept.append((name, start, end))
+    points = [(t, v) for t, v in served if t <= horizon_s] or [(0.0, served[0][1] if served else 1.0)]
+    return kept, points, list(dict.fromkeys(unfinished))
+
 
 def _rank_index(rto_s: np.ndarray, q: float) -> int:
     """Trial index of the incident whose RTO is the q-quantile (lower order statistic, stable ties)."""
@@ -25,13 +48,16 @@ def _rank_index(rto_s: np.ndarray, q: float) -> int:
 
 
 def _replay_dict(replay: Replay) -> dict[str, Any]:
+    phases, served, unfinished = clip_to_horizon(replay.phases, replay.served)
     return {
-        "phases": [[name, float(a), float(b)] for name, a, b in replay.phases],
-        "served": [[float(t), float(v)] for t, v in replay.served],
+        "phases": [[name, float(a), float(b)] for name, a, b in phases],
+        "served": [[float(t), float(v)] for t, v in served],
         "rto_s": float(replay.rto_s),
         "impact_s": float(replay.impact_s),
         "data_loss_s": float(replay.data_loss_s),
         "humans_needed": bool(replay.humans_needed),
+        "horizon_s": HORIZON_S,
+        "unfinished": unfinished,
     }
 
 
@@ -80,6 +106,7 @@ def type_results(
         "data_loss_s": summarize(batch.data_loss_s),
         "lost_tx": summarize(batch.lost_tx),
         "duplicated_tx": summarize(batch.duplicated_tx),
+        "conflicting_tx": summarize(batch.conflicting_tx),
         "humans_needed_share": float(np.mean(batch.humans_needed)),
         "ecdf": {"rto_s": ecdf_quantiles(batch.rto_s), "data_loss_s": ecdf_quantiles(batch.data_loss_s)},
         "replays": _replays(scenario, plan, name, batch, replayed),

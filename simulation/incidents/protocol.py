@@ -47,6 +47,7 @@ class ReplayOutcome:
     data_loss_s: float = 0.0  # seconds of writes lost
     lost_tx: float = 0.0  # transactions lost
     duplicated_tx: float = 0.0  # transactions applied twice
+    conflicting_tx: float = 0.0  # transactions written to both sides of a split brain (to be reconciled)
     humans_needed: bool = False  # people were paged
     # people also count as paged when the RTO exceeds this (a model that does not replay its people)
     paged_after_rto_s: float = math.inf
@@ -79,6 +80,7 @@ def replay_batch(n: int, *, threshold: float, keep_replays: bool, replay_one: Re
             data_loss_s=outcome.data_loss_s,
             lost_tx=outcome.lost_tx,
             duplicated_tx=outcome.duplicated_tx,
+            conflicting_tx=outcome.conflicting_tx,
             humans_needed=outcome.humans_needed,
             paged_after_rto_s=outcome.paged_after_rto_s,
             keep_replay=keep_replays,

@@ -26,6 +26,27 @@ class Detection(Section):
     )
 
 
+class Fencing(Section):
+    """How a failover keeps an old primary that is still alive (cut off by a partition) from taking writes."""
+
+    mode: Literal["none", "lease", "stonith"] = Field(
+        default="stonith",
+        description="none: the old primary takes writes until the partition heals; lease: it stops once its "
+        "leader lease runs out (lease_s after the partition starts); stonith: the controller powers it off "
+        "through an out-of-band path before it promotes the standby",
+    )
+    lease_s: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="the old primary's leader lease (Patroni's ttl, 30 s); not effective when longer than the "
+        "controller waits before promoting (failover.detection.lease_s)",
+    )
+    stonith_s: float = Field(
+        default=5, ge=0, le=3600, description="time to power off the old primary before the promotion starts"
+    )
+
+
 class Humans(Section):
     page_s: Dist = Field(default_factory=lambda: lognormal(120, 600))
     acknowledge_s: Dist = Field(default_factory=lambda: lognormal(300, 900))
@@ -46,6 +67,7 @@ class Humans(Section):
 class Failover(Section):
     mode: Literal["automated", "manual"] = "automated"
     detection: Detection = Field(default_factory=Detection)
+    fencing: Fencing = Field(default_factory=Fencing)
     dns_ttl_s: float = Field(default=60, ge=0)
     promotion_s: Dist = Field(default_factory=lambda: Uniform(low=10, high=30))
     humans: Humans = Field(default_factory=Humans)

@@ -211,6 +211,7 @@
     ["Verdict", (p) => (p.targets_met ? "✔ all targets met" : "✘ " + p.cards.filter((c) => c.met === false).map((c) => c.title).join(", "))],
     ["Downtime per year (mean)", (p) => p.figures.downtime], ["Availability (mean)", (p) => p.figures.availability],
     ["Data loss p95 (worst type)", (p) => p.figures.data_loss], ["Lost transactions (mean)", (p) => p.figures.lost_tx],
+    ["Conflicting transactions (mean)", (p) => p.figures.conflicting_tx || "—"],
     ["Premium", (p) => p.figures.premium], ["Total incl. expected outage cost", (p) => p.figures.total],
   ];
 

@@ -36,6 +36,7 @@ CHECKOUT = {
         "region_outage": {"rate_per_year": 0},
         "dependency_slowdown": {"rate_per_year": 0},
         "data_corruption": {"rate_per_year": 0},
+        "network_partition": {"rate_per_year": 0},
         "db_primary_failure": {"rate_per_year": 2},
     },
 }

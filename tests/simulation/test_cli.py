@@ -13,7 +13,14 @@ from simulation.present.format import format_duration
 ROOT = Path(__file__).resolve().parents[2]
 QUIET_INCIDENTS = {
     name: {"rate_per_year": 0}
-    for name in ("db_primary_failure", "instance_crash", "zone_outage", "region_outage", "data_corruption")
+    for name in (
+        "db_primary_failure",
+        "instance_crash",
+        "zone_outage",
+        "region_outage",
+        "data_corruption",
+        "network_partition",
+    )
 }
 
 

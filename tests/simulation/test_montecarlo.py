@@ -246,6 +246,7 @@ def test_it_runs_a_scenario_with_no_incidents_at_all():
             "region_outage",
             "dependency_slowdown",
             "data_corruption",
+            "network_partition",
         )
     }
     results = run(

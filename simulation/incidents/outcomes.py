@@ -35,6 +35,9 @@ PHASES = (
     "rollback",
     "repair",
     "crash-recovery",
+    "evacuate",
+    "scale-out",
+    "fail-back",
 )
 
 

@@ -308,5 +308,6 @@ class Evacuations:
         if not writes_move:
             return Evacuated(moved.points, data_loss_s, 0.0, 0.0)
         lag = self.lag_s[i]
-        lost, duplicated = unreplicated_writes(self.scenario, lag, setup.share)
+        # writes the local recovery already lost (``data_loss_s``) are not lost a second time
+        lost, duplicated = unreplicated_writes(self.scenario, max(0.0, lag - data_loss_s), setup.share)
         return Evacuated(moved.points, max(data_loss_s, lag), lost, duplicated)

@@ -42,6 +42,9 @@ PHASE_COLOURS = {
     "rollback": "#F0E442",
     "repair": "#7F8C8D",
     "crash-recovery": "#34495E",
+    "evacuate": "#2E86C1",
+    "scale-out": "#B9770E",
+    "fail-back": "#48C9B0",
 }
 FONT = {
     "family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif",

@@ -107,18 +107,24 @@ class EvacuationDraws:
     """Random inputs of the evacuation for ``n`` incidents (seconds)."""
 
     phase_s: list[float]  # the global checks run at phase + k × interval
-    scale_out_s: list[float]  # the receivers' autoscaling, from the evacuation
+    scale_out_s: dict[str, list[float]]  # per evacuated region: the receivers' autoscaling, from the evacuation
     fail_back_s: list[float]  # manual fail-back, from the region's recovery
 
 
-def draw_evacuation(scenario: Scenario, rng: np.random.Generator, n: int) -> EvacuationDraws:
-    """Draw the evacuation's random inputs up front, always in the same order (also when unused)."""
+def draw_evacuation(scenario: Scenario, rng: np.random.Generator, n: int, regions: list[Region]) -> EvacuationDraws:
+    """Draw the evacuation's random inputs up front, always in the same order (also when unused).
+
+    The receivers' autoscaling delay is the ``warm_up_s`` of the first region that would receive the
+    users of each of ``regions``.
+    """
     routing = scenario.failover.global_routing
-    receiver = next((r for r in scenario.regions if r.name != scenario.primary_region.name), scenario.primary_region)
     phase = rng.random(n) * routing.interval_s
-    scale_out = receiver.warm_up_s.sample(rng, n)
+    scale_out = {
+        region.name: next(r for r in scenario.regions if r.name != region.name).warm_up_s.sample(rng, n).tolist()
+        for region in regions
+    }
     fail_back = routing.manual_fail_back_s.sample(rng, n)
-    return EvacuationDraws(phase.tolist(), scale_out.tolist(), fail_back.tolist())
+    return EvacuationDraws(phase.tolist(), scale_out, fail_back.tolist())
 
 
 @dataclass(frozen=True)
@@ -280,7 +286,8 @@ class Evacuations:
         self.scenario = scenario
         self.setups = {r.name: evacuation_setup(scenario, r) for r in regions}
         self.active = any(s is not None for s in self.setups.values())
-        self.draws = draw_evacuation(scenario, rng, n) if self.active else None
+        evacuated = [r for r in regions if self.setups[r.name] is not None]
+        self.draws = draw_evacuation(scenario, rng, n, evacuated) if self.active else None
         self.lag_s = replication_lag_s(scenario, rng, n) if self.active else []
 
     def apply(
@@ -302,7 +309,7 @@ class Evacuations:
         if setup is None or self.draws is None:
             return Evacuated(points, data_loss_s, 0.0, 0.0)
         d = self.draws
-        moved = evacuate(points, setup, d.phase_s[i], d.scale_out_s[i], d.fail_back_s[i], phases)
+        moved = evacuate(points, setup, d.phase_s[i], d.scale_out_s[region.name][i], d.fail_back_s[i], phases)
         if not moved.declared_s < math.inf:
             return Evacuated(points, data_loss_s, 0.0, 0.0)
         if not writes_move:

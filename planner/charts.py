@@ -45,6 +45,9 @@ PHASE_COLOURS = {
     "partition": "#000000",
     "fence": "#A93226",
     "reconcile": "#B9770E",
+    "evacuate": "#2E86C1",
+    "scale-out": "#5DADE2",
+    "fail-back": "#48C9B0",
 }
 FONT = {
     "family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif",

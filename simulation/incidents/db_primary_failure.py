@@ -49,6 +49,7 @@ import simpy
 from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import INF, AppRow, draw_app
+from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
@@ -460,6 +461,9 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     rows = list(zip(app_draws.rows(), DbRow.rows(db_draws)))
     transient = scenario.incidents.db_primary_failure.duration_s  # the node comes back by itself after it
     back = transient.sample(rng, n).tolist() if transient is not None else [INF] * n
+    # active-active-full: the failed primary's region is evacuated (active-active-read: every region loses
+    # its writes alike, so moving users does not help them)
+    evacuations = Evacuations(scenario, rng, n, primaries if full else [])
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app_row, db_row = rows[i]
@@ -470,11 +474,15 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         env.run()
         if keep_replays:
             app_phases(fleet, phases, outcome.ready_s)
+        evacuated = evacuations.apply(
+            i, primaries[failed_region[i]], tracker.points, phases, data_loss_s=outcome.data_loss_s, writes_move=True
+        )
         return ReplayOutcome(
-            tracker.points,
+            evacuated.points,
             env.now,
-            data_loss_s=outcome.data_loss_s,
-            lost_tx=outcome.data_loss_s * write_rate,
+            data_loss_s=evacuated.data_loss_s,
+            lost_tx=outcome.data_loss_s * write_rate + evacuated.lost_tx,
+            duplicated_tx=evacuated.duplicated_tx,
             humans_needed=response.needed,
         )
 

@@ -38,6 +38,9 @@ PHASES = (
     "partition",
     "fence",
     "reconcile",
+    "evacuate",
+    "scale-out",
+    "fail-back",
 )
 
 

@@ -1,4 +1,5 @@
-"""Command line: ``python -m simulation run|check|validate FILE``, plus ``report``, ``advise`` and ``sensitivity``.
+"""Command line: ``python -m simulation run|check|validate FILE``, plus ``report``, ``advise``, ``sensitivity``
+and ``drill``.
 
 Exit codes: 0 success (``check``: every target met), 1 ``check`` with a
 target missed, 2 bad input (missing or unreadable file, invalid document, bad
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from simulation.analysis.run import run
+from simulation.cli import drills as drills_cli
 from simulation.cli import report as report_cli
 from simulation.cli import workshop as workshop_cli
 from simulation.cli.args import Handler, Parser, UsageError, add_run_size, bounded_int
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("file", help="scenario YAML or JSON file")
     report_cli.add_parser(commands).set_defaults(handler=report_cli.main)
     workshop_cli.add_parsers(commands)  # advise, sensitivity: each sets its handler
+    drills_cli.add_parser(commands)  # drill import|show|calibrate|plan
     return parser
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "planner",
     "workshop",
     "decisions",
+    "drills",
     "axes",
 ]
 

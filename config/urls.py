@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("planner.urls")),
     path("", include("workshop.urls")),
     path("", include("decisions.urls")),
+    path("", include("drills.urls")),
 ]

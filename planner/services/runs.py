@@ -13,6 +13,7 @@ import logging
 import time
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -43,7 +44,7 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
         raise ValueError("trials: must be at least 1")
     if seed < 0:
         raise ValueError("seed: must be a non-negative integer")
-    snapshot = document_normalize(document=scenario.document)
+    snapshot = document_normalize(document=_with_drill_facts(scenario, scenario.document))
     with transaction.atomic():
         if enqueue:
             _quota_check(workspace_id=scenario.workspace_id)
@@ -60,6 +61,15 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
     if enqueue:
         transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
     return run
+
+
+def _with_drill_facts(scenario: Scenario, document: dict) -> dict:
+    """The document with the failover-test fields answered from the scenario's drill records, when it has any."""
+    if not apps.is_installed("drills"):
+        return document
+    from drills.selectors import document_with_drill_facts  # the drills app builds on the planner
+
+    return document_with_drill_facts(scenario=scenario, document=document)
 
 
 def run_create_finished(*, scenario: Scenario, user, name: str, results: RunResults) -> Run:

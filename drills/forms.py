@@ -27,6 +27,8 @@ class DrillForm(forms.Form):
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
 
+    record: DrillRecord | None = None
+
     def clean(self) -> dict:
         data = super().clean()
         if self.errors:
@@ -37,7 +39,7 @@ class DrillForm(forms.Form):
         record, problems = parse_row(row, 1)
         for problem in problems:
             self.add_error(problem.field if problem.field in self.fields else None, problem.message)
-        self.record: DrillRecord | None = record
+        self.record = record
         return data
 
 

@@ -1,6 +1,7 @@
 """The drill page of a scenario: drills, predicted against measured, calibration; entry, import, accept."""
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
@@ -16,6 +17,9 @@ from planner.charts import PLOT_CONFIG
 from planner.selectors.access import scenario_for_user
 from simulation.analysis.drill_plan import drill_plan
 from simulation.model.drills import DrillError, drills_template, format_of
+from simulation.model.loading import canonical_sha256
+
+PLAN_CACHE_S = 86_400
 
 
 def _page(request, scenario, *, form=None, import_form=None, problems=(), status=200):
@@ -105,7 +109,11 @@ def drill_template(request, workspace_id: int, scenario_id: int):
 def drill_plan_export(request, workspace_id: int, scenario_id: int):
     """The drill plan as a Markdown checklist to run."""
     scenario = scenario_for_user(request.user, workspace_id, scenario_id)
-    plan = drill_plan(simulation.load_scenario(scenario.document))
-    response = HttpResponse(plan["checklist"], content_type="text/markdown; charset=utf-8")
+    key = f"drill-plan:{simulation.ENGINE_VERSION}:{canonical_sha256(scenario.document)}"
+    checklist = cache.get(key)
+    if checklist is None:  # a small tornado: several seconds, so the same document is planned once a day
+        checklist = drill_plan(simulation.load_scenario(scenario.document))["checklist"]
+        cache.set(key, checklist, PLAN_CACHE_S)
+    response = HttpResponse(checklist, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="drill-plan-{slugify(scenario.name)[:60]}.md"'
     return response

@@ -45,11 +45,15 @@ def drill_plan(scenario: Scenario, *, settings: RunSettings = TORNADO) -> dict[s
     """The ranked phases and the suggested drill: ``{"suggested": phase row or None, "phases": [row…],
     "expected": {phase label: {"p5_s", "p50_s", "p95_s"}}, "drill_type", "checklist": markdown}``."""
     candidates = []
+    predicted: dict[str, dict[str, np.ndarray]] = {}
     for spec in PHASE_FIELDS:
         if not _scenario_has(scenario, spec):
             continue
         drill_type = spec.drill_types[-1] if spec.phase == "warm_up_s" else spec.drill_types[0]
-        values = predicted_phases(scenario, INCIDENT_TYPE_OF[drill_type])[spec.phase]
+        kind = INCIDENT_TYPE_OF[drill_type]
+        if kind not in predicted:
+            predicted[kind] = predicted_phases(scenario, kind)
+        values = predicted[kind][spec.phase]
         p5, p50, p95 = (float(np.quantile(values, q)) for q in (0.05, 0.5, 0.95))
         if p50 <= 0:
             continue
@@ -79,7 +83,7 @@ def drill_plan(scenario: Scenario, *, settings: RunSettings = TORNADO) -> dict[s
     suggested = rows[0] if rows else None
     expected = {}
     if suggested is not None:
-        values_by_phase = predicted_phases(scenario, INCIDENT_TYPE_OF[suggested["drill_type"]])
+        values_by_phase = predicted[INCIDENT_TYPE_OF[suggested["drill_type"]]]
         expected = {
             PHASES[key][0]: {f"p{q}_s": float(np.quantile(v, q / 100)) for q in (5, 50, 95)}
             for key, v in values_by_phase.items()

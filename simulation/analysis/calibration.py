@@ -38,7 +38,13 @@ from typing import Any
 import numpy as np
 import yaml
 
-from simulation.analysis.drill_compare import PREDICTION_SEED, PREDICTION_TRIALS, ks_uniform, predicted_phases
+from simulation.analysis.drill_compare import (
+    PREDICTION_SEED,
+    PREDICTION_TRIALS,
+    format_seconds,
+    ks_uniform,
+    predicted_phases,
+)
 from simulation.model.distributions import MAX_LOGNORMAL_SPREAD
 from simulation.model.drills import PHASES, DrillRecord
 from simulation.model.loading import ScenarioError, dump_document
@@ -100,6 +106,18 @@ def scale_value(value: Any, factor: float, path: str = "") -> Any:
             out["values"] = [round(float(v) * factor, 3) for v in out["values"]]
         return out
     return value
+
+
+def value_text(value: Any) -> str:
+    """A duration or distribution document in words with units: "10 s", "lognormal: median 29 s, p95 54 s"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_seconds(float(value))
+    if isinstance(value, dict) and "kind" in value:
+        if value["kind"] == "empirical":
+            return f"empirical: {len(value.get('values') or [])} measured values"
+        parts = [f"{k} {format_seconds(float(v))}" for k, v in value.items() if k != "kind" and v is not None]
+        return f"{value['kind']}: " + ", ".join(parts)
+    return str(value)
 
 
 def _logs(values: list[float] | np.ndarray) -> np.ndarray:
@@ -243,6 +261,8 @@ def calibrate(
                     "path": path,
                     "before": current_value(current, path),
                     "after": value,
+                    "before_text": value_text(current_value(current, path)),
+                    "after_text": value_text(value),
                     "drills": len(used),
                     "method": how,
                 }

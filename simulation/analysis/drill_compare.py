@@ -150,6 +150,8 @@ class PhaseComparison:
             "key": self.key,
             "label": self.label,
             "measured_s": self.measured_s,
+            "measured_text": format_seconds(self.measured_s),
+            "band_text": f"{format_seconds(self.p5_s)}–{format_seconds(self.p95_s)}",
             "percentile": self.percentile,
             "p5_s": self.p5_s,
             "p50_s": self.p50_s,

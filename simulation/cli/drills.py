@@ -118,7 +118,7 @@ def _calibrate(scenario: Scenario, records: list[DrillRecord], args: argparse.Na
     else:
         out.write(f"{result.label}\n")
         for c in result.changes:
-            out.write(f"  {c['path']}: {c['before']} → {c['after']}  ({c['phase']}; {c['method']})\n")
+            out.write(f"  {c['path']}: {c['before_text']} → {c['after_text']}  ({c['phase']}; {c['method']})\n")
         for note in result.skipped:
             out.write(f"  not changed: {note}\n")
         out.write(diff)

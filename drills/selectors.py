@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from datetime import date
 
+import numpy as np
+from django.core.cache import cache
 from django.utils import timezone
 
 import simulation
@@ -13,12 +15,13 @@ from planner.models import Scenario
 from simulation.analysis.calibration import calibrate
 from simulation.analysis.checklist import TESTED_RECENTLY_DAYS
 from simulation.analysis.checklist import answer as checklist_answer
-from simulation.analysis.drill_compare import compare_drills
+from simulation.analysis.drill_compare import PREDICTION_TRIALS, Predicted, compare_drills, predicted_phases
 from simulation.model.drills import DrillRecord
 from simulation.model.loading import canonical_sha256
 
 FAILOVER_TESTS = ("database-failover", "zone-loss", "region-evacuation")
 DRILL_FACT_FIELDS = ("days_since_failover_test", "tested_under_load")
+PREDICTION_CACHE_S = 86_400
 
 
 def drill_list(*, scenario: Scenario):
@@ -81,13 +84,29 @@ def calibration_labels(*, runs) -> dict[int, str]:
     return out
 
 
+def _predictions(*, scenario: Scenario, engine_scenario, records: list[DrillRecord]) -> Predicted:
+    """The model's phase distributions for the drills' incident types, cached per document and engine version
+    (a second or so per type, and the same for every page view until the scenario changes)."""
+    out: Predicted = {}
+    document = canonical_sha256(scenario.document)
+    for kind in sorted({r.incident_type for r in records}):
+        key = f"drills:predicted:{simulation.ENGINE_VERSION}:{PREDICTION_TRIALS}:{document}:{kind}"
+        stored = cache.get(key)
+        if stored is None:
+            stored = {k: v.tolist() for k, v in predicted_phases(engine_scenario, kind).items()}
+            cache.set(key, stored, PREDICTION_CACHE_S)
+        out[kind] = {k: np.asarray(v, dtype=float) for k, v in stored.items()}
+    return out
+
+
 def drill_page(*, scenario: Scenario) -> dict:
     """Everything the drill page shows: drills with their percentiles, the verdict, the calibration proposal."""
     drills = list(drill_list(scenario=scenario))
     records = [d.record() for d in drills]
     engine_scenario = simulation.load_scenario(scenario.document)
-    comparison = compare_drills(engine_scenario, records) if records else None
-    proposal = calibrate(engine_scenario, records) if records else None
+    predicted = _predictions(scenario=scenario, engine_scenario=engine_scenario, records=records)
+    comparison = compare_drills(engine_scenario, records, predicted=predicted) if records else None
+    proposal = calibrate(engine_scenario, records, predicted=predicted) if records else None
     facts = drill_facts(scenario=scenario)
     decay = None
     if facts:

@@ -41,9 +41,10 @@ import yaml
 from simulation.analysis.drill_compare import (
     PREDICTION_SEED,
     PREDICTION_TRIALS,
+    Predicted,
     format_seconds,
     ks_uniform,
-    predicted_phases,
+    predictions_for,
 )
 from simulation.model.distributions import MAX_LOGNORMAL_SPREAD
 from simulation.model.drills import PHASES, DrillRecord
@@ -226,18 +227,22 @@ def _overrides_for(
 
 
 def calibrate(
-    scenario: Scenario, records: list[DrillRecord], *, trials: int = PREDICTION_TRIALS, seed: int = PREDICTION_SEED
+    scenario: Scenario,
+    records: list[DrillRecord],
+    *,
+    trials: int = PREDICTION_TRIALS,
+    seed: int = PREDICTION_SEED,
+    predicted: Predicted | None = None,
 ) -> Calibration:
-    """The scenario calibrated by its drills (unchanged fields stay as they are)."""
+    """The scenario calibrated by its drills (unchanged fields stay as they are); ``predicted``: the model's
+    phase distributions already at hand (``drill_compare.predictions_for``)."""
     before = dump_document(scenario)
     result = Calibration(document=before, drills=len(records))
     if not records:
         result.skipped.append("no drills")
         return result
     result.last_date = max(r.date for r in records).isoformat()
-    predicted = {
-        kind: predicted_phases(scenario, kind, trials=trials, seed=seed) for kind in {r.incident_type for r in records}
-    }
+    distributions = predictions_for(scenario, records, trials=trials, seed=seed, known=predicted)
     current = scenario
     for spec in PHASE_FIELDS:
         used = [r for r in records if r.drill_type in spec.drill_types]
@@ -245,7 +250,7 @@ def calibrate(
         if not used or not _applies(scenario, spec):
             result.skipped.append(f"{label}: no drill measures it for this scenario")
             continue
-        overrides, how = _overrides_for(scenario, spec, used, predicted)
+        overrides, how = _overrides_for(scenario, spec, used, distributions)
         if not overrides:
             result.skipped.append(how)
             continue

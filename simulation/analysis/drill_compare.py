@@ -36,7 +36,7 @@ from simulation.incidents.outcomes import Replay
 from simulation.model.drills import INCIDENT_TYPE_OF, PHASES, DrillRecord
 from simulation.model.scenario import Scenario
 
-PREDICTION_TRIALS = 2000
+PREDICTION_TRIALS = 1000
 PREDICTION_SEED = 20_260_301
 FULL_SHARE = 0.999
 BAND = (0.05, 0.95)
@@ -211,22 +211,42 @@ def calibration_verdict(rto_percentiles: list[float]) -> dict[str, Any]:
     return {"verdict": verdict, "drills": n, "ks_d": d, "p_value": p, "mean_percentile": mean, "text": text}
 
 
+Predicted = dict[str, dict[str, np.ndarray]]  # incident type → phase key → sorted predicted values (s)
+
+
+def predictions_for(
+    scenario: Scenario,
+    records: list[DrillRecord],
+    *,
+    trials: int = PREDICTION_TRIALS,
+    seed: int = PREDICTION_SEED,
+    known: Predicted | None = None,
+) -> Predicted:
+    """The predicted phases of every incident type the drills need (``known`` ones are reused)."""
+    out = dict(known or {})
+    for kind in sorted({r.incident_type for r in records} - set(out)):
+        out[kind] = predicted_phases(scenario, kind, trials=trials, seed=seed)
+    return out
+
+
 def compare_drills(
-    scenario: Scenario, records: list[DrillRecord], *, trials: int = PREDICTION_TRIALS, seed: int = PREDICTION_SEED
+    scenario: Scenario,
+    records: list[DrillRecord],
+    *,
+    trials: int = PREDICTION_TRIALS,
+    seed: int = PREDICTION_SEED,
+    predicted: Predicted | None = None,
 ) -> dict[str, Any]:
     """Every drill against the model, and the calibration over all of them.
 
     Returns ``{"drills": [{"index", "drill_type", "date", "phases": [PhaseComparison dict…],
     "flags": [message…]}], "rto_percentiles", "calibration": verdict dict, "predicted": {incident
-    type: {phase: {"p5_s", "p50_s", "p95_s"}}}}``.
+    type: {phase: {"p5_s", "p50_s", "p95_s"}}}}``. ``predicted``: distributions already at hand.
     """
-    cache: dict[str, dict[str, np.ndarray]] = {}
+    cache = predictions_for(scenario, records, trials=trials, seed=seed, known=predicted)
     drills, rto_pits = [], []
     for index, record in enumerate(records):
-        kind = record.incident_type
-        if kind not in cache:
-            cache[kind] = predicted_phases(scenario, kind, trials=trials, seed=seed)
-        rows = compare_drill(record, cache[kind], seed=seed + index)
+        rows = compare_drill(record, cache[record.incident_type], seed=seed + index)
         rto_pits.append(next(r.percentile for r in rows if r.key == "rto_s"))
         drills.append(
             {
@@ -237,7 +257,7 @@ def compare_drills(
                 "flags": [r.message for r in rows if r.flagged],
             }
         )
-    predicted = {
+    summary = {
         kind: {
             key: {f"p{q}_s": float(np.quantile(values, q / 100)) for q in (5, 50, 95)} for key, values in phases.items()
         }
@@ -247,5 +267,5 @@ def compare_drills(
         "drills": drills,
         "rto_percentiles": rto_pits,
         "calibration": calibration_verdict(rto_pits),
-        "predicted": predicted,
+        "predicted": summary,
     }

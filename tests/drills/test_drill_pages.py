@@ -88,6 +88,7 @@ def test_form_entry_shows_problems_at_fields(owner_client, scenario):
     assert Drill.objects.get().restored_s == 120
 
 
+@pytest.mark.slow  # two real runs
 def test_accepting_a_calibration_makes_a_labelled_revision(owner_client, owner, workspace, scenario):
     _upload(owner_client, scenario, _slow_csv(scenario))
     before = scenario.revisions.count()

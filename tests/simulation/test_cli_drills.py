@@ -3,6 +3,7 @@
 import io
 from datetime import date
 
+import pytest
 import yaml
 
 from simulation.analysis.drill_compare import drills_from_model
@@ -36,6 +37,7 @@ def test_bad_rows_exit_2_naming_row_and_field(tmp_path):
     assert _run("drill", "show", EXAMPLE, str(tmp_path / "missing.csv"))[0] == 2
 
 
+@pytest.mark.slow
 def test_show_and_calibrate_slow_drills(tmp_path):
     scenario = load_file(EXAMPLE)
     records = drills_from_model(scenario, "database-failover", 8, seed=2, first_date=date(2026, 3, 2), slowdown=1.7)

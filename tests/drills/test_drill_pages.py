@@ -142,3 +142,14 @@ def test_the_checklist_follows_the_drill_dates(owner, workspace, scenario):
     )
     fresh = simulation.load_scenario(run.snapshot)
     assert old.automation_success_probability() < fresh.automation_success_probability()  # the decay shows
+
+
+def test_nothing_to_calibrate_and_deleting_a_drill(owner_client, scenario):
+    before = scenario.revisions.count()
+    response = owner_client.post(_url(scenario, "calibration_accept"), follow=True)
+    assert "no drills to calibrate from" in response.content.decode()
+    assert scenario.revisions.count() == before and not Calibration.objects.exists()
+    _upload(owner_client, scenario, drills_template())
+    drill = Drill.objects.first()
+    assert owner_client.post(_url(scenario, "drill_delete", drill_id=drill.pk)).status_code == 302
+    assert Drill.objects.count() == 1

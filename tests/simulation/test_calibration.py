@@ -65,7 +65,7 @@ def test_ks_and_verdict_basics():
 def test_calibration_recovers_a_known_distribution_from_csv(scenario):
     rng = np.random.default_rng(1)
     median, p95 = 40.0, 120.0
-    promotion = median * np.exp(np.log(p95 / median) / 1.6448536 * rng.standard_normal(300))
+    promotion = median * np.exp(np.log(p95 / median) / 1.6448536 * rng.standard_normal(1000))
     rows = [
         DrillRecord(
             drill_type="database-failover",
@@ -84,7 +84,7 @@ def test_calibration_recovers_a_known_distribution_from_csv(scenario):
     assert fitted["kind"] == "lognormal"
     assert fitted["median"] == pytest.approx(median, rel=0.1)
     assert fitted["p95"] == pytest.approx(p95, rel=0.15)
-    assert result.label == "calibrated by 300 drills, last on 2026-01-01"
+    assert result.label == "calibrated by 1000 drills, last on 2026-01-01"
     assert "failover.promotion_s" not in str(result.skipped)
 
 

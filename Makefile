@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
-DJANGO_TESTS := tests/planner tests/decisions tests/workshop tests/api
+DJANGO_TESTS := tests/planner tests/decisions tests/workshop tests/api tests/drills
 
 .PHONY: install run worker test test-fast test-engine lint bench clean
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "decisions",
     "api",
     "ninja",
+    "drills",
     "axes",
 ]
 

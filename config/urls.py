@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("planner.urls")),
     path("", include("workshop.urls")),
     path("", include("decisions.urls")),
+    path("", include("drills.urls")),
 ]

@@ -13,6 +13,7 @@ import logging
 import time
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -64,6 +65,8 @@ def _run_create(
         raise ValueError("trials: must be at least 1")
     if seed < 0:
         raise ValueError("seed: must be a non-negative integer")
+    if scenario is not None:
+        document = _with_drill_facts(scenario, document)
     snapshot = document_normalize(document=document)
     with transaction.atomic():
         if enqueue:
@@ -81,6 +84,15 @@ def _run_create(
     if enqueue:
         transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
     return run
+
+
+def _with_drill_facts(scenario: Scenario, document: dict) -> dict:
+    """The document with the failover-test fields answered from the scenario's drill records, when it has any."""
+    if not apps.is_installed("drills"):
+        return document
+    from drills.selectors import document_with_drill_facts  # the drills app builds on the planner
+
+    return document_with_drill_facts(scenario=scenario, document=document)
 
 
 def run_create_finished(*, scenario: Scenario, user, name: str, results: RunResults) -> Run:

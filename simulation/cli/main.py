@@ -1,5 +1,5 @@
 """Command line: ``python -m simulation run|check|validate FILE``, plus ``report``, ``advise``, ``sensitivity``,
-``terraform`` and ``remote check``.
+``drill``, ``terraform`` and ``remote check``.
 
 Exit codes: 0 success (``check``: every target met), 1 ``check`` with a
 target missed, 2 bad input (missing or unreadable file, invalid document, bad
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from simulation.analysis.run import run
+from simulation.cli import drills as drills_cli
 from simulation.cli import integrations as integrations_cli
 from simulation.cli import report as report_cli
 from simulation.cli import workshop as workshop_cli
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_cli.add_parser(commands).set_defaults(handler=report_cli.main)
     workshop_cli.add_parsers(commands)  # advise, sensitivity: each sets its handler
     integrations_cli.add_parsers(commands)  # terraform, remote check
+    drills_cli.add_parser(commands)  # drill import|show|calibrate|plan
     return parser
 
 

@@ -6,7 +6,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from decisions.services import decision_create
+from drills.services import drill_add
 from planner.models import Membership
+from simulation.model.drills import drills_template, parse_drills
 from workshop.services import sharelink_create
 
 
@@ -30,6 +32,7 @@ def ids(owner, workspace, scenario, done_run):
     """Real ids of everything a workspace URL can name, so that only the gate can answer 404."""
     decision = decision_create(workspace=workspace, user=owner, runs=[done_run], title="Which option")
     link = sharelink_create(workspace=workspace, scenario=scenario, user=owner, days=1)
+    drill = drill_add(scenario=scenario, record=parse_drills(drills_template())[0], user=owner)
     return {
         "workspace_id": workspace.pk,
         "scenario_id": scenario.pk,
@@ -37,6 +40,7 @@ def ids(owner, workspace, scenario, done_run):
         "decision_id": decision.pk,
         "export_id": 1,
         "link_id": link.pk,
+        "drill_id": drill.pk,
         "section": "failover",
         "number": 1,
         "fmt": "html",
@@ -46,7 +50,7 @@ def ids(owner, workspace, scenario, done_run):
 
 def test_it_finds_the_workspace_urls_of_every_app():
     modules = {p.callback.__module__.split(".")[0] for p in workspace_patterns()}
-    assert modules == {"planner", "workshop", "decisions"}
+    assert modules == {"planner", "workshop", "decisions", "drills"}
 
 
 def test_it_puts_every_workspace_url_behind_the_members_only_gate():

@@ -14,7 +14,7 @@ from ninja.throttling import AuthRateThrottle
 
 import simulation
 from api.access import TokenAuth
-from api.endpoints import decisions, runs, scenarios, workspaces
+from api.endpoints import decisions, drills, runs, scenarios, workspaces
 
 MAX_JSON_DEPTH = 32
 MAX_PROBLEMS = 50
@@ -61,7 +61,7 @@ api = NinjaAPI(
     parser=BoundedJsonParser(),
     throttle=[TokenRateThrottle(settings.API_RATE)],
 )
-for module in (workspaces, scenarios, runs, decisions):
+for module in (workspaces, scenarios, runs, decisions, drills):
     api.add_router("", module.router)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 
 from decisions.services import decision_create
+from drills.services import drills_import
+from simulation.model.drills import drills_template
 
 READ, WRITE = "read", "write"
 # (method, path template, kind); ids are filled from the fixtures
@@ -34,6 +36,10 @@ ENDPOINTS = [
     ("GET", "/api/workspaces/{workspace_id}/decisions", READ),
     ("GET", "/api/workspaces/{workspace_id}/decisions/{decision_id}", READ),
     ("GET", "/api/workspaces/{workspace_id}/decisions/{decision_id}/exports/{export_id}", READ),
+    ("GET", "/api/workspaces/{workspace_id}/scenarios/{scenario_id}/drills", READ),
+    ("POST", "/api/workspaces/{workspace_id}/scenarios/{scenario_id}/drills", WRITE),
+    ("GET", "/api/workspaces/{workspace_id}/scenarios/{scenario_id}/drills/comparison", READ),
+    ("DELETE", "/api/workspaces/{workspace_id}/scenarios/{scenario_id}/drills/{drill_id}", WRITE),
 ]
 
 
@@ -53,6 +59,7 @@ def ids(workspace, scenario, done_run, second_run, owner, settings, tmp_path):
     decision = decision_create(
         workspace=workspace, user=owner, title="Pick one", runs=[done_run, second_run], chosen_run=done_run
     )
+    drill = drills_import(scenario=scenario, text=drills_template(), fmt="csv", user=owner)[0]
     export = ReportExport.objects.create(
         decision=decision,
         format="json",
@@ -68,11 +75,14 @@ def ids(workspace, scenario, done_run, second_run, owner, settings, tmp_path):
         "run_id": done_run.pk,
         "decision_id": decision.pk,
         "export_id": export.pk,
+        "drill_id": drill.pk,
         "runs": [done_run.pk, second_run.pk],
     }
 
 
 def _body(method: str, path: str):
+    if path.endswith("/drills") and method == "POST":
+        return {"format": "csv", "text": drills_template()}
     if path.endswith("/targets") and method == "PUT":
         return {"rto_s": 600, "rpo_s": 60, "availability": 0.999, "confidence": 0.95}
     if path.endswith("/terraform"):

@@ -184,7 +184,11 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 3
+# A broker outage never ends the worker: it reconnects forever, backing off 2, 4, 6 … up to 30 s between tries
+# (kombu's schedule). A task running when the connection drops keeps running; its run's row is the record.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="planner")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -198,6 +202,27 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("RUN_SOFT_TIME_LIMIT_S", default=1800)
 CELERY_TASK_TIME_LIMIT = env.int("RUN_TIME_LIMIT_S", default=1860)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- reliability: heartbeats and the watchdog (docs/web.md, "Reliability") -----------------
+# Celery beat (started by `make run`) queues the watchdog every RUN_WATCHDOG_INTERVAL_S. A running run whose
+# heartbeat is older than RUN_STALE_FACTOR x its measured chunk time (at least RUN_STALE_MIN_S) is re-queued,
+# or failed with a message after RUN_MAX_ATTEMPTS tries; a queued run older than RUN_QUEUED_STALE_S while the
+# queue is empty (its message was lost) is queued again. A run's database writes retry for DB_RETRY_WINDOW_S.
+RUN_WATCHDOG_INTERVAL_S = env.float("RUN_WATCHDOG_INTERVAL_S", default=15.0)
+RUN_STALE_FACTOR = env.float("RUN_STALE_FACTOR", default=10.0)
+RUN_STALE_MIN_S = env.float("RUN_STALE_MIN_S", default=90.0)
+RUN_QUEUED_STALE_S = env.float("RUN_QUEUED_STALE_S", default=60.0)
+RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=3)
+RUN_HEARTBEAT_S = env.float("RUN_HEARTBEAT_S", default=10.0)  # while one long step (the finish) computes
+DB_RETRY_WINDOW_S = env.float("DB_RETRY_WINDOW_S", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "run-watchdog": {
+        "task": "planner.run_watchdog",
+        "schedule": RUN_WATCHDOG_INTERVAL_S,
+        "options": {"expires": RUN_WATCHDOG_INTERVAL_S},  # a pass that waited that long is stale: skip it
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- health -----------------------------------------------------------------------------
 READINESS_BUDGET_S = env.float("READINESS_BUDGET_S", default=0.2)

@@ -225,7 +225,10 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- health -----------------------------------------------------------------------------
-READINESS_BUDGET_S = env.float("READINESS_BUDGET_S", default=0.2)
+# /readyz: each check may take READINESS_BUDGET_S (an outage, not a busy moment); probes within
+# READINESS_CACHE_S of a check share its answer.
+READINESS_BUDGET_S = env.float("READINESS_BUDGET_S", default=1.0)
+READINESS_CACHE_S = env.float("READINESS_CACHE_S", default=1.0)
 
 # --- runs -------------------------------------------------------------------------------
 RUN_TRIAL_CHOICES = {"quick": 2_000, "full": 20_000}

@@ -224,6 +224,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --- workshop: what it computes on request (workshop/budget.py, docs/web.md) -----------
+WORKSHOP_MS_PER_REPLAY = env.float("WORKSHOP_MS_PER_REPLAY", default=0.35)  # calibrated on the 2-core CI machine
+WORKSHOP_REQUEST_BUDGET_S = env.float("WORKSHOP_REQUEST_BUDGET_S", default=8.0)  # estimated seconds in a request
+WORKSHOP_JOB_BUDGET_S = env.float("WORKSHOP_JOB_BUDGET_S", default=300.0)  # ... in a frontier job on the worker
+WORKSHOP_JOB_TIME_LIMIT_S = env.int("WORKSHOP_JOB_TIME_LIMIT_S", default=600)  # a job is stopped after this
+WORKSHOP_CONCURRENT_PER_ACTOR = env.int("WORKSHOP_CONCURRENT_PER_ACTOR", default=2)  # per user, per share link
+WORKSHOP_CONCURRENT_PER_PROCESS = env.int("WORKSHOP_CONCURRENT_PER_PROCESS", default=2)
+WORKSHOP_SLOT_TTL_S = env.int("WORKSHOP_SLOT_TTL_S", default=120)
+WORKSHOP_RATE_PER_MINUTE = env.int("WORKSHOP_RATE_PER_MINUTE", default=30)
+
 # --- health -----------------------------------------------------------------------------
 # /readyz: each check may take READINESS_BUDGET_S (an outage, not a busy moment); probes within
 # READINESS_CACHE_S of a check share its answer.

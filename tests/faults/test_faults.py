@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-from fault_services import wait_for
 from planner.models import Run
 from planner.services.runs import run_create, run_execute
+
+from fault_services import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -66,9 +67,7 @@ def test_a_run_cut_off_from_its_database_ends_within_a_minute(
     env["DATABASE_URL"] = env["DATABASE_URL"].replace(f":{postgres['PORT'] or 5432}/", f":{db_proxy.port}/")
     worker = make_worker(env)
     run = run_create(scenario=scenario, user=owner, trials=RUN_TRIALS, seed=9)
-    wait_for(
-        lambda: Run.objects.get(pk=run.pk).chunks_done >= 5, timeout_s=60, what=f"chunks\n{worker.log()[-3000:]}"
-    )
+    wait_for(lambda: Run.objects.get(pk=run.pk).chunks_done >= 5, timeout_s=60, what=f"chunks\n{worker.log()[-3000:]}")
     db_proxy.stop()
     time.sleep(DB_OUTAGE_S)
     db_proxy.start()

@@ -8,6 +8,7 @@ late acknowledgement: a job already finished is left alone, a redelivered one co
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -55,7 +56,9 @@ def job_create(
     from workshop.tasks import frontier_job
 
     active = FrontierJob.objects.filter(
-        actor=actor, status__in=[FrontierJob.Status.QUEUED, FrontierJob.Status.RUNNING]
+        actor=actor,
+        status__in=[FrontierJob.Status.QUEUED, FrontierJob.Status.RUNNING],
+        created_at__gt=_given_up_before(),  # a job its worker never finished stops counting
     ).count()
     if active >= settings.WORKSHOP_CONCURRENT_PER_ACTOR:
         raise Busy(f"{active} frontier computations are already under way for you or this link.", retry_after_s=10)
@@ -98,8 +101,18 @@ def job_execute(*, job_id: int) -> None:
     )
 
 
+def _given_up_before():
+    """Jobs created before this and still unfinished were lost (their worker died): twice the time limit."""
+    return timezone.now() - timedelta(seconds=2 * settings.WORKSHOP_JOB_TIME_LIMIT_S)
+
+
 def job_status(job: FrontierJob) -> dict:
     """``{"status", "progress", "estimate_s", "result"?, "error"?}`` for the page's polling."""
+    if job.status in (FrontierJob.Status.QUEUED, FrontierJob.Status.RUNNING) and job.created_at < _given_up_before():
+        job.status, job.error = FrontierJob.Status.FAILED, "The worker did not finish this frontier; try again."
+        FrontierJob.objects.filter(
+            pk=job.pk, status__in=[FrontierJob.Status.QUEUED, FrontierJob.Status.RUNNING]
+        ).update(status=job.status, error=job.error, finished_at=timezone.now())
     status = {"job_id": job.pk, "status": job.status, "progress": job.progress, "estimate_s": job.estimate_s}
     if job.status == FrontierJob.Status.DONE:
         status["result"] = job.result

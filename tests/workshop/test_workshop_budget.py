@@ -182,3 +182,21 @@ def test_one_frontier_job_at_a_time_per_user(viewer_client, workspace, scenario,
     assert _post(viewer_client, _frontier_url(workspace), body).status_code == 202
     second = _post(viewer_client, _frontier_url(workspace), body)
     assert second.status_code == 429 and "already under way" in second.json()["errors"][0]["message"]
+
+
+def test_a_frontier_job_its_worker_never_finished_stops_counting_and_reads_as_failed(
+    viewer_client, workspace, scenario, viewer, settings, queued_jobs
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.WORKSHOP_REQUEST_BUDGET_S, settings.WORKSHOP_CONCURRENT_PER_ACTOR = 0.01, 1
+    lost = FrontierJob.objects.create(
+        workspace=workspace, scenario=scenario, actor=f"user:{viewer.pk}", variants=[], estimate_s=30
+    )
+    FrontierJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    body = {"scenario_id": scenario.pk, "variants": []}
+    assert _post(viewer_client, _frontier_url(workspace), body).status_code == 202
+    status = viewer_client.get(reverse("workshop_frontier_job", args=[workspace.pk, lost.pk])).json()
+    assert status["status"] == "failed" and "did not finish" in status["error"]

@@ -177,9 +177,9 @@ def _claim(run_id: int) -> int | None:
     """Take a queued run, or a running one whose heartbeat went stale (its worker died); the new attempt."""
     stale = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before())
     claimable = Q(status=Run.Status.QUEUED) | (Q(status=Run.Status.RUNNING) & stale)
-    now = timezone.now()
 
     def claim() -> int | None:
+        now = timezone.now()
         with transaction.atomic():
             run = Run.objects.select_for_update().filter(claimable, pk=run_id).first()
             if run is None:

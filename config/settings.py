@@ -230,7 +230,8 @@ WORKSHOP_REQUEST_BUDGET_S = env.float("WORKSHOP_REQUEST_BUDGET_S", default=8.0) 
 WORKSHOP_JOB_BUDGET_S = env.float("WORKSHOP_JOB_BUDGET_S", default=300.0)  # ... in a frontier job on the worker
 WORKSHOP_JOB_TIME_LIMIT_S = env.int("WORKSHOP_JOB_TIME_LIMIT_S", default=600)  # a job is stopped after this
 WORKSHOP_CONCURRENT_PER_ACTOR = env.int("WORKSHOP_CONCURRENT_PER_ACTOR", default=2)  # per user, per share link
-WORKSHOP_CONCURRENT_PER_PROCESS = env.int("WORKSHOP_CONCURRENT_PER_PROCESS", default=2)
+WORKSHOP_CONCURRENT_PER_PROCESS = env.int("WORKSHOP_CONCURRENT_PER_PROCESS", default=1)  # more: more processes
+WORKSHOP_PROCESS_WAIT_S = env.float("WORKSHOP_PROCESS_WAIT_S", default=5.0)  # for a turn, before 429
 WORKSHOP_SLOT_TTL_S = env.int("WORKSHOP_SLOT_TTL_S", default=120)
 WORKSHOP_RATE_PER_MINUTE = env.int("WORKSHOP_RATE_PER_MINUTE", default=30)
 

@@ -7,8 +7,9 @@
   (``workshop.jobs``), and over ``WORKSHOP_JOB_BUDGET_S`` it is refused too.
 - **Concurrency.** At most ``WORKSHOP_CONCURRENT_PER_ACTOR`` computations at once per user and per share link,
   counted in the cache (slots that expire after ``WORKSHOP_SLOT_TTL_S``, should a process die holding one),
-  and ``WORKSHOP_CONCURRENT_PER_PROCESS`` per web process, so probes (``/healthz``) and pages keep a core.
-  Busy answers 429 with ``Retry-After``.
+  and ``WORKSHOP_CONCURRENT_PER_PROCESS`` per web process (a request waits up to ``WORKSHOP_PROCESS_WAIT_S``
+  for its turn), so probes (``/healthz``) and pages are not starved of the interpreter. Busy answers 429
+  with ``Retry-After``.
 - **Rate.** ``WORKSHOP_RATE_PER_MINUTE`` computations a minute per user and per share link, then 429.
 
 Counts shared by several web processes need a shared cache (``CACHE_URL=redis://…``, docs/web.md).
@@ -121,7 +122,7 @@ def frontier_placement(estimate: Estimate) -> str:
 def actor_key(request: HttpRequest | None, token: str | None) -> str:
     """``link:<hash of the token>`` through a share link, else ``user:<id>``."""
     if token is not None:
-        return "link:" + hashlib.sha256(token.encode()).hexdigest()[:24]
+        return "link:" + hashlib.blake2b(token.encode(), digest_size=12).hexdigest()  # a key, not the token
     assert request is not None
     return f"user:{request.user.pk}"
 
@@ -150,7 +151,7 @@ def compute_slot(actor: str) -> Iterator[None]:
             retry_after_s=5,
         )
     process = _process_semaphore()
-    if not process.acquire(blocking=False):
+    if not process.acquire(timeout=settings.WORKSHOP_PROCESS_WAIT_S):  # waiting costs no CPU
         _release(held, token)
         raise Busy("The server is computing as much as it can; try again in a few seconds.", retry_after_s=5)
     try:

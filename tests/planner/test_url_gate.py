@@ -34,6 +34,7 @@ def ids(owner, workspace, scenario, done_run):
         "run_id": done_run.pk,
         "decision_id": decision.pk,
         "export_id": 1,
+        "job_id": 1,
         "link_id": link.pk,
         "section": "failover",
         "number": 1,

@@ -96,7 +96,7 @@ def test_a_second_concurrent_computation_of_one_user_or_link_answers_429(
 
 
 def test_the_process_keeps_cores_for_other_requests(viewer_client, workspace, scenario, settings):
-    settings.WORKSHOP_CONCURRENT_PER_PROCESS = 1
+    settings.WORKSHOP_CONCURRENT_PER_PROCESS, settings.WORKSHOP_PROCESS_WAIT_S = 1, 0.1
     with budget.compute_slot("user:someone-else"):
         busy = _post(viewer_client, _evaluate_url(workspace), {"scenario_id": scenario.pk, "overrides": {}})
     assert busy.status_code == 429 and "computing as much as it can" in busy.json()["errors"][0]["message"]

@@ -112,6 +112,10 @@ class Run(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="last sign of life: queued (sent to the broker) or a chunk written"
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="times a worker started the run")
 
     class Meta:
         ordering = ["-created_at", "-id"]

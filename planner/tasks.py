@@ -18,3 +18,11 @@ def run_scenario(self, run_id: int) -> None:
         run_execute(run_id=run_id)
     finally:
         request_id_var.reset(token)
+
+
+@shared_task(name="planner.run_watchdog", ignore_result=True)
+def run_watchdog() -> dict:
+    """Re-queue or fail stalled runs, and re-send queued runs whose message was lost (Celery beat's task)."""
+    from planner.services.watchdog import watchdog_pass
+
+    return watchdog_pass()

@@ -42,3 +42,36 @@ class ShareLink(models.Model):
         if self.is_revoked:
             return "revoked"
         return "expired" if self.is_expired else "active"
+
+
+class FrontierJob(models.Model):
+    """A cost frontier too long to compute in a web request, computed by the worker (``workshop.jobs``).
+
+    Whoever asked — a member, or a visitor through ``link`` (``actor`` names either) — polls its progress
+    and, once done, reads ``result``: the same JSON the frontier endpoint answers when it computes at once.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    workspace = models.ForeignKey("planner.Workspace", on_delete=models.CASCADE, related_name="frontier_jobs")
+    scenario = models.ForeignKey("planner.Scenario", on_delete=models.CASCADE, related_name="frontier_jobs")
+    link = models.ForeignKey(ShareLink, null=True, blank=True, on_delete=models.CASCADE, related_name="frontier_jobs")
+    actor = models.CharField(max_length=64, help_text="user:<id> or link:<token hash>")
+    variants = models.JSONField(help_text="[[label, overrides], …] as posted")
+    estimate_s = models.FloatField(help_text="the estimated seconds of simulation")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Frontier job {self.pk} ({self.status})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ ADVICE = RunSettings(trials=200, years=1_000, seed=QUICK.seed)
 ADVICE_MAX_EVALUATIONS = 30
 ADVICE_LIMIT = 3
 ADVICE_WORKERS = 1  # a web request stays in its process
+ADVICE_STEPS = 10  # the search's share of a frontier's progress, in steps of one variant's quick run
 
 
 def overrides_check(*, overrides: Any) -> None:
@@ -76,20 +78,33 @@ def fixes_for(*, document: dict, overrides: dict) -> dict:
 
 
 def frontier_options(
-    *, document: dict, variants: list[tuple[str, dict]]
+    *, document: dict, variants: list[tuple[str, dict]], on_progress: Callable[[float], None] | None = None
 ) -> tuple[list[tuple[str, RunResults | RunFigures]], dict]:
     """The frontier's options: each (label, overrides) variant and the base's cheapest fixes, all simulated
-    at the quick settings so their numbers compare; also the search's report."""
-    options: list[tuple[str, RunResults | RunFigures]] = [
-        (label, variant_run(document=document, overrides=overrides)[0]) for label, overrides in variants
-    ]
+    at the quick settings so their numbers compare; also the search's report. ``on_progress`` hears the share
+    done (0–1) after each step (the search counts as ``ADVICE_STEPS`` steps)."""
+    steps = len(variants) + ADVICE_STEPS + ADVICE_LIMIT
+    done = 0
+
+    def step(weight: int = 1) -> None:
+        nonlocal done
+        done += weight
+        if on_progress is not None:
+            on_progress(min(done / steps, 1.0))
+
+    options: list[tuple[str, RunResults | RunFigures]] = []
+    for label, overrides in variants:
+        options.append((label, variant_run(document=document, overrides=overrides)[0]))
+        step()
     advice = fixes_for(document=document, overrides={})
+    step(ADVICE_STEPS)
     for fix in advice["fixes"]:
         merged: dict = {}
         for change in fix["changes"]:
             merged.update(change["overrides"])
         results = run_figures(apply_overrides(document, merged), QUICK, ecdf=False)
         options.append((" + ".join(c["label"] for c in fix["changes"]), results))
+        step()
     return options, advice
 
 

@@ -24,10 +24,10 @@ import simulation
 from planner.models import Scenario, Workspace
 from planner.selectors.access import object_for_user, workspace_for_user
 from planner.selectors.runs import run_results
-from workshop import services
-from workshop.charts import frontier_figures, targets_text, variant_payload
+from workshop import budget, jobs, services
+from workshop.charts import targets_text, variant_payload
 from workshop.controls import controls_for
-from workshop.models import ShareLink
+from workshop.models import FrontierJob, ShareLink
 from workshop.selectors import (
     ShareLinkError,
     base_document,
@@ -50,6 +50,7 @@ class Access:
     scenario: Scenario
     can_edit: bool
     link: ShareLink | None = None
+    actor: str = ""  # who computes: user:<id> or link:<token hash> (workshop.budget)
 
     @property
     def document(self) -> dict:
@@ -107,12 +108,12 @@ def _member_access(request: HttpRequest, workspace_id: int, scenario_id: int | N
     scenario = (scenarios.filter(pk=scenario_id) if scenario_id is not None else scenarios).first()
     if scenario is None:
         raise Http404("No such scenario")
-    return Access(workspace, scenario, bool(workspace.user_can_edit))
+    return Access(workspace, scenario, bool(workspace.user_can_edit), actor=budget.actor_key(request, None))
 
 
 def _link_access(token: str) -> Access:
     link = sharelink_for_token(token=token)
-    return Access(link.workspace, link.scenario, False, link)
+    return Access(link.workspace, link.scenario, False, link, actor=budget.actor_key(None, token))
 
 
 def _json_errors(view):
@@ -182,7 +183,9 @@ def _member_urls(workspace_id: int) -> dict:
 
 
 def _evaluate(access: Access, data: dict) -> JsonResponse:
-    results, elapsed_s = services.variant_run(document=access.document, overrides=_overrides(data))
+    overrides = _overrides(data)
+    budget.evaluate_check(services.variant_scenario(document=access.document, overrides=overrides))
+    results, elapsed_s = services.variant_run(document=access.document, overrides=overrides)
     return JsonResponse(variant_payload(results, elapsed_s))
 
 
@@ -200,22 +203,29 @@ def _frontier(access: Access, data: dict) -> JsonResponse:
         if not isinstance(variant, dict) or not isinstance(variant.get("label", ""), str):
             raise BadRequest(f"variants[{i}]: must be an object with a label and overrides.")
         labelled.append((variant.get("label") or f"Variant {i + 1}", _overrides(variant)))
-    options, advice = services.frontier_options(document=access.document, variants=labelled)
-    figures = frontier_figures(options) if options else {"cheapest": None, "points": []}
-    return JsonResponse(
-        {
-            **figures,
-            "already_met": advice["already_met"],
-            "fixes": [
-                {
-                    "label": " + ".join(c["label"] for c in fix["changes"]),
-                    "added_usd_per_month": fix["added_usd_per_month"],
-                    "multi_region": fix["multi_region"],
-                }
-                for fix in advice["fixes"]
-            ],
-        }
+    document = access.document
+    estimate = budget.frontier_estimate(
+        simulation.load_scenario(document),
+        [services.variant_scenario(document=document, overrides=overrides) for _, overrides in labelled],
     )
+    if budget.frontier_placement(estimate) == "worker":
+        job = jobs.job_create(
+            workspace=access.workspace,
+            scenario=access.scenario,
+            link=access.link,
+            actor=access.actor,
+            variants=labelled,
+            estimate_s=estimate.seconds,
+        )
+        return JsonResponse({**jobs.job_status(job), "status_url": _job_url(access, job.pk)}, status=202)
+    options, advice = services.frontier_options(document=document, variants=labelled)
+    return JsonResponse(jobs.frontier_payload(options, advice))
+
+
+def _job_url(access: Access, job_id: int) -> str:
+    if access.link is not None:
+        return reverse("shared_frontier_job", args=[access.link.token, job_id])
+    return reverse("workshop_frontier_job", args=[access.workspace.pk, job_id])
 
 
 # -- members ---------------------------------------------------------------------------------------
@@ -232,6 +242,7 @@ def workshop(request, workspace_id: int):
 
 @require_POST
 @_json_errors
+@budget.limited
 def workshop_evaluate(request, workspace_id: int):
     """Quick run of the base scenario with the posted overrides (any member)."""
     data = _body(request)
@@ -240,6 +251,7 @@ def workshop_evaluate(request, workspace_id: int):
 
 @require_POST
 @_json_errors
+@budget.limited
 def workshop_frontier(request, workspace_id: int):
     """Cost frontier over the posted variants and the cheapest fixes of the current one (any member)."""
     data = _body(request)
@@ -320,6 +332,7 @@ def shared_workshop(request, token: str):
 @login_not_required
 @require_POST
 @_json_errors
+@budget.limited
 def shared_evaluate(request, token: str):
     return _evaluate(_link_access(token), _body(request))
 
@@ -327,8 +340,31 @@ def shared_evaluate(request, token: str):
 @login_not_required
 @require_POST
 @_json_errors
+@budget.limited
 def shared_frontier(request, token: str):
     return _frontier(_link_access(token), _body(request))
+
+
+@require_GET
+def workshop_frontier_job(request, workspace_id: int, job_id: int):
+    """Progress, then the result, of a frontier the worker computes for this member."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    job = FrontierJob.objects.filter(pk=job_id, workspace=workspace, actor=budget.actor_key(request, None)).first()
+    if job is None:
+        raise Http404("No such frontier job")
+    return JsonResponse(jobs.job_status(job))
+
+
+@login_not_required
+@require_GET
+@_json_errors
+def shared_frontier_job(request, token: str, job_id: int):
+    """Progress, then the result, of a frontier the worker computes for this share link."""
+    link = sharelink_for_token(token=token)
+    job = FrontierJob.objects.filter(pk=job_id, link=link).first()
+    if job is None:
+        raise Http404("No such frontier job")
+    return JsonResponse(jobs.job_status(job))
 
 
 @login_not_required

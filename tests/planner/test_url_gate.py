@@ -39,6 +39,7 @@ def ids(owner, workspace, scenario, done_run):
         "run_id": done_run.pk,
         "decision_id": decision.pk,
         "export_id": 1,
+        "job_id": 1,
         "link_id": link.pk,
         "drill_id": drill.pk,
         "section": "failover",

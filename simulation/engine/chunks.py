@@ -10,6 +10,7 @@ import numpy as np
 from simulation import incidents
 from simulation.engine.plan import ChunkSpec, RunPlan, scenario_sha256
 from simulation.incidents.outcomes import Batch
+from simulation.incidents.protocol import KeepReplays
 from simulation.model.scenario import Scenario
 
 OUTCOMES = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "humans_needed")
@@ -49,7 +50,7 @@ def chunk_rng(seed: int, type_index: int, chunk_index: int) -> np.random.Generat
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(type_index, chunk_index)))
 
 
-def simulate_chunk(scenario: Scenario, spec: ChunkSpec, seed: int, keep_replays: bool = False) -> Batch:
+def simulate_chunk(scenario: Scenario, spec: ChunkSpec, seed: int, keep_replays: KeepReplays = False) -> Batch:
     """Replay one chunk's incidents with its own stream."""
     module = incidents.MODELS[spec.incident_type]
     batch = module.simulate(

@@ -1,6 +1,7 @@
 """Replays kept for the incident-replay picture: the RTO-median and RTO-p95 incident of each type.
 
-A chunk is re-run with its timelines kept only where one of those incidents lies.
+Only those incidents are replayed again, with their timelines kept: their chunk's
+inputs are drawn again from the chunk's stream and just those incidents replayed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_chunk
+from simulation.engine.chunks import simulate_chunk
 from simulation.engine.plan import RunPlan
 from simulation.engine.stats import ecdf_quantiles, summarize
 from simulation.incidents.outcomes import Batch, Replay
@@ -46,32 +47,25 @@ def _replay_positions(plan: RunPlan, name: str, batch: Batch) -> dict[str, tuple
     return out
 
 
-def replay_chunks(plan: RunPlan, parts: list[ChunkResult]) -> list[int]:
-    """Indices of the chunks ``finish_run`` re-runs with timelines kept (to spread over workers first)."""
-    batches = batches_by_type(plan, parts)
-    needed = {pos[0] for name, batch in batches.items() for pos in _replay_positions(plan, name, batch).values()}
-    return sorted(needed)
+def replay_incidents(scenario: Scenario, plan: RunPlan, index: int, offsets: tuple[int, ...]) -> list[Replay]:
+    """The incidents at ``offsets`` of chunk ``index`` again, with their timelines (in ``offsets`` order)."""
+    return simulate_chunk(scenario, plan.chunks[index], plan.seed, keep_replays=offsets).replays
 
 
-def replay_chunk(scenario: Scenario, plan: RunPlan, index: int) -> Batch:
-    """Chunk ``index`` again, this time keeping every incident's timeline."""
-    return simulate_chunk(scenario, plan.chunks[index], plan.seed, keep_replays=True)
+def _replays(scenario: Scenario, plan: RunPlan, name: str, batch: Batch) -> dict[str, Any]:
+    """Timelines of the RTO-median and RTO-p95 incidents (one replay of each chunk holding them)."""
+    positions = _replay_positions(plan, name, batch)
+    by_chunk: dict[int, list[int]] = {}
+    for index, offset in positions.values():
+        by_chunk.setdefault(index, []).append(offset)
+    replays = {}
+    for index, offsets in by_chunk.items():
+        unique = tuple(sorted(set(offsets)))
+        replays.update({(index, o): r for o, r in zip(unique, replay_incidents(scenario, plan, index, unique))})
+    return {label: _replay_dict(replays[position]) for label, position in positions.items()}
 
 
-def _replays(scenario: Scenario, plan: RunPlan, name: str, batch: Batch, replayed: dict[int, Batch]) -> dict[str, Any]:
-    """Timelines of the RTO-median and RTO-p95 incidents (re-running their chunks unless given)."""
-    out = {}
-    for label, (index, offset) in _replay_positions(plan, name, batch).items():
-        if index not in replayed:
-            replayed[index] = replay_chunk(scenario, plan, index)
-        replays = replayed[index].replays
-        out[label] = _replay_dict(replays[offset]) if offset < len(replays) else None
-    return out
-
-
-def type_results(
-    scenario: Scenario, plan: RunPlan, name: str, batch: Batch, replayed: dict[int, Batch]
-) -> dict[str, Any]:
+def type_results(scenario: Scenario, plan: RunPlan, name: str, batch: Batch) -> dict[str, Any]:
     return {
         "rate_per_year": plan.rates_per_year[name],
         "trials": len(batch),
@@ -82,5 +76,5 @@ def type_results(
         "duplicated_tx": summarize(batch.duplicated_tx),
         "humans_needed_share": float(np.mean(batch.humans_needed)),
         "ecdf": {"rto_s": ecdf_quantiles(batch.rto_s), "data_loss_s": ecdf_quantiles(batch.data_loss_s)},
-        "replays": _replays(scenario, plan, name, batch, replayed),
+        "replays": _replays(scenario, plan, name, batch),
     }

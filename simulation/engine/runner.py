@@ -24,15 +24,13 @@ import multiprocessing
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing.context import BaseContext
-from typing import Any, Literal, TypedDict, overload
+from typing import Any, TypedDict
 
 import numpy as np
 
 from simulation.engine.chunks import ChunkResult, compute_chunk
 from simulation.engine.plan import RunPlan
-from simulation.engine.replays import replay_chunk, replay_chunks
 from simulation.engine.stats import half_width, quantile_ci
-from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document, load_scenario
 from simulation.model.scenario import Scenario
 
@@ -46,8 +44,6 @@ class _Worker(TypedDict, total=False):
     plan: RunPlan
 
 
-_JobResult = ChunkResult | Batch
-
 _WORKER: _Worker = {}  # per worker process: the scenario and plan it serves (set once by the initializer)
 
 
@@ -56,11 +52,8 @@ def _init_worker(document: dict[str, Any], plan: dict[str, Any]) -> None:
     _WORKER["plan"] = RunPlan.from_dict(plan)
 
 
-def _worker_job(job: str, index: int) -> _JobResult:
-    return _JOBS[job](_WORKER["scenario"], _WORKER["plan"], index)
-
-
-_JOBS: dict[str, Callable[[Scenario, RunPlan, int], _JobResult]] = {"chunk": compute_chunk, "replay": replay_chunk}
+def _worker_job(index: int) -> ChunkResult:
+    return compute_chunk(_WORKER["scenario"], _WORKER["plan"], index)
 
 
 def pool_context() -> BaseContext:
@@ -98,23 +91,17 @@ class _Runner:
             )
             self.slots = 4 * processes  # jobs queued per process: enough to keep it busy
 
-    @overload
-    def map(self, job: Literal["chunk"], indices: list[int], on_done: Callable[[int, ChunkResult], None]) -> None: ...
-
-    @overload
-    def map(self, job: Literal["replay"], indices: list[int], on_done: Callable[[int, Batch], None]) -> None: ...
-
-    def map(self, job: str, indices: list[int], on_done: Callable[[int, Any], None]) -> None:
+    def map(self, indices: list[int], on_done: Callable[[int, ChunkResult], None]) -> None:
         todo = list(indices)
-        inflight: dict[Future[_JobResult], int] = {}
-        finished: Collection[Future[_JobResult]]
+        inflight: dict[Future[ChunkResult], int] = {}
+        finished: Collection[Future[ChunkResult]]
         while todo or inflight:
             while self.pool is not None and todo and len(inflight) < self.slots:
                 index = todo.pop(0)
-                inflight[self.pool.submit(_worker_job, job, index)] = index
+                inflight[self.pool.submit(_worker_job, index)] = index
             if todo:
                 index = todo.pop()
-                on_done(index, _JOBS[job](self.scenario, self.plan, index))
+                on_done(index, compute_chunk(self.scenario, self.plan, index))
                 finished = [f for f in inflight if f.done()]
             else:
                 finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
@@ -157,7 +144,7 @@ def _execute(runner: _Runner, progress: Progress | None) -> list[ChunkResult]:
 
     groups = _rounds(plan) if plan.precision_s is not None else [list(range(total))]
     for group in groups:
-        runner.map("chunk", [i for i in group if plan.chunks[i].incident_type not in stopped], on_done)
+        runner.map([i for i in group if plan.chunks[i].incident_type not in stopped], on_done)
         stopped |= {name for name in plan.rates_per_year if _stop_early(plan, done, name)}
     if progress and len(done) < total:
         progress(total, total)  # stopped early: the remaining chunks are not needed
@@ -166,16 +153,12 @@ def _execute(runner: _Runner, progress: Progress | None) -> list[ChunkResult]:
 
 def execute(
     scenario: Scenario, plan: RunPlan, *, workers: int = 1, progress: Progress | None = None
-) -> tuple[list[ChunkResult], dict[int, Batch]]:
-    """Run every chunk of ``plan`` (on ``workers`` processes, this one included), then re-run the
-    chunks whose timelines are kept: (chunk results in index order, replayed chunks by index)."""
+) -> list[ChunkResult]:
+    """Run every chunk of ``plan`` (on ``workers`` processes, this one included): results in index order."""
     if workers < 1:
         raise ValueError("workers: must be at least 1")
     runner = _Runner(scenario, plan, workers)
     try:
-        parts = _execute(runner, progress)
-        replayed: dict[int, Batch] = {}
-        runner.map("replay", replay_chunks(plan, parts), replayed.__setitem__)
+        return _execute(runner, progress)
     finally:
         runner.close()
-    return parts, replayed

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from simulation import incidents
+from simulation.engine.cache import SHARED
 from simulation.engine.plan import ChunkSpec, RunPlan, scenario_sha256
 from simulation.incidents.outcomes import Batch
 from simulation.incidents.protocol import KeepReplays
@@ -51,11 +52,18 @@ def chunk_rng(seed: int, type_index: int, chunk_index: int) -> np.random.Generat
 
 
 def simulate_chunk(scenario: Scenario, spec: ChunkSpec, seed: int, keep_replays: KeepReplays = False) -> Batch:
-    """Replay one chunk's incidents with its own stream."""
+    """Replay one chunk's incidents with its own stream (outcomes only: from the shared cache when there)."""
     module = incidents.MODELS[spec.incident_type]
-    batch = module.simulate(
-        scenario, chunk_rng(seed, spec.type_index, spec.chunk_index), spec.n, keep_replays=keep_replays
-    )
+
+    def replay() -> Batch:
+        rng = chunk_rng(seed, spec.type_index, spec.chunk_index)
+        return module.simulate(scenario, rng, spec.n, keep_replays=keep_replays)
+
+    if keep_replays:
+        batch = replay()
+    else:
+        key = SHARED.key(scenario, spec.incident_type, seed, spec.type_index, spec.chunk_index, spec.n)
+        batch = SHARED.get_or_compute(key, replay)
     if len(batch) != spec.n:
         raise RuntimeError(f"{spec.incident_type}: model returned {len(batch)} outcomes for {spec.n} incidents")
     return batch

@@ -55,6 +55,10 @@ INF = math.inf
 RolloutEvent = tuple[float, str, float]  # (time_s, kind: "live" | "remove" | "complete", value)
 
 
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "deployment")
+
+
 def rate_per_year(scenario: Scenario) -> float:
     """Bad deploys per year: deploys per month × 12 × bad-deploy probability."""
     d = scenario.deployment

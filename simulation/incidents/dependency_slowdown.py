@@ -67,6 +67,10 @@ INF = math.inf
 _DATABASE_CALLS = ("oltp_query", "reporting_query")
 
 
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents")
+
+
 def rate_per_year(scenario: Scenario) -> float:
     """Slowdowns per year: the scenario's rate."""
     return scenario.incidents.dependency_slowdown.rate_per_year

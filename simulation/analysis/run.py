@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.analysis.checklist import evaluate_checklist
+from simulation.analysis.checklist import evaluate_checklist, variant_runs
 from simulation.analysis.costs import monthly_costs
 from simulation.analysis.verdicts import verdicts_for_run
 from simulation.engine.annual import annual_results, annual_samples
-from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type
+from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type, type_chunks
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
 from simulation.engine.replays import type_results
 from simulation.engine.results import AnnualResults, ChecklistItem, Costs, RunResults, TypeResults, Verdict
@@ -91,5 +91,9 @@ def run(
     if workers < 1:
         raise ValueError("workers: must be at least 1")
     plan = plan_run(scenario, trials=trials, seed=seed, years=years, chunk_size=chunk_size, precision_s=precision_s)
-    parts = execute(scenario, plan, workers=workers, progress=progress)
+    also = []  # on a pool, the checklist's variant runs go alongside the chunks
+    if checklist and workers > 1 and precision_s is None:
+        runs = variant_runs(scenario, trials=trials, chunk_size=chunk_size)
+        also = [(variant, spec) for variant, name, m in runs for spec in type_chunks(name, m, chunk_size)]
+    parts = execute(scenario, plan, workers=workers, progress=progress, also=also)
     return finish_run(scenario, plan, parts, checklist=checklist)

@@ -99,6 +99,12 @@ class OutcomeCache:
                 self.bytes -= _nbytes(dropped)
         return batch
 
+    def put(self, key: ChunkKey | None, batch: Batch) -> None:
+        """Hold outcomes computed elsewhere (e.g. on a pool worker) under ``key``."""
+        if key is not None and key not in self._entries:
+            self.get_or_compute(key, lambda: batch)
+            self.misses -= 1  # not computed here
+
     def clear(self) -> None:
         self._entries.clear()
         self._fingerprints.clear()

@@ -84,16 +84,21 @@ def compute_chunk(scenario: Scenario, plan: RunPlan, index: int) -> ChunkResult:
     return ChunkResult(index=index, incident_type=spec.incident_type, **arrays)
 
 
+def type_chunks(incident_type: str, trials: int, chunk_size: int = 250) -> list[ChunkSpec]:
+    """The chunks of the first ``trials`` incidents of one type, as a run with this chunk size cuts them."""
+    type_index = list(incidents.MODELS).index(incident_type)
+    return [
+        ChunkSpec(incident_type, type_index, c, start, min(chunk_size, trials - start))
+        for c, start in enumerate(range(0, trials, chunk_size))
+    ]
+
+
 def simulate_type(scenario: Scenario, incident_type: str, *, seed: int, trials: int, chunk_size: int = 250) -> Batch:
     """The first ``trials`` incidents of one type exactly as a run with this seed and chunk size draws them.
 
     Used for variant runs with common random numbers (the checklist).
     """
-    type_index = list(incidents.MODELS).index(incident_type)
-    specs = [
-        ChunkSpec(incident_type, type_index, c, start, min(chunk_size, trials - start))
-        for c, start in enumerate(range(0, trials, chunk_size))
-    ]
+    specs = type_chunks(incident_type, trials, chunk_size)
     return Batch.concat([simulate_chunk(scenario, spec, seed) for spec in specs])
 
 

@@ -124,3 +124,14 @@ def test_cached_outcomes_are_read_only(fresh_cache):
     batch = next(iter(fresh_cache._entries.values()))
     with pytest.raises(ValueError):
         batch.rto_s[0] = 1.0
+
+
+@pytest.mark.slow
+def test_on_a_pool_the_checklist_variants_run_alongside_and_the_bytes_stay_the_same(fresh_cache):
+    scenario = load_file(ROOT / "examples" / "opener-incident.yaml")  # several checklist answers are "no"
+    fresh_cache.enabled = False
+    one = _json(run(scenario, trials=250, seed=6, years=200, workers=1))
+    fresh_cache.enabled = True
+    two = _json(run(scenario, trials=250, seed=6, years=200, workers=2))
+    assert fresh_cache.hits > 0  # the checklist found its variant runs done on the pool
+    assert one == two

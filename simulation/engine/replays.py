@@ -47,9 +47,17 @@ def _replay_positions(plan: RunPlan, name: str, batch: Batch) -> dict[str, tuple
     return out
 
 
-def replay_incidents(scenario: Scenario, plan: RunPlan, index: int, offsets: tuple[int, ...]) -> list[Replay]:
-    """The incidents at ``offsets`` of chunk ``index`` again, with their timelines (in ``offsets`` order)."""
-    return simulate_chunk(scenario, plan.chunks[index], plan.seed, keep_replays=offsets).replays
+def replay_incidents(scenario: Scenario, plan: RunPlan, index: int, offsets: tuple[int, ...]) -> dict[int, Replay]:
+    """The incidents at ``offsets`` of chunk ``index`` again, with their timelines, by offset.
+
+    A model that keeps no timelines gives none; one that keeps every incident's, despite being
+    asked for a few, gives those at ``offsets``.
+    """
+    spec = plan.chunks[index]
+    replays = simulate_chunk(scenario, spec, plan.seed, keep_replays=offsets).replays
+    if len(replays) == spec.n != len(offsets):
+        return {o: replays[o] for o in offsets}
+    return dict(zip(offsets, replays))
 
 
 def _replays(scenario: Scenario, plan: RunPlan, name: str, batch: Batch) -> dict[str, Any]:
@@ -61,8 +69,8 @@ def _replays(scenario: Scenario, plan: RunPlan, name: str, batch: Batch) -> dict
     replays = {}
     for index, offsets in by_chunk.items():
         unique = tuple(sorted(set(offsets)))
-        replays.update({(index, o): r for o, r in zip(unique, replay_incidents(scenario, plan, index, unique))})
-    return {label: _replay_dict(replays[position]) for label, position in positions.items()}
+        replays.update({(index, o): r for o, r in replay_incidents(scenario, plan, index, unique).items()})
+    return {label: _replay_dict(replays[p]) if p in replays else None for label, p in positions.items()}
 
 
 def type_results(scenario: Scenario, plan: RunPlan, name: str, batch: Batch) -> dict[str, Any]:

@@ -56,7 +56,18 @@ RolloutEvent = tuple[float, str, float]  # (time_s, kind: "live" | "remove" | "c
 
 
 # document sections ``simulate`` reads (engine.cache)
-READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "deployment")
+READS = (
+    "pattern",
+    "regions",
+    "app",
+    "failover.detection",
+    "failover.humans",
+    "failover.dns_ttl_s",
+    "traffic",
+    "simulation",
+    "incidents",
+    "deployment",
+)
 
 
 def rate_per_year(scenario: Scenario) -> float:

@@ -68,7 +68,17 @@ _DATABASE_CALLS = ("oltp_query", "reporting_query")
 
 
 # document sections ``simulate`` reads (engine.cache)
-READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents")
+READS = (
+    "pattern",
+    "regions",
+    "app",
+    "failover.detection",
+    "failover.humans",
+    "failover.dns_ttl_s",
+    "traffic",
+    "simulation",
+    "incidents",
+)
 
 
 def rate_per_year(scenario: Scenario) -> float:

@@ -22,7 +22,17 @@ from simulation.incidents.served import ServedTracker
 from simulation.model.scenario import Scenario
 
 # document sections ``simulate`` reads (engine.cache)
-READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents")
+READS = (
+    "pattern",
+    "regions",
+    "app",
+    "failover.detection",
+    "failover.humans",
+    "failover.dns_ttl_s",
+    "traffic",
+    "simulation",
+    "incidents",
+)
 
 
 def rate_per_year(scenario: Scenario) -> float:

@@ -45,6 +45,7 @@ import numpy as np
 import simpy
 from simpy.events import ProcessGenerator
 
+from simulation.incidents.app_draws import APP_TIER_READS
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
@@ -56,18 +57,7 @@ RolloutEvent = tuple[float, str, float]  # (time_s, kind: "live" | "remove" | "c
 
 
 # document sections ``simulate`` reads (engine.cache)
-READS = (
-    "pattern",
-    "regions",
-    "app",
-    "failover.detection",
-    "failover.humans",
-    "failover.dns_ttl_s",
-    "traffic",
-    "simulation",
-    "incidents",
-    "deployment",
-)
+READS = (*APP_TIER_READS, "deployment")
 
 
 def rate_per_year(scenario: Scenario) -> float:

@@ -57,6 +57,7 @@ import numpy as np
 import simpy
 from simpy.events import ProcessGenerator
 
+from simulation.incidents.app_draws import APP_TIER_READS
 from simulation.incidents.outcomes import Batch, Phases, PhaseTimeline, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification, retry_load_factor
@@ -68,17 +69,7 @@ _DATABASE_CALLS = ("oltp_query", "reporting_query")
 
 
 # document sections ``simulate`` reads (engine.cache)
-READS = (
-    "pattern",
-    "regions",
-    "app",
-    "failover.detection",
-    "failover.humans",
-    "failover.dns_ttl_s",
-    "traffic",
-    "simulation",
-    "incidents",
-)
+READS = APP_TIER_READS
 
 
 def rate_per_year(scenario: Scenario) -> float:

@@ -321,6 +321,22 @@ def saving_usd_per_month(
     return max(0.0, saved)
 
 
+def variant_runs(scenario: Scenario, *, trials: int, chunk_size: int) -> list[tuple[Scenario, str, int]]:
+    """(variant, incident type, trials) of every variant run ``evaluate_checklist`` makes for a run of
+    ``trials`` incidents per type that did not stop early, so that they can run ahead, alongside it."""
+    runs = []
+    for q in QUESTIONS:
+        if answer(scenario, q.number)[0]:
+            continue
+        variant = fixed_variant(scenario, q.number)
+        if variant == scenario:
+            continue
+        for name in q.affects:
+            if name in incidents.MODELS and float(incidents.MODELS[name].rate_per_year(variant)) > 0:
+                runs.append((variant, name, checklist_trials(trials, chunk_size, trials)))
+    return runs
+
+
 def evaluate_checklist(
     scenario: Scenario,
     base: Mapping[str, Batch],

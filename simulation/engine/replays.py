@@ -1,6 +1,7 @@
 """Replays kept for the incident-replay picture: the RTO-median and RTO-p95 incident of each type.
 
-A chunk is re-run with its timelines kept only where one of those incidents lies.
+Only those incidents are replayed again, with their timelines kept: their chunk's
+inputs are drawn again from the chunk's stream and just those incidents replayed.
 A kept replay covers ``HORIZON_S`` from the failure: no phase and no served point
 goes beyond it, and the phases cut there are listed as ``unfinished`` (a node not
 repaired within the horizon is shown as such, not as ending years later).
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_chunk
+from simulation.engine.chunks import simulate_chunk
 from simulation.engine.plan import RunPlan
 from simulation.engine.stats import ecdf_quantiles, summarize
 from simulation.incidents.outcomes import Batch, Replay
@@ -72,32 +73,33 @@ def _replay_positions(plan: RunPlan, name: str, batch: Batch) -> dict[str, tuple
     return out
 
 
-def replay_chunks(plan: RunPlan, parts: list[ChunkResult]) -> list[int]:
-    """Indices of the chunks ``finish_run`` re-runs with timelines kept (to spread over workers first)."""
-    batches = batches_by_type(plan, parts)
-    needed = {pos[0] for name, batch in batches.items() for pos in _replay_positions(plan, name, batch).values()}
-    return sorted(needed)
+def replay_incidents(scenario: Scenario, plan: RunPlan, index: int, offsets: tuple[int, ...]) -> dict[int, Replay]:
+    """The incidents at ``offsets`` of chunk ``index`` again, with their timelines, by offset.
+
+    A model that keeps no timelines gives none; one that keeps every incident's, despite being
+    asked for a few, gives those at ``offsets``.
+    """
+    spec = plan.chunks[index]
+    replays = simulate_chunk(scenario, spec, plan.seed, keep_replays=offsets).replays
+    if len(replays) == spec.n != len(offsets):
+        return {o: replays[o] for o in offsets}
+    return dict(zip(offsets, replays))
 
 
-def replay_chunk(scenario: Scenario, plan: RunPlan, index: int) -> Batch:
-    """Chunk ``index`` again, this time keeping every incident's timeline."""
-    return simulate_chunk(scenario, plan.chunks[index], plan.seed, keep_replays=True)
+def _replays(scenario: Scenario, plan: RunPlan, name: str, batch: Batch) -> dict[str, Any]:
+    """Timelines of the RTO-median and RTO-p95 incidents (one replay of each chunk holding them)."""
+    positions = _replay_positions(plan, name, batch)
+    by_chunk: dict[int, list[int]] = {}
+    for index, offset in positions.values():
+        by_chunk.setdefault(index, []).append(offset)
+    replays = {}
+    for index, offsets in by_chunk.items():
+        unique = tuple(sorted(set(offsets)))
+        replays.update({(index, o): r for o, r in replay_incidents(scenario, plan, index, unique).items()})
+    return {label: _replay_dict(replays[p]) if p in replays else None for label, p in positions.items()}
 
 
-def _replays(scenario: Scenario, plan: RunPlan, name: str, batch: Batch, replayed: dict[int, Batch]) -> dict[str, Any]:
-    """Timelines of the RTO-median and RTO-p95 incidents (re-running their chunks unless given)."""
-    out = {}
-    for label, (index, offset) in _replay_positions(plan, name, batch).items():
-        if index not in replayed:
-            replayed[index] = replay_chunk(scenario, plan, index)
-        replays = replayed[index].replays
-        out[label] = _replay_dict(replays[offset]) if offset < len(replays) else None
-    return out
-
-
-def type_results(
-    scenario: Scenario, plan: RunPlan, name: str, batch: Batch, replayed: dict[int, Batch]
-) -> dict[str, Any]:
+def type_results(scenario: Scenario, plan: RunPlan, name: str, batch: Batch) -> dict[str, Any]:
     return {
         "rate_per_year": plan.rates_per_year[name],
         "trials": len(batch),
@@ -109,5 +111,5 @@ def type_results(
         "conflicting_tx": summarize(batch.conflicting_tx),
         "humans_needed_share": float(np.mean(batch.humans_needed)),
         "ecdf": {"rto_s": ecdf_quantiles(batch.rto_s), "data_loss_s": ecdf_quantiles(batch.data_loss_s)},
-        "replays": _replays(scenario, plan, name, batch, replayed),
+        "replays": _replays(scenario, plan, name, batch),
     }

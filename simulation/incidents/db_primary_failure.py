@@ -59,6 +59,9 @@ from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.model.scenario import Region, Scenario
 from simulation.units import SECONDS_PER_YEAR
 
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
+
 
 def rate_per_year(scenario: Scenario) -> float:
     """Primary database failures per year."""

@@ -58,6 +58,8 @@ from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Scenario
 
 DEFAULT_DURATION = LogNormal(median=43, p95=600)
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
 
 
 def rate_per_year(scenario: Scenario) -> float:

@@ -45,6 +45,10 @@ from simulation.model.scenario import Region, Replica, Scenario
 DEFAULT_DURATION = LogNormal(median=4 * 3600, p95=12 * 3600)
 
 
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
+
+
 def rate_per_year(scenario: Scenario) -> float:
     """Losses of the primary region per year."""
     return scenario.incidents.region_outage.rate_per_year

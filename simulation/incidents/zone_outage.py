@@ -37,6 +37,10 @@ DEFAULT_DURATION = LogNormal(median=3600, p95=4 * 3600)
 DB_PRIMARY_ZONE = 0  # the zone that holds the database primary
 
 
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
+
+
 def rate_per_year(scenario: Scenario) -> float:
     """Zone outages per year that hit the primary region."""
     return scenario.incidents.zone_outage.rate_per_year

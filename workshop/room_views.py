@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import simulation
 from planner.selectors.access import object_for_user, workspace_for_user
-from workshop import sessions
+from workshop import sessions, take
 from workshop.charts import targets_text
 from workshop.controls import controls_for
 from workshop.models import ShareLink, WorkshopSession
@@ -101,7 +101,7 @@ def _member_session(request: HttpRequest, workspace_id: int, session_id: int, *,
 
 def member_urls(workspace_id: int, session_id: int) -> dict:
     args = [workspace_id, session_id]
-    urls = {name: reverse(f"room_{name}", args=args) for name in ("state", "share")}
+    urls = {name: reverse(f"room_{name}", args=args) for name in ("state", "share", "tornado", "breakeven", "advice")}
     return {**urls, "evaluate": reverse("workshop_evaluate", args=[workspace_id])}
 
 
@@ -203,3 +203,52 @@ def shared_state(request, token: str):
     if link.session is None:
         raise Http404("This link shows one scenario, not a session")
     return JsonResponse(sessions.session_state(session=link.session))
+
+
+# -- what would it take (members) --------------------------------------------------------------------
+def _option_access(request, workspace_id: int, session_id: int, data: dict):
+    """The session's option the body names (``scenario_id``), with the workspace's targets."""
+    from workshop.views import _member_access, _overrides, _scenario_id
+
+    session = _member_session(request, workspace_id, session_id)
+    chosen = _scenario_id(data)
+    if chosen not in session.options:
+        raise BadRequest("scenario_id: must be one of the session's options.")
+    return _member_access(request, workspace_id, chosen).document, _overrides(data)
+
+
+@require_POST
+@_json_errors
+def room_tornado(request, workspace_id: int, session_id: int):
+    """Without ``parameters``: the plan (parameters, slice size); with them: the bars of that slice."""
+    data = _body(request)
+    document, overrides = _option_access(request, workspace_id, session_id, data)
+    parameters = data.get("parameters")
+    if parameters is None:
+        return JsonResponse(take.tornado_plan(document=document, overrides=overrides))
+    if not isinstance(parameters, list) or not all(isinstance(p, str) for p in parameters):
+        raise BadRequest("parameters: must be a list of parameter keys.")
+    return JsonResponse(take.tornado_slice(document=document, overrides=overrides, parameters=parameters))
+
+
+@require_POST
+@_json_errors
+def room_breakeven(request, workspace_id: int, session_id: int):
+    """The value of one lever at which one missed target is just met (bisection on common random numbers)."""
+    data = _body(request)
+    document, overrides = _option_access(request, workspace_id, session_id, data)
+    fields = {name: data.get(name) for name in ("parameter", "target", "incident_type")}
+    if not isinstance(fields["parameter"], str) or fields["target"] not in ("rto", "rpo", "availability"):
+        raise BadRequest("parameter and target (rto, rpo or availability) are required.")
+    if fields["incident_type"] is not None and not isinstance(fields["incident_type"], str):
+        raise BadRequest("incident_type: must be an incident type or null.")
+    return JsonResponse(take.break_even_of(document=document, overrides=overrides, **fields))
+
+
+@require_POST
+@_json_errors
+def room_advice(request, workspace_id: int, session_id: int):
+    """The cheapest sets of catalogue changes that meet the targets, else the nearest misses by shortfall."""
+    data = _body(request)
+    document, overrides = _option_access(request, workspace_id, session_id, data)
+    return JsonResponse(take.cheapest_changes(document=document, overrides=overrides))

@@ -21,6 +21,9 @@ urlpatterns = member_paths(
         ("sessions/<int:session_id>/", room_views.room, "room"),
         ("sessions/<int:session_id>/state/", room_views.room_state, "room_state"),
         ("sessions/<int:session_id>/share/", room_views.room_share, "room_share"),
+        ("sessions/<int:session_id>/tornado/", room_views.room_tornado, "room_tornado"),
+        ("sessions/<int:session_id>/breakeven/", room_views.room_breakeven, "room_breakeven"),
+        ("sessions/<int:session_id>/advice/", room_views.room_advice, "room_advice"),
     ],
 ) + [
     path(S, views.shared_workshop, name="shared_workshop"),

@@ -149,3 +149,27 @@ def test_the_session_survives_reload_and_back(editor_page, live_server, room, co
     room.refresh_from_db()
     assert room.controls["detection_interval"] == 5 and room.pins[0]["label"] == "Fast detection"
     assert console_errors == []
+
+
+def test_what_would_it_take_in_the_page(editor_page, live_server, room, monkeypatch, console_errors):
+    from workshop import take
+
+    small = RunSettings(trials=60, years=120, seed=5)
+    monkeypatch.setattr(take, "TORNADO_ROOM", small)
+    monkeypatch.setattr(take, "BREAK_EVEN_ROOM", small)
+    monkeypatch.setattr(take, "ADVICE_EVALUATIONS", 6)
+    page = editor_page
+    page.goto(_url(live_server, room))
+    wait_render(page, 0)
+    page.click("#tab-take")
+    page.click("#room-tornado")
+    expect(page.locator("#room-tornado-progress")).to_be_visible()
+    expect(page.locator("#room-take-status")).to_contain_text("Tornado of", timeout=60_000)
+    expect(page.locator("#room-tornado-chart .main-svg").first).to_be_visible()
+    expect(page.locator("#room-breakeven li").first).to_be_visible(timeout=60_000)
+    page.wait_for_function(
+        "() => !document.getElementById('room-breakeven').textContent.includes('searching')", timeout=60_000
+    )
+    page.click("#room-advice")
+    expect(page.locator("#room-fixes li").first).to_be_visible(timeout=60_000)
+    assert console_errors == []

@@ -115,9 +115,11 @@
     const data = [{ type: "bar", x: names, y: minutes, text: payloads.map((p) => `${p.targets_met ? "✔" : "✘"} ${p.key.rto_p95}`), textposition: "auto",
       marker: { color: payloads.map((p) => (p.key.rto_p95_s <= (target || Infinity) ? "#1d6b2f" : "#a4161a")) }, hovertemplate: "%{x}: %{text}<extra></extra>" }];
     const chart = $("room-chart");
+    const narrow = chart.clientWidth < 520;
     const layout = { height: Math.max(180, chart.clientHeight), font: { size: 16 }, margin: { l: 70, r: 10, t: 36, b: 40 }, shapes, showlegend: false,
-      title: { text: target ? `Recovery time p95, judged incident types (target ${Math.round(target / 60 * 10) / 10} min, dashed)` : "Recovery time p95, judged incident types", font: { size: 16 } },
-      yaxis: { title: { text: "minutes" }, rangemode: "tozero", gridcolor: "#d0d4d9" }, paper_bgcolor: "#fff", plot_bgcolor: "#fff" };
+      title: { text: (narrow ? "RTO p95" : "Recovery time p95, judged incident types") + (target ? ` (target ${Math.round(target / 60 * 10) / 10} min, dashed)` : ""), font: { size: narrow ? 13 : 16 } },
+      xaxis: { automargin: true, tickfont: { size: narrow ? 11 : 16 } },
+      yaxis: { title: { text: "minutes" }, rangemode: "tozero", gridcolor: "#d0d4d9", automargin: true }, paper_bgcolor: "#fff", plot_bgcolor: "#fff" };
     await Plotly.react(chart, data, layout, PLOT_CONFIG);
   }
 

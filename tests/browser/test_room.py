@@ -173,3 +173,42 @@ def test_what_would_it_take_in_the_page(editor_page, live_server, room, monkeypa
     page.click("#room-advice")
     expect(page.locator("#room-fixes li").first).to_be_visible(timeout=60_000)
     assert console_errors == []
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_the_session_link_follows_the_facilitator_on_a_phone(
+    editor_page, live_server, room, browser, shoot, console_errors
+):
+    from workshop.sessions import session_link_create
+
+    link = session_link_create(session=room, user=None, days=1, label="room")
+    page = editor_page
+    page.goto(_url(live_server, room))
+    wait_render(page, 0)
+    phone_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = phone_context.new_page()
+    phone.goto(f"{live_server.url}/s/{link.token}/")
+    wait_render(phone, 0)
+    expect(phone.locator("#room-follow")).to_be_checked()
+    expect(phone.locator("#room-option-2 .room-key")).to_contain_text("Total incl. expected outages")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert phone.locator("#room-pin").count() == 0 and phone.locator("#room-share-form").count() == 0
+
+    followed = phone.evaluate("Number(document.body.dataset.roomRevision)")
+    page.locator('#panel-controls input[name="health_check"][value="1"]').check()
+    started = page.evaluate("performance.now()")
+    phone.wait_for_function(
+        "(before) => Number(document.body.dataset.roomRevision) > before"
+        " && document.querySelector('#panel-controls input[name=health_check][value=\"1\"]').checked",
+        arg=followed,
+        timeout=2_000,
+    )
+    assert page.evaluate("performance.now()") - started < 2_000
+    renders_then = renders(phone)
+    wait_render(phone, renders_then - 1)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(phone, "room-phone-share")
+    phone_context.close()
+    assert console_errors == []

@@ -125,3 +125,21 @@ def test_the_editor_sees_a_qr_code_of_the_session_link(editor_client, session):
     sessions.session_link_create(session=session, user=None, days=1)
     html = editor_client.get(reverse("room", args=[session.workspace_id, session.pk])).content.decode()
     assert "<svg" in html and "QR code of the link" in html
+
+
+def test_a_revoked_or_expired_session_link_shows_nothing_and_nothing_writes(anonymous_client, session):
+    from django.utils import timezone
+
+    from workshop.services import sharelink_revoke
+
+    link = sessions.session_link_create(session=session, user=None, days=1)
+    state_url = reverse("shared_state", args=[link.token])
+    assert anonymous_client.post(state_url, "{}", content_type="application/json").status_code in (403, 405)
+    for action in ("pin", "save", "share"):
+        assert anonymous_client.post(reverse("shared_write", args=[link.token, action])).status_code == 403
+    sharelink_revoke(link=link)
+    assert anonymous_client.get(state_url).status_code == 410
+    assert anonymous_client.get(reverse("shared_workshop", args=[link.token])).status_code == 410
+    other = sessions.session_link_create(session=session, user=None, days=1)
+    ShareLink.objects.filter(pk=other.pk).update(expires_at=timezone.now())
+    assert anonymous_client.get(reverse("shared_state", args=[other.token])).status_code == 410

@@ -24,6 +24,7 @@ from simulation.model.overrides import apply_overrides
 from simulation.version import ENGINE_VERSION
 from workshop.controls import ALLOWED_PATHS
 from workshop.models import ShareLink, WorkshopSession
+from workshop.pool import quick_figures
 from workshop.selectors import SHARE_SALT
 
 MAX_SHARE_DAYS = 90
@@ -64,12 +65,13 @@ def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None
     scenario = variant_scenario(document=document, overrides=overrides)
     started = time.perf_counter()
     settings = settings or QUICK
+    full = dump_document(scenario)
     key = "workshop:figures:" + canonical_sha256(
-        {"document": dump_document(scenario), "settings": asdict(settings), "engine": ENGINE_VERSION}
+        {"document": full, "settings": asdict(settings), "engine": ENGINE_VERSION}
     )
     results = cache.get(key)
     if results is None:
-        results = run_figures(scenario, settings, ecdf=True)
+        results = quick_figures(scenario, full, settings)
         cache.set(key, results, FIGURES_CACHE_S)
     return results, time.perf_counter() - started
 

@@ -56,8 +56,9 @@ def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
 
 def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None) -> tuple[RunFigures, float]:
     """Simulate a variant synchronously at the quick settings: (the lean figures the page draws — verdicts,
-    ECDFs, means, costs: ``run_figures`` — and the elapsed seconds). A saved variant runs in full
-    (``variant_pin``); the numbers are the same.
+    ECDFs, means, costs — and the elapsed seconds). Fewer replays where the intervals allow: when every
+    verdict is decided after the first chunk of each incident type, those figures stand
+    (``run_figures_until_decided``). A saved variant runs in full (``variant_pin``).
 
     Results are cached per scenario hash (the variant's full document, the settings and the engine
     version): the same seed gives the same figures, so a position seen before — the facilitator going

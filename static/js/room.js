@@ -310,6 +310,7 @@
   syncInputs();
   renderPins();
   renderNotes();
+  window.addEventListener("resize", () => { renderChart(); });
   window.roomTools = { state, payloads: () => payloads, overridesFor, request, el, showError, config };
   evaluateAll();
   if (config.follow) setTimeout(poll, config.poll_ms);

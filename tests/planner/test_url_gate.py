@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from decisions.services import decision_create
 from planner.models import Membership
 from workshop.services import sharelink_create
+from workshop.sessions import session_create
 
 
 def _patterns(resolver: URLResolver):
@@ -28,6 +29,7 @@ def ids(owner, workspace, scenario, done_run):
     """Real ids of everything a workspace URL can name, so that only the gate can answer 404."""
     decision = decision_create(workspace=workspace, user=owner, runs=[done_run], title="Which option")
     link = sharelink_create(workspace=workspace, scenario=scenario, user=owner, days=1)
+    session = session_create(workspace=workspace, user=owner, name="Room", options=[scenario.pk])
     return {
         "workspace_id": workspace.pk,
         "scenario_id": scenario.pk,
@@ -35,6 +37,7 @@ def ids(owner, workspace, scenario, done_run):
         "decision_id": decision.pk,
         "export_id": 1,
         "link_id": link.pk,
+        "session_id": session.pk,
         "section": "failover",
         "number": 1,
         "fmt": "html",

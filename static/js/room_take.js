@@ -8,6 +8,36 @@
   const { config, request, el } = tools;
   const $ = (id) => document.getElementById(id);
   const TOP_LEVERS = 2;
+  const TOP_DRIVERS = 5;
+  // tornado parameter → the room's control that moves it (the others are not workshop controls)
+  const CONTROL_OF = { failover_mode: "failover_mode", detection_interval_s: "detection_interval", validate_on_borrow: "validate_on_borrow",
+    max_lifetime_s: "max_lifetime", health_check: "health_check", replication: "replication", local_standby: "local_standby",
+    standby_warmth: "standby_warmth", backup_interval_s: "backup_interval", app_instances: "instances", deployment_strategy: "deployment_strategy" };
+
+  function showControl(key) {
+    document.getElementById("tab-controls").click();
+    const box = document.querySelector(`#panel-controls .ws-control[data-key="${key}"]`);
+    if (!box) return;
+    box.classList.add("room-driver");
+    box.scrollIntoView({ block: "center" });
+    const input = box.querySelector("input");
+    if (input) input.focus();
+  }
+
+  function drivers(bars) {
+    const top = bars.slice().sort((a, b) => (b.swing.annual_downtime_s || 0) - (a.swing.annual_downtime_s || 0)).slice(0, TOP_DRIVERS);
+    $("room-drivers").replaceChildren(...top.map((bar) => {
+      const li = el("li", `${bar.label}: ${((bar.swing.annual_downtime_s || 0) / HOUR_S).toFixed(2)} h/year of swing `);
+      const key = CONTROL_OF[bar.key];
+      if (key && document.querySelector(`#panel-controls .ws-control[data-key="${key}"]`)) {
+        const button = el("button", "Show the control", "ws-secondary");
+        button.type = "button";
+        button.addEventListener("click", () => showControl(key));
+        li.append(button);
+      }
+      return li;
+    }));
+  }
   const HOUR_S = 3600;
   const PLOT_CONFIG = { responsive: true, displaylogo: false, displayModeBar: false };
 
@@ -77,6 +107,7 @@
         status.textContent = `Tornado: ${progress.value} of ${keys.length} settings…`;
         drawTornado(bars);
       }
+      drivers(bars);
       status.textContent = `Tornado of ${keys.length} settings in ${((performance.now() - started) / 1000).toFixed(1)} s. Break-even values of the top levers:`;
       await breakEvens(plan, bars);
     } catch (error) {

@@ -170,6 +170,12 @@ def test_what_would_it_take_in_the_page(editor_page, live_server, room, monkeypa
     page.wait_for_function(
         "() => !document.getElementById('room-breakeven').textContent.includes('searching')", timeout=60_000
     )
+    expect(page.locator("#room-drivers li").first).to_be_visible()
+    # the top drivers that are workshop controls can be brought up as controls
+    page.locator("#room-drivers button").first.click()
+    expect(page.locator("#panel-controls")).to_be_visible()
+    expect(page.locator("#panel-controls .room-driver")).to_have_count(1)
+    page.click("#tab-take")
     page.click("#room-advice")
     expect(page.locator("#room-fixes li").first).to_be_visible(timeout=60_000)
     assert console_errors == []

@@ -201,6 +201,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Engine processes kept warm for the workshop's quick runs (options moved together run in parallel); 0: in-process
+WORKSHOP_WORKERS = env.int("WORKSHOP_WORKERS", default=2)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("RUN_SOFT_TIME_LIMIT_S", default=1800)
 CELERY_TASK_TIME_LIMIT = env.int("RUN_TIME_LIMIT_S", default=1860)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -48,6 +48,10 @@ def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
         }
         for s in decision.sign_offs.select_related("user").order_by("signed_at", "id")
     ]
+    sign_offs += [
+        {"name": f"{a.name} ({a.role})" if a.role else a.name, "signed_at": a.signed_at.strftime("%Y-%m-%d %H:%M UTC")}
+        for a in decision.approval_invites.exclude(signed_at=None).order_by("signed_at", "id")
+    ]
     return {
         "title": decision.title,
         "context": decision.context,

@@ -37,6 +37,7 @@ from workshop.selectors import (
     sharelink_list,
     workshop_scenarios,
 )
+from workshop.sessions import session_list
 
 MAX_PINS = 8  # variants one page can pin; the frontier takes them all and the base scenario
 MAX_JSON_DEPTH = 32  # levels of nested objects/lists a body may have
@@ -111,9 +112,17 @@ def _member_access(request: HttpRequest, workspace_id: int, scenario_id: int | N
     return Access(workspace, scenario, bool(workspace.user_can_edit), actor=budget.actor_key(request, None))
 
 
-def _link_access(token: str) -> Access:
+def _link_access(token: str, scenario_id: int | None = None) -> Access:
+    """The link's scenario; for a session link, the option ``scenario_id`` names (any other: 404)."""
     link = sharelink_for_token(token=token)
-    return Access(link.workspace, link.scenario, False, link, actor=budget.actor_key(None, token))
+    if link.session is None or scenario_id is None or scenario_id == link.scenario_id:
+        return Access(link.workspace, link.scenario, False, link, actor=budget.actor_key(None, token))
+    if scenario_id not in link.session.options:
+        raise Http404("No such option in this session")
+    scenario = Scenario.objects.filter(workspace=link.workspace, pk=scenario_id).first()
+    if scenario is None:
+        raise Http404("No such scenario")
+    return Access(link.workspace, scenario, False, link, actor=budget.actor_key(None, token))
 
 
 def _json_errors(view):
@@ -173,6 +182,7 @@ def _page(request: HttpRequest, access: Access, urls: dict, status: int = 200):
             scenarios=workshop_scenarios(workspace=access.workspace),
             links=sharelink_list(workspace=access.workspace) if access.can_edit else [],
         )
+        context["sessions"] = session_list(workspace=access.workspace)
     else:
         context.update(shared_runs=shared_runs(link=access.link), token=access.link.token)
     return render(request, "workshop/workshop.html", context, status=status)
@@ -325,6 +335,10 @@ def shared_workshop(request, token: str):
         access = _link_access(token)
     except ShareLinkError as error:
         return render(request, "workshop/share_invalid.html", {"message": str(error)}, status=error.status)
+    if access.link is not None and access.link.session is not None:
+        from workshop.room_views import shared_room
+
+        return shared_room(request, access.link)
     urls = {name: reverse(f"shared_{name}", args=[token]) for name in ("evaluate", "frontier")}
     return _page(request, access, {**urls, "pin": None})
 
@@ -334,7 +348,9 @@ def shared_workshop(request, token: str):
 @_json_errors
 @budget.limited
 def shared_evaluate(request, token: str):
-    return _evaluate(_link_access(token), _body(request))
+    data = _body(request)
+    chosen = data.get("scenario_id")
+    return _evaluate(_link_access(token, chosen if isinstance(chosen, int) else None), data)
 
 
 @login_not_required

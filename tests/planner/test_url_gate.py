@@ -10,6 +10,7 @@ from drills.services import drill_add
 from planner.models import Membership
 from simulation.model.drills import drills_template, parse_drills
 from workshop.services import sharelink_create
+from workshop.sessions import session_create
 
 
 def _patterns(resolver: URLResolver):
@@ -33,6 +34,7 @@ def ids(owner, workspace, scenario, done_run):
     decision = decision_create(workspace=workspace, user=owner, runs=[done_run], title="Which option")
     link = sharelink_create(workspace=workspace, scenario=scenario, user=owner, days=1)
     drill = drill_add(scenario=scenario, record=parse_drills(drills_template())[0], user=owner)
+    session = session_create(workspace=workspace, user=owner, name="Room", options=[scenario.pk])
     return {
         "workspace_id": workspace.pk,
         "scenario_id": scenario.pk,
@@ -42,6 +44,7 @@ def ids(owner, workspace, scenario, done_run):
         "job_id": 1,
         "link_id": link.pk,
         "drill_id": drill.pk,
+        "session_id": session.pk,
         "section": "failover",
         "number": 1,
         "fmt": "html",

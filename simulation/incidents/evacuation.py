@@ -23,7 +23,9 @@ before the global check declares it failed is never evacuated: the sooner wins.
 
 ``evacuate`` works on a finished replay's served timeline, so the incident
 models keep replaying the local recovery as they did and add the evacuation on
-top; its phases (``evacuate``, ``scale-out``, ``fail-back``) join the replay.
+top; its phases (``global-detect``: from the region turning unhealthy until the
+global check declares it failed; ``evacuate``, ``scale-out``, ``fail-back``)
+join the replay.
 """
 
 from __future__ import annotations
@@ -192,11 +194,11 @@ def evacuate(
     """
     share, interval, k = setup.share, setup.interval_s, setup.failure_threshold
     bad = _unhealthy(points, share, setup.threshold)
-    declared = math.inf
+    declared = unhealthy_from = math.inf
     for start, end in bad:
         candidate = _first_check(start, phase_s, interval) + (k - 1) * interval
         if candidate < end:
-            declared = candidate
+            declared, unhealthy_from = candidate, start
             break
     if not declared < math.inf:
         return Evacuation(points)
@@ -241,6 +243,7 @@ def evacuate(
         value = min(1.0, max(0.0, value))
         if not out or out[-1][1] != value:
             out.append((t, value))
+    phases.add("global-detect", unhealthy_from, declared)
     phases.add("evacuate", declared, moving[-1][0])
     if scaled < math.inf and own < receivers_load + moved_rps:
         phases.add("scale-out", declared, scaled)

@@ -109,7 +109,7 @@ def test_it_moves_users_back_automatically_or_by_hand():
     automatic = evacuate(points, setup, 0.0, 600.0, 900.0, phases)
     assert automatic.declared_s == 20.0  # checks at 0, 10, 20: the third failure
     assert automatic.back_s == 120.0  # passing checks at 100, 110, 120
-    assert [name for name, _, _ in phases.as_tuple()] == ["evacuate", "fail-back"]
+    assert [name for name, _, _ in phases.as_tuple()] == ["global-detect", "evacuate", "fail-back"]
     manual_setup = evacuation_setup(_scenario({"ttl_s": 10, "fail_back": "manual"}), _scenario().regions[0])
     assert evacuate(points, manual_setup, 0.0, 600.0, 900.0, Phases()).back_s == 1000.0
     assert all(v >= 0.5 for _, v in automatic.points)
@@ -133,3 +133,23 @@ def test_it_evacuates_a_region_that_lost_a_zone_s_capacity_in_active_active_read
     local = zone_outage.simulate(off, rng(5), 300)
     assert np.median(evacuated.rto_s) < np.median(local.rto_s)
     assert (evacuated.rto_s <= local.rto_s + 1e-9).all()
+
+
+def test_it_shows_the_global_check_s_detection_as_its_own_phase_so_the_phases_add_up():
+    points = [(0.0, 1.0), (5.0, 0.5), (100.0, 1.0)]  # the region (half the users) serves no one from 5 s to 100 s
+    setup = evacuation_setup(_scenario({"ttl_s": 10}), _scenario().regions[0])
+    phases = Phases()
+    evacuation = evacuate(points, setup, 3.0, 600.0, 900.0, phases)
+    assert evacuation.declared_s == 33.0  # failing checks at 13, 23, 33
+    timeline = phases.as_tuple()
+    assert timeline[0] == ("global-detect", 5.0, 33.0)  # from the region turning unhealthy to its removal
+    assert timeline[1][0] == "evacuate" and timeline[1][1] == timeline[0][2]  # the move starts where it ends
+    assert "global-detect" in PHASES
+
+
+def test_it_shows_global_detect_in_the_replays_of_evacuated_database_failures():
+    batch = _db_failures(_scenario({"ttl_s": 10}, SLOW_LOCAL), n=20, keep=True)
+    for replay in batch.replays:
+        by_name = {name: (start, end) for name, start, end in replay.phases}
+        assert by_name["global-detect"][1] == by_name["evacuate"][0]
+        assert by_name["global-detect"][0] >= 0.0

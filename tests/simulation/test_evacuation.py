@@ -153,3 +153,17 @@ def test_it_shows_global_detect_in_the_replays_of_evacuated_database_failures():
         by_name = {name: (start, end) for name, start, end in replay.phases}
         assert by_name["global-detect"][1] == by_name["evacuate"][0]
         assert by_name["global-detect"][0] >= 0.0
+
+
+def test_it_needs_people_for_a_manual_fail_back_and_not_for_an_automatic_one():
+    points = [(0.0, 0.5), (100.0, 1.0)]
+    region = _scenario().regions[0]
+    manual = evacuate(points, evacuation_setup(_scenario({"fail_back": "manual"}), region), 0.0, 600.0, 900.0, Phases())
+    automatic = evacuate(points, evacuation_setup(_scenario(), region), 0.0, 600.0, 900.0, Phases())
+    assert manual.manual_fail_back and not automatic.manual_fail_back
+    # a sync local standby fails over by itself: only the manual fail-back needs people
+    database = {"local_standby": "sync"}
+    routing = {"interval_s": 1, "failure_threshold": 1}  # evacuates before the local failover completes
+    by_hand = _db_failures(_scenario({**routing, "fail_back": "manual"}, database), n=200)
+    by_itself = _db_failures(_scenario(routing, database), n=200)
+    assert by_hand.humans_needed.mean() > by_itself.humans_needed.mean() + 0.5

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simulation.incidents import db_primary_failure, zone_outage
+from simulation.incidents import bad_deploy, db_primary_failure, dependency_slowdown, zone_outage
 from simulation.incidents.app_draws import endpoint_follow_s
 from simulation.incidents.evacuation import evacuate, evacuation_setup
 from simulation.incidents.outcomes import PHASES, Phases
@@ -167,3 +167,15 @@ def test_it_needs_people_for_a_manual_fail_back_and_not_for_an_automatic_one():
     by_hand = _db_failures(_scenario({**routing, "fail_back": "manual"}, database), n=200)
     by_itself = _db_failures(_scenario(routing, database), n=200)
     assert by_hand.humans_needed.mean() > by_itself.humans_needed.mean() + 0.5
+
+
+@pytest.mark.parametrize("name", ["bad_deploy", "dependency_slowdown"])
+def test_it_leaves_fleet_wide_bad_deploys_and_dependency_slowdowns_local(name):
+    # neither is confined to a region in the model (one rollout over every serving instance, one dependency
+    # for all): the other region fails alike, so there is nowhere better to move the users
+    model = {"bad_deploy": bad_deploy, "dependency_slowdown": dependency_slowdown}[name]
+    fast = {"interval_s": 1, "failure_threshold": 1, "ttl_s": 0}
+    on = model.simulate(_scenario(fast, SLOW_LOCAL), np.random.default_rng(4), 200)
+    off = model.simulate(_scenario({**fast, "evacuate": False}, SLOW_LOCAL), np.random.default_rng(4), 200)
+    assert np.array_equal(on.rto_s, off.rto_s) and np.array_equal(on.impact_s, off.impact_s)
+    assert on.impact_s.max() > 0  # the incidents do hurt

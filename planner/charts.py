@@ -45,6 +45,7 @@ PHASE_COLOURS = {
     "partition": "#000000",
     "fence": "#A93226",
     "reconcile": "#B9770E",
+    "global-detect": "#85C1E9",
     "evacuate": "#2E86C1",
     "scale-out": "#5DADE2",
     "fail-back": "#48C9B0",

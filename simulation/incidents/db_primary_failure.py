@@ -486,7 +486,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             data_loss_s=evacuated.data_loss_s,
             lost_tx=outcome.data_loss_s * write_rate + evacuated.lost_tx,
             duplicated_tx=evacuated.duplicated_tx,
-            humans_needed=response.needed,
+            humans_needed=response.needed or evacuated.humans_needed,
         )
 
     return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

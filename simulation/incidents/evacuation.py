@@ -18,12 +18,15 @@ add load for what fails, ``retry_storm``); with ``scale_out`` their
 autoscaling adds instances for the moved load after the receiving region's
 ``warm_up_s``. Once the region passes ``failure_threshold`` consecutive checks
 again (automatic fail-back), or ``manual_fail_back_s`` after it recovered
-(manual), its users move back along the same DNS ramp. A region that recovers
+(manual: people are needed for the incident, ``humans_needed``), its users
+move back along the same DNS ramp. A region that recovers
 before the global check declares it failed is never evacuated: the sooner wins.
 
 ``evacuate`` works on a finished replay's served timeline, so the incident
 models keep replaying the local recovery as they did and add the evacuation on
-top; its phases (``evacuate``, ``scale-out``, ``fail-back``) join the replay.
+top; its phases (``global-detect``: from the region turning unhealthy until the
+global check declares it failed; ``evacuate``, ``scale-out``, ``fail-back``)
+join the replay.
 """
 
 from __future__ import annotations
@@ -72,12 +75,15 @@ def follow_quantiles(ttl_s: float, client_cache_s: float) -> NDArray[np.float64]
     return np.sort(endpoint_follow_s(clients, ttl_s, ttl_u, cache_u))
 
 
-def evacuation_setup(scenario: Scenario, region: Region) -> EvacuationSetup | None:
-    """How ``region``'s users would be evacuated; None when they are not (pattern, shallow check, switched off)."""
+def evacuation_setup(scenario: Scenario, region: Region, *, region_lost: bool = False) -> EvacuationSetup | None:
+    """How ``region``'s users would be evacuated; None when they are not (pattern, shallow check, switched off).
+
+    ``region_lost``: the whole region stops answering (a region outage), which a shallow check sees too.
+    """
     routing = scenario.failover.global_routing
     if scenario.pattern not in ("active-active-read", "active-active-full") or not routing.evacuate:
         return None
-    if routing.check != "deep":
+    if routing.check != "deep" and not region_lost:
         return None
     receivers = sum(r.app_instances for r in scenario.regions if r.name != region.name)
     if receivers == 0:
@@ -134,10 +140,19 @@ class Evacuation:
     points: list[tuple[float, float]]
     declared_s: float = math.inf
     back_s: float = math.inf  # users start moving back
+    manual_fail_back: bool = False  # people put the region back in DNS
 
 
 def _first_check(t: float, phase_s: float, interval_s: float) -> float:
     return phase_s + max(0.0, math.ceil((t - phase_s) / interval_s - 1e-9)) * interval_s
+
+
+def lost_region_move(setup: EvacuationSetup, phase_s: float) -> tuple[float, list[tuple[float, float]]]:
+    """A region that stops answering at 0: when the global check declares it failed (its
+    ``failure_threshold``-th failing check, the first at ``phase_s``) and the users' DNS move from then on
+    as (time from the failure, share of the region's users moved)."""
+    declared = _first_check(0.0, phase_s, setup.interval_s) + (setup.failure_threshold - 1) * setup.interval_s
+    return declared, [(declared + t, moved) for t, moved in setup.ramp]
 
 
 def _unhealthy(points: list[tuple[float, float]], share: float, threshold: float) -> list[tuple[float, float]]:
@@ -192,11 +207,11 @@ def evacuate(
     """
     share, interval, k = setup.share, setup.interval_s, setup.failure_threshold
     bad = _unhealthy(points, share, setup.threshold)
-    declared = math.inf
+    declared = unhealthy_from = math.inf
     for start, end in bad:
         candidate = _first_check(start, phase_s, interval) + (k - 1) * interval
         if candidate < end:
-            declared = candidate
+            declared, unhealthy_from = candidate, start
             break
     if not declared < math.inf:
         return Evacuation(points)
@@ -241,12 +256,13 @@ def evacuate(
         value = min(1.0, max(0.0, value))
         if not out or out[-1][1] != value:
             out.append((t, value))
+    phases.add("global-detect", unhealthy_from, declared)
     phases.add("evacuate", declared, moving[-1][0])
     if scaled < math.inf and own < receivers_load + moved_rps:
         phases.add("scale-out", declared, scaled)
     if returning:
         phases.add("fail-back", back, returning[-1][0])
-    return Evacuation(out, declared, back)
+    return Evacuation(out, declared, back, manual_fail_back=back < math.inf and not setup.automatic_fail_back)
 
 
 def replication_lag_s(scenario: Scenario, rng: np.random.Generator, n: int) -> list[float]:
@@ -277,6 +293,7 @@ class Evacuated:
     data_loss_s: float
     lost_tx: float  # unreplicated writes lost by conflict resolution (besides the local recovery's)
     duplicated_tx: float
+    humans_needed: bool = False  # people moved the users back (manual fail-back)
 
 
 class Evacuations:
@@ -313,8 +330,8 @@ class Evacuations:
         if not moved.declared_s < math.inf:
             return Evacuated(points, data_loss_s, 0.0, 0.0)
         if not writes_move:
-            return Evacuated(moved.points, data_loss_s, 0.0, 0.0)
+            return Evacuated(moved.points, data_loss_s, 0.0, 0.0, moved.manual_fail_back)
         lag = self.lag_s[i]
         # writes the local recovery already lost (``data_loss_s``) are not lost a second time
         lost, duplicated = unreplicated_writes(self.scenario, max(0.0, lag - data_loss_s), setup.share)
-        return Evacuated(moved.points, max(data_loss_s, lag), lost, duplicated)
+        return Evacuated(moved.points, max(data_loss_s, lag), lost, duplicated, moved.manual_fail_back)

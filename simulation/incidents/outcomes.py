@@ -38,6 +38,7 @@ PHASES = (
     "partition",
     "fence",
     "reconcile",
+    "global-detect",
     "evacuate",
     "scale-out",
     "fail-back",

@@ -119,19 +119,21 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
                 phases.add("repair", 0.0, zone_s)
             app_phases(fleet, phases, outcome.ready_s if outcome else 0.0)
         points, lost_tx, duplicated_tx = tracker.points, data_loss * write_rate, 0.0
+        evacuated_by_hand = False  # people moved the users back
         if not (read_write and db_in_zone):  # then every region loses its writes alike: moving users does not help
             evacuated = evacuations.apply(
                 i, region, points, phases, data_loss_s=data_loss, writes_move=db_in_zone and not read_write
             )
             points, data_loss = evacuated.points, evacuated.data_loss_s
             lost_tx, duplicated_tx = lost_tx + evacuated.lost_tx, evacuated.duplicated_tx
+            evacuated_by_hand = evacuated.humans_needed
         return ReplayOutcome(
             points,
             env.now,
             data_loss_s=data_loss,
             lost_tx=lost_tx,
             duplicated_tx=duplicated_tx,
-            humans_needed=response.needed,
+            humans_needed=response.needed or evacuated_by_hand,
         )
 
     return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simulation.incidents import db_primary_failure, zone_outage
+from simulation.incidents import bad_deploy, db_primary_failure, dependency_slowdown, zone_outage
 from simulation.incidents.app_draws import endpoint_follow_s
 from simulation.incidents.evacuation import evacuate, evacuation_setup
 from simulation.incidents.outcomes import PHASES, Phases
@@ -109,7 +109,7 @@ def test_it_moves_users_back_automatically_or_by_hand():
     automatic = evacuate(points, setup, 0.0, 600.0, 900.0, phases)
     assert automatic.declared_s == 20.0  # checks at 0, 10, 20: the third failure
     assert automatic.back_s == 120.0  # passing checks at 100, 110, 120
-    assert [name for name, _, _ in phases.as_tuple()] == ["evacuate", "fail-back"]
+    assert [name for name, _, _ in phases.as_tuple()] == ["global-detect", "evacuate", "fail-back"]
     manual_setup = evacuation_setup(_scenario({"ttl_s": 10, "fail_back": "manual"}), _scenario().regions[0])
     assert evacuate(points, manual_setup, 0.0, 600.0, 900.0, Phases()).back_s == 1000.0
     assert all(v >= 0.5 for _, v in automatic.points)
@@ -133,3 +133,49 @@ def test_it_evacuates_a_region_that_lost_a_zone_s_capacity_in_active_active_read
     local = zone_outage.simulate(off, rng(5), 300)
     assert np.median(evacuated.rto_s) < np.median(local.rto_s)
     assert (evacuated.rto_s <= local.rto_s + 1e-9).all()
+
+
+def test_it_shows_the_global_check_s_detection_as_its_own_phase_so_the_phases_add_up():
+    points = [(0.0, 1.0), (5.0, 0.5), (100.0, 1.0)]  # the region (half the users) serves no one from 5 s to 100 s
+    setup = evacuation_setup(_scenario({"ttl_s": 10}), _scenario().regions[0])
+    phases = Phases()
+    evacuation = evacuate(points, setup, 3.0, 600.0, 900.0, phases)
+    assert evacuation.declared_s == 33.0  # failing checks at 13, 23, 33
+    timeline = phases.as_tuple()
+    assert timeline[0] == ("global-detect", 5.0, 33.0)  # from the region turning unhealthy to its removal
+    assert timeline[1][0] == "evacuate" and timeline[1][1] == timeline[0][2]  # the move starts where it ends
+    assert "global-detect" in PHASES
+
+
+def test_it_shows_global_detect_in_the_replays_of_evacuated_database_failures():
+    batch = _db_failures(_scenario({"ttl_s": 10}, SLOW_LOCAL), n=20, keep=True)
+    for replay in batch.replays:
+        by_name = {name: (start, end) for name, start, end in replay.phases}
+        assert by_name["global-detect"][1] == by_name["evacuate"][0]
+        assert by_name["global-detect"][0] >= 0.0
+
+
+def test_it_needs_people_for_a_manual_fail_back_and_not_for_an_automatic_one():
+    points = [(0.0, 0.5), (100.0, 1.0)]
+    region = _scenario().regions[0]
+    manual = evacuate(points, evacuation_setup(_scenario({"fail_back": "manual"}), region), 0.0, 600.0, 900.0, Phases())
+    automatic = evacuate(points, evacuation_setup(_scenario(), region), 0.0, 600.0, 900.0, Phases())
+    assert manual.manual_fail_back and not automatic.manual_fail_back
+    # a sync local standby fails over by itself: only the manual fail-back needs people
+    database = {"local_standby": "sync"}
+    routing = {"interval_s": 1, "failure_threshold": 1}  # evacuates before the local failover completes
+    by_hand = _db_failures(_scenario({**routing, "fail_back": "manual"}, database), n=200)
+    by_itself = _db_failures(_scenario(routing, database), n=200)
+    assert by_hand.humans_needed.mean() > by_itself.humans_needed.mean() + 0.5
+
+
+@pytest.mark.parametrize("name", ["bad_deploy", "dependency_slowdown"])
+def test_it_leaves_fleet_wide_bad_deploys_and_dependency_slowdowns_local(name):
+    # neither is confined to a region in the model (one rollout over every serving instance, one dependency
+    # for all): the other region fails alike, so there is nowhere better to move the users
+    model = {"bad_deploy": bad_deploy, "dependency_slowdown": dependency_slowdown}[name]
+    fast = {"interval_s": 1, "failure_threshold": 1, "ttl_s": 0}
+    on = model.simulate(_scenario(fast, SLOW_LOCAL), np.random.default_rng(4), 200)
+    off = model.simulate(_scenario({**fast, "evacuate": False}, SLOW_LOCAL), np.random.default_rng(4), 200)
+    assert np.array_equal(on.rto_s, off.rto_s) and np.array_equal(on.impact_s, off.impact_s)
+    assert on.impact_s.max() > 0  # the incidents do hurt

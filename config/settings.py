@@ -167,8 +167,10 @@ MEDIA_URL = "media/"  # never served directly: reports are downloaded through vi
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticStorage"},
 }
+# Hashed names (cached for a year by WhiteNoise) once `collectstatic` wrote the manifest: config/storage.py.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

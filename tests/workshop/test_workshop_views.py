@@ -32,7 +32,7 @@ def test_it_shows_the_workshop_with_its_controls_to_a_viewer(viewer_client, work
         "App instances (primary region)",
     ):
         assert label in html
-    assert 'id="ws-config"' in html and "vendor/plotly.min.js" in html
+    assert 'id="ws-config"' in html and "vendor/plotly/plotly-basic.min.js" in html
     assert "Create share link" not in html  # viewers do not manage links
     assert response.context["config"]["decision_url"] == reverse("decision_create", args=[workspace.pk])
 

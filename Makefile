@@ -8,7 +8,7 @@ REDIS_URL ?= redis://127.0.0.1:6379/15
 DJANGO_TESTS := tests/planner tests/decisions tests/workshop tests/api tests/drills
 FAULT_TESTS := tests/faults
 
-.PHONY: install run worker test test-fast test-engine lint bench clean
+.PHONY: install run serve worker test test-fast test-engine lint bench clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/python scripts/run_local.py
+
+# The production start for a team (docs/web.md): gunicorn, a Celery worker and Celery beat, with the
+# production environment (PostgreSQL, Redis, SECRET_KEY …) set by the caller.
+serve: install
+	$(BIN)/python scripts/serve.py
 
 worker: install
 	DEBUG=$${DEBUG:-true} $(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle --without-heartbeat

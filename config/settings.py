@@ -171,6 +171,7 @@ STORAGES = {
 }
 # Hashed names (cached for a year by WhiteNoise) once `collectstatic` wrote the manifest: config/storage.py.
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True  # pages link the hashed names; compressing the others too doubles the work
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -144,6 +144,7 @@ def supervise(supervised: list[Child], stopping: dict) -> None:
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "true")  # a developer's machine; the children inherit it
+    os.environ.setdefault("STATIC_MANIFEST", "true")  # hashed, compressed static files, as in production
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
     manage("migrate", "--noinput", "--verbosity", "0")
     manage("load_demo", "--trials", os.environ.get("DEMO_TRIALS", "300"))

@@ -28,6 +28,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 TIMEOUT_S = 10
 
 
-def _options() -> argparse.Namespace:
+def _options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
@@ -44,7 +46,7 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/load_bench")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the broker")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def _database_create(url: str) -> None:
@@ -146,8 +148,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def main() -> int:
-    options = _options()
+@contextmanager
+def demo_server(options: argparse.Namespace) -> Iterator[tuple[str, str, str, list[str], dict[str, str]]]:
+    """`make serve` on the demo workspace: (base URL, user name, password, pages, environment)."""
     _database_create(options.database)
     port = options.port or _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -171,14 +174,20 @@ def main() -> int:
                     if server.poll() is not None or time.monotonic() > deadline:
                         raise SystemExit((Path(folder) / "serve.log").read_text()[-3000:]) from None
                     time.sleep(0.5)
-            opener = _opener(base, username, password)
-            _load(opener, base, pages, 2, 3.0)  # warm up: every process, its connections, its caches
-            timings, errors = _load(opener, base, pages, options.clients, options.seconds)
+            yield base, username, password, pages, env
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
             log.close()
-    workers = env.get("WEB_CONCURRENCY", "gunicorn default")
+
+
+def main() -> int:
+    options = _options()
+    with demo_server(options) as (base, username, password, pages, env):
+        opener = _opener(base, username, password)
+        _load(opener, base, pages, 2, 3.0)  # warm up: every process, its connections, its caches
+        timings, errors = _load(opener, base, pages, options.clients, options.seconds)
+    workers = env.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1))  # gunicorn.conf.py's default
     print(f"{options.clients} clients for {options.seconds:.0f} s on {len(pages)} pages (results ×{len(pages) - 1},")
     print(
         f"compare of 3 runs), gunicorn {workers} processes × {env.get('WEB_THREADS', '4')} threads,",

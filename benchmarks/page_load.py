@@ -1,0 +1,80 @@
+"""Results and compare pages in Chromium on `make serve`: cold (empty cache) and warm load to charts drawn.
+
+Starts the production start on the demo workspace like benchmarks/load.py, logs in once, then for each page
+opens it in a fresh browser context (empty cache: every static file fetched) and again in the same context
+(warm: the hashed static files come from the cache), timing from navigation to the first chart marked
+``data-rendered``. Prints the median and the worst of ``--repeat`` rounds and the bytes transferred cold.
+Chromium: CHROMIUM_PATH or /usr/bin/chromium; no throttling.
+
+    .venv/bin/python benchmarks/page_load.py [--repeat 5] [--database …] [--redis …]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load import demo_server
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+TRANSFERRED = "performance.getEntriesByType('resource').reduce((s, e) => s + e.transferSize, 0)"
+
+
+def _options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/load_bench")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    options = parser.parse_args()
+    options.port, options.web_concurrency, options.web_threads = 0, None, None
+    return options
+
+
+def _timed(page, url: str) -> float:
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector("[data-rendered='true']", timeout=30_000)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    options = _options()
+    with demo_server(options) as (base, username, password, pages, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH)
+        login = browser.new_context()
+        page = login.new_page()
+        page.goto(f"{base}/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit], input[type=submit]")
+        page.wait_for_load_state()
+        state = login.storage_state()
+        login.close()
+        print(f"Chromium, `make serve`, {options.repeat} rounds (median / worst), no throttling")
+        for name, path in (("results", pages[0]), ("compare", pages[-1])):
+            cold, warm, sent = [], [], 0
+            for _ in range(options.repeat):
+                context = browser.new_context(storage_state=state)
+                tab = context.new_page()
+                cold.append(_timed(tab, base + path))
+                sent = tab.evaluate(TRANSFERRED)
+                warm.append(_timed(tab, base + path))
+                context.close()
+            print(
+                f"  {name:8s} cold {1000 * statistics.median(cold):5.0f} / {1000 * max(cold):5.0f} ms, "
+                f"warm {1000 * statistics.median(warm):5.0f} / {1000 * max(warm):5.0f} ms, "
+                f"cold transfer {sent / 1024:.0f} KiB"
+            )
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
-DJANGO_TESTS := tests/planner tests/decisions tests/workshop
+DJANGO_TESTS := tests/planner tests/decisions tests/workshop tests/api tests/drills
+FAULT_TESTS := tests/faults
 
 .PHONY: install run serve worker test test-fast test-engine lint bench clean
 
@@ -27,11 +28,12 @@ serve: install
 worker: install
 	DEBUG=$${DEBUG:-true} $(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle --without-heartbeat
 
-# The whole suite on SQLite and the embedded broker, then the web app's tests again on PostgreSQL and Redis.
+# The whole suite on SQLite and the embedded broker, then the web app's tests again on PostgreSQL and Redis,
+# with the fault tests (they need PostgreSQL; they start their own redis-server).
 # `lint` first: style, imports and types (ruff, mypy strict on the engine) must pass before the tests run.
 test: install lint
-	$(BIN)/python -m pytest -q
-	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/python -m pytest -q $(DJANGO_TESTS)
+	$(BIN)/python -m pytest -q --ignore=$(FAULT_TESTS)
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/python -m pytest -q $(DJANGO_TESTS) $(FAULT_TESTS)
 
 # The edit–test loop: everything but the tests marked slow or browser, on every core (about a minute on two).
 test-fast: install

@@ -1,167 +1,149 @@
-"""Engine speed: prints figures (not a test). ``make bench`` or ``python benchmarks/engine_speed.py``.
+"""Engine speed: the figures of docs/cli.md's Speed section (not a test). ``make bench`` runs it.
 
-- quick run: worked-active-passive.yaml, every incident type, 2,000 replays per
-  type, 10,000 simulated years, one process (target < 1 s);
-- full run: 20,000 replays per type on 1 and on 2 worker processes
-  (targets < 10 s, about 2× faster on two);
-- db_primary_failure replays per second for a system of 12 app instances;
-- peak memory of this process and of its worker processes.
+Every command is timed as a whole process, start to exit, as a user waits for
+it (``_timing.time_command``: min / median / max over repeated runs, CPU and
+peak memory of the whole process tree from the kernel, nothing running inside
+the measured process). A bare-SimPy loop measured in the same run is the
+yardstick: each figure is also printed in bare-SimPy events, and each incident
+model's replay cost as a ratio to bare SimPy for the same number of events.
+
+- replay cost per incident type (worked example and opener), in this process;
+- ``run`` quick run: 2,000 incidents per type, worked example and opener (target < 1 s on the worked example);
+- ``advise`` and ``sensitivity`` on the opener (target < 3 s each);
+- full run, 20,000 per type, on 1 and 2 workers (target ≥ 1.8× faster on two), output compared byte for byte;
+- peak memory of a quick run at 192 app instances (target < 200 MB).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import os
-import resource
 import sys
-import threading
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np
+from _timing import Timing, Yardstick, load_average, simpy_event_s, time_command, warm_up
 
-from simulation import load_file, load_scenario, run
+from simulation.engine.chunks import chunk_rng
 from simulation.incidents import MODELS
-from simulation.model.loading import dump_document
+from simulation.incidents.outcomes import ReplayEnvironment
+from simulation.model.loading import dump_document, load_file, load_scenario
+from simulation.model.scenario import Scenario
 
-EXAMPLE = ROOT / "examples" / "worked-active-passive.yaml"
-
-
-class _Workers:
-    """Peak resident memory and CPU time of this process's descendants (pool workers), sampled from /proc."""
-
-    def __init__(self):
-        self.peak_kb = 0
-        self.cpu_s: dict[int, float] = {}  # pid → CPU seconds last seen
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _descendants(self) -> list[int]:
-        parents = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                    parents[int(entry.name)] = int(fields[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-        found, frontier = [], [os.getpid()]
-        while frontier:
-            pid = frontier.pop()
-            children = [c for c, p in parents.items() if p == pid]
-            found += children
-            frontier += children
-        return found
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.05):
-            for pid in self._descendants():
-                try:
-                    self.cpu_s[pid] = self._cpu_of(pid)
-                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                        if line.startswith("VmHWM:"):
-                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-                except (OSError, IndexError, ValueError):
-                    continue
-
-    def _cpu_of(self, pid: int) -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def cpu_used_s(self) -> float:
-        """CPU seconds the descendants used since ``__enter__`` (a fork server already running counts from then)."""
-        return sum(cpu - self._start_cpu_s.get(pid, 0.0) for pid, cpu in self.cpu_s.items())
-
-    def __enter__(self):
-        self._start_cpu_s: dict[int, float] = {}
-        if Path("/proc/self/stat").exists():
-            for pid in self._descendants():
-                try:
-                    self._start_cpu_s[pid] = self._cpu_of(pid)
-                except (OSError, IndexError, ValueError):
-                    continue
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
+WORKED = "examples/worked-active-passive.yaml"
+OPENER = "examples/opener-incident.yaml"
+CLI = [sys.executable, "-m", "simulation"]
 
 
-def _own_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def _events_per_replay(scenario: Scenario, name: str, n: int) -> float:
+    """SimPy events one replay of ``name`` steps through, on average (counted, not timed)."""
+    counted = [0]
+    step = ReplayEnvironment.step
+
+    def counting_step(env: ReplayEnvironment) -> None:
+        counted[0] += 1
+        step(env)
+
+    ReplayEnvironment.step = counting_step  # type: ignore[method-assign]
+    try:
+        MODELS[name].simulate(scenario, chunk_rng(1, 0, 0), n)
+    finally:
+        ReplayEnvironment.step = step  # type: ignore[method-assign]
+    return counted[0] / n
 
 
-def _timed(fn) -> tuple[float, object]:
-    start = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - start, value
+def replay_costs(label: str, scenario: Scenario, event: Yardstick, n: int) -> None:
+    """Per incident type: µs per replay, events per replay and the ratio to bare SimPy for those events."""
+    print(f"\nreplay cost, {label} ({n} replays per type, CPU time, best of 3):")
+    for name, module in MODELS.items():
+        if module.rate_per_year(scenario) <= 0:
+            continue
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            module.simulate(scenario, chunk_rng(1, 0, 0), n)
+            best = min(best, time.process_time() - start)
+        per_replay_s, events = best / n, _events_per_replay(scenario, name, n)
+        ratio = per_replay_s / (events * event.cpu_s) if events else float("nan")
+        print(
+            f"  {name:<22}{per_replay_s * 1e6:8.1f} µs/replay {events:6.1f} events "
+            f"→ {ratio:5.1f}× bare SimPy (target ≤ 2×)"
+        )
 
 
-def _scenario():
-    if EXAMPLE.exists():
-        return load_file(EXAMPLE), EXAMPLE.name
-    return load_scenario({"name": "default active-passive"}), "the default active-passive scenario"
-
-
-def _twelve_instances(scenario):
-    doc = dump_document(scenario)
+def _at_instances(path: str, instances: int, out_dir: Path) -> str:
+    """``path`` with every region's app_instances set to ``instances``, written to ``out_dir``."""
+    doc = dump_document(load_file(ROOT / path))
     for region in doc["regions"]:
-        region["app_instances"] = 12
-    return load_scenario(doc)
+        region["app_instances"] = instances
+    load_scenario(doc)  # still valid
+    target = out_dir / f"{instances}-instances.json"
+    target.write_text(json.dumps(doc))
+    return str(target)
+
+
+def _digest(timing: Timing) -> set[str]:
+    return {hashlib.sha256(out).hexdigest()[:12] for out in timing.stdout}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="runs per command (default 5)")
     parser.add_argument("--full-trials", type=int, default=20_000)
-    parser.add_argument("--quick-trials", type=int, default=2_000)
+    parser.add_argument("--skip", nargs="*", default=[], choices=("replays", "quick", "analyses", "full", "memory"))
     args = parser.parse_args(argv)
-    scenario, label = _scenario()
-    print(f"scenario: {label}; incident types: {', '.join(MODELS)}; cores: {os.cpu_count()}")
+    repeats = max(1, args.repeats)
 
-    run(scenario, trials=250, seed=0, years=1000, checklist=False)  # warm imports and caches
-    quick_s, quick = _timed(lambda: run(scenario, trials=args.quick_trials, seed=1, years=10_000))
-    print(f"quick run  ({args.quick_trials} per type, 10,000 years, 1 process): {quick_s:.2f} s (target < 1 s)")
-    bare_s, _ = _timed(lambda: run(scenario, trials=args.quick_trials, seed=1, years=10_000, checklist=False))
-    print(f"  of which without the checklist's variant runs: {bare_s:.2f} s")
-
-    cpu_before = _own_cpu_s()
-    one_s, one = _timed(lambda: run(scenario, trials=args.full_trials, seed=1, years=10_000, workers=1))
-    one_cpu = _own_cpu_s() - cpu_before
-    cold_s, _ = _timed(lambda: run(scenario, trials=args.full_trials, seed=1, years=10_000, workers=2))
-    cpu_before = _own_cpu_s()
-    with _Workers() as workers:
-        two_s, two = _timed(lambda: run(scenario, trials=args.full_trials, seed=1, years=10_000, workers=2))
-    main_cpu, pool_cpu = _own_cpu_s() - cpu_before, workers.cpu_used_s()
-    same = json.dumps(one.to_json()) == json.dumps(two.to_json())
+    warm_up(sys.executable)
+    print(f"{load_average()} at the start; compiled modules cached, as on a user's machine")
+    event = simpy_event_s()
     print(
-        f"full run   ({args.full_trials} per type): 1 worker {one_s:.2f} s, 2 workers {two_s:.2f} s "
-        f"(speed-up {one_s / two_s:.2f}×, target < 10 s and ~2×; {cold_s:.2f} s when the fork server "
-        f"first starts); identical output: {same}"
+        f"bare SimPy: {event.wall_s * 1e6:.2f} µs per event wall, {event.cpu_s * 1e6:.2f} µs CPU "
+        "(one process yielding timeouts, best of 3)"
     )
-    print(
-        f"  CPU seconds: 1 worker {one_cpu:.2f}; 2 workers: this process {main_cpu:.2f} + pool {pool_cpu:.2f} "
-        f"(on two idle cores the wall time is about the larger share: {one_cpu / max(main_cpu, pool_cpu):.2f}×)"
-    )
+    worked, opener = load_file(ROOT / WORKED), load_file(ROOT / OPENER)
 
-    if "db_primary_failure" in MODELS:
-        twelve = _twelve_instances(scenario)
-        n = 2000
-        rng = np.random.default_rng(1)
-        model = MODELS["db_primary_failure"]
-        seconds, _ = _timed(lambda: model.simulate(twelve, rng, n))
-        print(f"db_primary_failure, 12 instances: {n / seconds:,.0f} replays/s")
+    if "replays" not in args.skip:
+        replay_costs("worked example", worked, event, 1000)
+        replay_costs("opener", opener, event, 500)
 
-    per_type = ", ".join(f"{name} {entry.rto_s.p50:.0f} s" for name, entry in quick.incident_types.items())
-    print(f"RTO medians (quick run): {per_type}")
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory: this process {own:.0f} MB, largest worker process {workers.peak_kb / 1024:.0f} MB")
+    print("\nwhole processes (python -m simulation …), each in bare-SimPy events measured just before it:")
+    if "quick" not in args.skip:
+        for path, target in ((WORKED, "< 1 s"), (OPENER, "")):
+            event = simpy_event_s()
+            timing = time_command(f"run {Path(path).name} --trials 2000", [*CLI, "run", path], repeats=repeats)
+            print("  " + timing.line(event, target))
+    if "analyses" not in args.skip:
+        for command in ("advise", "sensitivity"):
+            event = simpy_event_s()
+            timing = time_command(f"{command} {Path(OPENER).name}", [*CLI, command, OPENER], repeats=repeats)
+            print("  " + timing.line(event, "< 3 s"))
+    if "full" not in args.skip:
+        full = [*CLI, "run", WORKED, "--trials", str(args.full_trials), "--format", "json"]
+        few = max(1, min(repeats, 3))
+        event = simpy_event_s()
+        one = time_command(f"run {Path(WORKED).name} --trials {args.full_trials}, 1 worker", full, repeats=few)
+        two = time_command(
+            f"run {Path(WORKED).name} --trials {args.full_trials}, 2 workers", [*full, "--workers", "2"], repeats=few
+        )
+        print("  " + one.line(event))
+        print("  " + two.line(event))
+        speed_up = one.median_s / two.median_s
+        same = len(_digest(one) | _digest(two)) == 1
+        print(f"  speed-up on 2 workers: {speed_up:.2f}× (median over median; target ≥ 1.8×); identical output: {same}")
+    if "memory" not in args.skip:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = _at_instances(WORKED, 192, Path(tmp))
+            event = simpy_event_s()
+            timing = time_command("run, 192 app instances per region", [*CLI, "run", path], repeats=1)
+            print("  " + timing.line(event, "peak memory < 200 MB"))
+    print(f"\n{load_average()} at the end; bare SimPy now {simpy_event_s().wall_s * 1e6:.2f} µs per event")
 
 
 if __name__ == "__main__":

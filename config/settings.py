@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "planner",
     "workshop",
     "decisions",
+    "api",
+    "ninja",
+    "drills",
     "axes",
 ]
 
@@ -188,7 +191,11 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 3
+# A broker outage never ends the worker: it reconnects forever, backing off 2, 4, 6 … up to 30 s between tries
+# (kombu's schedule). A task running when the connection drops keeps running; its run's row is the record.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="planner")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -198,16 +205,55 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Engine processes kept warm for the workshop's quick runs (options moved together run in parallel); 0: in-process
+WORKSHOP_WORKERS = env.int("WORKSHOP_WORKERS", default=2)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("RUN_SOFT_TIME_LIMIT_S", default=1800)
 CELERY_TASK_TIME_LIMIT = env.int("RUN_TIME_LIMIT_S", default=1860)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# --- reliability: heartbeats and the watchdog (docs/web.md, "Reliability") -----------------
+# Celery beat (started by `make run`) queues the watchdog every RUN_WATCHDOG_INTERVAL_S. A running run whose
+# heartbeat is older than RUN_STALE_FACTOR x its measured chunk time (at least RUN_STALE_MIN_S) is re-queued,
+# or failed with a message after RUN_MAX_ATTEMPTS tries; a queued run older than RUN_QUEUED_STALE_S while the
+# queue is empty (its message was lost) is queued again. A run's database writes retry for DB_RETRY_WINDOW_S.
+RUN_WATCHDOG_INTERVAL_S = env.float("RUN_WATCHDOG_INTERVAL_S", default=15.0)
+RUN_STALE_FACTOR = env.float("RUN_STALE_FACTOR", default=10.0)
+RUN_STALE_MIN_S = env.float("RUN_STALE_MIN_S", default=90.0)
+RUN_QUEUED_STALE_S = env.float("RUN_QUEUED_STALE_S", default=60.0)
+RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=3)
+RUN_HEARTBEAT_S = env.float("RUN_HEARTBEAT_S", default=10.0)  # while one long step (the finish) computes
+DB_RETRY_WINDOW_S = env.float("DB_RETRY_WINDOW_S", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "run-watchdog": {
+        "task": "planner.run_watchdog",
+        "schedule": RUN_WATCHDOG_INTERVAL_S,
+        "options": {"expires": RUN_WATCHDOG_INTERVAL_S},  # a pass that waited that long is stale: skip it
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- workshop: what it computes on request (workshop/budget.py, docs/web.md) -----------
+WORKSHOP_MS_PER_REPLAY = env.float("WORKSHOP_MS_PER_REPLAY", default=0.35)  # calibrated on the 2-core CI machine
+WORKSHOP_REQUEST_BUDGET_S = env.float("WORKSHOP_REQUEST_BUDGET_S", default=8.0)  # estimated seconds in a request
+WORKSHOP_JOB_BUDGET_S = env.float("WORKSHOP_JOB_BUDGET_S", default=300.0)  # ... in a frontier job on the worker
+WORKSHOP_JOB_TIME_LIMIT_S = env.int("WORKSHOP_JOB_TIME_LIMIT_S", default=600)  # a job is stopped after this
+WORKSHOP_CONCURRENT_PER_ACTOR = env.int("WORKSHOP_CONCURRENT_PER_ACTOR", default=2)  # per user, per share link
+WORKSHOP_CONCURRENT_PER_PROCESS = env.int("WORKSHOP_CONCURRENT_PER_PROCESS", default=1)  # more: more processes
+WORKSHOP_PROCESS_WAIT_S = env.float("WORKSHOP_PROCESS_WAIT_S", default=5.0)  # for a turn, before 429
+WORKSHOP_SLOT_TTL_S = env.int("WORKSHOP_SLOT_TTL_S", default=120)
+WORKSHOP_RATE_PER_MINUTE = env.int("WORKSHOP_RATE_PER_MINUTE", default=30)
+
 # --- health -----------------------------------------------------------------------------
-READINESS_BUDGET_S = env.float("READINESS_BUDGET_S", default=0.2)
+# /readyz: each check may take READINESS_BUDGET_S (an outage, not a busy moment); probes within
+# READINESS_CACHE_S of a check share its answer.
+READINESS_BUDGET_S = env.float("READINESS_BUDGET_S", default=1.0)
+READINESS_CACHE_S = env.float("READINESS_CACHE_S", default=1.0)
 
 # --- runs -------------------------------------------------------------------------------
 RUN_TRIAL_CHOICES = {"quick": 2_000, "full": 20_000}
+API_RATE = env.str("API_RATE", default="120/m")  # requests per token (REST API)
+NINJA_PAGINATION_MAX_LIMIT = 100
 RUNS_ACTIVE_PER_WORKSPACE = env.int("RUNS_ACTIVE_PER_WORKSPACE", default=5)  # queued or running at once
 EXAMPLES_DIR = BASE_DIR / "examples"
 

@@ -14,7 +14,9 @@ urlpatterns = [
     path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("api.urls")),
     path("", include("planner.urls")),
     path("", include("workshop.urls")),
     path("", include("decisions.urls")),
+    path("", include("drills.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from decisions.models import DecisionRecord, ReportExport, SignOff
+from decisions.models import ApprovalInvite, DecisionRecord, ReportExport, SignOff
 
 
 class SignOffInline(admin.TabularInline):
@@ -23,3 +23,9 @@ class ReportExportAdmin(admin.ModelAdmin):
     list_display = ("decision", "format", "status", "progress", "created_at", "finished_at")
     list_filter = ("format", "status")
     readonly_fields = ("content_sha256",)
+
+
+@admin.register(ApprovalInvite)
+class ApprovalInviteAdmin(admin.ModelAdmin):
+    list_display = ("id", "decision", "name", "role", "expires_at", "signed_at")
+    readonly_fields = ("token", "content_sha256", "signed_at", "comment", "created_at")

@@ -1,9 +1,11 @@
-"""Decision records with their sign-offs and the report files exported from them."""
+"""Decision records with their sign-offs (by members, or by named approvers through personal links) and the
+report files exported from them."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from planner.models import Run, Workspace
 from simulation.limits import MAX_OPTIONS as ENGINE_MAX_OPTIONS
@@ -111,3 +113,38 @@ class ReportExport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ApprovalInvite(models.Model):
+    """A named approver's personal link to sign one decision version, without an account.
+
+    ``token`` is ``django.core.signing`` output over the invite's id (forged or altered: refused);
+    the link works once (``signed_at``) and until ``expires_at``. ``content_sha256`` fingerprints the
+    version as it was when the approver was invited; a version that changed since cannot be signed.
+    """
+
+    decision = models.ForeignKey(DecisionRecord, on_delete=models.CASCADE, related_name="approval_invites")
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    token = models.CharField(max_length=200, unique=True, blank=True)
+    content_sha256 = models.CharField(max_length=64, help_text="of the version when the approver was invited")
+    expires_at = models.DateTimeField()
+    signed_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} to sign {self.decision} ({self.state})"
+
+    @property
+    def state(self) -> str:
+        if self.signed_at is not None:
+            return "signed"
+        return "expired" if self.expires_at <= timezone.now() else "open"

@@ -7,6 +7,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 
 from decisions.models import DecisionRecord
+from drills.selectors import calibration_labels
 from planner.selectors.runs import run_results
 from simulation.model.loading import canonical_sha256
 from simulation.present.report import Option
@@ -14,12 +15,15 @@ from simulation.present.report.exporters import Exporter, exporter_for
 
 
 def option_labels(runs) -> dict[int, str]:
-    """Run id → option label: the scenario's name, with the run number when two runs share a name."""
+    """Run id → option label: the scenario's name, with the run number when two runs share a name, and
+    the calibration label when the run's scenario is a calibrated revision."""
     names = [run.scenario_name for run in runs]
-    return {
+    calibrated = calibration_labels(runs=runs)
+    labels = {
         run.pk: run.scenario_name if names.count(run.scenario_name) == 1 else f"{run.scenario_name} (run {run.pk})"
         for run in runs
     }
+    return {pk: f"{label} ({calibrated[pk]})" if pk in calibrated else label for pk, label in labels.items()}
 
 
 def decision_runs(decision: DecisionRecord) -> list:
@@ -43,6 +47,10 @@ def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
             "signed_at": s.signed_at.strftime("%Y-%m-%d %H:%M UTC"),
         }
         for s in decision.sign_offs.select_related("user").order_by("signed_at", "id")
+    ]
+    sign_offs += [
+        {"name": f"{a.name} ({a.role})" if a.role else a.name, "signed_at": a.signed_at.strftime("%Y-%m-%d %H:%M UTC")}
+        for a in decision.approval_invites.exclude(signed_at=None).order_by("signed_at", "id")
     ]
     return {
         "title": decision.title,

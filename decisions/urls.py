@@ -16,8 +16,10 @@ urlpatterns = [
     path(D + "edit/", m(views.decision_edit), name="decision_edit"),
     path(D + "preview/", m(views.decision_preview), name="decision_preview"),
     path(D + "sign/", m(views.decision_sign), name="decision_sign"),
+    path(D + "approvers/", m(views.decision_approvers), name="decision_approvers"),
     path(D + "export/<slug:fmt>/", m(views.decision_export), name="decision_export"),
     path(E, m(views.export_detail), name="export_detail"),
     path(E + "progress.json", m(views.export_progress), name="export_progress"),
     path(E + "download/", m(views.export_download), name="export_download"),
+    path("approve/<str:token>/", views.approve, name="approve"),
 ]

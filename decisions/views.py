@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from decisions import selectors, services
+from decisions import approvals, selectors, services
 from decisions.forms import DecisionForm
 from decisions.models import ReportExport
 from decisions.report_inputs import decision_exporter, option_labels
@@ -113,6 +115,8 @@ def decision_detail(request, workspace_id: int, decision_id: int):
         "formats": ReportExport.Format.choices,
         "newer": decision.next_versions.order_by("-version").first(),
         "user_signed": decision.sign_offs.filter(user=request.user).exists(),
+        "approval_invites": decision.approval_invites.all(),
+        "version_sha256": approvals.version_sha256(decision),
     }
     return render(request, "decisions/decision_detail.html", context)
 
@@ -184,3 +188,55 @@ def export_download(request, workspace_id: int, decision_id: int, export_id: int
     return FileResponse(
         export.file.open("rb"), as_attachment=True, filename=export.filename, content_type=export.content_type
     )
+
+
+# -- sign-off by link ------------------------------------------------------------------------------
+@require_POST
+def decision_approvers(request, workspace_id: int, decision_id: int):
+    """Invite a named approver to sign this version through a personal link (editors)."""
+    decision = selectors.decision_for_user(request.user, workspace_id, decision_id, edit=True)
+    days = request.POST.get("days", "7")
+    try:
+        invite = approvals.approval_invite(
+            decision=decision,
+            user=request.user,
+            name=request.POST.get("name", ""),
+            role=request.POST.get("role", ""),
+            email=request.POST.get("email", ""),
+            days=int(days) if days.isdigit() else 0,
+        )
+    except ValidationError as error:
+        messages.error(request, "No link created: " + " ".join(error.messages))
+    else:
+        messages.success(request, f"Personal sign-off link for {invite.name} created; send it to them.")
+    return redirect(reverse("decision_detail", args=[workspace_id, decision_id]) + "#approvers")
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def approve(request, token: str):
+    """An approver's page: what is signed (version, fingerprint, options and figures); POST signs once."""
+    try:
+        invite = approvals.approval_for_token(token=token)
+    except approvals.ApprovalError as error:
+        return render(request, "decisions/approve_invalid.html", {"message": str(error)}, status=error.status)
+    error_text = ""
+    if request.method == "POST":
+        try:
+            invite = approvals.approval_sign(token=token, comment=request.POST.get("comment", ""))
+        except approvals.ApprovalError as error:
+            return render(request, "decisions/approve_invalid.html", {"message": str(error)}, status=error.status)
+        except ValidationError as error:
+            error_text = " ".join(error.messages)
+        else:
+            return render(request, "decisions/approve_done.html", {"invite": invite, "workspace": None})
+    decision = invite.decision
+    context = {
+        "invite": invite,
+        "decision": decision,
+        "options": approvals.signed_options(decision),
+        "error": error_text,
+        "workspace": None,
+    }
+    return render(request, "decisions/approve.html", context, status=422 if error_text else 200)

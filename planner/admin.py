@@ -47,7 +47,17 @@ class ScenarioRevisionAdmin(admin.ModelAdmin):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["id", "scenario_name", "workspace", "status", "progress", "trials", "seed", "created_at"]
+    list_display = [
+        "id",
+        "scenario_name",
+        "workspace",
+        "status",
+        "progress",
+        "trials",
+        "seed",
+        "attempts",
+        "created_at",
+    ]
     list_filter = ["status", "workspace"]
     search_fields = ["scenario_name"]
     readonly_fields = [
@@ -59,4 +69,6 @@ class RunAdmin(admin.ModelAdmin):
         "created_at",
         "started_at",
         "finished_at",
+        "heartbeat_at",
+        "attempts",
     ]

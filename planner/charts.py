@@ -42,6 +42,13 @@ PHASE_COLOURS = {
     "rollback": "#F0E442",
     "repair": "#7F8C8D",
     "crash-recovery": "#34495E",
+    "partition": "#000000",
+    "fence": "#A93226",
+    "reconcile": "#B9770E",
+    "global-detect": "#85C1E9",
+    "evacuate": "#2E86C1",
+    "scale-out": "#5DADE2",
+    "fail-back": "#48C9B0",
 }
 FONT = {
     "family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif",
@@ -287,9 +294,17 @@ def replay_figure(results: RunResults, incident_type: str, which: str = "p50") -
         "y": [p["phase"] for p in phases],
         "base": [p["start_s"] / divisor for p in phases],
         "x": [max(p["end_s"] - p["start_s"], 0.0) / divisor for p in phases],
-        "customdata": [[format_duration(p["start_s"]), format_duration(p["end_s"] - p["start_s"])] for p in phases],
+        "customdata": [
+            [
+                format_duration(p["start_s"]),
+                data["not_recovered_label"]
+                if p.get("unfinished")
+                else f"lasting {format_duration(p['end_s'] - p['start_s'])}",
+            ]
+            for p in phases
+        ],
         "marker": {"color": [PHASE_COLOURS.get(p["phase"], "#7F8C8D") for p in phases]},
-        "hovertemplate": "%{y}: from %{customdata[0]}, lasting %{customdata[1]}<extra></extra>",
+        "hovertemplate": "%{y}: from %{customdata[0]}, %{customdata[1]}<extra></extra>",
     }
     served = data["served"]
     curve = {
@@ -316,9 +331,11 @@ def replay_figure(results: RunResults, incident_type: str, which: str = "p50") -
         "line": {"color": "#7F8C8D", "width": 2, "dash": "dot"},
         "hoverinfo": "name",
     }
-    rto_line = _vertical_line(
-        data["rto_s"] / divisor, 0, 100, f"Recovery time {format_duration(data['rto_s'])}", yaxis="y2"
-    )
+    if data["recovered_within_horizon"]:
+        rto_at, rto_label = data["rto_s"], f"Recovery time {format_duration(data['rto_s'])}"
+    else:  # drawn at the horizon, named as what it is
+        rto_at, rto_label = data["horizon_s"], data["not_recovered_label"].capitalize()
+    rto_line = _vertical_line(rto_at / divisor, 0, 100, rto_label, yaxis="y2")
     gantt_px, curve_px = 34 * max(len(order), 2), 240  # each phase gets a readable row
     split = curve_px / (gantt_px + curve_px)
     layout = _layout(x_title=data["x_title"], y_title="", height=gantt_px + curve_px + 150, legend_rows=2)

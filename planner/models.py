@@ -112,6 +112,10 @@ class Run(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="last sign of life: queued (sent to the broker) or a chunk written"
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="times a worker started the run")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -131,21 +135,19 @@ class Run(models.Model):
 
 class RunPart(models.Model):
     """One piece of a run spread over workers, stored once under (run, kind, key) so a redelivered task is
-    harmless: a chunk's outcomes, a chunk replayed with its timelines, a checklist variant run, or a stage
+    harmless: a chunk's outcomes, a checklist variant run, or a stage
     marker (the step that moves the run on claims it, so it happens once). Deleted when the run finishes."""
 
     class Kind(models.TextChoices):
         CHUNK = "chunk", "Chunk"
-        REPLAY = "replay", "Replay"
         VARIANT = "variant", "Variant run"
         STAGE = "stage", "Stage"
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="parts")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     key = models.CharField(max_length=100, help_text="the chunk index, or the variant run's key")
-    spec = models.JSONField(null=True, blank=True, help_text="on the jobs stage: the replays and variant runs to do")
+    spec = models.JSONField(null=True, blank=True, help_text="on the jobs stage: the variant runs to do")
     arrays = models.BinaryField(null=True, blank=True, help_text="the outcomes as NumPy arrays (.npz, no pickles)")
-    replays = models.TextField(blank=True, help_text="JSON timelines of a replayed chunk")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

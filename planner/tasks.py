@@ -20,21 +20,21 @@ def run_scenario(self, run_id: int) -> None:
 
 
 @shared_task(bind=True, name="planner.run_part", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def run_part(self, run_id: int, kind: str, key: str) -> None:
-    """One piece of a run: a chunk, a chunk replayed with its timelines, or a checklist variant run."""
+def run_part(self, run_id: int, kind: str, key: str, attempt: int) -> None:
+    """One piece of a run under one attempt: a few chunks, or a checklist variant run."""
     from planner.services.runs_distributed import part_execute
 
     with _request_id(self):
-        part_execute(run_id=run_id, kind=kind, key=key)
+        part_execute(run_id=run_id, kind=kind, key=key, attempt=attempt)
 
 
 @shared_task(bind=True, name="planner.run_finish", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def run_finish(self, run_id: int) -> None:
-    """Put a run's stored pieces together and write its results."""
+def run_finish(self, run_id: int, attempt: int) -> None:
+    """Put a run's stored pieces together and write its results (if still running under ``attempt``)."""
     from planner.services.runs_distributed import run_finish as finish
 
     with _request_id(self):
-        finish(run_id=run_id)
+        finish(run_id=run_id, attempt=attempt)
 
 
 @contextmanager
@@ -45,3 +45,11 @@ def _request_id(task):
         yield
     finally:
         request_id_var.reset(token)
+
+
+@shared_task(name="planner.run_watchdog", ignore_result=True)
+def run_watchdog() -> dict:
+    """Re-queue or fail stalled runs, and re-send queued runs whose message was lost (Celery beat's task)."""
+    from planner.services.watchdog import watchdog_pass
+
+    return watchdog_pass()

@@ -1,8 +1,10 @@
-"""`make run`: migrate, load the demo, collect static files, then the web server and a Celery worker.
+"""`make run`: migrate, load the demo, collect static files, then the web server, a Celery worker and
+Celery beat (which queues the run watchdog).
 
-Both servers are child processes in their own process groups. Ctrl-C (or TERM)
-stops both: TERM to each group, a bounded wait, then KILL. If one of them dies,
-the other is stopped too and the script exits non-zero.
+Each is a child process in its own process group. Ctrl-C (or TERM) stops them
+all: TERM to each group, a bounded wait, then KILL. A child that dies is started
+again after a backoff (1, 2, 4 … up to 30 s; back to 1 s once it has stayed up a
+minute); the others keep running.
 
 Environment: HOST (127.0.0.1), PORT (8000), WORKER_CONCURRENCY (2), DEMO_TRIALS
 (300), plus everything config/settings.py reads (DATABASE_URL, CELERY_BROKER_URL …);
@@ -22,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 STOP_WAIT_S = 10.0
+RESTART_FIRST_S = 1.0
+RESTART_MAX_S = 30.0
+HEALTHY_AFTER_S = 60.0  # a child up this long starts its backoff afresh when it dies
 
 
 def manage(*args: str) -> None:
@@ -66,6 +71,76 @@ def stop(processes: list[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)  # grandchildren left behind, if any
 
 
+class Child:
+    """One supervised command: started again with backoff whenever it exits."""
+
+    def __init__(self, name: str, command: list[str]) -> None:
+        self.name, self.command = name, command
+        self.process: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.backoff_s = RESTART_FIRST_S
+        self.restart_at: float | None = None
+        self.restarts = 0
+
+    def launch(self) -> None:
+        self.process, self.started_at, self.restart_at = start(self.command), time.monotonic(), None
+
+    def check(self, now: float) -> None:
+        """Notice an exit (schedule the restart) or, when its time came, restart."""
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restarts += 1
+                print(f"Restarting the {self.name} (restart {self.restarts}).", file=sys.stderr, flush=True)
+                self.launch()
+            return
+        if self.process is None or self.process.poll() is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # what is left of its group
+        if now - self.started_at >= HEALTHY_AFTER_S:
+            self.backoff_s = RESTART_FIRST_S
+        print(
+            f"The {self.name} exited (code {self.process.returncode}); restarting it in {self.backoff_s:.1f} s.",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.restart_at = now + self.backoff_s
+        self.backoff_s = min(self.backoff_s * 2, RESTART_MAX_S)
+
+
+def celery(*args: str) -> list[str]:
+    return [PYTHON, "-m", "celery", "-A", "config", *args]
+
+
+def children(host: str, port: str) -> list[Child]:
+    return [
+        Child("web server", [PYTHON, "manage.py", "runserver", f"{host}:{port}", "--noreload"]),
+        Child(
+            "worker",
+            celery(
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={os.environ.get('WORKER_CONCURRENCY', '2')}",
+                "--without-gossip",  # no broadcast: quick shutdown
+                "--without-mingle",
+                "--without-heartbeat",
+            ),
+        ),
+        Child("beat", celery("beat", "--loglevel=INFO")),
+    ]
+
+
+def supervise(supervised: list[Child], stopping: dict) -> None:
+    """Keep every child running until a signal arrives."""
+    for child in supervised:
+        child.launch()
+    while stopping["signal"] is None:
+        now = time.monotonic()
+        for child in supervised:
+            child.check(now)
+        time.sleep(0.2)
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "true")  # a developer's machine; the children inherit it
@@ -75,25 +150,7 @@ def main() -> int:
     manage("load_demo", "--trials", os.environ.get("DEMO_TRIALS", "300"))
     collect_static()
 
-    processes = [
-        start([PYTHON, "manage.py", "runserver", f"{host}:{port}", "--noreload"]),
-        start(
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel=INFO",
-                f"--concurrency={os.environ.get('WORKER_CONCURRENCY', '2')}",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ]
-        ),  # no broadcast: quick shutdown
-    ]
-    stopping = {"signal": None}
+    stopping: dict = {"signal": None}
 
     def on_signal(signum, frame):
         stopping["signal"] = signum
@@ -103,19 +160,13 @@ def main() -> int:
     print(
         f"\nResilience Planner: http://{host}:{port}/  (log in with the demo account above; Ctrl-C stops)\n", flush=True
     )
-    exit_code = 0
+    supervised = children(host, port)
     try:
-        while stopping["signal"] is None:
-            dead = [p for p in processes if p.poll() is not None]
-            if dead:
-                print(f"A child process exited (code {dead[0].returncode}); stopping.", file=sys.stderr)
-                exit_code = 1
-                break
-            time.sleep(0.2)
+        supervise(supervised, stopping)
     finally:
-        print("Stopping the web server and the worker…", flush=True)
-        stop(processes)
-    return exit_code
+        print("Stopping the web server, the worker and beat…", flush=True)
+        stop([c.process for c in supervised if c.process is not None])
+    return 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -119,3 +120,21 @@ def producer(broker_url: str, transport_options: dict, queue: str):
         app._pool = None
         app.amqp._producer_pool = None
         kombu.pools.reset()  # kombu keeps producer pools per broker URL too: the next test starts afresh
+
+
+@contextmanager
+def filesystem_worker(folder: Path, log_path: Path, prefix: str, **extra_env: str):
+    """A worker on a private filesystem broker under ``folder``, and this process's app sending to it."""
+    options = filesystem_broker(folder / "broker")
+    queue = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(),
+        "CELERY_BROKER_URL": "filesystem://",
+        "BROKER_DIR": str(folder / "broker"),
+        "CELERY_QUEUE": queue,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        **extra_env,
+    }
+    with worker(env, queue, log_path) as process, producer("filesystem://", options, queue):
+        yield process

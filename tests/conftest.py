@@ -9,6 +9,8 @@ otherwise, with the factories of ``factories.py``.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from accounts import PASSWORD, logged_in_client
@@ -69,3 +71,12 @@ def scenario(workspace, owner):
 def done_run(workspace, scenario, owner):
     """A run of ``scenario`` the real engine finished (few trials, so it is quick)."""
     return make_finished_run(workspace, scenario, owner, seed=7)
+
+
+@pytest.fixture(autouse=True)
+def readiness_threads_let_go():
+    """/readyz keeps connections in its check threads: close them after each test (a test database can then
+    be dropped) and forget the last report."""
+    yield
+    if "planner.health" in sys.modules:
+        sys.modules["planner.health"].close_connections()

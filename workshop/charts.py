@@ -69,6 +69,7 @@ def figures_of(results: Results) -> dict[str, str]:
         "availability": format_percent(annual.availability.mean, 3),
         "data_loss": format_duration(worst_loss),
         "lost_tx": f"{annual.lost_tx.mean:,.0f} / year",
+        "conflicting_tx": f"{annual.conflicting_tx.mean:,.0f} / year",
         "premium": f"{format_money(costs.premium_usd_per_month, currency)} / month",
         "total": f"{format_money(costs.total_usd_per_month, currency)} / month",
     }
@@ -86,6 +87,27 @@ def rto_rows(results: Results) -> list[dict[str, str]]:
     ]
 
 
+def key_figures(results: Results) -> dict[str, Any]:
+    """The presenter's three numbers: RTO p95 of the incident types the RTO target judges (the worst of
+    them), the worst data loss p95, and the total monthly cost including the expected outage cost."""
+    judged = {v.incident_type for v in results.verdicts if v.target == "rto" and v.incident_type}
+    active = [t for t in chartdata.active_types(results) if t in judged] or list(chartdata.active_types(results))
+    rto_s = max((results.incident_types[t].rto_s.p95 for t in active), default=0.0)
+    loss_s = max((results.incident_types[t].data_loss_s.p95 for t in chartdata.active_types(results)), default=0.0)
+    costs = results.costs
+    targets = (results.scenario or {}).get("targets", {})
+    return {
+        "rto_p95_s": rto_s,
+        "rto_p95": format_duration(rto_s),
+        "rto_target_s": targets.get("rto_s"),
+        "data_loss_p95_s": loss_s,
+        "data_loss_p95": format_duration(loss_s),
+        "rpo_target_s": targets.get("rpo_s"),
+        "total_usd_per_month": costs.total_usd_per_month,
+        "total": f"{format_money(costs.total_usd_per_month, costs.currency)} / month",
+    }
+
+
 def variant_payload(results: Results, elapsed_s: float) -> dict[str, Any]:
     """The evaluate endpoint's answer: verdict cards, RTO ECDF figure, headline numbers, frontier point."""
     point = chartdata.cost_vs_downtime([("variant", results)])["points"][0]
@@ -97,6 +119,7 @@ def variant_payload(results: Results, elapsed_s: float) -> dict[str, Any]:
         "figure": _projector(ecdf_figure(results, "rto_s")),
         "figures": figures_of(results),
         "rto_rows": rto_rows(results),
+        "key": key_figures(results),
         "point": {
             k: point[k]
             for k in (

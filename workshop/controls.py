@@ -283,3 +283,21 @@ ALLOWED_PATHS = frozenset(
         "regions[role=primary].app_instances",
     }
 )
+
+CONTROL_KEYS = frozenset(
+    {
+        "failover_mode",
+        "detection_interval",
+        "validate_on_borrow",
+        "query_timeout",
+        "max_lifetime",
+        "health_check",
+        "replication",
+        "local_standby",
+        "standby_warmth",
+        "backup_interval",
+        "deployment_strategy",
+        "instances",
+    }
+)
+"""Every control's key: a session stores control positions under these."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,9 +20,12 @@ from planner.services.runs import run_create_finished
 from simulation.analysis.advise import cheapest_fixes
 from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures, run_scenario
 from simulation.engine.results import RunResults
+from simulation.model.loading import canonical_sha256, dump_document
 from simulation.model.overrides import apply_overrides
+from simulation.version import ENGINE_VERSION
 from workshop.controls import ALLOWED_PATHS
-from workshop.models import ShareLink
+from workshop.models import ShareLink, WorkshopSession
+from workshop.pool import quick_figures
 from workshop.selectors import SHARE_SALT
 
 MAX_SHARE_DAYS = 90
@@ -29,6 +35,8 @@ ADVICE = RunSettings(trials=200, years=1_000, seed=QUICK.seed)
 ADVICE_MAX_EVALUATIONS = 30
 ADVICE_LIMIT = 3
 ADVICE_WORKERS = 1  # a web request stays in its process
+ADVICE_STEPS = 10  # the search's share of a frontier's progress, in steps of one variant's quick run
+FIGURES_CACHE_S = 3600  # quick-run figures kept per scenario hash
 
 
 def overrides_check(*, overrides: Any) -> None:
@@ -50,11 +58,24 @@ def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
 
 def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None) -> tuple[RunFigures, float]:
     """Simulate a variant synchronously at the quick settings: (the lean figures the page draws — verdicts,
-    ECDFs, means, costs: ``run_figures`` — and the elapsed seconds). A saved variant runs in full
-    (``variant_pin``); the numbers are the same."""
+    ECDFs, means, costs — and the elapsed seconds). Fewer replays where the intervals allow: when every
+    verdict is decided after the first chunk of each incident type, those figures stand
+    (``run_figures_until_decided``). A saved variant runs in full (``variant_pin``).
+
+    Results are cached per scenario hash (the variant's full document, the settings and the engine
+    version): the same seed gives the same figures, so a position seen before — the facilitator going
+    back, a follower asking what the presenter just computed — answers without simulating again."""
     scenario = variant_scenario(document=document, overrides=overrides)
     started = time.perf_counter()
-    results = run_figures(scenario, settings or QUICK, ecdf=True)
+    settings = settings or QUICK
+    full = dump_document(scenario)
+    key = "workshop:figures:" + canonical_sha256(
+        {"document": full, "settings": asdict(settings), "engine": ENGINE_VERSION}
+    )
+    results = cache.get(key)
+    if results is None:
+        results = quick_figures(scenario, full, settings)
+        cache.set(key, results, FIGURES_CACHE_S)
     return results, time.perf_counter() - started
 
 
@@ -76,25 +97,46 @@ def fixes_for(*, document: dict, overrides: dict) -> dict:
 
 
 def frontier_options(
-    *, document: dict, variants: list[tuple[str, dict]]
+    *, document: dict, variants: list[tuple[str, dict]], on_progress: Callable[[float], None] | None = None
 ) -> tuple[list[tuple[str, RunResults | RunFigures]], dict]:
     """The frontier's options: each (label, overrides) variant and the base's cheapest fixes, all simulated
-    at the quick settings so their numbers compare; also the search's report."""
-    options: list[tuple[str, RunResults | RunFigures]] = [
-        (label, variant_run(document=document, overrides=overrides)[0]) for label, overrides in variants
-    ]
+    at the quick settings so their numbers compare; also the search's report. ``on_progress`` hears the share
+    done (0–1) after each step (the search counts as ``ADVICE_STEPS`` steps)."""
+    steps = len(variants) + ADVICE_STEPS + ADVICE_LIMIT
+    done = 0
+
+    def step(weight: int = 1) -> None:
+        nonlocal done
+        done += weight
+        if on_progress is not None:
+            on_progress(min(done / steps, 1.0))
+
+    options: list[tuple[str, RunResults | RunFigures]] = []
+    for label, overrides in variants:
+        options.append((label, variant_run(document=document, overrides=overrides)[0]))
+        step()
     advice = fixes_for(document=document, overrides={})
+    step(ADVICE_STEPS)
     for fix in advice["fixes"]:
         merged: dict = {}
         for change in fix["changes"]:
             merged.update(change["overrides"])
         results = run_figures(apply_overrides(document, merged), QUICK, ecdf=False)
         options.append((" + ".join(c["label"] for c in fix["changes"]), results))
+        step()
     return options, advice
 
 
-def sharelink_create(*, workspace: Workspace, scenario: Scenario, user, days: int, label: str = "") -> ShareLink:
-    """A new read-only link to the scenario's workshop, valid for ``days`` (1–90)."""
+def sharelink_create(
+    *,
+    workspace: Workspace,
+    scenario: Scenario,
+    user,
+    days: int,
+    label: str = "",
+    session: WorkshopSession | None = None,
+) -> ShareLink:
+    """A new read-only link to the scenario's workshop (or to a whole ``session``), valid for ``days`` (1–90)."""
     if not 1 <= days <= MAX_SHARE_DAYS:
         raise ValueError(f"days: must be between 1 and {MAX_SHARE_DAYS}")
     if scenario.workspace_id != workspace.pk:
@@ -103,6 +145,7 @@ def sharelink_create(*, workspace: Workspace, scenario: Scenario, user, days: in
         link = ShareLink.objects.create(
             workspace=workspace,
             scenario=scenario,
+            session=session,
             label=label[:200],
             expires_at=timezone.now() + timedelta(days=days),
             created_by=user,

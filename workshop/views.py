@@ -24,10 +24,10 @@ import simulation
 from planner.models import Scenario, Workspace
 from planner.selectors.access import object_for_user, workspace_for_user
 from planner.selectors.runs import run_results
-from workshop import services
-from workshop.charts import frontier_figures, targets_text, variant_payload
+from workshop import budget, jobs, services
+from workshop.charts import targets_text, variant_payload
 from workshop.controls import controls_for
-from workshop.models import ShareLink
+from workshop.models import FrontierJob, ShareLink
 from workshop.selectors import (
     ShareLinkError,
     base_document,
@@ -37,6 +37,7 @@ from workshop.selectors import (
     sharelink_list,
     workshop_scenarios,
 )
+from workshop.sessions import session_list
 
 MAX_PINS = 8  # variants one page can pin; the frontier takes them all and the base scenario
 MAX_JSON_DEPTH = 32  # levels of nested objects/lists a body may have
@@ -50,6 +51,7 @@ class Access:
     scenario: Scenario
     can_edit: bool
     link: ShareLink | None = None
+    actor: str = ""  # who computes: user:<id> or link:<token hash> (workshop.budget)
 
     @property
     def document(self) -> dict:
@@ -107,12 +109,20 @@ def _member_access(request: HttpRequest, workspace_id: int, scenario_id: int | N
     scenario = (scenarios.filter(pk=scenario_id) if scenario_id is not None else scenarios).first()
     if scenario is None:
         raise Http404("No such scenario")
-    return Access(workspace, scenario, bool(workspace.user_can_edit))
+    return Access(workspace, scenario, bool(workspace.user_can_edit), actor=budget.actor_key(request, None))
 
 
-def _link_access(token: str) -> Access:
+def _link_access(token: str, scenario_id: int | None = None) -> Access:
+    """The link's scenario; for a session link, the option ``scenario_id`` names (any other: 404)."""
     link = sharelink_for_token(token=token)
-    return Access(link.workspace, link.scenario, False, link)
+    if link.session is None or scenario_id is None or scenario_id == link.scenario_id:
+        return Access(link.workspace, link.scenario, False, link, actor=budget.actor_key(None, token))
+    if scenario_id not in link.session.options:
+        raise Http404("No such option in this session")
+    scenario = Scenario.objects.filter(workspace=link.workspace, pk=scenario_id).first()
+    if scenario is None:
+        raise Http404("No such scenario")
+    return Access(link.workspace, scenario, False, link, actor=budget.actor_key(None, token))
 
 
 def _json_errors(view):
@@ -172,6 +182,7 @@ def _page(request: HttpRequest, access: Access, urls: dict, status: int = 200):
             scenarios=workshop_scenarios(workspace=access.workspace),
             links=sharelink_list(workspace=access.workspace) if access.can_edit else [],
         )
+        context["sessions"] = session_list(workspace=access.workspace)
     else:
         context.update(shared_runs=shared_runs(link=access.link), token=access.link.token)
     return render(request, "workshop/workshop.html", context, status=status)
@@ -182,7 +193,9 @@ def _member_urls(workspace_id: int) -> dict:
 
 
 def _evaluate(access: Access, data: dict) -> JsonResponse:
-    results, elapsed_s = services.variant_run(document=access.document, overrides=_overrides(data))
+    overrides = _overrides(data)
+    budget.evaluate_check(services.variant_scenario(document=access.document, overrides=overrides))
+    results, elapsed_s = services.variant_run(document=access.document, overrides=overrides)
     return JsonResponse(variant_payload(results, elapsed_s))
 
 
@@ -200,22 +213,29 @@ def _frontier(access: Access, data: dict) -> JsonResponse:
         if not isinstance(variant, dict) or not isinstance(variant.get("label", ""), str):
             raise BadRequest(f"variants[{i}]: must be an object with a label and overrides.")
         labelled.append((variant.get("label") or f"Variant {i + 1}", _overrides(variant)))
-    options, advice = services.frontier_options(document=access.document, variants=labelled)
-    figures = frontier_figures(options) if options else {"cheapest": None, "points": []}
-    return JsonResponse(
-        {
-            **figures,
-            "already_met": advice["already_met"],
-            "fixes": [
-                {
-                    "label": " + ".join(c["label"] for c in fix["changes"]),
-                    "added_usd_per_month": fix["added_usd_per_month"],
-                    "multi_region": fix["multi_region"],
-                }
-                for fix in advice["fixes"]
-            ],
-        }
+    document = access.document
+    estimate = budget.frontier_estimate(
+        simulation.load_scenario(document),
+        [services.variant_scenario(document=document, overrides=overrides) for _, overrides in labelled],
     )
+    if budget.frontier_placement(estimate) == "worker":
+        job = jobs.job_create(
+            workspace=access.workspace,
+            scenario=access.scenario,
+            link=access.link,
+            actor=access.actor,
+            variants=labelled,
+            estimate_s=estimate.seconds,
+        )
+        return JsonResponse({**jobs.job_status(job), "status_url": _job_url(access, job.pk)}, status=202)
+    options, advice = services.frontier_options(document=document, variants=labelled)
+    return JsonResponse(jobs.frontier_payload(options, advice))
+
+
+def _job_url(access: Access, job_id: int) -> str:
+    if access.link is not None:
+        return reverse("shared_frontier_job", args=[access.link.token, job_id])
+    return reverse("workshop_frontier_job", args=[access.workspace.pk, job_id])
 
 
 # -- members ---------------------------------------------------------------------------------------
@@ -232,6 +252,7 @@ def workshop(request, workspace_id: int):
 
 @require_POST
 @_json_errors
+@budget.limited
 def workshop_evaluate(request, workspace_id: int):
     """Quick run of the base scenario with the posted overrides (any member)."""
     data = _body(request)
@@ -240,6 +261,7 @@ def workshop_evaluate(request, workspace_id: int):
 
 @require_POST
 @_json_errors
+@budget.limited
 def workshop_frontier(request, workspace_id: int):
     """Cost frontier over the posted variants and the cheapest fixes of the current one (any member)."""
     data = _body(request)
@@ -313,6 +335,10 @@ def shared_workshop(request, token: str):
         access = _link_access(token)
     except ShareLinkError as error:
         return render(request, "workshop/share_invalid.html", {"message": str(error)}, status=error.status)
+    if access.link is not None and access.link.session is not None:
+        from workshop.room_views import shared_room
+
+        return shared_room(request, access.link)
     urls = {name: reverse(f"shared_{name}", args=[token]) for name in ("evaluate", "frontier")}
     return _page(request, access, {**urls, "pin": None})
 
@@ -320,15 +346,41 @@ def shared_workshop(request, token: str):
 @login_not_required
 @require_POST
 @_json_errors
+@budget.limited
 def shared_evaluate(request, token: str):
-    return _evaluate(_link_access(token), _body(request))
+    data = _body(request)
+    chosen = data.get("scenario_id")
+    return _evaluate(_link_access(token, chosen if isinstance(chosen, int) else None), data)
 
 
 @login_not_required
 @require_POST
 @_json_errors
+@budget.limited
 def shared_frontier(request, token: str):
     return _frontier(_link_access(token), _body(request))
+
+
+@require_GET
+def workshop_frontier_job(request, workspace_id: int, job_id: int):
+    """Progress, then the result, of a frontier the worker computes for this member."""
+    workspace = workspace_for_user(request.user, workspace_id)
+    job = FrontierJob.objects.filter(pk=job_id, workspace=workspace, actor=budget.actor_key(request, None)).first()
+    if job is None:
+        raise Http404("No such frontier job")
+    return JsonResponse(jobs.job_status(job))
+
+
+@login_not_required
+@require_GET
+@_json_errors
+def shared_frontier_job(request, token: str, job_id: int):
+    """Progress, then the result, of a frontier the worker computes for this share link."""
+    link = sharelink_for_token(token=token)
+    job = FrontierJob.objects.filter(pk=job_id, link=link).first()
+    if job is None:
+        raise Http404("No such frontier job")
+    return JsonResponse(jobs.job_status(job))
 
 
 @login_not_required

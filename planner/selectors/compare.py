@@ -199,6 +199,11 @@ def _figure_rows(options: list[Option]) -> list[MetricRow]:
         row("Mean availability", [format_percent(o.results.annual.availability.mean, 3) for o in options]),
         row("Worst RTO p95 (any incident type)", [format_duration(worst(o, "rto_s")) for o in options]),
         row("Worst data loss p95 (any incident type)", [format_duration(worst(o, "data_loss_s")) for o in options]),
+        row("Lost transactions per year (mean)", [f"{o.results.annual.lost_tx.mean:,.0f} tx" for o in options]),
+        row(
+            "Conflicting transactions per year (mean)",
+            [f"{o.results.annual.conflicting_tx.mean:,.0f} tx" for o in options],
+        ),
         row(
             "Infrastructure per month",
             [format_money(o.results.costs.infrastructure_usd_per_month, currency(o)) for o in options],

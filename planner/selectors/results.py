@@ -124,7 +124,7 @@ def key_figures(results: RunResults) -> list[dict[str, str]]:
 
 
 def annual_figures(results: RunResults) -> list[dict[str, str]]:
-    """Simulated-year figures: downtime, availability, lost transactions, incidents."""
+    """Simulated-year figures: downtime, availability, lost and conflicting transactions, incidents."""
     annual = results.annual
     downtime, availability = annual.downtime_s, annual.availability
     return [
@@ -147,6 +147,11 @@ def annual_figures(results: RunResults) -> list[dict[str, str]]:
             "label": "Lost transactions per year (mean)",
             "value": f"{annual.lost_tx.mean:,.0f}",
             "detail": f"p95 {annual.lost_tx.p95:,.0f}",
+        },
+        {
+            "label": "Conflicting transactions per year (mean)",
+            "value": f"{annual.conflicting_tx.mean:,.0f}",
+            "detail": f"p95 {annual.conflicting_tx.p95:,.0f}; written on both sides of a split brain, to reconcile",
         },
         {
             "label": "Incidents per year (mean)",
@@ -187,7 +192,8 @@ def cost_summary(results: RunResults) -> list[dict[str, str]]:
             "label": "Expected outage cost",
             "value": monthly(costs.expected_outage_usd_per_month),
             "detail": f"downtime {monthly(costs.expected_downtime_usd_per_month)} + lost transactions "
-            f"{monthly(costs.expected_lost_tx_usd_per_month)}",
+            f"{monthly(costs.expected_lost_tx_usd_per_month)} + conflicting transactions "
+            f"{monthly(costs.expected_conflicting_tx_usd_per_month)}",
         },
         {
             "label": "Total",
@@ -242,7 +248,9 @@ def replay_summaries(results: RunResults, incident_type: str | None) -> list[dic
             {
                 "which": which,
                 "title": title,
-                "rto": format_duration(record.rto_s),
+                "rto": format_duration(record.rto_s)
+                if record.recovered_within_horizon
+                else f"more than {format_duration(record.horizon_s)} (not recovered within the replay's horizon)",
                 "impact": format_duration(record.impact_s),
                 "data_loss": format_duration(record.data_loss_s),
                 "humans": "People had to step in." if record.humans_needed else "Automation recovered it alone.",
@@ -250,7 +258,9 @@ def replay_summaries(results: RunResults, incident_type: str | None) -> list[dic
                     {
                         "phase": p.name,
                         "start": format_duration(p.start_s),
-                        "duration": format_duration(p.end_s - p.start_s),
+                        "duration": f"not over within {format_duration(record.horizon_s)}"
+                        if p.name in record.unfinished and record.horizon_s is not None and p.end_s >= record.horizon_s
+                        else format_duration(p.end_s - p.start_s),
                     }
                     for p in record.phases
                 ],

@@ -10,17 +10,22 @@ are replaced, never appended.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 import simulation
 from planner.logs import request_id_var
 from planner.models import Run, Scenario, Workspace
+from planner.services.db_retry import db_retry
+from planner.services.heartbeat import heartbeat, stale_before
 from planner.services.scenarios import document_normalize
 from planner.tasks import run_scenario
 from simulation.engine.results import RunResults
@@ -40,18 +45,41 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
     ``enqueue=False`` leaves the run queued for the caller to execute itself (demo data). A queued run
     counts against the workspace's quota: ``RunQuotaExceeded`` (nothing created) once it is full.
     """
+    return _run_create(
+        workspace=scenario.workspace,
+        scenario=scenario,
+        document=scenario.document,
+        user=user,
+        trials=trials,
+        seed=seed,
+        enqueue=enqueue,
+    )
+
+
+def run_create_for_document(*, workspace: Workspace, document: object, user, trials: int, seed: int) -> Run:
+    """Queue a run of a scenario document that is not saved as a scenario (an API client's own file)."""
+    return _run_create(
+        workspace=workspace, scenario=None, document=document, user=user, trials=trials, seed=seed, enqueue=True
+    )
+
+
+def _run_create(
+    *, workspace: Workspace, scenario: Scenario | None, document: object, user, trials: int, seed: int, enqueue: bool
+) -> Run:
     if trials < 1:
         raise ValueError("trials: must be at least 1")
     if seed < 0:
         raise ValueError("seed: must be a non-negative integer")
-    snapshot = document_normalize(document=scenario.document)
+    if scenario is not None:
+        document = _with_drill_facts(scenario, document)
+    snapshot = document_normalize(document=document)
     with transaction.atomic():
         if enqueue:
-            _quota_check(workspace_id=scenario.workspace_id)
+            _quota_check(workspace_id=workspace.pk)
         run = Run.objects.create(
-            workspace=scenario.workspace,
+            workspace=workspace,
             scenario=scenario,
-            scenario_name=scenario.name,
+            scenario_name=scenario.name if scenario else snapshot["name"],
             snapshot=snapshot,
             seed=seed,
             trials=trials,
@@ -61,6 +89,15 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
     if enqueue:
         transaction.on_commit(lambda: run_enqueue(run_id=run.pk))
     return run
+
+
+def _with_drill_facts(scenario: Scenario, document: dict) -> dict:
+    """The document with the failover-test fields answered from the scenario's drill records, when it has any."""
+    if not apps.is_installed("drills"):
+        return document
+    from drills.selectors import document_with_drill_facts  # the drills app builds on the planner
+
+    return document_with_drill_facts(scenario=scenario, document=document)
 
 
 def run_create_finished(*, scenario: Scenario, user, name: str, results: RunResults) -> Run:
@@ -103,8 +140,11 @@ def _quota_check(*, workspace_id: int) -> None:
         )
 
 
-def run_enqueue(*, run_id: int) -> None:
-    """Hand the run to a worker; when the broker cannot be reached the run fails with that reason."""
+def run_enqueue(*, run_id: int, fail_on_error: bool = True) -> None:
+    """Hand the run to a worker; when the broker cannot be reached the run fails with that reason.
+
+    The run's heartbeat records the sending, so the watchdog can tell a message that was lost."""
+    Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(heartbeat_at=timezone.now())
     try:
         run_scenario.apply_async(
             args=[run_id],
@@ -114,6 +154,8 @@ def run_enqueue(*, run_id: int) -> None:
         )
     except Exception as error:  # any broker error: record it on the run
         log.exception("could not queue run", extra={"run_id": run_id, "operation": "run_enqueue"})
+        if not fail_on_error:  # the watchdog sends it again once the broker is back
+            return
         Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(
             status=Run.Status.FAILED,
             error=f"Could not queue the run: {error.__class__.__name__}: {error}"[:2000],
@@ -130,80 +172,124 @@ def run_cancel(*, run: Run) -> bool:
     return bool(changed)
 
 
-def _status(run_id: int) -> str | None:
-    return Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+def _still_mine(run_id: int, attempt: int) -> bool:
+    """The run is still running under this attempt (not cancelled, not taken over after a stall)."""
+    return db_retry(
+        lambda: Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).exists(), what="status check"
+    )
 
 
-def _progress_write(run_id: int, *, done: int, total: int, started: float) -> None:
-    """One cheap UPDATE: chunks done, progress and the estimated time left."""
+def _progress_write(run_id: int, attempt: int, *, done: int, total: int, started: float) -> None:
+    """One cheap UPDATE: chunks done, progress, the estimated time left and the heartbeat."""
     elapsed = time.monotonic() - started
     per_chunk = elapsed / done if done else 0.0
     eta_s = per_chunk * (total - done) + per_chunk  # the finishing step costs about one chunk
     progress = (1 - FINISH_SHARE) * done / total if total else 0.0
-    Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
-        chunks_done=done, progress=min(progress, 1.0), eta_s=round(eta_s, 1)
+    db_retry(
+        lambda: Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).update(
+            chunks_done=done, progress=min(progress, 1.0), eta_s=round(eta_s, 1), heartbeat_at=timezone.now()
+        ),
+        what="progress write",
     )
 
 
-def _fail(run_id: int, message: str) -> None:
-    Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
-        status=Run.Status.FAILED, error=message[:4000], finished_at=timezone.now(), eta_s=None
-    )
+def _fail(run_id: int, message: str, attempt: int | None = None) -> None:
+    """Mark the run failed; when even that cannot reach the database, the watchdog settles it later."""
+    rows = Run.objects.filter(pk=run_id, status=Run.Status.RUNNING)
+    if attempt is not None:
+        rows = rows.filter(attempts=attempt)
+    try:
+        db_retry(
+            lambda: rows.update(status=Run.Status.FAILED, error=message[:4000], finished_at=timezone.now(), eta_s=None),
+            what="failure write",
+        )
+    except DatabaseError:
+        log.exception("could not record the failure", extra={"run_id": run_id, "operation": "run_execute"})
+
+
+def _claim(run_id: int) -> int | None:
+    """Take a queued run, or a running one whose heartbeat went stale (its worker died); the new attempt."""
+    stale = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before())
+    claimable = Q(status=Run.Status.QUEUED) | (Q(status=Run.Status.RUNNING) & stale)
+
+    def claim() -> int | None:
+        now = timezone.now()
+        with transaction.atomic():
+            run = Run.objects.select_for_update().filter(claimable, pk=run_id).first()
+            if run is None:
+                return None
+            run.attempts += 1
+            run.status, run.started_at, run.heartbeat_at, run.finished_at = Run.Status.RUNNING, now, now, None
+            run.progress, run.chunks_done, run.eta_s, run.error, run.results = 0.0, 0, None, "", None
+            run.save()
+            return run.attempts
+
+    return db_retry(claim, what="claim")
 
 
 def run_execute(*, run_id: int) -> Run | None:
-    """Run the engine chunk by chunk, writing progress after each chunk and results at the end."""
+    """Run the engine chunk by chunk, writing progress after each chunk and results at the end.
+
+    Every write names the attempt that claimed the run, so a worker that stalled and was replaced
+    (``planner.services.watchdog``) can no longer change it.
+    """
     from simulation import finish_run, plan_run, run_chunk
 
-    run = Run.objects.filter(pk=run_id).first()
+    run = db_retry(lambda: Run.objects.filter(pk=run_id).first(), what="load")
     if run is None or run.is_finished:
         return run
-    claimed = Run.objects.filter(pk=run_id, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).update(
-        status=Run.Status.RUNNING,
-        started_at=timezone.now(),
-        finished_at=None,
-        progress=0.0,
-        chunks_done=0,
-        eta_s=None,
-        error="",
-        results=None,
-    )
-    if not claimed:
+    attempt = _claim(run_id)
+    if attempt is None:
         return Run.objects.get(pk=run_id)
-    extra = {"run_id": run_id, "operation": "run_execute"}
+    extra = {"run_id": run_id, "operation": "run_execute", "attempt": attempt}
     log.info("run started", extra=extra)
     started = time.monotonic()
     try:
         scenario = simulation.load_scenario(run.snapshot)
         plan = plan_run(scenario, trials=run.trials, seed=run.seed)
         total = len(plan.chunks)
-        Run.objects.filter(pk=run_id).update(chunks_total=total)
+        db_retry(lambda: Run.objects.filter(pk=run_id, attempts=attempt).update(chunks_total=total), what="plan")
         parts = []
         for index in range(total):
-            if _status(run_id) != Run.Status.RUNNING:
+            if not _still_mine(run_id, attempt):
                 log.info("run stopped before chunk %s", index, extra=extra)
                 return Run.objects.get(pk=run_id)
             parts.append(run_chunk(scenario, plan, index))
-            _progress_write(run_id, done=index + 1, total=total, started=started)
-        if _status(run_id) != Run.Status.RUNNING:
+            _progress_write(run_id, attempt, done=index + 1, total=total, started=started)
+        if not _still_mine(run_id, attempt):
             return Run.objects.get(pk=run_id)
-        results = finish_run(scenario, plan, parts).to_json()
-        with transaction.atomic():
-            locked = Run.objects.select_for_update().get(pk=run_id)
-            if locked.status == Run.Status.RUNNING:
-                locked.results = results
-                locked.status = Run.Status.DONE
-                locked.progress = 1.0
-                locked.chunks_done = total
-                locked.eta_s = 0.0
-                locked.finished_at = timezone.now()
-                locked.save(update_fields=["results", "status", "progress", "chunks_done", "eta_s", "finished_at"])
+        with heartbeat(run_id, attempt):
+            results = finish_run(scenario, plan, parts).to_json()
+        db_retry(lambda: _save_results(run_id, attempt, results, total), what="results write")
     except SoftTimeLimitExceeded:
-        _fail(run_id, "The run took longer than the time limit; try fewer trials.")
+        _fail(run_id, "The run took longer than the time limit; try fewer trials.", attempt)
     except simulation.ScenarioError as error:
-        _fail(run_id, f"The scenario snapshot is not valid for engine {simulation.ENGINE_VERSION}: {error}")
+        _fail(run_id, f"The scenario snapshot is not valid for engine {simulation.ENGINE_VERSION}: {error}", attempt)
+    except DatabaseError:
+        # the database stayed away longer than DB_RETRY_WINDOW_S: queue the run again (or, if even that cannot
+        # be written, leave it to the watchdog, which finds its heartbeat stale)
+        log.exception("run lost its database", extra=extra)
+        from planner.services.watchdog import run_requeue
+
+        with contextlib.suppress(DatabaseError):
+            run_requeue(run_id=run_id, attempt=attempt, reason="the database could not be reached")
     except Exception as error:  # record any engine failure on the run
         log.exception("run failed", extra=extra)
-        _fail(run_id, f"{error.__class__.__name__}: {error}")
+        _fail(run_id, f"{error.__class__.__name__}: {error}", attempt)
     log.info("run finished in %.1f s", time.monotonic() - started, extra=extra)
-    return Run.objects.get(pk=run_id)
+    return db_retry(lambda: Run.objects.get(pk=run_id), what="reload")
+
+
+def _save_results(run_id: int, attempt: int, results: dict, total: int) -> None:
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run_id)
+        if locked.status == Run.Status.RUNNING and locked.attempts == attempt:
+            locked.results = results
+            locked.status = Run.Status.DONE
+            locked.progress = 1.0
+            locked.chunks_done = total
+            locked.eta_s = 0.0
+            locked.finished_at = locked.heartbeat_at = timezone.now()
+            locked.save(
+                update_fields=["results", "status", "progress", "chunks_done", "eta_s", "finished_at", "heartbeat_at"]
+            )

@@ -148,6 +148,7 @@ def _candidate(members: Members, summary: dict[str, Any], base: dict[str, Any], 
         "metrics": metrics,
         "delta": {k: metrics[k] - base["metrics"][k] for k in metrics if k in base["metrics"]},
         "missed": [v["text"] for v in summary["verdicts"] if not v["met"] and focus.counts(v)],
+        "verdicts": [v for v in summary["verdicts"] if focus.counts(v)],
     }
 
 

@@ -256,13 +256,15 @@ def fixed_variant(scenario: Scenario, number: int) -> Scenario:
 
 # -- pricing a "no" ---------------------------------------------------------------------------
 def monthly_outage_usd(scenario: Scenario, rate_per_year: float, batch: Batch) -> float:
-    """Expected monthly outage cost of one incident type: rate × mean (downtime + lost transactions) / 12."""
+    """Expected monthly outage cost of one incident type: rate × mean (downtime + lost and conflicting
+    transactions) / 12."""
     if rate_per_year <= 0 or len(batch) == 0:
         return 0.0
     b = scenario.business
     per_incident = (
         float(np.mean(batch.impact_s)) / 3600 * b.outage_cost_usd_per_hour
         + float(np.mean(batch.lost_tx)) * b.lost_transaction_usd
+        + float(np.mean(batch.conflicting_tx)) * b.conflicting_transaction_usd
     )
     return rate_per_year * per_incident / 12
 
@@ -300,7 +302,13 @@ def saving_usd_per_month(
         elif name in base:
             b = base[name]
             before = Batch(
-                b.rto_s[:m], b.impact_s[:m], b.data_loss_s[:m], b.lost_tx[:m], b.duplicated_tx[:m], b.humans_needed[:m]
+                b.rto_s[:m],
+                b.impact_s[:m],
+                b.data_loss_s[:m],
+                b.lost_tx[:m],
+                b.duplicated_tx[:m],
+                b.humans_needed[:m],
+                conflicting_tx=b.conflicting_tx[:m],
             )
         else:
             before = simulate_type(scenario, name, seed=seed, trials=m, chunk_size=chunk_size)
@@ -311,6 +319,22 @@ def saving_usd_per_month(
         )
         saved += monthly_outage_usd(scenario, rate, before) - monthly_outage_usd(variant, variant_rate, after)
     return max(0.0, saved)
+
+
+def variant_runs(scenario: Scenario, *, trials: int, chunk_size: int) -> list[tuple[Scenario, str, int]]:
+    """(variant, incident type, trials) of every variant run ``evaluate_checklist`` makes for a run of
+    ``trials`` incidents per type that did not stop early, so that they can run ahead, alongside it."""
+    runs = []
+    for q in QUESTIONS:
+        if answer(scenario, q.number)[0]:
+            continue
+        variant = fixed_variant(scenario, q.number)
+        if variant == scenario:
+            continue
+        for name in q.affects:
+            if name in incidents.MODELS and float(incidents.MODELS[name].rate_per_year(variant)) > 0:
+                runs.append((variant, name, checklist_trials(trials, chunk_size, trials)))
+    return runs
 
 
 def evaluate_checklist(

@@ -177,20 +177,31 @@ def baseline_usd_per_month(scenario: Scenario) -> float:
     )
 
 
-def outage_usd_per_month(scenario: Scenario, *, annual_downtime_s: float, annual_lost_tx: float) -> tuple[float, float]:
-    """Expected monthly cost of downtime and of lost transactions."""
+def outage_usd_per_month(
+    scenario: Scenario, *, annual_downtime_s: float, annual_lost_tx: float, annual_conflicting_tx: float = 0.0
+) -> tuple[float, float, float]:
+    """Expected monthly cost of downtime, of lost transactions and of conflicting transactions."""
     business = scenario.business
     downtime = annual_downtime_s / 3600.0 * business.outage_cost_usd_per_hour / 12.0
     lost = annual_lost_tx * business.lost_transaction_usd / 12.0
-    return downtime, lost
+    conflicting = annual_conflicting_tx * business.conflicting_transaction_usd / 12.0
+    return downtime, lost, conflicting
 
 
-def monthly_costs(scenario: Scenario, *, annual_downtime_s: float, annual_lost_tx: float) -> dict[str, Any]:
+def monthly_costs(
+    scenario: Scenario, *, annual_downtime_s: float, annual_lost_tx: float, annual_conflicting_tx: float = 0.0
+) -> dict[str, Any]:
     """The ``costs`` section of the results: breakdown, infrastructure, baseline, premium, outage, total."""
     breakdown = infrastructure_breakdown(scenario)
     infrastructure = sum(breakdown.values())
     baseline = baseline_usd_per_month(scenario)
-    downtime, lost = outage_usd_per_month(scenario, annual_downtime_s=annual_downtime_s, annual_lost_tx=annual_lost_tx)
+    downtime, lost, conflicting = outage_usd_per_month(
+        scenario,
+        annual_downtime_s=annual_downtime_s,
+        annual_lost_tx=annual_lost_tx,
+        annual_conflicting_tx=annual_conflicting_tx,
+    )
+    outage = downtime + lost + conflicting
     return {
         "currency": scenario.costs.currency,
         "breakdown_usd_per_month": breakdown,
@@ -199,6 +210,7 @@ def monthly_costs(scenario: Scenario, *, annual_downtime_s: float, annual_lost_t
         "premium_usd_per_month": infrastructure - baseline,
         "expected_downtime_usd_per_month": downtime,
         "expected_lost_tx_usd_per_month": lost,
-        "expected_outage_usd_per_month": downtime + lost,
-        "total_usd_per_month": infrastructure + downtime + lost,
+        "expected_conflicting_tx_usd_per_month": conflicting,
+        "expected_outage_usd_per_month": outage,
+        "total_usd_per_month": infrastructure + outage,
     }

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.analysis.checklist import SimulateType, evaluate_checklist
+from simulation.analysis.checklist import SimulateType, evaluate_checklist, variant_runs
 from simulation.analysis.costs import monthly_costs
 from simulation.analysis.verdicts import verdicts_for_run
 from simulation.engine.annual import annual_results, annual_samples
-from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type
+from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type, type_chunks
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
 from simulation.engine.replays import type_results
 from simulation.engine.results import AnnualResults, ChecklistItem, Costs, RunResults, TypeResults, Verdict
 from simulation.engine.runner import Progress, execute
-from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document
 from simulation.model.scenario import Scenario
 from simulation.version import ENGINE_VERSION, RESULT_SCHEMA
@@ -25,13 +24,11 @@ def finish_run(
     parts: list[ChunkResult],
     *,
     checklist: bool = True,
-    replayed: dict[int, Batch] | None = None,
     variant_runs: SimulateType | None = None,
 ) -> RunResults:
     """The results of docs/results.md from a plan's chunk results (any order, no duplicates).
 
-    ``replayed``: chunks already re-run by ``replay_chunk`` (index → batch), e.g. on other
-    workers; the missing ones of ``replay_chunks(plan, parts)`` are re-run here.
+    The incidents whose timelines are kept (``replays``) are replayed again here, one by one.
     ``variant_runs``: how the checklist gets its variant runs (``simulate_type``'s signature), e.g. from
     results other workers stored; by default they are simulated here.
     """
@@ -39,12 +36,12 @@ def finish_run(
         raise ValueError("scenario: not the scenario this plan was made for")
     batches = batches_by_type(plan, parts)
     annual = annual_samples(plan, batches)
-    replayed = dict(replayed or {})
-    per_type = {name: type_results(scenario, plan, name, batch, replayed) for name, batch in batches.items()}
+    per_type = {name: type_results(scenario, plan, name, batch) for name, batch in batches.items()}
     costs = monthly_costs(
         scenario,
         annual_downtime_s=float(np.mean(annual["downtime_s"])),
         annual_lost_tx=float(np.mean(annual["lost_tx"])),
+        annual_conflicting_tx=float(np.mean(annual["conflicting_tx"])),
     )
     verdicts = verdicts_for_run(
         scenario, batches, annual["availability"], costs, availability_rounds=annual["pool_rounds"]["availability"]
@@ -104,5 +101,9 @@ def run(
     if workers < 1:
         raise ValueError("workers: must be at least 1")
     plan = plan_run(scenario, trials=trials, seed=seed, years=years, chunk_size=chunk_size, precision_s=precision_s)
-    parts, replayed = execute(scenario, plan, workers=workers, progress=progress)
-    return finish_run(scenario, plan, parts, checklist=checklist, replayed=replayed)
+    also = []  # on a pool, the checklist's variant runs go alongside the chunks
+    if checklist and workers > 1 and precision_s is None:
+        runs = variant_runs(scenario, trials=trials, chunk_size=chunk_size)
+        also = [(variant, spec) for variant, name, m in runs for spec in type_chunks(name, m, chunk_size)]
+    parts = execute(scenario, plan, workers=workers, progress=progress, also=also)
+    return finish_run(scenario, plan, parts, checklist=checklist)

@@ -298,7 +298,7 @@ PARAMETERS_BY_KEY = {p.key: p for p in PARAMETERS}
 # -- figures ---------------------------------------------------------------------------------
 def metrics_of(results: RunResults | RunFigures) -> dict[str, float]:
     """The key figures of a run, flat: ``rto_p95_s.<type>``, ``data_loss_p95_s.<type>``,
-    ``annual_downtime_s`` (expected per year), ``lost_tx_per_year``, ``data_loss_p95_s``
+    ``annual_downtime_s`` (expected per year), ``lost_tx_per_year``, ``conflicting_tx_per_year``, ``data_loss_p95_s``
     (the worst type), ``infrastructure_usd_per_month``, ``total_usd_per_month``."""
     out: dict[str, float] = {}
     worst_loss = 0.0
@@ -311,6 +311,7 @@ def metrics_of(results: RunResults | RunFigures) -> dict[str, float]:
     out["data_loss_p95_s"] = worst_loss
     out["annual_downtime_s"] = results.annual.downtime_s.mean
     out["lost_tx_per_year"] = results.annual.lost_tx.mean
+    out["conflicting_tx_per_year"] = results.annual.conflicting_tx.mean
     out["infrastructure_usd_per_month"] = results.costs.infrastructure_usd_per_month
     out["total_usd_per_month"] = results.costs.total_usd_per_month
     out["targets_met"] = float(results.targets_met)

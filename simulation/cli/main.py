@@ -1,4 +1,5 @@
-"""Command line: ``python -m simulation run|check|validate FILE``, plus ``report``, ``advise`` and ``sensitivity``.
+"""Command line: ``python -m simulation run|check|validate FILE``, plus ``report``, ``advise``, ``sensitivity``,
+``drill``, ``terraform`` and ``remote check``.
 
 Exit codes: 0 success (``check``: every target met), 1 ``check`` with a
 target missed, 2 bad input (missing or unreadable file, invalid document, bad
@@ -11,20 +12,20 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from simulation.analysis.run import run
-from simulation.cli import report as report_cli
-from simulation.cli import workshop as workshop_cli
 from simulation.cli.args import Handler, Parser, UsageError, add_run_size, bounded_int
-from simulation.engine.results import RunResults
 from simulation.model.loading import ScenarioError, load_file
-from simulation.model.scenario import Scenario
 from simulation.present.format import format_duration
 from simulation.units import SECONDS_PER_YEAR
 
+if TYPE_CHECKING:
+    from simulation.engine.results import RunResults
+    from simulation.model.scenario import Scenario
+
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
 MAX_WORKERS = 64
+CORE_COMMANDS = ("run", "check", "validate")  # need neither the report nor the workshop analyses
 
 
 def _positive_float(text: str) -> float:
@@ -37,7 +38,9 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser; for ``command`` in ``CORE_COMMANDS`` only those (the others' options
+    come from the analysis modules, which such a command need not import)."""
     parser = Parser(
         prog="python -m simulation",
         description="Simulate failures of a scenario and report RTO, RPO, availability and cost.",
@@ -61,8 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     sub = commands.add_parser("validate", help="check the document; list every problem by field path")
     sub.add_argument("file", help="scenario YAML or JSON file")
-    report_cli.add_parser(commands).set_defaults(handler=report_cli.main)
-    workshop_cli.add_parsers(commands)  # advise, sensitivity: each sets its handler
+    if command not in CORE_COMMANDS:
+        from simulation.cli import report as report_cli
+        from simulation.cli import workshop as workshop_cli
+
+        report_cli.add_parser(commands).set_defaults(handler=report_cli.main)
+        workshop_cli.add_parsers(commands)  # advise, sensitivity: each sets its handler
+        from simulation.cli import drills as drills_cli
+        from simulation.cli import integrations as integrations_cli
+
+        integrations_cli.add_parsers(commands)  # terraform, remote check
+        drills_cli.add_parser(commands)  # drill import|show|calibrate|plan
     return parser
 
 
@@ -109,6 +121,8 @@ def format_table(results: RunResults) -> str:
         f"  availability      mean {avail.mean * 100:.4f} %, below "
         f"{(1 - down.p95 / SECONDS_PER_YEAR) * 100:.4f} % in 5 % of years",
         f"  lost transactions mean {annual.lost_tx.mean:,.0f} tx, p95 {annual.lost_tx.p95:,.0f} tx",
+        f"  conflicting tx    mean {annual.conflicting_tx.mean:,.0f} tx, p95 {annual.conflicting_tx.p95:,.0f} tx "
+        "(split brain: to reconcile)",
         f"  incidents         mean {annual.incidents.mean:.1f} per year",
     ]
     lines += ["", "Monthly cost"]
@@ -150,6 +164,8 @@ def format_verdicts(results: RunResults) -> str:
 
 # -- commands -----------------------------------------------------------------------------------
 def _simulate(scenario: Scenario, args: argparse.Namespace) -> RunResults:
+    from simulation.analysis.run import run
+
     return run(
         scenario, trials=args.trials, seed=args.seed, years=args.years, workers=args.workers, precision_s=args.precision
     )
@@ -159,7 +175,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     """Run one command; returns the exit code."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(next((w for w in words if not w.startswith("-")), None))
     try:
         args = parser.parse_args(argv)
     except UsageError as error:

@@ -34,6 +34,7 @@ class AnnualSamples(TypedDict):
     downtime_s: npt.NDArray[np.float64]
     availability: npt.NDArray[np.float64]
     lost_tx: npt.NDArray[np.float64]
+    conflicting_tx: npt.NDArray[np.float64]
     incidents: npt.NDArray[np.float64]
     pool_rounds: dict[str, npt.NDArray[np.float64]]
 
@@ -43,7 +44,7 @@ def _annual_rng(plan: RunPlan, *key: int) -> np.random.Generator:
 
 
 def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
-    """Per simulated year: downtime_s, availability, lost_tx, incidents (compound Poisson, vectorised).
+    """Per simulated year: downtime_s, availability, lost_tx, conflicting_tx, incidents (compound Poisson, vectorised).
 
     Years are combined in blocks of about ``PICKS_PER_BLOCK`` expected incidents, so that
     memory stays bounded however many years or however high the rates. Also returns
@@ -53,6 +54,7 @@ def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
     rng = _annual_rng(plan)
     years = plan.years
     downtime, lost, count = np.zeros(years), np.zeros(years), np.zeros(years)
+    conflicting = np.zeros(years)
     block = max(1, int(PICKS_PER_BLOCK / max(1.0, sum(plan.rates_per_year.values()))))
     first_block: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for start in range(0, years, block):
@@ -65,6 +67,7 @@ def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
             year_of = np.repeat(np.arange(span), counts)
             downtime[start:stop] += np.bincount(year_of, weights=batch.impact_s[picks], minlength=span)
             lost[start:stop] += np.bincount(year_of, weights=batch.lost_tx[picks], minlength=span)
+            conflicting[start:stop] += np.bincount(year_of, weights=batch.conflicting_tx[picks], minlength=span)
             count[start:stop] += counts
             if start == 0:
                 first_block[name] = (year_of, picks)
@@ -73,6 +76,7 @@ def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
         "downtime_s": downtime,
         "availability": availability,
         "lost_tx": lost,
+        "conflicting_tx": conflicting,
         "incidents": count,
         "pool_rounds": pool_bootstrap(plan, batches, first_block, min(years, block, BOOTSTRAP_YEARS)),
     }
@@ -88,11 +92,13 @@ def pool_bootstrap(
     share of their uncertainty (``stats.bootstrap_year_sums``). Rounds draw from the
     stream with spawn key ``(len(MODELS), 1)``. Returns rounds × years arrays per figure.
     """
+    figures = ("impact_s", "lost_tx", "conflicting_tx")
     pools = [
-        (*first_block[name], {"downtime_s": batches[name].impact_s, "lost_tx": batches[name].lost_tx})
+        (*first_block[name], {figure: getattr(batches[name], figure) for figure in figures})
         for name in plan.rates_per_year
     ]
-    sums = bootstrap_year_sums(_annual_rng(plan, 1), pools, years, BOOTSTRAP_ROUNDS, ("downtime_s", "lost_tx"))
+    sums = bootstrap_year_sums(_annual_rng(plan, 1), pools, years, BOOTSTRAP_ROUNDS, figures)
+    sums["downtime_s"] = sums.pop("impact_s")
     sums["availability"] = 1.0 - np.minimum(sums["downtime_s"], SECONDS_PER_YEAR) / SECONDS_PER_YEAR
     return sums
 
@@ -108,6 +114,7 @@ def annual_results(samples: AnnualSamples) -> dict[str, Any]:
         "downtime_histogram": {"edges_s": [float(e) for e in edges], "counts": [int(c) for c in counts]},
         "availability": summarize_with_rounds(samples["availability"], availability_rounds, low=0.0, high=1.0),
         "lost_tx": summarize_with_rounds(samples["lost_tx"], rounds["lost_tx"], low=0.0),
+        "conflicting_tx": summarize_with_rounds(samples["conflicting_tx"], rounds["conflicting_tx"], low=0.0),
         "incidents": summarize(samples["incidents"]),  # counts do not depend on the pool
         "ecdf": {"downtime_s": ecdf_quantiles(downtime), "availability": ecdf_quantiles(samples["availability"])},
         "bootstrap": {

@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 
 from simulation import incidents
+from simulation.engine.cache import SHARED
 from simulation.engine.plan import ChunkSpec, RunPlan, scenario_sha256
 from simulation.incidents.outcomes import Batch
+from simulation.incidents.protocol import KeepReplays
 from simulation.model.scenario import Scenario
 
-OUTCOMES = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "humans_needed")
+OUTCOMES = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "conflicting_tx", "humans_needed")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class ChunkResult:
     data_loss_s: np.ndarray
     lost_tx: np.ndarray
     duplicated_tx: np.ndarray
+    conflicting_tx: np.ndarray
     humans_needed: np.ndarray
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,12 +39,13 @@ class ChunkResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChunkResult:
-        arrays = {name: np.asarray(data[name], dtype=float) for name in OUTCOMES}
+        zeros = [0.0] * len(data["rto_s"])  # a chunk stored before a figure existed: none of it
+        arrays = {name: np.asarray(data.get(name, zeros), dtype=float) for name in OUTCOMES}
         arrays["humans_needed"] = arrays["humans_needed"].astype(bool)
         return cls(index=int(data["index"]), incident_type=str(data["incident_type"]), **arrays)
 
     def batch(self) -> Batch:
-        return Batch(*(getattr(self, name) for name in OUTCOMES))
+        return Batch(**{name: getattr(self, name) for name in OUTCOMES})
 
 
 def chunk_rng(seed: int, type_index: int, chunk_index: int) -> np.random.Generator:
@@ -49,12 +53,19 @@ def chunk_rng(seed: int, type_index: int, chunk_index: int) -> np.random.Generat
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(type_index, chunk_index)))
 
 
-def simulate_chunk(scenario: Scenario, spec: ChunkSpec, seed: int, keep_replays: bool = False) -> Batch:
-    """Replay one chunk's incidents with its own stream."""
+def simulate_chunk(scenario: Scenario, spec: ChunkSpec, seed: int, keep_replays: KeepReplays = False) -> Batch:
+    """Replay one chunk's incidents with its own stream (outcomes only: from the shared cache when there)."""
     module = incidents.MODELS[spec.incident_type]
-    batch = module.simulate(
-        scenario, chunk_rng(seed, spec.type_index, spec.chunk_index), spec.n, keep_replays=keep_replays
-    )
+
+    def replay() -> Batch:
+        rng = chunk_rng(seed, spec.type_index, spec.chunk_index)
+        return module.simulate(scenario, rng, spec.n, keep_replays=keep_replays)
+
+    if keep_replays:
+        batch = replay()
+    else:
+        key = SHARED.key(scenario, spec.incident_type, seed, spec.type_index, spec.chunk_index, spec.n)
+        batch = SHARED.get_or_compute(key, replay)
     if len(batch) != spec.n:
         raise RuntimeError(f"{spec.incident_type}: model returned {len(batch)} outcomes for {spec.n} incidents")
     return batch
@@ -75,16 +86,21 @@ def compute_chunk(scenario: Scenario, plan: RunPlan, index: int) -> ChunkResult:
     return ChunkResult(index=index, incident_type=spec.incident_type, **arrays)
 
 
+def type_chunks(incident_type: str, trials: int, chunk_size: int = 250) -> list[ChunkSpec]:
+    """The chunks of the first ``trials`` incidents of one type, as a run with this chunk size cuts them."""
+    type_index = list(incidents.MODELS).index(incident_type)
+    return [
+        ChunkSpec(incident_type, type_index, c, start, min(chunk_size, trials - start))
+        for c, start in enumerate(range(0, trials, chunk_size))
+    ]
+
+
 def simulate_type(scenario: Scenario, incident_type: str, *, seed: int, trials: int, chunk_size: int = 250) -> Batch:
     """The first ``trials`` incidents of one type exactly as a run with this seed and chunk size draws them.
 
     Used for variant runs with common random numbers (the checklist).
     """
-    type_index = list(incidents.MODELS).index(incident_type)
-    specs = [
-        ChunkSpec(incident_type, type_index, c, start, min(chunk_size, trials - start))
-        for c, start in enumerate(range(0, trials, chunk_size))
-    ]
+    specs = type_chunks(incident_type, trials, chunk_size)
     return Batch.concat([simulate_chunk(scenario, spec, seed) for spec in specs])
 
 

@@ -60,6 +60,19 @@ class Stats(JsonRecord):
     p99_ci: tuple[float, float]
 
 
+NO_TRANSACTIONS = Stats(
+    mean=0.0,
+    p50=0.0,
+    p95=0.0,
+    p99=0.0,
+    max=0.0,
+    mean_ci=(0.0, 0.0),
+    p50_ci=(0.0, 0.0),
+    p95_ci=(0.0, 0.0),
+    p99_ci=(0.0, 0.0),
+)  # a figure results stored before it existed did not have: none (no engine before modelled it)
+
+
 class Phase(NamedTuple):
     """One phase of a replayed incident: detect, decide, promote, …; times from the incident's start."""
 
@@ -85,6 +98,12 @@ class ReplayTimeline(JsonRecord):
     impact_s: float
     data_loss_s: float
     humans_needed: bool
+    horizon_s: float | None = None  # nothing is drawn beyond it (null in results stored before it existed)
+    unfinished: tuple[str, ...] = ()  # phases cut at the horizon: not over within it (e.g. a repair)
+
+    @property
+    def recovered_within_horizon(self) -> bool:
+        return self.horizon_s is None or self.rto_s <= self.horizon_s
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +133,7 @@ class TypeResults(JsonRecord):
     data_loss_s: Stats
     lost_tx: Stats
     duplicated_tx: Stats
+    conflicting_tx: Stats = NO_TRANSACTIONS
     humans_needed_share: float
     ecdf: TypeEcdf
     replays: TypeReplays
@@ -153,6 +173,7 @@ class AnnualResults(JsonRecord):
     downtime_histogram: Histogram
     availability: Stats
     lost_tx: Stats
+    conflicting_tx: Stats = NO_TRANSACTIONS
     incidents: Stats
     ecdf: AnnualEcdf | None = None
     bootstrap: Bootstrap | None = None
@@ -188,6 +209,7 @@ class Costs(JsonRecord):
     premium_usd_per_month: float
     expected_downtime_usd_per_month: float
     expected_lost_tx_usd_per_month: float
+    expected_conflicting_tx_usd_per_month: float = 0.0
     expected_outage_usd_per_month: float
     total_usd_per_month: float
 

@@ -21,16 +21,16 @@ incidents, measured by a bootstrap of the pools (``pool_bootstrap``).
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing.context import BaseContext
-from typing import Any, Literal, TypedDict, overload
+from typing import Any, TypedDict
 
 import numpy as np
 
-from simulation.engine.chunks import ChunkResult, compute_chunk
-from simulation.engine.plan import RunPlan
-from simulation.engine.replays import replay_chunk, replay_chunks
+from simulation.engine.cache import SHARED
+from simulation.engine.chunks import ChunkResult, compute_chunk, simulate_chunk
+from simulation.engine.plan import ChunkSpec, RunPlan
 from simulation.engine.stats import half_width, quantile_ci
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document, load_scenario
@@ -44,23 +44,32 @@ Progress = Callable[[int, int], None]
 class _Worker(TypedDict, total=False):
     scenario: Scenario
     plan: RunPlan
+    also: list[tuple[Scenario, ChunkSpec]]
 
 
-_JobResult = ChunkResult | Batch
+Also = Sequence[tuple[Scenario, ChunkSpec]]
+"""Chunks of other scenarios (variants the finishing step will replay) run alongside a plan's chunks."""
+
 
 _WORKER: _Worker = {}  # per worker process: the scenario and plan it serves (set once by the initializer)
 
 
-def _init_worker(document: dict[str, Any], plan: dict[str, Any]) -> None:
+def _init_worker(document: dict[str, Any], plan: dict[str, Any], also: list[tuple[dict[str, Any], ChunkSpec]]) -> None:
     _WORKER["scenario"] = load_scenario(document)
     _WORKER["plan"] = RunPlan.from_dict(plan)
+    _WORKER["also"] = [(load_scenario(variant), spec) for variant, spec in also]
 
 
-def _worker_job(job: str, index: int) -> _JobResult:
-    return _JOBS[job](_WORKER["scenario"], _WORKER["plan"], index)
+def _job(scenario: Scenario, plan: RunPlan, also: Also, index: int) -> ChunkResult | Batch:
+    """Job ``index``: a chunk of the plan, or (past the plan's chunks) one of the ``also`` chunks."""
+    if index < len(plan.chunks):
+        return compute_chunk(scenario, plan, index)
+    variant, spec = also[index - len(plan.chunks)]
+    return simulate_chunk(variant, spec, plan.seed)
 
 
-_JOBS: dict[str, Callable[[Scenario, RunPlan, int], _JobResult]] = {"chunk": compute_chunk, "replay": replay_chunk}
+def _worker_job(index: int) -> ChunkResult | Batch:
+    return _job(_WORKER["scenario"], _WORKER["plan"], _WORKER["also"], index)
 
 
 def pool_context() -> BaseContext:
@@ -84,8 +93,8 @@ class _Runner:
     chunk index: the order in which they finish never changes the output.
     """
 
-    def __init__(self, scenario: Scenario, plan: RunPlan, workers: int) -> None:
-        self.scenario, self.plan = scenario, plan
+    def __init__(self, scenario: Scenario, plan: RunPlan, workers: int, also: Also = ()) -> None:
+        self.scenario, self.plan, self.also = scenario, plan, list(also)
         self.pool = None
         self.slots = 0
         if workers > 1 and len(plan.chunks) > 1:
@@ -94,27 +103,21 @@ class _Runner:
                 max_workers=processes,
                 mp_context=pool_context(),
                 initializer=_init_worker,
-                initargs=(dump_document(scenario), plan.to_dict()),
+                initargs=(dump_document(scenario), plan.to_dict(), [(dump_document(v), c) for v, c in also]),
             )
             self.slots = 4 * processes  # jobs queued per process: enough to keep it busy
 
-    @overload
-    def map(self, job: Literal["chunk"], indices: list[int], on_done: Callable[[int, ChunkResult], None]) -> None: ...
-
-    @overload
-    def map(self, job: Literal["replay"], indices: list[int], on_done: Callable[[int, Batch], None]) -> None: ...
-
-    def map(self, job: str, indices: list[int], on_done: Callable[[int, Any], None]) -> None:
+    def map(self, indices: list[int], on_done: Callable[[int, ChunkResult | Batch], None]) -> None:
         todo = list(indices)
-        inflight: dict[Future[_JobResult], int] = {}
-        finished: Collection[Future[_JobResult]]
+        inflight: dict[Future[ChunkResult | Batch], int] = {}
+        finished: Collection[Future[ChunkResult | Batch]]
         while todo or inflight:
             while self.pool is not None and todo and len(inflight) < self.slots:
                 index = todo.pop(0)
-                inflight[self.pool.submit(_worker_job, job, index)] = index
+                inflight[self.pool.submit(_worker_job, index)] = index
             if todo:
                 index = todo.pop()
-                on_done(index, _JOBS[job](self.scenario, self.plan, index))
+                on_done(index, _job(self.scenario, self.plan, self.also, index))
                 finished = [f for f in inflight if f.done()]
             else:
                 finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
@@ -150,14 +153,21 @@ def _execute(runner: _Runner, progress: Progress | None) -> list[ChunkResult]:
     total = len(plan.chunks)
     stopped: set[str] = set()
 
-    def on_done(index: int, result: ChunkResult) -> None:
+    def on_done(index: int, result: ChunkResult | Batch) -> None:
+        if isinstance(result, Batch):  # an ``also`` chunk: its outcomes wait in the shared cache
+            variant, spec = runner.also[index - total]
+            SHARED.put(
+                SHARED.key(variant, spec.incident_type, plan.seed, spec.type_index, spec.chunk_index, spec.n), result
+            )
+            return
         done[index] = result
         if progress:
             progress(len(done), total)
 
     groups = _rounds(plan) if plan.precision_s is not None else [list(range(total))]
+    groups[-1] = groups[-1] + list(range(total, total + len(runner.also)))
     for group in groups:
-        runner.map("chunk", [i for i in group if plan.chunks[i].incident_type not in stopped], on_done)
+        runner.map([i for i in group if i >= total or plan.chunks[i].incident_type not in stopped], on_done)
         stopped |= {name for name in plan.rates_per_year if _stop_early(plan, done, name)}
     if progress and len(done) < total:
         progress(total, total)  # stopped early: the remaining chunks are not needed
@@ -165,17 +175,17 @@ def _execute(runner: _Runner, progress: Progress | None) -> list[ChunkResult]:
 
 
 def execute(
-    scenario: Scenario, plan: RunPlan, *, workers: int = 1, progress: Progress | None = None
-) -> tuple[list[ChunkResult], dict[int, Batch]]:
-    """Run every chunk of ``plan`` (on ``workers`` processes, this one included), then re-run the
-    chunks whose timelines are kept: (chunk results in index order, replayed chunks by index)."""
+    scenario: Scenario, plan: RunPlan, *, workers: int = 1, progress: Progress | None = None, also: Also = ()
+) -> list[ChunkResult]:
+    """Run every chunk of ``plan`` (on ``workers`` processes, this one included): results in index order.
+
+    ``also``: chunks of variants the finishing step will need, run alongside on the same processes
+    (with the last round when stopping early); their outcomes are left in the shared cache.
+    """
     if workers < 1:
         raise ValueError("workers: must be at least 1")
-    runner = _Runner(scenario, plan, workers)
+    runner = _Runner(scenario, plan, workers, also)
     try:
-        parts = _execute(runner, progress)
-        replayed: dict[int, Batch] = {}
-        runner.map("replay", replay_chunks(plan, parts), replayed.__setitem__)
+        return _execute(runner, progress)
     finally:
         runner.close()
-    return parts, replayed

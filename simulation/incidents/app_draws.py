@@ -35,6 +35,20 @@ INF = math.inf
 SERVICE_DISCOVERY_S = 1.0  # a registry watch delivers a new endpoint about at once
 REFUSED_EVICTION_S = 0.5  # a refused connection fails on its next use and the pool drops it
 
+# What an app-tier model reads of the document (its ``READS`` for engine.cache): the fleet, its
+# traffic and the failover entries ``draw_app`` and ``people`` use.
+APP_TIER_READS = (
+    "pattern",
+    "regions",
+    "app",
+    "failover.detection",
+    "failover.humans",
+    "failover.dns_ttl_s",
+    "traffic",
+    "simulation",
+    "incidents",
+)
+
 
 # -- closed-form pieces (vectorised over a batch) ------------------------------------------------
 

@@ -45,6 +45,7 @@ import numpy as np
 import simpy
 from simpy.events import ProcessGenerator
 
+from simulation.incidents.app_draws import APP_TIER_READS
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
@@ -53,6 +54,10 @@ from simulation.model.scenario import Deployment, Scenario
 
 INF = math.inf
 RolloutEvent = tuple[float, str, float]  # (time_s, kind: "live" | "remove" | "complete", value)
+
+
+# document sections ``simulate`` reads (engine.cache)
+READS = (*APP_TIER_READS, "deployment")
 
 
 def rate_per_year(scenario: Scenario) -> float:

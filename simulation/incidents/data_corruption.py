@@ -48,6 +48,9 @@ from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
 from simulation.model.scenario import Scenario
 
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
+
 
 def rate_per_year(scenario: Scenario) -> float:
     """Corruptions per year: the scenario's rate."""

@@ -49,6 +49,7 @@ import simpy
 from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import INF, AppRow, draw_app
+from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
@@ -57,6 +58,9 @@ from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.model.scenario import Region, Scenario
 from simulation.units import SECONDS_PER_YEAR
+
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
 
 
 def rate_per_year(scenario: Scenario) -> float:
@@ -460,6 +464,9 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     rows = list(zip(app_draws.rows(), DbRow.rows(db_draws)))
     transient = scenario.incidents.db_primary_failure.duration_s  # the node comes back by itself after it
     back = transient.sample(rng, n).tolist() if transient is not None else [INF] * n
+    # active-active-full: the failed primary's region is evacuated (active-active-read: every region loses
+    # its writes alike, so moving users does not help them)
+    evacuations = Evacuations(scenario, rng, n, primaries if full else [])
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app_row, db_row = rows[i]
@@ -470,12 +477,16 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         env.run()
         if keep_replays:
             app_phases(fleet, phases, outcome.ready_s)
+        evacuated = evacuations.apply(
+            i, primaries[failed_region[i]], tracker.points, phases, data_loss_s=outcome.data_loss_s, writes_move=True
+        )
         return ReplayOutcome(
-            tracker.points,
+            evacuated.points,
             env.now,
-            data_loss_s=outcome.data_loss_s,
-            lost_tx=outcome.data_loss_s * write_rate,
-            humans_needed=response.needed,
+            data_loss_s=evacuated.data_loss_s,
+            lost_tx=outcome.data_loss_s * write_rate + evacuated.lost_tx,
+            duplicated_tx=evacuated.duplicated_tx,
+            humans_needed=response.needed or evacuated.humans_needed,
         )
 
     return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

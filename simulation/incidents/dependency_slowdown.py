@@ -57,6 +57,7 @@ import numpy as np
 import simpy
 from simpy.events import ProcessGenerator
 
+from simulation.incidents.app_draws import APP_TIER_READS
 from simulation.incidents.outcomes import Batch, Phases, PhaseTimeline, ReplayEnvironment, Response
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification, retry_load_factor
@@ -65,6 +66,10 @@ from simulation.model.scenario import Scenario
 
 INF = math.inf
 _DATABASE_CALLS = ("oltp_query", "reporting_query")
+
+
+# document sections ``simulate`` reads (engine.cache)
+READS = APP_TIER_READS
 
 
 def rate_per_year(scenario: Scenario) -> float:

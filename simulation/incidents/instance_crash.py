@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.incidents.app_draws import draw_app
+from simulation.incidents.app_draws import APP_TIER_READS, draw_app
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
@@ -20,6 +20,9 @@ from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
 from simulation.model.scenario import Scenario
+
+# document sections ``simulate`` reads (engine.cache)
+READS = APP_TIER_READS
 
 
 def rate_per_year(scenario: Scenario) -> float:

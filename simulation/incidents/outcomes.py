@@ -35,6 +35,13 @@ PHASES = (
     "rollback",
     "repair",
     "crash-recovery",
+    "partition",
+    "fence",
+    "reconcile",
+    "global-detect",
+    "evacuate",
+    "scale-out",
+    "fail-back",
 )
 
 
@@ -110,6 +117,12 @@ class Batch:
     duplicated_tx: NDArray[np.float64]
     humans_needed: NDArray[np.bool_]
     replays: list[Replay] = field(default_factory=list)  # filled only when asked for
+    # written on both sides of a split brain, to be reconciled (None: none, zeros are filled in)
+    conflicting_tx: NDArray[np.float64] = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.conflicting_tx is None:
+            self.conflicting_tx = np.zeros(len(self.rto_s))
 
     @classmethod
     def empty(cls, n: int) -> Batch:
@@ -130,6 +143,7 @@ class Batch:
         data_loss_s: float = 0.0,
         lost_tx: float = 0.0,
         duplicated_tx: float = 0.0,
+        conflicting_tx: float = 0.0,
         humans_needed: bool = False,
         paged_after_rto_s: float = math.inf,
         keep_replay: bool = False,
@@ -145,6 +159,7 @@ class Batch:
         self.data_loss_s[i] = data_loss_s
         self.lost_tx[i] = lost_tx
         self.duplicated_tx[i] = duplicated_tx
+        self.conflicting_tx[i] = conflicting_tx
         self.humans_needed[i] = humans_needed
         if keep_replay:
             self.replays.append(Replay(tuple(phases), tuple(points), rto, impact, data_loss_s, humans_needed))
@@ -160,4 +175,5 @@ class Batch:
             cat([b.duplicated_tx for b in batches]),
             cat([b.humans_needed for b in batches]),
             [r for b in batches for r in b.replays],
+            cat([b.conflicting_tx for b in batches]),
         )

@@ -80,3 +80,17 @@ def verify_after_failover(env: simpy.Environment, fleet: Fleet, humans: Humans, 
     if fleet.tracker.served() >= threshold:
         return
     yield from cycle_instances(env, fleet, humans.restart_batch_size, threshold)
+
+
+def reconcile(
+    env: simpy.Environment, response: Response, phases: Phases, respond_s: float, work_s: float
+) -> ProcessGenerator:
+    """Both sides of a split brain took writes: people are paged now, respond, then reconcile for ``work_s``."""
+    start = env.now
+    response.engaged = True
+    if response.paged_s is None or response.paged_s > start:
+        response.paged_s = start
+    yield env.timeout(respond_s)
+    phases.add("decide", start, env.now)
+    yield env.timeout(work_s)
+    phases.add("reconcile", start + respond_s, env.now)

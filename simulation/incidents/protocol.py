@@ -2,7 +2,8 @@
 
 An incident model is a module with ``rate_per_year(scenario)`` (incidents per
 year) and ``simulate(scenario, rng, n, keep_replays=False)`` (a ``Batch`` of
-``n`` replayed incidents). ``simulate`` draws every random input of the batch
+``n`` replayed incidents; ``keep_replays`` a tuple of indices: only those
+incidents, each with its timeline). ``simulate`` draws every random input of the batch
 up front from ``rng``, in a fixed order, then hands ``replay_batch`` a
 function that replays incident ``i`` on the environment the loop made for it.
 The loop owns the rest: the batch, one ``ReplayEnvironment``, ``Phases`` and
@@ -15,7 +16,7 @@ Times are seconds from the failure (the replay's clock starts at 0).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -23,6 +24,10 @@ import numpy as np
 
 from simulation.incidents.outcomes import Batch, Phases, PhaseTimeline, ReplayEnvironment, Response
 from simulation.model.scenario import Scenario
+
+KeepReplays = bool | Sequence[int]
+"""``False``: outcomes only; ``True``: also every replay's timeline; indices: replay only those incidents
+(their outcomes and timelines; the batch's other outcomes stay zero). The draws are the same in every case."""
 
 
 @runtime_checkable
@@ -33,8 +38,10 @@ class IncidentModel(Protocol):
         """Incidents of this type per year (0: the type does not occur)."""
         ...
 
-    def simulate(self, scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
-        """Replay ``n`` incidents, drawing from ``rng`` only; ``keep_replays`` keeps each one in detail."""
+    def simulate(
+        self, scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: KeepReplays = False
+    ) -> Batch:
+        """Replay ``n`` incidents, drawing from ``rng`` only; ``keep_replays``: see ``KeepReplays``."""
         ...
 
 
@@ -47,6 +54,7 @@ class ReplayOutcome:
     data_loss_s: float = 0.0  # seconds of writes lost
     lost_tx: float = 0.0  # transactions lost
     duplicated_tx: float = 0.0  # transactions applied twice
+    conflicting_tx: float = 0.0  # transactions written to both sides of a split brain (to be reconciled)
     humans_needed: bool = False  # people were paged
     # people also count as paged when the RTO exceeds this (a model that does not replay its people)
     paged_after_rto_s: float = math.inf
@@ -59,16 +67,19 @@ ReplayOne = Callable[[int, ReplayEnvironment, Phases, Response], ReplayOutcome]
 (recorded only when replays are kept) and ``response``, return its outcome."""
 
 
-def replay_batch(n: int, *, threshold: float, keep_replays: bool, replay_one: ReplayOne) -> Batch:
+def replay_batch(n: int, *, threshold: float, keep_replays: KeepReplays, replay_one: ReplayOne) -> Batch:
     """Run ``replay_one`` for replays 0 … n − 1, each on a fresh environment at time 0; their outcomes as a batch.
 
     ``threshold``: the served fraction from which the service counts as recovered (RTO).
-    ``keep_replays``: also keep every replay's phases and served timeline (``Batch.replays``).
+    ``keep_replays``: also keep every replay's phases and served timeline (``Batch.replays``); given
+    indices, replay only those (each replay depends only on its own pre-drawn inputs), in that order.
     """
     batch = Batch.empty(n)
-    for i in range(n):
+    indices = range(n) if isinstance(keep_replays, bool) else keep_replays
+    keep = bool(keep_replays)
+    for i in indices:
         env = ReplayEnvironment()
-        phases, response = Phases(keep_replays), Response()
+        phases, response = Phases(keep), Response()
         outcome = replay_one(i, env, phases, response)
         batch.put(
             i,
@@ -79,8 +90,9 @@ def replay_batch(n: int, *, threshold: float, keep_replays: bool, replay_one: Re
             data_loss_s=outcome.data_loss_s,
             lost_tx=outcome.lost_tx,
             duplicated_tx=outcome.duplicated_tx,
+            conflicting_tx=outcome.conflicting_tx,
             humans_needed=outcome.humans_needed,
             paged_after_rto_s=outcome.paged_after_rto_s,
-            keep_replay=keep_replays,
+            keep_replay=keep,
         )
     return batch

@@ -20,6 +20,14 @@
   window were not replicated: clients re-submit some (duplicates when the
   region's data is merged back), the rest are lost by conflict resolution.
 
+In the active-active patterns the global traffic manager moves the users, as
+it does for the other incident types (``evacuation``, phases ``global-detect``
+and ``evacuate``): its check (``failover.global_routing``: interval, failure
+threshold; deep or shallow alike see a region that does not answer) declares
+the region failed, and users follow at its TTL and client cache residuals.
+With ``global_routing.evacuate`` off (and in active-passive) the failover's
+own detector and ``failover.dns_ttl_s`` move them (phase ``propagate``).
+
 Retrying agents add load for the requests that fail at the survivors (``retry_storm``).
 """
 
@@ -33,6 +41,7 @@ from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import AppRow, draw_app
 from simulation.incidents.db_primary_failure import catch_up_s, promoted_warm_up_s, promotion_s
+from simulation.incidents.evacuation import evacuation_setup, lost_region_move
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
@@ -43,6 +52,10 @@ from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Region, Replica, Scenario
 
 DEFAULT_DURATION = LogNormal(median=4 * 3600, p95=12 * 3600)
+
+
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
 
 
 def rate_per_year(scenario: Scenario) -> float:
@@ -147,13 +160,17 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     draws = draw_region(scenario, rng, n)
     threshold = scenario.simulation.recovery_threshold
     rows = list(app_draws.rows())
+    global_move = evacuation_setup(scenario, scenario.primary_region, region_lost=True)
+    # drawn last and only when used: the other patterns' draws stay as they were
+    global_phase_s = (rng.random(n) * scenario.failover.global_routing.interval_s).tolist() if global_move else []
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app_row = rows[i]
         plan = plan_failover(scenario, draws, i, app_row)
+        move = lost_region_move(global_move, global_phase_s[i]) if global_move else None
         if scenario.pattern == "active-active-full":
             lag = float(draws.lag_s[i])
-            tracker, fleet, lost_tx, dup_tx = _active_active_full(env, scenario, app_row, survivors, phases, lag)
+            tracker, fleet, lost_tx, dup_tx = _active_active_full(env, scenario, app_row, survivors, phases, lag, move)
             plan = Plan("shift", app_row.detect_s, 0.0, lag, False)
         else:
             if plan.humans:
@@ -171,11 +188,12 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
                     response,
                     float(draws.warm_up_s[i]),
                     float(draws.cold_build_s[i]),
+                    move,
                 )
             lost_tx, dup_tx = plan.data_loss_s * scenario.database.write_rate_tps, 0.0
         escalate(env, fleet, scenario.failover.humans, response, phases, threshold)
         env.run()
-        if keep_replays:
+        if keep_replays and not (move and scenario.pattern == "active-active-full"):  # nothing local to detect
             phases.add("detect", 0.0, app_row.detect_s)
             app_phases(fleet, phases, plan.ready_s)
         return ReplayOutcome(
@@ -202,6 +220,22 @@ def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, 
 
     for t, share in ramp:
         fleet.at(t, route, share)
+
+
+UsersMove = tuple[float, list[tuple[float, float]]]  # DNS changes at, then (time, share of users moved)
+
+
+def _users_move(scenario: Scenario, dns_at: float, move: UsersMove | None, phases: Phases) -> UsersMove:
+    """The failed region's users' move: the global traffic manager's (``move``) or the failover's DNS change at
+    ``dns_at`` with ``failover.dns_ttl_s``; its phases recorded."""
+    if move is not None:
+        declared, ramp = move
+        phases.add("global-detect", 0.0, declared)
+        phases.add("evacuate", declared, ramp[-1][0])
+        return move
+    ramp = dns_ramp(dns_at, scenario.failover.dns_ttl_s, scenario.simulation.recovery_threshold)
+    phases.add("propagate", dns_at, ramp[-1][0])
+    return dns_at, ramp
 
 
 def _region_returns(
@@ -245,8 +279,12 @@ def _fail_over(
     response: Response,
     warm_up_s: float,
     cold_build_s: float,
+    move: UsersMove | None = None,
 ) -> tuple[ServedTracker, Fleet]:
-    """Active-passive, active-active-read and single-region rebuilds: DNS moves, a primary becomes ready."""
+    """Active-passive, active-active-read and single-region rebuilds: DNS moves, a primary becomes ready.
+
+    ``move``: the global traffic manager moves the users (active-active-read), not the failover's DNS change.
+    """
     traffic, app_cfg = scenario.traffic, scenario.app
     total = traffic.request_rate_rps
     amplification = retry_amplification(scenario)
@@ -283,13 +321,12 @@ def _fail_over(
     fleet.lose_primary()  # the survivors' pools point at the lost primary
     # single region: users move to the rebuilt system; active-active: health-checked DNS moves by itself
     dns_at = plan.ready_s if scenario.pattern == "single-region" else (app.detect_s if read_write else plan.act_s)
-    ramp = dns_ramp(dns_at, scenario.failover.dns_ttl_s, scenario.simulation.recovery_threshold)
+    _, ramp = _users_move(scenario, dns_at, move, phases)
     _route(fleet, (base, 1.0 - base), ramp, total)
     tracker.record()
     if plan.humans and plan.act_s > app.detect_s:
         phases.add("decide", app.detect_s, plan.act_s)
     phases.add("repair" if same_address else plan.path, plan.act_s, plan.ready_s)
-    phases.add("propagate", dns_at, ramp[-1][0])
     return tracker, fleet
 
 
@@ -315,9 +352,16 @@ def _start_survivors(
 
 
 def _active_active_full(
-    env: simpy.Environment, scenario: Scenario, app: AppRow, survivors: list[Region], phases: Phases, lag_s: float
+    env: simpy.Environment,
+    scenario: Scenario,
+    app: AppRow,
+    survivors: list[Region],
+    phases: Phases,
+    lag_s: float,
+    move: UsersMove | None = None,
 ) -> tuple[ServedTracker, Fleet, float, float]:
-    """Survivors take the failed region's users as DNS moves; unreplicated writes conflict."""
+    """Survivors take the failed region's users as DNS moves (``move``: the global traffic manager's);
+    unreplicated writes conflict."""
     traffic, app_cfg, db = scenario.traffic, scenario.app, scenario.database
     total = traffic.request_rate_rps
     m = sum(r.app_instances for r in survivors)
@@ -327,10 +371,9 @@ def _active_active_full(
     )
     tracker.routed, tracker.load = base, base * total
     fleet = Fleet(env, tracker, app_cfg, app)
-    ramp = dns_ramp(app.detect_s, scenario.failover.dns_ttl_s, scenario.simulation.recovery_threshold)
+    _, ramp = _users_move(scenario, app.detect_s, move, phases)
     _route(fleet, (base, 1.0 - base), ramp, total)
     tracker.record()
-    phases.add("propagate", app.detect_s, ramp[-1][0])
     unreplicated = lag_s * db.write_rate_tps * (1.0 - base)
     duplicated = unreplicated * db.conflict_duplicate_share
     return tracker, fleet, unreplicated - duplicated, duplicated

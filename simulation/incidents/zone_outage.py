@@ -23,6 +23,7 @@ import simpy
 
 from simulation.incidents.app_draws import draw_app
 from simulation.incidents.db_primary_failure import DbRow, db_recovery, db_setup, draw_db, failed_fleet
+from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
@@ -34,6 +35,10 @@ from simulation.model.scenario import Scenario
 
 DEFAULT_DURATION = LogNormal(median=3600, p95=4 * 3600)
 DB_PRIMARY_ZONE = 0  # the zone that holds the database primary
+
+
+# document sections ``simulate`` reads (engine.cache)
+READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
 
 
 def rate_per_year(scenario: Scenario) -> float:
@@ -78,6 +83,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     load = traffic.request_rate_rps * share
     offset = _region_offset(scenario) if read_write else 0
     rows = list(zip(app_draws.rows(), DbRow.rows(db_draws), duration.tolist()))
+    evacuations = Evacuations(scenario, rng, n, [region])
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app_row, db_row, zone_s = rows[i]
@@ -112,12 +118,22 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             if returned:
                 phases.add("repair", 0.0, zone_s)
             app_phases(fleet, phases, outcome.ready_s if outcome else 0.0)
+        points, lost_tx, duplicated_tx = tracker.points, data_loss * write_rate, 0.0
+        evacuated_by_hand = False  # people moved the users back
+        if not (read_write and db_in_zone):  # then every region loses its writes alike: moving users does not help
+            evacuated = evacuations.apply(
+                i, region, points, phases, data_loss_s=data_loss, writes_move=db_in_zone and not read_write
+            )
+            points, data_loss = evacuated.points, evacuated.data_loss_s
+            lost_tx, duplicated_tx = lost_tx + evacuated.lost_tx, evacuated.duplicated_tx
+            evacuated_by_hand = evacuated.humans_needed
         return ReplayOutcome(
-            tracker.points,
+            points,
             env.now,
             data_loss_s=data_loss,
-            lost_tx=data_loss * write_rate,
-            humans_needed=response.needed,
+            lost_tx=lost_tx,
+            duplicated_tx=duplicated_tx,
+            humans_needed=response.needed or evacuated_by_hand,
         )
 
     return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)

@@ -37,6 +37,12 @@ class Costs(Section):
 class Business(Section):
     outage_cost_usd_per_hour: float = Field(default=10_000, ge=0)
     lost_transaction_usd: float = Field(default=5, ge=0)
+    conflicting_transaction_usd: float = Field(
+        default=5,
+        ge=0,
+        description="cost of one transaction written on both sides of a split brain (support, refunds, "
+        "a customer's trust); the people reconciling it count through the degraded service",
+    )
 
 
 class Targets(Section):

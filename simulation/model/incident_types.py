@@ -31,6 +31,7 @@ INCIDENT_KINDS: tuple[IncidentKind, ...] = (
     IncidentKind("dependency_slowdown", "Dependency slowdown", "dependency slowdowns", False, "dependency_slowdown"),
     IncidentKind("bad_deploy", "Bad deploy", "bad deploys", False, "bad_deploy"),
     IncidentKind("data_corruption", "Data corruption", "data corruptions", False, "data_corruption"),
+    IncidentKind("network_partition", "Network partition", "network partitions", True, "network_partition"),
 )
 KINDS_BY_KEY = {kind.key: kind for kind in INCIDENT_KINDS}
 INCIDENT_TYPES: tuple[str, ...] = tuple(KINDS_BY_KEY)

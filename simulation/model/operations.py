@@ -26,6 +26,27 @@ class Detection(Section):
     )
 
 
+class Fencing(Section):
+    """How a failover keeps an old primary that is still alive (cut off by a partition) from taking writes."""
+
+    mode: Literal["none", "lease", "stonith"] = Field(
+        default="stonith",
+        description="none: the old primary takes writes until the partition heals; lease: it stops once its "
+        "leader lease runs out (lease_s after the partition starts); stonith: the controller powers it off "
+        "through an out-of-band path before it promotes the standby",
+    )
+    lease_s: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="the old primary's leader lease (Patroni's ttl, 30 s); not effective when longer than the "
+        "controller waits before promoting (failover.detection.lease_s)",
+    )
+    stonith_s: float = Field(
+        default=5, ge=0, le=3600, description="time to power off the old primary before the promotion starts"
+    )
+
+
 class Humans(Section):
     page_s: Dist = Field(default_factory=lambda: lognormal(120, 600))
     acknowledge_s: Dist = Field(default_factory=lambda: lognormal(300, 900))
@@ -43,9 +64,61 @@ class Humans(Section):
     )
 
 
+class GlobalRouting(Section):
+    """The global traffic manager in front of the regions (Route 53 health-checked failover or latency
+    records, a GSLB): in the active-active patterns it takes a region whose service fails its check out of
+    DNS, and its users move to the other regions (an evacuation, racing local recovery)."""
+
+    evacuate: bool = Field(
+        default=True,
+        description="active-active: move a region's users to the other regions when its service fails the "
+        "global health check",
+    )
+    check: Literal["deep", "shallow"] = Field(
+        default="deep",
+        description="deep: the check calls an endpoint that exercises the region's service (its database "
+        "included) and fails when the service does; shallow: it only sees a region that does not answer "
+        "at all (a region outage), so local failures are never evacuated",
+    )
+    interval_s: float = Field(
+        default=10, gt=0, le=3600, description="time between global health checks (Route 53: 30 s standard, 10 s fast)"
+    )
+    failure_threshold: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="consecutive failed checks before the region is taken out of DNS, and passing ones "
+        "before it is put back (Route 53 default: 3)",
+    )
+    ttl_s: float | None = Field(
+        default=None, ge=0, description="TTL of the global DNS records; null: failover.dns_ttl_s"
+    )
+    client_cache_s: float = Field(
+        default=0,
+        ge=0,
+        description="users' clients keep each DNS answer this long whatever its TTL (a browser or the JVM's "
+        "networkaddress.cache.ttl); each refreshes at a random moment within it",
+    )
+    fail_back: Literal["automatic", "manual"] = Field(
+        default="automatic",
+        description="automatic: users move back once the region passes its checks again; manual: people move "
+        "them back manual_fail_back_s after the region recovered (meanwhile the other regions carry them)",
+    )
+    manual_fail_back_s: Dist = Field(
+        default_factory=lambda: lognormal(1800, 4 * 3600),
+        description="manual fail-back: from the region's recovery until people put it back in DNS",
+    )
+    scale_out: bool = Field(
+        default=True,
+        description="the receiving regions' autoscaling adds instances for the moved load, ready after the "
+        "receiving region's warm_up_s; without it they carry only what their instances can",
+    )
+
+
 class Failover(Section):
     mode: Literal["automated", "manual"] = "automated"
     detection: Detection = Field(default_factory=Detection)
+    fencing: Fencing = Field(default_factory=Fencing)
     dns_ttl_s: float = Field(default=60, ge=0)
     promotion_s: Dist = Field(default_factory=lambda: Uniform(low=10, high=30))
     humans: Humans = Field(default_factory=Humans)
@@ -60,6 +133,7 @@ class Failover(Section):
         "probability is multiplied by UNTESTED_UNDER_LOAD_FACTOR (0.9): a failover only tested "
         "idle meets full connection pools and traffic for the first time in a real incident",
     )
+    global_routing: GlobalRouting = Field(default_factory=GlobalRouting)
 
 
 class Pool(Section):

@@ -27,6 +27,41 @@ class IncidentRate(Section):
     duration_s: Dist | None = None
 
 
+class NetworkPartition(IncidentRate):
+    """The primary's zone or region cut off from the failover controller and from a share of the clients,
+    the old primary alive (split brain when a failover happens and nothing fences the old primary)."""
+
+    rate_per_year: float = Field(default=0.2, ge=0, le=100_000)
+    duration_s: Dist | None = Field(
+        default_factory=lambda: lognormal(43, 600),
+        description="how long the partition lasts (default centred on GitHub's 43 s of 2018-10-21)",
+    )
+    scope: Literal["zone", "region"] = Field(
+        default="zone", description="what is cut off with the old primary: its zone, or its whole region"
+    )
+    old_side_client_share: float | None = Field(
+        default=None,
+        description="share of the clients on the old primary's side, which keep reaching it; null: from the "
+        "topology (zone: one zone of the primary region's instances; region: the primary region's)",
+        ge=0,
+        le=1,
+    )
+    reconciliation_s_per_conflicting_tx: float = Field(
+        default=120,
+        ge=0,
+        le=86_400,  # a day per transaction at most
+        description="degraded service people need per conflicting transaction to reconcile the two sides "
+        "(GitHub: a few seconds of divergent writes, 24 h 11 min degraded)",
+    )
+    reconciliation_served_share: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="share of requests served normally while people reconcile (GitHub: reads of stale data, "
+        "webhooks and Pages builds held back)",
+    )
+
+
 def _rate(rate: float, duration: Dist | None = None) -> Callable[[], IncidentRate]:
     return lambda: IncidentRate(rate_per_year=rate, duration_s=duration)
 
@@ -41,6 +76,7 @@ class Incidents(Section):
     region_outage: IncidentRate = Field(default_factory=_rate(0.1, lognormal(4 * 3600, 12 * 3600)))
     dependency_slowdown: IncidentRate = Field(default_factory=_rate(4, lognormal(900, 3600)))
     data_corruption: IncidentRate = Field(default_factory=_rate(0.1))
+    network_partition: NetworkPartition = Field(default_factory=NetworkPartition)
     slowdown_latency_s: Dist = Field(
         default_factory=lambda: lognormal(30, 120), description="latency of a slowed dependency"
     )

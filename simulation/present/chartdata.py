@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from simulation.analysis.variants import RunFigures
+from simulation.engine.replays import HORIZON_S, clip_to_horizon
 from simulation.engine.results import RunResults
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
-from simulation.present.format import time_unit
+from simulation.present.format import format_duration, time_unit
 from simulation.units import SECONDS_PER_YEAR
 
 Results = RunResults | RunFigures
@@ -142,19 +143,30 @@ def replay(results: RunResults, incident_type: str, which: str = "p50") -> dict[
     rec = None if block is None else getattr(block.replays, which)
     if rec is None:
         return None
-    end_s = max([p.end_s for p in rec.phases] + [pt.t_s for pt in rec.served] + [rec.rto_s, 1.0])
+    # nothing beyond the replay's horizon (results stored before it existed are clipped here)
+    horizon_s = rec.horizon_s if rec.horizon_s is not None else HORIZON_S
+    phases, served, cut = clip_to_horizon(rec.phases, rec.served, horizon_s)
+    unfinished = set(rec.unfinished) | set(cut)
+    recovered = rec.rto_s <= horizon_s
+    end_s = max([p[2] for p in phases] + [t for t, _ in served] + [min(rec.rto_s, horizon_s), 1.0])
     divisor, unit = time_unit(end_s)
     # the served curve is a step function: repeat each value until the next change, then hold to the end
     t_s, fraction = [], []
-    for point, next_t in zip(rec.served, [pt.t_s for pt in rec.served[1:]] + [end_s * 1.05]):
-        t_s += [point.t_s, next_t]
-        fraction += [point.fraction, point.fraction]
+    for point, next_t in zip(served, [t for t, _ in served[1:]] + [min(end_s * 1.05, horizon_s)]):
+        t_s += [point[0], next_t]
+        fraction += [point[1], point[1]]
     return {
         "incident_type": incident_type,
         "which": which,
         "title": f"{incident_label(incident_type)} — {'median' if which == 'p50' else '95th percentile'} incident",
-        "phases": [{"phase": p.name, "start_s": p.start_s, "end_s": p.end_s} for p in rec.phases],
+        "phases": [
+            {"phase": name, "start_s": start, "end_s": end, "unfinished": name in unfinished and end >= horizon_s}
+            for name, start, end in phases
+        ],
         "served": {"t_s": t_s, "fraction": fraction},
+        "horizon_s": horizon_s,
+        "recovered_within_horizon": recovered,
+        "not_recovered_label": f"not recovered within {format_duration(horizon_s)}",
         "rto_s": rec.rto_s,
         "data_loss_s": rec.data_loss_s,
         "humans_needed": rec.humans_needed,
@@ -176,6 +188,7 @@ def cost_vs_downtime(runs: Sequence[tuple[str, Results]]) -> dict[str, Any]:
                 "total_usd_per_month": costs.total_usd_per_month,
                 "downtime_h_per_year": results.annual.downtime_s.mean / 3600,
                 "lost_tx_per_year": results.annual.lost_tx.mean,
+                "conflicting_tx_per_year": results.annual.conflicting_tx.mean,
                 "targets_met": bool(results.targets_met),
             }
         )

@@ -211,6 +211,7 @@
     ["Verdict", (p) => (p.targets_met ? "✔ all targets met" : "✘ " + p.cards.filter((c) => c.met === false).map((c) => c.title).join(", "))],
     ["Downtime per year (mean)", (p) => p.figures.downtime], ["Availability (mean)", (p) => p.figures.availability],
     ["Data loss p95 (worst type)", (p) => p.figures.data_loss], ["Lost transactions (mean)", (p) => p.figures.lost_tx],
+    ["Conflicting transactions (mean)", (p) => p.figures.conflicting_tx || "—"],
     ["Premium", (p) => p.figures.premium], ["Total incl. expected outage cost", (p) => p.figures.total],
   ];
 
@@ -267,6 +268,20 @@
   });
 
   // -- cost frontier --------------------------------------------------------------------------------
+  // A frontier too long for one request comes back as a job (202) the worker computes: poll its progress.
+  async function frontierResult(answer, status) {
+    if (!answer || !answer.status_url) return answer;
+    for (;;) {
+      if (answer.status === "done") return answer.result;
+      if (answer.status === "failed") throw new Error(answer.error || "The frontier could not be computed.");
+      status.textContent = `Computing on the server (about ${Math.round(answer.estimate_s)} s of simulation): ${Math.round(answer.progress * 100)} % done…`;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const response = await fetch(answer.status_url, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(`The server answered ${response.status}.`);
+      answer = { ...(await response.json()), status_url: answer.status_url };
+    }
+  }
+
   $("ws-frontier-run").addEventListener("click", async () => {
     const status = $("ws-frontier-status");
     const button = $("ws-frontier-run");
@@ -274,7 +289,7 @@
     status.textContent = "Searching the cheapest changes that meet the targets…";
     const variants = [{ label: "Base scenario", overrides: {} }].concat(pinned.map((p) => ({ label: p.label, overrides: p.overrides })));
     try {
-      const data = await post(config.urls.frontier, { overrides: {}, variants });
+      const data = await frontierResult(await post(config.urls.frontier, { overrides: {}, variants }), status);
       const fixes = $("ws-fixes");
       fixes.replaceChildren(...data.fixes.map((f) => text("li", `${f.label}: +${Math.round(f.added_usd_per_month).toLocaleString("en")} per month${f.multi_region ? " (multi-region)" : ""}`)));
       if (data.already_met) fixes.replaceChildren(text("li", "The base scenario already meets every target."));

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from accounts import PASSWORD
-from celery_worker import filesystem_broker, producer, worker, worker_database_url
+from celery_worker import filesystem_worker
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + ORM from the test thread
 
@@ -208,21 +207,9 @@ def real_worker(live_server, tmp_path):
     This process's Celery app sends to the same broker and queue while the fixture lasts, so runs
     started in the browser go to this worker only. Yields the worker's log path.
     """
-    folder = tmp_path / "broker"
-    options = filesystem_broker(folder)
-    queue = f"browser-{uuid.uuid4().hex[:10]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": worker_database_url(),
-        "CELERY_BROKER_URL": "filesystem://",
-        "BROKER_DIR": str(folder),
-        "CELERY_QUEUE": queue,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "LOG_LEVEL": "INFO",
-    }
     log_path = tmp_path / "worker.log"
-    with worker(env, queue, log_path) as process, producer("filesystem://", options, queue):
+    extra = {"CELERY_TASK_ALWAYS_EAGER": "false", "LOG_LEVEL": "INFO"}
+    with filesystem_worker(tmp_path, log_path, "browser", **extra) as process:
         deadline = time.monotonic() + WORKER_READY_S
         while b"ready." not in log_path.read_bytes():
             if process.poll() is not None or time.monotonic() > deadline:

@@ -36,6 +36,7 @@ CHECKOUT = {
         "region_outage": {"rate_per_year": 0},
         "dependency_slowdown": {"rate_per_year": 0},
         "data_corruption": {"rate_per_year": 0},
+        "network_partition": {"rate_per_year": 0},
         "db_primary_failure": {"rate_per_year": 2},
     },
 }
@@ -82,7 +83,30 @@ def _open(page, url: str) -> None:
     _wait_render(page, 0)
 
 
-def test_it_runs_the_workshop_pins_compares_and_records(editor_page, live_server, checkout, shoot, console_errors):
+def _frontier_jobs_in_a_thread(monkeypatch) -> None:
+    """The frontier is longer than a request's budget: the worker's job runs in a thread here, the page polls."""
+    import threading
+
+    from django.db import connection
+
+    from workshop.jobs import job_execute
+
+    def compute(job_id: int) -> None:
+        try:
+            job_execute(job_id=job_id)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr("workshop.budget.frontier_placement", lambda estimate: "worker")
+    monkeypatch.setattr(
+        "workshop.tasks.frontier_job.delay", lambda job_id: threading.Thread(target=compute, args=(job_id,)).start()
+    )
+
+
+def test_it_runs_the_workshop_pins_compares_and_records(
+    editor_page, live_server, checkout, shoot, console_errors, monkeypatch
+):
+    _frontier_jobs_in_a_thread(monkeypatch)
     workspace, scenario = checkout
     page = editor_page
     _open(page, f"{live_server.url}/w/{workspace.pk}/workshop/")
@@ -132,6 +156,9 @@ def test_it_runs_the_workshop_pins_compares_and_records(editor_page, live_server
     page.click("#ws-frontier-run")
     expect(page.locator("#ws-frontier-status")).to_contain_text(re.compile("Cheapest option|No option"), timeout=60_000)
     expect(page.locator("#ws-frontier-downtime .main-svg").first).to_be_visible()
+    from workshop.models import FrontierJob
+
+    assert list(FrontierJob.objects.filter(workspace=workspace).values_list("status", flat=True)) == ["done"]
     shoot(page, "workshop-pinned")
 
     link = page.locator("#ws-decision")

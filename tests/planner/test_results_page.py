@@ -136,3 +136,39 @@ def test_it_says_which_incident_types_the_targets_leave_out(owner_client, worksp
     assert [line["label"] for line in cards["rto"]["lines"]] == ["Primary database failure", "Region outage"]
     assert "App instance crash" in cards["rto"]["not_judged"]
     assert "Region outage" not in cards["rpo"]["not_judged"]
+
+
+def test_it_shows_conflicting_transactions_next_to_lost_ones(owner_client, finished_run):
+    html = owner_client.get(_url(finished_run)).content.decode()
+    lost = html.index("Lost transactions per year (mean)")
+    assert lost < html.index("Conflicting transactions per year (mean)")
+    assert "conflicting transactions" in html  # in the expected outage cost's detail
+
+
+def test_it_says_when_a_replayed_incident_is_not_recovered_within_the_horizon(owner_client, workspace, owner):
+    from simulation.engine.replays import HORIZON_S
+    from simulation.model.incident_types import INCIDENT_TYPES
+
+    quiet = {t: {"rate_per_year": 0} for t in INCIDENT_TYPES if t not in ("db_primary_failure", "bad_deploy")}
+    document = {
+        "name": "never repaired",
+        "pattern": "single-region",
+        "regions": [{"name": "a"}],
+        "database": {
+            "local_standby": "none",
+            "backups": {"kind": "none"},
+            "node_repair_s": {"kind": "fixed", "value": 3 * HORIZON_S},
+        },
+        "deployment": {"deploys_per_month": 0},
+        "incidents": quiet,
+    }
+    scenario = scenario_create(workspace=workspace, user=owner, name="never repaired", document=document)
+    run = run_execute(run_id=run_create(scenario=scenario, user=owner, trials=20, seed=3).pk)
+    response = owner_client.get(_url(run))
+    html = response.content.decode()
+    assert (
+        "not recovered within the replay&#x27;s horizon" in html or "not recovered within the replay's horizon" in html
+    )
+    assert "not over within 14.0 d" in html
+    replay = _figures(response)["chart-replay-p50"]
+    assert max(replay["data"][1]["x"]) * 3600 <= HORIZON_S + 1e-6  # hours on the axis, none beyond the horizon

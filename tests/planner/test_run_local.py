@@ -69,3 +69,42 @@ def test_it_runs_with_debug_on_unless_the_environment_says_otherwise(run_local, 
     with pytest.raises(SystemExit):
         run_local.main()
     assert seen == ["true"]
+
+
+def test_it_restarts_a_dead_child_with_backoff_and_keeps_the_others(run_local, monkeypatch, tmp_path):
+    """A worker that dies (say, after a broker outage) is started again; the web server keeps running."""
+    monkeypatch.setattr(run_local, "RESTART_FIRST_S", 0.2)
+    starts = tmp_path / "starts"
+    dying = run_local.Child("worker", [sys.executable, "-c", f"open({str(starts)!r}, 'a').write('x'); exit(3)"])
+    steady = run_local.Child("web server", [sys.executable, "-c", "import time; time.sleep(60)"])
+    stopping = {"signal": None}
+    monkeypatch.setattr(run_local.time, "sleep", _stop_after(stopping, seconds=1.6))
+    try:
+        run_local.supervise([dying, steady], stopping)
+        assert steady.process.poll() is None and steady.restarts == 0
+        # exits at once; restarts after 0.2, 0.4, 0.8 … s: the backoff doubles with each exit noticed
+        exits = dying.restarts + (dying.restart_at is not None)
+        assert dying.restarts >= 2 and dying.restarts <= len(starts.read_text()) <= dying.restarts + 1
+        assert dying.backoff_s == pytest.approx(0.2 * 2**exits)
+    finally:
+        run_local.stop([c.process for c in (dying, steady)])
+
+
+def test_make_run_starts_web_worker_and_beat(run_local):
+    names = [c.name for c in run_local.children("127.0.0.1", "8601")]
+    commands = [" ".join(c.command) for c in run_local.children("127.0.0.1", "8601")]
+    assert names == ["web server", "worker", "beat"]
+    assert "runserver 127.0.0.1:8601" in commands[0] and " worker " in commands[1]
+    assert commands[2].endswith("beat --loglevel=INFO")
+
+
+def _stop_after(stopping: dict, *, seconds: float):
+    """A ``time.sleep`` that really sleeps, then sets the stop signal once ``seconds`` have passed."""
+    real_sleep, deadline = time.sleep, time.monotonic() + seconds
+
+    def sleep(duration: float) -> None:
+        real_sleep(duration)
+        if time.monotonic() >= deadline:
+            stopping["signal"] = 15
+
+    return sleep

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 import simulation
 from planner.models import Run
@@ -77,11 +80,22 @@ def test_it_does_nothing_when_a_finished_run_is_delivered_again(queued, monkeypa
     assert (again.status, again.results, again.finished_at) == (Run.Status.DONE, done.results, done.finished_at)
 
 
-def test_it_restarts_a_run_found_running_from_scratch(queued):
+def test_it_restarts_a_run_found_running_with_a_stale_heartbeat_from_scratch(queued):
     expected = run_execute(run_id=queued.pk).results
-    Run.objects.filter(pk=queued.pk).update(status=Run.Status.RUNNING, chunks_done=3, progress=0.4, results=None)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Run.objects.filter(pk=queued.pk).update(
+        status=Run.Status.RUNNING, chunks_done=3, progress=0.4, results=None, heartbeat_at=long_ago
+    )
     run = run_execute(run_id=queued.pk)
     assert run.status == Run.Status.DONE and run.results == expected  # same numbers, not doubled
+    assert run.attempts == 2
+
+
+def test_it_leaves_a_run_whose_worker_is_alive_to_that_worker(queued):
+    """A duplicate message for a run another worker is computing (fresh heartbeat) does nothing."""
+    Run.objects.filter(pk=queued.pk).update(status=Run.Status.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    run = run_execute(run_id=queued.pk)
+    assert (run.status, run.attempts, run.results) == (Run.Status.RUNNING, 1, None)
 
 
 def test_it_stops_between_chunks_when_cancelled(queued, monkeypatch):
@@ -114,8 +128,8 @@ def test_it_writes_progress_and_an_eta_after_each_chunk(queued, monkeypatch):
     seen = []
     original = run_services._progress_write
 
-    def spy(run_id, **kwargs):
-        original(run_id, **kwargs)
+    def spy(run_id, attempt, **kwargs):
+        original(run_id, attempt, **kwargs)
         seen.append(Run.objects.values_list("chunks_done", "progress", "eta_s").get(pk=run_id))
 
     monkeypatch.setattr(run_services, "_progress_write", spy)

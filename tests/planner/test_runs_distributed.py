@@ -1,4 +1,4 @@
-"""A run spread over workers: pieces in any order, delivered twice, resumed, cancelled — same bytes.
+"""A run spread over workers: pieces in any order, delivered twice, re-queued, cancelled — same bytes.
 
 The broker is a list here: the tests take messages from it in the order they choose (as several workers
 would) and deliver some twice (as late acknowledgement may). tests/planner/test_worker.py runs the same
@@ -16,6 +16,7 @@ import simulation
 from planner.models import Run, RunPart
 from planner.services import runs_distributed
 from planner.services.runs import run_cancel, run_create, run_execute
+from planner.services.watchdog import run_requeue
 
 TRIALS = 300  # two chunks per incident type
 
@@ -34,9 +35,9 @@ def broker(monkeypatch):
 def _deliver(message: tuple[str, list]) -> None:
     name, args = message
     if name == "part":
-        runs_distributed.part_execute(run_id=args[0], kind=args[1], key=args[2])
+        runs_distributed.part_execute(run_id=args[0], kind=args[1], key=args[2], attempt=args[3])
     else:
-        runs_distributed.run_finish(run_id=args[0])
+        runs_distributed.run_finish(run_id=args[0], attempt=args[1])
 
 
 def _drain(broker: list, *, order: random.Random, duplicate_every: int = 0) -> int:
@@ -79,7 +80,7 @@ def test_pieces_in_any_order_and_delivered_twice_give_the_bytes_of_one_process_a
 
 
 @pytest.mark.slow
-def test_the_finishing_step_is_split_into_replay_and_variant_tasks(scenario, owner, broker, monkeypatch):
+def test_the_checklist_variant_runs_are_tasks_of_their_own(scenario, owner, broker, monkeypatch):
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
     chunks = [m for m in broker if m[0] == "part"]
@@ -87,33 +88,48 @@ def test_the_finishing_step_is_split_into_replay_and_variant_tasks(scenario, own
     for message in chunks:
         _deliver(message)
     kinds = [args[1] for _, args in broker]
-    assert "replay" in kinds and "variant" in kinds and set(kinds) == {"replay", "variant"}
+    assert set(kinds) == {"variant"}
     queued_jobs = len(broker)
     while broker[0][0] == "part":
         _deliver(broker.pop(0))
-    assert broker == [("finish", [run.pk])] and queued_jobs > 1
-    # the finish simulates nothing itself: every replay and variant run came from a task
+    assert broker == [("finish", [run.pk, 1])] and queued_jobs >= 1
+    # the finish simulates no variant run itself: every one came from a task (it replays the kept incidents)
     monkeypatch.setattr("planner.services.runs_distributed.simulate_type", lambda *a, **k: pytest.fail("variant"))
-    monkeypatch.setattr("simulation.engine.replays.simulate_chunk", lambda *a, **k: pytest.fail("replay"))
     _deliver(broker.pop())
     run.refresh_from_db()
     assert run.status == Run.Status.DONE, run.error
 
 
 @pytest.mark.slow
-def test_a_run_found_running_queues_only_what_is_missing(scenario, owner, broker, single):
+def test_a_run_requeued_after_a_stall_keeps_its_pieces_and_the_old_attempt_writes_nothing(
+    scenario, owner, broker, single
+):
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
-    first = broker[:3]
+    first, rest = broker[:3], broker[3:]
     broker.clear()
-    for message in first:  # a worker did three chunks, then died with the rest of the queue lost
+    for message in first:  # a worker did three chunks, then went silent with the rest in flight
         _deliver(message)
+    assert run_requeue(run_id=run.pk, attempt=1, reason="test") == "requeued"  # the watchdog's step
     runs_distributed._CONTEXT.clear()
-    runs_distributed.run_dispatch(run_id=run.pk)  # the run's message again (redelivered or re-queued)
-    assert {tuple(args) for _, args in first}.isdisjoint({tuple(args) for _, args in broker})
+    runs_distributed.run_dispatch(run_id=run.pk)  # the re-queued message: attempt 2
+    assert Run.objects.get(pk=run.pk).attempts == 2
+    assert {args[2] for _, args in first}.isdisjoint({args[2] for _, args in broker})
+    assert all(args[3] == 2 for _, args in broker)
+    for message in rest:  # the first attempt's messages arrive late: they do nothing
+        _deliver(message)
+    assert Run.objects.get(pk=run.pk).status == Run.Status.RUNNING
     _drain(broker, order=random.Random(5))
     run.refresh_from_db()
     assert run.status == Run.Status.DONE and _canonical(run.results) == _canonical(single.results)
+
+
+def test_a_duplicate_run_message_while_its_worker_is_alive_queues_nothing(scenario, owner, broker):
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    queued = len(broker)
+    runs_distributed.run_dispatch(run_id=run.pk)  # fresh heartbeat: the run is in hand
+    assert len(broker) == queued and Run.objects.get(pk=run.pk).attempts == 1
 
 
 def test_cancel_stops_the_remaining_chunks(scenario, owner, broker, monkeypatch):
@@ -133,11 +149,14 @@ def test_cancel_stops_the_remaining_chunks(scenario, owner, broker, monkeypatch)
 def test_progress_only_grows_and_the_run_fails_with_the_engine_error(scenario, owner, broker, monkeypatch):
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
-    seen = []
+    seen, beats = [], []
     for message in broker[:4]:
         _deliver(message)
-        seen.append(Run.objects.values_list("progress", flat=True).get(pk=run.pk))
+        progress, beat = Run.objects.values_list("progress", "heartbeat_at").get(pk=run.pk)
+        seen.append(progress)
+        beats.append(beat)
     assert seen == sorted(seen) and 0 < seen[-1] < runs_distributed.CHUNK_SHARE
+    assert beats == sorted(beats) and beats[0] < beats[-1]  # each progress write is a heartbeat
     monkeypatch.setattr("simulation.run_chunk", lambda *a: (_ for _ in ()).throw(RuntimeError("model broke")))
     _deliver(broker[4])
     run.refresh_from_db()
@@ -150,7 +169,7 @@ def test_a_job_delivered_before_its_stage_commits_waits_then_leaves_it_to_the_st
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
     monkeypatch.setattr(runs_distributed, "JOBS_WAIT_S", 0.1)
-    runs_distributed.part_execute(run_id=run.pk, kind="variant", key="not-listed-yet")
+    runs_distributed.part_execute(run_id=run.pk, kind="variant", key="not-listed-yet", attempt=1)
     run.refresh_from_db()
     assert run.status == Run.Status.RUNNING and not RunPart.objects.filter(run=run, kind="variant").exists()
 

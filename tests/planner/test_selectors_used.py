@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("planner", "decisions", "workshop")
+APPS = ("planner", "decisions", "workshop", "drills", "api")
 
 
 def _sources() -> dict[Path, str]:

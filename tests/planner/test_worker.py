@@ -100,7 +100,7 @@ def test_it_runs_on_a_real_worker_with_redis(scenario, owner, tmp_path):
 
 
 def test_a_run_split_over_two_workers_gives_the_bytes_of_one_process(scenario, owner, tmp_path):
-    """Two worker processes share the run's chunks, replays and variant runs; the results are the bytes of
+    """Two worker processes share the run's chunks and variant runs; the results are the bytes of
     the same run executed in this process, chunk after chunk."""
     _redis_or_skip()
     queue = f"test-{uuid.uuid4().hex[:10]}"

@@ -13,7 +13,14 @@ from simulation.present.format import format_duration
 ROOT = Path(__file__).resolve().parents[2]
 QUIET_INCIDENTS = {
     name: {"rate_per_year": 0}
-    for name in ("db_primary_failure", "instance_crash", "zone_outage", "region_outage", "data_corruption")
+    for name in (
+        "db_primary_failure",
+        "instance_crash",
+        "zone_outage",
+        "region_outage",
+        "data_corruption",
+        "network_partition",
+    )
 }
 
 
@@ -191,13 +198,13 @@ def test_it_rejects_infinite_and_absurd_numbers_with_exit_2_naming_the_field(tmp
 
 
 def test_it_exits_2_when_a_variant_the_run_derives_is_invalid(tmp_path, monkeypatch):
-    from simulation.cli import main as cli
+    from simulation.analysis import run as whole_run  # the CLI imports it when a command simulates
     from simulation.model.loading import Problem, ScenarioError
 
     def failing_run(*args, **kwargs):
         raise ScenarioError([Problem("app.pool.max_lifetime_s", "must be greater than 0")])
 
-    monkeypatch.setattr(cli, "run", failing_run)
+    monkeypatch.setattr(whole_run, "run", failing_run)
     out, err = io.StringIO(), io.StringIO()
     assert main(["run", _write(tmp_path, _small(LENIENT))], stdout=out, stderr=err) == 2
     assert "app.pool.max_lifetime_s: must be greater than 0" in err.getvalue() and out.getvalue() == ""
@@ -229,3 +236,14 @@ def test_it_refuses_a_file_larger_than_the_document_limit_without_reading_it_all
     stderr = io.StringIO()
     assert main(["validate", str(path)], stdout=io.StringIO(), stderr=stderr) == 2
     assert "larger than 1,000,000 bytes" in stderr.getvalue()
+
+
+def test_validate_and_run_import_neither_the_report_nor_the_workshop_analyses():
+    code = (
+        "import sys; from simulation.cli.main import main; main(['validate', 'examples/worked-active-passive.yaml']);"
+        "print(sorted(m for m in sys.modules if m.startswith(('simulation.present.report',"
+        " 'simulation.analysis.advise', 'simulation.analysis.sensitivity', 'simulation.engine'))))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("[]"), done.stdout

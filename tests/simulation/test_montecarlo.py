@@ -25,17 +25,18 @@ def _double(name: str):
         impact = rto * 0.5
         loss = rng.uniform(0, 10, n)
         batch = Batch(rto, impact, loss, loss * scenario.database.write_rate_tps, np.zeros(n), rto > mean)
-        if keep_replays:
+        if keep_replays:  # True: every incident; indices: just those, in that order
+            kept = range(n) if keep_replays is True else keep_replays
             batch.replays = [
                 Replay(
-                    (("detect", 0.0, float(r)),),
-                    ((0.0, 0.0), (float(r), 1.0)),
-                    float(r),
-                    float(i),
-                    float(lost),
-                    bool(r > mean),
+                    (("detect", 0.0, float(rto[k])),),
+                    ((0.0, 0.0), (float(rto[k]), 1.0)),
+                    float(rto[k]),
+                    float(impact[k]),
+                    float(loss[k]),
+                    bool(rto[k] > mean),
                 )
-                for r, i, lost in zip(rto, impact, loss)
+                for k in kept
             ]
         return batch
 
@@ -246,6 +247,7 @@ def test_it_runs_a_scenario_with_no_incidents_at_all():
             "region_outage",
             "dependency_slowdown",
             "data_corruption",
+            "network_partition",
         )
     }
     results = run(

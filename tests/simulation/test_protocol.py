@@ -87,3 +87,12 @@ def test_the_loop_counts_people_as_needed_when_paged_or_when_the_rto_exceeds_the
     batch = replay_batch(3, threshold=0.99, keep_replays=False, replay_one=outage)
     assert batch.humans_needed.tolist() == [True, False, True]  # paged; RTO 100 s; RTO 200 s
     assert batch.replays == []
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_replaying_chosen_incidents_gives_their_timelines_as_in_the_whole_batch(name):
+    sc = scenario()
+    whole = MODELS[name].simulate(sc, np.random.default_rng(4), 40, keep_replays=True)
+    chosen = MODELS[name].simulate(sc, np.random.default_rng(4), 40, keep_replays=(31, 7))
+    assert chosen.replays == [whole.replays[31], whole.replays[7]]
+    assert chosen.rto_s[31] == whole.rto_s[31] and chosen.rto_s[7] == whole.rto_s[7]

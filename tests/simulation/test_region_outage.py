@@ -167,3 +167,39 @@ def test_a_cold_standby_is_built_from_scratch_before_it_warms_up():
 
     warm, cold = (np.median(_run(standby(w), n=200).rto_s) for w in ("warm", "cold"))
     assert cold - warm == pytest.approx(3600, abs=120)
+
+
+def _declared_and_moved(replay):
+    by_name = {name: (start, end) for name, start, end in replay.phases}
+    return by_name["global-detect"][1], by_name["evacuate"]
+
+
+@pytest.mark.parametrize("pattern", ["active-active-read", "active-active-full"])
+def test_it_moves_an_active_active_region_s_users_on_the_global_check_not_the_failover_detector(pattern):
+    # the failover's detector is fast (1 s) and its DNS TTL long (300 s); the global check slow (30 s × 2),
+    # with its own 20 s TTL and a 10 s client cache
+    failover = {
+        "detection": {"interval_s": 1, "failure_threshold": 1},
+        "dns_ttl_s": 300,
+        "global_routing": {"interval_s": 30, "failure_threshold": 2, "ttl_s": 20, "client_cache_s": 10},
+    }
+    batch = _run(_scenario(pattern, failover=failover, app={"capacity_rps_per_instance": 1000}), n=200, keep=True)
+    for replay in batch.replays:
+        declared, (moving, moved) = _declared_and_moved(replay)
+        assert 30 <= declared <= 60 and moving == declared  # the first failing check, then one more 30 s on
+        assert moved - declared <= 20 + 10 + 1e-9  # TTL residual + client-cache residual, not the 300 s TTL
+        assert "propagate" not in {name for name, _, _ in replay.phases}
+    if pattern == "active-active-full":  # nothing to promote: the users' move is the recovery
+        assert 30 < np.median(batch.rto_s) < 60 + 30
+    off = {**failover, "global_routing": {**failover["global_routing"], "evacuate": False}}
+    local = _run(_scenario(pattern, failover=off, app={"capacity_rps_per_instance": 1000}), n=200, keep=True)
+    for replay in local.replays:  # switched off: the failover's own DNS change and TTL move them
+        names = {name for name, _, _ in replay.phases}
+        assert "propagate" in names and "global-detect" not in names
+    assert np.median(local.rto_s) > 150
+
+
+def test_it_keeps_the_failover_detector_and_ttl_for_active_passive_whatever_the_global_check():
+    fast = _run(_scenario(failover={"global_routing": {"interval_s": 1, "failure_threshold": 1}}))
+    slow = _run(_scenario(failover={"global_routing": {"interval_s": 300, "failure_threshold": 5}}))
+    assert np.array_equal(fast.rto_s, slow.rto_s) and np.array_equal(fast.impact_s, slow.impact_s)

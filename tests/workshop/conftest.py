@@ -34,6 +34,15 @@ def small_runs(monkeypatch):
     monkeypatch.setattr(services, "ADVICE_MAX_EVALUATIONS", 8)
 
 
+@pytest.fixture(autouse=True)
+def generous_workshop_limits(settings):
+    """Tests post many bodies a minute; the limits themselves are under test in test_workshop_budget.py."""
+    from django.core.cache import cache
+
+    settings.WORKSHOP_RATE_PER_MINUTE = 100_000
+    cache.clear()
+
+
 @pytest.fixture
 def editor(owner):
     return owner

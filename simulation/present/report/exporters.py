@@ -256,6 +256,7 @@ class CsvExporter(Exporter):
             ("annual_downtime_p95 [s]", "downtime_s", "p95"),
             ("availability_mean [ratio]", "availability", "mean"),
             ("lost_tx_mean [tx/year]", "lost_tx", "mean"),
+            ("conflicting_tx_mean [tx/year]", "conflicting_tx", "mean"),
             ("incidents_mean [per year]", "incidents", "mean"),
         ]
         for header, block, stat in annual:

@@ -85,6 +85,11 @@ def annual_rows(results: RunResults) -> list[dict[str, Any]]:
             "value": f"{lost.mean:,.0f}",
             "ci": ci_text(list(lost.mean_ci), unit="tx"),
         },
+        {
+            "label": "Conflicting transactions per year (mean)",
+            "value": f"{annual.conflicting_tx.mean:,.0f}",
+            "ci": ci_text(list(annual.conflicting_tx.mean_ci), unit="tx"),
+        },
         {"label": "Incidents per year (mean)", "value": f"{annual.incidents.mean:.1f}", "ci": ""},
     ]
 

@@ -158,6 +158,12 @@ def comparison_table(options: list[Option]) -> dict[str, Any]:
     rows.append(
         row("Availability (mean)", [plain(availability_text(o.results.annual.availability.mean)) for o in options])
     )
+    for label, figure in (
+        ("Lost transactions per year (mean)", "lost_tx"),
+        ("Conflicting transactions per year (mean)", "conflicting_tx"),
+    ):
+        means = [getattr(o.results.annual, figure).mean for o in options]
+        rows.append(row(label, [plain(f"{m:,.0f} tx") for m in means]))
     types: list[str] = []
     for o in options:
         types += [t for t in chartdata.active_types(o.results) if t not in types]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('planner', '0001_initial'),
+        ('planner', '0002_run_heartbeat_and_attempts'),
     ]
 
     operations = [
@@ -15,11 +15,10 @@ class Migration(migrations.Migration):
             name='RunPart',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('chunk', 'Chunk'), ('replay', 'Replay'), ('variant', 'Variant run'), ('stage', 'Stage')], max_length=10)),
+                ('kind', models.CharField(choices=[('chunk', 'Chunk'), ('variant', 'Variant run'), ('stage', 'Stage')], max_length=10)),
                 ('key', models.CharField(help_text="the chunk index, or the variant run's key", max_length=100)),
-                ('spec', models.JSONField(blank=True, help_text='on the jobs stage: the replays and variant runs to do', null=True)),
+                ('spec', models.JSONField(blank=True, help_text='on the jobs stage: the variant runs to do', null=True)),
                 ('arrays', models.BinaryField(blank=True, help_text='the outcomes as NumPy arrays (.npz, no pickles)', null=True)),
-                ('replays', models.TextField(blank=True, help_text='JSON timelines of a replayed chunk')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parts', to='planner.run')),
             ],

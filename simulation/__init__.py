@@ -6,14 +6,15 @@ Pure Python (SimPy + NumPy); never imports Django. The public API:
   (``ScenarioError`` lists every ``Problem`` by field path).
 - ``run(scenario, trials=, seed=, years=, workers=, progress=)`` → ``RunResults``, the results of docs/results.md
   (``.to_json()`` is the results JSON, ``RunResults.from_json`` reads it back);
-  the chunked form for task queues: ``plan_run`` → ``run_chunk`` per chunk → ``finish_run``.
+  the chunked form for task queues: ``plan_run`` → ``run_chunk`` per chunk → ``finish_run`` (or
+  ``finish_run_with_outcomes``, which also returns the sorted outcomes that re-judging needs).
 - ``judge(results, targets)``: re-judge results (``RunResults`` or a stored dict) against other targets.
 - ``monthly_costs``, ``evaluate_checklist`` and ``MODELS`` (incident type → model module).
 """
 
 from simulation.analysis.checklist import evaluate_checklist
 from simulation.analysis.costs import monthly_costs
-from simulation.analysis.run import finish_run, run
+from simulation.analysis.run import finish_run, finish_run_with_outcomes, run
 from simulation.analysis.verdicts import judge
 from simulation.engine.chunks import ChunkResult, run_chunk
 from simulation.engine.plan import ChunkSpec, RunPlan, plan_run
@@ -47,6 +48,7 @@ __all__ = [
     "dump_document",
     "evaluate_checklist",
     "finish_run",
+    "finish_run_with_outcomes",
     "judge",
     "load_file",
     "load_scenario",

@@ -15,7 +15,8 @@ import simulation
 from planner.models import Run, Scenario, Workspace
 from planner.services.runs import run_create_finished
 from simulation.analysis.advise import cheapest_fixes
-from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures, run_scenario
+from simulation.analysis.run import run_with_outcomes
+from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures
 from simulation.engine.results import RunResults
 from simulation.model.overrides import apply_overrides
 from workshop.controls import ALLOWED_PATHS
@@ -62,9 +63,10 @@ def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, ove
     """Save a variant as a finished run of the workspace (snapshot, seed, trials, engine version, results)."""
     if scenario.workspace_id != workspace.pk:
         raise ValueError("scenario: not in this workspace")
-    results = run_scenario(variant_scenario(document=document, overrides=overrides), QUICK, checklist=True)
+    variant = variant_scenario(document=document, overrides=overrides)
+    results, outcomes = run_with_outcomes(variant, trials=QUICK.trials, seed=QUICK.seed, years=QUICK.years)
     name = (label.strip() or f"{scenario.name} (workshop variant)")[:200]
-    return run_create_finished(scenario=scenario, user=user, name=name, results=results)
+    return run_create_finished(scenario=scenario, user=user, name=name, results=results, outcomes=outcomes)
 
 
 def fixes_for(*, document: dict, overrides: dict) -> dict:

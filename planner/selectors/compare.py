@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from planner.models import Run, Workspace
 from planner.selectors.results import target_title
 from planner.selectors.runs import run_results
-from simulation.analysis.verdicts import judge
-from simulation.engine.results import RunResults, TypeResults, Verdict
+from simulation.analysis.outcomes import unpack
+from simulation.analysis.verdicts import rejudged
+from simulation.engine.results import RunResults, TypeResults
 from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
 from simulation.present.format import format_duration, format_money, format_percent
@@ -29,7 +30,7 @@ def comparable_runs(*, workspace: Workspace) -> QuerySet[Run]:
     """The workspace's finished runs with results, newest first (the choices of the compare form)."""
     return (
         workspace.runs.filter(status=Run.Status.DONE, results__isnull=False)
-        .defer("snapshot", "results")
+        .defer("snapshot", "results", "outcomes")
         .select_related("scenario")
     )
 
@@ -58,20 +59,23 @@ def _in_canonical_order(incident_types: dict[str, TypeResults]) -> dict[str, Typ
     return {name: incident_types[name] for name in known + sorted(set(incident_types) - set(known))}
 
 
-def judged_results(results: RunResults | dict[str, Any], targets: dict) -> RunResults:
+def judged_results(
+    results: RunResults | dict[str, Any], targets: dict, outcomes: bytes | memoryview | None = None
+) -> RunResults:
     """``results`` (or a stored results dict) judged against ``targets``: verdicts, ``targets_met`` and the
-    targets the charts draw (``scenario.targets``) all follow them, so cards, tables and target lines agree."""
+    targets the charts draw (``scenario.targets``) all follow them, so cards, tables and target lines agree.
+
+    With the run's stored ``outcomes`` the verdicts are exact (the same as a run with these targets);
+    results stored without them are re-judged from their ECDF quantiles."""
     if not isinstance(results, RunResults):
         results = RunResults.from_json(results)
-    merged = {**results.scenario["targets"], **targets}
-    verdicts = tuple(Verdict.from_json(v) for v in judge(results, merged))
-    return dataclasses.replace(
-        results,
-        incident_types=_in_canonical_order(results.incident_types),
-        scenario={**results.scenario, "targets": merged},
-        verdicts=verdicts,
-        targets_met=all(v.met for v in verdicts),
-    )
+    held = rejudged(results, targets, unpack(outcomes) if outcomes else None)
+    return dataclasses.replace(held, incident_types=_in_canonical_order(held.incident_types))
+
+
+def run_judged(*, run: Run, targets: dict) -> RunResults:
+    """A finished run's results judged against ``targets`` (the workspace's, or a decision's)."""
+    return judged_results(run_results(run=run), targets, run.outcomes)
 
 
 def option_label(run: Run) -> str:
@@ -107,7 +111,7 @@ def options_for(*, runs: list[Run], targets: dict) -> list[Option]:
     """The runs as options, their results re-judged against ``targets``."""
     options = []
     for run in runs:
-        results = judged_results(run_results(run=run), targets)
+        results = run_judged(run=run, targets=targets)
         costs = results.costs
         options.append(
             Option(

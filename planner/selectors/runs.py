@@ -11,7 +11,7 @@ from simulation.engine.results import RunResults
 
 def run_list(*, workspace: Workspace) -> QuerySet[Run]:
     """Runs of a workspace, newest first, without the heavy JSON columns."""
-    return workspace.runs.defer("snapshot", "results").select_related("created_by")
+    return workspace.runs.defer("snapshot", "results", "outcomes").select_related("created_by")
 
 
 def run_progress(*, run: Run) -> dict:

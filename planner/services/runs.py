@@ -22,6 +22,7 @@ from planner.logs import request_id_var
 from planner.models import Run, Scenario, Workspace
 from planner.services.scenarios import document_normalize
 from planner.tasks import run_scenario
+from simulation.analysis.outcomes import SortedOutcomes, pack
 from simulation.engine.results import RunResults
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,9 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
     return run
 
 
-def run_create_finished(*, scenario: Scenario, user, name: str, results: RunResults) -> Run:
+def run_create_finished(
+    *, scenario: Scenario, user, name: str, results: RunResults, outcomes: SortedOutcomes | None = None
+) -> Run:
     """Save results the engine produced elsewhere (a workshop variant) as a finished run of the scenario.
 
     Snapshot, seed and trials come from the results themselves (docs/results.md), so the run is as
@@ -80,6 +83,7 @@ def run_create_finished(*, scenario: Scenario, user, name: str, results: RunResu
         status=Run.Status.DONE,
         progress=1.0,
         results=results.to_json(),
+        outcomes=pack(outcomes) if outcomes is not None else None,
         created_by=_creator(user),
         started_at=now,
         finished_at=now,
@@ -152,7 +156,7 @@ def _fail(run_id: int, message: str) -> None:
 
 def run_execute(*, run_id: int) -> Run | None:
     """Run the engine chunk by chunk, writing progress after each chunk and results at the end."""
-    from simulation import finish_run, plan_run, run_chunk
+    from simulation import finish_run_with_outcomes, plan_run, run_chunk
 
     run = Run.objects.filter(pk=run_id).first()
     if run is None or run.is_finished:
@@ -166,6 +170,7 @@ def run_execute(*, run_id: int) -> Run | None:
         eta_s=None,
         error="",
         results=None,
+        outcomes=None,
     )
     if not claimed:
         return Run.objects.get(pk=run_id)
@@ -186,17 +191,21 @@ def run_execute(*, run_id: int) -> Run | None:
             _progress_write(run_id, done=index + 1, total=total, started=started)
         if _status(run_id) != Run.Status.RUNNING:
             return Run.objects.get(pk=run_id)
-        results = finish_run(scenario, plan, parts).to_json()
+        finished, outcomes = finish_run_with_outcomes(scenario, plan, parts)
+        results = finished.to_json()
         with transaction.atomic():
             locked = Run.objects.select_for_update().get(pk=run_id)
             if locked.status == Run.Status.RUNNING:
                 locked.results = results
+                locked.outcomes = pack(outcomes)
                 locked.status = Run.Status.DONE
                 locked.progress = 1.0
                 locked.chunks_done = total
                 locked.eta_s = 0.0
                 locked.finished_at = timezone.now()
-                locked.save(update_fields=["results", "status", "progress", "chunks_done", "eta_s", "finished_at"])
+                locked.save(
+                    update_fields=["results", "outcomes", "status", "progress", "chunks_done", "eta_s", "finished_at"]
+                )
     except SoftTimeLimitExceeded:
         _fail(run_id, "The run took longer than the time limit; try fewer trials.")
     except simulation.ScenarioError as error:

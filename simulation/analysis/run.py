@@ -6,7 +6,8 @@ import numpy as np
 
 from simulation.analysis.checklist import evaluate_checklist
 from simulation.analysis.costs import monthly_costs
-from simulation.analysis.verdicts import verdicts_for_run
+from simulation.analysis.outcomes import SortedOutcomes
+from simulation.analysis.verdicts import judge_outcomes
 from simulation.engine.annual import annual_results, annual_samples
 from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
@@ -32,6 +33,19 @@ def finish_run(
     ``replayed``: chunks already re-run by ``replay_chunk`` (index → batch), e.g. on other
     workers; the missing ones of ``replay_chunks(plan, parts)`` are re-run here.
     """
+    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist, replayed=replayed)[0]
+
+
+def finish_run_with_outcomes(
+    scenario: Scenario,
+    plan: RunPlan,
+    parts: list[ChunkResult],
+    *,
+    checklist: bool = True,
+    replayed: dict[int, Batch] | None = None,
+) -> tuple[RunResults, SortedOutcomes]:
+    """``finish_run``, and the run's sorted outcomes: what re-judging it against other targets needs
+    (``verdicts.judge_outcomes``; store them with ``outcomes.pack``)."""
     if scenario_sha256(scenario) != plan.scenario_sha256:
         raise ValueError("scenario: not the scenario this plan was made for")
     batches = batches_by_type(plan, parts)
@@ -43,9 +57,8 @@ def finish_run(
         annual_downtime_s=float(np.mean(annual["downtime_s"])),
         annual_lost_tx=float(np.mean(annual["lost_tx"])),
     )
-    verdicts = verdicts_for_run(
-        scenario, batches, annual["availability"], costs, availability_rounds=annual["pool_rounds"]["availability"]
-    )
+    outcomes = SortedOutcomes.of_run(batches, annual["availability"], annual["pool_rounds"]["availability"])
+    verdicts = judge_outcomes(outcomes, scenario.targets, costs["infrastructure_usd_per_month"], costs["currency"])
     items = (
         evaluate_checklist(
             scenario,
@@ -58,7 +71,7 @@ def finish_run(
         if checklist
         else []
     )
-    return RunResults(
+    results = RunResults(
         result_schema=RESULT_SCHEMA,
         engine_version=ENGINE_VERSION,
         seed=plan.seed,
@@ -77,6 +90,7 @@ def finish_run(
         targets_met=all(v["met"] for v in verdicts),
         checklist=tuple(ChecklistItem.from_json(item) for item in items),
     )
+    return results, outcomes
 
 
 def run(
@@ -103,3 +117,12 @@ def run(
     plan = plan_run(scenario, trials=trials, seed=seed, years=years, chunk_size=chunk_size, precision_s=precision_s)
     parts, replayed = execute(scenario, plan, workers=workers, progress=progress)
     return finish_run(scenario, plan, parts, checklist=checklist, replayed=replayed)
+
+
+def run_with_outcomes(
+    scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, checklist: bool = True
+) -> tuple[RunResults, SortedOutcomes]:
+    """``run`` in this process, with the run's sorted outcomes (``finish_run_with_outcomes``)."""
+    plan = plan_run(scenario, trials=trials, seed=seed, years=years)
+    parts, replayed = execute(scenario, plan, workers=1)
+    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist, replayed=replayed)

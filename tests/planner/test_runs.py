@@ -105,7 +105,7 @@ def test_it_records_an_engine_failure_on_the_run(queued, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr("simulation.finish_run", boom)
+    monkeypatch.setattr("simulation.finish_run_with_outcomes", boom)
     run = run_execute(run_id=queued.pk)
     assert run.status == Run.Status.FAILED and run.error == "RuntimeError: model exploded"
 

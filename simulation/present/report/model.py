@@ -11,10 +11,12 @@ defaults), the reproducibility appendix and the chart data
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from simulation.analysis.verdicts import rejudged
 from simulation.engine.results import RunResults
 from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import incident_label
@@ -122,7 +124,7 @@ def checklist_rows(results: RunResults, currency: str) -> list[dict[str, Any]]:
 
 
 def target_differences(document: dict[str, Any], targets: dict[str, Any]) -> list[str]:
-    """Targets in force that the option's scenario (whose targets judged its verdicts) sets differently."""
+    """Targets in force that the option's scenario proposes differently (its verdicts use those in force)."""
     own = document.get("targets", {})
     return [TARGET_LABELS[key] for key in TARGET_LABELS if key in targets and key in own and own[key] != targets[key]]
 
@@ -138,6 +140,7 @@ def option_context(option: Option, chosen: str | None, targets: dict[str, Any] |
         "pattern": option.document.get("pattern", ""),
         "chosen": option.label == chosen,
         "targets_differ": target_differences(option.document, targets or {}),
+        "judged_by_own_targets": bool(target_differences(results.scenario or {}, targets or {})),
         "targets_met": bool(results.targets_met),
         "verdicts": [
             {"text": v.text, "met": bool(v.met), "target": v.target, "incident_type": v.incident_type} for v in verdicts
@@ -244,6 +247,22 @@ def _summary(options: list[dict[str, Any]], chosen: str | None) -> str:
     return " ".join(parts)
 
 
+def _held_to(option: Option, targets: dict[str, Any]) -> Option:
+    """The option with its results re-judged against ``targets``; as it is when its results keep no
+    ECDF to re-judge from (results of an old schema: the report then says whose targets judged it)."""
+    try:
+        return dataclasses.replace(option, results=rejudged(option.results, targets))
+    except ValueError:
+        return option
+
+
+def held_options(options: list[Option], targets: dict[str, Any] | None) -> list[Option]:
+    """Every option judged by the same targets: ``targets`` (a decision's) or else the first option's."""
+    if not targets:
+        targets = dict(options[0].document.get("targets", {})) if options else {}
+    return [_held_to(o, targets) for o in options]
+
+
 def build_report(
     options: Iterable[Option | OptionTuple],
     decision: dict[str, Any] | None = None,
@@ -260,6 +279,7 @@ def build_report(
     record = normalize_decision(decision, labels)
     currency = opts[0].results.costs.currency
     targets = _targets(record, opts)
+    opts = held_options(opts, targets)
     per_option = [option_context(o, record["chosen"], targets) for o in opts]
     runs = [(o.label, o.results) for o in opts]
     overlay_types = [

@@ -17,7 +17,7 @@ from simulation.analysis.verdicts import rejudged
 from simulation.engine.results import RunResults, TypeResults
 from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
-from simulation.present.format import format_duration, format_money, format_percent
+from simulation.present.format import format_availability, format_duration, format_money, format_percent
 
 MIN_RUNS, MAX_RUNS = 2, MAX_OPTIONS
 
@@ -200,7 +200,7 @@ def _figure_rows(options: list[Option]) -> list[MetricRow]:
 
     return [
         row("Expected downtime per year", [format_duration(o.results.annual.downtime_s.mean) for o in options]),
-        row("Mean availability", [format_percent(o.results.annual.availability.mean, 3) for o in options]),
+        row("Mean availability", [format_availability(o.results.annual.availability.mean) for o in options]),
         row("Worst RTO p95 (any incident type)", [format_duration(worst(o, "rto_s")) for o in options]),
         row("Worst data loss p95 (any incident type)", [format_duration(worst(o, "data_loss_s")) for o in options]),
         row(

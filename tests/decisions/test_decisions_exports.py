@@ -16,7 +16,7 @@ from decisions.services import decision_create, export_render, export_request
 from planner.selectors.compare import run_judged
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reports"))
-from report_helpers import expected_money, expected_seconds, pdf_text
+from report_helpers import expected_money, expected_seconds, pdf_text, shown
 
 
 @pytest.fixture
@@ -83,8 +83,9 @@ def test_it_renders_a_pdf_in_the_background_and_stores_it(
         results = run.results
         assert expected_seconds(results["incident_types"]["db_primary_failure"]["rto_s"]["p95"]) in text
         assert expected_money(results["costs"]["premium_usd_per_month"], results["costs"]["currency"]) in text
-        for verdict in run_judged(run=run, targets=draft.workspace.targets).verdicts:  # the workspace's targets
-            assert verdict.text in text
+        judged = run_judged(run=run, targets=draft.workspace.targets)  # the workspace's targets
+        for verdict in judged.verdicts:
+            assert shown(verdict, judged) in text
 
 
 def test_it_exports_three_options_in_the_background_even_as_json(

@@ -14,6 +14,7 @@ from planner.selectors.compare import options_for, run_judged
 from planner.services.workspaces import workspace_adopt_targets, workspace_update
 from simulation.analysis.run import run_with_outcomes
 from simulation.model.loading import load_scenario
+from simulation.present.format import verdict_text
 
 from factories import make_scenario
 
@@ -71,7 +72,7 @@ def test_the_results_page_shows_the_same_probability_as_the_exports(owner_client
     results = run_judged(run=run, targets=workspace.targets)
     page = owner_client.get(reverse("run_results", args=[workspace.pk, run.pk])).content.decode()
     for verdict in results.verdicts:
-        assert verdict.text in page or verdict.target == "budget"
+        assert verdict_text(verdict) in page or verdict.target == "budget"
 
 
 def test_the_workspace_page_flags_proposed_targets_and_an_editor_adopts_them(

@@ -129,7 +129,7 @@ def test_it_puts_verdicts_and_key_figures_side_by_side(loose_workspace, scenario
     runs = [_run(loose_workspace, scenario, engine_results), _run(loose_workspace, scenario, engine_results)]
     rows = comparison_rows(options_for(runs=runs, targets=loose_workspace.targets))
     labels = [row.label for row in rows]
-    assert any(label.startswith("Recovery time ≤ 30.0 d: ") for label in labels)
+    assert any(label.startswith("Recovery time ≤ 30 d: ") for label in labels)
     assert "Premium + expected outage per month" in labels
     assert all(len(row.cells) == 2 for row in rows)
     assert all(cell["met"] is True for row in rows if row.is_verdict for cell in row.cells)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from planner.models import Membership, Scenario, Workspace, default_targets
-from simulation.present.format import format_duration, format_money, format_percent
+from simulation.present.units_text import format_duration_input, format_money_input, format_percent_input
 
-TARGET_TEXT = {
-    "rto_s": ("Recovery time (RTO)", format_duration),
-    "rpo_s": ("Data loss (RPO)", format_duration),
-    "availability": ("Availability", lambda v: format_percent(v, 3)),
-    "monthly_budget_usd": ("Monthly budget", lambda v: "none" if v is None else format_money(v) + "/month"),
-    "confidence": ("Confidence", lambda v: format_percent(v, 0)),
+TARGET_TEXT = {  # as typed in the targets form, so a proposal reads like what an editor would enter
+    "rto_s": ("Recovery time (RTO)", format_duration_input),
+    "rpo_s": ("Data loss (RPO)", format_duration_input),
+    "availability": ("Availability", format_percent_input),
+    "monthly_budget_usd": ("Monthly budget", lambda v: "none" if v is None else format_money_input(v)),
+    "confidence": ("Confidence", format_percent_input),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import template
 
+from planner.forms import TARGET_INPUT
 from simulation.present.format import format_availability, format_duration, format_money, format_percent
 
 register = template.Library()
@@ -36,3 +37,12 @@ def percent(ratio, digits: int = 1) -> str:
 def money(amount, currency: str = "USD") -> str:
     """``12345.6`` → "12,346 USD"."""
     return format_money(_number(amount), currency)
+
+
+@register.filter
+def target_text(value, key: str) -> str:
+    """A workspace target written as it is typed in the targets form: "5 min", "99.95 %", "40k USD/month"."""
+    if value is None or value == "":
+        return "none"
+    write = TARGET_INPUT[key][1]
+    return write(float(value))

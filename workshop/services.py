@@ -15,6 +15,7 @@ import simulation
 from planner.models import Run, Scenario, Workspace
 from planner.services.runs import run_create_finished
 from simulation.analysis.advise import cheapest_fixes
+from simulation.analysis.levers import expand_toggles
 from simulation.analysis.run import run_with_outcomes
 from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures
 from simulation.engine.results import RunResults
@@ -46,7 +47,7 @@ def overrides_check(*, overrides: Any) -> None:
 def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
     """The validated variant (``ScenarioError`` naming the override that is wrong)."""
     overrides_check(overrides=overrides)
-    return apply_overrides(document, overrides)
+    return apply_overrides(document, expand_toggles(document, overrides))  # a toggle is its whole lever
 
 
 def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None) -> tuple[RunFigures, float]:

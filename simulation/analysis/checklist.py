@@ -39,8 +39,10 @@ from typing import Any
 import numpy as np
 
 from simulation import incidents
+from simulation.analysis.levers import validation_overrides
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document, load_scenario
+from simulation.model.overrides import overridden_document
 from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_ROLLBACK_S
 from simulation.model.scenario import Scenario
 
@@ -210,14 +212,11 @@ def _fix(number: int, doc: dict[str, Any]) -> None:
             db["local_standby"] = "sync"
         if app["discovery"] == "static":
             app["discovery"] = "service-discovery"
-        pool = app["pool"]  # the brief's pool settings: fail fast, validate, recycle
-        pool["validate_on_borrow"] = True
-        pool["connection_timeout_s"] = min(pool["connection_timeout_s"], BRIEF_POOL["connection_timeout_s"])
+        # the brief's pool settings: fail fast and validate (the catalogue's lever), then recycle
+        doc.update(overridden_document(doc, validation_overrides(load_scenario(doc)))[0])
+        pool = doc["app"]["pool"]
         for key in ("idle_timeout_s", "max_lifetime_s"):
             pool[key] = BRIEF_POOL[key] if pool[key] is None else min(pool[key], BRIEF_POOL[key])
-        if app["timeouts"]["oltp_query_s"] is None and app.get("socket_timeout_s") is None:
-            # pools retire only idle connections: something must end a request hung on the dead host
-            app["timeouts"]["oltp_query_s"] = BRIEF_TIMEOUTS_S["oltp_query_s"]
     elif number == 3:
         app["health_check"] = "deep"
     elif number == 4:

@@ -26,7 +26,10 @@ def run_progress(*, run: Run) -> dict:
         "error": run.error,
         "finished": run.is_finished,
         "results_url": None,
+        "phase": "",
     }
+    if run.status == Run.Status.RUNNING and run.chunks_total and run.chunks_done >= run.chunks_total:
+        data["phase"] = "Putting the results together (yearly figures, checklist)"
     if run.status == Run.Status.DONE:
         data["results_url"] = reverse("run_results", args=[run.workspace_id, run.pk])
     return data

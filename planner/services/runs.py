@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -48,6 +49,9 @@ def run_create(*, scenario: Scenario, user, trials: int, seed: int, enqueue: boo
     with transaction.atomic():
         if enqueue:
             _quota_check(workspace_id=scenario.workspace_id)
+            twin = _recent_twin(scenario=scenario, user=user, snapshot=snapshot, seed=seed, trials=trials)
+            if twin is not None:  # a double click: the same run, not a second one
+                return twin
         run = Run.objects.create(
             workspace=scenario.workspace,
             scenario=scenario,
@@ -72,6 +76,22 @@ def run_create_finished(
     reproducible as one the worker executed.
     """
     now = timezone.now()
+    with transaction.atomic():
+        Workspace.objects.select_for_update().filter(pk=scenario.workspace_id).first()  # one save at a time
+        twin = _recent_twin(
+            scenario=scenario,
+            user=user,
+            snapshot=results.scenario,
+            seed=results.seed,
+            trials=results.trials_per_type,
+            name=name,
+        )
+        if twin is not None:  # the same variant saved twice (a double click)
+            return twin
+        return _create_finished(scenario=scenario, user=user, name=name, results=results, outcomes=outcomes, now=now)
+
+
+def _create_finished(*, scenario: Scenario, user, name: str, results: RunResults, outcomes, now) -> Run:
     return Run.objects.create(
         workspace=scenario.workspace,
         scenario=scenario,
@@ -88,6 +108,26 @@ def run_create_finished(
         started_at=now,
         finished_at=now,
     )
+
+
+DUPLICATE_WINDOW_S = 60  # the same submission again within this time is the same run
+
+
+def _recent_twin(*, scenario: Scenario, user, snapshot: dict, seed: int, trials: int, name: str | None = None):
+    """A run of the same scenario, snapshot, seed and trials the same user created moments ago (and that did
+    not fail or get cancelled): what a double submission should return instead of a second run."""
+    since = timezone.now() - timedelta(seconds=DUPLICATE_WINDOW_S)
+    candidates = Run.objects.filter(
+        scenario=scenario,
+        created_by=_creator(user),
+        seed=seed,
+        trials=trials,
+        created_at__gte=since,
+        status__in=[Run.Status.QUEUED, Run.Status.RUNNING, Run.Status.DONE],
+    )
+    if name is not None:
+        candidates = candidates.filter(scenario_name=name)
+    return next((run for run in candidates.order_by("-id") if run.snapshot == snapshot), None)
 
 
 def _creator(user):
@@ -141,11 +181,27 @@ def _progress_write(run_id: int, *, done: int, total: int, started: float) -> No
     """One cheap UPDATE: chunks done, progress and the estimated time left."""
     elapsed = time.monotonic() - started
     per_chunk = elapsed / done if done else 0.0
-    eta_s = per_chunk * (total - done) + per_chunk  # the finishing step costs about one chunk
+    eta_s = per_chunk * (total - done)  # the finishing step reports its own time left once it starts
     progress = (1 - FINISH_SHARE) * done / total if total else 0.0
     Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
         chunks_done=done, progress=min(progress, 1.0), eta_s=round(eta_s, 1)
     )
+
+
+def _finishing_progress(run_id: int):
+    """The finishing step's own progress: the last ``FINISH_SHARE`` of the bar moves with each of its steps
+    (the simulated years, then each checklist question), and the time left follows their pace."""
+    started = time.monotonic()
+
+    def write(done: int, total: int) -> None:
+        elapsed = time.monotonic() - started
+        eta_s = elapsed / done * (total - done) if done else None
+        progress = 1 - FINISH_SHARE + FINISH_SHARE * done / total
+        Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
+            progress=min(progress, 0.999), eta_s=None if eta_s is None else round(eta_s, 1)
+        )
+
+    return write
 
 
 def _fail(run_id: int, message: str) -> None:
@@ -191,7 +247,8 @@ def run_execute(*, run_id: int) -> Run | None:
             _progress_write(run_id, done=index + 1, total=total, started=started)
         if _status(run_id) != Run.Status.RUNNING:
             return Run.objects.get(pk=run_id)
-        finished, outcomes = finish_run_with_outcomes(scenario, plan, parts)
+        finishing = _finishing_progress(run_id)
+        finished, outcomes = finish_run_with_outcomes(scenario, plan, parts, progress=finishing)
         results = finished.to_json()
         with transaction.atomic():
             locked = Run.objects.select_for_update().get(pk=run_id)

@@ -320,10 +320,12 @@ def evaluate_checklist(
     trials: int,
     chunk_size: int,
     simulate_type: SimulateType,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The eight ``ChecklistItem``s of docs/results.md; ``base`` holds the run's outcomes per incident type."""
+    """The eight ``ChecklistItem``s of docs/results.md; ``base`` holds the run's outcomes per incident type.
+    ``progress(done, total)`` is called after each question (each "no" re-runs a variant)."""
     out = []
-    for q in QUESTIONS:
+    for done, q in enumerate(QUESTIONS, start=1):
         yes, reason = answer(scenario, q.number)
         cost = None
         if not yes:
@@ -352,4 +354,6 @@ def evaluate_checklist(
                 "cost_usd_per_month": cost,
             }
         )
+        if progress is not None:
+            progress(done, len(QUESTIONS))
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.analysis.checklist import evaluate_checklist
+from simulation.analysis.checklist import QUESTIONS, evaluate_checklist
 from simulation.analysis.costs import monthly_costs
 from simulation.analysis.outcomes import SortedOutcomes
 from simulation.analysis.verdicts import judge_outcomes
@@ -43,9 +43,11 @@ def finish_run_with_outcomes(
     *,
     checklist: bool = True,
     replayed: dict[int, Batch] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[RunResults, SortedOutcomes]:
     """``finish_run``, and the run's sorted outcomes: what re-judging it against other targets needs
-    (``verdicts.judge_outcomes``; store them with ``outcomes.pack``)."""
+    (``verdicts.judge_outcomes``; store them with ``outcomes.pack``). ``progress(done, total)`` reports
+    the finishing step's own progress (the simulated years, then each checklist question)."""
     if scenario_sha256(scenario) != plan.scenario_sha256:
         raise ValueError("scenario: not the scenario this plan was made for")
     batches = batches_by_type(plan, parts)
@@ -57,6 +59,8 @@ def finish_run_with_outcomes(
         annual_downtime_s=float(np.mean(annual["downtime_s"])),
         annual_lost_tx=float(np.mean(annual["lost_tx"])),
     )
+    if progress is not None:
+        progress(1, 1 + (len(QUESTIONS) if checklist else 0))  # the years are combined
     outcomes = SortedOutcomes.of_run(batches, annual["availability"], annual["pool_rounds"]["availability"])
     verdicts = judge_outcomes(outcomes, scenario.targets, costs["infrastructure_usd_per_month"], costs["currency"])
     items = (
@@ -67,6 +71,7 @@ def finish_run_with_outcomes(
             trials=plan.trials,
             chunk_size=plan.chunk_size,
             simulate_type=simulate_type,
+            progress=None if progress is None else (lambda done, total: progress(done + 1, total + 1)),
         )
         if checklist
         else []

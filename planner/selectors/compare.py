@@ -12,11 +12,13 @@ from django.db.models import QuerySet
 from planner.models import Run, Workspace
 from planner.selectors.results import target_title
 from planner.selectors.runs import run_results
+from simulation.analysis.costs import baseline_usd_per_month
 from simulation.analysis.outcomes import unpack
-from simulation.analysis.verdicts import rejudged
+from simulation.analysis.verdicts import rebased, rejudged
 from simulation.engine.results import RunResults, TypeResults
 from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
+from simulation.model.loading import load_scenario
 from simulation.present.format import format_availability, format_duration, format_money, format_percent
 
 MIN_RUNS, MAX_RUNS = 2, MAX_OPTIONS
@@ -73,9 +75,39 @@ def judged_results(
     return dataclasses.replace(held, incident_types=_in_canonical_order(held.incident_types))
 
 
-def run_judged(*, run: Run, targets: dict) -> RunResults:
-    """A finished run's results judged against ``targets`` (the workspace's, or a decision's)."""
-    return judged_results(run_results(run=run), targets, run.outcomes)
+@dataclass(frozen=True)
+class Baseline:
+    """The one baseline every premium of a workspace is measured against."""
+
+    usd_per_month: float
+    currency: str
+    reference: str  # the option it is derived from
+    assumptions: str
+
+
+def workspace_baseline(*, workspace: Workspace) -> Baseline | None:
+    """A single-region, backups-only version of the workspace's reference option (its first scenario):
+    one region's app instances, one database node with its storage and daily backups, one platform
+    engineer's share. None while the workspace has no scenario."""
+    reference = workspace.scenarios.order_by("created_at", "id").first()
+    if reference is None:
+        return None
+    scenario = load_scenario(reference.document)
+    return Baseline(
+        usd_per_month=baseline_usd_per_month(scenario),
+        currency=scenario.costs.currency,
+        reference=reference.name,
+        assumptions=f"“{reference.name}” in a single region with backups only: its primary region's app "
+        "instances, one database node with storage and daily backups, a single-region team",
+    )
+
+
+def run_judged(*, run: Run, targets: dict, baseline: Baseline | None = None) -> RunResults:
+    """A finished run's results judged against ``targets`` (the workspace's, or a decision's), its premium
+    measured against the workspace's one baseline (``workspace_baseline``, or the one given)."""
+    results = judged_results(run_results(run=run), targets, run.outcomes)
+    baseline = baseline or workspace_baseline(workspace=run.workspace)
+    return rebased(results, baseline.usd_per_month) if baseline is not None else results
 
 
 def option_label(run: Run) -> str:
@@ -108,10 +140,11 @@ class MetricRow:
 
 
 def options_for(*, runs: list[Run], targets: dict) -> list[Option]:
-    """The runs as options, their results re-judged against ``targets``."""
+    """The runs as options, their results re-judged against ``targets``, premiums over one baseline."""
     options = []
+    baseline = workspace_baseline(workspace=runs[0].workspace) if runs else None
     for run in runs:
-        results = run_judged(run=run, targets=targets)
+        results = run_judged(run=run, targets=targets, baseline=baseline)
         costs = results.costs
         options.append(
             Option(
@@ -208,16 +241,20 @@ def _figure_rows(options: list[Option]) -> list[MetricRow]:
             [format_money(o.results.costs.infrastructure_usd_per_month, currency(o)) for o in options],
         ),
         row(
-            "Premium over single region per month",
+            "Premium over the workspace baseline per month",
             [format_money(o.premium_usd_per_month, currency(o)) for o in options],
         ),
         row(
-            "Expected outage cost per month",
+            "Expected outage cost per month (downtime + lost transactions)",
             [format_money(o.expected_outage_usd_per_month, currency(o)) for o in options],
         ),
         row(
             "Premium + expected outage per month",
             [format_money(o.decision_cost_usd_per_month, currency(o)) for o in options],
+        ),
+        row(
+            "Total cost per month (infrastructure + expected outage)",
+            [format_money(o.results.costs.total_usd_per_month, currency(o)) for o in options],
         ),
     ]
 

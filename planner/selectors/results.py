@@ -188,13 +188,15 @@ def cost_summary(results: RunResults) -> list[dict[str, str]]:
             "detail": "everything in the breakdown below",
         },
         {
-            "label": "Premium over a single region",
+            "label": "Premium over the workspace baseline",
             "value": monthly(costs.premium_usd_per_month),
-            "detail": f"baseline {monthly(costs.baseline_usd_per_month)}: one region, backups only",
+            "detail": f"baseline {monthly(costs.baseline_usd_per_month)}: the workspace's reference option in one "
+            "region, backups only",
         },
         {
             "label": "Expected outage cost",
             "value": monthly(costs.expected_outage_usd_per_month),
+            # conflicting transactions (active-active) join here once the engine reports them
             "detail": f"downtime {monthly(costs.expected_downtime_usd_per_month)} + lost transactions "
             f"{monthly(costs.expected_lost_tx_usd_per_month)}",
         },

@@ -206,3 +206,17 @@ def rejudged(results: RunResults, targets: Mapping[str, Any], outcomes: SortedOu
         verdicts=verdicts,
         targets_met=all(v.met for v in verdicts),
     )
+
+
+def rebased(results: RunResults, baseline_usd_per_month: float) -> RunResults:
+    """``results`` with their premium measured against one shared baseline (a workspace's), so the
+    premiums of different options compare; infrastructure, expected outage and total cost are unchanged."""
+    costs = results.costs
+    if costs.baseline_usd_per_month == baseline_usd_per_month:
+        return results
+    moved = dataclasses.replace(
+        costs,
+        baseline_usd_per_month=float(baseline_usd_per_month),
+        premium_usd_per_month=float(costs.infrastructure_usd_per_month - baseline_usd_per_month),
+    )
+    return dataclasses.replace(results, costs=moved)

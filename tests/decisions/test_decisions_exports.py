@@ -48,7 +48,8 @@ def test_it_downloads_a_small_csv_report_at_once(owner_client, draft, runs):
     response = owner_client.post(_export_url(draft, "csv"))
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [r["option"] for r in rows] == ["Single region", "Active-passive"]
-    assert float(rows[1]["premium [USD/month]"]) == runs[1].results["costs"]["premium_usd_per_month"]
+    held = run_judged(run=runs[1], targets=draft.workspace.targets)  # premium over the workspace baseline
+    assert float(rows[1]["premium [USD/month]"]) == held.costs.premium_usd_per_month
 
 
 @pytest.mark.slow
@@ -82,8 +83,8 @@ def test_it_renders_a_pdf_in_the_background_and_stores_it(
     for run in runs[:2]:
         results = run.results
         assert expected_seconds(results["incident_types"]["db_primary_failure"]["rto_s"]["p95"]) in text
-        assert expected_money(results["costs"]["premium_usd_per_month"], results["costs"]["currency"]) in text
-        judged = run_judged(run=run, targets=draft.workspace.targets)  # the workspace's targets
+        judged = run_judged(run=run, targets=draft.workspace.targets)  # the workspace's targets and baseline
+        assert expected_money(judged.costs.premium_usd_per_month, judged.costs.currency) in text
         for verdict in judged.verdicts:
             assert shown(verdict, judged) in text
 

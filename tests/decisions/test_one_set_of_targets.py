@@ -100,3 +100,25 @@ def test_adopting_refuses_a_scenario_of_another_workspace(workspace, owner):
     other = make_scenario(make_workspace(owner, name="Other"), owner, name="X", document={"targets": {"rto_s": 9.0}})
     with pytest.raises(ValidationError):
         workspace_adopt_targets(workspace=workspace, scenario=other)
+
+
+def test_every_premium_shares_the_workspace_baseline_on_every_screen(owner_client, draft, runs, workspace):
+    from planner.selectors.compare import workspace_baseline
+
+    baseline = workspace_baseline(workspace=workspace)
+    assert baseline is not None and baseline.reference == "Single region"
+    options = options_for(runs=runs, targets=workspace.targets)
+    assert {o.results.costs.baseline_usd_per_month for o in options} == {baseline.usd_per_month}
+    for option in options:
+        costs = option.results.costs
+        assert option.premium_usd_per_month == costs.infrastructure_usd_per_month - baseline.usd_per_month
+    exported = json.loads(decision_exporter(draft, "json").render()[2])["options"]
+    assert {o["results"]["costs"]["baseline_usd_per_month"] for o in exported} == {baseline.usd_per_month}
+    ids = "&".join(f"runs={run.pk}" for run in runs)
+    page = owner_client.get(reverse("compare_runs", args=[workspace.pk]) + "?" + ids).content.decode()
+    assert 'id="compare-baseline"' in page and "backups only" in page
+    # the same premiums, so the same order, on the compare page and in the report
+    compared = {
+        o.run.scenario_name: o.premium_usd_per_month for o in options_for(runs=runs[:2], targets=workspace.targets)
+    }
+    assert compared == {o["label"]: o["results"]["costs"]["premium_usd_per_month"] for o in exported}

@@ -84,7 +84,7 @@ def test_it_lists_the_key_figures_of_every_active_incident_type(owner_client, fi
 def test_it_shows_the_cost_breakdown_and_the_checklist(owner_client, finished_run):
     response = owner_client.get(_url(finished_run))
     html = response.content.decode()
-    for label in ("Infrastructure", "Premium over a single region", "Expected outage cost", "Total"):
+    for label in ("Infrastructure", "Premium over the workspace baseline", "Expected outage cost", "Total"):
         assert label in html
     checklist = response.context["checklist"]
     assert [item["number"] for item in checklist] == list(range(1, 9))

@@ -54,7 +54,7 @@ def test_it_plots_the_chartdata_series_unchanged_in_the_html(three_options):
         assert trace["y"] == [100 * y for y in s["y"]]
         assert trace["x"][-1] == s["x_s"][-1]
     frontier = report_figures(build_report(three_options))["cost_vs_downtime"]
-    assert [t["x"][0] for t in frontier["data"]] == [o.results.costs.premium_usd_per_month for o in three_options]
+    assert [t["x"][0] for t in frontier["data"]] == [o.results.costs.total_usd_per_month for o in three_options]
 
 
 def test_it_labels_a_log_time_axis_in_durations():

@@ -19,6 +19,7 @@ from planner.selectors.compare import (
 )
 from simulation.present.chartdata import incident_label
 from simulation.present.format import format_monthly, format_percent
+from simulation.present.report.tables import only_differences
 
 
 @require_GET
@@ -58,6 +59,7 @@ def compare_runs(request, workspace_id: int):
             conclusion=cheapest_sentence(options),
             plot_config=PLOT_CONFIG,
             baseline=baseline,
+            differences=only_differences([o.run.snapshot for o in options]),
             baseline_text=format_monthly(baseline.usd_per_month, baseline.currency) if baseline else "",
             confidence=format_percent(workspace.targets.get("confidence", 0.95), 0),
         )

@@ -117,6 +117,7 @@ def test_every_premium_shares_the_workspace_baseline_on_every_screen(owner_clien
     ids = "&".join(f"runs={run.pk}" for run in runs)
     page = owner_client.get(reverse("compare_runs", args=[workspace.pk]) + "?" + ids).content.decode()
     assert 'id="compare-baseline"' in page and "backups only" in page
+    assert 'id="compare-differences"' in page and "pattern" in page  # the scenarios, only what differs
     # the same premiums, so the same order, on the compare page and in the report
     compared = {
         o.run.scenario_name: o.premium_usd_per_month for o in options_for(runs=runs[:2], targets=workspace.targets)

@@ -169,3 +169,35 @@ def comparison_table(options: list[Option]) -> dict[str, Any]:
                 continue  # no option loses data in this kind of incident: a row of zeros says nothing
             rows.append(row(f"{name} — {incident_label(t)}", [plain(format_duration(v)) for v in values]))
     return {"columns": [o.label for o in options], "rows": rows}
+
+
+def _leaves(value: Any, path: str = "") -> dict[str, Any]:
+    """Every leaf of a document by path (distributions whole, list items by index)."""
+    if isinstance(value, dict) and "kind" not in value:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_leaves(item, f"{path}.{key}" if path else str(key)))
+        return out
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(_leaves(item, f"{path}[{index}]"))
+        return out
+    return {path: value}
+
+
+def only_differences(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The scenario fields whose values differ between the documents: path and one text per document
+    ("—" where a document has no such field), in the first document's order; names are left out."""
+    flat = [_leaves(document) for document in documents]
+    paths = list(dict.fromkeys(path for leaves in flat for path in leaves))
+    missing = object()
+    rows = []
+    for path in paths:
+        if path in ("name", "schema") or path in SKIPPED_PATHS:
+            continue
+        values = [leaves.get(path, missing) for leaves in flat]
+        if all(v == values[0] for v in values[1:]):
+            continue
+        rows.append({"path": path, "values": ["—" if v is missing else value_text(v) for v in values]})
+    return rows

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.analysis.checklist import evaluate_checklist, variant_runs
+from simulation.analysis.checklist import QUESTIONS, evaluate_checklist, variant_runs
 from simulation.analysis.costs import monthly_costs
-from simulation.analysis.verdicts import verdicts_for_run
+from simulation.analysis.outcomes import SortedOutcomes
+from simulation.analysis.verdicts import judge_outcomes
 from simulation.engine.annual import annual_results, annual_samples
 from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type, type_chunks
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
@@ -23,6 +24,20 @@ def finish_run(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], *, c
 
     The incidents whose timelines are kept (``replays``) are replayed again here, one by one.
     """
+    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist)[0]
+
+
+def finish_run_with_outcomes(
+    scenario: Scenario,
+    plan: RunPlan,
+    parts: list[ChunkResult],
+    *,
+    checklist: bool = True,
+    progress: Progress | None = None,
+) -> tuple[RunResults, SortedOutcomes]:
+    """``finish_run``, and the run's sorted outcomes: what re-judging it against other targets needs
+    (``verdicts.judge_outcomes``; store them with ``outcomes.pack``). ``progress(done, total)`` reports
+    the finishing step's own progress (the simulated years, then each checklist question)."""
     if scenario_sha256(scenario) != plan.scenario_sha256:
         raise ValueError("scenario: not the scenario this plan was made for")
     batches = batches_by_type(plan, parts)
@@ -34,9 +49,10 @@ def finish_run(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], *, c
         annual_lost_tx=float(np.mean(annual["lost_tx"])),
         annual_conflicting_tx=float(np.mean(annual["conflicting_tx"])),
     )
-    verdicts = verdicts_for_run(
-        scenario, batches, annual["availability"], costs, availability_rounds=annual["pool_rounds"]["availability"]
-    )
+    if progress is not None:
+        progress(1, 1 + (len(QUESTIONS) if checklist else 0))  # the years are combined
+    outcomes = SortedOutcomes.of_run(batches, annual["availability"], annual["pool_rounds"]["availability"])
+    verdicts = judge_outcomes(outcomes, scenario.targets, costs["infrastructure_usd_per_month"], costs["currency"])
     items = (
         evaluate_checklist(
             scenario,
@@ -45,11 +61,12 @@ def finish_run(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], *, c
             trials=plan.trials,
             chunk_size=plan.chunk_size,
             simulate_type=simulate_type,
+            progress=None if progress is None else (lambda done, total: progress(done + 1, total + 1)),
         )
         if checklist
         else []
     )
-    return RunResults(
+    results = RunResults(
         result_schema=RESULT_SCHEMA,
         engine_version=ENGINE_VERSION,
         seed=plan.seed,
@@ -68,6 +85,7 @@ def finish_run(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], *, c
         targets_met=all(v["met"] for v in verdicts),
         checklist=tuple(ChecklistItem.from_json(item) for item in items),
     )
+    return results, outcomes
 
 
 def run(
@@ -98,3 +116,12 @@ def run(
         also = [(variant, spec) for variant, name, m in runs for spec in type_chunks(name, m, chunk_size)]
     parts = execute(scenario, plan, workers=workers, progress=progress, also=also)
     return finish_run(scenario, plan, parts, checklist=checklist)
+
+
+def run_with_outcomes(
+    scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, checklist: bool = True
+) -> tuple[RunResults, SortedOutcomes]:
+    """``run`` in this process, with the run's sorted outcomes (``finish_run_with_outcomes``)."""
+    plan = plan_run(scenario, trials=trials, seed=seed, years=years)
+    parts = execute(scenario, plan, workers=1)
+    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist)

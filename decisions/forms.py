@@ -9,8 +9,7 @@ from decisions.models import MAX_OPTIONS
 
 class RunChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, run) -> str:
-        verdict = "meets every target" if (run.results or {}).get("targets_met") else "misses a target"
-        return f"{run.scenario_name} — run {run.pk}, {run.trials} trials, seed {run.seed} ({verdict})"
+        return f"{run.scenario_name} — run {run.pk}, {run.trials} trials, seed {run.seed}"
 
 
 class ChosenRunField(forms.ModelChoiceField):

@@ -27,7 +27,9 @@ class DecisionRecord(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="decisions")
     title = models.CharField(max_length=200)
     context = models.TextField(blank=True, help_text="the problem and the forces at play")
-    targets = models.JSONField(help_text="the workspace's targets when the decision was recorded")
+    targets = models.JSONField(
+        help_text="the workspace's targets when the decision was signed off (a draft follows the workspace's)"
+    )
     runs = models.ManyToManyField(Run, related_name="decisions", help_text="the options compared (1–5 runs)")
     chosen_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     rationale = models.TextField(blank=True)

@@ -8,7 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from decisions.models import DecisionRecord
 from drills.selectors import calibration_labels
-from planner.selectors.runs import run_results
+from planner.selectors.compare import run_judged
 from simulation.model.loading import canonical_sha256
 from simulation.present.report import Option
 from simulation.present.report.exporters import Exporter, exporter_for
@@ -26,15 +26,23 @@ def option_labels(runs) -> dict[int, str]:
     return {pk: f"{label} ({calibrated[pk]})" if pk in calibrated else label for pk, label in labels.items()}
 
 
+def decision_targets(decision: DecisionRecord) -> dict:
+    """The targets a decision judges its options by: a draft follows the workspace's (change them and the
+    preview and exports follow, without a re-run); a signed decision keeps those it was signed against."""
+    return dict(decision.targets) if decision.is_frozen else dict(decision.workspace.targets)
+
+
 def decision_runs(decision: DecisionRecord) -> list:
     return list(decision.runs.order_by("id"))
 
 
 def report_options(decision: DecisionRecord, runs: list | None = None) -> list[Option]:
-    """The options compared, in run order: label, scenario snapshot, results."""
+    """The options compared, in run order: label, scenario snapshot, results judged against the decision's
+    targets (every option by the same targets, whatever its scenario proposes)."""
     runs = decision_runs(decision) if runs is None else runs
     labels = option_labels(runs)
-    return [Option(labels[run.pk], run.snapshot, run_results(run=run)) for run in runs]
+    targets = decision_targets(decision)
+    return [Option(labels[run.pk], run.snapshot, run_judged(run=run, targets=targets)) for run in runs]
 
 
 def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
@@ -55,7 +63,7 @@ def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
     return {
         "title": decision.title,
         "context": decision.context,
-        "targets": decision.targets,
+        "targets": decision_targets(decision),
         "chosen": labels.get(decision.chosen_run_id),
         "rationale": decision.rationale,
         "consequences": decision.consequences,

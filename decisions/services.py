@@ -43,7 +43,7 @@ def decision_create(
     consequences: str = "",
     follow_ups: str = "",
 ) -> DecisionRecord:
-    """A draft decision over 1–5 finished runs, holding the workspace's targets as they are now."""
+    """A draft decision over 1–5 finished runs; it follows the workspace's targets until signed off."""
     _check_runs(workspace=workspace, runs=runs, chosen_run=chosen_run)
     with transaction.atomic():
         decision = DecisionRecord.objects.create(
@@ -104,7 +104,8 @@ def decision_sign(*, decision: DecisionRecord, user) -> SignOff:
             raise ValidationError("You have already signed off this decision.")
         if not current.is_frozen:
             current.status = DecisionRecord.Status.SIGNED
-            current.save(update_fields=["status", "updated_at"])
+            current.targets = dict(current.workspace.targets)  # the targets signed against, kept from now on
+            current.save(update_fields=["status", "targets", "updated_at"])
     decision.refresh_from_db()
     return sign_off
 

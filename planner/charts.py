@@ -380,7 +380,8 @@ def overlay_ecdf_figure(
 
 
 def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure:
-    """Options as points: monthly premium (x) against expected annual downtime (y); ● meets targets, ✕ not."""
+    """Options as points: total monthly cost (x: infrastructure + expected outage) against expected annual
+    downtime (y); ● meets targets, ✕ not."""
     data = chartdata.cost_vs_downtime(runs)
     currency = runs[0][1].costs.currency if runs else "USD"
     decision_cost = {label: r.costs.premium_usd_per_month + r.costs.expected_outage_usd_per_month for label, r in runs}
@@ -394,19 +395,19 @@ def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure
                 "type": "scatter",
                 "mode": "markers+text",
                 "name": name,
-                "x": [p["premium_usd_per_month"] for p in points],
+                "x": [p["total_usd_per_month"] for p in points],
                 "y": [p["downtime_h_per_year"] for p in points],
                 "text": [p["label"] for p in points],
                 "textposition": "top center",
                 "customdata": [
                     [
-                        format_money(p["premium_usd_per_month"], currency),
+                        format_money(p["total_usd_per_month"], currency),
                         format_duration(p["downtime_h_per_year"] * 3600),
                         format_money(decision_cost[p["label"]], currency),
                     ]
                     for p in points
                 ],
-                "hovertemplate": "%{text}<br>premium %{customdata[0]}/month<br>downtime %{customdata[1]}/year"
+                "hovertemplate": "%{text}<br>total %{customdata[0]}/month<br>downtime %{customdata[1]}/year"
                 "<br>premium + expected outage %{customdata[2]}/month<extra></extra>",
                 "marker": {
                     "size": 18,
@@ -416,7 +417,7 @@ def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure
                 },
             }
         )
-    xs = [p["premium_usd_per_month"] for p in data["points"]] or [0.0]
+    xs = [p["total_usd_per_month"] for p in data["points"]] or [0.0]
     ys = [p["downtime_h_per_year"] for p in data["points"]] or [0.0]
     pad_x = 0.15 * ((max(xs) - min(xs)) or max(abs(max(xs)), 1.0))  # room for the labels at the edges
     layout = _layout(x_title=data["x_title"], y_title=data["y_title"], height=460, showlegend=True)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django import forms
 from django.conf import settings
 
 from planner.models import Membership, default_targets
-from planner.scenario_forms import django_field
 from planner.schema_fields import FieldSpec, model_leaves
 from planner.selectors.scenarios import preset_list
+from simulation.analysis.variants import QUICK_SEED
 from simulation.limits import MAX_DOCUMENT_BYTES
 from simulation.model.business import Targets
+from simulation.present.units_text import (
+    format_duration_input,
+    format_money_input,
+    format_percent_input,
+    parse_duration,
+    parse_money,
+    parse_percent,
+)
 
+# One seed policy everywhere (runs, the workshop, the tornado, the advice): common random numbers, so that
+# compared options differ by their design, not by their draws.
+COMMON_SEED = QUICK_SEED
 MAX_IMPORT_BYTES = MAX_DOCUMENT_BYTES  # the engine refuses larger documents anyway
 
 
@@ -23,8 +32,9 @@ TARGET_WORDS = {
     "rto_s": "Recovery time objective",
     "rpo_s": "Recovery point objective",
     "availability": "Availability SLO",
+    "monthly_budget_usd": "Monthly budget",
+    "confidence": "Confidence",
 }
-TARGET_UNITS = {"monthly_budget_usd": "USD/month"}  # the schema's name ends in _usd; the budget is monthly
 TARGET_BOUNDS = {
     "rto_s": {"min_value": 0.001},
     "rpo_s": {"min_value": 0},
@@ -32,22 +42,62 @@ TARGET_BOUNDS = {
     "monthly_budget_usd": {"min_value": 0},
     "confidence": {"min_value": 0.5, "max_value": 0.999},
 }
-TARGET_HELP = {
-    "monthly_budget_usd": "Leave blank for no budget limit.",
-    "confidence": "A target counts as met when it holds with this probability.",
+
+
+class HumanUnitField(forms.Field):
+    """A target typed in human units ("5 min", "99.95 %", "40k USD/month"), stored as the engine's number
+    and shown back the same way (``simulation.present.units_text``); ambiguous input is refused clearly."""
+
+    def __init__(self, *, parse, write, min_value=None, max_value=None, **kwargs):
+        self.parse, self.write, self.min_value, self.max_value = parse, write, min_value, max_value
+        super().__init__(widget=forms.TextInput(attrs={"maxlength": 60, "spellcheck": "false"}), **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                return self.write(float(value))
+            except ValueError:
+                return value
+        return value
+
+    def to_python(self, value):
+        text = str(value).strip() if value is not None else ""
+        if text in self.empty_values:
+            return None
+        if len(text) > 60:
+            raise forms.ValidationError("Too long: write e.g. “5 min” or “99.95 %”.")
+        try:
+            number = self.parse(text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+        if self.min_value is not None and number < self.min_value:
+            raise forms.ValidationError(f"Must be at least {self.write(self.min_value)}.")
+        if self.max_value is not None and number > self.max_value:
+            raise forms.ValidationError(f"Must be at most {self.write(self.max_value)}.")
+        return number
+
+
+TARGET_INPUT = {
+    "rto_s": (parse_duration, format_duration_input, "e.g. 5 min, 90 s or 1 h 30 min"),
+    "rpo_s": (parse_duration, format_duration_input, "e.g. 1 min, 30 s or 0"),
+    "availability": (parse_percent, format_percent_input, "e.g. 99.95 %"),
+    "monthly_budget_usd": (parse_money, format_money_input, "e.g. 40k USD/month; leave blank for no budget limit"),
+    "confidence": (parse_percent, format_percent_input, "e.g. 95 %: a target counts as met with this probability"),
 }
 
 
 def _target_field(spec: FieldSpec) -> forms.Field:
-    """One target as the schema's field generator makes it: required unless the schema allows none."""
+    """One target, typed in human units; required unless the schema allows none; bounds as the schema's."""
     name = spec.name
-    words, unit = TARGET_WORDS.get(name, spec.label), TARGET_UNITS.get(name, spec.unit)
-    return django_field(
-        spec,
-        label=f"{words} ({unit})" if unit else words,
+    parse, write, example = TARGET_INPUT[name]
+    default = Targets.model_fields[name].default
+    return HumanUnitField(
+        parse=parse,
+        write=write,
+        label=TARGET_WORDS.get(name, spec.label),
         required=not spec.optional,
-        initial=Targets.model_fields[name].default,
-        help_text=TARGET_HELP.get(name, spec.help),
+        initial=default,
+        help_text=example.capitalize() + ".",
         **TARGET_BOUNDS.get(name, {}),
     )
 
@@ -118,14 +168,14 @@ class ScenarioImportForm(forms.Form):
         return data
 
 
-def _new_seed() -> int:
-    return secrets.randbelow(2**31)
-
-
 class RunForm(forms.Form):
     trials = forms.ChoiceField(choices=[], initial="quick", label="Trials per incident type")
     seed = forms.IntegerField(
-        min_value=0, max_value=2**63 - 1, initial=_new_seed, help_text="Same seed and scenario, same numbers."
+        min_value=0,
+        max_value=2**63 - 1,
+        initial=COMMON_SEED,
+        help_text="Same seed and scenario, same numbers. Options run with the same seed share their random "
+        "numbers, so their differences are effects, not sampling noise.",
     )
 
     def __init__(self, *args, **kwargs):

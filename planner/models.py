@@ -108,6 +108,12 @@ class Run(models.Model):
     eta_s = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     results = models.JSONField(null=True, blank=True)
+    outcomes = models.BinaryField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="sorted outcomes for exact re-judging (simulation outcomes.pack)",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,11 @@ urlpatterns = [
     path("w/new/", workspaces.workspace_new, name="workspace_new"),
     path(W, m(workspaces.workspace_detail), name="workspace_detail"),
     path(W + "settings/", m(workspaces.workspace_settings), name="workspace_settings"),
+    path(
+        W + "scenarios/<int:scenario_id>/adopt-targets/",
+        m(workspaces.workspace_adopt_targets),
+        name="workspace_adopt_targets",
+    ),
     path(W + "members/", m(workspaces.workspace_members), name="workspace_members"),
     path(
         W + "members/<int:membership_id>/remove/", m(workspaces.workspace_member_remove), name="workspace_member_remove"

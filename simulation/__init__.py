@@ -6,7 +6,8 @@ Pure Python (SimPy + NumPy); never imports Django. The public API:
   (``ScenarioError`` lists every ``Problem`` by field path).
 - ``run(scenario, trials=, seed=, years=, workers=, progress=)`` → ``RunResults``, the results of docs/results.md
   (``.to_json()`` is the results JSON, ``RunResults.from_json`` reads it back);
-  the chunked form for task queues: ``plan_run`` → ``run_chunk`` per chunk → ``finish_run``.
+  the chunked form for task queues: ``plan_run`` → ``run_chunk`` per chunk → ``finish_run`` (or
+  ``finish_run_with_outcomes``, which also returns the sorted outcomes that re-judging needs).
 - ``judge(results, targets)``: re-judge results (``RunResults`` or a stored dict) against other targets.
 - ``monthly_costs``, ``evaluate_checklist`` and ``MODELS`` (incident type → model module).
 """
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from simulation.analysis.checklist import evaluate_checklist
     from simulation.analysis.costs import monthly_costs
-    from simulation.analysis.run import finish_run, run
+    from simulation.analysis.run import finish_run, finish_run_with_outcomes, run
     from simulation.analysis.verdicts import judge
     from simulation.engine.chunks import ChunkResult, run_chunk
     from simulation.engine.plan import ChunkSpec, RunPlan, plan_run
@@ -43,6 +44,7 @@ _HOMES = {
     "evaluate_checklist": "simulation.analysis.checklist",
     "monthly_costs": "simulation.analysis.costs",
     "finish_run": "simulation.analysis.run",
+    "finish_run_with_outcomes": "simulation.analysis.run",
     "run": "simulation.analysis.run",
     "judge": "simulation.analysis.verdicts",
     "ChunkResult": "simulation.engine.chunks",
@@ -90,6 +92,7 @@ __all__ = [
     "dump_document",
     "evaluate_checklist",
     "finish_run",
+    "finish_run_with_outcomes",
     "judge",
     "load_file",
     "load_scenario",

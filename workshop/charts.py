@@ -9,7 +9,7 @@ from planner.selectors.results import verdict_cards
 from simulation.model.incident_types import incident_label
 from simulation.present import chartdata
 from simulation.present.chartdata import Results
-from simulation.present.format import format_duration, format_money, format_percent
+from simulation.present.format import format_count, format_duration, format_money, format_percent
 from simulation.present.report.charts_plotly import plotly_escaped, plotly_text
 
 PROJECTOR_FONT_SIZE = 20
@@ -68,8 +68,8 @@ def figures_of(results: Results) -> dict[str, str]:
         "downtime": f"{format_duration(annual.downtime_s.mean)} / year",
         "availability": format_percent(annual.availability.mean, 3),
         "data_loss": format_duration(worst_loss),
-        "lost_tx": f"{annual.lost_tx.mean:,.0f} / year",
-        "conflicting_tx": f"{annual.conflicting_tx.mean:,.0f} / year",
+        "lost_tx": f"{format_count(annual.lost_tx.mean)} / year",
+        "conflicting_tx": f"{format_count(annual.conflicting_tx.mean)} / year",
         "premium": f"{format_money(costs.premium_usd_per_month, currency)} / month",
         "total": f"{format_money(costs.total_usd_per_month, currency)} / month",
     }

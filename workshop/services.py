@@ -18,7 +18,9 @@ import simulation
 from planner.models import Run, Scenario, Workspace
 from planner.services.runs import run_create_finished
 from simulation.analysis.advise import cheapest_fixes
-from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures, run_scenario
+from simulation.analysis.levers import expand_toggles
+from simulation.analysis.run import run_with_outcomes
+from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures
 from simulation.engine.results import RunResults
 from simulation.model.loading import canonical_sha256, dump_document
 from simulation.model.overrides import apply_overrides
@@ -53,7 +55,7 @@ def overrides_check(*, overrides: Any) -> None:
 def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
     """The validated variant (``ScenarioError`` naming the override that is wrong)."""
     overrides_check(overrides=overrides)
-    return apply_overrides(document, overrides)
+    return apply_overrides(document, expand_toggles(document, overrides))  # a toggle is its whole lever
 
 
 def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None) -> tuple[RunFigures, float]:
@@ -83,9 +85,10 @@ def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, ove
     """Save a variant as a finished run of the workspace (snapshot, seed, trials, engine version, results)."""
     if scenario.workspace_id != workspace.pk:
         raise ValueError("scenario: not in this workspace")
-    results = run_scenario(variant_scenario(document=document, overrides=overrides), QUICK, checklist=True)
+    variant = variant_scenario(document=document, overrides=overrides)
+    results, outcomes = run_with_outcomes(variant, trials=QUICK.trials, seed=QUICK.seed, years=QUICK.years)
     name = (label.strip() or f"{scenario.name} (workshop variant)")[:200]
-    return run_create_finished(scenario=scenario, user=user, name=name, results=results)
+    return run_create_finished(scenario=scenario, user=user, name=name, results=results, outcomes=outcomes)
 
 
 def fixes_for(*, document: dict, overrides: dict) -> dict:

@@ -388,7 +388,7 @@ def shared_frontier_job(request, token: str, job_id: int):
 def shared_results(request, token: str, run_id: int):
     """A saved run of the link's scenario, read-only (the planner's results page)."""
     from planner.charts import PLOT_CONFIG
-    from planner.selectors.compare import judged_results
+    from planner.selectors.compare import run_judged
     from planner.selectors.results import results_page
 
     try:
@@ -398,7 +398,7 @@ def shared_results(request, token: str, run_id: int):
     run = shared_run(link=link, run_id=run_id)
     if run is None:
         raise Http404("No such run")
-    results = judged_results(run_results(run=run), link.workspace.targets)
+    results = run_judged(run=run, targets=link.workspace.targets)
     # no "workspace": a visitor through a link sees no workspace navigation, only this run
     context = {
         "workspace": None,

@@ -12,11 +12,14 @@ from django.db.models import QuerySet
 from planner.models import Run, Workspace
 from planner.selectors.results import target_title
 from planner.selectors.runs import run_results
-from simulation.analysis.verdicts import judge
-from simulation.engine.results import RunResults, TypeResults, Verdict
+from simulation.analysis.costs import baseline_usd_per_month
+from simulation.analysis.outcomes import unpack
+from simulation.analysis.verdicts import rebased, rejudged
+from simulation.engine.results import RunResults, TypeResults
 from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
-from simulation.present.format import format_duration, format_money, format_percent
+from simulation.model.loading import load_scenario
+from simulation.present.format import format_availability, format_count, format_duration, format_money, format_percent
 
 MIN_RUNS, MAX_RUNS = 2, MAX_OPTIONS
 
@@ -29,7 +32,7 @@ def comparable_runs(*, workspace: Workspace) -> QuerySet[Run]:
     """The workspace's finished runs with results, newest first (the choices of the compare form)."""
     return (
         workspace.runs.filter(status=Run.Status.DONE, results__isnull=False)
-        .defer("snapshot", "results")
+        .defer("snapshot", "results", "outcomes")
         .select_related("scenario")
     )
 
@@ -58,20 +61,53 @@ def _in_canonical_order(incident_types: dict[str, TypeResults]) -> dict[str, Typ
     return {name: incident_types[name] for name in known + sorted(set(incident_types) - set(known))}
 
 
-def judged_results(results: RunResults | dict[str, Any], targets: dict) -> RunResults:
+def judged_results(
+    results: RunResults | dict[str, Any], targets: dict, outcomes: bytes | memoryview | None = None
+) -> RunResults:
     """``results`` (or a stored results dict) judged against ``targets``: verdicts, ``targets_met`` and the
-    targets the charts draw (``scenario.targets``) all follow them, so cards, tables and target lines agree."""
+    targets the charts draw (``scenario.targets``) all follow them, so cards, tables and target lines agree.
+
+    With the run's stored ``outcomes`` the verdicts are exact (the same as a run with these targets);
+    results stored without them are re-judged from their ECDF quantiles."""
     if not isinstance(results, RunResults):
         results = RunResults.from_json(results)
-    merged = {**results.scenario["targets"], **targets}
-    verdicts = tuple(Verdict.from_json(v) for v in judge(results, merged))
-    return dataclasses.replace(
-        results,
-        incident_types=_in_canonical_order(results.incident_types),
-        scenario={**results.scenario, "targets": merged},
-        verdicts=verdicts,
-        targets_met=all(v.met for v in verdicts),
+    held = rejudged(results, targets, unpack(outcomes) if outcomes else None)
+    return dataclasses.replace(held, incident_types=_in_canonical_order(held.incident_types))
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The one baseline every premium of a workspace is measured against."""
+
+    usd_per_month: float
+    currency: str
+    reference: str  # the option it is derived from
+    assumptions: str
+
+
+def workspace_baseline(*, workspace: Workspace) -> Baseline | None:
+    """A single-region, backups-only version of the workspace's reference option (its first scenario):
+    one region's app instances, one database node with its storage and daily backups, one platform
+    engineer's share. None while the workspace has no scenario."""
+    reference = workspace.scenarios.order_by("created_at", "id").first()
+    if reference is None:
+        return None
+    scenario = load_scenario(reference.document)
+    return Baseline(
+        usd_per_month=baseline_usd_per_month(scenario),
+        currency=scenario.costs.currency,
+        reference=reference.name,
+        assumptions=f"“{reference.name}” in a single region with backups only: its primary region's app "
+        "instances, one database node with storage and daily backups, a single-region team",
     )
+
+
+def run_judged(*, run: Run, targets: dict, baseline: Baseline | None = None) -> RunResults:
+    """A finished run's results judged against ``targets`` (the workspace's, or a decision's), its premium
+    measured against the workspace's one baseline (``workspace_baseline``, or the one given)."""
+    results = judged_results(run_results(run=run), targets, run.outcomes)
+    baseline = baseline or workspace_baseline(workspace=run.workspace)
+    return rebased(results, baseline.usd_per_month) if baseline is not None else results
 
 
 def option_label(run: Run) -> str:
@@ -104,10 +140,11 @@ class MetricRow:
 
 
 def options_for(*, runs: list[Run], targets: dict) -> list[Option]:
-    """The runs as options, their results re-judged against ``targets``."""
+    """The runs as options, their results re-judged against ``targets``, premiums over one baseline."""
     options = []
+    baseline = workspace_baseline(workspace=runs[0].workspace) if runs else None
     for run in runs:
-        results = judged_results(run_results(run=run), targets)
+        results = run_judged(run=run, targets=targets, baseline=baseline)
         costs = results.costs
         options.append(
             Option(
@@ -189,36 +226,56 @@ def _figure_rows(options: list[Option]) -> list[MetricRow]:
     def currency(o: Option) -> str:
         return o.results.costs.currency
 
-    def worst(o: Option, metric: str) -> float:
-        return max(
-            (getattr(b, metric).p95 for b in o.results.incident_types.values() if b.rate_per_year > 0), default=0.0
-        )
+    def covered(o: Option) -> set[str]:
+        """The incident types the RTO/RPO targets cover (those with RTO verdicts)."""
+        return {v.incident_type for v in o.results.verdicts if v.target == "rto" and v.incident_type}
+
+    def worst(o: Option, metric: str, inside: bool = True) -> float | None:
+        values = [
+            getattr(b, metric).p95
+            for name, b in o.results.incident_types.items()
+            if b.rate_per_year > 0 and (name in covered(o)) is inside
+        ]
+        return max(values) if values else None
 
     return [
         row("Expected downtime per year", [format_duration(o.results.annual.downtime_s.mean) for o in options]),
-        row("Mean availability", [format_percent(o.results.annual.availability.mean, 3) for o in options]),
-        row("Worst RTO p95 (any incident type)", [format_duration(worst(o, "rto_s")) for o in options]),
-        row("Worst data loss p95 (any incident type)", [format_duration(worst(o, "data_loss_s")) for o in options]),
-        row("Lost transactions per year (mean)", [f"{o.results.annual.lost_tx.mean:,.0f} tx" for o in options]),
+        row("Mean availability", [format_availability(o.results.annual.availability.mean) for o in options]),
+        row("Worst RTO p95 (incident types the targets cover)", [format_duration(worst(o, "rto_s")) for o in options]),
+        row(
+            "Worst data loss p95 (incident types the targets cover)",
+            [format_duration(worst(o, "data_loss_s")) for o in options],
+        ),
+        row(
+            "Worst RTO p95 (other incident types, not judged)",
+            [format_duration(worst(o, "rto_s", inside=False)) for o in options],
+        ),
+        row(
+            "Lost transactions per year (mean)", [f"{format_count(o.results.annual.lost_tx.mean)} tx" for o in options]
+        ),
         row(
             "Conflicting transactions per year (mean)",
-            [f"{o.results.annual.conflicting_tx.mean:,.0f} tx" for o in options],
+            [f"{format_count(o.results.annual.conflicting_tx.mean)} tx" for o in options],
         ),
         row(
             "Infrastructure per month",
             [format_money(o.results.costs.infrastructure_usd_per_month, currency(o)) for o in options],
         ),
         row(
-            "Premium over single region per month",
+            "Premium over the workspace baseline per month",
             [format_money(o.premium_usd_per_month, currency(o)) for o in options],
         ),
         row(
-            "Expected outage cost per month",
+            "Expected outage cost per month (downtime + lost and conflicting transactions)",
             [format_money(o.expected_outage_usd_per_month, currency(o)) for o in options],
         ),
         row(
             "Premium + expected outage per month",
             [format_money(o.decision_cost_usd_per_month, currency(o)) for o in options],
+        ),
+        row(
+            "Total cost per month (infrastructure + expected outage)",
+            [format_money(o.results.costs.total_usd_per_month, currency(o)) for o in options],
         ),
     ]
 

@@ -13,7 +13,16 @@ from planner import charts
 from simulation.analysis.variants import RunFigures
 from simulation.engine.results import AnnualResults, RunResults, Verdict
 from simulation.present.chartdata import active_types, incident_label
-from simulation.present.format import format_duration, format_money, format_percent
+from simulation.present.format import (
+    format_availability,
+    format_count,
+    format_duration,
+    format_interval,
+    format_monthly,
+    format_percent,
+    format_share,
+    verdict_text,
+)
 
 TARGET_ORDER = ("rto", "rpo", "availability", "budget")
 REPLAY_TYPE = "db_primary_failure"
@@ -21,7 +30,7 @@ REPLAY_TYPE = "db_primary_failure"
 
 def _interval_text(verdict: Verdict) -> str:
     lo, hi = verdict.ci
-    return f"{100 * lo:.1f}–{100 * hi:.1f} %"
+    return f"{format_percent(lo)} – {format_percent(hi)}"
 
 
 def _share_line(verdict: Verdict) -> dict[str, Any]:
@@ -29,10 +38,10 @@ def _share_line(verdict: Verdict) -> dict[str, Any]:
     who = incident_label(verdict.incident_type) if verdict.incident_type else "Simulated years"
     return {
         "label": who,
-        "probability": format_percent(verdict.probability),
+        "probability": format_share(verdict.probability, verdict.ci),
         "interval": _interval_text(verdict),
         "met": verdict.met,
-        "text": verdict.text,
+        "text": verdict_text(verdict),
     }
 
 
@@ -43,15 +52,15 @@ def target_title(target: str, targets: dict, currency: str) -> str:
     if target == "rpo":
         return f"Data loss ≤ {format_duration(targets['rpo_s'])}"
     if target == "availability":
-        return f"Availability ≥ {format_percent(targets['availability'], 2)}"
+        return f"Availability ≥ {format_availability(targets['availability'])}"
     budget = targets.get("monthly_budget_usd")
-    return f"Budget ≤ {format_money(budget, currency)}/month" if budget is not None else "Budget"
+    return f"Budget ≤ {format_monthly(budget, currency)}" if budget is not None else "Budget"
 
 
-def _card_summary(target: str, verdicts: list[Verdict], confidence: float) -> str:
+def _card_summary(target: str, verdicts: list[Verdict], confidence: float, costs: Any) -> str:
     """The card's sentence under its title: what 'met' means here and how many parts meet it."""
     if target == "budget":
-        return verdicts[0].text
+        return verdict_text(verdicts[0], costs.currency, costs.infrastructure_usd_per_month)
     if target == "availability":
         return (
             f"Met when at least {format_percent(confidence, 0)} of simulated years reach it; "
@@ -88,7 +97,7 @@ def verdict_cards(results: RunResults | RunFigures) -> list[dict[str, Any]]:
             card.update(
                 met=met,
                 status="Met" if met else "Missed",
-                summary=_card_summary(target, verdicts, targets.get("confidence", 0.95)),
+                summary=_card_summary(target, verdicts, targets.get("confidence", 0.95), results.costs),
                 lines=[] if target == "budget" else [_share_line(v) for v in verdicts],
             )
         if target in ("rto", "rpo"):
@@ -112,7 +121,7 @@ def key_figures(results: RunResults) -> list[dict[str, str]]:
                 "rate": f"{block.rate_per_year:g} per year",
                 "rto_p50": format_duration(rto.p50),
                 "rto_p95": format_duration(rto.p95),
-                "rto_p95_interval": f"{format_duration(rto.p95_ci[0])} – {format_duration(rto.p95_ci[1])}",
+                "rto_p95_interval": format_interval(rto.p95_ci),
                 "rate_short": f"{block.rate_per_year:g}/year",
                 "rto_p99": format_duration(rto.p99),
                 "data_loss_p95": format_duration(block.data_loss_s.p95),
@@ -131,7 +140,7 @@ def annual_figures(results: RunResults) -> list[dict[str, str]]:
         {
             "label": "Downtime per year (mean)",
             "value": format_duration(downtime.mean),
-            "detail": f"95 % interval {format_duration(downtime.mean_ci[0])} – {format_duration(downtime.mean_ci[1])}",
+            "detail": f"95 % interval {format_interval(downtime.mean_ci)}",
         },
         {
             "label": "Downtime in a bad year (p95)",
@@ -140,18 +149,19 @@ def annual_figures(results: RunResults) -> list[dict[str, str]]:
         },
         {
             "label": "Availability (mean)",
-            "value": format_percent(availability.mean, 3),
+            "value": format_availability(availability.mean),
             "detail": _availability_tail(annual),
         },
         {
             "label": "Lost transactions per year (mean)",
-            "value": f"{annual.lost_tx.mean:,.0f}",
-            "detail": f"p95 {annual.lost_tx.p95:,.0f}",
+            "value": format_count(annual.lost_tx.mean),
+            "detail": f"p95 {format_count(annual.lost_tx.p95)}",
         },
         {
             "label": "Conflicting transactions per year (mean)",
-            "value": f"{annual.conflicting_tx.mean:,.0f}",
-            "detail": f"p95 {annual.conflicting_tx.p95:,.0f}; written on both sides of a split brain, to reconcile",
+            "value": format_count(annual.conflicting_tx.mean),
+            "detail": f"p95 {format_count(annual.conflicting_tx.p95)}; written on both sides of a split brain, "
+            "to reconcile",
         },
         {
             "label": "Incidents per year (mean)",
@@ -165,9 +175,9 @@ def _availability_tail(annual: AnnualResults) -> str:
     """'1 year in 20 below …': availability's 5 % quantile, read from its ECDF (Stats keep upper tails only)."""
     quantiles = annual.ecdf.availability if annual.ecdf is not None else ()
     if not quantiles:
-        return f"median {format_percent(annual.availability.p50, 3)}"
+        return f"median {format_availability(annual.availability.p50)}"
     five_percent = quantiles[round(0.05 * (len(quantiles) - 1))]
-    return f"1 year in 20 below {format_percent(five_percent, 3)}"
+    return f"1 year in 20 below {format_availability(five_percent)}"
 
 
 def cost_summary(results: RunResults) -> list[dict[str, str]]:
@@ -175,7 +185,7 @@ def cost_summary(results: RunResults) -> list[dict[str, str]]:
     costs = results.costs
 
     def monthly(value: float) -> str:
-        return format_money(value, costs.currency) + "/month"
+        return format_monthly(value, costs.currency)
 
     return [
         {
@@ -184,9 +194,10 @@ def cost_summary(results: RunResults) -> list[dict[str, str]]:
             "detail": "everything in the breakdown below",
         },
         {
-            "label": "Premium over a single region",
+            "label": "Premium over the workspace baseline",
             "value": monthly(costs.premium_usd_per_month),
-            "detail": f"baseline {monthly(costs.baseline_usd_per_month)}: one region, backups only",
+            "detail": f"baseline {monthly(costs.baseline_usd_per_month)}: the workspace's reference option in one "
+            "region, backups only",
         },
         {
             "label": "Expected outage cost",
@@ -214,7 +225,7 @@ def checklist_items(results: RunResults) -> list[dict[str, Any]]:
             {
                 **item.to_json(),
                 "answer_text": "Yes" if item.answer else "No",
-                "cost_text": format_money(cost, currency) + "/month" if cost is not None and not item.answer else "",
+                "cost_text": format_monthly(cost, currency) if cost is not None and not item.answer else "",
             }
         )
     return items

@@ -11,7 +11,7 @@ from simulation.engine.results import RunResults
 
 def run_list(*, workspace: Workspace) -> QuerySet[Run]:
     """Runs of a workspace, newest first, without the heavy JSON columns."""
-    return workspace.runs.defer("snapshot", "results").select_related("created_by")
+    return workspace.runs.defer("snapshot", "results", "outcomes").select_related("created_by")
 
 
 def run_progress(*, run: Run) -> dict:
@@ -26,7 +26,10 @@ def run_progress(*, run: Run) -> dict:
         "error": run.error,
         "finished": run.is_finished,
         "results_url": None,
+        "phase": "",
     }
+    if run.status == Run.Status.RUNNING and run.chunks_total and run.chunks_done >= run.chunks_total:
+        data["phase"] = "Putting the results together (yearly figures, checklist)"
     if run.status == Run.Status.DONE:
         data["results_url"] = reverse("run_results", args=[run.workspace_id, run.pk])
     return data

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 import simulation
 from planner.models import Scenario, Workspace
+from simulation.present.format import format_availability, format_duration
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,28 @@ class Preset:
     slug: str
     name: str
     document: dict
+
+    @property
+    def assumptions(self) -> str:
+        """What the preset assumes, in one sentence: staffing, detection, DNS TTL and the targets it proposes."""
+        s = simulation.load_scenario(self.document)
+        fo, humans, t = s.failover, s.failover.humans, s.targets
+        people = (
+            f"people paged within about {format_duration(_typical(humans.page_s))} and acknowledging within "
+            f"{format_duration(_typical(humans.acknowledge_s))} (typical)"
+        )
+        return (
+            f"{s.pattern}; {fo.mode} failover, {people}; detection every "
+            f"{format_duration(fo.detection.interval_s)} × {fo.detection.failure_threshold} failed checks; "
+            f"DNS TTL {format_duration(fo.dns_ttl_s)}; proposed targets RTO {format_duration(t.rto_s)}, "
+            f"RPO {format_duration(t.rpo_s)}, availability {format_availability(t.availability)}."
+        )
+
+
+def _typical(distribution) -> float:
+    """A distribution's median when it has one, else its mean."""
+    median = getattr(distribution, "median", None)
+    return float(median if median is not None else distribution.mean)
 
 
 def scenario_list(*, workspace: Workspace) -> QuerySet[Scenario]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
@@ -28,6 +29,7 @@ from planner.services.db_retry import db_retry
 from planner.services.heartbeat import heartbeat, stale_before
 from planner.services.scenarios import document_normalize
 from planner.tasks import run_scenario
+from simulation.analysis.outcomes import SortedOutcomes, pack
 from simulation.engine.results import RunResults
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,13 @@ def _run_create(
     with transaction.atomic():
         if enqueue:
             _quota_check(workspace_id=workspace.pk)
+            twin = (
+                None
+                if scenario is None
+                else _recent_twin(scenario=scenario, user=user, snapshot=snapshot, seed=seed, trials=trials)
+            )
+            if twin is not None:  # a double click: the same run, not a second one
+                return twin
         run = Run.objects.create(
             workspace=workspace,
             scenario=scenario,
@@ -100,13 +109,31 @@ def _with_drill_facts(scenario: Scenario, document: dict) -> dict:
     return document_with_drill_facts(scenario=scenario, document=document)
 
 
-def run_create_finished(*, scenario: Scenario, user, name: str, results: RunResults) -> Run:
+def run_create_finished(
+    *, scenario: Scenario, user, name: str, results: RunResults, outcomes: SortedOutcomes | None = None
+) -> Run:
     """Save results the engine produced elsewhere (a workshop variant) as a finished run of the scenario.
 
     Snapshot, seed and trials come from the results themselves (docs/results.md), so the run is as
     reproducible as one the worker executed.
     """
     now = timezone.now()
+    with transaction.atomic():
+        Workspace.objects.select_for_update().filter(pk=scenario.workspace_id).first()  # one save at a time
+        twin = _recent_twin(
+            scenario=scenario,
+            user=user,
+            snapshot=results.scenario,
+            seed=results.seed,
+            trials=results.trials_per_type,
+            name=name,
+        )
+        if twin is not None:  # the same variant saved twice (a double click)
+            return twin
+        return _create_finished(scenario=scenario, user=user, name=name, results=results, outcomes=outcomes, now=now)
+
+
+def _create_finished(*, scenario: Scenario, user, name: str, results: RunResults, outcomes, now) -> Run:
     return Run.objects.create(
         workspace=scenario.workspace,
         scenario=scenario,
@@ -118,10 +145,31 @@ def run_create_finished(*, scenario: Scenario, user, name: str, results: RunResu
         status=Run.Status.DONE,
         progress=1.0,
         results=results.to_json(),
+        outcomes=pack(outcomes) if outcomes is not None else None,
         created_by=_creator(user),
         started_at=now,
         finished_at=now,
     )
+
+
+DUPLICATE_WINDOW_S = 60  # the same submission again within this time is the same run
+
+
+def _recent_twin(*, scenario: Scenario, user, snapshot: dict, seed: int, trials: int, name: str | None = None):
+    """A run of the same scenario, snapshot, seed and trials the same user created moments ago (and that did
+    not fail or get cancelled): what a double submission should return instead of a second run."""
+    since = timezone.now() - timedelta(seconds=DUPLICATE_WINDOW_S)
+    candidates = Run.objects.filter(
+        scenario=scenario,
+        created_by=_creator(user),
+        seed=seed,
+        trials=trials,
+        created_at__gte=since,
+        status__in=[Run.Status.QUEUED, Run.Status.RUNNING, Run.Status.DONE],
+    )
+    if name is not None:
+        candidates = candidates.filter(scenario_name=name)
+    return next((run for run in candidates.order_by("-id") if run.snapshot == snapshot), None)
 
 
 def _creator(user):
@@ -183,7 +231,7 @@ def _progress_write(run_id: int, attempt: int, *, done: int, total: int, started
     """One cheap UPDATE: chunks done, progress, the estimated time left and the heartbeat."""
     elapsed = time.monotonic() - started
     per_chunk = elapsed / done if done else 0.0
-    eta_s = per_chunk * (total - done) + per_chunk  # the finishing step costs about one chunk
+    eta_s = per_chunk * (total - done)  # the finishing step reports its own time left once it starts
     progress = (1 - FINISH_SHARE) * done / total if total else 0.0
     db_retry(
         lambda: Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).update(
@@ -191,6 +239,22 @@ def _progress_write(run_id: int, attempt: int, *, done: int, total: int, started
         ),
         what="progress write",
     )
+
+
+def _finishing_progress(run_id: int, attempt: int):
+    """The finishing step's own progress: the last ``FINISH_SHARE`` of the bar moves with each of its steps
+    (the simulated years, then each checklist question), and the time left follows their pace."""
+    started = time.monotonic()
+
+    def write(done: int, total: int) -> None:
+        elapsed = time.monotonic() - started
+        eta_s = elapsed / done * (total - done) if done else None
+        progress = 1 - FINISH_SHARE + FINISH_SHARE * done / total
+        Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).update(
+            progress=min(progress, 0.999), eta_s=None if eta_s is None else round(eta_s, 1)
+        )
+
+    return write
 
 
 def _fail(run_id: int, message: str, attempt: int | None = None) -> None:
@@ -221,6 +285,7 @@ def _claim(run_id: int) -> int | None:
             run.attempts += 1
             run.status, run.started_at, run.heartbeat_at, run.finished_at = Run.Status.RUNNING, now, now, None
             run.progress, run.chunks_done, run.eta_s, run.error, run.results = 0.0, 0, None, "", None
+            run.outcomes = None
             run.save()
             return run.attempts
 
@@ -233,7 +298,7 @@ def run_execute(*, run_id: int) -> Run | None:
     Every write names the attempt that claimed the run, so a worker that stalled and was replaced
     (``planner.services.watchdog``) can no longer change it.
     """
-    from simulation import finish_run, plan_run, run_chunk
+    from simulation import finish_run_with_outcomes, plan_run, run_chunk
 
     run = db_retry(lambda: Run.objects.filter(pk=run_id).first(), what="load")
     if run is None or run.is_finished:
@@ -259,8 +324,11 @@ def run_execute(*, run_id: int) -> Run | None:
         if not _still_mine(run_id, attempt):
             return Run.objects.get(pk=run_id)
         with heartbeat(run_id, attempt):
-            results = finish_run(scenario, plan, parts).to_json()
-        db_retry(lambda: _save_results(run_id, attempt, results, total), what="results write")
+            finished, outcomes = finish_run_with_outcomes(
+                scenario, plan, parts, progress=_finishing_progress(run_id, attempt)
+            )
+        results, packed = finished.to_json(), pack(outcomes)
+        db_retry(lambda: _save_results(run_id, attempt, results, packed, total), what="results write")
     except SoftTimeLimitExceeded:
         _fail(run_id, "The run took longer than the time limit; try fewer trials.", attempt)
     except simulation.ScenarioError as error:
@@ -280,16 +348,26 @@ def run_execute(*, run_id: int) -> Run | None:
     return db_retry(lambda: Run.objects.get(pk=run_id), what="reload")
 
 
-def _save_results(run_id: int, attempt: int, results: dict, total: int) -> None:
+def _save_results(run_id: int, attempt: int, results: dict, outcomes, total: int) -> None:
     with transaction.atomic():
         locked = Run.objects.select_for_update().get(pk=run_id)
         if locked.status == Run.Status.RUNNING and locked.attempts == attempt:
             locked.results = results
+            locked.outcomes = outcomes
             locked.status = Run.Status.DONE
             locked.progress = 1.0
             locked.chunks_done = total
             locked.eta_s = 0.0
             locked.finished_at = locked.heartbeat_at = timezone.now()
             locked.save(
-                update_fields=["results", "status", "progress", "chunks_done", "eta_s", "finished_at", "heartbeat_at"]
+                update_fields=[
+                    "results",
+                    "outcomes",
+                    "status",
+                    "progress",
+                    "chunks_done",
+                    "eta_s",
+                    "finished_at",
+                    "heartbeat_at",
+                ]
             )

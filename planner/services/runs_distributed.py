@@ -8,8 +8,9 @@ Each piece of work is a task of its own, and its result a ``RunPart`` row keyed 
 2. ``part_execute`` runs those chunks (``simulation.run_chunk``) and stores each one's outcomes. The task that finds
    every chunk stored claims the *jobs* stage: it lists the checklist's variant runs and queues one task each.
 3. ``part_execute`` runs one variant run; the task that finds every one stored claims *finish* and queues
-   ``run_finish``, which puts the pieces together with the engine's ``finish_run`` (which also replays the
-   incidents whose timelines are kept).
+   ``run_finish``, which puts the pieces together with the engine's ``finish_run_with_outcomes`` (which also
+   replays the incidents whose timelines are kept) and saves the results with the sorted outcomes that
+   re-judging needs.
 
 The engine draws chunk ``c`` of type ``t`` from the stream ``(t, c)``, so the results are byte-identical to a
 run in one process and to the CLI with the same seed, whichever worker runs which piece.
@@ -45,8 +46,9 @@ from planner.logs import request_id_var
 from planner.models import Run, RunPart
 from planner.services.db_retry import db_retry
 from planner.services.heartbeat import heartbeat
-from planner.services.runs import _claim
+from planner.services.runs import FINISH_SHARE, _claim, _finishing_progress
 from simulation.analysis.checklist import evaluate_checklist
+from simulation.analysis.outcomes import pack
 from simulation.engine.chunks import OUTCOMES, ChunkResult, batches_by_type, simulate_type
 from simulation.engine.plan import RunPlan, scenario_sha256
 from simulation.incidents.outcomes import Batch
@@ -54,8 +56,8 @@ from simulation.model.loading import dump_document
 
 log = logging.getLogger(__name__)
 
-CHUNK_SHARE = 0.8  # share of the progress bar for the chunks; the variant runs fill the rest
-JOB_SHARE = 0.18  # … but the last bit, kept for putting the pieces together
+CHUNK_SHARE = 0.8  # share of the progress bar for the chunks; the variant runs fill the rest …
+JOB_SHARE = 1 - FINISH_SHARE - CHUNK_SHARE  # … but the last bit, the finish's own (``runs._finishing_progress``)
 CONTEXTS_KEPT = 8  # scenarios and plans a worker process keeps, by run
 JOBS_WAIT_S = 10.0  # how long a job waits for its stage's row to commit
 TASKS_PER_RUN = 64  # chunk tasks a run is cut into (enough to keep many worker processes busy)
@@ -142,7 +144,8 @@ def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
 
 
 def run_finish(*, run_id: int, attempt: int) -> None:
-    """Put the stored pieces together (``finish_run``), write the results and drop the pieces."""
+    """Put the stored pieces together (``finish_run_with_outcomes``), write the results and sorted outcomes,
+    and drop the pieces."""
     db_retry(lambda: _run_finish(run_id, attempt), what="run finish")
 
 
@@ -163,12 +166,15 @@ def _run_finish(run_id: int, attempt: int) -> None:
             return simulate_type(variant, name, seed=seed, trials=trials, chunk_size=chunk_size)
 
         with heartbeat(run_id, attempt):
-            results = simulation.finish_run(scenario, plan, parts, variant_runs=variant_runs).to_json()
+            finished, outcomes = simulation.finish_run_with_outcomes(
+                scenario, plan, parts, variant_runs=variant_runs, progress=_finishing_progress(run_id, attempt)
+            )
+        results, packed = finished.to_json(), pack(outcomes)
         with transaction.atomic():
             now = timezone.now()
             saved = Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).update(
-                results=results, status=Run.Status.DONE, progress=1.0, chunks_done=len(plan.chunks), eta_s=0.0,
-                finished_at=now, heartbeat_at=now,
+                results=results, outcomes=packed, status=Run.Status.DONE, progress=1.0, chunks_done=len(plan.chunks),
+                eta_s=0.0, finished_at=now, heartbeat_at=now,
             )  # fmt: skip
             if saved:
                 RunPart.objects.filter(run_id=run_id).delete()

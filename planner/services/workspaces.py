@@ -24,6 +24,16 @@ def workspace_update(*, workspace: Workspace, name: str, targets: dict) -> Works
     return workspace
 
 
+def workspace_adopt_targets(*, workspace: Workspace, scenario) -> Workspace:
+    """Make the targets the scenario proposes the workspace's (every verdict follows, no re-run needed)."""
+    if scenario.workspace_id != workspace.pk:
+        raise ValidationError("The scenario is not in this workspace.")
+    own = scenario.document.get("targets", {})
+    workspace.targets = {**default_targets(), **workspace.targets, **{k: own[k] for k in default_targets() if k in own}}
+    workspace.save(update_fields=["targets"])
+    return workspace
+
+
 LAST_EDITOR = (
     "{name} is the workspace's last editor: make someone else an editor first, "
     "so that someone can still change the workspace."

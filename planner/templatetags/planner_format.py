@@ -1,43 +1,48 @@
-"""Formatting numbers the way a stakeholder reads them: durations, percentages, money."""
+"""Formatting numbers the way a stakeholder reads them: durations, percentages, money.
+
+The filters only call ``simulation.present.format``, the one module that writes figures, so a
+figure reads the same on a page as in the PDF, the HTML report and the command line.
+"""
 
 from __future__ import annotations
 
 from django import template
 
+from planner.forms import TARGET_INPUT
+from simulation.present.format import format_availability, format_duration, format_money, format_percent
+
 register = template.Library()
+
+
+def _number(value) -> float | None:
+    return None if value is None or value == "" else float(value)
 
 
 @register.filter
 def duration(seconds) -> str:
-    """``5400`` → "1 h 30 min"; ``42.5`` → "42.5 s"; None → "—"."""
-    if seconds is None or seconds == "":
-        return "—"
-    s = float(seconds)
-    if s < 60:
-        return f"{s:.3g} s"
-    if s < 3600:
-        minutes, rest = divmod(round(s), 60)
-        return f"{minutes} min {rest} s" if rest and minutes < 10 else f"{round(s / 60)} min"
-    if s < 86_400:
-        hours, rest = divmod(round(s / 60), 60)
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    return f"{s / 86_400:.1f} days"
+    """``5400`` → "1 h 30 min"; ``42.5`` → "42 s"; None → "—"."""
+    return format_duration(_number(seconds))
 
 
 @register.filter
 def percent(ratio, digits: int = 1) -> str:
-    """``0.99953`` → "99.953 %" with enough digits to tell nines apart."""
-    if ratio is None or ratio == "":
-        return "—"
-    value = float(ratio) * 100
-    if 99 <= value < 100:
-        digits = max(int(digits), 3)
-    return f"{value:.{int(digits)}f} %"
+    """``0.476`` → "47.6 %"; ratios from 99 % up get three decimals to tell nines apart ("99.953 %")."""
+    value = _number(ratio)
+    if value is not None and 0.99 <= value < 1:
+        return format_availability(value)
+    return format_percent(value, int(digits))
 
 
 @register.filter
 def money(amount, currency: str = "USD") -> str:
     """``12345.6`` → "12,346 USD"."""
-    if amount is None or amount == "":
-        return "—"
-    return f"{float(amount):,.0f} {currency}"
+    return format_money(_number(amount), currency)
+
+
+@register.filter
+def target_text(value, key: str) -> str:
+    """A workspace target written as it is typed in the targets form: "5 min", "99.95 %", "40k USD/month"."""
+    if value is None or value == "":
+        return "none"
+    write = TARGET_INPUT[key][1]
+    return write(float(value))

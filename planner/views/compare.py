@@ -15,9 +15,11 @@ from planner.selectors.compare import (
     comparison_rows,
     options_for,
     runs_to_compare,
+    workspace_baseline,
 )
 from simulation.present.chartdata import incident_label
-from simulation.present.format import format_percent
+from simulation.present.format import format_monthly, format_percent
+from simulation.present.report.tables import only_differences
 
 
 @require_GET
@@ -40,6 +42,7 @@ def compare_runs(request, workspace_id: int):
             message = str(error) if isinstance(error, ComparisonError) else "Run ids must be numbers."
             return render(request, "planner/compare.html", {**context, "error": message}, status=400)
         options = options_for(runs=runs, targets=workspace.targets)
+        baseline = workspace_baseline(workspace=workspace)
         best = cheapest_meeting_targets(options)
         figures = compare_figures([(o.label, o.results) for o in options], workspace.targets.get("rto_s"))
         panels = [
@@ -55,6 +58,9 @@ def compare_runs(request, workspace_id: int):
             ecdf_panels=panels,
             conclusion=cheapest_sentence(options),
             plot_config=PLOT_CONFIG,
+            baseline=baseline,
+            differences=only_differences([o.run.snapshot for o in options]),
+            baseline_text=format_monthly(baseline.usd_per_month, baseline.currency) if baseline else "",
             confidence=format_percent(workspace.targets.get("confidence", 0.95), 0),
         )
     return render(request, "planner/compare.html", context)

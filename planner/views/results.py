@@ -6,9 +6,8 @@ from django.views.decorators.http import require_GET
 from planner.charts import PLOT_CONFIG
 from planner.models import Run
 from planner.selectors.access import run_for_user
-from planner.selectors.compare import judged_results
+from planner.selectors.compare import run_judged
 from planner.selectors.results import results_page
-from planner.selectors.runs import run_results as stored_results
 
 
 @require_GET
@@ -16,7 +15,7 @@ def run_results(request, workspace_id: int, run_id: int):
     run = run_for_user(request.user, workspace_id, run_id)
     if run.status != Run.Status.DONE or not run.results:
         return redirect("run_detail", workspace_id, run.pk)
-    results = judged_results(stored_results(run=run), run.workspace.targets)
+    results = run_judged(run=run, targets=run.workspace.targets)
     context = {
         "workspace": run.workspace,
         "targets_of": run.workspace.name,

@@ -45,7 +45,8 @@ def scenario_new(request, workspace_id: int):
         )
         messages.success(request, f"Scenario “{scenario.name}” created.")
         return redirect("scenario_detail", workspace.pk, scenario.pk)
-    return render(request, "planner/scenario_new.html", {"workspace": workspace, "form": form})
+    context = {"workspace": workspace, "form": form, "presets": scenario_selectors.preset_list()}
+    return render(request, "planner/scenario_new.html", context)
 
 
 @require_GET

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from planner.forms import MemberForm, WorkspaceForm
@@ -10,8 +10,9 @@ from planner.models import default_targets
 from planner.selectors.access import workspace_for_user
 from planner.selectors.runs import run_list
 from planner.selectors.scenarios import scenario_list
-from planner.selectors.workspaces import membership_list, workspace_list_for_user
+from planner.selectors.workspaces import membership_list, proposed_targets, workspace_list_for_user
 from planner.services.workspaces import membership_remove, membership_set, workspace_create, workspace_update
+from planner.services.workspaces import workspace_adopt_targets as workspace_adopt_targets_service
 
 
 @require_GET
@@ -36,12 +37,24 @@ def workspace_new(request):
 def workspace_detail(request, workspace_id: int):
     """A workspace: its targets, scenarios and latest runs."""
     workspace = workspace_for_user(request.user, workspace_id)
+    scenarios = list(scenario_list(workspace=workspace))
     context = {
         "workspace": workspace,
-        "scenarios": scenario_list(workspace=workspace),
+        "scenarios": scenarios,
+        "proposed": proposed_targets(workspace=workspace, scenarios=scenarios),
         "runs": run_list(workspace=workspace)[:10],
     }
     return render(request, "planner/workspace_detail.html", context)
+
+
+@require_POST
+def workspace_adopt_targets(request, workspace_id: int, scenario_id: int):
+    """Editors adopt the targets a scenario proposes as the workspace's."""
+    workspace = workspace_for_user(request.user, workspace_id, edit=True)
+    scenario = get_object_or_404(workspace.scenarios, pk=scenario_id)
+    workspace_adopt_targets_service(workspace=workspace, scenario=scenario)
+    messages.success(request, f"The workspace now uses the targets “{scenario.name}” proposes; every verdict follows.")
+    return redirect("workspace_detail", workspace.pk)
 
 
 @require_http_methods(["GET", "POST"])

@@ -39,8 +39,10 @@ from typing import Any
 import numpy as np
 
 from simulation import incidents
+from simulation.analysis.levers import validation_overrides
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document, load_scenario
+from simulation.model.overrides import overridden_document
 from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_ROLLBACK_S
 from simulation.model.scenario import Scenario
 
@@ -210,14 +212,11 @@ def _fix(number: int, doc: dict[str, Any]) -> None:
             db["local_standby"] = "sync"
         if app["discovery"] == "static":
             app["discovery"] = "service-discovery"
-        pool = app["pool"]  # the brief's pool settings: fail fast, validate, recycle
-        pool["validate_on_borrow"] = True
-        pool["connection_timeout_s"] = min(pool["connection_timeout_s"], BRIEF_POOL["connection_timeout_s"])
+        # the brief's pool settings: fail fast and validate (the catalogue's lever), then recycle
+        doc.update(overridden_document(doc, validation_overrides(load_scenario(doc)))[0])
+        pool = doc["app"]["pool"]
         for key in ("idle_timeout_s", "max_lifetime_s"):
             pool[key] = BRIEF_POOL[key] if pool[key] is None else min(pool[key], BRIEF_POOL[key])
-        if app["timeouts"]["oltp_query_s"] is None and app.get("socket_timeout_s") is None:
-            # pools retire only idle connections: something must end a request hung on the dead host
-            app["timeouts"]["oltp_query_s"] = BRIEF_TIMEOUTS_S["oltp_query_s"]
     elif number == 3:
         app["health_check"] = "deep"
     elif number == 4:
@@ -345,10 +344,12 @@ def evaluate_checklist(
     trials: int,
     chunk_size: int,
     simulate_type: SimulateType,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The eight ``ChecklistItem``s of docs/results.md; ``base`` holds the run's outcomes per incident type."""
+    """The eight ``ChecklistItem``s of docs/results.md; ``base`` holds the run's outcomes per incident type.
+    ``progress(done, total)`` is called after each question (each "no" re-runs a variant)."""
     out = []
-    for q in QUESTIONS:
+    for done, q in enumerate(QUESTIONS, start=1):
         yes, reason = answer(scenario, q.number)
         cost = None
         if not yes:
@@ -377,4 +378,6 @@ def evaluate_checklist(
                 "cost_usd_per_month": cost,
             }
         )
+        if progress is not None:
+            progress(done, len(QUESTIONS))
     return out

@@ -1,4 +1,12 @@
-"""The lever catalogue: every change the brief knows, as overrides of a scenario.
+"""The lever catalogue: every change the product can suggest or let you try, defined once.
+
+Each lever (``Change``) has its key, its label, the reason it helps, the
+scenario paths it sets and how (``overrides``), and its monthly cost
+(``lever_cost_usd_per_month``). The cheapest-fix search (``advise``), the
+tornado's on/off parameters (``sensitivity``), the checklist's fixes
+(``checklist``) and the workshop's toggles (``expand_toggles``) all take their
+changes from here, so "validate on borrow" is the same change, with the same
+effect, wherever it appears.
 
 Connection-pool hygiene, deep health checks, service discovery, automated
 failover, synchronous replication, a cross-region replica, a warmer standby,
@@ -12,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from simulation.analysis.sensitivity import ends_hung_requests
+from simulation.analysis.costs import infrastructure_breakdown
 from simulation.model.loading import dump_document
-from simulation.model.overrides import Overrides
+from simulation.model.overrides import Overrides, apply_overrides
 from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
 from simulation.model.scenario import Scenario
 
@@ -35,16 +44,31 @@ class Change:
     multi_region: bool = False  # adds or changes infrastructure in another region
 
 
+def ends_hung_requests(scenario: Scenario) -> Overrides:
+    """Pools retire only idle connections: validation needs a query timeout (the brief's 10 s) to return a
+    connection held by a request hung on a silent host, when neither it nor a socket timeout is set."""
+    if scenario.app.timeouts.oltp_query_s is None and scenario.app.socket_timeout_s is None:
+        return {"app.timeouts.oltp_query_s": BRIEF_TIMEOUTS_S["oltp_query_s"]}
+    return {}
+
+
+def validation_overrides(scenario: Scenario, on: bool = True) -> Overrides:
+    """Validation on borrow as one change. On: test on borrow with the brief's fail-fast connection timeout
+    (validation takes about one connection timeout, so a library-default 30 min would hide its effect) and
+    a query timeout when nothing ends hung requests; off: no test on borrow."""
+    if not on:
+        return {"app.pool.validate_on_borrow": False}
+    timeout = min(scenario.app.pool.connection_timeout_s, FAST_CONNECTION_TIMEOUT_S)
+    overrides: Overrides = {"app.pool.validate_on_borrow": True, "app.pool.connection_timeout_s": timeout}
+    return {**overrides, **ends_hung_requests(scenario)}
+
+
 def _validate_on_borrow(s: Scenario) -> Overrides | None:
-    """Test on borrow, and fail fast: validation takes about one connection timeout (5 s in the brief's fix)."""
+    """Test on borrow, and fail fast (``validation_overrides``); nothing when already so."""
     pool = s.app.pool
     if pool.validate_on_borrow and pool.connection_timeout_s <= FAST_CONNECTION_TIMEOUT_S and not ends_hung_requests(s):
         return None
-    return {
-        "app.pool.validate_on_borrow": True,
-        "app.pool.connection_timeout_s": min(pool.connection_timeout_s, FAST_CONNECTION_TIMEOUT_S),
-        **ends_hung_requests(s),
-    }
+    return validation_overrides(s)
 
 
 def _max_lifetime(s: Scenario) -> Overrides | None:
@@ -277,3 +301,33 @@ CATALOGUE: tuple[Change, ...] = (
     ),
 )
 CATALOGUE_BY_KEY = {c.key: c for c in CATALOGUE}
+
+
+# Workshop toggles that stand for a whole lever: switching one on applies the lever's every path
+# (paths the user set explicitly win).
+TOGGLE_LEVERS = {"app.pool.validate_on_borrow": "validate_on_borrow"}
+FORCED = {"validate_on_borrow": validation_overrides}  # a lever's overrides, even when already in place
+
+
+def lever_overrides(key: str, scenario: Scenario) -> Overrides:
+    """The paths lever ``key`` sets on ``scenario`` ({} when it is already in place)."""
+    return CATALOGUE_BY_KEY[key].overrides(scenario) or {}
+
+
+def expand_toggles(document: dict[str, Any], overrides: Overrides) -> Overrides:
+    """``overrides`` with each lever toggle switched on expanded to its lever's full change."""
+    expanded: Overrides = {}
+    for path, key in TOGGLE_LEVERS.items():
+        if overrides.get(path) is True:
+            base = apply_overrides(document, {p: v for p, v in overrides.items() if p != path})
+            expanded.update(FORCED[key](base))
+    return {**expanded, **overrides}
+
+
+def lever_cost_usd_per_month(key: str, scenario: Scenario) -> float:
+    """What lever ``key`` adds to the scenario's monthly infrastructure cost (0 when already in place)."""
+    changes = lever_overrides(key, scenario)
+    if not changes:
+        return 0.0
+    after = apply_overrides(dump_document(scenario), changes)
+    return float(sum(infrastructure_breakdown(after).values()) - sum(infrastructure_breakdown(scenario).values()))

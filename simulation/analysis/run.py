@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.analysis.checklist import SimulateType, evaluate_checklist, variant_runs
+from simulation.analysis.checklist import QUESTIONS, SimulateType, evaluate_checklist, variant_runs
 from simulation.analysis.costs import monthly_costs
-from simulation.analysis.verdicts import verdicts_for_run
+from simulation.analysis.outcomes import SortedOutcomes
+from simulation.analysis.verdicts import judge_outcomes
 from simulation.engine.annual import annual_results, annual_samples
 from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type, type_chunks
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
@@ -32,6 +33,22 @@ def finish_run(
     ``variant_runs``: how the checklist gets its variant runs (``simulate_type``'s signature), e.g. from
     results other workers stored; by default they are simulated here.
     """
+    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist, variant_runs=variant_runs)[0]
+
+
+def finish_run_with_outcomes(
+    scenario: Scenario,
+    plan: RunPlan,
+    parts: list[ChunkResult],
+    *,
+    checklist: bool = True,
+    progress: Progress | None = None,
+    variant_runs: SimulateType | None = None,
+) -> tuple[RunResults, SortedOutcomes]:
+    """``finish_run``, and the run's sorted outcomes: what re-judging it against other targets needs
+    (``verdicts.judge_outcomes``; store them with ``outcomes.pack``). ``progress(done, total)`` reports
+    the finishing step's own progress (the simulated years, then each checklist question); ``variant_runs``
+    as for ``finish_run``."""
     if scenario_sha256(scenario) != plan.scenario_sha256:
         raise ValueError("scenario: not the scenario this plan was made for")
     batches = batches_by_type(plan, parts)
@@ -43,9 +60,10 @@ def finish_run(
         annual_lost_tx=float(np.mean(annual["lost_tx"])),
         annual_conflicting_tx=float(np.mean(annual["conflicting_tx"])),
     )
-    verdicts = verdicts_for_run(
-        scenario, batches, annual["availability"], costs, availability_rounds=annual["pool_rounds"]["availability"]
-    )
+    if progress is not None:
+        progress(1, 1 + (len(QUESTIONS) if checklist else 0))  # the years are combined
+    outcomes = SortedOutcomes.of_run(batches, annual["availability"], annual["pool_rounds"]["availability"])
+    verdicts = judge_outcomes(outcomes, scenario.targets, costs["infrastructure_usd_per_month"], costs["currency"])
     items = (
         evaluate_checklist(
             scenario,
@@ -54,11 +72,12 @@ def finish_run(
             trials=plan.trials,
             chunk_size=plan.chunk_size,
             simulate_type=variant_runs or simulate_type,
+            progress=None if progress is None else (lambda done, total: progress(done + 1, total + 1)),
         )
         if checklist
         else []
     )
-    return RunResults(
+    results = RunResults(
         result_schema=RESULT_SCHEMA,
         engine_version=ENGINE_VERSION,
         seed=plan.seed,
@@ -77,6 +96,7 @@ def finish_run(
         targets_met=all(v["met"] for v in verdicts),
         checklist=tuple(ChecklistItem.from_json(item) for item in items),
     )
+    return results, outcomes
 
 
 def run(
@@ -107,3 +127,12 @@ def run(
         also = [(variant, spec) for variant, name, m in runs for spec in type_chunks(name, m, chunk_size)]
     parts = execute(scenario, plan, workers=workers, progress=progress, also=also)
     return finish_run(scenario, plan, parts, checklist=checklist)
+
+
+def run_with_outcomes(
+    scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, checklist: bool = True
+) -> tuple[RunResults, SortedOutcomes]:
+    """``run`` in this process, with the run's sorted outcomes (``finish_run_with_outcomes``)."""
+    plan = plan_run(scenario, trials=trials, seed=seed, years=years)
+    parts = execute(scenario, plan, workers=1)
+    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist)

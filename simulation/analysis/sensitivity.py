@@ -21,12 +21,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulation.analysis.levers import validation_overrides
 from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures
 from simulation.engine.results import RunResults
 from simulation.engine.runner import pool_context
 from simulation.model.loading import Problem, ScenarioError, canonical_sha256, dump_document, load_scenario
 from simulation.model.overrides import Overrides, apply_overrides, full_document
-from simulation.model.recommended import BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
+from simulation.model.recommended import BRIEF_TIMEOUTS_S
 from simulation.model.scenario import Scenario
 
 # The workshop's quick settings: a tornado of ~30 variants on the lean path (no
@@ -116,21 +117,8 @@ def _backup_interval(value: Value, scenario: Scenario) -> Overrides:
 
 
 def _validation(value: Value, scenario: Scenario) -> Overrides:
-    """On: test on borrow with the brief's fail-fast connection timeout (validation takes about one
-    connection timeout, so a library-default 30 min would hide its effect); off: no test on borrow."""
-    if not value:
-        return {"app.pool.validate_on_borrow": False}
-    timeout = min(scenario.app.pool.connection_timeout_s, FAST_CONNECTION_TIMEOUT_S)
-    overrides: Overrides = {"app.pool.validate_on_borrow": True, "app.pool.connection_timeout_s": timeout}
-    return {**overrides, **ends_hung_requests(scenario)}
-
-
-def ends_hung_requests(scenario: Scenario) -> Overrides:
-    """Pools retire only idle connections: validation needs a query timeout (the brief's 10 s) to return a
-    connection held by a request hung on a silent host, when neither it nor a socket timeout is set."""
-    if scenario.app.timeouts.oltp_query_s is None and scenario.app.socket_timeout_s is None:
-        return {"app.timeouts.oltp_query_s": BRIEF_TIMEOUTS_S["oltp_query_s"]}
-    return {}
+    """On or off: the catalogue's validation lever (``levers.validation_overrides``)."""
+    return validation_overrides(scenario, bool(value))
 
 
 def _timeouts(value: Value, scenario: Scenario) -> Overrides:

@@ -11,21 +11,25 @@ Probabilities carry a 95 % Wilson interval over the trials (incidents or
 simulated years). The availability probability is also uncertain through the
 pool of incidents the years resample: its interval is widened by the spread
 of the probability over the bootstrap rounds of that pool (``stats.widen``;
-docs/results.md, "Intervals"). ``verdicts_for_run`` works from the raw outcomes of a run;
-``judge`` re-judges stored results against other targets from its ECDF
-quantiles (201 levels), so its probabilities agree with the run's to within
-about half a percentage point.
+docs/results.md, "Intervals"). ``verdicts_for_run`` works from the raw outcomes of a run and
+``judge_outcomes`` from its sorted outcomes as stored (``outcomes.pack``): re-judging with
+other targets gives exactly the verdicts a run with those targets would have. ``judge``
+re-judges results stored without their outcomes from the ECDF quantiles (201 levels),
+to within about half a percentage point.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from simulation.engine.results import RunResults
-from simulation.engine.stats import round_sd, share_at_least, share_at_most, widen, wilson_interval
+from simulation.analysis.outcomes import SortedOutcomes, rows_share_at_least, share_at_least, share_at_most
+from simulation.engine import stats
+from simulation.engine.results import RunResults, Verdict
+from simulation.engine.stats import round_sd, widen, wilson_interval
 from simulation.incidents.outcomes import Batch
 from simulation.model.incident_types import incident_noun
 from simulation.model.scenario import Scenario, Targets
@@ -103,7 +107,7 @@ def verdicts_for_run(
     scenario: Scenario,
     batches: Mapping[str, Batch],
     availability: np.ndarray,
-    costs: dict[str, Any],
+    costs: Mapping[str, Any],
     availability_rounds: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Every verdict of a run, from the raw outcomes per incident type and the simulated years.
@@ -111,29 +115,38 @@ def verdicts_for_run(
     ``availability_rounds`` (bootstrap rounds × years, see ``montecarlo.pool_bootstrap``)
     widens the availability interval by the noise of the incident pool.
     """
-    targets = scenario.targets
-    batches = {name: batch for name, batch in batches.items() if _judged(targets, name)}
+    outcomes = SortedOutcomes.of_run(batches, availability, availability_rounds)
+    return judge_outcomes(outcomes, scenario.targets, costs["infrastructure_usd_per_month"], costs["currency"])
+
+
+def judge_outcomes(
+    outcomes: SortedOutcomes, targets: Mapping[str, Any] | Targets, infrastructure_usd_per_month: float, currency: str
+) -> list[dict[str, Any]]:
+    """Every verdict against ``targets`` from a run's sorted outcomes: exactly what the run itself judges
+    with these targets (same shares, same intervals), whenever it is asked."""
+    if not isinstance(targets, Targets):
+        targets = Targets.model_validate(dict(targets))
+    judged = [name for name in outcomes.rto_s if _judged(targets, name)]
     out = []
-    for name, batch in batches.items():
-        p = float(np.mean(batch.rto_s <= targets.rto_s))
-        out.append(_share_verdict("rto", name, targets.rto_s, "s", p, len(batch), targets.confidence))
-    for name, batch in batches.items():
-        p = float(np.mean(batch.data_loss_s <= targets.rpo_s))
-        out.append(_share_verdict("rpo", name, targets.rpo_s, "s", p, len(batch), targets.confidence))
-    p = float(np.mean(availability >= targets.availability))
+    for name in judged:
+        values = outcomes.rto_s[name]
+        p = share_at_most(values, targets.rto_s)
+        out.append(_share_verdict("rto", name, targets.rto_s, "s", p, len(values), targets.confidence))
+    for name in judged:
+        values = outcomes.data_loss_s[name]
+        p = share_at_most(values, targets.rpo_s)
+        out.append(_share_verdict("rpo", name, targets.rpo_s, "s", p, len(values), targets.confidence))
+    years = outcomes.availability
+    p = share_at_least(years, targets.availability)
     pool_sd = 0.0
-    if availability_rounds is not None:
-        pool_sd = round_sd(np.mean(np.asarray(availability_rounds) >= targets.availability, axis=1))
+    if outcomes.availability_rounds is not None:
+        pool_sd = round_sd(rows_share_at_least(outcomes.availability_rounds, targets.availability))
     out.append(
-        _share_verdict(
-            "availability", None, targets.availability, "ratio", p, len(availability), targets.confidence, pool_sd
-        )
+        _share_verdict("availability", None, targets.availability, "ratio", p, len(years), targets.confidence, pool_sd)
     )
     if targets.monthly_budget_usd is not None:
         out.append(
-            budget_verdict(
-                costs["infrastructure_usd_per_month"], targets.monthly_budget_usd, costs["currency"], targets.confidence
-            )
+            budget_verdict(infrastructure_usd_per_month, targets.monthly_budget_usd, currency, targets.confidence)
         )
     return out
 
@@ -148,17 +161,17 @@ def judge(results: RunResults | Mapping[str, Any], targets: Mapping[str, Any] | 
     out = []
     per_type = {name: entry for name, entry in results.incident_types.items() if _judged(targets, name)}
     for name, entry in per_type.items():
-        p = share_at_most(entry.ecdf.rto_s, targets.rto_s)
+        p = stats.share_at_most(entry.ecdf.rto_s, targets.rto_s)
         out.append(_share_verdict("rto", name, targets.rto_s, "s", p, entry.trials, targets.confidence))
     for name, entry in per_type.items():
-        p = share_at_most(entry.ecdf.data_loss_s, targets.rpo_s)
+        p = stats.share_at_most(entry.ecdf.data_loss_s, targets.rpo_s)
         out.append(_share_verdict("rpo", name, targets.rpo_s, "s", p, entry.trials, targets.confidence))
     annual = results.annual
     if annual.ecdf is None:
         raise ValueError("results: no annual.ecdf to re-judge the availability target from")
-    p = share_at_least(annual.ecdf.availability, targets.availability)
+    p = stats.share_at_least(annual.ecdf.availability, targets.availability)
     rounds = annual.bootstrap.availability_ecdf if annual.bootstrap is not None else ()
-    pool_sd = round_sd([share_at_least(q, targets.availability) for q in rounds])
+    pool_sd = round_sd([stats.share_at_least(q, targets.availability) for q in rounds])
     out.append(
         _share_verdict(
             "availability", None, targets.availability, "ratio", p, results.years, targets.confidence, pool_sd
@@ -172,3 +185,38 @@ def judge(results: RunResults | Mapping[str, Any], targets: Mapping[str, Any] | 
             )
         )
     return out
+
+
+def rejudged(results: RunResults, targets: Mapping[str, Any], outcomes: SortedOutcomes | None = None) -> RunResults:
+    """``results`` held to ``targets`` (merged over the targets they were judged by): verdicts,
+    ``targets_met`` and ``scenario.targets`` (which the charts draw) all follow. Exact from the run's
+    ``outcomes``; from the ECDF quantiles (``judge``) for results kept without them."""
+    merged = {**results.scenario["targets"], **targets}
+    if merged == results.scenario["targets"]:
+        return results
+    if outcomes is not None:
+        costs = results.costs
+        judged = judge_outcomes(outcomes, merged, costs.infrastructure_usd_per_month, costs.currency)
+    else:
+        judged = judge(results, merged)
+    verdicts = tuple(Verdict.from_json(v) for v in judged)
+    return dataclasses.replace(
+        results,
+        scenario={**results.scenario, "targets": merged},
+        verdicts=verdicts,
+        targets_met=all(v.met for v in verdicts),
+    )
+
+
+def rebased(results: RunResults, baseline_usd_per_month: float) -> RunResults:
+    """``results`` with their premium measured against one shared baseline (a workspace's), so the
+    premiums of different options compare; infrastructure, expected outage and total cost are unchanged."""
+    costs = results.costs
+    if costs.baseline_usd_per_month == baseline_usd_per_month:
+        return results
+    moved = dataclasses.replace(
+        costs,
+        baseline_usd_per_month=float(baseline_usd_per_month),
+        premium_usd_per_month=float(costs.infrastructure_usd_per_month - baseline_usd_per_month),
+    )
+    return dataclasses.replace(results, costs=moved)

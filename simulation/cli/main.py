@@ -16,11 +16,18 @@ from typing import TYPE_CHECKING, TextIO
 
 from simulation.cli.args import Handler, Parser, UsageError, add_run_size, bounded_int
 from simulation.model.loading import ScenarioError, load_file
-from simulation.present.format import format_duration
+from simulation.present.format import (
+    format_availability,
+    format_count,
+    format_duration,
+    format_monthly,
+    format_percent,
+    verdict_text,
+)
 from simulation.units import SECONDS_PER_YEAR
 
 if TYPE_CHECKING:
-    from simulation.engine.results import RunResults
+    from simulation.engine.results import RunResults, Verdict
     from simulation.model.scenario import Scenario
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
@@ -80,7 +87,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 # -- table output -------------------------------------------------------------------------------
 def _money(value: float, currency: str) -> str:
-    return f"{value:,.0f} {currency}/month"
+    return format_monthly(value, currency)
 
 
 def format_table(results: RunResults) -> str:
@@ -109,7 +116,7 @@ def format_table(results: RunResults) -> str:
         lines.append(
             f"{name:<22}{entry.rate_per_year:>9.2f} /y{format_duration(rto.p50):>12}"
             f"{format_duration(rto.p95):>12}{format_duration(rto.p99):>12}{format_duration(loss.p50):>12}"
-            f"{format_duration(loss.p95):>12}{entry.humans_needed_share * 100:>7.1f} %"
+            f"{format_duration(loss.p95):>12}{format_percent(entry.humans_needed_share):>9}"
         )
     annual = results.annual
     down, avail = annual.downtime_s, annual.availability
@@ -118,11 +125,11 @@ def format_table(results: RunResults) -> str:
         "Per year",
         f"  downtime          mean {format_duration(down.mean)}, p95 {format_duration(down.p95)}, "
         f"p99 {format_duration(down.p99)}",
-        f"  availability      mean {avail.mean * 100:.4f} %, below "
-        f"{(1 - down.p95 / SECONDS_PER_YEAR) * 100:.4f} % in 5 % of years",
-        f"  lost transactions mean {annual.lost_tx.mean:,.0f} tx, p95 {annual.lost_tx.p95:,.0f} tx",
-        f"  conflicting tx    mean {annual.conflicting_tx.mean:,.0f} tx, p95 {annual.conflicting_tx.p95:,.0f} tx "
-        "(split brain: to reconcile)",
+        f"  availability      mean {format_availability(avail.mean)}, below "
+        f"{format_availability(1 - down.p95 / SECONDS_PER_YEAR)} in 5 % of years",
+        f"  lost transactions mean {format_count(annual.lost_tx.mean)} tx, p95 {format_count(annual.lost_tx.p95)} tx",
+        f"  conflicting tx    mean {format_count(annual.conflicting_tx.mean)} tx, "
+        f"p95 {format_count(annual.conflicting_tx.p95)} tx (split brain: to reconcile)",
         f"  incidents         mean {annual.incidents.mean:.1f} per year",
     ]
     lines += ["", "Monthly cost"]
@@ -143,7 +150,7 @@ def format_table(results: RunResults) -> str:
         else "Targets",
     ]
     for verdict in results.verdicts:
-        lines.append(f"  [{'met' if verdict.met else 'MISSED':>6}] {verdict.text}")
+        lines.append(f"  [{'met' if verdict.met else 'MISSED':>6}] {_verdict_text(verdict, results)}")
     if results.checklist:
         lines += ["", "Checklist"]
         for item in results.checklist:
@@ -156,8 +163,12 @@ def format_table(results: RunResults) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _verdict_text(verdict: Verdict, results: RunResults) -> str:
+    return verdict_text(verdict, results.costs.currency, results.costs.infrastructure_usd_per_month)
+
+
 def format_verdicts(results: RunResults) -> str:
-    lines = [f"[{'met' if v.met else 'MISSED':>6}] {v.text}" for v in results.verdicts]
+    lines = [f"[{'met' if v.met else 'MISSED':>6}] {_verdict_text(v, results)}" for v in results.verdicts]
     lines.append("All targets met." if results.targets_met else "Some targets are missed.")
     return "\n".join(lines) + "\n"
 

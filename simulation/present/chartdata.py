@@ -177,7 +177,7 @@ def replay(results: RunResults, incident_type: str, which: str = "p50") -> dict[
 
 
 def cost_vs_downtime(runs: Sequence[tuple[str, Results]]) -> dict[str, Any]:
-    """One point per option: monthly premium vs expected annual downtime (and data loss)."""
+    """One point per option: total monthly cost (infrastructure + expected outage) vs expected annual downtime."""
     points: list[dict[str, Any]] = []
     for label, results in runs:
         costs = results.costs
@@ -198,6 +198,6 @@ def cost_vs_downtime(runs: Sequence[tuple[str, Results]]) -> dict[str, Any]:
     return {
         "points": points,
         "cheapest_meeting_targets": cheapest,
-        "x_title": f"Monthly premium ({currency}/month)",
+        "x_title": f"Total cost: infrastructure + expected outage ({currency}/month)",
         "y_title": "Expected downtime (h/year)",
     }

@@ -24,12 +24,12 @@
       bar.textContent = Math.round(p.progress * 100) + " %";
       state.textContent = p.status.charAt(0).toUpperCase() + p.status.slice(1);
       state.className = "status status-" + p.status;
-      byId("run-detail").textContent = " " + Math.round(p.progress * 100) + " % · " + p.chunks_done + " of " +
-        p.chunks_total + " chunks" + (p.finished ? "" : eta(p.eta_s));
+      byId("run-detail").textContent = " " + Math.round(p.progress * 100) + " % · " +
+        (p.phase ? p.phase : p.chunks_done + " of " + p.chunks_total + " chunks") + (p.finished ? "" : eta(p.eta_s));
       showError("run-error", p.error);
       if (p.finished) {
         if (cancel) { cancel.hidden = true; }
-        if (p.results_url) { byId("run-results").hidden = false; window.location.assign(p.results_url); }
+        if (p.results_url) { byId("run-results").hidden = false; window.location.replace(p.results_url); }
       }
     },
     export: function (p) {

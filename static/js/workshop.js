@@ -240,8 +240,9 @@
     if (compare) { compare.hidden = pinned.filter((p) => p.run_id).length < 2; compare.href = compare.href.split("?")[0] + "?" + ids; }
   }
 
+  let pinning = false;  // a double click pins once
   $("ws-pin").addEventListener("click", async () => {
-    if (!latest) return;
+    if (!latest || pinning) return;
     if (pinned.length >= config.max_pins) {
       showError(`At most ${config.max_pins} variants can be pinned in one page: the cost frontier compares them all with the base.`);
       return;
@@ -250,6 +251,8 @@
     const label = labelInput.value.trim() || `Variant ${pinned.length + 1}`;
     const entry = { label, overrides: overrides(latest.indices), changes: changes(latest.indices), payload: latest.payload, run_id: null };
     if (config.can_edit && config.urls.pin) {
+      pinning = true;
+      $("ws-pin").disabled = true;
       try {
         const saved = await post(config.urls.pin, { overrides: entry.overrides, label });
         entry.run_id = saved.run_id;
@@ -258,6 +261,9 @@
       } catch (error) {
         showError(`Could not pin: ${error.message}`);
         return;
+      } finally {
+        pinning = false;
+        $("ws-pin").disabled = false;
       }
     } else {
       $("ws-status").textContent = `Pinned “${label}” in this page.`;

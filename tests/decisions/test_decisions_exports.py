@@ -13,9 +13,10 @@ from django.urls import reverse
 
 from decisions.models import ReportExport
 from decisions.services import decision_create, export_render, export_request
+from planner.selectors.compare import run_judged
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reports"))
-from report_helpers import expected_money, expected_seconds, pdf_text
+from report_helpers import expected_money, expected_seconds, pdf_text, shown
 
 
 @pytest.fixture
@@ -37,7 +38,8 @@ def test_it_downloads_a_small_json_report_at_once(member_client, draft, runs):
     doc = json.loads(response.content)
     assert doc["report_schema"] == 1 and doc["decision"]["chosen"] == "Active-passive"
     assert doc["targets"]["rto_s"] == 600.0
-    assert [o["results"] for o in doc["options"]] == [runs[0].results, runs[1].results]
+    held = [run_judged(run=run, targets=draft.workspace.targets).to_json() for run in runs[:2]]
+    assert [o["results"] for o in doc["options"]] == held  # judged by the workspace's targets
     assert [o["scenario"] for o in doc["options"]] == [runs[0].snapshot, runs[1].snapshot]
     assert not ReportExport.objects.exists()
 
@@ -46,7 +48,8 @@ def test_it_downloads_a_small_csv_report_at_once(owner_client, draft, runs):
     response = owner_client.post(_export_url(draft, "csv"))
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [r["option"] for r in rows] == ["Single region", "Active-passive"]
-    assert float(rows[1]["premium [USD/month]"]) == runs[1].results["costs"]["premium_usd_per_month"]
+    held = run_judged(run=runs[1], targets=draft.workspace.targets)  # premium over the workspace baseline
+    assert float(rows[1]["premium [USD/month]"]) == held.costs.premium_usd_per_month
 
 
 @pytest.mark.slow
@@ -80,9 +83,10 @@ def test_it_renders_a_pdf_in_the_background_and_stores_it(
     for run in runs[:2]:
         results = run.results
         assert expected_seconds(results["incident_types"]["db_primary_failure"]["rto_s"]["p95"]) in text
-        assert expected_money(results["costs"]["premium_usd_per_month"], results["costs"]["currency"]) in text
-        for verdict in results["verdicts"]:
-            assert verdict["text"] in text
+        judged = run_judged(run=run, targets=draft.workspace.targets)  # the workspace's targets and baseline
+        assert expected_money(judged.costs.premium_usd_per_month, judged.costs.currency) in text
+        for verdict in judged.verdicts:
+            assert shown(verdict, judged) in text
 
 
 def test_it_exports_three_options_in_the_background_even_as_json(

@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from decisions.models import DecisionRecord
 from decisions.services import decision_create, decision_sign, decision_update
+from planner.selectors.compare import run_judged
+from simulation.present.format import verdict_text
 
 
 def _form(runs, chosen=None, **extra) -> dict:
@@ -129,8 +131,9 @@ def test_it_shows_the_decision_with_an_embedded_report_preview(owner_client, dra
     assert preview["Content-Type"].startswith("text/html") and preview["X-Frame-Options"] == "SAMEORIGIN"
     html = preview.content.decode()
     assert "Checkout &lt;resilience&gt; for &#39;Q3&#39;" in html and "Two outages of 2 h this year." in html
-    for run in draft.runs.all():
-        assert run.results["verdicts"][0]["text"] in html
+    for run in draft.runs.all():  # every option judged by the workspace's targets
+        judged = run_judged(run=run, targets=draft.workspace.targets)
+        assert verdict_text(judged.verdicts[0]) in html
 
 
 def test_it_lists_decisions_of_the_workspace(owner_client, draft):

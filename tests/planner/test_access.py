@@ -19,7 +19,10 @@ EDIT_URLS = {
     "scenario_delete",
     "run_start",
     "run_cancel",
+    "workspace_adopt_targets",
 }
+# Of those, the ones answering POST only.
+POST_ONLY = {"workspace_member_remove", "scenario_duplicate", "run_start", "run_cancel", "workspace_adopt_targets"}
 
 
 def _workspace_patterns() -> list[URLPattern]:
@@ -84,7 +87,7 @@ def test_it_gives_the_viewer_403_on_every_post(member_client, urls, workspace):
 def test_it_gives_the_viewer_403_on_edit_pages_and_200_on_read_pages(member_client, urls):
     for name, url in urls:
         status = member_client.get(url).status_code
-        if name in EDIT_URLS - {"workspace_member_remove", "scenario_duplicate", "run_start", "run_cancel"}:
+        if name in EDIT_URLS - POST_ONLY:
             assert status == 403, name
         elif name not in EDIT_URLS:
             assert status == 200, name
@@ -92,7 +95,7 @@ def test_it_gives_the_viewer_403_on_edit_pages_and_200_on_read_pages(member_clie
 
 def test_it_lets_the_owner_open_every_read_page(owner_client, urls):
     for name, url in urls:
-        if name not in {"workspace_member_remove", "scenario_duplicate", "run_start", "run_cancel"}:
+        if name not in POST_ONLY:
             assert owner_client.get(url).status_code == 200, name
 
 

@@ -129,7 +129,7 @@ def test_it_puts_verdicts_and_key_figures_side_by_side(loose_workspace, scenario
     runs = [_run(loose_workspace, scenario, engine_results), _run(loose_workspace, scenario, engine_results)]
     rows = comparison_rows(options_for(runs=runs, targets=loose_workspace.targets))
     labels = [row.label for row in rows]
-    assert any(label.startswith("Recovery time ≤ 30.0 d: ") for label in labels)
+    assert any(label.startswith("Recovery time ≤ 30 d: ") for label in labels)
     assert "Premium + expected outage per month" in labels
     assert all(len(row.cells) == 2 for row in rows)
     assert all(cell["met"] is True for row in rows if row.is_verdict for cell in row.cells)
@@ -196,3 +196,11 @@ def test_it_lets_a_viewer_compare(member_client, workspace, scenario, engine_res
 def test_it_hides_the_comparison_from_an_outsider(outsider_client, workspace, scenario, engine_results):
     runs = [_run(workspace, scenario, engine_results), _run(workspace, scenario, engine_results)]
     assert outsider_client.get(_url(workspace, runs)).status_code == 404
+
+
+def test_it_shows_only_the_scenario_settings_that_differ():
+    from simulation.present.report.tables import only_differences
+
+    a = {"name": "A", "pattern": "active-passive", "app": {"pool": {"validate_on_borrow": False, "max_size": 20}}}
+    b = {"name": "B", "pattern": "active-passive", "app": {"pool": {"validate_on_borrow": True, "max_size": 20}}}
+    assert only_differences([a, b]) == [{"path": "app.pool.validate_on_borrow", "values": ["no", "yes"]}]

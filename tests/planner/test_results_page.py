@@ -48,7 +48,7 @@ def test_it_shows_a_verdict_card_per_target(owner_client, finished_run):
     cards = response.context["cards"]
     assert [c["target"] for c in cards] == ["rto", "rpo", "availability", "budget"]
     html = response.content.decode()
-    assert "Recovery time ≤ 5.0 min" in html  # the workspace's default RTO of 300 s
+    assert "Recovery time ≤ 5 min" in html  # the workspace's default RTO of 300 s
     assert "95 % interval" in html
     assert "No monthly budget is set" in html
 
@@ -68,7 +68,7 @@ def test_it_embeds_the_charts_with_the_target_line(owner_client, finished_run):
     figures = _figures(owner_client.get(_url(finished_run)))
     assert {"chart-rto", "chart-downtime", "chart-cost"} <= {k for k, v in figures.items() if v}
     rto_names = [trace["name"] for trace in figures["chart-rto"]["data"]]
-    assert "RTO target (5.0 min)" in rto_names
+    assert "RTO target (5 min)" in rto_names
     assert len(rto_names) == len(active_types(RunResults.from_json(finished_run.results))) + 1
 
 
@@ -84,7 +84,7 @@ def test_it_lists_the_key_figures_of_every_active_incident_type(owner_client, fi
 def test_it_shows_the_cost_breakdown_and_the_checklist(owner_client, finished_run):
     response = owner_client.get(_url(finished_run))
     html = response.content.decode()
-    for label in ("Infrastructure", "Premium over a single region", "Expected outage cost", "Total"):
+    for label in ("Infrastructure", "Premium over the workspace baseline", "Expected outage cost", "Total"):
         assert label in html
     checklist = response.context["checklist"]
     assert [item["number"] for item in checklist] == list(range(1, 9))
@@ -169,6 +169,6 @@ def test_it_says_when_a_replayed_incident_is_not_recovered_within_the_horizon(ow
     assert (
         "not recovered within the replay&#x27;s horizon" in html or "not recovered within the replay's horizon" in html
     )
-    assert "not over within 14.0 d" in html
+    assert "not over within 14 d" in html
     replay = _figures(response)["chart-replay-p50"]
     assert max(replay["data"][1]["x"]) * 3600 <= HORIZON_S + 1e-6  # hours on the axis, none beyond the horizon

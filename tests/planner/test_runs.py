@@ -119,7 +119,7 @@ def test_it_records_an_engine_failure_on_the_run(queued, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("model exploded")
 
-    monkeypatch.setattr("simulation.finish_run", boom)
+    monkeypatch.setattr("simulation.finish_run_with_outcomes", boom)
     run = run_execute(run_id=queued.pk)
     assert run.status == Run.Status.FAILED and run.error == "RuntimeError: model exploded"
 
@@ -175,6 +175,7 @@ def test_it_serves_progress_as_json(owner_client, queued):
         "error": "",
         "finished": False,
         "results_url": None,
+        "phase": "",
     }
     run_execute(run_id=queued.pk)
     data = owner_client.get(url).json()
@@ -224,9 +225,9 @@ def test_it_saves_results_made_elsewhere_as_a_finished_run(scenario, owner):
 def test_it_refuses_a_run_past_the_workspace_quota_with_a_clear_message(owner_client, scenario, settings, enqueued):
     settings.RUNS_ACTIVE_PER_WORKSPACE = 2
     url = reverse("run_start", args=[scenario.workspace_id, scenario.pk])
-    for _ in range(2):
-        assert owner_client.post(url, {"trials": "quick", "seed": "1"}).status_code == 302
-    response = owner_client.post(url, {"trials": "quick", "seed": "1"}, follow=True)
+    for seed in ("1", "2"):
+        assert owner_client.post(url, {"trials": "quick", "seed": seed}).status_code == 302
+    response = owner_client.post(url, {"trials": "quick", "seed": "3"}, follow=True)
     assert Run.objects.count() == 2
     assert (
         "No run started: This workspace already has 2 runs queued or running (at most 2)" in response.content.decode()
@@ -240,3 +241,30 @@ def test_it_frees_quota_when_a_run_finishes_or_is_cancelled(scenario, owner, set
         run_create(scenario=scenario, user=owner, trials=10, seed=1)
     run_cancel(run=first)
     assert run_create(scenario=scenario, user=owner, trials=10, seed=1).status == Run.Status.QUEUED
+
+
+def test_a_double_submission_starts_one_run(owner_client, scenario, enqueued):
+    url = reverse("run_start", args=[scenario.workspace_id, scenario.pk])
+    first = owner_client.post(url, {"trials": "quick", "seed": "5"})
+    second = owner_client.post(url, {"trials": "quick", "seed": "5"})
+    assert Run.objects.count() == 1 and first["Location"] == second["Location"]
+
+
+def test_the_finishing_step_reports_its_own_progress(queued, monkeypatch):
+    seen = []
+    real = run_services._finishing_progress
+
+    def spy(run_id, attempt):
+        write = real(run_id, attempt)
+
+        def record(done, total):
+            write(done, total)
+            seen.append((done, total, Run.objects.get(pk=run_id).progress))
+
+        return record
+
+    monkeypatch.setattr(run_services, "_finishing_progress", spy)
+    run_execute(run_id=queued.pk)
+    assert seen[0][:2] == (1, 9) and seen[-1][:2] == (9, 9)
+    progress = [p for _, _, p in seen]
+    assert progress == sorted(progress) and 0.95 < progress[0] < progress[-1] < 1

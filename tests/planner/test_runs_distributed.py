@@ -76,6 +76,7 @@ def test_pieces_in_any_order_and_delivered_twice_give_the_bytes_of_one_process_a
     assert (run.progress, run.chunks_done) == (1.0, plan_chunks)
     engine = simulation.run(simulation.load_scenario(run.snapshot), trials=TRIALS, seed=7).to_json()
     assert _canonical(run.results) == _canonical(single.results) == _canonical(engine)
+    assert run.outcomes is not None and bytes(run.outcomes) == bytes(single.outcomes)  # re-judging is exact too
     assert not RunPart.objects.filter(run=run).exists()  # the pieces are dropped once the run is done
 
 

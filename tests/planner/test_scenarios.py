@@ -191,3 +191,15 @@ def test_it_saves_every_section_unchanged_without_changing_the_document(owner_cl
     scenario.refresh_from_db()
     assert scenario.document == before
     assert Run.objects.count() == 0
+
+
+def test_every_preset_states_what_it_assumes(owner_client, workspace):
+    from planner.selectors.scenarios import preset_list
+
+    presets = preset_list()
+    assert presets
+    for preset in presets:
+        text = preset.assumptions
+        assert all(word in text for word in ("failover", "people paged", "detection every", "DNS TTL", "RTO"))
+    page = owner_client.get(reverse("scenario_new", args=[workspace.pk])).content.decode()
+    assert "What each preset assumes" in page and "DNS TTL" in page

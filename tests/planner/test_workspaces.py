@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django import forms
 from django.urls import reverse
 
-from planner.forms import TARGET_BOUNDS, WorkspaceForm
+from planner.forms import TARGET_BOUNDS, HumanUnitField, WorkspaceForm
 from planner.models import Membership, Workspace, default_targets
 from simulation.model.business import Targets
 
@@ -16,11 +15,11 @@ def test_it_creates_a_workspace_with_its_creator_as_editor(owner_client, owner):
         reverse("workspace_new"),
         {
             "name": "Checkout",
-            "rto_s": "120",
-            "rpo_s": "5",
-            "availability": "0.9995",
+            "rto_s": "2 min",
+            "rpo_s": "5 s",
+            "availability": "99.95 %",
             "monthly_budget_usd": "",
-            "confidence": "0.9",
+            "confidence": "90 %",
         },
     )
     workspace = Workspace.objects.get(name="Checkout")
@@ -38,7 +37,8 @@ def test_it_creates_a_workspace_with_its_creator_as_editor(owner_client, owner):
 
 def test_it_refuses_an_availability_of_one(owner_client):
     response = owner_client.post(
-        reverse("workspace_new"), {"name": "x", "rto_s": "1", "rpo_s": "0", "availability": "1", "confidence": "0.95"}
+        reverse("workspace_new"),
+        {"name": "x", "rto_s": "1 s", "rpo_s": "0", "availability": "100 %", "confidence": "95 %"},
     )
     assert response.status_code == 200 and "availability" in response.context["form"].errors
     assert not Workspace.objects.filter(name="x").exists()
@@ -49,11 +49,11 @@ def test_it_changes_the_targets(owner_client, workspace):
         reverse("workspace_settings", args=[workspace.pk]),
         {
             "name": "Payments EU",
-            "rto_s": "600",
+            "rto_s": "10 min",
             "rpo_s": "0",
-            "availability": "0.99",
-            "monthly_budget_usd": "25000",
-            "confidence": "0.95",
+            "availability": "99 %",
+            "monthly_budget_usd": "25k USD/month",
+            "confidence": "95 %",
         },
     )
     workspace.refresh_from_db()
@@ -62,7 +62,7 @@ def test_it_changes_the_targets(owner_client, workspace):
 
 def test_it_shows_the_targets_on_the_workspace_page(member_client, workspace):
     page = member_client.get(reverse("workspace_detail", args=[workspace.pk])).content.decode()
-    assert "5 min" in page and "99.900 %" in page
+    assert "5 min" in page and "99.9 %" in page
     assert "Change name and targets" not in page  # viewers do not get the edit link
 
 
@@ -136,10 +136,40 @@ def test_it_generates_the_targets_form_from_the_schema():
     assert list(form.fields) == ["name", *default_targets()]
     for name, value in default_targets().items():
         field = form.fields[name]
-        assert isinstance(field, forms.FloatField) and field.initial == value == Targets.model_fields[name].default
+        assert isinstance(field, HumanUnitField) and field.initial == value == Targets.model_fields[name].default
         assert field.required is (name != "monthly_budget_usd")  # the schema allows no budget
-    assert form.fields["rto_s"].label == "Recovery time objective (s)"
-    assert form.fields["confidence"].label == "Confidence (0–1)"  # words and unit from the schema
+    assert form.fields["rto_s"].label == "Recovery time objective"
+    assert form.fields["rto_s"].prepare_value(300.0) == "5 min"  # shown back in human units
+    assert form.fields["availability"].prepare_value(0.999) == "99.9 %"
+
+
+def test_it_takes_targets_in_human_units_and_shows_them_back_the_same_way(owner_client, workspace):
+    url = reverse("workspace_settings", args=[workspace.pk])
+    data = {"name": "P", "rto_s": "90 s", "rpo_s": "1 h", "availability": "99.95 %", "confidence": "95 %"}
+    owner_client.post(url, {**data, "monthly_budget_usd": "40k USD/month"})
+    workspace.refresh_from_db()
+    assert workspace.targets == {
+        "rto_s": 90.0,
+        "rpo_s": 3600.0,
+        "availability": 0.9995,
+        "monthly_budget_usd": 40_000.0,
+        "confidence": 0.95,
+    }
+    form_page = owner_client.get(url).content.decode()
+    for text in ("90 s", "1 h", "99.95 %", "40k USD/month", "95 %"):
+        assert f'value="{text}"' in form_page
+    detail = owner_client.get(reverse("workspace_detail", args=[workspace.pk])).content.decode()
+    assert all(text in detail for text in ("90 s", "1 h", "99.95 %", "40k USD/month"))
+
+
+def test_it_refuses_ambiguous_targets_with_a_clear_error(owner_client, workspace):
+    url = reverse("workspace_settings", args=[workspace.pk])
+    response = owner_client.post(
+        url, {"name": "P", "rto_s": "5 m", "rpo_s": "60", "availability": "99.9", "confidence": "95 %"}
+    )
+    errors = response.context["form"].errors
+    assert response.status_code == 200 and set(errors) == {"rto_s", "rpo_s", "availability"}
+    assert "minutes or months" in errors["rto_s"][0] and "no unit" in errors["rpo_s"][0]
 
 
 @pytest.mark.parametrize("name", sorted(TARGET_BOUNDS))

@@ -43,8 +43,17 @@ def pdf_pages(pdf: bytes, tmp_path: Path) -> list[Path]:
 
 
 def expected_seconds(seconds: float) -> str:
-    """How the report writes exact seconds: one decimal below 10 s, thousands separators above."""
-    return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:,.0f} s"
+    """How every screen writes a duration (``simulation.present.format``, the one formatter)."""
+    from simulation.present.format import format_duration
+
+    return format_duration(seconds)
+
+
+def shown(verdict, results) -> str:
+    """A verdict as every screen writes it (``simulation.present.format.verdict_text``)."""
+    from simulation.present.format import verdict_text
+
+    return verdict_text(verdict, results.costs.currency, results.costs.infrastructure_usd_per_month)
 
 
 def expected_money(amount: float, currency: str) -> str:

@@ -39,7 +39,7 @@ def test_it_draws_the_same_svg_for_the_same_report_with_ids_unique_across_charts
 def test_it_marks_the_rto_target_in_every_ecdf(three_options):
     svgs = report_svgs(build_report(three_options))
     for key in ("ecdf_0", "overlay_db_primary_failure"):
-        assert "Target (5.0 min)" in svgs[key]
+        assert "Target (5 min)" in svgs[key]
     figures = report_figures(build_report(three_options))
     target = [t for t in figures["ecdf_1"]["data"] if t["name"].startswith("Target")][0]
     assert target["x"] == [300.0, 300.0] and figures["ecdf_1"]["layout"]["xaxis"]["type"] == "log"
@@ -54,7 +54,7 @@ def test_it_plots_the_chartdata_series_unchanged_in_the_html(three_options):
         assert trace["y"] == [100 * y for y in s["y"]]
         assert trace["x"][-1] == s["x_s"][-1]
     frontier = report_figures(build_report(three_options))["cost_vs_downtime"]
-    assert [t["x"][0] for t in frontier["data"]] == [o.results.costs.premium_usd_per_month for o in three_options]
+    assert [t["x"][0] for t in frontier["data"]] == [o.results.costs.total_usd_per_month for o in three_options]
 
 
 def test_it_labels_a_log_time_axis_in_durations():

@@ -22,7 +22,7 @@ from simulation.present.report.exporters import (
     slugify,
 )
 
-from report_helpers import expected_money, expected_seconds, pdf_pages, pdf_text
+from report_helpers import expected_money, expected_seconds, pdf_pages, pdf_text, shown
 
 WHEN = datetime(2026, 11, 29, 18, 30, tzinfo=UTC)
 NASTY = 'Zürich <script>alert("x")</script> & co'
@@ -63,7 +63,7 @@ def test_it_puts_each_options_key_figures_and_verdicts_in_the_pdf(rendered_pdf, 
         costs = results.costs
         assert expected_money(costs.premium_usd_per_month, costs.currency) in text
         for verdict in results.verdicts:
-            assert ("✓ Met — " if verdict.met else "✗ Missed — ") + verdict.text in text
+            assert ("✓ Met — " if verdict.met else "✗ Missed — ") + shown(verdict, results) in text
 
 
 @pytest.mark.slow
@@ -118,7 +118,7 @@ def test_it_puts_each_options_key_figures_in_the_html(html_text, three_options):
         rto = option.results.incident_types["db_primary_failure"].rto_s.p95
         assert expected_seconds(rto) in html_text
         for verdict in option.results.verdicts:
-            assert verdict.text in html_text
+            assert shown(verdict, option.results) in html_text
 
 
 def test_it_exports_decision_scenarios_and_full_results_as_json(three_options, decision):

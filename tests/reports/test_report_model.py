@@ -7,17 +7,18 @@ from datetime import UTC, datetime
 import pytest
 
 from simulation import dump_document, load_scenario
-from simulation.present.format import seconds_text
+from simulation.present.format import format_duration
 from simulation.present.report.model import build_report
 from simulation.present.report.option import option_from_results
 from simulation.present.report.tables import assumptions, differences, value_text
 
 
-def test_it_writes_seconds_exactly_and_readably():
-    assert seconds_text(0.42) == "0.4 s"
-    assert seconds_text(42.4) == "42 s"
-    assert seconds_text(9000) == "9,000 s (2 h 30 min)"
-    assert seconds_text(None) == "—"
+def test_it_writes_durations_as_every_other_screen_does():
+    assert format_duration(0.42) == "420 ms"
+    assert format_duration(42.4) == "42 s"
+    assert format_duration(3700) == "1 h 02 min"
+    assert format_duration(9000) == "2 h 30 min"
+    assert format_duration(None) == "—"
 
 
 def test_it_writes_distributions_and_values_as_people_do():

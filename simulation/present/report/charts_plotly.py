@@ -116,7 +116,7 @@ def cost_vs_downtime_figure(data: dict[str, Any]) -> dict[str, Any]:
             "name": p["label"],
             "text": [str(i + 1)],
             "textposition": "top right",
-            "x": [p["premium_usd_per_month"]],
+            "x": [p["total_usd_per_month"]],
             "y": [p["downtime_h_per_year"]],
             "marker": {"size": 14, "color": PALETTE[i % len(PALETTE)], "symbol": "circle" if p["targets_met"] else "x"},
         }

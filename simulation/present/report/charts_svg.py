@@ -194,7 +194,7 @@ def cost_vs_downtime_svg(data: dict[str, Any], salt: str) -> str:
         for i, p in enumerate(data["points"]):
             marker = "o" if p["targets_met"] else "X"
             ax.scatter(
-                [p["premium_usd_per_month"]],
+                [p["total_usd_per_month"]],
                 [p["downtime_h_per_year"]],
                 s=50,
                 marker=marker,
@@ -202,7 +202,7 @@ def cost_vs_downtime_svg(data: dict[str, Any], salt: str) -> str:
                 zorder=3,
                 label=f"{i + 1}. {p['label']} ({'meets targets' if p['targets_met'] else 'misses targets'})",
             )
-            ax.annotate(f" {i + 1}", (p["premium_usd_per_month"], p["downtime_h_per_year"]), fontsize=8)
+            ax.annotate(f" {i + 1}", (p["total_usd_per_month"], p["downtime_h_per_year"]), fontsize=8)
         ax.set_xlabel(data["x_title"], fontsize=8)
         ax.set_ylabel(data["y_title"], fontsize=8)
         ax.set_xlim(left=min(0.0, ax.get_xlim()[0]))

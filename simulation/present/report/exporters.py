@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from simulation.model.loading import canonical_sha256
 from simulation.present import chartdata
-from simulation.present.report.model import build_report
+from simulation.present.report.model import build_report, held_options
 from simulation.present.report.option import Option, OptionTuple
 from simulation.version import REPORT_SCHEMA
 
@@ -131,7 +131,8 @@ class Exporter:
         *,
         generated_at: datetime | None = None,
     ):
-        self.options = [o if isinstance(o, Option) else Option(*o) for o in options]
+        given = [o if isinstance(o, Option) else Option(*o) for o in options]
+        self.options = held_options(given, (decision or {}).get("targets"))  # as the report judges them
         self.decision = decision
         self.generated_at = generated_at
 

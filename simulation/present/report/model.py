@@ -11,22 +11,25 @@ defaults), the reproducibility appendix and the chart data
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from simulation.analysis.verdicts import rejudged
 from simulation.engine.results import RunResults
 from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import incident_label
 from simulation.model.loading import canonical_sha256
 from simulation.present import chartdata
 from simulation.present.format import (
-    availability_text,
-    ci_text,
+    format_availability,
+    format_count,
     format_duration,
+    format_interval,
     format_money,
-    percent_text,
-    seconds_text,
+    format_percent,
+    verdict_text,
 )
 from simulation.present.report.option import Option, OptionTuple
 from simulation.present.report.tables import assumptions, comparison_table
@@ -54,12 +57,12 @@ def incident_rows(results: RunResults) -> list[dict[str, Any]]:
                 "label": incident_label(incident_type),
                 "rate_per_year": f"{block.rate_per_year:g}",
                 "rto_p50": format_duration(rto.p50),
-                "rto_p95": seconds_text(rto.p95),
-                "rto_p95_ci": ci_text(list(rto.p95_ci)),
+                "rto_p95": format_duration(rto.p95),
+                "rto_p95_ci": format_interval(rto.p95_ci),
                 "rto_p99": format_duration(rto.p99),
-                "data_loss_p95": seconds_text(loss.p95),
-                "data_loss_p95_ci": ci_text(list(loss.p95_ci)),
-                "humans_needed": percent_text(block.humans_needed_share, 0),
+                "data_loss_p95": format_duration(loss.p95),
+                "data_loss_p95_ci": format_interval(loss.p95_ci),
+                "humans_needed": format_percent(block.humans_needed_share, 0),
             }
         )
     return rows
@@ -71,24 +74,28 @@ def annual_rows(results: RunResults) -> list[dict[str, Any]]:
     return [
         {
             "label": "Downtime per year (mean)",
-            "value": seconds_text(downtime.mean),
-            "ci": ci_text(list(downtime.mean_ci)),
+            "value": format_duration(downtime.mean),
+            "ci": format_interval(downtime.mean_ci),
         },
-        {"label": "Downtime per year (p95)", "value": seconds_text(downtime.p95), "ci": ci_text(list(downtime.p95_ci))},
+        {
+            "label": "Downtime per year (p95)",
+            "value": format_duration(downtime.p95),
+            "ci": format_interval(downtime.p95_ci),
+        },
         {
             "label": "Availability (mean)",
-            "value": availability_text(availability.mean),
-            "ci": " – ".join(availability_text(x) for x in availability.mean_ci),
+            "value": format_availability(availability.mean),
+            "ci": format_interval(availability.mean_ci, "ratio"),
         },
         {
             "label": "Lost transactions per year (mean)",
-            "value": f"{lost.mean:,.0f}",
-            "ci": ci_text(list(lost.mean_ci), unit="tx"),
+            "value": format_count(lost.mean),
+            "ci": format_interval(lost.mean_ci, unit="tx"),
         },
         {
             "label": "Conflicting transactions per year (mean)",
-            "value": f"{annual.conflicting_tx.mean:,.0f}",
-            "ci": ci_text(list(annual.conflicting_tx.mean_ci), unit="tx"),
+            "value": format_count(annual.conflicting_tx.mean),
+            "ci": format_interval(annual.conflicting_tx.mean_ci, unit="tx"),
         },
         {"label": "Incidents per year (mean)", "value": f"{annual.incidents.mean:.1f}", "ci": ""},
     ]
@@ -127,7 +134,7 @@ def checklist_rows(results: RunResults, currency: str) -> list[dict[str, Any]]:
 
 
 def target_differences(document: dict[str, Any], targets: dict[str, Any]) -> list[str]:
-    """Targets in force that the option's scenario (whose targets judged its verdicts) sets differently."""
+    """Targets in force that the option's scenario proposes differently (its verdicts use those in force)."""
     own = document.get("targets", {})
     return [TARGET_LABELS[key] for key in TARGET_LABELS if key in targets and key in own and own[key] != targets[key]]
 
@@ -143,9 +150,16 @@ def option_context(option: Option, chosen: str | None, targets: dict[str, Any] |
         "pattern": option.document.get("pattern", ""),
         "chosen": option.label == chosen,
         "targets_differ": target_differences(option.document, targets or {}),
+        "judged_by_own_targets": bool(target_differences(results.scenario or {}, targets or {})),
         "targets_met": bool(results.targets_met),
         "verdicts": [
-            {"text": v.text, "met": bool(v.met), "target": v.target, "incident_type": v.incident_type} for v in verdicts
+            {
+                "text": verdict_text(v, results.costs.currency, results.costs.infrastructure_usd_per_month),
+                "met": bool(v.met),
+                "target": v.target,
+                "incident_type": v.incident_type,
+            }
+            for v in verdicts
         ],
         "met_count": sum(1 for v in verdicts if v.met),
         "verdict_count": len(verdicts),
@@ -191,11 +205,11 @@ def target_rows(targets: dict[str, Any], currency: str) -> list[dict[str, Any]]:
             continue
         value = targets[key]
         if key in ("rto_s", "rpo_s"):
-            text = seconds_text(value)
+            text = format_duration(value)
         elif key == "availability":
-            text = availability_text(value)
+            text = format_availability(value)
         elif key == "confidence":
-            text = percent_text(value, 0)
+            text = format_percent(value, 0)
         else:
             text = "none set" if value is None else format_money(value, currency)
         rows.append({"key": key, "label": label, "value": text})
@@ -249,6 +263,22 @@ def _summary(options: list[dict[str, Any]], chosen: str | None) -> str:
     return " ".join(parts)
 
 
+def _held_to(option: Option, targets: dict[str, Any]) -> Option:
+    """The option with its results re-judged against ``targets``; as it is when its results keep no
+    ECDF to re-judge from (results of an old schema: the report then says whose targets judged it)."""
+    try:
+        return dataclasses.replace(option, results=rejudged(option.results, targets))
+    except ValueError:
+        return option
+
+
+def held_options(options: list[Option], targets: dict[str, Any] | None) -> list[Option]:
+    """Every option judged by the same targets: ``targets`` (a decision's) or else the first option's."""
+    if not targets:
+        targets = dict(options[0].document.get("targets", {})) if options else {}
+    return [_held_to(o, targets) for o in options]
+
+
 def build_report(
     options: Iterable[Option | OptionTuple],
     decision: dict[str, Any] | None = None,
@@ -265,6 +295,7 @@ def build_report(
     record = normalize_decision(decision, labels)
     currency = opts[0].results.costs.currency
     targets = _targets(record, opts)
+    opts = held_options(opts, targets)
     per_option = [option_context(o, record["chosen"], targets) for o in opts]
     runs = [(o.label, o.results) for o in opts]
     overlay_types = [

@@ -9,7 +9,7 @@ from simulation.engine.results import Verdict
 from simulation.model.incident_types import incident_label
 from simulation.model.loading import ScenarioError, dump_document, load_scenario
 from simulation.present import chartdata
-from simulation.present.format import availability_text, format_money, percent_text, seconds_text
+from simulation.present.format import format_availability, format_duration, format_money, format_percent
 from simulation.present.report.option import Option
 
 SKIPPED_PATHS = {"schema", "name"}  # not assumptions: the format version and the option's own name
@@ -134,7 +134,7 @@ def comparison_table(options: list[Option]) -> dict[str, Any]:
                 plain("—")
                 if found is None
                 else {
-                    "text": f"{percent_text(found.probability)} ({'met' if found.met else 'missed'})",
+                    "text": f"{format_percent(found.probability)} ({'met' if found.met else 'missed'})",
                     "met": bool(found.met),
                 }
             )
@@ -153,10 +153,10 @@ def comparison_table(options: list[Option]) -> dict[str, Any]:
             )
         )
     rows.append(
-        row("Downtime per year (mean)", [plain(seconds_text(o.results.annual.downtime_s.mean)) for o in options])
+        row("Downtime per year (mean)", [plain(format_duration(o.results.annual.downtime_s.mean)) for o in options])
     )
     rows.append(
-        row("Availability (mean)", [plain(availability_text(o.results.annual.availability.mean)) for o in options])
+        row("Availability (mean)", [plain(format_availability(o.results.annual.availability.mean)) for o in options])
     )
     for label, figure in (
         ("Lost transactions per year (mean)", "lost_tx"),
@@ -173,7 +173,37 @@ def comparison_table(options: list[Option]) -> dict[str, Any]:
             values = [getattr(b, metric).p95 if b is not None and b.rate_per_year > 0 else None for b in blocks]
             if metric == "data_loss_s" and not any(values):
                 continue  # no option loses data in this kind of incident: a row of zeros says nothing
-            rows.append(
-                row(f"{name} — {incident_label(t)}", [plain(seconds_text(v) if v is not None else "—") for v in values])
-            )
+            rows.append(row(f"{name} — {incident_label(t)}", [plain(format_duration(v)) for v in values]))
     return {"columns": [o.label for o in options], "rows": rows}
+
+
+def _leaves(value: Any, path: str = "") -> dict[str, Any]:
+    """Every leaf of a document by path (distributions whole, list items by index)."""
+    if isinstance(value, dict) and "kind" not in value:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_leaves(item, f"{path}.{key}" if path else str(key)))
+        return out
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(_leaves(item, f"{path}[{index}]"))
+        return out
+    return {path: value}
+
+
+def only_differences(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The scenario fields whose values differ between the documents: path and one text per document
+    ("—" where a document has no such field), in the first document's order; names are left out."""
+    flat = [_leaves(document) for document in documents]
+    paths = list(dict.fromkeys(path for leaves in flat for path in leaves))
+    missing = object()
+    rows = []
+    for path in paths:
+        if path in ("name", "schema") or path in SKIPPED_PATHS:
+            continue
+        values = [leaves.get(path, missing) for leaves in flat]
+        if all(v == values[0] for v in values[1:]):
+            continue
+        rows.append({"path": path, "values": ["—" if v is missing else value_text(v) for v in values]})
+    return rows

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('planner', '0002_run_heartbeat_and_attempts'),
+        ('planner', '0003_run_outcomes_for_exact_rejudging'),
     ]
 
     operations = [

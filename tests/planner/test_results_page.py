@@ -169,6 +169,6 @@ def test_it_says_when_a_replayed_incident_is_not_recovered_within_the_horizon(ow
     assert (
         "not recovered within the replay&#x27;s horizon" in html or "not recovered within the replay's horizon" in html
     )
-    assert "not over within 14.0 d" in html
+    assert "not over within 14 d" in html
     replay = _figures(response)["chart-replay-p50"]
     assert max(replay["data"][1]["x"]) * 3600 <= HORIZON_S + 1e-6  # hours on the axis, none beyond the horizon

@@ -254,8 +254,8 @@ def test_the_finishing_step_reports_its_own_progress(queued, monkeypatch):
     seen = []
     real = run_services._finishing_progress
 
-    def spy(run_id):
-        write = real(run_id)
+    def spy(run_id, attempt):
+        write = real(run_id, attempt)
 
         def record(done, total):
             write(done, total)

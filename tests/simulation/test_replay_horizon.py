@@ -42,7 +42,7 @@ def test_a_node_never_repaired_within_the_horizon_is_shown_as_such():
     assert max(data["served"]["t_s"]) <= HORIZON_S
     repair = next(p for p in data["phases"] if p["phase"] == "repair")
     assert repair["unfinished"] and repair["end_s"] == HORIZON_S
-    assert not data["recovered_within_horizon"] and data["not_recovered_label"] == "not recovered within 14.0 d"
+    assert not data["recovered_within_horizon"] and data["not_recovered_label"] == "not recovered within 14 d"
     assert max(p["end_s"] for p in data["phases"]) / data["divisor"] <= 14 * 24  # the axis ends at the horizon
 
 

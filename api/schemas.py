@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
 
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 """A database id: a positive 64-bit integer (a larger number is a 422, not an overflow)."""
@@ -157,3 +158,11 @@ class DecisionOut(Schema):
     signed_by: list[str]
     exports: list[ExportOut]
     created_at: datetime
+
+
+class Pages(LimitOffsetPagination):
+    """``?limit=`` (1–100) and ``?offset=`` (0–1,000,000): a list's page, bounded both ways."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=100)
+        offset: int = Field(0, ge=0, le=1_000_000)

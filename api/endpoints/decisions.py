@@ -2,11 +2,11 @@
 
 from django.http import FileResponse, Http404, HttpRequest
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 import simulation
 from api.access import object_for_token, workspace_for_token
-from api.schemas import DecisionOut, Id
+from api.schemas import DecisionOut, Id, Pages
 from decisions.models import DecisionRecord, ReportExport
 from decisions.selectors import decision_exports, decision_list
 
@@ -34,7 +34,7 @@ def _out(decision: DecisionRecord) -> dict:
 
 
 @router.get("/workspaces/{int:workspace_id}/decisions", response=list[DecisionOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def decision_index(request: HttpRequest, workspace_id: Id):
     return [_out(d) for d in decision_list(workspace=workspace_for_token(request, workspace_id))]
 

@@ -2,12 +2,12 @@
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 import simulation
 from api.access import run_for_token, scenario_for_token, workspace_for_token
 from api.endpoints.scenarios import document_of
-from api.schemas import CheckOut, ErrorOut, Id, ProblemsOut, RunIn, RunOut
+from api.schemas import CheckOut, ErrorOut, Id, Pages, ProblemsOut, RunIn, RunOut
 from planner.models import Run
 from planner.selectors.compare import judged_results
 from planner.selectors.runs import run_list, run_results
@@ -28,7 +28,7 @@ def _finished(run: Run) -> Run:
 
 
 @router.get("/workspaces/{int:workspace_id}/runs", response=list[RunOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def run_index(request: HttpRequest, workspace_id: Id):
     return [_out(run) for run in run_list(workspace=workspace_for_token(request, workspace_id))]
 

@@ -2,11 +2,11 @@
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 import simulation
 from api.access import scenario_for_token, workspace_for_token
-from api.schemas import Id, ProblemsOut, ScenarioIn, ScenarioOut, ScenarioSummaryOut, TerraformIn, TerraformOut
+from api.schemas import Id, Pages, ProblemsOut, ScenarioIn, ScenarioOut, ScenarioSummaryOut, TerraformIn, TerraformOut
 from planner.models import Scenario
 from planner.selectors.scenarios import scenario_list, scenario_yaml
 from planner.services import scenarios as scenario_services
@@ -37,7 +37,7 @@ def scenario_out(scenario: Scenario) -> dict:
 
 
 @router.get("/workspaces/{int:workspace_id}/scenarios", response=list[ScenarioSummaryOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def scenario_index(request: HttpRequest, workspace_id: Id):
     return scenario_list(workspace=workspace_for_token(request, workspace_id)).only("id", "name", "updated_at")
 

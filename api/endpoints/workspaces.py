@@ -2,11 +2,11 @@
 
 from django.http import HttpRequest
 from ninja import Query, Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 import simulation
 from api.access import workspace_for_token, workspaces_of_token
-from api.schemas import CompareOut, Id, ProblemsOut, TargetsIn, WorkspaceOut
+from api.schemas import CompareOut, Id, Pages, ProblemsOut, TargetsIn, WorkspaceOut
 from planner.models import Membership, Workspace, default_targets
 from planner.selectors.compare import ComparisonError, comparison_rows, options_for, runs_to_compare
 from planner.services.workspaces import workspace_update
@@ -20,7 +20,7 @@ def _out(workspace: Workspace, user) -> WorkspaceOut:
 
 
 @router.get("/workspaces", response=list[WorkspaceOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def workspace_list(request: HttpRequest):
     """The workspaces this token may see (its scope, where its user is still a member)."""
     return [_out(w, request.user) for w in workspaces_of_token(request)]

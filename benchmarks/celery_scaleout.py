@@ -111,12 +111,16 @@ def _timed_run(scenario, user, trials: int, seed: int) -> tuple[float, Run]:
 def main() -> None:
     call_command("migrate", verbosity=0)
     user, _ = get_user_model().objects.get_or_create(username="bench-scaleout")
-    workspace = workspace_create(name=f"Scale-out {QUEUE}", user=user)
     document = simulation.parse_text((ROOT / "examples" / OPTIONS.example).read_text())
-    scenario = scenario_create(workspace=workspace, name=OPTIONS.example, document=document, user=user)
+
+    def scenario_for(processes: int):
+        """The same scenario in a workspace per measurement: the same submission again within a minute is the
+        same run (and the results name the scenario, so its name stays)."""
+        workspace = workspace_create(name=f"Scale-out {QUEUE} ({processes} processes)", user=user)
+        return scenario_create(workspace=workspace, name=OPTIONS.example, document=document, user=user)
 
     started = time.perf_counter()
-    engine = simulation.run(simulation.load_scenario(scenario.document), trials=OPTIONS.trials, seed=1)
+    engine = simulation.run(simulation.load_scenario(scenario_for(0).document), trials=OPTIONS.trials, seed=1)
     one_process_s = time.perf_counter() - started
     print(f"{OPTIONS.example}, {OPTIONS.trials} trials per type, on {os.cpu_count()} cores")
     print(f"  the engine in this process (no Celery): {one_process_s:6.1f} s")
@@ -126,6 +130,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for processes in OPTIONS.processes:
             process = _worker(processes, Path(folder) / f"worker-{processes}.log")
+            scenario = scenario_for(processes)
             try:
                 _timed_run(scenario, user, 500, seed=2)  # warm up: imports, connections
                 timings[processes], run = _timed_run(scenario, user, OPTIONS.trials, seed=1)

@@ -53,7 +53,8 @@ api = NinjaAPI(
     title="Resilience Planner API",
     version="1",
     description="Workspaces, targets, scenarios, runs, comparisons and decisions. "
-    "Authenticate with a personal token: `Authorization: Bearer rp_…` (create one under Account → API tokens).",
+    "Authenticate with a personal token: `Authorization: Bearer rp_…` (create one under API tokens, top right of "
+    "every page).",
     auth=TokenAuth(),
     urls_namespace="api",
     openapi_url="/schema/",

@@ -31,11 +31,17 @@
     return input ? input.value : "";
   }
 
-  async function request(url, payload, signal) {
+  const BUSY_RETRIES = 10; // the server answers 429 while it computes your other options: wait and ask again
+  async function request(url, payload, signal, attempt = 0) {
     const response = await fetch(url, payload === undefined ? { credentials: "same-origin", cache: "no-store" } : {
       method: "POST", signal, credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() }, body: JSON.stringify(payload),
     });
+    if (response.status === 429 && attempt < BUSY_RETRIES) {
+      const waitS = Math.min(Number(response.headers.get("Retry-After")) || 1, 2);
+      await new Promise((resolve) => setTimeout(resolve, waitS * 1000 * (0.5 + Math.random() / 2)));
+      return request(url, payload, signal, attempt + 1);
+    }
     let data = null;
     try { data = await response.json(); } catch (e) { data = null; }
     if (!response.ok) {
@@ -129,8 +135,14 @@
     inFlight = controller;
     body.dataset.wsState = "busy";
     try {
-      const answers = await Promise.all(config.options.map((o, i) =>
-        request(config.urls.evaluate, { scenario_id: o.scenario_id, overrides: overridesFor(i) }, controller.signal)));
+      // one option after the other: the server computes one request per process at a time anyway, and
+      // asking for all at once would only meet its per-user limit (429)
+      const answers = [];
+      for (const [i, o] of config.options.entries()) {
+        answers.push(await request(config.urls.evaluate, { scenario_id: o.scenario_id, overrides: overridesFor(i) },
+          controller.signal));
+        if (controller !== inFlight) return;
+      }
       if (controller !== inFlight) return;
       payloads = answers;
       answers.forEach((p, i) => renderOption(i, p));

@@ -101,6 +101,16 @@ def console_errors(page):
     return errors
 
 
+@pytest.fixture(autouse=True)
+def fresh_workshop_limits():
+    """Workshop rate limits and slots live in the cache, keyed by user id: ids repeat from test to test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def eager_runs(settings):
     """Runs execute inside the request that starts them (Celery eager mode), with small trial counts."""

@@ -10,7 +10,13 @@ from django.conf import settings
 from django.templatetags.static import static
 
 VENDOR = Path(settings.BASE_DIR, "static", "vendor", "plotly")
-CHART_TEMPLATES = ("planner/compare.html", "planner/results.html", "workshop/workshop.html")
+CHART_TEMPLATES = (
+    "planner/compare.html",
+    "planner/results.html",
+    "workshop/workshop.html",
+    "workshop/room.html",
+    "drills/drill_page.html",
+)
 
 
 def test_the_bundle_is_the_file_its_readme_records_with_its_licence():
@@ -34,3 +40,14 @@ def test_chart_pages_load_their_scripts_deferred():
 def test_without_the_manifest_pages_link_the_plain_names(settings):
     settings.STATIC_MANIFEST = False
     assert static("css/planner.css") == "/static/css/planner.css"
+
+
+def test_every_static_file_a_template_names_exists():
+    templates = Path(settings.BASE_DIR, "templates")
+    named = {
+        (path.relative_to(templates), name)
+        for path in templates.rglob("*.html")
+        for name in re.findall(r"{% static '([^']+)' %}", path.read_text())
+    }
+    missing = [(str(page), name) for page, name in named if not Path(settings.BASE_DIR, "static", name).is_file()]
+    assert named and missing == []

@@ -90,7 +90,9 @@ def test_a_run_completes_once_after_its_worker_group_is_killed(scenario, owner, 
     wait_for(lambda: _finished(run), timeout_s=120, what=f"run after the restart\n{second.log()[-3000:]}")
     completed_in_s = time.monotonic() - restarted_at
     run.refresh_from_db()
-    assert run.status == Run.Status.DONE and run.attempts == 2, run.error
+    # the chunk tasks still queued go to the new worker; the pieces the killed one held come back either by the
+    # broker's redelivery (same attempt) or by the watchdog's re-queue (a second attempt): both finish it once
+    assert run.status == Run.Status.DONE and run.attempts in (1, 2), run.error
     assert "run finished in" not in first.log() and second.log().count("run finished in") == 1
     assert _canonical(run.results) == _clean_results(scenario, owner, seed=21)
     assert completed_in_s < 120

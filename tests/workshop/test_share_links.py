@@ -23,6 +23,16 @@ def _post_json(client, url: str, payload: dict, csrf: str):
     return client.post(url, json.dumps(payload), content_type="application/json", HTTP_X_CSRFTOKEN=csrf)
 
 
+def _pin_base(client, workspace, scenario) -> int:
+    """Pin the scenario's base as a finished run through the workshop; its run id."""
+    response = client.post(
+        reverse("workshop_pin", args=[workspace.pk]),
+        json.dumps({"scenario_id": scenario.pk, "overrides": {}, "label": "Pinned base"}),
+        content_type="application/json",
+    )
+    return json.loads(response.content)["run_id"]
+
+
 def test_it_lets_an_editor_create_a_link(editor_client, workspace, scenario):
     response = editor_client.post(
         reverse("sharelink_new", args=[workspace.pk]), {"scenario_id": scenario.pk, "days": "3", "label": "finance"}
@@ -141,13 +151,7 @@ def test_it_shows_saved_results_of_the_linked_scenario_only(
 ):
     from planner.services.scenarios import scenario_create
 
-    pinned = json.loads(
-        editor_client.post(
-            reverse("workshop_pin", args=[workspace.pk]),
-            json.dumps({"scenario_id": scenario.pk, "overrides": {}, "label": "Pinned base"}),
-            content_type="application/json",
-        ).content
-    )["run_id"]
+    pinned = _pin_base(editor_client, workspace, scenario)
     other = scenario_create(workspace=workspace, name="Other", document={}, user=editor)
     foreign = Run.objects.create(
         workspace=workspace,
@@ -174,13 +178,7 @@ def test_it_closes_saved_results_when_the_link_expires(anonymous_client, expired
 def test_it_shows_no_workspace_navigation_through_a_share_link(
     editor_client, anonymous_client, workspace, scenario, share_link
 ):
-    pinned = json.loads(
-        editor_client.post(
-            reverse("workshop_pin", args=[workspace.pk]),
-            json.dumps({"scenario_id": scenario.pk, "overrides": {}, "label": "Pinned base"}),
-            content_type="application/json",
-        ).content
-    )["run_id"]
+    pinned = _pin_base(editor_client, workspace, scenario)
     member_page = editor_client.get(reverse("run_results", args=[workspace.pk, pinned])).content.decode()
     assert f'href="/w/{workspace.pk}/' in member_page
     for url in (

@@ -61,3 +61,14 @@ def add_run_size(sub: argparse.ArgumentParser, *, seed_note: str = "") -> None:
         default=DEFAULT_YEARS,
         help=f"simulated years for the annual figures (default {DEFAULT_YEARS})",
     )
+
+
+def add_years_mode(sub: argparse.ArgumentParser) -> None:
+    """``--years-mode``: how the simulated years use the replays (``run`` and ``check``)."""
+    sub.add_argument(
+        "--years-mode",
+        choices=("resample", "exact"),
+        default="resample",
+        help="resample: years resample the replayed incidents (default); "
+        "exact: one replay per simulated incident (at least --trials per type; no --precision)",
+    )

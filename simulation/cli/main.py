@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from simulation.cli.args import Handler, Parser, UsageError, add_run_size, bounded_int
+from simulation.cli.args import Handler, Parser, UsageError, add_run_size, add_years_mode, bounded_int
 from simulation.model.loading import ScenarioError, load_file
 from simulation.present.format import (
     format_availability,
@@ -27,7 +27,7 @@ from simulation.present.format import (
 from simulation.units import SECONDS_PER_YEAR
 
 if TYPE_CHECKING:
-    from simulation.engine.results import RunResults, Verdict
+    from simulation.engine.results import RunResults, SampleSize, Verdict
     from simulation.model.scenario import Scenario
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
@@ -60,6 +60,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("file", help="scenario YAML or JSON file")
         add_run_size(sub)
+        add_years_mode(sub)
         sub.add_argument("--workers", type=bounded_int(1, MAX_WORKERS), default=1, help="processes (default 1)")
         sub.add_argument(
             "--precision",
@@ -132,6 +133,8 @@ def format_table(results: RunResults) -> str:
         f"p95 {format_count(annual.conflicting_tx.p95)} tx (split brain: to reconcile)",
         f"  incidents         mean {annual.incidents.mean:.1f} per year",
     ]
+    if annual.sample_size is not None:
+        lines.append(f"  sample size       {sample_size_text(annual.sample_size, results.years)}")
     lines += ["", "Monthly cost"]
     for line_item, value in costs.breakdown_usd_per_month.items():
         lines.append(f"  {line_item:<28}{_money(value, cur):>24}")
@@ -163,6 +166,15 @@ def format_table(results: RunResults) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sample_size_text(size: SampleSize, years: int) -> str:
+    """The effective sample size behind the annual figures, in one line."""
+    if size.mode == "exact":
+        return f"{years} independent years, one replay per simulated incident (exact)"
+    fewest = min(size.incident_types.items(), key=lambda kv: kv[1].kish, default=None)
+    worst = "" if fewest is None else f"; fewest independent incidents: {fewest[1].kish:.0f} ({fewest[0]})"
+    return f"worth {size.effective_years:,.0f} independent years for the mean downtime (resampled{worst})"
+
+
 def _verdict_text(verdict: Verdict, results: RunResults) -> str:
     return verdict_text(verdict, results.costs.currency, results.costs.infrastructure_usd_per_month)
 
@@ -177,9 +189,26 @@ def format_verdicts(results: RunResults) -> str:
 def _simulate(scenario: Scenario, args: argparse.Namespace) -> RunResults:
     from simulation.analysis.run import run
 
+    if args.years_mode == "exact":
+        return _simulate_exact(scenario, args)
     return run(
         scenario, trials=args.trials, seed=args.seed, years=args.years, workers=args.workers, precision_s=args.precision
     )
+
+
+def _simulate_exact(scenario: Scenario, args: argparse.Namespace) -> RunResults:
+    """A run with one replay per simulated incident (``plan_exact_run``); bad combinations are usage errors."""
+    from simulation.analysis.run import finish_run
+    from simulation.engine.plan import plan_exact_run
+    from simulation.engine.runner import execute
+
+    if args.precision is not None:
+        raise UsageError("--precision: not with --years-mode exact (every simulated incident is replayed)")
+    try:
+        plan = plan_exact_run(scenario, trials=args.trials, seed=args.seed, years=args.years)
+    except ValueError as error:
+        raise UsageError(str(error).replace("years:", "--years:", 1)) from None
+    return finish_run(scenario, plan, execute(scenario, plan, workers=args.workers))
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -207,6 +236,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return EXIT_OK
     try:
         results = _simulate(scenario, args)
+    except UsageError as error:
+        stderr.write(f"error: {error} (see python -m simulation --help)\n")
+        return EXIT_BAD_INPUT
     except ScenarioError as error:  # a variant the run derives (e.g. a checklist fix) is not valid
         for problem in error.problems:
             stderr.write(f"{args.file}: {problem}\n")

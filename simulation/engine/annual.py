@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulation import incidents
-from simulation.engine.plan import RunPlan
+from simulation.engine.plan import RunPlan, exact_counts
 from simulation.engine.stats import bootstrap_year_sums, ecdf_quantiles, summarize, summarize_with_rounds
 from simulation.incidents.outcomes import Batch
 from simulation.units import SECONDS_PER_YEAR
@@ -37,6 +37,7 @@ class AnnualSamples(TypedDict):
     conflicting_tx: npt.NDArray[np.float64]
     incidents: npt.NDArray[np.float64]
     pool_rounds: dict[str, npt.NDArray[np.float64]]
+    sample_size: dict[str, Any]
 
 
 def _annual_rng(plan: RunPlan, *key: int) -> np.random.Generator:
@@ -49,12 +50,16 @@ def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
     Years are combined in blocks of about ``PICKS_PER_BLOCK`` expected incidents, so that
     memory stays bounded however many years or however high the rates. Also returns
     ``pool_rounds``: the bootstrap of the incident pools (``pool_bootstrap``) over the
-    first block's years.
+    first block's years, and ``sample_size`` (``sample_size``). A plan with ``years_mode``
+    "exact" takes its years from ``exact_years`` instead.
     """
+    if plan.years_mode == "exact":
+        return exact_years(plan, batches)
     rng = _annual_rng(plan)
     years = plan.years
     downtime, lost, count = np.zeros(years), np.zeros(years), np.zeros(years)
     conflicting = np.zeros(years)
+    weights = {name: np.zeros(len(batches[name])) for name in plan.rates_per_year}
     block = max(1, int(PICKS_PER_BLOCK / max(1.0, sum(plan.rates_per_year.values()))))
     first_block: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for start in range(0, years, block):
@@ -69,6 +74,7 @@ def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
             lost[start:stop] += np.bincount(year_of, weights=batch.lost_tx[picks], minlength=span)
             conflicting[start:stop] += np.bincount(year_of, weights=batch.conflicting_tx[picks], minlength=span)
             count[start:stop] += counts
+            weights[name] += np.bincount(picks, minlength=len(batch))
             if start == 0:
                 first_block[name] = (year_of, picks)
     availability = 1.0 - np.minimum(downtime, SECONDS_PER_YEAR) / SECONDS_PER_YEAR
@@ -79,7 +85,73 @@ def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
         "conflicting_tx": conflicting,
         "incidents": count,
         "pool_rounds": pool_bootstrap(plan, batches, first_block, min(years, block, BOOTSTRAP_YEARS)),
+        "sample_size": sample_size(plan, batches, weights),
     }
+
+
+def exact_years(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
+    """Simulated years with one replay per incident (exact compound Poisson, ``plan_exact_run``).
+
+    Year ``y`` holds ``exact_counts(…)[type][y]`` incidents of each type: the next ones of that
+    type's replays in trial order, each used once. No pool is resampled, so ``pool_rounds`` holds
+    one round (the years themselves): it widens no interval.
+    """
+    years = plan.years
+    figures = {key: np.zeros(years) for key in ("downtime_s", "lost_tx", "conflicting_tx", "incidents")}
+    weights = {}
+    for name, counts in exact_counts(plan.seed, years, plan.rates_per_year).items():
+        batch, n = batches[name], int(counts.sum())
+        if len(batch) < n:
+            raise ValueError(f"parts: {name} has {len(batch)} replays, its exact years hold {n} incidents")
+        year_of = np.repeat(np.arange(years), counts)
+        figures["downtime_s"] += np.bincount(year_of, weights=batch.impact_s[:n], minlength=years)
+        figures["lost_tx"] += np.bincount(year_of, weights=batch.lost_tx[:n], minlength=years)
+        figures["conflicting_tx"] += np.bincount(year_of, weights=batch.conflicting_tx[:n], minlength=years)
+        figures["incidents"] += counts
+        weights[name] = (np.arange(len(batch)) < n).astype(float)
+    availability = 1.0 - np.minimum(figures["downtime_s"], SECONDS_PER_YEAR) / SECONDS_PER_YEAR
+    kept = min(years, BOOTSTRAP_YEARS)
+    one_round = {key: figures[key][None, :kept] for key in ("downtime_s", "lost_tx", "conflicting_tx")}
+    return {
+        "downtime_s": figures["downtime_s"],
+        "availability": availability,
+        "lost_tx": figures["lost_tx"],
+        "conflicting_tx": figures["conflicting_tx"],
+        "incidents": figures["incidents"],
+        "pool_rounds": {**one_round, "availability": availability[None, :kept]},
+        "sample_size": sample_size(plan, batches, weights),
+    }
+
+
+def sample_size(plan: RunPlan, batches: dict[str, Batch], weights: dict[str, np.ndarray]) -> dict[str, Any]:
+    """How many independent incidents and years carry the annual figures (docs/results.md, ``sample_size``).
+
+    ``weights[type][k]``: how many simulated incidents are replay ``k``. Per type: ``replays`` (the
+    pool), ``draws`` (simulated incidents), ``distinct`` (replays drawn at least once) and ``kish``,
+    the Kish effective sample size (Σw)² / Σw². ``effective_years``: the number of independent years,
+    each with its own replays, whose mean annual downtime would be as precise as these years' —
+    ``years`` × Σ(σ²·n + Y·λ·μ²) / Σ(σ²·Σw² + Y·λ·μ²) over the types, with μ and σ the mean and
+    standard deviation of a type's impact, n its draws, λ its rate and Y the years (a resampled
+    replay counts once per draw in Σw², so the pool's own noise lowers it; exact mode gives ``years``).
+    """
+    years = plan.years
+    per_type: dict[str, dict[str, float | int]] = {}
+    exact_var = pooled_var = 0.0
+    for name, w in weights.items():
+        impact = batches[name].impact_s
+        draws, squares = float(w.sum()), float(np.square(w).sum())
+        per_type[name] = {
+            "replays": len(w),
+            "draws": int(draws),
+            "distinct": int(np.count_nonzero(w)),
+            "kish": draws**2 / squares if squares > 0 else 0.0,
+        }
+        count_noise = years * plan.rates_per_year[name] * float(np.mean(impact)) ** 2
+        variance = float(np.var(impact))
+        exact_var += variance * draws + count_noise
+        pooled_var += variance * squares + count_noise
+    effective = years * exact_var / pooled_var if pooled_var > 0 else float(years)
+    return {"mode": plan.years_mode, "effective_years": effective, "incident_types": per_type}
 
 
 def pool_bootstrap(
@@ -122,4 +194,5 @@ def annual_results(samples: AnnualSamples) -> dict[str, Any]:
             "years": int(availability_rounds.shape[1]),
             "availability_ecdf": np.quantile(availability_rounds, BOOTSTRAP_ECDF_LEVELS, axis=1).T.tolist(),
         },
+        "sample_size": samples["sample_size"],
     }

@@ -8,10 +8,14 @@ identical however the chunks are scheduled, and a longer run extends a shorter o
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from simulation import incidents
+from simulation.limits import MAX_TRIALS
 from simulation.model.loading import canonical_sha256, dump_document
 from simulation.model.scenario import Scenario
 
@@ -39,6 +43,7 @@ class RunPlan:
     rates_per_year: dict[str, float]  # types with a rate > 0, in MODELS order
     chunks: list[ChunkSpec] = field(default_factory=list)
     precision_s: float | None = None
+    years_mode: str = "resample"  # "exact": one replay per simulated incident (``plan_exact_run``)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,3 +106,45 @@ def plan_run(
         chunks=chunks,
         precision_s=precision_s,
     )
+
+
+YEARS_MODES = ("resample", "exact")
+
+
+def exact_counts_rng(seed: int) -> np.random.Generator:
+    """The stream of an exact run's incident counts per year: spawn key ``(len(MODELS), 2)``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(len(incidents.MODELS), 2)))
+
+
+def exact_counts(seed: int, years: int, rates: dict[str, float]) -> dict[str, np.ndarray]:
+    """Incidents per simulated year of each type (Poisson, the type's rate), drawn type by type in ``rates`` order."""
+    rng = exact_counts_rng(seed)
+    return {name: rng.poisson(rate, years) for name, rate in rates.items()}
+
+
+def plan_exact_run(
+    scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, chunk_size: int = 250
+) -> RunPlan:
+    """A plan with one replay per simulated incident (exact compound Poisson, ``years_mode`` "exact").
+
+    The incident counts of every year are drawn first (``exact_counts``); each type then replays
+    as many incidents as its years hold, and at least ``trials`` (the per-type figures use them
+    all, the years the first ones, each once). Chunks and their streams are those of ``plan_run``,
+    so the first incidents of a type are the same as in a resampling run with the same seed.
+    """
+    base = plan_run(scenario, trials=trials, seed=seed, years=years, chunk_size=chunk_size)
+    counts = exact_counts(seed, years, base.rates_per_year)
+    replays = {name: max(trials, int(n.sum())) for name, n in counts.items()}
+    for name, n in replays.items():
+        if n > MAX_TRIALS:
+            raise ValueError(
+                f"years: {years} exact years hold {n} {name} incidents, more than {MAX_TRIALS} replays per type"
+            )
+    positions = {name: i for i, name in enumerate(incidents.MODELS)}
+    chunks = [
+        ChunkSpec(name, positions[name], c, start, min(chunk_size, n - start))
+        for name, n in replays.items()
+        for c, start in enumerate(range(0, n, chunk_size))
+    ]
+    most = max(replays.values(), default=trials)
+    return dataclasses.replace(base, trials=most, chunks=chunks, years_mode="exact")

@@ -166,6 +166,25 @@ class Bootstrap(JsonRecord):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TypeSampleSize(JsonRecord):
+    """How one type's replays carry the simulated years: the pool, the draws from it, their Kish ESS."""
+
+    replays: int
+    draws: int
+    distinct: int
+    kish: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class SampleSize(JsonRecord):
+    """The effective sample size behind the annual figures (``annual.sample_size`` in docs/results.md)."""
+
+    mode: str  # "resample": years resample the replays; "exact": one replay per simulated incident
+    effective_years: float
+    incident_types: dict[str, TypeSampleSize]
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnnualResults(JsonRecord):
     """The figures of the simulated years (``ecdf`` and ``bootstrap`` may be missing in older results)."""
 
@@ -177,6 +196,7 @@ class AnnualResults(JsonRecord):
     incidents: Stats
     ecdf: AnnualEcdf | None = None
     bootstrap: Bootstrap | None = None
+    sample_size: SampleSize | None = None  # missing in results stored before it existed
 
 
 # -- what the analysis adds --------------------------------------------------------------------

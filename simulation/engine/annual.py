@@ -5,7 +5,9 @@ year) and resamples that many outcomes of that type with replacement (incidents
 are i.i.d.). The annual combination draws from the stream with spawn key
 ``(number of types,)``, its pool bootstrap from ``(number of types, 1)``. The
 intervals also carry the noise of the finite pool of replayed incidents,
-measured by a bootstrap of the pools (``pool_bootstrap``).
+measured by a bootstrap of the pools (``pool_bootstrap``); ``sample_size`` says
+how many independent incidents and years carry them. A plan made by
+``plan_exact_run`` has one replay per simulated incident instead (``exact_years``).
 """
 
 from __future__ import annotations

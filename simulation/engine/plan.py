@@ -130,7 +130,7 @@ def plan_exact_run(
     The incident counts of every year are drawn first (``exact_counts``); each type then replays
     as many incidents as its years hold, and at least ``trials`` (the per-type figures use them
     all, the years the first ones, each once). Chunks and their streams are those of ``plan_run``,
-    so the first incidents of a type are the same as in a resampling run with the same seed.
+    so a type's whole chunks are those of a resampling run with the same seed and chunk size.
     """
     base = plan_run(scenario, trials=trials, seed=seed, years=years, chunk_size=chunk_size)
     counts = exact_counts(seed, years, base.rates_per_year)

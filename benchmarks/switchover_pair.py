@@ -23,7 +23,7 @@ process tree), next to a bare-SimPy loop measured in the same run:
   λd instead of λ(1 − u)d is 1 % of that term, far inside the intervals).
 
 Each prints its unavailability and double-failure rate with 95 % intervals against the closed form.
-Targets (issue 15): ours at least as fast as plain SimPy and ≥ 100× faster than AvailSim4, at equal accuracy.
+Targets: ours at least as fast as plain SimPy and ≥ 100× faster than AvailSim4, at equal accuracy.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ import numpy as np
 
 from simulation.analysis.run import finish_run, run
 from simulation.cli.main import main
+from simulation.engine.annual import annual_samples
 from simulation.engine.chunks import batches_by_type, run_chunk, simulate_type
-from simulation.engine.plan import exact_counts, plan_exact_run
+from simulation.engine.plan import exact_counts, plan_exact_run, plan_run
 from simulation.engine.runner import execute
 from simulation.model.loading import load_file
 
@@ -90,6 +91,20 @@ def test_resampled_years_are_carried_by_about_as_many_incidents_as_the_pool_and_
         expected = entry.draws / (1 + (entry.draws - 1) / entry.replays)  # E[Σw²] of uniform draws
         assert abs(entry.kish - expected) < 0.1 * expected, name
     assert small.effective_years < large.effective_years < 10_000
+
+
+def test_the_effective_years_predict_how_much_the_mean_downtime_varies_from_one_pool_to_another():
+    # the mean over resampled years varies with the pool like the mean of effective_years independent years
+    means, effective, spread = [], [], []
+    for seed in range(1, 31):
+        plan = plan_run(WORKED, trials=100, seed=seed, years=5000)
+        batches = batches_by_type(plan, [run_chunk(WORKED, plan, i) for i in range(len(plan.chunks))])
+        years = annual_samples(plan, batches)
+        means.append(years["downtime_s"].mean())
+        effective.append(years["sample_size"]["effective_years"])
+        spread.append(years["downtime_s"].std())
+    predicted = np.mean(spread) / math.sqrt(np.mean(effective))
+    assert 0.7 < np.std(means, ddof=1) / predicted < 1.4  # 30 pools: the spread is known to about ± 13 %
 
 
 def _cli(*argv):

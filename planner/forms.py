@@ -119,6 +119,22 @@ class WorkspaceForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in self.TARGET_FIELDS}
 
 
+class ReferenceOptionForm(forms.Form):
+    """An editor picks the workspace's reference option: the baseline of every premium is its
+    single-region, backups-only version."""
+
+    reference = forms.ModelChoiceField(
+        queryset=None,
+        label="Reference option",
+        empty_label=None,
+        help_text="Premiums of every option are measured against this option in a single region with backups only.",
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].queryset = workspace.scenarios.order_by("name", "id")
+
+
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.VIEWER)

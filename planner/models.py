@@ -18,6 +18,15 @@ class Workspace(models.Model):
     targets = models.JSONField(
         default=default_targets, help_text="rto_s, rpo_s, availability, monthly_budget_usd, confidence"
     )
+    reference_scenario = models.ForeignKey(
+        "Scenario",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the option whose single-region, backups-only version is the baseline of every premium; "
+        "none: the workspace's first scenario",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

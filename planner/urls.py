@@ -19,6 +19,7 @@ urlpatterns = [
         m(workspaces.workspace_adopt_targets),
         name="workspace_adopt_targets",
     ),
+    path(W + "reference/", m(workspaces.workspace_reference), name="workspace_reference"),
     path(W + "members/", m(workspaces.workspace_members), name="workspace_members"),
     path(
         W + "members/<int:membership_id>/remove/", m(workspaces.workspace_member_remove), name="workspace_member_remove"

@@ -65,6 +65,12 @@ class Scenario(models.Model):
     name = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
     document = models.JSONField()
+    origin = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="when derived from a base scenario: the base, the pattern or preset applied, and every field "
+        "that differs from the base with its reason",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,6 +9,7 @@ come from ``workspace_baseline``, so the premiums of different options compare.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from planner.models import Scenario, Workspace
 from simulation.analysis.costs import (
@@ -18,10 +19,13 @@ from simulation.analysis.costs import (
     baseline_usd_per_month,
     platform_fte,
 )
+from simulation.analysis.verdicts import rebased
 from simulation.model.loading import load_scenario
 from simulation.model.scenario import Scenario as ScenarioModel
 from simulation.present.chartdata import COST_LABELS
 from simulation.present.format import format_duration, format_monthly
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -106,3 +110,10 @@ def workspace_baseline(*, workspace: Workspace) -> Baseline | None:
         assumptions=f"“{reference.name}” in a single region with backups only: "
         + "; ".join(f"{item['label'].lower()}: {item['assumes']}" for item in items),
     )
+
+
+def workspace_rebased(results: R, *, workspace: Workspace, baseline: Baseline | None = None) -> R:
+    """``results`` (a run's, or the workshop's quick figures) with their premium measured against the
+    workspace's one baseline (``workspace_baseline``, or the one given)."""
+    baseline = baseline or workspace_baseline(workspace=workspace)
+    return rebased(results, baseline.usd_per_month) if baseline is not None else results

@@ -10,11 +10,11 @@ from typing import Any
 from django.db.models import QuerySet
 
 from planner.models import Run, Workspace
-from planner.selectors.baseline import Baseline, workspace_baseline
+from planner.selectors.baseline import Baseline, workspace_baseline, workspace_rebased
 from planner.selectors.results import target_title
 from planner.selectors.runs import run_results
 from simulation.analysis.outcomes import unpack
-from simulation.analysis.verdicts import rebased, rejudged
+from simulation.analysis.verdicts import rejudged
 from simulation.engine.results import RunResults, TypeResults
 from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
@@ -78,8 +78,7 @@ def run_judged(*, run: Run, targets: dict, baseline: Baseline | None = None) -> 
     """A finished run's results judged against ``targets`` (the workspace's, or a decision's), its premium
     measured against the workspace's one baseline (``workspace_baseline``, or the one given)."""
     results = judged_results(run_results(run=run), targets, run.outcomes)
-    baseline = baseline or workspace_baseline(workspace=run.workspace)
-    return rebased(results, baseline.usd_per_month) if baseline is not None else results
+    return workspace_rebased(results, workspace=run.workspace, baseline=baseline)
 
 
 def option_label(run: Run) -> str:

@@ -4,6 +4,8 @@ option's premium on every screen follows it, with no re-run."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -12,7 +14,7 @@ from planner.models import Run
 from planner.selectors.baseline import workspace_baseline
 from planner.selectors.compare import options_for, run_judged
 from simulation import load_scenario
-from simulation.analysis.costs import baseline_usd_per_month
+from simulation.analysis.costs import baseline_usd_per_month, infrastructure_breakdown
 from tests.factories import make_finished_run, make_scenario, make_workspace
 
 SMALL = {"pattern": "single-region", "regions": [{"name": "eu-west", "role": "primary", "app_instances": 2}]}
@@ -114,3 +116,21 @@ def test_deleting_the_reference_falls_back_to_the_first_scenario(owner_client, w
     workspace.refresh_from_db()
     baseline = workspace_baseline(workspace=workspace)
     assert baseline.reference == "Small single region" and baseline.chosen is False
+
+
+def test_the_workshop_measures_its_premiums_against_the_same_baseline(owner_client, workspace, options, monkeypatch):
+    from simulation.analysis.variants import RunSettings
+    from workshop import services
+
+    monkeypatch.setattr(services, "QUICK", RunSettings(trials=60, years=200, seed=7))
+    small, large, *_ = options
+    owner_client.post(reverse("workspace_reference", args=[workspace.pk]), {"reference": large.pk})
+    response = owner_client.post(
+        reverse("workshop_evaluate", args=[workspace.pk]),
+        json.dumps({"scenario_id": small.pk, "overrides": {}}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    point = response.json()["point"]
+    infrastructure = sum(infrastructure_breakdown(load_scenario(small.document)).values())
+    assert point["premium_usd_per_month"] == pytest.approx(infrastructure - _own_baseline(large))

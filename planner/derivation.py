@@ -139,6 +139,9 @@ def origin(
     """What the created option is: its base, how it was made, and every field that differs from the base
     (the base's value, the new value, the reason)."""
     rows = only_differences([base, created])
+    paths = [row["path"] for row in rows]
+    # a list empty on one side shows as its items on the other: the row of the empty list says nothing more
+    rows = [row for row in rows if not any(p.startswith(row["path"] + "[") for p in paths)]
     return {
         "base_id": base_id,
         "base_name": base_name,

@@ -154,7 +154,7 @@ class ScenarioCreateForm(forms.Form):
         help_text="The new option starts as a copy of it; only what the pattern or preset needs changes.",
     )
     pattern = forms.ChoiceField(required=False, label="Redundancy pattern")
-    preset = forms.ChoiceField(required=False, label="…or a preset")
+    preset = forms.ChoiceField(required=False, label="Preset", help_text="Or a preset: it sets its own pattern.")
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)

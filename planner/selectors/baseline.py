@@ -72,9 +72,8 @@ def _items(scenario: ScenarioModel) -> list[dict[str, str]]:
     fte = min(platform_fte(scenario), DEFAULT_PLATFORM_FTE["single-region"]) if single else None
     fte = DEFAULT_PLATFORM_FTE["single-region"] if fte is None else fte
     what = {
-        "app_instances": f"{primary.app_instances} app instances in {primary.name}"
-        + (", and any standby as designed" if single else ""),
-        "db_nodes": "the database as designed" if single else "one database node, no local standby",
+        "app_instances": f"{primary.app_instances} app instances in {primary.name}",
+        "db_nodes": "its database nodes as designed" if single else "one database node, no local standby",
         "storage": f"{scenario.database.size_gb:g} GB per database node",
         "backups": _backups_text(scenario),
         "cross_region": "backups shipped to another region"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from planner.derivation import PATTERNS
 from planner.models import Membership, default_targets
 from planner.schema_fields import FieldSpec, model_leaves
 from planner.selectors.scenarios import preset_list
@@ -119,20 +120,53 @@ class WorkspaceForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in self.TARGET_FIELDS}
 
 
+class ReferenceOptionForm(forms.Form):
+    """An editor picks the workspace's reference option: the baseline of every premium is its
+    single-region, backups-only version."""
+
+    reference = forms.ModelChoiceField(
+        queryset=None,
+        label="Reference option",
+        empty_label=None,
+        help_text="Premiums of every option are measured against this option in a single region with backups only.",
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].queryset = workspace.scenarios.order_by("name", "id")
+
+
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.VIEWER)
 
 
 class ScenarioCreateForm(forms.Form):
-    """A new scenario: blank (every default) or one of the presets in ``examples/``."""
+    """A new scenario: from a base scenario of the workspace (a pattern or a preset applied to it, changing
+    only what they need), or without one: blank (every default), a pattern's defaults or a preset whole."""
 
     name = forms.CharField(max_length=200)
-    preset = forms.ChoiceField(required=False, label="Start from")
+    base = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Base scenario",
+        empty_label="None: the schema's defaults",
+        help_text="The new option starts as a copy of it; only what the pattern or preset needs changes.",
+    )
+    pattern = forms.ChoiceField(required=False, label="Redundancy pattern")
+    preset = forms.ChoiceField(required=False, label="Preset", help_text="Or a preset: it sets its own pattern.")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["preset"].choices = [("", "Blank (all defaults)")] + [(p.slug, p.name) for p in preset_list()]
+        self.fields["base"].queryset = workspace.scenarios.order_by("name", "id")
+        self.fields["pattern"].choices = [("", "Keep the base's pattern")] + [(p, p) for p in PATTERNS]
+        self.fields["preset"].choices = [("", "None")] + [(p.slug, p.name) for p in preset_list()]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("pattern") and data.get("preset"):
+            raise forms.ValidationError("Choose a pattern or a preset, not both: a preset sets its own pattern.")
+        return data
 
 
 class ScenarioAboutForm(forms.Form):

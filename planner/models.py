@@ -18,6 +18,15 @@ class Workspace(models.Model):
     targets = models.JSONField(
         default=default_targets, help_text="rto_s, rpo_s, availability, monthly_budget_usd, confidence"
     )
+    reference_scenario = models.ForeignKey(
+        "Scenario",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the option whose single-region, backups-only version is the baseline of every premium; "
+        "none: the workspace's first scenario",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -56,6 +65,12 @@ class Scenario(models.Model):
     name = models.CharField(max_length=200)
     notes = models.TextField(blank=True)
     document = models.JSONField()
+    origin = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="when derived from a base scenario: the base, the pattern or preset applied, and every field "
+        "that differs from the base with its reason",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

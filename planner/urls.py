@@ -19,6 +19,7 @@ urlpatterns = [
         m(workspaces.workspace_adopt_targets),
         name="workspace_adopt_targets",
     ),
+    path(W + "reference/", m(workspaces.workspace_reference), name="workspace_reference"),
     path(W + "members/", m(workspaces.workspace_members), name="workspace_members"),
     path(
         W + "members/<int:membership_id>/remove/", m(workspaces.workspace_member_remove), name="workspace_member_remove"
@@ -27,6 +28,7 @@ urlpatterns = [
     path(W + "scenarios/new/", m(scenarios.scenario_new), name="scenario_new"),
     path(W + "scenarios/import/", m(scenarios.scenario_import), name="scenario_import"),
     path(S, m(scenarios.scenario_detail), name="scenario_detail"),
+    path(S + "origin/", m(scenarios.scenario_origin), name="scenario_origin"),
     path(S + "about/", m(scenarios.scenario_about), name="scenario_about"),
     path(S + "edit/<slug:section>/", m(scenarios.scenario_edit), name="scenario_edit"),
     path(S + "revisions/<int:number>/", m(scenarios.scenario_revision), name="scenario_revision"),

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 import simulation
 from planner.models import Scenario, Workspace
+from planner.selectors.baseline import workspace_baseline, workspace_rebased
 from workshop import services
 from workshop.budget import Busy
 from workshop.charts import frontier_figures
@@ -26,8 +27,11 @@ from workshop.selectors import base_document
 log = logging.getLogger(__name__)
 
 
-def frontier_payload(options: list, advice: dict) -> dict:
-    """The JSON the page draws: the frontier's figures, whether the base already meets its targets, its fixes."""
+def frontier_payload(options: list, advice: dict, *, workspace: Workspace) -> dict:
+    """The JSON the page draws: the frontier's figures (premiums over the workspace's one baseline), whether the
+    base already meets its targets, its fixes."""
+    baseline = workspace_baseline(workspace=workspace)
+    options = [(label, workspace_rebased(r, workspace=workspace, baseline=baseline)) for label, r in options]
     figures = frontier_figures(options) if options else {"cheapest": None, "points": []}
     return {
         **figures,
@@ -87,7 +91,7 @@ def job_execute(*, job_id: int) -> None:
         document = base_document(scenario=job.scenario, targets=job.workspace.targets)
         variants = [(label, overrides) for label, overrides in job.variants]
         options, advice = services.frontier_options(document=document, variants=variants, on_progress=progress)
-        result, error, status = frontier_payload(options, advice), "", FrontierJob.Status.DONE
+        result, error, status = frontier_payload(options, advice, workspace=job.workspace), "", FrontierJob.Status.DONE
     except SoftTimeLimitExceeded:
         result, status = None, FrontierJob.Status.FAILED
         error = f"The frontier took longer than {settings.WORKSHOP_JOB_TIME_LIMIT_S} s and was stopped."

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 import simulation
 from planner.models import Scenario, Workspace
 from planner.selectors.access import object_for_user, workspace_for_user
+from planner.selectors.baseline import workspace_rebased
 from planner.selectors.runs import run_results
 from workshop import budget, jobs, services
 from workshop.charts import targets_text, variant_payload
@@ -196,7 +197,7 @@ def _evaluate(access: Access, data: dict) -> JsonResponse:
     overrides = _overrides(data)
     budget.evaluate_check(services.variant_scenario(document=access.document, overrides=overrides))
     results, elapsed_s = services.variant_run(document=access.document, overrides=overrides)
-    return JsonResponse(variant_payload(results, elapsed_s))
+    return JsonResponse(variant_payload(workspace_rebased(results, workspace=access.workspace), elapsed_s))
 
 
 def _frontier(access: Access, data: dict) -> JsonResponse:
@@ -229,7 +230,7 @@ def _frontier(access: Access, data: dict) -> JsonResponse:
         )
         return JsonResponse({**jobs.job_status(job), "status_url": _job_url(access, job.pk)}, status=202)
     options, advice = services.frontier_options(document=document, variants=labelled)
-    return JsonResponse(jobs.frontier_payload(options, advice))
+    return JsonResponse(jobs.frontier_payload(options, advice, workspace=access.workspace))
 
 
 def _job_url(access: Access, job_id: int) -> str:
@@ -290,7 +291,7 @@ def workshop_pin(request, workspace_id: int):
             "run_id": run.pk,
             "run_url": reverse("run_results", args=[workspace_id, run.pk]),
             "label": run.scenario_name,
-            **variant_payload(run_results(run=run), 0.0),
+            **variant_payload(workspace_rebased(run_results(run=run), workspace=access.workspace), 0.0),
         },
         status=201,
     )

@@ -10,15 +10,14 @@ from typing import Any
 from django.db.models import QuerySet
 
 from planner.models import Run, Workspace
+from planner.selectors.baseline import Baseline, workspace_baseline, workspace_rebased
 from planner.selectors.results import target_title
 from planner.selectors.runs import run_results
-from simulation.analysis.costs import baseline_usd_per_month
 from simulation.analysis.outcomes import unpack
-from simulation.analysis.verdicts import rebased, rejudged
+from simulation.analysis.verdicts import rejudged
 from simulation.engine.results import RunResults, TypeResults
 from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
-from simulation.model.loading import load_scenario
 from simulation.present.format import format_availability, format_count, format_duration, format_money, format_percent
 
 MIN_RUNS, MAX_RUNS = 2, MAX_OPTIONS
@@ -75,39 +74,11 @@ def judged_results(
     return dataclasses.replace(held, incident_types=_in_canonical_order(held.incident_types))
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """The one baseline every premium of a workspace is measured against."""
-
-    usd_per_month: float
-    currency: str
-    reference: str  # the option it is derived from
-    assumptions: str
-
-
-def workspace_baseline(*, workspace: Workspace) -> Baseline | None:
-    """A single-region, backups-only version of the workspace's reference option (its first scenario):
-    one region's app instances, one database node with its storage and daily backups, one platform
-    engineer's share. None while the workspace has no scenario."""
-    reference = workspace.scenarios.order_by("created_at", "id").first()
-    if reference is None:
-        return None
-    scenario = load_scenario(reference.document)
-    return Baseline(
-        usd_per_month=baseline_usd_per_month(scenario),
-        currency=scenario.costs.currency,
-        reference=reference.name,
-        assumptions=f"“{reference.name}” in a single region with backups only: its primary region's app "
-        "instances, one database node with storage and daily backups, a single-region team",
-    )
-
-
 def run_judged(*, run: Run, targets: dict, baseline: Baseline | None = None) -> RunResults:
     """A finished run's results judged against ``targets`` (the workspace's, or a decision's), its premium
     measured against the workspace's one baseline (``workspace_baseline``, or the one given)."""
     results = judged_results(run_results(run=run), targets, run.outcomes)
-    baseline = baseline or workspace_baseline(workspace=run.workspace)
-    return rebased(results, baseline.usd_per_month) if baseline is not None else results
+    return workspace_rebased(results, workspace=run.workspace, baseline=baseline)
 
 
 def option_label(run: Run) -> str:

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 import simulation
 from planner.models import Scenario, Workspace
+from simulation.analysis.costs import platform_fte
 from simulation.present.format import format_availability, format_duration
 
 
@@ -24,10 +25,12 @@ class Preset:
 
     @property
     def assumptions(self) -> str:
-        """What the preset assumes, in one sentence: staffing, detection, DNS TTL and the targets it proposes."""
+        """What the preset assumes, in one sentence: staffing (platform team, people paged), detection, DNS TTL
+        and the targets it proposes."""
         s = simulation.load_scenario(self.document)
         fo, humans, t = s.failover, s.failover.humans, s.targets
         people = (
+            f"a platform team of {platform_fte(s):g} FTE; "
             f"people paged within about {format_duration(_typical(humans.page_s))} and acknowledging within "
             f"{format_duration(_typical(humans.acknowledge_s))} (typical)"
         )

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 
 import simulation
+from planner.derivation import Derivation, origin, pattern_changes, preset_changes
 from planner.models import Scenario, ScenarioRevision, Workspace
 
 
@@ -40,6 +41,33 @@ def scenario_create(
     with transaction.atomic():
         scenario = Scenario.objects.create(workspace=workspace, name=full["name"], notes=notes, document=full)
         _revision_add(scenario=scenario, user=user, note=note)
+    return scenario
+
+
+def scenario_derive(
+    *, workspace: Workspace, name: str, base: Scenario, user, pattern: str = "", preset=None
+) -> Scenario:
+    """A new option from ``base``: the pattern or the preset applied to a copy of it, changing only what
+    they need; its ``origin`` keeps the diff against the base, a reason for every field that differs.
+    ``ScenarioError`` (nothing saved) when the result is not a valid scenario."""
+    if base.workspace_id != workspace.pk:
+        raise simulation.ScenarioError([simulation.Problem("base", "the base scenario is not in this workspace")])
+    derivation = Derivation(copy.deepcopy(base.document))
+    if preset is not None:
+        preset_changes(derivation, preset.name, preset.document)
+        how = f"preset “{preset.name}”"
+    elif pattern:
+        pattern_changes(derivation, pattern)
+        how = f"pattern {pattern}"
+    else:
+        how = "a copy"
+    full = document_normalize(document=derivation.document, name=name)
+    made = origin(
+        base_name=base.name, base_id=base.pk, how=how, base=base.document, created=full, derivation=derivation
+    )
+    with transaction.atomic():
+        scenario = Scenario.objects.create(workspace=workspace, name=full["name"], document=full, origin=made)
+        _revision_add(scenario=scenario, user=user, note=f"derived from {base.name}: {how}")
     return scenario
 
 

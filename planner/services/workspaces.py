@@ -34,6 +34,16 @@ def workspace_adopt_targets(*, workspace: Workspace, scenario) -> Workspace:
     return workspace
 
 
+def workspace_set_reference(*, workspace: Workspace, scenario) -> Workspace:
+    """Make ``scenario`` the workspace's reference option: the baseline of every premium is recomputed from
+    it (a single-region, backups-only version of it) on every screen, with no re-run."""
+    if scenario.workspace_id != workspace.pk:
+        raise ValidationError({"reference": "The scenario is not in this workspace."})
+    workspace.reference_scenario = scenario
+    workspace.save(update_fields=["reference_scenario"])
+    return workspace
+
+
 LAST_EDITOR = (
     "{name} is the workspace's last editor: make someone else an editor first, "
     "so that someone can still change the workspace."

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 from planner.charts import PLOT_CONFIG
 from planner.models import Run
 from planner.selectors.access import run_for_user
+from planner.selectors.baseline import workspace_baseline
 from planner.selectors.compare import run_judged
 from planner.selectors.results import results_page
 
@@ -15,8 +16,10 @@ def run_results(request, workspace_id: int, run_id: int):
     run = run_for_user(request.user, workspace_id, run_id)
     if run.status != Run.Status.DONE or not run.results:
         return redirect("run_detail", workspace_id, run.pk)
-    results = run_judged(run=run, targets=run.workspace.targets)
+    baseline = workspace_baseline(workspace=run.workspace)
+    results = run_judged(run=run, targets=run.workspace.targets, baseline=baseline)
     context = {
+        "baseline": baseline,
         "workspace": run.workspace,
         "targets_of": run.workspace.name,
         "run": run,

@@ -12,6 +12,7 @@ from planner.scenario_forms import SectionForm
 from planner.schema_fields import DIST_HELP, SECTION_KEYS, SECTIONS
 from planner.selectors import scenarios as scenario_selectors
 from planner.selectors.access import scenario_for_user, workspace_for_user
+from planner.selectors.baseline import workspace_reference
 from planner.selectors.runs import run_list
 from planner.services import scenarios as scenario_services
 
@@ -29,24 +30,63 @@ def scenario_list(request, workspace_id: int):
 
 @require_http_methods(["GET", "POST"])
 def scenario_new(request, workspace_id: int):
-    """A new scenario, blank or from a preset in examples/."""
+    """A new scenario: from a base scenario with a pattern or preset applied (then its diff against the
+    base), or without one: blank, a pattern's defaults or a preset from examples/."""
     workspace = workspace_for_user(request.user, workspace_id, edit=True)
-    form = ScenarioCreateForm(request.POST or None, initial={"preset": request.GET.get("preset", "")})
+    reference = workspace_reference(workspace=workspace)
+    initial = {"preset": request.GET.get("preset", ""), "base": reference.pk if reference else None}
+    form = ScenarioCreateForm(request.POST or None, workspace=workspace, initial=initial)
+    problems = []
     if request.method == "POST" and form.is_valid():
-        slug = form.cleaned_data["preset"]
-        preset = scenario_selectors.preset_get(slug=slug) if slug else None
-        document = preset.document if preset else {}
-        scenario = scenario_services.scenario_create(
+        data = form.cleaned_data
+        preset = scenario_selectors.preset_get(slug=data["preset"]) if data["preset"] else None
+        try:
+            scenario = _create(request, workspace, data, preset)
+        except simulation.ScenarioError as error:
+            problems = error.problems
+        else:
+            messages.success(request, f"Scenario “{scenario.name}” created.")
+            if scenario.origin is not None:
+                return redirect("scenario_origin", workspace.pk, scenario.pk)
+            return redirect("scenario_detail", workspace.pk, scenario.pk)
+    context = {"workspace": workspace, "form": form, "presets": scenario_selectors.preset_list(), "problems": problems}
+    status = 400 if (problems or form.errors) else 200
+    return render(request, "planner/scenario_new.html", context, status=status)
+
+
+def _create(request, workspace, data: dict, preset):
+    if data["base"] is not None:
+        return scenario_services.scenario_derive(
             workspace=workspace,
-            name=form.cleaned_data["name"],
-            document=document,
+            name=data["name"],
+            base=data["base"],
             user=request.user,
-            note=f"created from {preset.name}" if preset else "created",
+            pattern=data["pattern"],
+            preset=preset,
         )
-        messages.success(request, f"Scenario “{scenario.name}” created.")
-        return redirect("scenario_detail", workspace.pk, scenario.pk)
-    context = {"workspace": workspace, "form": form, "presets": scenario_selectors.preset_list()}
-    return render(request, "planner/scenario_new.html", context)
+    document = preset.document if preset else ({"pattern": data["pattern"]} if data["pattern"] else {})
+    how = (
+        f"created from {preset.name}" if preset else (f"created as {data['pattern']}" if data["pattern"] else "created")
+    )
+    return scenario_services.scenario_create(
+        workspace=workspace, name=data["name"], document=document, user=request.user, note=how
+    )
+
+
+@require_GET
+def scenario_origin(request, workspace_id: int, scenario_id: int):
+    """How a derived option differs from its base: every field that differs, with its reason."""
+    scenario = scenario_for_user(request.user, workspace_id, scenario_id)
+    base_id = (scenario.origin or {}).get("base_id")
+    base = scenario.workspace.scenarios.filter(pk=base_id).first() if base_id else None
+    context = {
+        "workspace": scenario.workspace,
+        "scenario": scenario,
+        "sections": SECTIONS,
+        "origin": scenario.origin,
+        "base": base,
+    }
+    return render(request, "planner/scenario_origin.html", context)
 
 
 @require_GET

@@ -5,13 +5,20 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from planner.forms import MemberForm, WorkspaceForm
+from planner.forms import MemberForm, ReferenceOptionForm, WorkspaceForm
 from planner.models import default_targets
 from planner.selectors.access import workspace_for_user
+from planner.selectors.baseline import workspace_baseline
 from planner.selectors.runs import run_list
 from planner.selectors.scenarios import scenario_list
 from planner.selectors.workspaces import membership_list, proposed_targets, workspace_list_for_user
-from planner.services.workspaces import membership_remove, membership_set, workspace_create, workspace_update
+from planner.services.workspaces import (
+    membership_remove,
+    membership_set,
+    workspace_create,
+    workspace_set_reference,
+    workspace_update,
+)
 from planner.services.workspaces import workspace_adopt_targets as workspace_adopt_targets_service
 
 
@@ -37,14 +44,40 @@ def workspace_new(request):
 def workspace_detail(request, workspace_id: int):
     """A workspace: its targets, scenarios and latest runs."""
     workspace = workspace_for_user(request.user, workspace_id)
+    return _detail(request, workspace)
+
+
+def _detail(request, workspace, reference_form: ReferenceOptionForm | None = None, status: int = 200):
     scenarios = list(scenario_list(workspace=workspace))
+    baseline = workspace_baseline(workspace=workspace)
+    if reference_form is None and baseline is not None:
+        reference_form = ReferenceOptionForm(workspace=workspace, initial={"reference": baseline.reference_id})
     context = {
         "workspace": workspace,
         "scenarios": scenarios,
         "proposed": proposed_targets(workspace=workspace, scenarios=scenarios),
         "runs": run_list(workspace=workspace)[:10],
+        "baseline": baseline,
+        "reference_form": reference_form,
     }
-    return render(request, "planner/workspace_detail.html", context)
+    return render(request, "planner/workspace_detail.html", context, status=status)
+
+
+@require_POST
+def workspace_reference(request, workspace_id: int):
+    """Editors choose the workspace's reference option; every premium follows, with no re-run."""
+    workspace = workspace_for_user(request.user, workspace_id, edit=True)
+    form = ReferenceOptionForm(request.POST, workspace=workspace)
+    if not form.is_valid():
+        return _detail(request, workspace, reference_form=form, status=400)
+    scenario = form.cleaned_data["reference"]
+    workspace_set_reference(workspace=workspace, scenario=scenario)
+    messages.success(
+        request,
+        f"“{scenario.name}” is now the reference option: every premium is measured against it in a single "
+        "region with backups only.",
+    )
+    return redirect("workspace_detail", workspace.pk)
 
 
 @require_POST

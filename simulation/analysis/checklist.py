@@ -31,7 +31,6 @@ rate × mean outcome cost, never below zero, is the price of the "no".
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,18 +38,19 @@ from typing import Any
 import numpy as np
 
 from simulation import incidents
-from simulation.analysis.levers import validation_overrides
+from simulation.analysis.levers import (
+    CHECKLIST_FIX_KEYS,
+    QUARTER_DAYS,
+    SWITCH_STRATEGIES,
+    TESTED_RECENTLY_DAYS,
+    lever_overrides,
+)
 from simulation.incidents.outcomes import Batch
-from simulation.model.loading import dump_document, load_scenario
-from simulation.model.overrides import overridden_document
-from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_ROLLBACK_S
+from simulation.model.loading import dump_document
+from simulation.model.overrides import apply_overrides
 from simulation.model.scenario import Scenario
 
 CHECKLIST_TRIALS = 250  # incidents per type for the variant runs (rounded to whole chunks)
-QUARTER_DAYS = 92
-TESTED_RECENTLY_DAYS = 90
-FRESH_TEST_DAYS = 45  # mean age of the last test under a quarterly cadence
-SWITCH_STRATEGIES = ("blue-green", "canary")  # roll back by routing traffic to the old version
 FAILOVER_TYPES = ("db_primary_failure", "zone_outage", "region_outage")
 
 SimulateType = Callable[..., Batch]  # montecarlo.simulate_type(scenario, type, *, seed, trials, chunk_size)
@@ -119,7 +119,7 @@ QUESTIONS = (
 )
 
 
-# -- answers: (yes?, reason) and the fixed document -----------------------------------------
+# -- answers: (yes?, reason); the fixes are levers of the catalogue (``levers.CHECKLIST_FIXES``) --
 def _q1(s: Scenario) -> tuple[bool, str]:
     n, cap, load = s.serving_instances, s.app.capacity_rps_per_instance, s.traffic.request_rate_rps
     if n < 2:
@@ -195,49 +195,6 @@ def _q8(s: Scenario) -> tuple[bool, str]:
     return True, f"tested under load {f.days_since_failover_test:g} days ago"
 
 
-def _fix(number: int, doc: dict[str, Any]) -> None:
-    """Change the document in place so that question ``number`` is answered yes."""
-    app, db, dep, fo = doc["app"], doc["database"], doc["deployment"], doc["failover"]
-    if number == 1:
-        primary = next(r for r in doc["regions"] if r["role"] == "primary")
-        serving = (
-            sum(r["app_instances"] for r in doc["regions"])
-            if doc["pattern"] in ("active-active-read", "active-active-full")
-            else primary["app_instances"]
-        )
-        need = max(2, math.ceil(doc["traffic"]["request_rate_rps"] / app["capacity_rps_per_instance"]) + 1)
-        primary["app_instances"] = min(500, primary["app_instances"] + max(0, need - serving))
-    elif number == 2:
-        if db["local_standby"] == "none" and not db["replicas"]:
-            db["local_standby"] = "sync"
-        if app["discovery"] == "static":
-            app["discovery"] = "service-discovery"
-        # the brief's pool settings: fail fast and validate (the catalogue's lever), then recycle
-        doc.update(overridden_document(doc, validation_overrides(load_scenario(doc)))[0])
-        pool = doc["app"]["pool"]
-        for key in ("idle_timeout_s", "max_lifetime_s"):
-            pool[key] = BRIEF_POOL[key] if pool[key] is None else min(pool[key], BRIEF_POOL[key])
-    elif number == 3:
-        app["health_check"] = "deep"
-    elif number == 4:
-        app["timeouts"] = {k: (BRIEF_TIMEOUTS_S[k] if v is None else v) for k, v in app["timeouts"].items()}
-    elif number == 5:
-        if dep["strategy"] == "in-place":
-            dep["strategy"] = "blue-green"
-        dep["health_gated"] = True
-    elif number == 6:  # a rollback that is a switch back to the previous version, kept warm
-        key = "traffic_switch_s" if dep["strategy"] in SWITCH_STRATEGIES else "rollback_s"
-        dep[key] = dict(FAST_ROLLBACK_S)
-    elif number == 7:
-        doc["targets"]["agreed_with_business"] = True
-        if fo["days_since_failover_test"] > QUARTER_DAYS:
-            fo["days_since_failover_test"] = FRESH_TEST_DAYS
-    elif number == 8:
-        fo["tested_under_load"] = True
-        if fo["days_since_failover_test"] > TESTED_RECENTLY_DAYS:
-            fo["days_since_failover_test"] = FRESH_TEST_DAYS
-
-
 ANSWERS = {1: _q1, 2: _q2, 3: _q3, 4: _q4, 5: _q5, 6: _q6, 7: _q7, 8: _q8}
 
 
@@ -246,11 +203,15 @@ def answer(scenario: Scenario, number: int) -> tuple[bool, str]:
     return ANSWERS[number](scenario)
 
 
+def fix_lever(number: int) -> str:
+    """The key of the lever (``levers.CHECKLIST_FIXES``) that answers question ``number`` yes."""
+    return CHECKLIST_FIX_KEYS[number]
+
+
 def fixed_variant(scenario: Scenario, number: int) -> Scenario:
-    """The scenario changed just enough that question ``number`` is answered yes."""
-    doc = dump_document(scenario)
-    _fix(number, doc)
-    return load_scenario(doc)
+    """The scenario changed just enough that question ``number`` is answered yes: its lever applied."""
+    changes = lever_overrides(fix_lever(number), scenario)
+    return apply_overrides(dump_document(scenario), changes) if changes else scenario
 
 
 # -- pricing a "no" ---------------------------------------------------------------------------

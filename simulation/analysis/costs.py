@@ -157,24 +157,35 @@ def infrastructure_breakdown(scenario: Scenario) -> dict[str, float]:
     return {name: float(value) for name, value in items.items()}
 
 
-def baseline_usd_per_month(scenario: Scenario) -> float:
-    """The plain single-region system the premium is measured against (see the module docstring)."""
+def baseline_breakdown(scenario: Scenario) -> dict[str, float]:
+    """The baseline's monthly cost per line item (see the module docstring), in the order they add up."""
     costs = scenario.costs
     single_fte = DEFAULT_PLATFORM_FTE["single-region"]
     if scenario.pattern == "single-region":
         items = infrastructure_breakdown(scenario)
         items["engineering"] = min(platform_fte(scenario), single_fte) * costs.engineer_fte_usd_per_month
         items["chaos_testing"] = 0.0
-        return float(sum(items.values()))
+        return {name: float(value) for name, value in items.items()}
     kind = _backup_kind(scenario, baseline=True)
-    return float(
-        scenario.primary_region.app_instances * costs.app_instance_usd_per_month
-        + costs.db_node_usd_per_month
-        + scenario.database.size_gb * costs.storage_usd_per_gb_month
-        + backups_gb(scenario, kind) * costs.backup_usd_per_gb_month
-        + backup_shipping_gb_per_month(scenario, kind) * costs.cross_region_usd_per_gb
-        + single_fte * costs.engineer_fte_usd_per_month
-    )
+    items = {
+        "app_instances": scenario.primary_region.app_instances * costs.app_instance_usd_per_month,
+        "db_nodes": costs.db_node_usd_per_month,
+        "storage": scenario.database.size_gb * costs.storage_usd_per_gb_month,
+        "backups": backups_gb(scenario, kind) * costs.backup_usd_per_gb_month,
+        "cross_region": backup_shipping_gb_per_month(scenario, kind) * costs.cross_region_usd_per_gb,
+        "engineering": single_fte * costs.engineer_fte_usd_per_month,
+    }
+    return {name: float(value) for name, value in items.items()}
+
+
+def baseline_backups(scenario: Scenario) -> str:
+    """The baseline's backups: the scenario's, daily for a multi-region scenario without any."""
+    return _backup_kind(scenario, baseline=True)
+
+
+def baseline_usd_per_month(scenario: Scenario) -> float:
+    """The plain single-region system the premium is measured against (see the module docstring)."""
+    return float(sum(baseline_breakdown(scenario).values()))
 
 
 def outage_usd_per_month(

@@ -2,11 +2,12 @@
 
 Each lever (``Change``) has its key, its label, the reason it helps, the
 scenario paths it sets and how (``overrides``), and its monthly cost
-(``lever_cost_usd_per_month``). The cheapest-fix search (``advise``), the
-tornado's on/off parameters (``sensitivity``), the checklist's fixes
-(``checklist``) and the workshop's toggles (``expand_toggles``) all take their
-changes from here, so "validate on borrow" is the same change, with the same
-effect, wherever it appears.
+(``lever_cost_usd_per_month``). The cheapest-fix search (``advise``, over
+``CATALOGUE``), the tornado's on/off parameters (``sensitivity``), the
+checklist's fixes (``checklist``, one of ``CHECKLIST_FIXES`` per question) and
+the workshop's toggles (``expand_toggles``) all take their changes from here,
+so "validate on borrow" is the same change, with the same effect, wherever it
+appears.
 
 Connection-pool hygiene, deep health checks, service discovery, automated
 failover, synchronous replication, a cross-region replica, a warmer standby,
@@ -18,6 +19,7 @@ cheapest-fix search (``advise``) combines them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +27,14 @@ from typing import Any
 from simulation.analysis.costs import infrastructure_breakdown
 from simulation.model.loading import dump_document
 from simulation.model.overrides import Overrides, apply_overrides
-from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S
+from simulation.model.recommended import BRIEF_POOL, BRIEF_TIMEOUTS_S, FAST_CONNECTION_TIMEOUT_S, FAST_ROLLBACK_S
 from simulation.model.scenario import Scenario
 
+QUARTER_DAYS = 92
+TESTED_RECENTLY_DAYS = 90
+FRESH_TEST_DAYS = 45  # mean age of the last test under a quarterly cadence
+SWITCH_STRATEGIES = ("blue-green", "canary")  # roll back by routing traffic to the old version
+MAX_APP_INSTANCES = 500
 QUARTERLY_TEST_HOURS_PER_MONTH = 4.0  # a full failover every quarter, ≥ 1 h on the secondary, plus preparation
 MEAN_DAYS_SINCE_QUARTERLY_TEST = 45.0
 
@@ -303,6 +310,129 @@ CATALOGUE: tuple[Change, ...] = (
 CATALOGUE_BY_KEY = {c.key: c for c in CATALOGUE}
 
 
+# -- the checklist's fixes --------------------------------------------------------------------
+# Each "no" of the eight-question checklist is priced with the lever that makes it a "yes": the least
+# change that answers the question, kept out of the cheapest-fix search (whose levers above go further,
+# e.g. deep health checks there come with auto-restart).
+def _enough_instances(s: Scenario) -> Overrides | None:
+    """Serving instances such that all but one carry the load (at least two); the first primary grows."""
+    first = next(i for i, r in enumerate(s.regions) if r.role == "primary")
+    instances = s.regions[first].app_instances
+    need = max(2, math.ceil(s.traffic.request_rate_rps / s.app.capacity_rps_per_instance) + 1)
+    wanted = min(MAX_APP_INSTANCES, instances + max(0, need - s.serving_instances))
+    return None if wanted == instances else {f"regions[{first}].app_instances": wanted}
+
+
+def _failover_without_app_change(s: Scenario) -> Overrides | None:
+    """Something to promote, an endpoint the apps follow, pools that validate (``validation_overrides``)
+    and the brief's idle timeout and max lifetime where they are longer."""
+    db, app, pool = s.database, s.app, s.app.pool
+    overrides: Overrides = {}
+    if db.local_standby == "none" and not db.replicas:
+        overrides["database.local_standby"] = "sync"
+    if app.discovery == "static":
+        overrides["app.discovery"] = "service-discovery"
+    overrides.update(validation_overrides(s))
+    for key in ("idle_timeout_s", "max_lifetime_s"):
+        value = getattr(pool, key)
+        overrides[f"app.pool.{key}"] = BRIEF_POOL[key] if value is None else min(value, BRIEF_POOL[key])
+    return overrides
+
+
+def _deep_health_check(s: Scenario) -> Overrides | None:
+    return None if s.app.health_check == "deep" else {"app.health_check": "deep"}
+
+
+def _timeout_on_every_call(s: Scenario) -> Overrides | None:
+    timeouts = s.app.timeouts.model_dump()
+    if all(v is not None for v in timeouts.values()):
+        return None
+    return {"app.timeouts": {k: (BRIEF_TIMEOUTS_S[k] if v is None else v) for k, v in timeouts.items()}}
+
+
+def _zero_downtime_deploys(s: Scenario) -> Overrides | None:
+    d = s.deployment
+    strategy = {"deployment.strategy": "blue-green"} if d.strategy == "in-place" else {}
+    return {**strategy, "deployment.health_gated": True}
+
+
+def _fast_rollback(s: Scenario) -> Overrides | None:
+    """A rollback that is a switch back to the previous version, kept warm."""
+    key = "traffic_switch_s" if s.deployment.strategy in SWITCH_STRATEGIES else "rollback_s"
+    return {f"deployment.{key}": dict(FAST_ROLLBACK_S)}
+
+
+def _agreed_targets_tested_quarterly(s: Scenario) -> Overrides | None:
+    overrides: Overrides = {"targets.agreed_with_business": True}
+    if s.failover.days_since_failover_test > QUARTER_DAYS:
+        overrides["failover.days_since_failover_test"] = FRESH_TEST_DAYS
+    return overrides
+
+
+def _failover_tested_under_load(s: Scenario) -> Overrides | None:
+    overrides: Overrides = {"failover.tested_under_load": True}
+    if s.failover.days_since_failover_test > TESTED_RECENTLY_DAYS:
+        overrides["failover.days_since_failover_test"] = FRESH_TEST_DAYS
+    return overrides
+
+
+CHECKLIST_FIXES: tuple[Change, ...] = (
+    Change(
+        "enough_instances",
+        "Enough app instances that any one can die unnoticed",
+        "With all but one instance carrying the load, a crash or a drained instance costs nothing.",
+        _enough_instances,
+    ),
+    Change(
+        "failover_without_app_change",
+        "Fail over with no application change",
+        "A standby to promote, an endpoint the apps follow and pools that drop dead connections (validation "
+        "on borrow, 5 min idle timeout, 30 min max lifetime) let the apps find the new primary on their own.",
+        _failover_without_app_change,
+    ),
+    Change(
+        "deep_health_check",
+        "Health checks that prove the app can serve",
+        "/health checks the database and cache within 200 ms and answers 503 otherwise, so the load balancer "
+        "drains instances that cannot serve.",
+        _deep_health_check,
+    ),
+    Change(
+        "timeout_on_every_call",
+        "A timeout on every external call",
+        "Calls without a timeout get the brief's (3–5× their normal p99), so a slow dependency cannot hold "
+        "every thread.",
+        _timeout_on_every_call,
+    ),
+    Change(
+        "zero_downtime_deploys",
+        "Deploys without downtime (blue-green, or rolling with health gates)",
+        "A deploy never takes the whole service down, and a bad version stops at the health gate.",
+        _zero_downtime_deploys,
+    ),
+    Change(
+        "fast_rollback",
+        "Roll back in under 60 s",
+        "Rolling back is a 5–30 s switch to the previous version, kept warm.",
+        _fast_rollback,
+    ),
+    Change(
+        "agreed_targets_tested_quarterly",
+        "RTO and RPO agreed with the business, failover tested quarterly",
+        "Agreed targets are the ones the design is held to, and a quarterly test keeps the failover working.",
+        _agreed_targets_tested_quarterly,
+    ),
+    Change(
+        "failover_tested_under_load",
+        "Failover tested under load in the last 90 days",
+        "A failover exercised under real load recently is one that works when it is needed.",
+        _failover_tested_under_load,
+    ),
+)
+CHECKLIST_FIX_KEYS = {number: change.key for number, change in enumerate(CHECKLIST_FIXES, start=1)}
+LEVERS_BY_KEY = {c.key: c for c in CATALOGUE + CHECKLIST_FIXES}  # every lever the product knows
+
+
 # Workshop toggles that stand for a whole lever: switching one on applies the lever's every path
 # (paths the user set explicitly win).
 TOGGLE_LEVERS = {"app.pool.validate_on_borrow": "validate_on_borrow"}
@@ -311,7 +441,7 @@ FORCED = {"validate_on_borrow": validation_overrides}  # a lever's overrides, ev
 
 def lever_overrides(key: str, scenario: Scenario) -> Overrides:
     """The paths lever ``key`` sets on ``scenario`` ({} when it is already in place)."""
-    return CATALOGUE_BY_KEY[key].overrides(scenario) or {}
+    return LEVERS_BY_KEY[key].overrides(scenario) or {}
 
 
 def expand_toggles(document: dict[str, Any], overrides: Overrides) -> Overrides:

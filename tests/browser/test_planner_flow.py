@@ -35,10 +35,11 @@ def test_it_takes_an_architect_from_login_to_a_comparison(
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name="Payments").first).to_be_visible()
 
-    # a new scenario from a preset
+    # a new scenario from a preset, taken whole (no base scenario)
     page.goto(f"{live_server.url}/w/{demo_workspace.id}/scenarios/new/")
     page.get_by_label("Name").fill("Workshop option")
-    preset = page.get_by_label("Start from")
+    page.get_by_label("Base scenario").select_option("")
+    preset = page.get_by_label("Preset", exact=True)
     options = preset.locator("option").all_inner_texts()
     assert len(options) > 1, f"no preset to start from: {options}"
     preset.select_option(index=1)

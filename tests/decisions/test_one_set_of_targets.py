@@ -123,3 +123,22 @@ def test_every_premium_shares_the_workspace_baseline_on_every_screen(owner_clien
         o.run.scenario_name: o.premium_usd_per_month for o in options_for(runs=runs[:2], targets=workspace.targets)
     }
     assert compared == {o["label"]: o["results"]["costs"]["premium_usd_per_month"] for o in exported}
+
+
+def test_the_decision_exports_follow_the_chosen_reference_option(owner_client, draft, runs, workspace):
+    from planner.selectors.baseline import workspace_baseline
+
+    before = json.loads(decision_exporter(draft, "json").render()[2])["options"]
+    reference = runs[2].scenario  # the active-active option, not the first scenario
+    response = owner_client.post(reverse("workspace_reference", args=[workspace.pk]), {"reference": reference.pk})
+    assert response.status_code == 302
+    workspace.refresh_from_db()
+    draft.refresh_from_db()
+    baseline = workspace_baseline(workspace=workspace)
+    assert baseline.reference == reference.name and baseline.chosen
+    after = json.loads(decision_exporter(draft, "json").render()[2])["options"]
+    assert {o["results"]["costs"]["baseline_usd_per_month"] for o in after} == {baseline.usd_per_month}
+    for old, new in zip(before, after, strict=True):
+        infrastructure = new["results"]["costs"]["infrastructure_usd_per_month"]
+        assert new["results"]["costs"]["premium_usd_per_month"] == infrastructure - baseline.usd_per_month
+        assert old["results"]["costs"]["premium_usd_per_month"] != new["results"]["costs"]["premium_usd_per_month"]

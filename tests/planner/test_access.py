@@ -20,9 +20,11 @@ EDIT_URLS = {
     "run_start",
     "run_cancel",
     "workspace_adopt_targets",
+    "workspace_reference",
 }
 # Of those, the ones answering POST only.
 POST_ONLY = {"workspace_member_remove", "scenario_duplicate", "run_start", "run_cancel", "workspace_adopt_targets"}
+POST_ONLY |= {"workspace_reference"}
 
 
 def _workspace_patterns() -> list[URLPattern]:

@@ -7,7 +7,13 @@ import inspect
 
 from simulation import load_scenario
 from simulation.analysis import advise, checklist, levers, sensitivity
-from simulation.analysis.levers import CATALOGUE_BY_KEY, lever_cost_usd_per_month, lever_overrides
+from simulation.analysis.levers import (
+    CATALOGUE_BY_KEY,
+    CHECKLIST_FIX_KEYS,
+    LEVERS_BY_KEY,
+    lever_cost_usd_per_month,
+    lever_overrides,
+)
 from simulation.model.loading import dump_document
 from simulation.model.overrides import apply_overrides
 from workshop import services
@@ -61,7 +67,8 @@ def test_an_explicit_workshop_setting_wins_over_the_levers_default():
 def test_each_consumer_takes_its_levers_from_the_catalogue():
     assert advise.CATALOGUE is levers.CATALOGUE and advise.CATALOGUE_BY_KEY is levers.CATALOGUE_BY_KEY
     assert "validation_overrides" in inspect.getsource(sensitivity._validation)
-    assert "validation_overrides" in inspect.getsource(checklist._fix)
+    assert "lever_overrides" in inspect.getsource(checklist.fixed_variant)
+    assert not hasattr(checklist, "_fix")  # no hand-written fix left in the checklist
     assert "expand_toggles" in inspect.getsource(services.variant_scenario)
     assert set(levers.TOGGLE_LEVERS) <= ALLOWED_PATHS and set(levers.TOGGLE_LEVERS.values()) <= set(CATALOGUE_BY_KEY)
     for parameter_key in ("validate_on_borrow",):
@@ -75,3 +82,41 @@ def test_every_lever_has_a_label_a_reason_and_a_monthly_cost():
         assert isinstance(lever_cost_usd_per_month(change.key, scenario), float)
     assert lever_cost_usd_per_month("validate_on_borrow", scenario) == 0.0
     assert lever_cost_usd_per_month("spare_instance", scenario) > 0
+
+
+# a scenario that answers every question of the checklist "no"
+EVERY_NO = {
+    "pattern": "single-region",
+    "regions": [{"name": "region-a", "role": "primary", "app_instances": 1}],
+    "traffic": {"request_rate_rps": 200},
+    "database": {"local_standby": "none"},
+    "app": {
+        "discovery": "static",
+        "health_check": "liveness",
+        "pool": {"validate_on_borrow": False, "max_lifetime_s": None, "connection_timeout_s": 30},
+        "timeouts": {"oltp_query_s": None, "external_http_s": None},
+    },
+    "deployment": {"strategy": "in-place"},
+    "failover": {"days_since_failover_test": 400, "tested_under_load": False},
+    "targets": {"agreed_with_business": False},
+}
+
+
+def test_each_checklist_fix_is_a_lever_of_the_catalogue_with_the_same_change():
+    assert sorted(CHECKLIST_FIX_KEYS) == [q.number for q in checklist.QUESTIONS]
+    for scenario in (load_scenario(EVERY_NO), load_scenario(BASE)):
+        before = dump_document(scenario)
+        for question in checklist.QUESTIONS:
+            key = checklist.fix_lever(question.number)
+            lever = LEVERS_BY_KEY[key]
+            assert lever.label and lever.why
+            assert isinstance(lever_cost_usd_per_month(key, scenario), float)
+            changes = lever_overrides(key, scenario)
+            fixed = checklist.fixed_variant(scenario, question.number)
+            expected = apply_overrides(before, changes) if changes else scenario
+            assert _diff(before, dump_document(fixed)) == _diff(before, dump_document(expected))
+            if scenario == load_scenario(EVERY_NO):
+                assert not checklist.answer(scenario, question.number)[0]
+                assert checklist.answer(fixed, question.number)[0], key  # the lever answers the question yes
+    # the fixes are levers too, but the cheapest-fix search keeps to its own
+    assert not set(CHECKLIST_FIX_KEYS.values()) & set(CATALOGUE_BY_KEY)

@@ -20,15 +20,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from decisions.models import ApprovalInvite, DecisionRecord
-from decisions.report_inputs import decision_runs, option_labels
-from planner.selectors.runs import run_results
+from decisions.report_inputs import (
+    baseline_record,
+    decision_baseline,
+    decision_runs,
+    decision_targets,
+    freeze_signed,
+    option_labels,
+)
+from planner.selectors.compare import run_judged
 from simulation.model.loading import canonical_sha256
 from workshop.charts import key_figures
 
 APPROVAL_SALT = "decisions.approval-invite"
 MAX_APPROVAL_DAYS = 30
 MAX_COMMENT = 5_000
-SIGNED_FIELDS = ("title", "context", "targets", "rationale", "consequences", "follow_ups", "version")
+SIGNED_FIELDS = ("title", "context", "rationale", "consequences", "follow_ups", "version")
 
 
 class ApprovalError(Exception):
@@ -41,10 +48,13 @@ class ApprovalError(Exception):
 
 def version_sha256(decision: DecisionRecord) -> str:
     """The fingerprint of what an approver signs: the decision's fields, the chosen option and each
-    option's run (id, scenario fingerprint, seed, trials) — not its sign-offs or status."""
+    option's run (id, scenario fingerprint, seed, trials), the targets that judge them and the baseline
+    their premiums are measured against — not its sign-offs or status."""
     runs = decision_runs(decision)
     content = {
         **{name: getattr(decision, name) for name in SIGNED_FIELDS},
+        "targets": decision_targets(decision),
+        "baseline": baseline_record(decision_baseline(decision)),
         "chosen_run": decision.chosen_run_id,
         "runs": [[run.pk, (run.results or {}).get("scenario_sha256"), run.seed, run.trials] for run in runs],
     }
@@ -111,9 +121,9 @@ def approval_sign(*, token: str, comment: str = "") -> ApprovalInvite:
         invite.signed_at = timezone.now()
         invite.comment = comment
         invite.save(update_fields=["signed_at", "comment"])
-        DecisionRecord.objects.filter(pk=invite.decision_id).update(
-            status=DecisionRecord.Status.SIGNED, updated_at=timezone.now()
-        )
+        decision = DecisionRecord.objects.select_for_update().get(pk=invite.decision_id)
+        if not decision.is_frozen:  # the targets and baseline signed against, kept from now on
+            decision.save(update_fields=freeze_signed(decision))
     invite.decision.refresh_from_db()
     return invite
 
@@ -122,9 +132,10 @@ def signed_options(decision: DecisionRecord) -> list[dict[str, Any]]:
     """The options as the approver sees them: label, chosen or not, verdict and key figures."""
     runs = decision_runs(decision)
     labels = option_labels(runs)
+    targets, baseline = decision_targets(decision), decision_baseline(decision)
     out = []
     for run in runs:
-        results = run_results(run=run)
+        results = run_judged(run=run, targets=targets, baseline=baseline)
         out.append(
             {
                 "label": labels[run.pk],

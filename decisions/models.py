@@ -30,6 +30,12 @@ class DecisionRecord(models.Model):
     targets = models.JSONField(
         help_text="the workspace's targets when the decision was signed off (a draft follows the workspace's)"
     )
+    baseline = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="the workspace baseline every premium was measured against when signed off "
+        "(usd_per_month, currency, reference, assumptions; a draft follows the workspace's)",
+    )
     runs = models.ManyToManyField(Run, related_name="decisions", help_text="the options compared (1–5 runs)")
     chosen_run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     rationale = models.TextField(blank=True)

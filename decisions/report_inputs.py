@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from decisions.models import DecisionRecord
 from drills.selectors import calibration_labels
+from planner.selectors.baseline import Baseline, workspace_baseline
 from planner.selectors.compare import run_judged
 from simulation.model.loading import canonical_sha256
 from simulation.present.report import Option
@@ -32,6 +33,41 @@ def decision_targets(decision: DecisionRecord) -> dict:
     return dict(decision.targets) if decision.is_frozen else dict(decision.workspace.targets)
 
 
+def baseline_record(baseline: Baseline | None) -> dict | None:
+    """What a signed decision keeps of the workspace baseline: enough to measure premiums and say so."""
+    if baseline is None:
+        return None
+    return {
+        "usd_per_month": baseline.usd_per_month,
+        "currency": baseline.currency,
+        "reference": baseline.reference,
+        "assumptions": baseline.assumptions,
+    }
+
+
+def decision_baseline(decision: DecisionRecord) -> Baseline | None:
+    """The baseline a decision's premiums are measured against: a draft follows the workspace's (choose
+    another reference option and it follows); a signed decision keeps the one it was signed against."""
+    held = decision.baseline if decision.is_frozen else None
+    if not held:
+        return workspace_baseline(workspace=decision.workspace)
+    return Baseline(
+        usd_per_month=float(held["usd_per_month"]),
+        currency=str(held["currency"]),
+        reference=str(held["reference"]),
+        assumptions=str(held["assumptions"]),
+    )
+
+
+def freeze_signed(decision: DecisionRecord) -> list[str]:
+    """Keep on ``decision`` what it is signed against from now on: the workspace's targets and baseline.
+    The fields set (the caller saves them with the status)."""
+    decision.status = DecisionRecord.Status.SIGNED
+    decision.targets = dict(decision.workspace.targets)
+    decision.baseline = baseline_record(workspace_baseline(workspace=decision.workspace))
+    return ["status", "targets", "baseline", "updated_at"]
+
+
 def decision_runs(decision: DecisionRecord) -> list:
     return list(decision.runs.order_by("id"))
 
@@ -41,8 +77,10 @@ def report_options(decision: DecisionRecord, runs: list | None = None) -> list[O
     targets (every option by the same targets, whatever its scenario proposes)."""
     runs = decision_runs(decision) if runs is None else runs
     labels = option_labels(runs)
-    targets = decision_targets(decision)
-    return [Option(labels[run.pk], run.snapshot, run_judged(run=run, targets=targets)) for run in runs]
+    targets, baseline = decision_targets(decision), decision_baseline(decision)
+    return [
+        Option(labels[run.pk], run.snapshot, run_judged(run=run, targets=targets, baseline=baseline)) for run in runs
+    ]
 
 
 def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
@@ -64,6 +102,7 @@ def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
         "title": decision.title,
         "context": decision.context,
         "targets": decision_targets(decision),
+        "baseline": _baseline_text(decision_baseline(decision)),
         "chosen": labels.get(decision.chosen_run_id),
         "rationale": decision.rationale,
         "consequences": decision.consequences,
@@ -72,6 +111,10 @@ def report_decision(decision: DecisionRecord, runs: list | None = None) -> dict:
         "status": decision.get_status_display().lower(),
         "version": decision.version,
     }
+
+
+def _baseline_text(baseline: Baseline | None) -> dict | None:
+    return None if baseline is None else {"text": baseline.text, "assumptions": baseline.assumptions}
 
 
 def decision_exporter(decision: DecisionRecord, identifier: str) -> Exporter:

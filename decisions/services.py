@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from decisions.models import MAX_OPTIONS, DecisionRecord, ReportExport, SignOff
-from decisions.report_inputs import content_sha256, decision_exporter
+from decisions.report_inputs import content_sha256, decision_exporter, freeze_signed
 from decisions.tasks import render_report_export
 from planner.models import Run, Workspace
 
@@ -102,10 +102,8 @@ def decision_sign(*, decision: DecisionRecord, user) -> SignOff:
         sign_off, created = SignOff.objects.get_or_create(decision=current, user=user)
         if not created:
             raise ValidationError("You have already signed off this decision.")
-        if not current.is_frozen:
-            current.status = DecisionRecord.Status.SIGNED
-            current.targets = dict(current.workspace.targets)  # the targets signed against, kept from now on
-            current.save(update_fields=["status", "targets", "updated_at"])
+        if not current.is_frozen:  # the targets and baseline signed against, kept from now on
+            current.save(update_fields=freeze_signed(current))
     decision.refresh_from_db()
     return sign_off
 

@@ -244,7 +244,15 @@ def normalize_decision(decision: dict[str, Any] | None, labels: list[str]) -> di
         "status": str(d.get("status") or "draft"),
         "version": int(d.get("version") or 1),
         "targets": d.get("targets"),
+        "baseline": _baseline(d.get("baseline")),
     }
+
+
+def _baseline(value: Any) -> dict[str, str] | None:
+    """The baseline premiums are measured against, as the report prints it: amount and assumptions."""
+    if not isinstance(value, dict) or not value.get("text"):
+        return None
+    return {"text": str(value["text"]), "assumptions": str(value.get("assumptions") or "")}
 
 
 def _summary(options: list[dict[str, Any]], chosen: str | None) -> str:

@@ -20,6 +20,7 @@ from simulation.present.format import (
     format_interval,
     format_monthly,
     format_percent,
+    format_sample_size,
     format_share,
     verdict_text,
 )
@@ -298,4 +299,7 @@ def results_page(results: RunResults) -> dict[str, Any]:
         "currency": results.costs.currency,
         "trials": f"{results.trials_per_type:,}",
         "years": f"{results.years:,}",
+        "sample_size": format_sample_size(results.annual.sample_size, results.years)
+        if results.annual.sample_size is not None
+        else None,
     }

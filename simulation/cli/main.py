@@ -22,12 +22,13 @@ from simulation.present.format import (
     format_duration,
     format_monthly,
     format_percent,
+    format_sample_size,
     verdict_text,
 )
 from simulation.units import SECONDS_PER_YEAR
 
 if TYPE_CHECKING:
-    from simulation.engine.results import RunResults, SampleSize, Verdict
+    from simulation.engine.results import RunResults, Verdict
     from simulation.model.scenario import Scenario
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
@@ -134,7 +135,7 @@ def format_table(results: RunResults) -> str:
         f"  incidents         mean {annual.incidents.mean:.1f} per year",
     ]
     if annual.sample_size is not None:
-        lines.append(f"  sample size       {sample_size_text(annual.sample_size, results.years)}")
+        lines.append(f"  sample size       {format_sample_size(annual.sample_size, results.years)}")
     lines += ["", "Monthly cost"]
     for line_item, value in costs.breakdown_usd_per_month.items():
         lines.append(f"  {line_item:<28}{_money(value, cur):>24}")
@@ -164,15 +165,6 @@ def format_table(results: RunResults) -> str:
             lines.append(f"         {item.reason}{cost}")
     lines += ["", "All targets met." if results.targets_met else "Some targets are missed."]
     return "\n".join(lines) + "\n"
-
-
-def sample_size_text(size: SampleSize, years: int) -> str:
-    """The effective sample size behind the annual figures, in one line."""
-    if size.mode == "exact":
-        return f"{years} independent years, one replay per simulated incident (exact)"
-    fewest = min(size.incident_types.items(), key=lambda kv: kv[1].kish, default=None)
-    worst = "" if fewest is None else f"; fewest independent incidents: {fewest[1].kish:.0f} ({fewest[0]})"
-    return f"worth {size.effective_years:,.0f} independent years for the mean downtime (resampled{worst})"
 
 
 def _verdict_text(verdict: Verdict, results: RunResults) -> str:

@@ -117,6 +117,15 @@ def verdict_text(verdict: Any, currency: str = "USD", infrastructure_usd_per_mon
     return f"{what} ≤ {format_duration(threshold)} in {share} of {incident_noun(_field(verdict, 'incident_type'))}"
 
 
+def format_sample_size(size: Any, years: int) -> str:
+    """The effective sample size behind the annual figures (``annual.sample_size``), in one line."""
+    if size.mode == "exact":
+        return f"{years:,} independent years, one replay per simulated incident (exact)"
+    fewest = min(size.incident_types.items(), key=lambda kv: kv[1].kish, default=None)
+    worst = "" if fewest is None else f"; fewest independent incidents: {fewest[1].kish:,.0f} ({fewest[0]})"
+    return f"worth {size.effective_years:,.0f} independent years for the mean downtime (resampled{worst})"
+
+
 # Older names, kept for callers outside the package; each is one of the functions above.
 seconds_text = format_duration
 percent_text = format_percent

@@ -17,6 +17,7 @@ from planner.services.scenarios import scenario_create
 from simulation.engine.results import RunResults
 from simulation.model.incident_types import KINDS_BY_KEY
 from simulation.present.chartdata import active_types
+from simulation.present.format import format_sample_size
 
 TRIALS = 200
 
@@ -172,3 +173,11 @@ def test_it_says_when_a_replayed_incident_is_not_recovered_within_the_horizon(ow
     assert "not over within 14 d" in html
     replay = _figures(response)["chart-replay-p50"]
     assert max(replay["data"][1]["x"]) * 3600 <= HORIZON_S + 1e-6  # hours on the axis, none beyond the horizon
+
+
+def test_it_says_how_many_independent_years_the_annual_figures_are_worth(owner_client, finished_run):
+    results = RunResults.from_json(finished_run.results)
+    page = owner_client.get(_url(finished_run)).content.decode()
+    expected = format_sample_size(results.annual.sample_size, results.years)
+    assert "independent years for the mean downtime" in expected
+    assert f'id="sample-size">Annual figures: {expected}</p>' in page.replace("&#x27;", "'")

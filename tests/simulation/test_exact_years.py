@@ -115,7 +115,7 @@ def _cli(*argv):
 def test_the_cli_runs_exact_years_and_prints_the_sample_size():
     code, out, _ = _cli("run", str(ROOT / "benchmarks" / "switchover-pair.yaml"), "--years-mode", "exact")
     assert code == 0
-    assert "sample size       10000 independent years, one replay per simulated incident (exact)" in out
+    assert "sample size       10,000 independent years, one replay per simulated incident (exact)" in out
     code, out, _ = _cli("run", str(ROOT / "benchmarks" / "switchover-pair.yaml"), "--trials", "300")
     assert code == 0 and "independent years for the mean downtime (resampled" in out
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from simulation import incidents
+from simulation.analysis.checklist import incident_cost_usd, paired_difference
 from simulation.analysis.costs import monthly_costs
 from simulation.analysis.outcomes import SortedOutcomes
 from simulation.analysis.variants import RunSettings, decided
@@ -37,32 +38,9 @@ from simulation.model.scenario import Scenario
 from simulation.units import SECONDS_PER_YEAR
 
 SEARCH_CHUNK = 25  # incidents per type and round of a search
-Z95 = 1.959963984540054
 YEARS_STREAM = 2  # spawn key (number of types, 2): the screening's simulated years (the run's are (…,) and (…, 1))
 # outcome arrays behind the per-year figures (``metrics``), by figure
 PER_YEAR = {"annual_downtime_s": "impact_s", "lost_tx_per_year": "lost_tx", "conflicting_tx_per_year": "conflicting_tx"}
-
-
-def incident_cost_usd(scenario: Scenario, batch: Batch) -> np.ndarray:
-    """Outage cost of each incident of ``batch``: downtime, lost and conflicting transactions."""
-    b = scenario.business
-    return (
-        np.asarray(batch.impact_s) / 3600 * b.outage_cost_usd_per_hour
-        + np.asarray(batch.lost_tx) * b.lost_transaction_usd
-        + np.asarray(batch.conflicting_tx) * b.conflicting_transaction_usd
-    )
-
-
-def paired_difference(terms: list[np.ndarray]) -> tuple[float, float]:
-    """(sum of the means, half-width of its 95 % interval) of independent per-type samples ``terms``, each
-    of one type's paired per-incident differences (the same incidents replayed for both sides)."""
-    total, variance = 0.0, 0.0
-    for t in terms:
-        if len(t) == 0:
-            continue
-        total += float(np.mean(t))
-        variance += float(np.var(t, ddof=1)) / len(t) if len(t) > 1 else math.inf
-    return total, Z95 * math.sqrt(variance)
 
 
 @dataclass(frozen=True)

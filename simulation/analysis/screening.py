@@ -2,10 +2,11 @@
 
 The searches (the advice's cheapest fix, the tornado) look at dozens of variants. Each variant is
 replayed in rounds of ``SEARCH_CHUNK`` incidents per type, only on the incident types its question
-covers, and a round is added only while the answer is still open (``Screen.settled``): the verdicts
-counted are decided (their 95 % interval no longer straddles the confidence level), or the figure
-ranked is known to within ``precision``. Round ``r`` of type ``t`` replays the chunk with spawn key
-``(t, r)`` cut at ``SEARCH_CHUNK`` incidents: every variant and the base see the same incidents
+covers, and a round is added only while the answer is still open: the verdicts counted are decided
+(their 95 % interval no longer straddles the confidence level), or the figure ranked is known to within
+a precision. Round ``r`` of type ``t`` replays the chunk with spawn key ``(t, r)`` cut at
+``SEARCH_CHUNK`` incidents; after rounds covering half the trials, a variant still open is run in
+full, on the run's own chunks. Every variant and the base see the same incidents
 (common random numbers), the outcomes of the types a variant does not touch come from the shared
 cache, and the answer is the same for a given seed however it is scheduled. The searches then confirm
 their final answer with a full run (``variants.run_figures``) on the same seed.
@@ -13,8 +14,7 @@ their final answer with a full run (``variants.run_figures``) on the same seed.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,7 +28,7 @@ from simulation.analysis.costs import monthly_costs
 from simulation.analysis.outcomes import SortedOutcomes
 from simulation.analysis.variants import RunSettings, decided
 from simulation.analysis.verdicts import judge_outcomes
-from simulation.engine.chunks import simulate_chunk
+from simulation.engine.chunks import simulate_chunk, type_chunks
 from simulation.engine.plan import ChunkSpec, rates_per_year
 from simulation.engine.runner import pool_context
 from simulation.engine.stats import half_width, quantile_ci
@@ -51,7 +51,7 @@ class Screen:
     settings: RunSettings
     rates: dict[str, float]  # every type with a rate above zero
     batches: dict[str, Batch]
-    rounds: int
+    rounds: int | None  # None: a full run's incidents
 
     @property
     def incidents(self) -> int:
@@ -117,26 +117,33 @@ class Screen:
         return [v for v in out if self.every_type or v["target"] != "availability"]
 
 
-def screen(scenario: Scenario, settings: RunSettings, types: frozenset[str] | None, rounds: int) -> Screen:
-    """The variant's first ``rounds`` rounds (at most ``settings.trials`` incidents) on ``types`` (None: all)."""
+def screen(scenario: Scenario, settings: RunSettings, types: frozenset[str] | None, rounds: int | None) -> Screen:
+    """The variant's first ``rounds`` rounds on ``types`` (None: every type); ``rounds`` None: every incident
+    of a full run (``settings.trials``, the run's own chunks: what ``variants.run_figures`` replays)."""
     rates = rates_per_year(scenario)
     positions = {name: i for i, name in enumerate(incidents.MODELS)}
     batches = {}
     for name in rates:
         if types is not None and name not in types:
             continue
-        specs = [
-            ChunkSpec(name, positions[name], r, r * SEARCH_CHUNK, min(SEARCH_CHUNK, settings.trials - r * SEARCH_CHUNK))
-            for r in range(rounds)
-            if r * SEARCH_CHUNK < settings.trials
-        ]
+        if rounds is None:
+            specs = type_chunks(name, settings.trials)
+        else:
+            specs = [
+                ChunkSpec(name, positions[name], r, r * SEARCH_CHUNK, SEARCH_CHUNK)
+                for r in range(min(rounds, settings.trials // SEARCH_CHUNK))
+            ]
         batches[name] = Batch.concat([simulate_chunk(scenario, spec, settings.seed) for spec in specs])
     return Screen(scenario, settings, rates, batches, rounds)
 
 
-def rounds_of(settings: RunSettings) -> int:
-    """Rounds that replay every one of ``settings.trials`` incidents."""
-    return max(1, math.ceil(settings.trials / SEARCH_CHUNK))
+def screens(scenario: Scenario, settings: RunSettings, types: frozenset[str] | None) -> Iterator[Screen]:
+    """The rounds of a screening, each with every incident so far: rounds of ``SEARCH_CHUNK`` incidents
+    covering up to half of ``settings.trials``, then the full run (so an answer still open there is the one
+    a full run gives, and a full run later reads it from the cache)."""
+    for r in range(1, settings.trials // (2 * SEARCH_CHUNK) + 1):
+        yield screen(scenario, settings, types, r)
+    yield screen(scenario, settings, types, None)
 
 
 def map_documents(
@@ -161,14 +168,12 @@ def screen_until_decided(
     """Rounds until the variant's answer is decided (or every incident is replayed): a counted verdict
     (``counts(verdict)``) is decided missed, so the variant misses its targets, or every counted verdict is
     decided, so it meets them or not."""
-    total = rounds_of(settings)
-    for r in range(1, total + 1):
-        result = screen(scenario, settings, types, r)
+    for result in screens(scenario, settings, types):
         verdicts = result.verdicts
         counted = [v for v in verdicts if counts(v)]
-        if r == total or decided(counted) or any(decided([v]) and not v["met"] for v in counted):
+        if result.rounds is None or decided(counted) or any(decided([v]) and not v["met"] for v in counted):
             return result, verdicts
-    raise AssertionError("unreachable")
+    raise AssertionError("screens ends with the full run")
 
 
 def settled_difference(side: Screen, base: Screen, metric: str, precision: float) -> bool:

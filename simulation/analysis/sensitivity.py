@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from simulation.analysis.levers import validation_overrides
-from simulation.analysis.screening import map_documents, rounds_of, screen, settled_difference
+from simulation.analysis.screening import map_documents, screen, screens, settled_difference
 from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures
 from simulation.engine.results import RunResults
 from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
@@ -405,15 +405,15 @@ def _screened_side(
     the base, on the same incidents, is known within ± ``precision``; its figures and that change."""
     scenario, base_scenario = load_scenario(document), load_scenario(base)
     types = rank_types(rank_by)
-    for r in range(1, rounds_of(settings) + 1):
-        side, before = screen(scenario, settings, types, r), screen(base_scenario, settings, types, r)
+    for side in screens(scenario, settings, types):
+        before = screen(base_scenario, settings, types, side.rounds)
         if settled_difference(side, before, rank_by, precision):
             break
     figures, base_figures = side.metrics(), before.metrics()
     return {
         "metrics": figures,
         "delta": {k: figures[k] - base_figures[k] for k in base_figures if k in figures},
-        "incidents_per_type": side.incidents,
+        "incidents_per_type": None if side.rounds is None else side.incidents,
     }
 
 

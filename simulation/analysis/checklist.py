@@ -336,16 +336,16 @@ class _Replays:
     simulate_type: SimulateType
 
     def first(self, scenario: Scenario, name: str, held: Batch | None, m: int, count: int) -> Batch:
+        """At least the first ``count`` incidents (``held``: those replayed so far), when there are that many."""
         if held is not None and len(held) >= count:
-            return head(held, 0, count)
+            return held
         if self.simulate_type is simulate_type:
             done = 0 if held is None else len(held)
             more = simulate_incidents(
                 scenario, name, seed=self.seed, trials=self.trials, chunk_size=self.chunk_size, start=done, stop=count
             )
             return more if held is None else Batch.concat([held, more])
-        whole = self.simulate_type(scenario, name, seed=self.seed, trials=m, chunk_size=self.chunk_size)
-        return head(whole, 0, min(count, len(whole)))
+        return self.simulate_type(scenario, name, seed=self.seed, trials=m, chunk_size=self.chunk_size)
 
 
 @dataclass
@@ -367,10 +367,12 @@ class _Sides:
         out = np.zeros(count)
         if self.rate > 0:
             self.before = replays.first(self.scenario, self.name, self.before, self.m, count)
-            out[: len(self.before)] += self.rate * incident_cost_usd(self.scenario, head(self.before, 0, count)) / 12
+            before = head(self.before, 0, count)
+            out[: len(before)] += self.rate * incident_cost_usd(self.scenario, before) / 12
         if self.variant_rate > 0:
             self.after = replays.first(self.variant, self.name, self.after, self.m, count)
-            out[: len(self.after)] -= self.variant_rate * incident_cost_usd(self.variant, self.after) / 12
+            after = head(self.after, 0, count)
+            out[: len(after)] -= self.variant_rate * incident_cost_usd(self.variant, after) / 12
         return out
 
 

@@ -18,6 +18,13 @@ a round, cheaper sets are simulated first; the fixes found are listed by the
 monthly infrastructure cost they add (computed exactly from the cost model).
 All variants share the seed, so their differences are effects, not noise.
 
+The search screens each set (``screening``): rounds of a few incidents per type, only on the incident
+types the counted targets cover (every type when availability counts), stopped as soon as every
+counted verdict is decided. The final answer — the cheapest fix, or the nearest miss when none is
+found — is confirmed by a full run on the same seed; a fix that the full run does not confirm is
+reported as a miss and the next cheapest is confirmed. Each candidate says on how many incidents per
+type its figures stand (``incidents_per_type``) and whether it was ``confirmed``.
+
 ``incident_types`` / ``targets`` narrow the question ("which changes get
 primary database failures under 5 minutes?"); by default every verdict counts.
 """
@@ -26,10 +33,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from simulation.analysis.costs import infrastructure_breakdown
 from simulation.analysis.levers import CATALOGUE, CATALOGUE_BY_KEY, Change
+from simulation.analysis.screening import map_documents, screen, screen_until_decided
 from simulation.analysis.sensitivity import metrics_of, simulate_many
 from simulation.analysis.variants import QUICK, RunFigures, RunSettings
 from simulation.model.incident_types import INCIDENT_TYPES
@@ -72,6 +81,35 @@ def _summary(results: RunFigures) -> dict[str, Any]:
         "metrics": metrics_of(results),
         "verdicts": [v.to_json() for v in results.verdicts],
         "targets_met": results.targets_met,
+        "incidents_per_type": results.trials_per_type,
+        "confirmed": True,
+    }
+
+
+def covered_types(scenario: Scenario, focus: Focus) -> frozenset[str] | None:
+    """The incident types the counted verdicts read (None: every type, as availability does)."""
+    if "availability" in focus.targets:
+        return None
+    if not focus.targets & {"rto", "rpo"}:
+        return frozenset()
+    judged = scenario.targets.applies_to
+    types = set(INCIDENT_TYPES if judged is None else judged)
+    return frozenset(types if focus.incident_types is None else types & focus.incident_types)
+
+
+def _screened(document: dict[str, Any], settings: RunSettings, focus: Focus, base: dict[str, Any]) -> dict[str, Any]:
+    """A candidate's screening (worker entry point): its figures once its counted verdicts are decided,
+    and the base's figures on the same incidents (``base_metrics``: what its changes are measured from)."""
+    scenario, base_scenario = load_scenario(document), load_scenario(base)
+    types = covered_types(base_scenario, focus)
+    result, verdicts = screen_until_decided(scenario, settings, types, focus.counts)
+    return {
+        "metrics": result.metrics(),
+        "base_metrics": screen(base_scenario, settings, types, result.rounds).metrics(),
+        "verdicts": verdicts,
+        "targets_met": all(v["met"] for v in verdicts),
+        "incidents_per_type": result.incidents,
+        "confirmed": False,
     }
 
 
@@ -131,24 +169,28 @@ def _key(members: Members) -> frozenset[str]:
 
 
 def _candidate(members: Members, summary: dict[str, Any], base: dict[str, Any], focus: Focus) -> dict[str, Any]:
-    """One evaluated set of changes, as reported."""
+    """One evaluated set of changes, as reported; its changes are measured from the base on the same incidents."""
     metrics = summary["metrics"]
+    base_metrics = summary.get("base_metrics", base["metrics"])
     return {
         "changes": [
             {"key": c.key, "label": c.label, "why": c.why, "multi_region": c.multi_region, "overrides": o}
             for c, o in members
         ],
         "multi_region": any(c.multi_region for c, _ in members),
-        "added_usd_per_month": metrics["infrastructure_usd_per_month"]
-        - base["metrics"]["infrastructure_usd_per_month"],
-        "total_change_usd_per_month": metrics["total_usd_per_month"] - base["metrics"]["total_usd_per_month"],
+        "added_usd_per_month": metrics["infrastructure_usd_per_month"] - base_metrics["infrastructure_usd_per_month"],
+        "total_change_usd_per_month": metrics["total_usd_per_month"] - base_metrics["total_usd_per_month"]
+        if "total_usd_per_month" in metrics
+        else None,
         "targets_met": meets(summary, focus),
         "all_targets_met": bool(summary["targets_met"]),
         "distance": distance(summary, focus),
         "metrics": metrics,
-        "delta": {k: metrics[k] - base["metrics"][k] for k in metrics if k in base["metrics"]},
+        "delta": {k: metrics[k] - base_metrics[k] for k in metrics if k in base_metrics},
         "missed": [v["text"] for v in summary["verdicts"] if not v["met"] and focus.counts(v)],
         "verdicts": [v for v in summary["verdicts"] if focus.counts(v)],
+        "incidents_per_type": summary["incidents_per_type"],
+        "confirmed": summary["confirmed"],
     }
 
 
@@ -156,7 +198,7 @@ def _price(candidate: dict[str, Any]) -> tuple[float, int, float]:
     return (
         round(candidate["added_usd_per_month"], 2),
         len(candidate["changes"]),
-        candidate["total_change_usd_per_month"],
+        candidate["total_change_usd_per_month"] or 0.0,
     )
 
 
@@ -209,10 +251,54 @@ def cheapest_fixes(
         level = take
         if budget <= 0:
             break
-    fixes = sorted((e for e in evaluated.values() if e["targets_met"]), key=_price)
-    misses = sorted((e for e in evaluated.values() if not e["targets_met"]), key=lambda e: (e["distance"], _price(e)))
+    _confirm(scenario, settings, base, focus, evaluated, limit)
+    fixes = sorted((e for e in evaluated.values() if e["targets_met"]), key=_ranked)
+    misses = sorted((e for e in evaluated.values() if not e["targets_met"]), key=_nearest)
     report.update(fixes=fixes[:limit], closest=misses[:3], evaluated=1 + len(evaluated))
     return report
+
+
+def _ranked(candidate: dict[str, Any]) -> tuple[bool, tuple[float, int, float]]:
+    """Fixes: the confirmed one first, then by price."""
+    return (not candidate["confirmed"], _price(candidate))
+
+
+def _nearest(candidate: dict[str, Any]) -> tuple[bool, float, tuple[float, int, float]]:
+    """Misses: a confirmed one first (the answer when nothing meets the targets), then by distance and price."""
+    return (not candidate["confirmed"], candidate["distance"], _price(candidate))
+
+
+def _confirm(
+    scenario: Scenario, settings: RunSettings, base: dict[str, Any], focus: Focus, evaluated: Evaluated, limit: int
+) -> None:
+    """Run the final answer in full (same seed): the cheapest screened fix, the next when the full run
+    does not confirm it (at most ``limit`` tries), else the nearest miss."""
+    for _ in range(limit):
+        fixes = sorted((e for e in evaluated.values() if e["targets_met"] and not e["confirmed"]), key=_price)
+        if not fixes:
+            break
+        if _confirmed(scenario, settings, base, focus, evaluated, fixes[0])["targets_met"]:
+            return
+    if any(e["targets_met"] and e["confirmed"] for e in evaluated.values()):
+        return
+    misses = sorted((e for e in evaluated.values() if not e["targets_met"]), key=lambda e: (e["distance"], _price(e)))
+    if misses and not misses[0]["confirmed"]:
+        _confirmed(scenario, settings, base, focus, evaluated, misses[0])
+
+
+def _confirmed(
+    scenario: Scenario,
+    settings: RunSettings,
+    base: dict[str, Any],
+    focus: Focus,
+    evaluated: Evaluated,
+    candidate: dict[str, Any],
+) -> dict[str, Any]:
+    """``candidate`` from a full run, in place of its screening in ``evaluated``."""
+    members = tuple((CATALOGUE_BY_KEY[c["key"]], c["overrides"]) for c in candidate["changes"])
+    summary = simulate_many([dump_document(_combined(scenario, members))], settings, 1, _summary)[0]
+    evaluated[_key(members)] = confirmed = _candidate(members, summary, base, focus)
+    return confirmed
 
 
 def _focus(incident_types: list[str] | None, targets: list[str] | None) -> Focus:
@@ -281,7 +367,8 @@ def _evaluate(
     focus: Focus,
     evaluated: Evaluated,
 ) -> None:
-    """Simulate the sets of changes and record them in ``evaluated`` by their keys."""
+    """Screen the sets of changes and record them in ``evaluated`` by their keys."""
     documents = [dump_document(_combined(scenario, members)) for members in sets]
-    for members, summary in zip(sets, simulate_many(documents, settings, workers, _summary)):
+    work = partial(_screened, settings=settings, focus=focus, base=dump_document(scenario))
+    for members, summary in zip(sets, map_documents(work, documents, workers)):
         evaluated[_key(members)] = _candidate(members, summary, base, focus)

@@ -18,10 +18,12 @@ shortfall (``advise.distance``), then by price.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from simulation.analysis.advise import _summary as run_summary
 from simulation.analysis.advise import cheapest_fixes
+from simulation.analysis.screening import screen_until_decided
 from simulation.analysis.sensitivity import PARAMETERS_BY_KEY, Parameter, simulate_many
 from simulation.analysis.variants import QUICK, RunSettings
 from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
@@ -96,9 +98,11 @@ def break_even(
 ) -> dict[str, Any]:
     """The value of ``parameter`` at which the verdict (``target``, ``incident_type``) is just met.
 
+    Each value tried is screened until its verdict is decided (``screening``); the value found is confirmed
+    by a full run on the same seed (``confirmed``, ``probability`` from it).
     Returns ``{"parameter", "label", "unit", "target", "incident_type", "status", "value", "value_label",
-    "missing_value", "probability", "evaluations"}``; ``status`` is ``"found"``, ``"met across the range"``
-    or ``"missed across the range"`` (then ``value`` is None).
+    "missing_value", "probability", "confirmed", "evaluations"}``; ``status`` is ``"found"``, ``"met across
+    the range"`` or ``"missed across the range"`` (then ``value`` is None).
     """
     scenario = document if isinstance(document, Scenario) else load_scenario(document)
     lever = PARAMETERS_BY_KEY.get(parameter)
@@ -108,15 +112,16 @@ def break_even(
     low, high = value_range if value_range is not None else lever.values(scenario)
     whole = all(isinstance(v, int) for v in (low, high))
     seen: dict[float, dict[str, Any]] = {}
+    types = None if target == "availability" else frozenset([incident_type] if incident_type else [])
+
+    def variant_at(value: float) -> Scenario:
+        return apply_overrides(scenario, lever.to_overrides(int(value) if whole else value, scenario))
 
     def verdict_at(value: float) -> dict[str, Any]:
+        """The verdict at ``value``, screened until it is decided (``screening``)."""
         if value not in seen:
-            variant = apply_overrides(scenario, lever.to_overrides(int(value) if whole else value, scenario))
-            summary = simulate_many([dump_document(variant)], settings, 1, run_summary)[0]
-            verdict = _verdict_of(summary, target, incident_type)
-            if verdict is None:
-                raise ScenarioError([Problem("target", f"no verdict {target} for {incident_type or 'the year'}")])
-            seen[value] = verdict
+            _, verdicts = screen_until_decided(variant_at(value), settings, types, _the(target, incident_type))
+            seen[value] = _checked(_verdict_of({"verdicts": verdicts}, target, incident_type), target, incident_type)
         return seen[value]
 
     report: dict[str, Any] = {"parameter": lever.key, "label": lever.label, "unit": lever.unit, "target": target}
@@ -135,15 +140,35 @@ def break_even(
         max_steps=max_steps,
     )
     value: float | int = int(meeting) if whole else meeting
+    summary = simulate_many([dump_document(variant_at(meeting))], settings, 1, run_summary)[0]
+    confirmed = _checked(_verdict_of(summary, target, incident_type), target, incident_type)
     return {
         **report,
         "status": "found",
         "value": value,
         "value_label": lever.describe(value),
         "missing_value": missing,
-        "probability": verdict_at(meeting)["probability"],
+        "probability": confirmed["probability"],
+        "confirmed": confirmed["met"],  # the full run on the same seed meets the target at ``value`` too
         "evaluations": len(seen),
     }
+
+
+@dataclass(frozen=True)
+class _the:
+    """Counts only the verdict (``target``, ``incident_type``)."""
+
+    target: str
+    incident_type: str | None
+
+    def __call__(self, verdict: dict[str, Any]) -> bool:
+        return bool(verdict["target"] == self.target and verdict["incident_type"] == self.incident_type)
+
+
+def _checked(verdict: dict[str, Any] | None, target: str, incident_type: str | None) -> dict[str, Any]:
+    if verdict is None:
+        raise ScenarioError([Problem("target", f"no verdict {target} for {incident_type or 'the year'}")])
+    return verdict
 
 
 def top_levers(tornado_report: dict[str, Any], scenario: Scenario, verdict: dict[str, Any], top: int) -> list[str]:

@@ -24,13 +24,17 @@ Which scenario fields decide each answer (also listed in every item's ``fields``
 
 The cost of a "no" is the expected monthly outage cost (downtime and lost
 transactions) that the fix would save: the incident types the fix can change
-are replayed for the scenario and for the fixed variant with the same random
-streams (common random numbers) and a reduced trial count; the difference in
-rate × mean outcome cost, never below zero, is the price of the "no".
+are replayed for the fixed variant on the same incidents as the run (common
+random numbers), in rounds of ``PRICE_ROUND`` incidents per type, until the
+95 % interval of the saving (from the paired per-incident differences) is
+within ± ``PRICE_PRECISION`` of it, or ± ``PRICE_FLOOR_USD``, or
+``CHECKLIST_TRIALS`` incidents are replayed; the difference in rate × mean
+outcome cost, never below zero, is the price of the "no".
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,13 +49,19 @@ from simulation.analysis.levers import (
     TESTED_RECENTLY_DAYS,
     lever_overrides,
 )
+from simulation.engine.chunks import head, simulate_incidents, simulate_type
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document
 from simulation.model.overrides import apply_overrides
 from simulation.model.scenario import Scenario
 
-CHECKLIST_TRIALS = 250  # incidents per type for the variant runs (rounded to whole chunks)
+CHECKLIST_TRIALS = 250  # incidents per type for the variant runs at most (rounded to whole chunks)
+PRICE_ROUND = 50  # incidents per type added per round of pricing
+PRICE_PRECISION = 0.1  # a price is settled once its interval is within ± this share of it …
+PRICE_FLOOR_USD = 1.0  # … or within ± this much per month
 FAILOVER_TYPES = ("db_primary_failure", "zone_outage", "region_outage")
+
+Z95 = 1.959963984540054
 
 SimulateType = Callable[..., Batch]  # montecarlo.simulate_type(scenario, type, *, seed, trials, chunk_size)
 
@@ -215,18 +225,26 @@ def fixed_variant(scenario: Scenario, number: int) -> Scenario:
 
 
 # -- pricing a "no" ---------------------------------------------------------------------------
-def monthly_outage_usd(scenario: Scenario, rate_per_year: float, batch: Batch) -> float:
-    """Expected monthly outage cost of one incident type: rate × mean (downtime + lost and conflicting
-    transactions) / 12."""
-    if rate_per_year <= 0 or len(batch) == 0:
-        return 0.0
+def incident_cost_usd(scenario: Scenario, batch: Batch) -> np.ndarray:
+    """Outage cost of each incident of ``batch``: downtime, lost and conflicting transactions."""
     b = scenario.business
-    per_incident = (
-        float(np.mean(batch.impact_s)) / 3600 * b.outage_cost_usd_per_hour
-        + float(np.mean(batch.lost_tx)) * b.lost_transaction_usd
-        + float(np.mean(batch.conflicting_tx)) * b.conflicting_transaction_usd
+    return (
+        np.asarray(batch.impact_s) / 3600 * b.outage_cost_usd_per_hour
+        + np.asarray(batch.lost_tx) * b.lost_transaction_usd
+        + np.asarray(batch.conflicting_tx) * b.conflicting_transaction_usd
     )
-    return rate_per_year * per_incident / 12
+
+
+def paired_difference(terms: list[np.ndarray]) -> tuple[float, float]:
+    """(sum of the means, half-width of its 95 % interval) of independent per-type samples ``terms``, each
+    of one type's paired per-incident differences (the same incidents replayed for both sides)."""
+    total, variance = 0.0, 0.0
+    for t in terms:
+        if len(t) == 0:
+            continue
+        total += float(np.mean(t))
+        variance += float(np.var(t, ddof=1)) / len(t) if len(t) > 1 else math.inf
+    return total, Z95 * math.sqrt(variance)
 
 
 def checklist_trials(trials: int, chunk_size: int, available: int) -> int:
@@ -246,39 +264,78 @@ def saving_usd_per_month(
     chunk_size: int,
     simulate_type: SimulateType,
 ) -> float:
-    """Expected monthly outage cost the variant saves on the types the fix can change (same random streams)."""
-    saved = 0.0
+    """Expected monthly outage cost the variant saves on the types the fix can change (same random streams),
+    on as few incidents as its interval allows (see the module docstring)."""
+    sides = {}
     for name in question.affects:
         if name not in incidents.MODELS:
             continue
         module = incidents.MODELS[name]
         rate, variant_rate = float(module.rate_per_year(scenario)), float(module.rate_per_year(variant))
-        if rate <= 0 and variant_rate <= 0:
-            continue
-        available = len(base[name]) if name in base else trials
-        m = checklist_trials(trials, chunk_size, available)
-        if rate <= 0:
-            before = Batch.empty(0)
-        elif name in base:
-            b = base[name]
-            before = Batch(
-                b.rto_s[:m],
-                b.impact_s[:m],
-                b.data_loss_s[:m],
-                b.lost_tx[:m],
-                b.duplicated_tx[:m],
-                b.humans_needed[:m],
-                conflicting_tx=b.conflicting_tx[:m],
+        if rate > 0 or variant_rate > 0:
+            m = checklist_trials(trials, chunk_size, len(base[name]) if name in base else trials)
+            sides[name] = _Sides(scenario, variant, name, rate, variant_rate, m, base.get(name))
+    if not sides:
+        return 0.0
+    replays = _Replays(seed, trials, chunk_size, simulate_type)
+    count = 0
+    while True:
+        count = min(count + PRICE_ROUND, max(s.m for s in sides.values()))
+        terms = [s.paired_usd_per_month(replays, count) for s in sides.values()]
+        saved, half = paired_difference(terms)
+        if count >= max(s.m for s in sides.values()) or half <= max(PRICE_PRECISION * abs(saved), PRICE_FLOOR_USD):
+            return max(0.0, saved)
+
+
+@dataclass
+class _Replays:
+    """Where the outcomes of the first incidents of a type come from: only those replayed (by default), or
+    cut from the variant runs ``simulate_type`` gives (e.g. stored by other workers): the same numbers."""
+
+    seed: int
+    trials: int
+    chunk_size: int
+    simulate_type: SimulateType
+
+    def first(self, scenario: Scenario, name: str, held: Batch | None, m: int, count: int) -> Batch:
+        """At least the first ``count`` incidents (``held``: those replayed so far), when there are that many."""
+        if held is not None and len(held) >= count:
+            return held
+        if self.simulate_type is simulate_type:
+            done = 0 if held is None else len(held)
+            more = simulate_incidents(
+                scenario, name, seed=self.seed, trials=self.trials, chunk_size=self.chunk_size, start=done, stop=count
             )
-        else:
-            before = simulate_type(scenario, name, seed=seed, trials=m, chunk_size=chunk_size)
-        after = (
-            simulate_type(variant, name, seed=seed, trials=m, chunk_size=chunk_size)
-            if variant_rate > 0
-            else Batch.empty(0)
-        )
-        saved += monthly_outage_usd(scenario, rate, before) - monthly_outage_usd(variant, variant_rate, after)
-    return max(0.0, saved)
+            return more if held is None else Batch.concat([held, more])
+        return self.simulate_type(scenario, name, seed=self.seed, trials=m, chunk_size=self.chunk_size)
+
+
+@dataclass
+class _Sides:
+    """One incident type's outcomes for the scenario (``before``) and its fixed variant (``after``)."""
+
+    scenario: Scenario
+    variant: Scenario
+    name: str
+    rate: float
+    variant_rate: float
+    m: int  # incidents at most
+    before: Batch | None  # the run's, when it has the type
+    after: Batch | None = None
+
+    def paired_usd_per_month(self, replays: _Replays, count: int) -> np.ndarray:
+        """Per incident of the first ``count``: monthly outage cost before minus after the fix."""
+        count = min(count, self.m)
+        out = np.zeros(count)
+        if self.rate > 0:
+            self.before = replays.first(self.scenario, self.name, self.before, self.m, count)
+            before = head(self.before, 0, count)
+            out[: len(before)] += self.rate * incident_cost_usd(self.scenario, before) / 12
+        if self.variant_rate > 0:
+            self.after = replays.first(self.variant, self.name, self.after, self.m, count)
+            after = head(self.after, 0, count)
+            out[: len(after)] -= self.variant_rate * incident_cost_usd(self.variant, after) / 12
+        return out
 
 
 def variant_runs(scenario: Scenario, *, trials: int, chunk_size: int) -> list[tuple[Scenario, str, int]]:

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from simulation.analysis.levers import validation_overrides
+from simulation.analysis.screening import map_documents, screen, screens, settled_difference
 from simulation.analysis.variants import QUICK, RunFigures, RunSettings, run_figures
 from simulation.engine.results import RunResults
-from simulation.engine.runner import pool_context
-from simulation.model.loading import Problem, ScenarioError, canonical_sha256, dump_document, load_scenario
+from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
 from simulation.model.overrides import Overrides, apply_overrides, full_document
 from simulation.model.recommended import BRIEF_TIMEOUTS_S
 from simulation.model.scenario import Scenario
@@ -34,6 +34,7 @@ from simulation.model.scenario import Scenario
 # intervals, no replays) takes about 5 s on one core (benchmarks/workshop.py).
 TORNADO = QUICK
 DEFAULT_RANK_BY = "annual_downtime_s"
+SWING_PRECISION = 0.05  # a side is screened until its change is known within ± this share of the base figure
 
 Value = Any
 ValueOf = Callable[[Scenario], Value]
@@ -309,9 +310,8 @@ def metrics_of(results: RunResults | RunFigures) -> dict[str, float]:
 Reduce = Callable[[RunFigures], Any]
 
 
-def _simulate(task: tuple[dict[str, Any], RunSettings, Reduce]) -> Any:
+def _simulate(document: dict[str, Any], settings: RunSettings, reduce: Reduce) -> Any:
     """Worker entry point: a full document → the reduced lean results (small to send back)."""
-    document, settings, reduce = task
     return reduce(run_figures(load_scenario(document), settings))
 
 
@@ -320,16 +320,7 @@ def simulate_many(
 ) -> list[Any]:
     """``reduce(results)`` of each document (key figures by default), identical documents simulated
     once; ``workers`` > 1 runs them in a process pool (``reduce`` must then be a module-level function)."""
-    keys = [canonical_sha256(d) for d in documents]
-    unique = dict(zip(keys, documents))
-    tasks = [(doc, settings, reduce) for doc in unique.values()]
-    if workers > 1 and len(tasks) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=pool_context()) as pool:
-            figures = list(pool.map(_simulate, tasks))
-    else:
-        figures = [_simulate(t) for t in tasks]
-    by_key = dict(zip(unique, figures))
-    return [by_key[k] for k in keys]
+    return map_documents(partial(_simulate, settings=settings, reduce=reduce), documents, workers)
 
 
 # -- the tornado -----------------------------------------------------------------------------
@@ -341,15 +332,6 @@ def _variant(parameter: Parameter, value: Value, base: Scenario) -> dict[str, An
         raise ScenarioError(
             [Problem(f"ranges.{parameter.key}", f"{parameter.describe(value)}: {p}") for p in error.problems]
         ) from None
-
-
-def _side(value: Value, parameter: Parameter, figures: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "value": value,
-        "label": parameter.describe(value),
-        "metrics": figures,
-        "delta": {k: figures[k] - base[k] for k in base if k in figures},
-    }
 
 
 def tornado(
@@ -387,27 +369,70 @@ def tornado(
         low, high = parameter.values(base, tuple(given) if given is not None else None)
         plan.append((parameter, low, high))
         documents += [_variant(parameter, low, base), _variant(parameter, high, base)]
-    figures = simulate_many(documents, settings, workers)
-    base_figures = figures[0]
+    base_figures = simulate_many([base_doc], settings)[0]
     if rank_by not in base_figures:
         raise ScenarioError([Problem("rank_by", "unknown metric; known: " + ", ".join(base_figures))])
-    bars: list[dict[str, Any]] = []
-    for i, (parameter, low, high) in enumerate(plan):
-        lo, hi = figures[1 + 2 * i], figures[2 + 2 * i]
-        bars.append(
-            {
-                "key": parameter.key,
-                "label": parameter.label,
-                "unit": parameter.unit,
-                "low": _side(low, parameter, lo, base_figures),
-                "high": _side(high, parameter, hi, base_figures),
-                "swing": {k: abs(hi[k] - lo[k]) for k in base_figures if k in lo and k in hi},
-            }
-        )
+    precision = SWING_PRECISION * max(abs(base_figures[rank_by]), 1.0)
+    work = partial(_screened_side, settings=settings, rank_by=rank_by, precision=precision, base=base_doc)
+    sides = map_documents(work, documents[1:], workers)
+    bars = [_bar(parameter, low, high, sides[2 * i], sides[2 * i + 1]) for i, (parameter, low, high) in enumerate(plan)]
     bars.sort(key=lambda bar: -bar["swing"].get(rank_by, 0.0))
+    if bars:  # the final answer, the widest bar, from full runs on the same seed
+        i = next(i for i, (parameter, *_) in enumerate(plan) if parameter.key == bars[0]["key"])
+        low_full, high_full = simulate_many(documents[1 + 2 * i : 3 + 2 * i], settings, workers)
+        parameter, low, high = plan[i]
+        bars[0] = _bar(parameter, low, high, _confirmed(low_full, base_figures), _confirmed(high_full, base_figures))
+        bars.sort(key=lambda bar: -bar["swing"].get(rank_by, 0.0))
     return {
         "settings": {"trials": settings.trials, "years": settings.years, "seed": settings.seed},
         "rank_by": rank_by,
         "base": base_figures,
         "parameters": bars,
+    }
+
+
+def rank_types(rank_by: str) -> frozenset[str] | None:
+    """The incident types a figure reads (None: every type; none for the infrastructure cost)."""
+    if rank_by.startswith(("rto_p95_s.", "data_loss_p95_s.")):
+        return frozenset([rank_by.partition(".")[2]])
+    return frozenset() if rank_by == "infrastructure_usd_per_month" else None
+
+
+def _screened_side(
+    document: dict[str, Any], settings: RunSettings, rank_by: str, precision: float, base: dict[str, Any]
+) -> dict[str, Any]:
+    """One side of a bar (worker entry point): rounds on the types ``rank_by`` reads until its change from
+    the base, on the same incidents, is known within ± ``precision``; its figures and that change."""
+    scenario, base_scenario = load_scenario(document), load_scenario(base)
+    types = rank_types(rank_by)
+    for side in screens(scenario, settings, types):
+        before = screen(base_scenario, settings, types, side.rounds)
+        if settled_difference(side, before, rank_by, precision):
+            break
+    figures, base_figures = side.metrics(), before.metrics()
+    return {
+        "metrics": figures,
+        "delta": {k: figures[k] - base_figures[k] for k in base_figures if k in figures},
+        "incidents_per_type": None if side.rounds is None else side.incidents,
+    }
+
+
+def _confirmed(figures: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metrics": figures,
+        "delta": {k: figures[k] - base[k] for k in base if k in figures},
+        "incidents_per_type": None,  # every one: the run's trials
+    }
+
+
+def _bar(parameter: Parameter, low: Value, high: Value, lo: dict[str, Any], hi: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": parameter.key,
+        "label": parameter.label,
+        "unit": parameter.unit,
+        "low": {"value": low, "label": parameter.describe(low), **lo},
+        "high": {"value": high, "label": parameter.describe(high), **hi},
+        # from the changes, each measured on the same incidents as the base it is read from
+        "swing": {k: abs(hi["delta"][k] - lo["delta"][k]) for k in lo["delta"] if k in hi["delta"]},
+        "confirmed": lo["incidents_per_type"] is None,
     }

@@ -34,6 +34,11 @@ EXIT_OK, EXIT_BAD_INPUT = 0, 2
 MAX_DRILL_FILE_BYTES = 4_000_000
 
 
+def add_parsers(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    """Add ``drill`` (``add_parser``)."""
+    add_parser(subparsers)
+
+
 def add_parser(subparsers: argparse._SubParsersAction[Parser]) -> None:
     """Add ``drill`` and its actions to the ``python -m simulation`` command set."""
     drill = subparsers.add_parser("drill", help="measured drills: import, compare with the model, calibrate, plan")

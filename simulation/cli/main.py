@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 from typing import TYPE_CHECKING, TextIO
 
 from simulation.cli.args import Handler, Parser, UsageError, add_run_size, add_years_mode, bounded_int
@@ -34,6 +35,17 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
 MAX_WORKERS = 64
 CORE_COMMANDS = ("run", "check", "validate")  # need neither the report nor the workshop analyses
+# the other commands, by the module that adds their parsers (``add_parsers(subparsers)``): a command
+# imports only its own; help and unknown commands import them all
+EXTRA_COMMANDS = {
+    "report": ("simulation.cli.report",),
+    "advise": ("simulation.cli.workshop",),
+    "sensitivity": ("simulation.cli.workshop",),
+    "terraform": ("simulation.cli.integrations",),
+    "remote": ("simulation.cli.integrations",),
+    "drill": ("simulation.cli.drills",),
+}
+ALL_EXTRA = ("simulation.cli.report", "simulation.cli.workshop", "simulation.cli.integrations", "simulation.cli.drills")
 
 
 def _positive_float(text: str) -> float:
@@ -74,16 +86,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = commands.add_parser("validate", help="check the document; list every problem by field path")
     sub.add_argument("file", help="scenario YAML or JSON file")
     if command not in CORE_COMMANDS:
-        from simulation.cli import report as report_cli
-        from simulation.cli import workshop as workshop_cli
-
-        report_cli.add_parser(commands).set_defaults(handler=report_cli.main)
-        workshop_cli.add_parsers(commands)  # advise, sensitivity: each sets its handler
-        from simulation.cli import drills as drills_cli
-        from simulation.cli import integrations as integrations_cli
-
-        integrations_cli.add_parsers(commands)  # terraform, remote check
-        drills_cli.add_parser(commands)  # drill import|show|calibrate|plan
+        for module in EXTRA_COMMANDS.get(command or "", ALL_EXTRA):
+            import_module(module).add_parsers(commands)
     return parser
 
 

@@ -34,6 +34,11 @@ def add_parser(subparsers: argparse._SubParsersAction[Parser]) -> argparse.Argum
     return sub
 
 
+def add_parsers(subparsers: argparse._SubParsersAction[Parser]) -> None:
+    """Add ``report`` with its handler (``main``)."""
+    add_parser(subparsers).set_defaults(handler=main)
+
+
 def unique_labels(names: list[str]) -> list[str]:
     """Scenario names as option labels; repeated names get ' (2)', ' (3)', …"""
     labels: list[str] = []

@@ -156,16 +156,24 @@ def format_advice(report: dict[str, Any], currency: str) -> str:
             f"{i}. +{format_money(fix['added_usd_per_month'], currency)}/month{where}: "
             + " + ".join(c["label"] for c in fix["changes"])
         )
-        delta = fix["delta"]
-        lines.append(
-            f"     downtime {format_duration(fix['metrics']['annual_downtime_s'])}/year "
-            f"({'−' if delta['annual_downtime_s'] < 0 else '+'}"
-            f"{format_duration(abs(delta['annual_downtime_s']))}), total cost change "
-            f"{_signed_money(fix['total_change_usd_per_month'])} {currency}/month"
-        )
+        lines.append("     " + _fix_effect(fix, currency))
         for change in fix["changes"]:
             lines.append(f"     - {change['label']}: {change['why']}")
     return "\n".join(lines) + "\n"
+
+
+def _fix_effect(fix: dict[str, Any], currency: str) -> str:
+    """Downtime and total cost change of a fix, and on how many incidents they stand when only screened."""
+    delta = fix["delta"]
+    basis = "" if fix["confirmed"] else f" (screened on {fix['incidents_per_type']} incidents per type)"
+    if "annual_downtime_s" not in delta or fix["total_change_usd_per_month"] is None:
+        return "meets the targets counted" + basis
+    return (
+        f"downtime {format_duration(fix['metrics']['annual_downtime_s'])}/year "
+        f"({'−' if delta['annual_downtime_s'] < 0 else '+'}"
+        f"{format_duration(abs(delta['annual_downtime_s']))}), total cost change "
+        f"{_signed_money(fix['total_change_usd_per_month'])} {currency}/month{basis}"
+    )
 
 
 def handle_advise(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -212,6 +220,7 @@ def format_tornado(result: dict[str, Any]) -> str:
         f"Sensitivity of {metric} (base {_value_text(metric, base)})",
         f"{result['settings']['trials']} incidents per type, {result['settings']['years']} years, "
         f"seed {result['settings']['seed']} — every variant on the same random numbers",
+        *_screening_note(result),
         "",
         f"{'parameter':<54}{'low':>20}{'effect':>12}{'high':>20}{'effect':>12}",
     ]
@@ -222,6 +231,22 @@ def format_tornado(result: dict[str, Any]) -> str:
             f"{bar['high']['label'][:19]:>20}{_metric_text(metric, bar['high']['delta'][metric]):>12}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _screening_note(result: dict[str, Any]) -> list[str]:
+    """How many incidents the screened bars stand on (the confirmed bar has every one)."""
+    used = [
+        side["incidents_per_type"]
+        for bar in result["parameters"]
+        for side in (bar["low"], bar["high"])
+        if side["incidents_per_type"] is not None
+    ]
+    if not used:
+        return []
+    return [
+        f"bars screened on {min(used)}–{max(used)} incidents per type until each change is settled; "
+        "the widest bar confirmed on all of them"
+    ]
 
 
 def handle_sensitivity(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

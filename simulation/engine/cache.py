@@ -99,6 +99,16 @@ class OutcomeCache:
                 self.bytes -= _nbytes(dropped)
         return batch
 
+    def peek(self, key: ChunkKey | None) -> Batch | None:
+        """The outcomes held under ``key``, if any (counted as a hit; nothing is computed)."""
+        if key is None:
+            return None
+        batch = self._entries.get(key)
+        if batch is not None:
+            self.hits += 1
+            self._entries.move_to_end(key)
+        return batch
+
     def put(self, key: ChunkKey | None, batch: Batch) -> None:
         """Hold outcomes computed elsewhere (e.g. on a pool worker) under ``key``."""
         if key is not None and key not in self._entries:

@@ -104,6 +104,37 @@ def simulate_type(scenario: Scenario, incident_type: str, *, seed: int, trials: 
     return Batch.concat([simulate_chunk(scenario, spec, seed) for spec in specs])
 
 
+def head(batch: Batch, start: int, stop: int) -> Batch:
+    """Incidents ``start`` … ``stop − 1`` of ``batch`` (outcomes only)."""
+    return Batch(
+        batch.rto_s[start:stop],
+        batch.impact_s[start:stop],
+        batch.data_loss_s[start:stop],
+        batch.lost_tx[start:stop],
+        batch.duplicated_tx[start:stop],
+        batch.humans_needed[start:stop],
+        conflicting_tx=batch.conflicting_tx[start:stop],
+    )
+
+
+def simulate_incidents(
+    scenario: Scenario, incident_type: str, *, seed: int, trials: int, chunk_size: int, start: int, stop: int
+) -> Batch:
+    """Incidents ``start`` … ``stop − 1`` of one type exactly as a run of ``trials`` incidents with this seed
+    and chunk size draws them (``simulate_type(…)`` cut there), replaying only those: a chunk's inputs are
+    drawn in full, then just the incidents asked for replayed (a chunk the shared cache holds is read)."""
+    parts = []
+    for spec in type_chunks(incident_type, trials, chunk_size):
+        lo, hi = max(start, spec.start) - spec.start, min(stop, spec.start + spec.n) - spec.start
+        if lo >= hi:
+            continue
+        held = SHARED.peek(SHARED.key(scenario, incident_type, seed, spec.type_index, spec.chunk_index, spec.n))
+        if held is None:
+            held = simulate_chunk(scenario, spec, seed, keep_replays=tuple(range(lo, hi)))
+        parts.append(head(held, lo, hi))
+    return Batch.concat(parts) if parts else Batch.empty(0)
+
+
 def batches_by_type(plan: RunPlan, parts: list[ChunkResult]) -> dict[str, Batch]:
     """Concatenate each type's chunks in trial order; every type needs a gap-free prefix of its chunks."""
     by_index = {p.index: p for p in parts}

@@ -24,14 +24,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, cast
+from heapq import heappush
+from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppRow
 from simulation.incidents.outcomes import Phases
 from simulation.incidents.served import ServedTracker
 from simulation.model.scenario import App
+
+
+class Moment(simpy.Event):
+    """A moment of a fleet's schedule: a ``simpy.Timeout`` to absolute time ``t`` (value ``t``), calling
+    ``fire`` then; built in one step (the same queue entry as ``Timeout(env, t − now, t)``)."""
+
+    def __init__(self, env: simpy.Environment, t: float, fire: Callable[[simpy.Event], None]) -> None:
+        now = env._now
+        self.env = env
+        self.callbacks = [fire]
+        self._value = t
+        self._ok = True
+        heappush(env._queue, (now + (t - now if t > now else 0.0), NORMAL, next(env._eid), self))
 
 
 class Fleet:
@@ -106,10 +121,7 @@ class Fleet:
 
     def _slot(self, t: float) -> list[Any]:
         """The moment ``t``'s (new) slot: its timeout first, then what is due then."""
-        now = self.env._now
-        event = simpy.events.Timeout(self.env, t - now if t > now else 0.0, t)
-        event.callbacks.append(self._fire)
-        slot: list[Any] = [event]
+        slot: list[Any] = [Moment(self.env, t, self._fire)]
         self._slots[t] = slot
         return slot
 
@@ -130,7 +142,7 @@ class Fleet:
         return items
 
     def _fire(self, event: simpy.Event) -> None:
-        slot = self._slots.pop(cast(float, event.value))  # the timeout's value is its moment
+        slot = self._slots.pop(event._value)  # the moment's value is its time
         for k in range(1, len(slot)):
             fn, args = slot[k]
             fn(*args)
@@ -144,19 +156,24 @@ class Fleet:
 
     # health and rotation ------------------------------------------------------------------------
     def _health_changed(self, i: int) -> None:
-        """Instance ``i``'s state changed: the load balancer flips it after enough checks (``lb_after``, inlined)."""
+        """Instance ``i``'s state changed: the load balancer flips it after enough checks."""
         version = self.lb_v[i] = self.lb_v[i] + 1
         healthy = self.up[i] and (self.working[i] or not self.deep)
-        if healthy == self.lb_healthy[i]:
-            return
+        if healthy != self.lb_healthy[i]:
+            self._lb_items(healthy).append((i, healthy, version))
+
+    def _lb_items(self, healthy: bool) -> list[Any]:
+        """The load balancer's changes due when it has seen an instance that changed now ``healthy`` (or not)
+        for enough checks (``lb_after``, inlined): append ``(i, healthy, lb version)``."""
         interval, phase = self.lb_interval_s, self.row.lb_phase_s
         first = phase + math.ceil((self.env._now - phase) / interval) * interval
-        t = first + ((self.healthy_after if healthy else self.unhealthy_after) - 1) * interval
-        self._batch(t, self._lb_apply).append((i, healthy, version))
+        return self._batch(
+            first + ((self.healthy_after if healthy else self.unhealthy_after) - 1) * interval, self._lb_apply
+        )
 
     def _lb_apply(self, items: list[tuple[int, bool, int]]) -> None:
         """The load balancer takes instances out of rotation or returns them (``(i, in_rotation, version)``)."""
-        lb_healthy, lb_v, registered, tracker = self.lb_healthy, self.lb_v, self.registered, self.tracker
+        lb_healthy, lb_v, registered = self.lb_healthy, self.lb_v, self.registered
         for i, in_rotation, version in items:
             if version != lb_v[i]:
                 continue
@@ -165,45 +182,38 @@ class Fleet:
                 self.healthy_count += 1 if in_rotation else -1
             if in_rotation:
                 registered[i] = True
-            count = self.healthy_count
-            panic = self.fail_open and (count == 0 or count < self.panic_below)
-            if panic != self.panic:
-                self.panic = panic
-                for j in range(len(lb_healthy)):
-                    self._route(j)
-            else:
-                target = registered[i] and (panic or lb_healthy[i])
-                if target != tracker.in_rotation[i]:
-                    tracker.set_rotation(i, target)
+            self._reroute(i)
             if in_rotation:
                 self.rejoined_s.append(self.env._now)
             elif self.auto_restart and not self.restarting[i]:
                 self.restart(i, manual=False)
 
     def _set_lb(self, i: int, healthy: bool, *, registered: bool | None) -> None:
-        """Instance ``i`` passes the load balancer's checks or not (and is registered or not); route.
-
-        Routing: the healthy registered instances, or every registered one while
-        the load balancer fails open (panic). O(1) unless the panic state flips.
-        """
+        """Instance ``i`` passes the load balancer's checks or not (and is registered or not); route."""
         if healthy != self.lb_healthy[i]:
             self.lb_healthy[i] = healthy
             self.healthy_count += 1 if healthy else -1
         if registered is not None:
             self.registered[i] = registered
+        self._reroute(i)
+
+    def _reroute(self, i: int) -> None:
+        """Route after instance ``i`` changed: the healthy registered instances, or every registered one while
+        the load balancer fails open (panic). O(1) unless the panic state flips."""
         count = self.healthy_count
         panic = self.fail_open and (count == 0 or count < self.panic_below)
+        tracker = self.tracker
         if panic != self.panic:
             self.panic = panic
-            for j in range(len(self.lb_healthy)):
-                self._route(j)
+            registered, lb_healthy, in_rotation = self.registered, self.lb_healthy, tracker.in_rotation
+            for j in range(len(lb_healthy)):
+                target = registered[j] and (panic or lb_healthy[j])
+                if target != in_rotation[j]:
+                    tracker.set_rotation(j, target)
         else:
-            self._route(i)
-
-    def _route(self, i: int) -> None:
-        target = self.registered[i] and (self.panic or self.lb_healthy[i])
-        if target != self.tracker.in_rotation[i]:
-            self.tracker.set_rotation(i, target)
+            target = self.registered[i] and (panic or self.lb_healthy[i])
+            if target != tracker.in_rotation[i]:
+                tracker.set_rotation(i, target)
 
     def _set_working(self, i: int, working: bool) -> None:
         self.working[i] = working
@@ -217,8 +227,10 @@ class Fleet:
         self.ready = False
         self.primary_ready = None
         drain_s, up, working, tracker = self.row.drain_s, self.up, self.working, self.tracker
-        state_v, stale, health_changed = self.state_v, self.stale, self._health_changed
+        state_v, stale, lb_v, lb_healthy = self.state_v, self.stale, self.lb_v, self.lb_healthy
         self.drain_at = [now + d for d in drain_s]
+        healthy = not self.deep  # up, not working: ``_health_changed`` for them all
+        items: list[Any] | None = None
         for i in range(len(up)):
             if up[i]:
                 state_v[i] += 1
@@ -226,7 +238,11 @@ class Fleet:
                 if working[i]:
                     working[i] = False
                     tracker.set_working(i, False)
-                    health_changed(i)
+                    version = lb_v[i] = lb_v[i] + 1
+                    if healthy != lb_healthy[i]:
+                        if items is None:
+                            items = self._lb_items(healthy)
+                        items.append((i, healthy, version))
         tracker.record()
 
     def lose_instance(self, i: int) -> None:
@@ -268,6 +284,8 @@ class Fleet:
     def _recover(self, items: list[tuple[int, int, bool | None]]) -> None:
         """Instances work again (``(i, version, by_restart)``), unless a later plan superseded it."""
         state_v, stale, parked_s, working, tracker = self.state_v, self.stale, self.parked_s, self.working, self.tracker
+        up, lb_v, lb_healthy = self.up, self.lb_v, self.lb_healthy
+        returns: list[Any] | None = None  # the load balancer's changes for instances up and working now
         for i, version, by_restart in items:
             if version != state_v[i]:
                 continue
@@ -277,9 +295,16 @@ class Fleet:
                 self.restart_ends_s.append(self.env._now)
             elif by_restart is not None:
                 self.self_recovered_s.append(self.env._now)
-            working[i] = True  # ``_set_working(i, True)``
+            working[i] = True  # ``_set_working(i, True)``, its ``_health_changed`` inlined
             tracker.set_working(i, True)
-            self._health_changed(i)
+            if not up[i]:
+                self._health_changed(i)
+                continue
+            version = lb_v[i] = lb_v[i] + 1
+            if not lb_healthy[i]:
+                if returns is None:
+                    returns = self._lb_items(True)
+                returns.append((i, True, version))
 
     def _plan_parked(self, i: int, follow: float) -> None:
         """A fresh process that came up while no primary was reachable: when does it work?

@@ -388,7 +388,7 @@ def db_recovery(
             return
         outcome.done = True
         fleet.primary_is_ready(same_address=outcome.same_address)
-        if not outcome.same_address:
+        if phases.enabled and not outcome.same_address:
             follow = [f for f in app.follow_s if f < INF]
             phases.add("propagate", outcome.ready_s, outcome.ready_s + (max(follow) if follow else 0.0))
         if response.engaged:

@@ -85,13 +85,14 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     rows = list(zip(app_draws.rows(), DbRow.rows(db_draws), duration.tolist()))
     evacuations = Evacuations(scenario, rng, n, [region])
     failed_fleet = FailedFleet(scenario, amplification)
+    lost_in = [lost_instances(scenario, zone) for zone in range(region.zones)]  # the lost zone's instances
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app_row, db_row, zone_s = rows[i]
         db_in_zone = lost_zone[i] == DB_PRIMARY_ZONE
         if read_write and db_in_zone:  # every region's writes go to the lost primary
             tracker, fleet = failed_fleet(env, app_row, region)
-            lost = [offset + k for k in lost_instances(scenario, lost_zone[i])]
+            lost = [offset + k for k in lost_in[lost_zone[i]]]
         else:
             tracker = ServedTracker(
                 env,
@@ -102,7 +103,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
                 traffic_share=share,
             )
             fleet = Fleet(env, tracker, app, app_row)
-            lost = lost_instances(scenario, lost_zone[i])
+            lost = lost_in[lost_zone[i]]
         for k in lost:
             fleet.lose_instance(k)
         outcome = None

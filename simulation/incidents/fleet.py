@@ -363,7 +363,7 @@ class Fleet:
         People take the instance out of rotation first; an orchestrator restarts
         what the load balancer has already taken out.
         """
-        now = self.env.now
+        now = self.env._now
         self.state_v[i] += 1
         self.restarting[i] = True
         self.up[i] = False
@@ -374,10 +374,10 @@ class Fleet:
         self.working[i] = False
         if manual:
             self.lb_v[i] += 1
-            self.tracker.update(i, working=False)
+            self.tracker.set_working(i, False)
             self._set_lb(i, False, registered=False)
         else:
-            self.tracker.update(i, working=False)
+            self.tracker.set_working(i, False)
             self._health_changed(i)
         duration = self.row.restart_s[i] if duration_s is None else duration_s
         self.at(now + duration, self._restarted, i, self.state_v[i])
@@ -401,7 +401,7 @@ class Fleet:
     def _restarted(self, i: int, version: int) -> None:
         if version != self.state_v[i]:
             return
-        now = self.env.now
+        now = self.env._now
         self.restarting[i] = False
         self.up[i] = True
         if self.ready:  # a fresh process reads (or resolves) the current endpoint and has no stale pool

@@ -199,7 +199,7 @@ def draw_db(scenario: Scenario, setup: DbSetup, rng: np.random.Generator, n: int
     )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # made per replay: a frozen one costs 6× as much to build
 class DbRow:
     automation_ok: bool
     promotion_s: float
@@ -388,7 +388,7 @@ def db_recovery(
             return
         outcome.done = True
         fleet.primary_is_ready(same_address=outcome.same_address)
-        if not outcome.same_address:
+        if phases.enabled and not outcome.same_address:
             follow = [f for f in app.follow_s if f < INF]
             phases.add("propagate", outcome.ready_s, outcome.ready_s + (max(follow) if follow else 0.0))
         if response.engaged:
@@ -412,40 +412,46 @@ def db_recovery(
     return outcome
 
 
-def failed_fleet(
-    env: simpy.Environment, scenario: Scenario, app: AppRow, region: Region, amplification: float = 1.0
-) -> tuple[ServedTracker, Fleet]:
-    """The app instances that lose the primary, by pattern (see the module docstring).
+class FailedFleet:
+    """Makes the app instances that lose the primary, by pattern (see the module docstring); what the
+    scenario says is read once, not per replay."""
 
-    ``region``: for active-active-full, the region whose primary failed.
-    """
-    cfg, traffic = scenario.app, scenario.traffic
-    total = traffic.request_rate_rps
-    if scenario.pattern == "active-active-read":
-        read_write = ReadWriteTracker(
-            env,
-            scenario.serving_instances,
-            cfg.capacity_rps_per_instance,
-            total,
-            write_share=traffic.write_share,
-            retry_amplification=amplification,
-        )
-        return read_write, Fleet(env, read_write, cfg, app, lb_watches_working=False)
-    if scenario.pattern == "active-active-full":
-        share = region.app_instances / scenario.serving_instances
+    def __init__(self, scenario: Scenario, amplification: float = 1.0) -> None:
+        self.pattern = scenario.pattern
+        self.app = scenario.app
+        self.serving_instances = scenario.serving_instances
+        self.total_rps = scenario.traffic.request_rate_rps
+        self.write_share = scenario.traffic.write_share
+        self.amplification = amplification
+
+    def __call__(self, env: simpy.Environment, app: AppRow, region: Region) -> tuple[ServedTracker, Fleet]:
+        """``region``: for active-active-full, the region whose primary failed."""
+        cfg, total, amplification = self.app, self.total_rps, self.amplification
+        if self.pattern == "active-active-read":
+            read_write = ReadWriteTracker(
+                env,
+                self.serving_instances,
+                cfg.capacity_rps_per_instance,
+                total,
+                write_share=self.write_share,
+                retry_amplification=amplification,
+            )
+            return read_write, Fleet(env, read_write, cfg, app, lb_watches_working=False)
+        if self.pattern == "active-active-full":
+            share = region.app_instances / self.serving_instances
+            tracker = ServedTracker(
+                env,
+                region.app_instances,
+                cfg.capacity_rps_per_instance,
+                total * share,
+                retry_amplification=amplification,
+                traffic_share=share,
+            )
+            return tracker, Fleet(env, tracker, cfg, app)
         tracker = ServedTracker(
-            env,
-            region.app_instances,
-            cfg.capacity_rps_per_instance,
-            total * share,
-            retry_amplification=amplification,
-            traffic_share=share,
+            env, self.serving_instances, cfg.capacity_rps_per_instance, total, retry_amplification=amplification
         )
         return tracker, Fleet(env, tracker, cfg, app)
-    tracker = ServedTracker(
-        env, scenario.serving_instances, cfg.capacity_rps_per_instance, total, retry_amplification=amplification
-    )
-    return tracker, Fleet(env, tracker, cfg, app)
 
 
 def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
@@ -467,10 +473,11 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     # active-active-full: the failed primary's region is evacuated (active-active-read: every region loses
     # its writes alike, so moving users does not help them)
     evacuations = Evacuations(scenario, rng, n, primaries if full else [])
+    failed_fleet = FailedFleet(scenario, amplification)
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app_row, db_row = rows[i]
-        tracker, fleet = failed_fleet(env, scenario, app_row, primaries[failed_region[i]], amplification)
+        tracker, fleet = failed_fleet(env, app_row, primaries[failed_region[i]])
         fleet.lose_primary()
         outcome = db_recovery(env, scenario, setup, db_row, app_row, fleet, response, phases, repair_cap_s=back[i])
         escalate(env, fleet, humans, response, phases, threshold)

@@ -24,14 +24,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, cast
+from heapq import heappush
+from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppRow
 from simulation.incidents.outcomes import Phases
 from simulation.incidents.served import ServedTracker
 from simulation.model.scenario import App
+
+
+class Moment(simpy.Event):
+    """A moment of a fleet's schedule: a ``simpy.Timeout`` to absolute time ``t`` (value ``t``), calling
+    ``fire`` then; built in one step (the same queue entry as ``Timeout(env, t − now, t)``)."""
+
+    def __init__(self, env: simpy.Environment, t: float, fire: Callable[[simpy.Event], None]) -> None:
+        now = env._now
+        self.env = env
+        self.callbacks = [fire]
+        self._value = t
+        self._ok = True
+        heappush(env._queue, (now + (t - now if t > now else 0.0), NORMAL, next(env._eid), self))
 
 
 class Fleet:
@@ -98,17 +113,36 @@ class Fleet:
             return self.env.event()
         slot = self._slots.get(t)
         if slot is None:
-            now = self.env.now
-            event = simpy.events.Timeout(self.env, t - now if t > now else 0.0, t)
-            event.callbacks.append(self._fire)
-            slot = self._slots[t] = [event]
+            slot = self._slot(t)
         if fn is not None:
             slot.append((fn, args))
         moment: simpy.Event = slot[0]
         return moment
 
+    def _slot(self, t: float) -> list[Any]:
+        """The moment ``t``'s (new) slot: its timeout first, then what is due then."""
+        slot: list[Any] = [Moment(self.env, t, self._fire)]
+        self._slots[t] = slot
+        return slot
+
+    def _batch(self, t: float, fn: Callable[[list[Any]], None]) -> list[Any]:
+        """The list of items ``fn`` handles at ``t``, in order: the slot's last entry when it is ``fn``'s.
+
+        Consecutive calls of one method at one moment share an entry (one call, a
+        loop over its items): the same changes in the same order as one entry each.
+        """
+        slot = self._slots.get(t)
+        if slot is None:
+            slot = self._slot(t)
+        elif len(slot) > 1 and slot[-1][0] == fn:
+            items: list[Any] = slot[-1][1][0]
+            return items
+        items = []
+        slot.append((fn, (items,)))
+        return items
+
     def _fire(self, event: simpy.Event) -> None:
-        slot = self._slots.pop(cast(float, event.value))  # the timeout's value is its moment
+        slot = self._slots.pop(event._value)  # the moment's value is its time
         for k in range(1, len(slot)):
             fn, args = slot[k]
             fn(*args)
@@ -122,46 +156,64 @@ class Fleet:
 
     # health and rotation ------------------------------------------------------------------------
     def _health_changed(self, i: int) -> None:
-        self.lb_v[i] += 1
+        """Instance ``i``'s state changed: the load balancer flips it after enough checks."""
+        version = self.lb_v[i] = self.lb_v[i] + 1
         healthy = self.up[i] and (self.working[i] or not self.deep)
-        if healthy == self.lb_healthy[i]:
-            return
-        t = self.lb_after(self.env.now, self.healthy_after if healthy else self.unhealthy_after)
-        self.at(t, self._lb_apply, i, healthy, self.lb_v[i])
+        if healthy != self.lb_healthy[i]:
+            self._lb_items(healthy).append((i, healthy, version))
 
-    def _lb_apply(self, i: int, in_rotation: bool, version: int) -> None:
-        if version != self.lb_v[i]:
-            return
-        self._set_lb(i, in_rotation, registered=True if in_rotation else None)
-        if in_rotation:
-            self.rejoined_s.append(self.env.now)
-        if not in_rotation and self.auto_restart and not self.restarting[i]:
-            self.restart(i, manual=False)
+    def _lb_items(self, healthy: bool) -> list[Any]:
+        """The load balancer's changes due when it has seen an instance that changed now ``healthy`` (or not)
+        for enough checks (``lb_after``, inlined): append ``(i, healthy, lb version)``."""
+        interval, phase = self.lb_interval_s, self.row.lb_phase_s
+        first = phase + math.ceil((self.env._now - phase) / interval) * interval
+        return self._batch(
+            first + ((self.healthy_after if healthy else self.unhealthy_after) - 1) * interval, self._lb_apply
+        )
+
+    def _lb_apply(self, items: list[tuple[int, bool, int]]) -> None:
+        """The load balancer takes instances out of rotation or returns them (``(i, in_rotation, version)``)."""
+        lb_healthy, lb_v, registered = self.lb_healthy, self.lb_v, self.registered
+        for i, in_rotation, version in items:
+            if version != lb_v[i]:
+                continue
+            if in_rotation != lb_healthy[i]:  # ``_set_lb(i, in_rotation, registered=True if in_rotation else None)``
+                lb_healthy[i] = in_rotation
+                self.healthy_count += 1 if in_rotation else -1
+            if in_rotation:
+                registered[i] = True
+            self._reroute(i)
+            if in_rotation:
+                self.rejoined_s.append(self.env._now)
+            elif self.auto_restart and not self.restarting[i]:
+                self.restart(i, manual=False)
 
     def _set_lb(self, i: int, healthy: bool, *, registered: bool | None) -> None:
-        """Instance ``i`` passes the load balancer's checks or not (and is registered or not); route.
-
-        Routing: the healthy registered instances, or every registered one while
-        the load balancer fails open (panic). O(1) unless the panic state flips.
-        """
+        """Instance ``i`` passes the load balancer's checks or not (and is registered or not); route."""
         if healthy != self.lb_healthy[i]:
             self.lb_healthy[i] = healthy
             self.healthy_count += 1 if healthy else -1
         if registered is not None:
             self.registered[i] = registered
+        self._reroute(i)
+
+    def _reroute(self, i: int) -> None:
+        """Route after instance ``i`` changed: the healthy registered instances, or every registered one while
+        the load balancer fails open (panic). O(1) unless the panic state flips."""
         count = self.healthy_count
         panic = self.fail_open and (count == 0 or count < self.panic_below)
+        tracker = self.tracker
         if panic != self.panic:
             self.panic = panic
-            for j in range(len(self.lb_healthy)):
-                self._route(j)
+            registered, lb_healthy, in_rotation = self.registered, self.lb_healthy, tracker.in_rotation
+            for j in range(len(lb_healthy)):
+                target = registered[j] and (panic or lb_healthy[j])
+                if target != in_rotation[j]:
+                    tracker.set_rotation(j, target)
         else:
-            self._route(i)
-
-    def _route(self, i: int) -> None:
-        target = self.registered[i] and (self.panic or self.lb_healthy[i])
-        if target != self.tracker.in_rotation[i]:
-            self.tracker.set_rotation(i, target)
+            target = self.registered[i] and (panic or self.lb_healthy[i])
+            if target != tracker.in_rotation[i]:
+                tracker.set_rotation(i, target)
 
     def _set_working(self, i: int, working: bool) -> None:
         self.working[i] = working
@@ -171,19 +223,26 @@ class Fleet:
     # what happens to instances --------------------------------------------------------------------
     def lose_primary(self) -> None:
         """The primary database became unreachable now: every running pool holds stale connections."""
-        now = self.env.now
+        now = self.env._now
         self.ready = False
         self.primary_ready = None
         drain_s, up, working, tracker = self.row.drain_s, self.up, self.working, self.tracker
+        state_v, stale, lb_v, lb_healthy = self.state_v, self.stale, self.lb_v, self.lb_healthy
         self.drain_at = [now + d for d in drain_s]
+        healthy = not self.deep  # up, not working: ``_health_changed`` for them all
+        items: list[Any] | None = None
         for i in range(len(up)):
             if up[i]:
-                self.state_v[i] += 1
-                self.stale[i] = True
+                state_v[i] += 1
+                stale[i] = True
                 if working[i]:
                     working[i] = False
                     tracker.set_working(i, False)
-                    self._health_changed(i)
+                    version = lb_v[i] = lb_v[i] + 1
+                    if healthy != lb_healthy[i]:
+                        if items is None:
+                            items = self._lb_items(healthy)
+                        items.append((i, healthy, version))
         tracker.record()
 
     def lose_instance(self, i: int) -> None:
@@ -196,16 +255,17 @@ class Fleet:
 
     def primary_is_ready(self, *, same_address: bool) -> None:
         """A primary is reachable again now: promoted elsewhere, or the old one repaired (same address)."""
-        now = self.env.now
+        now = self.env._now
         self.ready = True
         self.ready_at = now
-        for i in range(len(self.up)):
-            follow = now if same_address else now + self.row.follow_s[i]
-            if not self.up[i] or self.working[i] or self.restarting[i]:
+        up, working, restarting, stale, follow_s = self.up, self.working, self.restarting, self.stale, self.row.follow_s
+        for i in range(len(up)):
+            if not up[i] or working[i] or restarting[i]:
                 continue
-            if self.stale[i]:
+            follow = now if same_address else now + follow_s[i]
+            if stale[i]:
                 drain = min(self.drain_at[i], now + REFUSED_EVICTION_S) if same_address else self.drain_at[i]
-                self._plan_recovery(i, max(follow, drain), by_restart=False)
+                self._plan_recovery(i, follow if follow > drain else drain, by_restart=False)
             elif self.parked_s[i] is not None:
                 if self.built_for_failover[i]:
                     self._plan_recovery(i, now, by_restart=None)
@@ -217,19 +277,34 @@ class Fleet:
     def _plan_recovery(self, i: int, t: float, *, by_restart: bool | None) -> None:
         """Instance ``i`` works at ``t``: by itself (pool drained, endpoint followed), by a restart, or
         (``None``) as a fresh build."""
-        self.state_v[i] += 1
-        self.at(t, self._recover, i, self.state_v[i], by_restart)
+        version = self.state_v[i] = self.state_v[i] + 1
+        if t < INF:
+            self._batch(t, self._recover).append((i, version, by_restart))
 
-    def _recover(self, i: int, version: int, by_restart: bool | None) -> None:
-        if version != self.state_v[i]:
-            return
-        self.stale[i] = False
-        self.parked_s[i] = None
-        if by_restart:
-            self.restart_ends_s.append(self.env.now)
-        elif by_restart is not None:
-            self.self_recovered_s.append(self.env.now)
-        self._set_working(i, True)
+    def _recover(self, items: list[tuple[int, int, bool | None]]) -> None:
+        """Instances work again (``(i, version, by_restart)``), unless a later plan superseded it."""
+        state_v, stale, parked_s, working, tracker = self.state_v, self.stale, self.parked_s, self.working, self.tracker
+        up, lb_v, lb_healthy = self.up, self.lb_v, self.lb_healthy
+        returns: list[Any] | None = None  # the load balancer's changes for instances up and working now
+        for i, version, by_restart in items:
+            if version != state_v[i]:
+                continue
+            stale[i] = False
+            parked_s[i] = None
+            if by_restart:
+                self.restart_ends_s.append(self.env._now)
+            elif by_restart is not None:
+                self.self_recovered_s.append(self.env._now)
+            working[i] = True  # ``_set_working(i, True)``, its ``_health_changed`` inlined
+            tracker.set_working(i, True)
+            if not up[i]:
+                self._health_changed(i)
+                continue
+            version = lb_v[i] = lb_v[i] + 1
+            if not lb_healthy[i]:
+                if returns is None:
+                    returns = self._lb_items(True)
+                returns.append((i, True, version))
 
     def _plan_parked(self, i: int, follow: float) -> None:
         """A fresh process that came up while no primary was reachable: when does it work?
@@ -288,7 +363,7 @@ class Fleet:
         People take the instance out of rotation first; an orchestrator restarts
         what the load balancer has already taken out.
         """
-        now = self.env.now
+        now = self.env._now
         self.state_v[i] += 1
         self.restarting[i] = True
         self.up[i] = False
@@ -299,10 +374,10 @@ class Fleet:
         self.working[i] = False
         if manual:
             self.lb_v[i] += 1
-            self.tracker.update(i, working=False)
+            self.tracker.set_working(i, False)
             self._set_lb(i, False, registered=False)
         else:
-            self.tracker.update(i, working=False)
+            self.tracker.set_working(i, False)
             self._health_changed(i)
         duration = self.row.restart_s[i] if duration_s is None else duration_s
         self.at(now + duration, self._restarted, i, self.state_v[i])
@@ -326,7 +401,7 @@ class Fleet:
     def _restarted(self, i: int, version: int) -> None:
         if version != self.state_v[i]:
             return
-        now = self.env.now
+        now = self.env._now
         self.restarting[i] = False
         self.up[i] = True
         if self.ready:  # a fresh process reads (or resolves) the current endpoint and has no stale pool

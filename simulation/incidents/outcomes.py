@@ -2,7 +2,7 @@
 
 ``Phases`` and ``Response`` record a replay's phase timeline and whether people
 were paged; ``Batch`` holds the outcomes of ``n`` replays of one type as arrays
-(RTO and impact from the served-fraction timeline, see ``served``);
+(RTO and impact from the served-fraction timeline, see ``served.rto_and_impact``);
 ``ReplayEnvironment`` is a SimPy environment cheap enough to make per replay.
 The replay loop that makes them and fills a ``Batch`` is ``protocol.replay_batch``.
 """
@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 from numpy.typing import NDArray
-
-from simulation.incidents.served import rto_and_impact
 
 PhaseTimeline = tuple[tuple[str, float, float], ...]  # (phase, start_s, end_s)
 
@@ -131,38 +129,6 @@ class Batch:
 
     def __len__(self) -> int:
         return len(self.rto_s)
-
-    def put(
-        self,
-        i: int,
-        points: list[tuple[float, float]],
-        threshold: float,
-        end_s: float,
-        *,
-        phases: PhaseTimeline = (),
-        data_loss_s: float = 0.0,
-        lost_tx: float = 0.0,
-        duplicated_tx: float = 0.0,
-        conflicting_tx: float = 0.0,
-        humans_needed: bool = False,
-        paged_after_rto_s: float = math.inf,
-        keep_replay: bool = False,
-    ) -> None:
-        """Store the outcome of replay ``i`` from its served timeline (and its replay when asked for).
-
-        People count as needed when ``humans_needed`` or when the RTO exceeds ``paged_after_rto_s``.
-        """
-        rto, impact = rto_and_impact(points, threshold, end_s)
-        humans_needed = humans_needed or rto > paged_after_rto_s
-        self.rto_s[i] = rto
-        self.impact_s[i] = impact
-        self.data_loss_s[i] = data_loss_s
-        self.lost_tx[i] = lost_tx
-        self.duplicated_tx[i] = duplicated_tx
-        self.conflicting_tx[i] = conflicting_tx
-        self.humans_needed[i] = humans_needed
-        if keep_replay:
-            self.replays.append(Replay(tuple(phases), tuple(points), rto, impact, data_loss_s, humans_needed))
 
     @staticmethod
     def concat(batches: list[Batch]) -> Batch:

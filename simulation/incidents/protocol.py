@@ -22,7 +22,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from simulation.incidents.outcomes import Batch, Phases, PhaseTimeline, ReplayEnvironment, Response
+from simulation.incidents.outcomes import Batch, Phases, PhaseTimeline, Replay, ReplayEnvironment, Response
+from simulation.incidents.served import rto_and_impact
 from simulation.model.scenario import Scenario
 
 KeepReplays = bool | Sequence[int]
@@ -45,7 +46,7 @@ class IncidentModel(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # made per replay: a frozen one costs 6× as much to build
 class ReplayOutcome:
     """What one replay produced; the loop works out RTO and impact from ``points`` up to ``end_s``."""
 
@@ -74,25 +75,32 @@ def replay_batch(n: int, *, threshold: float, keep_replays: KeepReplays, replay_
     ``keep_replays``: also keep every replay's phases and served timeline (``Batch.replays``); given
     indices, replay only those (each replay depends only on its own pre-drawn inputs), in that order.
     """
-    batch = Batch.empty(n)
     indices = range(n) if isinstance(keep_replays, bool) else keep_replays
     keep = bool(keep_replays)
+    # outcome columns as lists (replays not made stay zero), arrays at the end
+    rto_s, impact_s, data_loss_s, lost_tx = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
+    duplicated_tx, conflicting_tx, humans_needed = [0.0] * n, [0.0] * n, [False] * n
+    replays: list[Replay] = []
     for i in indices:
         env = ReplayEnvironment()
         phases, response = Phases(keep), Response()
         outcome = replay_one(i, env, phases, response)
-        batch.put(
-            i,
-            outcome.points,
-            threshold,
-            outcome.end_s,
-            phases=phases.as_tuple() if outcome.phases is None else outcome.phases,
-            data_loss_s=outcome.data_loss_s,
-            lost_tx=outcome.lost_tx,
-            duplicated_tx=outcome.duplicated_tx,
-            conflicting_tx=outcome.conflicting_tx,
-            humans_needed=outcome.humans_needed,
-            paged_after_rto_s=outcome.paged_after_rto_s,
-            keep_replay=keep,
-        )
-    return batch
+        rto, impact = rto_and_impact(outcome.points, threshold, outcome.end_s)
+        # people also count as needed when the RTO exceeds ``paged_after_rto_s``
+        humans = outcome.humans_needed or rto > outcome.paged_after_rto_s
+        rto_s[i], impact_s[i], data_loss_s[i], lost_tx[i] = rto, impact, outcome.data_loss_s, outcome.lost_tx
+        duplicated_tx[i], conflicting_tx[i], humans_needed[i] = outcome.duplicated_tx, outcome.conflicting_tx, humans
+        if keep:
+            timeline = phases.as_tuple() if outcome.phases is None else outcome.phases
+            points = tuple(outcome.points)
+            replays.append(Replay(tuple(timeline), points, rto, impact, outcome.data_loss_s, humans))
+    return Batch(
+        np.array(rto_s, dtype=float),
+        np.array(impact_s, dtype=float),
+        np.array(data_loss_s, dtype=float),
+        np.array(lost_tx, dtype=float),
+        np.array(duplicated_tx, dtype=float),
+        np.array(humans_needed, dtype=bool),
+        replays,
+        np.array(conflicting_tx, dtype=float),
+    )

@@ -119,8 +119,9 @@ class ServedTracker:
         return 1.0 - self.traffic_share * (1.0 - self.fleet_served())
 
     def record(self) -> None:
-        value = self.served()
-        now = float(self.env.now)
+        """Add a point for now (``served()``, inlined), replacing one already made now."""
+        value = 1.0 - self.traffic_share * (1.0 - self.fleet_served())
+        now = float(self.env._now)
         points = self.points
         if points[-1][0] == now:
             if len(points) > 1 and points[-2][1] == value:
@@ -224,8 +225,15 @@ def rto_and_impact(points: list[tuple[float, float]], threshold: float, end_s: f
     """RTO: first time after which served stays >= threshold; impact: ∫(1 − served) dt up to ``end_s``."""
     rto = 0.0
     impact = 0.0
-    for (t, value), nxt in zip(points, points[1:] + [(max(end_s, points[-1][0]), None)]):
-        impact += (1.0 - value) * (nxt[0] - t)
+    t, value = points[0]
+    for k in range(1, len(points)):
+        next_t, next_value = points[k]
+        impact += (1.0 - value) * (next_t - t)
         if value < threshold:
-            rto = nxt[0]
+            rto = next_t
+        t, value = next_t, next_value
+    end = t if t > end_s else end_s  # the last point lasts until ``end_s`` (if later)
+    impact += (1.0 - value) * (end - t)
+    if value < threshold:
+        rto = end
     return rto, impact

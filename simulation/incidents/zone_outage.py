@@ -22,7 +22,7 @@ import numpy as np
 import simpy
 
 from simulation.incidents.app_draws import draw_app
-from simulation.incidents.db_primary_failure import DbRow, db_recovery, db_setup, draw_db, failed_fleet
+from simulation.incidents.db_primary_failure import DbRow, FailedFleet, db_recovery, db_setup, draw_db
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
@@ -84,13 +84,15 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     offset = _region_offset(scenario) if read_write else 0
     rows = list(zip(app_draws.rows(), DbRow.rows(db_draws), duration.tolist()))
     evacuations = Evacuations(scenario, rng, n, [region])
+    failed_fleet = FailedFleet(scenario, amplification)
+    lost_in = [lost_instances(scenario, zone) for zone in range(region.zones)]  # the lost zone's instances
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app_row, db_row, zone_s = rows[i]
         db_in_zone = lost_zone[i] == DB_PRIMARY_ZONE
         if read_write and db_in_zone:  # every region's writes go to the lost primary
-            tracker, fleet = failed_fleet(env, scenario, app_row, region, amplification)
-            lost = [offset + k for k in lost_instances(scenario, lost_zone[i])]
+            tracker, fleet = failed_fleet(env, app_row, region)
+            lost = [offset + k for k in lost_in[lost_zone[i]]]
         else:
             tracker = ServedTracker(
                 env,
@@ -101,7 +103,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
                 traffic_share=share,
             )
             fleet = Fleet(env, tracker, app, app_row)
-            lost = lost_instances(scenario, lost_zone[i])
+            lost = lost_in[lost_zone[i]]
         for k in lost:
             fleet.lose_instance(k)
         outcome = None

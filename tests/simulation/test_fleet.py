@@ -363,3 +363,38 @@ def test_a_demoted_primary_back_read_only_needs_lifetime_recycling_a_role_check_
         _demoted({"max_lifetime_s": None}, escalation_s=900), np.random.default_rng(3), 200
     )
     assert np.all(restarted.rto_s > 900) and restarted.humans_needed.all()
+
+
+def test_calls_due_at_one_moment_run_in_the_order_they_were_scheduled():
+    """A moment's calls of one step share an entry only while nothing else was scheduled in between."""
+    from simulation.incidents.outcomes import ReplayEnvironment
+
+    scenario = _scenario()
+    env = ReplayEnvironment()
+    row = next(draw_app(scenario, np.random.default_rng(0), 1, 4).rows())
+    fleet = Fleet(env, ServedTracker(env, 4, 250, 500), scenario.app, row)
+    ran = []
+    first = fleet._batch(10.0, lambda items: ran.extend(("lb", item) for item in items))
+    first.append(0)
+    fleet.at(10.0, lambda: ran.append(("other", None)))
+    step = fleet._slots[10.0][1][0]
+    fleet._batch(10.0, step).append(1)  # after another call: its own entry
+    fleet._batch(10.0, step).append(2)  # right after: the same entry
+    env.run()
+    assert ran == [("lb", 0), ("other", None), ("lb", 1), ("lb", 2)]
+    assert len(fleet._slots) == 0 and env.now == 10.0
+
+
+def test_a_moment_is_queued_as_a_timeout_to_its_time():
+    from simulation.incidents.outcomes import ReplayEnvironment
+
+    scenario = _scenario()
+    env = ReplayEnvironment()
+    row = next(draw_app(scenario, np.random.default_rng(0), 1, 4).rows())
+    fleet = Fleet(env, ServedTracker(env, 4, 250, 500), scenario.app, row)
+    moment = fleet.at(0.1 + 0.2)
+    timeout = env.timeout(0.1 + 0.2, 0.1 + 0.2)
+    (t_moment, priority_moment, _, event_moment), (t_timeout, priority_timeout, _, _) = sorted(env._queue)
+    assert (t_moment, priority_moment, event_moment) == (t_timeout, priority_timeout, moment)
+    env.run()
+    assert moment.processed and moment.value == timeout.value == 0.1 + 0.2

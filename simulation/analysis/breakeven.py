@@ -7,7 +7,9 @@ numbers): the verdict is then a monotone step in the lever for the levers the to
 detection interval never lengthens a recovery drawn from the same streams), so a bisection between a
 value that meets the target and one that misses it converges on the boundary. It stops when the bracket
 is narrower than ``relative_tolerance`` of its value (one unit for whole numbers) or after ``max_steps``
-simulations.
+simulations. A verdict of one incident type (RTO or RPO) is judged from that type's replays alone — the
+same replays a whole run with these settings draws for it (``simulate_type``), judged as the run judges
+them (``judge_outcomes``) — so a step costs one type's replays, not every type's.
 
 **Nearest misses.** When no set of catalogue changes (``advise.cheapest_fixes``, the lever catalogue
 ``levers.CATALOGUE``) meets the targets, the sets that came closest, each with its shortfall per missed
@@ -20,10 +22,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from simulation.analysis.advise import _summary as run_summary
 from simulation.analysis.advise import cheapest_fixes
+from simulation.analysis.outcomes import SortedOutcomes
 from simulation.analysis.sensitivity import PARAMETERS_BY_KEY, Parameter, simulate_many
 from simulation.analysis.variants import QUICK, RunSettings
+from simulation.analysis.verdicts import judge_outcomes
+from simulation.engine.chunks import simulate_type
+from simulation.engine.plan import rates_per_year
 from simulation.model.loading import Problem, ScenarioError, dump_document, load_scenario
 from simulation.model.overrides import apply_overrides
 from simulation.model.scenario import Scenario
@@ -83,6 +91,17 @@ def _verdict_of(summary: dict[str, Any], target: str, incident_type: str | None)
     return next((v for v in verdicts if v["target"] == target and v["incident_type"] == incident_type), None)
 
 
+def _verdicts(variant: Scenario, target: str, incident_type: str | None, settings: RunSettings) -> dict[str, Any]:
+    """What ``_verdict_of`` reads: every verdict of a run of the variant, or, for an RTO or RPO verdict of one
+    incident type, that type's verdicts from its replays alone (the same verdict: same replays, same judging)."""
+    if target in METRIC_OF_TARGET and incident_type in rates_per_year(variant):
+        batch = simulate_type(variant, incident_type, seed=settings.seed, trials=settings.trials)
+        outcomes = SortedOutcomes.of_run({incident_type: batch}, np.ones(1))
+        return {"verdicts": judge_outcomes(outcomes, variant.targets, 0.0, variant.costs.currency)}
+    summary: dict[str, Any] = simulate_many([dump_document(variant)], settings, 1, run_summary)[0]
+    return summary
+
+
 def break_even(
     document: dict[str, Any] | Scenario,
     *,
@@ -112,8 +131,7 @@ def break_even(
     def verdict_at(value: float) -> dict[str, Any]:
         if value not in seen:
             variant = apply_overrides(scenario, lever.to_overrides(int(value) if whole else value, scenario))
-            summary = simulate_many([dump_document(variant)], settings, 1, run_summary)[0]
-            verdict = _verdict_of(summary, target, incident_type)
+            verdict = _verdict_of(_verdicts(variant, target, incident_type, settings), target, incident_type)
             if verdict is None:
                 raise ScenarioError([Problem("target", f"no verdict {target} for {incident_type or 'the year'}")])
             seen[value] = verdict

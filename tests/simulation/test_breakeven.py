@@ -113,3 +113,17 @@ def test_nearest_misses_are_ordered_by_shortfall_then_price():
     first = ordered[0]["shortfalls"][0]
     assert first["missing_probability"] == pytest.approx(0.05) and first["p95_beyond_s"] == pytest.approx(50.0)
     assert shortfalls({**_candidate(1.0, 1.0, 0.99), "verdicts": []}) == []
+
+
+@pytest.mark.parametrize(("target", "incident_type"), [("rto", "db_primary_failure"), ("rpo", "region_outage")])
+def test_a_verdict_of_one_type_judged_from_its_replays_alone_is_the_whole_runs(target, incident_type):
+    from simulation.analysis.advise import _summary
+    from simulation.analysis.breakeven import _verdict_of, _verdicts
+    from simulation.analysis.sensitivity import simulate_many
+    from simulation.model.loading import dump_document
+
+    variant = load_scenario({"pattern": "active-passive", "failover": {"detection": {"interval_s": 20}}})
+    small = RunSettings(trials=300, years=200, seed=11)
+    whole = simulate_many([dump_document(variant)], small, 1, _summary)[0]
+    alone = _verdicts(variant, target, incident_type, small)
+    assert _verdict_of(alone, target, incident_type) == _verdict_of(whole, target, incident_type)

@@ -198,6 +198,8 @@ def figures_many(
     """The quick runs of several variants (each ``(scenario, its full document)``), stopping each incident type
     once more replays could not change its verdicts (see the module's docstring). ``background``: on the
     low-priority workers (work nobody waits for yet)."""
+    if not variants:
+        return []
     runs = [
         _Run(
             scenario,

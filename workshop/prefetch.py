@@ -21,7 +21,7 @@ import threading
 from django.conf import settings
 
 import simulation
-from workshop import services
+from workshop import budget, services
 
 log = logging.getLogger(__name__)
 MAX_GROUPS = 6  # positions asked for at once
@@ -52,10 +52,11 @@ def bounded(groups: list[Group]) -> list[Group]:
 
 
 def compute_ahead(group: Group) -> bool:
-    """Compute one position now unless it is cached; whether it had to be computed."""
+    """Compute one position now unless it is cached; whether it had to be computed (``OverBudget`` when a
+    variant costs more than the workshop computes on request: never ahead either)."""
     if services.variants_cached(variants=group):
         return False
-    services.variants_run(variants=group, background=True)
+    services.variants_run(variants=group, background=True, check=budget.evaluate_check)
     return True
 
 
@@ -81,7 +82,7 @@ def _work() -> None:
             group = _queue.pop(0)
         try:
             compute_ahead(group)
-        except simulation.ScenarioError:
-            continue  # a position the page offered that the scenario does not allow: nothing to compute
+        except (simulation.ScenarioError, budget.OverBudget):
+            continue  # a position the scenario does not allow, or too costly: nothing to compute ahead
         except Exception:  # the thread outlives any one failure; the foreground computes what is asked
             log.exception("computing a position ahead failed", extra={"operation": "workshop_prefetch"})

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import simulation
 from planner.selectors.access import object_for_user, workspace_for_user
 from workshop import budget, prefetch, services, sessions, take
-from workshop.charts import targets_text, variant_payload
+from workshop.charts import room_payload, targets_text
 from workshop.controls import controls_for
 from workshop.models import ShareLink, WorkshopSession
 from workshop.selectors import ShareLinkError, base_document, sharelink_for_token
@@ -251,27 +251,16 @@ def room_evaluate_all(request, workspace_id: int, session_id: int):
     ]
 
     def answer() -> JsonResponse:
-        for document, overrides in variants:
-            budget.evaluate_check(services.variant_scenario(document=document, overrides=overrides))
-        results = services.variants_run(variants=variants)
-        return JsonResponse({"options": [variant_payload(figures, elapsed_s) for figures, elapsed_s in results]})
+        results = services.variants_run(variants=variants, check=budget.evaluate_check)
+        return JsonResponse({"options": [room_payload(figures, elapsed_s) for figures, elapsed_s in results]})
 
     if services.variants_cached(variants=variants):
         response = answer()
     else:
         response = budget.within_limits(budget.actor_key(request, None), answer)
     if response.status_code == 200:
-        prefetch.prefetch_later([g for g in groups if _within_budget(g)])
+        prefetch.prefetch_later(groups)
     return response
-
-
-def _within_budget(group: list) -> bool:
-    try:
-        for document, overrides in group:
-            budget.evaluate_check(services.variant_scenario(document=document, overrides=overrides))
-    except (budget.OverBudget, simulation.ScenarioError):
-        return False
-    return True
 
 
 # -- what would it take (members) --------------------------------------------------------------------

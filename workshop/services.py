@@ -65,42 +65,60 @@ def figures_key(full_document: dict, settings: RunSettings) -> str:
     )
 
 
+def asked_key(document: dict, overrides: dict, settings: RunSettings) -> str:
+    """The cache key of the figures of a variant as asked (base document and overrides): found without
+    building and validating the variant, which costs more than the look-up itself."""
+    return "workshop:asked:" + canonical_sha256(
+        {"document": document, "overrides": overrides, "settings": asdict(settings), "engine": ENGINE_VERSION}
+    )
+
+
 def variants_run(
-    *, variants: list[tuple[dict, dict]], settings: RunSettings | None = None, background: bool = False
+    *,
+    variants: list[tuple[dict, dict]],
+    settings: RunSettings | None = None,
+    background: bool = False,
+    check: Callable[[simulation.Scenario], object] | None = None,
 ) -> list[tuple[RunFigures, float]]:
     """Simulate several variants (each ``(document, overrides)``) at the quick settings, together: their
     chunks share the warm pool (``workshop.pool.figures_many``). Each: (the lean figures the page draws —
     verdicts, ECDFs, means, costs — and the elapsed seconds). Fewer replays where the intervals allow: an
     incident type stops after its first chunk once more replays could not change its verdicts. A saved
-    variant runs in full (``variant_pin``).
+    variant runs in full (``variant_pin``). ``check``: called with each variant that has to be simulated
+    (e.g. ``budget.evaluate_check``, which raises when it costs too much).
 
     Results are cached per scenario hash (the variant's full document, the settings and the engine
-    version): the same seed gives the same figures, so a position seen before — the facilitator going
-    back, a follower asking what the presenter just computed, a position computed ahead
-    (``workshop.prefetch``, which passes ``background``) — answers without simulating again."""
+    version) and per variant as asked: the same seed gives the same figures, so a position seen before —
+    the facilitator going back, a follower asking what the presenter just computed, a position computed
+    ahead (``workshop.prefetch``, which passes ``background``) — answers without simulating again."""
     started = time.perf_counter()
     settings = settings or QUICK
-    scenarios = [variant_scenario(document=document, overrides=overrides) for document, overrides in variants]
-    fulls = [dump_document(scenario) for scenario in scenarios]
-    keys = [figures_key(full, settings) for full in fulls]
-    held = cache.get_many(keys)
-    missing = [i for i, key in enumerate(keys) if key not in held]
+    asked = [asked_key(document, overrides, settings) for document, overrides in variants]
+    held = cache.get_many(asked)
+    todo = [i for i, key in enumerate(asked) if key not in held]
+    scenarios = {i: variant_scenario(document=variants[i][0], overrides=variants[i][1]) for i in todo}
+    fulls = {i: dump_document(scenario) for i, scenario in scenarios.items()}
+    keys = {i: figures_key(full, settings) for i, full in fulls.items()}
+    found = cache.get_many(list(keys.values()))
+    missing = [i for i in todo if keys[i] not in found]
+    if check is not None:
+        for i in missing:
+            check(scenarios[i])
     if missing:
         computed = figures_many([(scenarios[i], fulls[i]) for i in missing], settings, background=background)
-        for i, results in zip(missing, computed, strict=True):
-            held[keys[i]] = results
-        cache.set_many({keys[i]: held[keys[i]] for i in missing}, FIGURES_CACHE_S)
+        found.update({keys[i]: results for i, results in zip(missing, computed, strict=True)})
+    if todo:
+        fresh = {asked[i]: found[keys[i]] for i in todo}
+        held.update(fresh)
+        cache.set_many({**fresh, **{keys[i]: found[keys[i]] for i in missing}}, FIGURES_CACHE_S)
     elapsed_s = time.perf_counter() - started
-    return [(held[key], elapsed_s) for key in keys]
+    return [(held[key], elapsed_s) for key in asked]
 
 
 def variants_cached(*, variants: list[tuple[dict, dict]], settings: RunSettings | None = None) -> bool:
-    """Whether every variant's figures are in the cache already (answering costs no simulation)."""
+    """Whether every variant as asked is in the cache already (answering costs no simulation)."""
     settings = settings or QUICK
-    keys = [
-        figures_key(dump_document(variant_scenario(document=document, overrides=overrides)), settings)
-        for document, overrides in variants
-    ]
+    keys = [asked_key(document, overrides, settings) for document, overrides in variants]
     return len(cache.get_many(keys)) == len(keys)
 
 

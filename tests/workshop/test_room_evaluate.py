@@ -89,6 +89,7 @@ def test_a_position_computed_ahead_is_served_from_the_cache(viewer_client, sessi
         raise AssertionError("simulated a position computed ahead")
 
     monkeypatch.setattr(services, "figures_many", no_simulation)
+    monkeypatch.setattr(services, "variant_scenario", no_simulation)  # found as asked: not even built
     response = _post(viewer_client, session, {"options": _options(session, {"failover.detection.interval_s": 20})})
     assert response.status_code == 200
 

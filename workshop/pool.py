@@ -61,10 +61,10 @@ def _held(key: str, document: dict[str, Any], plan: dict[str, Any]) -> tuple[Sce
     return held
 
 
-def _chunk(key: str, document: dict[str, Any], plan: dict[str, Any], index: int) -> ChunkResult:
-    """Chunk ``index`` of the plan of the document whose hash is ``key``."""
+def _chunks(key: str, document: dict[str, Any], plan: dict[str, Any], indices: list[int]) -> list[ChunkResult]:
+    """Chunks ``indices`` of the plan of the document whose hash is ``key`` (one task: one wake-up)."""
     scenario, run_plan = _held(key, document, plan)
-    return run_chunk(scenario, run_plan, index)
+    return [run_chunk(scenario, run_plan, index) for index in indices]
 
 
 def _finish(
@@ -164,12 +164,18 @@ def _rounds(runs: list[_Run], ecdf: bool, chunks: Callable, finish: Callable) ->
 
 def _on_pool(runs: list[_Run], ecdf: bool, lane: list[ProcessPoolExecutor]) -> list[RunFigures]:
     def chunks(wanted: list[tuple[_Run, int]]) -> None:
+        tasks: dict[tuple[int, int], list[int]] = {}  # (run, process) → chunk indices
+        for run, index in wanted:  # one type, one process: its outcome cache holds the type's chunks
+            process = run.plan.chunks[index].type_index % len(lane)
+            tasks.setdefault((id(run), process), []).append(index)
+        by_id = {id(run): run for run, _ in wanted}
         futures = [
-            (run, index, lane[run.plan.chunks[index].type_index % len(lane)].submit(_chunk, *run.args(), index))
-            for run, index in wanted  # one type, one process: its outcome cache holds the type's chunks
+            (by_id[r], lane[process].submit(_chunks, *by_id[r].args(), indices))
+            for (r, process), indices in tasks.items()
         ]
-        for run, index, future in futures:
-            run.parts[index] = future.result(timeout=TIMEOUT_S)
+        for run, future in futures:
+            for part in future.result(timeout=TIMEOUT_S):
+                run.parts[part.index] = part
 
     def finish(wanted: list[_Run], ecdf: bool) -> list[tuple[RunFigures, list[str]]]:
         futures = [lane[i % len(lane)].submit(_finish, *run.args(), run.done(), ecdf) for i, run in enumerate(wanted)]

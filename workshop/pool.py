@@ -32,6 +32,7 @@ from typing import Any
 
 from django.conf import settings
 
+from simulation.analysis.sensitivity import tornado
 from simulation.analysis.variants import RunFigures, RunSettings, _figures
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, run_chunk
@@ -74,6 +75,11 @@ def _finish(
     scenario, run_plan = _held(key, document, plan)
     figures = _figures(scenario, run_plan, parts, ecdf)
     return figures, sorted(undecided_types(figures, run_plan))
+
+
+def tornado_part(document: dict[str, Any], parameters: list[str], run_settings: RunSettings) -> dict[str, Any]:
+    """The tornado bars of some parameters (``sensitivity.tornado``)."""
+    return tornado(document, parameters=parameters, settings=run_settings)
 
 
 def cache_counts() -> tuple[int, int]:
@@ -225,6 +231,27 @@ def figures_many(
             for run in runs:
                 run.parts.clear()
     return _in_process(runs, ecdf)
+
+
+def spread(function: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
+    """``function(*arguments)`` of each call, at once over the warm pool's processes (call ``i`` on process
+    ``i``), or one after the other in-process. ``function``: a module-level function of a module that needs
+    no Django models (a worker imports it)."""
+    workers = int(getattr(settings, "WORKSHOP_WORKERS", 0))
+    if workers >= 1:
+        try:
+            lane = _executors(workers, background=False)
+            futures = [lane[i % len(lane)].submit(function, *arguments) for i, arguments in enumerate(calls)]
+            return [future.result(timeout=TIMEOUT_S) for future in futures]
+        except BrokenProcessPool:
+            log.warning("workshop pool broken; starting a new one and computing in-process")
+            _discard()
+    return [function(*arguments) for arguments in calls]
+
+
+def workers_count() -> int:
+    """How many calls ``spread`` runs at once."""
+    return max(1, int(getattr(settings, "WORKSHOP_WORKERS", 0)))
 
 
 def quick_figures(scenario: Scenario, document: dict[str, Any], run_settings: RunSettings) -> RunFigures:

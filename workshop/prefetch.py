@@ -7,6 +7,8 @@ low-priority workers (``workshop.pool``: the operating system runs them only on 
 idle), into the same per-scenario-hash cache the evaluate endpoints read (``services.variants_run``). So a
 move to a position computed ahead answers from the cache, without simulating.
 
+It yields to the foreground: while any request of this process computes (``foreground``), it does not
+start a group (its own work in this process — building variants, hashing — would hold the interpreter).
 A newer list replaces the groups not yet started (the latest move knows best where the room goes next);
 at most ``MAX_GROUPS`` groups of ``MAX_VARIANTS`` variants in all. Only with the warm pool
 (``WORKSHOP_WORKERS`` ≥ 1; ``WORKSHOP_PREFETCH = False`` turns it off): without it, the background work
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 
@@ -32,6 +36,7 @@ _lock = threading.Lock()
 _wanted = threading.Condition(_lock)
 _queue: list[Group] = []
 _thread: threading.Thread | None = None
+_computing = 0  # requests of this process computing now
 
 
 def enabled() -> bool:
@@ -70,14 +75,28 @@ def prefetch_later(groups: list[Group]) -> int:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_work, name="workshop-prefetch", daemon=True)
             _thread.start()
-        _wanted.notify()
+        _wanted.notify_all()
         return len(_queue)
+
+
+@contextmanager
+def foreground() -> Iterator[None]:
+    """Mark a request computing: no position is started ahead meanwhile."""
+    global _computing
+    with _wanted:
+        _computing += 1
+    try:
+        yield
+    finally:
+        with _wanted:
+            _computing -= 1
+            _wanted.notify_all()
 
 
 def _work() -> None:
     while True:
         with _wanted:
-            while not _queue:
+            while not _queue or _computing:
                 _wanted.wait()
             group = _queue.pop(0)
         try:

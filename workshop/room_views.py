@@ -251,7 +251,8 @@ def room_evaluate_all(request, workspace_id: int, session_id: int):
     ]
 
     def answer() -> JsonResponse:
-        results = services.variants_run(variants=variants, check=budget.evaluate_check)
+        with prefetch.foreground():
+            results = services.variants_run(variants=variants, check=budget.evaluate_check)
         return JsonResponse({"options": [room_payload(figures, elapsed_s) for figures, elapsed_s in results]})
 
     if services.variants_cached(variants=variants):

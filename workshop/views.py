@@ -24,7 +24,7 @@ import simulation
 from planner.models import Scenario, Workspace
 from planner.selectors.access import object_for_user, workspace_for_user
 from planner.selectors.runs import run_results
-from workshop import budget, jobs, services
+from workshop import budget, jobs, prefetch, services
 from workshop.charts import targets_text, variant_payload
 from workshop.controls import controls_for
 from workshop.models import FrontierJob, ShareLink
@@ -194,8 +194,10 @@ def _member_urls(workspace_id: int) -> dict:
 
 def _evaluate(access: Access, data: dict) -> JsonResponse:
     overrides = _overrides(data)
-    budget.evaluate_check(services.variant_scenario(document=access.document, overrides=overrides))
-    results, elapsed_s = services.variant_run(document=access.document, overrides=overrides)
+    with prefetch.foreground():  # checked against the budget only when it has to be simulated
+        results, elapsed_s = services.variants_run(
+            variants=[(access.document, overrides)], check=budget.evaluate_check
+        )[0]
     return JsonResponse(variant_payload(results, elapsed_s))
 
 

@@ -135,3 +135,16 @@ def services_document(session, pk):
     from workshop.selectors import base_document
 
     return base_document(scenario=Scenario.objects.get(pk=pk), targets=session.workspace.targets)
+
+
+def test_no_position_is_started_ahead_while_a_request_computes(settings, monkeypatch):
+    import threading
+
+    settings.WORKSHOP_WORKERS = 1
+    started = threading.Event()
+    monkeypatch.setattr(prefetch, "compute_ahead", lambda group: started.set())
+    monkeypatch.setattr(prefetch, "_thread", None)
+    with prefetch.foreground():
+        prefetch.prefetch_later([[({"pattern": "single-region"}, {})]])
+        assert not started.wait(0.3)
+    assert started.wait(5)

@@ -7,9 +7,15 @@
 4. The workshop room (a saved session) with 1 and with 3 options live: one control move → every option
    re-simulated and the chart redrawn, p50 / p95 (target p50 < 300 ms, p95 < 500 ms over ≥ 50 moves).
    "new positions" walks a path on which every position is new (nothing cached); "revisited" moves one
-   slider back and forth (the per-scenario-hash cache answers).
+   slider back and forth (the per-scenario-hash cache answers). ``--think-ms``: the pause after each chart
+   is drawn before the next move (a room reads the chart; positions computed ahead use it); 0 by default:
+   the next move at once, so nothing computed ahead is ready unless it was computed during the move.
 
-Run: ``.venv/bin/python benchmarks/workshop.py [--changes 20] [--skip-browser]``.
+Every figure line ends with the load average (1 min) when it was printed: the machine may be busy.
+The server runs with ``WORKSHOP_RATE_PER_MINUTE`` raised (unless set): the benchmark times the answers,
+not the per-user limit, which 50 moves in a minute would meet.
+
+Run: ``.venv/bin/python benchmarks/workshop.py [--changes 20] [--skip-browser] [--room-only] [--think-ms 0]``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ EXAMPLE = ROOT / "examples" / "worked-active-passive.yaml"
 RENDERED = "(before) => Number(document.body.dataset.wsRenders) > before && document.body.dataset.wsState === 'ready'"
 
 
+def _load() -> str:
+    return f"[load average {os.getloadavg()[0]:.2f}]"
+
+
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
@@ -55,7 +65,8 @@ def engine_figures(repeats: int) -> None:
         times.append(time.perf_counter() - started)
     print(
         f"quick run ({QUICK.trials} incidents per type, {QUICK.years} years): "
-        f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {_p95(times) * 1000:.0f} ms over {repeats} variants"
+        f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {_p95(times) * 1000:.0f} ms over {repeats} variants "
+        f"{_load()}"
     )
     for workers in (1, 2):
         started = time.perf_counter()
@@ -63,7 +74,7 @@ def engine_figures(repeats: int) -> None:
         elapsed = time.perf_counter() - started
         print(
             f"tornado, {len(result['parameters'])} parameters, workers={workers}: {elapsed:.1f} s "
-            f"(target < 10 s on one core)"
+            f"(target < 10 s on one core) {_load()}"
         )
 
 
@@ -81,6 +92,7 @@ def _start_server():
     os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="workshop-bench-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("WORKSHOP_RATE_PER_MINUTE", "100000")
     import django
 
     django.setup()
@@ -140,7 +152,7 @@ def browser_figures(changes: int) -> None:
     server.shutdown()
     print(
         f"slider change → chart drawn in Chromium (incl. 150 ms debounce): p50 {statistics.median(timings):.0f} ms, "
-        f"p95 {_p95(timings):.0f} ms over {len(timings)} changes (target < 1000 ms)"
+        f"p95 {_p95(timings):.0f} ms over {len(timings)} changes (target < 1000 ms) {_load()}"
     )
 
 
@@ -182,7 +194,7 @@ def _snake_moves(page, changes: int) -> list[tuple[str, str]]:
     return moves
 
 
-def room_figures(options: int, changes: int, base_url: str, cookie: dict, user) -> None:
+def room_figures(options: int, changes: int, base_url: str, cookie: dict, user, think_ms: int = 0) -> None:
     from django.core.cache import cache
     from playwright.sync_api import sync_playwright
 
@@ -204,20 +216,23 @@ def room_figures(options: int, changes: int, base_url: str, cookie: dict, user) 
         ):
             page.evaluate("window.workshopTimings = []")
             for key, press in moves:
+                if think_ms:
+                    page.wait_for_timeout(think_ms)
                 renders = int(page.evaluate("document.body.dataset.wsRenders"))
                 page.locator(f"#c-{key}").focus()
                 page.keyboard.press(press)
                 page.wait_for_function(RENDERED, arg=renders, timeout=60_000)
             timings = page.evaluate("window.workshopTimings")
             print(
-                f"room, {options} option(s) live, {label}: control move → every option redrawn "
-                f"p50 {statistics.median(timings):.0f} ms, p95 {_p95(timings):.0f} ms over {len(timings)} moves "
-                f"(target p50 < 300 ms, p95 < 500 ms)"
+                f"room, {options} option(s) live, {label}, think {think_ms} ms: control move → every option "
+                f"redrawn p50 {statistics.median(timings):.0f} ms, p95 {_p95(timings):.0f} ms over {len(timings)} "
+                f"moves (target p50 < 300 ms, p95 < 500 ms) {_load()}",
+                flush=True,
             )
         browser.close()
 
 
-def room_benchmark(changes: int) -> None:
+def room_benchmark(changes: int, think_ms: int = 0) -> None:
     base_url, server = _start_server()
     _, user = _fixture()
     from django.conf import settings
@@ -227,7 +242,7 @@ def room_benchmark(changes: int) -> None:
     client.force_login(user)
     cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
     for options in (1, 3):
-        room_figures(options, changes, base_url, {**cookie, "url": base_url}, user)
+        room_figures(options, changes, base_url, {**cookie, "url": base_url}, user, think_ms)
     server.shutdown()
 
 
@@ -236,15 +251,16 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=20, help="slider changes in the browser")
     parser.add_argument("--repeats", type=int, default=10, help="quick runs timed")
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--think-ms", type=int, default=0, help="pause after each chart drawn in the room")
     parser.add_argument("--room-only", action="store_true", help="only the room (1 and 3 options live)")
     args = parser.parse_args()
     if args.room_only:
-        room_benchmark(max(args.changes, 50))
+        room_benchmark(max(args.changes, 50), args.think_ms)
         return
     engine_figures(args.repeats)
     if not args.skip_browser:
         browser_figures(args.changes)
-        room_benchmark(max(args.changes, 50))
+        room_benchmark(max(args.changes, 50), args.think_ms)
 
 
 if __name__ == "__main__":

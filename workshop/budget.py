@@ -175,28 +175,33 @@ def _process_semaphore() -> threading.BoundedSemaphore:
         return _process_slots[key]
 
 
+def within_limits(actor: str, compute: Callable[[], JsonResponse]) -> JsonResponse:
+    """``compute()`` under the actor's rate and concurrency limits; 429 when busy, 422 when over budget."""
+    try:
+        rate_check(actor)
+        with compute_slot(actor):
+            return compute()
+    except Busy as error:
+        response = JsonResponse({"errors": [{"field": "", "message": str(error)}]}, status=429)
+        response["Retry-After"] = str(error.retry_after_s)
+        return response
+    except OverBudget as error:
+        return JsonResponse(
+            {
+                "errors": [{"field": "", "message": str(error)}],
+                "estimate": {"replays": error.estimate.replays, "seconds": round(error.estimate.seconds, 1)},
+                "budget_s": error.budget_s,
+            },
+            status=422,
+        )
+
+
 def limited(view: Callable) -> Callable:
-    """Rate-limit and bound the concurrency of a computing view; 429 when busy, 422 when over budget."""
+    """Rate-limit and bound the concurrency of a computing view (``within_limits``)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
         actor = actor_key(request, kwargs.get("token"))
-        try:
-            rate_check(actor)
-            with compute_slot(actor):
-                return view(request, *args, **kwargs)
-        except Busy as error:
-            response = JsonResponse({"errors": [{"field": "", "message": str(error)}]}, status=429)
-            response["Retry-After"] = str(error.retry_after_s)
-            return response
-        except OverBudget as error:
-            return JsonResponse(
-                {
-                    "errors": [{"field": "", "message": str(error)}],
-                    "estimate": {"replays": error.estimate.replays, "seconds": round(error.estimate.seconds, 1)},
-                    "budget_s": error.budget_s,
-                },
-                status=422,
-            )
+        return within_limits(actor, lambda: view(request, *args, **kwargs))
 
     return wrapped

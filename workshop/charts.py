@@ -108,18 +108,27 @@ def key_figures(results: Results) -> dict[str, Any]:
     }
 
 
-def variant_payload(results: Results, elapsed_s: float) -> dict[str, Any]:
-    """The evaluate endpoint's answer: verdict cards, RTO ECDF figure, headline numbers, frontier point."""
-    point = chartdata.cost_vs_downtime([("variant", results)])["points"][0]
+def room_payload(results: Results, elapsed_s: float) -> dict[str, Any]:
+    """What the room draws of one option: verdict cards, key figures (its chart is one bar of them)."""
     return {
         "targets_met": bool(results.targets_met),
         "cards": [
             {k: card[k] for k in ("target", "title", "status", "met", "summary")} for card in verdict_cards(results)
         ],
+        "key": key_figures(results),
+        "elapsed_ms": round(elapsed_s * 1000),
+        "settings": {"trials": results.trials_per_type, "years": results.years, "seed": results.seed},
+    }
+
+
+def variant_payload(results: Results, elapsed_s: float) -> dict[str, Any]:
+    """The evaluate endpoint's answer: ``room_payload``, and the RTO ECDF figure, headline numbers, frontier point."""
+    point = chartdata.cost_vs_downtime([("variant", results)])["points"][0]
+    return {
+        **room_payload(results, elapsed_s),
         "figure": _projector(ecdf_figure(results, "rto_s")),
         "figures": figures_of(results),
         "rto_rows": rto_rows(results),
-        "key": key_figures(results),
         "point": {
             k: point[k]
             for k in (
@@ -131,8 +140,6 @@ def variant_payload(results: Results, elapsed_s: float) -> dict[str, Any]:
             )
         },
         "currency": results.costs.currency,
-        "elapsed_ms": round(elapsed_s * 1000),
-        "settings": {"trials": results.trials_per_type, "years": results.years, "seed": results.seed},
     }
 
 

@@ -1,64 +1,259 @@
-"""A warm pool of engine processes for the workshop's quick runs.
+"""A warm pool of engine processes for the workshop's quick runs, fed chunk by chunk.
 
-Several options move at once (one control applies to all of them): their quick runs arrive as
-concurrent requests, which one Python process would run one after the other. The pool runs them on
-``settings.WORKSHOP_WORKERS`` processes started once (a fork server that has imported the engine) and
-kept, so a move of three options costs about the slowest option, not their sum. Results are the same
-bytes as in-process (same plan, same streams); either way a quick run stops after the first chunk of
-each type when every verdict is already decided (``run_figures_until_decided``).
-``WORKSHOP_WORKERS = 0``: run in the request's process.
+One control moves every option at once, so a move is several quick runs. The pool runs their chunks
+(``simulation.engine.plan``: fixed-size pieces of one incident type, each with its own random stream)
+on ``settings.WORKSHOP_WORKERS`` processes started once (a fork server that has imported the engine) and
+kept, so a move costs its chunks spread over every core, not the options one after the other. Every
+chunk of one incident type goes to the same process, whose shared outcome cache
+(``simulation.engine.cache``) then holds that type's earlier chunks: a chunk whose type reads nothing the
+move changed is not replayed. The figures are put together in a worker too (``_finish``), so the web
+process only hands out work and stays free for other requests. Results are the same bytes as in-process.
+
+Fewer replays where the intervals allow (``figures_many``): first the first chunk of every incident type;
+then more chunks only of the types whose verdicts are still undecided (a verdict about one type decides
+nothing of another; availability and cost read every type, so an undecided one continues them all).
+
+Work nobody waits for yet (positions computed ahead, ``workshop.prefetch``) goes to a second set of
+processes at the lowest CPU priority (``background``): the operating system runs them only on cores the
+foreground leaves idle. ``WORKSHOP_WORKERS = 0``: everything in the request's process, same figures.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
-from simulation.analysis.variants import RunFigures, RunSettings, run_figures_until_decided
+from simulation.analysis.sensitivity import tornado
+from simulation.analysis.variants import RunFigures, RunSettings, _figures
+from simulation.engine.cache import SHARED
+from simulation.engine.chunks import ChunkResult, run_chunk
+from simulation.engine.plan import RunPlan, plan_run
 from simulation.engine.runner import pool_context
-from simulation.model.loading import load_scenario
+from simulation.model.loading import canonical_sha256, load_scenario
 from simulation.model.scenario import Scenario
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
+_lanes: dict[bool, list[ProcessPoolExecutor]] = {}  # background? → one single-process executor per worker
 TIMEOUT_S = 60
+BACKGROUND_NICENESS = 19
+SCENARIOS_KEPT = 16  # loaded variants a worker keeps (a move's chunks of one option share one)
+_loaded: OrderedDict[str, tuple[Scenario, RunPlan]] = OrderedDict()  # per worker process
 
 
-def _figures(document: dict[str, Any], run_settings: RunSettings) -> RunFigures:
-    """Worker entry point: a full document → the quick run's figures with ECDFs."""
-    return run_figures_until_decided(load_scenario(document), run_settings, ecdf=True)
+# -- in a worker ----------------------------------------------------------------------------------
+def _held(key: str, document: dict[str, Any], plan: dict[str, Any]) -> tuple[Scenario, RunPlan]:
+    held = _loaded.get(key)
+    if held is None:
+        held = (load_scenario(document), RunPlan.from_dict(plan))
+        _loaded[key] = held
+        while len(_loaded) > SCENARIOS_KEPT:
+            _loaded.popitem(last=False)
+    _loaded.move_to_end(key)
+    return held
 
 
-def _executor(workers: int) -> ProcessPoolExecutor:
-    global _pool
+def _chunks(key: str, document: dict[str, Any], plan: dict[str, Any], indices: list[int]) -> list[ChunkResult]:
+    """Chunks ``indices`` of the plan of the document whose hash is ``key`` (one task: one wake-up)."""
+    scenario, run_plan = _held(key, document, plan)
+    return [run_chunk(scenario, run_plan, index) for index in indices]
+
+
+def _finish(
+    key: str, document: dict[str, Any], plan: dict[str, Any], parts: list[ChunkResult], ecdf: bool
+) -> tuple[RunFigures, list[str]]:
+    """The figures of the chunks done, and the incident types whose verdicts more replays could change."""
+    scenario, run_plan = _held(key, document, plan)
+    figures = _figures(scenario, run_plan, parts, ecdf)
+    return figures, sorted(undecided_types(figures, run_plan))
+
+
+def tornado_part(document: dict[str, Any], parameters: list[str], run_settings: RunSettings) -> dict[str, Any]:
+    """The tornado bars of some parameters (``sensitivity.tornado``)."""
+    return tornado(document, parameters=parameters, settings=run_settings)
+
+
+def cache_counts() -> tuple[int, int]:
+    """This process's outcome cache: (hits, misses) so far (what a worker saved by replaying nothing)."""
+    return SHARED.hits, SHARED.misses
+
+
+def undecided_types(figures: RunFigures, plan: RunPlan) -> set[str]:
+    """The incident types more replays could still change a verdict of: a verdict's own type, or every
+    type for a verdict of the whole year (availability, cost). Empty when every verdict is decided."""
+    types: set[str] = set()
+    for verdict in figures.verdicts:
+        low, high = verdict.ci
+        if low >= verdict.confidence or high < verdict.confidence:
+            continue
+        if verdict.incident_type in plan.rates_per_year:
+            types.add(verdict.incident_type)
+        else:
+            return set(plan.rates_per_year)
+    return types
+
+
+# -- in the web process ---------------------------------------------------------------------------
+def _executors(workers: int, background: bool) -> list[ProcessPoolExecutor]:
     with _lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context())
-        return _pool
+        if background not in _lanes:
+            extra: dict[str, Any] = {"initializer": os.nice, "initargs": (BACKGROUND_NICENESS,)} if background else {}
+            _lanes[background] = [
+                ProcessPoolExecutor(max_workers=1, mp_context=pool_context(), **extra) for _ in range(workers)
+            ]
+        return _lanes[background]
 
 
 def _discard() -> None:
-    global _pool
     with _lock:
-        if _pool is not None:
-            _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None
+        for lane in _lanes.values():
+            for executor in lane:
+                executor.shutdown(wait=False, cancel_futures=True)
+        _lanes.clear()
+
+
+@dataclass
+class _Run:
+    """One quick run in progress: its scenario, full document, plan and the chunks done so far."""
+
+    scenario: Scenario
+    document: dict[str, Any]
+    plan: RunPlan
+    key: str = ""
+    parts: dict[int, ChunkResult] = field(default_factory=dict)
+
+    def first_chunks(self) -> list[int]:
+        return sorted(self.plan.chunks_of(name)[0] for name in self.plan.rates_per_year)
+
+    def args(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        return self.key, self.document, self.plan.to_dict()
+
+    def done(self) -> list[ChunkResult]:
+        return [self.parts[i] for i in sorted(self.parts)]
+
+
+class _Local:
+    """Runs the work in this process (no workers)."""
+
+    def chunk(self, run: _Run, index: int) -> ChunkResult:
+        return run_chunk(run.scenario, run.plan, index)
+
+    def finish(self, run: _Run, ecdf: bool) -> tuple[RunFigures, list[str]]:
+        figures = _figures(run.scenario, run.plan, run.done(), ecdf)
+        return figures, sorted(undecided_types(figures, run.plan))
+
+
+def _rounds(runs: list[_Run], ecdf: bool, chunks: Callable, finish: Callable) -> list[RunFigures]:
+    """First chunks, their figures; then the undecided types' other chunks and the figures again."""
+    chunks([(run, index) for run in runs for index in run.first_chunks()])
+    answers = finish(runs, ecdf)
+    again = []
+    for run, (_, undecided) in zip(runs, answers, strict=True):
+        more = [(run, i) for name in undecided for i in run.plan.chunks_of(name) if i not in run.parts]
+        if more:
+            again.append(run)
+            chunks(more)
+    if again:
+        for run, answer in zip(again, finish(again, ecdf), strict=True):
+            answers[runs.index(run)] = answer
+    return [figures for figures, _ in answers]
+
+
+def _on_pool(runs: list[_Run], ecdf: bool, lane: list[ProcessPoolExecutor]) -> list[RunFigures]:
+    def chunks(wanted: list[tuple[_Run, int]]) -> None:
+        tasks: dict[tuple[int, int], list[int]] = {}  # (run, process) → chunk indices
+        for run, index in wanted:  # one type, one process: its outcome cache holds the type's chunks
+            process = run.plan.chunks[index].type_index % len(lane)
+            tasks.setdefault((id(run), process), []).append(index)
+        by_id = {id(run): run for run, _ in wanted}
+        futures = [
+            (by_id[r], lane[process].submit(_chunks, *by_id[r].args(), indices))
+            for (r, process), indices in tasks.items()
+        ]
+        for run, future in futures:
+            for part in future.result(timeout=TIMEOUT_S):
+                run.parts[part.index] = part
+
+    def finish(wanted: list[_Run], ecdf: bool) -> list[tuple[RunFigures, list[str]]]:
+        futures = [lane[i % len(lane)].submit(_finish, *run.args(), run.done(), ecdf) for i, run in enumerate(wanted)]
+        return [future.result(timeout=TIMEOUT_S) for future in futures]
+
+    return _rounds(runs, ecdf, chunks, finish)
+
+
+def _in_process(runs: list[_Run], ecdf: bool) -> list[RunFigures]:
+    local = _Local()
+
+    def chunks(wanted: list[tuple[_Run, int]]) -> None:
+        for run, index in wanted:
+            run.parts[index] = local.chunk(run, index)
+
+    return _rounds(runs, ecdf, chunks, lambda wanted, e: [local.finish(run, e) for run in wanted])
+
+
+def figures_many(
+    variants: list[tuple[Scenario, dict[str, Any]]],
+    run_settings: RunSettings,
+    *,
+    ecdf: bool = True,
+    background: bool = False,
+) -> list[RunFigures]:
+    """The quick runs of several variants (each ``(scenario, its full document)``), stopping each incident type
+    once more replays could not change its verdicts (see the module's docstring). ``background``: on the
+    low-priority workers (work nobody waits for yet)."""
+    if not variants:
+        return []
+    runs = [
+        _Run(
+            scenario,
+            document,
+            plan_run(scenario, trials=run_settings.trials, seed=run_settings.seed, years=run_settings.years),
+            key=canonical_sha256(document),
+        )
+        for scenario, document in variants
+    ]
+    workers = int(getattr(settings, "WORKSHOP_WORKERS", 0))
+    if workers >= 1:
+        try:
+            return _on_pool(runs, ecdf, _executors(workers, background))
+        except BrokenProcessPool:
+            log.warning("workshop pool broken; starting a new one and running these variants in-process")
+            _discard()
+            for run in runs:
+                run.parts.clear()
+    return _in_process(runs, ecdf)
+
+
+def spread(function: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
+    """``function(*arguments)`` of each call, at once over the warm pool's processes (call ``i`` on process
+    ``i``), or one after the other in-process. ``function``: a module-level function of a module that needs
+    no Django models (a worker imports it)."""
+    workers = int(getattr(settings, "WORKSHOP_WORKERS", 0))
+    if workers >= 1:
+        try:
+            lane = _executors(workers, background=False)
+            futures = [lane[i % len(lane)].submit(function, *arguments) for i, arguments in enumerate(calls)]
+            return [future.result(timeout=TIMEOUT_S) for future in futures]
+        except BrokenProcessPool:
+            log.warning("workshop pool broken; starting a new one and computing in-process")
+            _discard()
+    return [function(*arguments) for arguments in calls]
+
+
+def workers_count() -> int:
+    """How many calls ``spread`` runs at once."""
+    return max(1, int(getattr(settings, "WORKSHOP_WORKERS", 0)))
 
 
 def quick_figures(scenario: Scenario, document: dict[str, Any], run_settings: RunSettings) -> RunFigures:
     """The quick run of ``scenario`` (``document``: its full document) on the warm pool, or in-process."""
-    workers = int(getattr(settings, "WORKSHOP_WORKERS", 0))
-    if workers < 1:
-        return run_figures_until_decided(scenario, run_settings, ecdf=True)
-    try:
-        return _executor(workers).submit(_figures, document, run_settings).result(timeout=TIMEOUT_S)
-    except BrokenProcessPool:
-        log.warning("workshop pool broken; starting a new one and running this variant in-process")
-        _discard()
-        return run_figures_until_decided(scenario, run_settings, ecdf=True)
+    return figures_many([(scenario, document)], run_settings)[0]

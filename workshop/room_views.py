@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 import simulation
 from planner.selectors.access import object_for_user, workspace_for_user
-from workshop import sessions, take
-from workshop.charts import targets_text
+from workshop import budget, prefetch, services, sessions, take
+from workshop.charts import room_payload, targets_text
 from workshop.controls import controls_for
 from workshop.models import ShareLink, WorkshopSession
 from workshop.selectors import ShareLinkError, base_document, sharelink_for_token
@@ -101,7 +101,8 @@ def _member_session(request: HttpRequest, workspace_id: int, session_id: int, *,
 
 def member_urls(workspace_id: int, session_id: int) -> dict:
     args = [workspace_id, session_id]
-    urls = {name: reverse(f"room_{name}", args=args) for name in ("state", "share", "tornado", "breakeven", "advice")}
+    names = ("state", "share", "tornado", "breakeven", "advice", "evaluate_all")
+    urls = {name: reverse(f"room_{name}", args=args) for name in names}
     return {**urls, "evaluate": reverse("workshop_evaluate", args=[workspace_id])}
 
 
@@ -203,6 +204,64 @@ def shared_state(request, token: str):
     if link.session is None:
         raise Http404("This link shows one scenario, not a session")
     return JsonResponse(sessions.session_state(session=link.session))
+
+
+# -- one move: every option at once, and the positions to compute ahead (members) ---------------------
+MAX_AHEAD_GROUPS = prefetch.MAX_GROUPS
+
+
+def _session_variants(
+    request, workspace_id: int, session: WorkshopSession, items, field: str, documents: dict[int, dict]
+) -> list:
+    """``[{"scenario_id", "overrides"}, …]`` of the session's options → ``[(document, overrides), …]``
+    (``documents``: each option's base document, read once per request)."""
+    from workshop.views import _member_access, _overrides, _scenario_id
+
+    if not isinstance(items, list) or not items or len(items) > sessions.MAX_OPTIONS:
+        raise BadRequest(f"{field}: must be a list of 1 to {sessions.MAX_OPTIONS} options.")
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise BadRequest(f"{field}: each option must be an object with scenario_id and overrides.")
+        chosen = _scenario_id(item)
+        if chosen not in session.options:
+            raise BadRequest(f"{field}: scenario_id must be one of the session's options.")
+        if chosen not in documents:
+            documents[chosen] = _member_access(request, workspace_id, chosen).document
+        out.append((documents[chosen], _overrides(item)))
+    return out
+
+
+@require_POST
+@_json_errors
+def room_evaluate_all(request, workspace_id: int, session_id: int):
+    """Every option's quick run at its overrides (``options``), in one answer: their chunks share the warm
+    pool. An answer the cache holds costs no simulation and counts against no limit. ``ahead``: positions
+    the page expects next (each a list like ``options``), computed in the background (``workshop.prefetch``)."""
+    data = _body(request)
+    session = _member_session(request, workspace_id, session_id)
+    documents: dict[int, dict] = {}
+    variants = _session_variants(request, workspace_id, session, data.get("options"), "options", documents)
+    ahead = data.get("ahead", [])
+    if not isinstance(ahead, list):
+        raise BadRequest("ahead: must be a list of positions.")
+    groups = [
+        _session_variants(request, workspace_id, session, group, "ahead", documents)
+        for group in ahead[:MAX_AHEAD_GROUPS]
+    ]
+
+    def answer() -> JsonResponse:
+        with prefetch.foreground():
+            results = services.variants_run(variants=variants, check=budget.evaluate_check)
+        return JsonResponse({"options": [room_payload(figures, elapsed_s) for figures, elapsed_s in results]})
+
+    if services.variants_cached(variants=variants):
+        response = answer()
+    else:
+        response = budget.within_limits(budget.actor_key(request, None), answer)
+    if response.status_code == 200:
+        prefetch.prefetch_later(groups)
+    return response
 
 
 # -- what would it take (members) --------------------------------------------------------------------

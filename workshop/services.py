@@ -27,7 +27,7 @@ from simulation.model.overrides import apply_overrides
 from simulation.version import ENGINE_VERSION
 from workshop.controls import ALLOWED_PATHS
 from workshop.models import ShareLink, WorkshopSession
-from workshop.pool import quick_figures
+from workshop.pool import figures_many
 from workshop.selectors import SHARE_SALT
 
 MAX_SHARE_DAYS = 90
@@ -58,27 +58,73 @@ def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
     return apply_overrides(document, expand_toggles(document, overrides))  # a toggle is its whole lever
 
 
-def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None) -> tuple[RunFigures, float]:
-    """Simulate a variant synchronously at the quick settings: (the lean figures the page draws — verdicts,
-    ECDFs, means, costs — and the elapsed seconds). Fewer replays where the intervals allow: when every
-    verdict is decided after the first chunk of each incident type, those figures stand
-    (``run_figures_until_decided``). A saved variant runs in full (``variant_pin``).
+def figures_key(full_document: dict, settings: RunSettings) -> str:
+    """The cache key of a variant's quick-run figures: its full document, the settings, the engine version."""
+    return "workshop:figures:" + canonical_sha256(
+        {"document": full_document, "settings": asdict(settings), "engine": ENGINE_VERSION}
+    )
+
+
+def asked_key(document: dict, overrides: dict, settings: RunSettings) -> str:
+    """The cache key of the figures of a variant as asked (base document and overrides): found without
+    building and validating the variant, which costs more than the look-up itself."""
+    return "workshop:asked:" + canonical_sha256(
+        {"document": document, "overrides": overrides, "settings": asdict(settings), "engine": ENGINE_VERSION}
+    )
+
+
+def variants_run(
+    *,
+    variants: list[tuple[dict, dict]],
+    settings: RunSettings | None = None,
+    background: bool = False,
+    check: Callable[[simulation.Scenario], object] | None = None,
+) -> list[tuple[RunFigures, float]]:
+    """Simulate several variants (each ``(document, overrides)``) at the quick settings, together: their
+    chunks share the warm pool (``workshop.pool.figures_many``). Each: (the lean figures the page draws —
+    verdicts, ECDFs, means, costs — and the elapsed seconds). Fewer replays where the intervals allow: an
+    incident type stops after its first chunk once more replays could not change its verdicts. A saved
+    variant runs in full (``variant_pin``). ``check``: called with each variant that has to be simulated
+    (e.g. ``budget.evaluate_check``, which raises when it costs too much).
 
     Results are cached per scenario hash (the variant's full document, the settings and the engine
-    version): the same seed gives the same figures, so a position seen before — the facilitator going
-    back, a follower asking what the presenter just computed — answers without simulating again."""
-    scenario = variant_scenario(document=document, overrides=overrides)
+    version) and per variant as asked: the same seed gives the same figures, so a position seen before —
+    the facilitator going back, a follower asking what the presenter just computed, a position computed
+    ahead (``workshop.prefetch``, which passes ``background``) — answers without simulating again."""
     started = time.perf_counter()
     settings = settings or QUICK
-    full = dump_document(scenario)
-    key = "workshop:figures:" + canonical_sha256(
-        {"document": full, "settings": asdict(settings), "engine": ENGINE_VERSION}
-    )
-    results = cache.get(key)
-    if results is None:
-        results = quick_figures(scenario, full, settings)
-        cache.set(key, results, FIGURES_CACHE_S)
-    return results, time.perf_counter() - started
+    asked = [asked_key(document, overrides, settings) for document, overrides in variants]
+    held = cache.get_many(asked)
+    todo = [i for i, key in enumerate(asked) if key not in held]
+    scenarios = {i: variant_scenario(document=variants[i][0], overrides=variants[i][1]) for i in todo}
+    fulls = {i: dump_document(scenario) for i, scenario in scenarios.items()}
+    keys = {i: figures_key(full, settings) for i, full in fulls.items()}
+    found = cache.get_many(list(keys.values()))
+    missing = [i for i in todo if keys[i] not in found]
+    if check is not None:
+        for i in missing:
+            check(scenarios[i])
+    if missing:
+        computed = figures_many([(scenarios[i], fulls[i]) for i in missing], settings, background=background)
+        found.update({keys[i]: results for i, results in zip(missing, computed, strict=True)})
+    if todo:
+        fresh = {asked[i]: found[keys[i]] for i in todo}
+        held.update(fresh)
+        cache.set_many({**fresh, **{keys[i]: found[keys[i]] for i in missing}}, FIGURES_CACHE_S)
+    elapsed_s = time.perf_counter() - started
+    return [(held[key], elapsed_s) for key in asked]
+
+
+def variants_cached(*, variants: list[tuple[dict, dict]], settings: RunSettings | None = None) -> bool:
+    """Whether every variant as asked is in the cache already (answering costs no simulation)."""
+    settings = settings or QUICK
+    keys = [asked_key(document, overrides, settings) for document, overrides in variants]
+    return len(cache.get_many(keys)) == len(keys)
+
+
+def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None) -> tuple[RunFigures, float]:
+    """One variant's quick run (``variants_run``)."""
+    return variants_run(variants=[(document, overrides)], settings=settings)[0]
 
 
 def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, overrides: dict, label: str, user) -> Run:

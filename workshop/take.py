@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from simulation.analysis.breakeven import BREAK_EVEN, break_even, cheapest_or_nearest, numeric_levers
-from simulation.analysis.sensitivity import PARAMETERS, tornado
+from simulation.analysis.sensitivity import PARAMETERS, PARAMETERS_BY_KEY, tornado
 from simulation.analysis.variants import RunSettings
+from simulation.model.loading import dump_document
+from workshop import pool
 from workshop.services import variant_run, variant_scenario
 
 # A tornado ranks settings, so it needs fewer replays than a verdict: every side shares the seed (common
@@ -33,9 +35,22 @@ def tornado_plan(*, document: dict, overrides: dict) -> dict[str, Any]:
 
 
 def tornado_slice(*, document: dict, overrides: dict, parameters: list[str]) -> dict[str, Any]:
-    """The tornado bars of up to ``SLICE`` parameters, with the variant's figures and verdicts."""
+    """The tornado bars of up to ``SLICE`` parameters, with the variant's figures and verdicts. The slice is
+    shared out over the warm pool's processes (each computes the bars of its share; the bars do not depend
+    on each other: one parameter at a time against the same base, common random numbers)."""
     scenario = variant_scenario(document=document, overrides=overrides)
-    return tornado(scenario, parameters=parameters[:SLICE], settings=TORNADO_ROOM)
+    chosen = parameters[:SLICE]
+    unknown = [key for key in chosen if key not in PARAMETERS_BY_KEY]
+    if unknown or len(chosen) < 2:  # the engine names what is wrong; one parameter is one share
+        return tornado(scenario, parameters=chosen, settings=TORNADO_ROOM)
+    shares = pool.workers_count()
+    document_full = dump_document(scenario)
+    parts = [chosen[i::shares] for i in range(shares) if chosen[i::shares]]
+    reports = pool.spread(pool.tornado_part, [(document_full, part, TORNADO_ROOM) for part in parts])
+    bars = [bar for report in reports for bar in report["parameters"]]
+    rank_by = reports[0]["rank_by"]
+    bars.sort(key=lambda bar: (-bar["swing"].get(rank_by, 0.0), chosen.index(bar["key"])))  # as ``tornado`` does
+    return {**reports[0], "parameters": bars}
 
 
 def break_even_of(*, document: dict, overrides: dict, parameter: str, target: str, incident_type: str | None) -> dict:

@@ -25,6 +25,7 @@ urlpatterns = member_paths(
         ("sessions/<int:session_id>/tornado/", room_views.room_tornado, "room_tornado"),
         ("sessions/<int:session_id>/breakeven/", room_views.room_breakeven, "room_breakeven"),
         ("sessions/<int:session_id>/advice/", room_views.room_advice, "room_advice"),
+        ("sessions/<int:session_id>/evaluate/", room_views.room_evaluate_all, "room_evaluate_all"),
     ],
 ) + [
     path(S, views.shared_workshop, name="shared_workshop"),

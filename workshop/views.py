@@ -25,7 +25,7 @@ from planner.models import Scenario, Workspace
 from planner.selectors.access import object_for_user, workspace_for_user
 from planner.selectors.baseline import workspace_rebased
 from planner.selectors.runs import run_results
-from workshop import budget, jobs, services
+from workshop import budget, jobs, prefetch, services
 from workshop.charts import targets_text, variant_payload
 from workshop.controls import controls_for
 from workshop.models import FrontierJob, ShareLink
@@ -195,8 +195,10 @@ def _member_urls(workspace_id: int) -> dict:
 
 def _evaluate(access: Access, data: dict) -> JsonResponse:
     overrides = _overrides(data)
-    budget.evaluate_check(services.variant_scenario(document=access.document, overrides=overrides))
-    results, elapsed_s = services.variant_run(document=access.document, overrides=overrides)
+    with prefetch.foreground():  # checked against the budget only when it has to be simulated
+        results, elapsed_s = services.variants_run(
+            variants=[(access.document, overrides)], check=budget.evaluate_check
+        )[0]
     return JsonResponse(variant_payload(workspace_rebased(results, workspace=access.workspace), elapsed_s))
 
 

@@ -71,9 +71,9 @@
   }
   const position = (key) => (key in state.controls ? Math.max(0, indexOf(display[key], state.controls[key])) : display[key].current);
 
-  function overridesFor(i) {
+  function overridesFor(i, controls = state.controls) {
     const out = {};
-    for (const [key, value] of Object.entries(state.controls)) {
+    for (const [key, value] of Object.entries(controls)) {
       const control = perOption[i][key];
       const index = control ? indexOf(control, value) : -1;
       if (index >= 0) Object.assign(out, control.options[index].overrides);
@@ -129,20 +129,54 @@
     await Plotly.react(chart, data, layout, PLOT_CONFIG);
   }
 
+  // -- positions computed ahead: where the controls are likely to go next --------------------------
+  const AHEAD_MAX = 6;
+  let lastMove = null; // { key, step }: the control moved last and the way it went
+
+  function positionAt(key, index) {
+    const control = display[key];
+    if (index < 0 || index >= control.options.length) return null;
+    return { ...state.controls, [key]: control.options[index].value };
+  }
+
+  function aheadPositions() {
+    const wanted = [];
+    if (lastMove) {
+      const at = position(lastMove.key);
+      wanted.push(positionAt(lastMove.key, at + lastMove.step), positionAt(lastMove.key, at + 2 * lastMove.step));
+    }
+    for (const control of config.controls) {
+      if (control.kind !== "slider" || (lastMove && control.key === lastMove.key)) continue;
+      const at = position(control.key);
+      wanted.push(positionAt(control.key, at + 1), positionAt(control.key, at - 1));
+    }
+    return wanted.filter((controls) => controls !== null).slice(0, AHEAD_MAX).map((controls) =>
+      config.options.map((o, i) => ({ scenario_id: o.scenario_id, overrides: overridesFor(i, controls) })));
+  }
+
+  async function answersFor(controller) {
+    const options = config.options.map((o, i) => ({ scenario_id: o.scenario_id, overrides: overridesFor(i) }));
+    if (config.urls.evaluate_all) {
+      // every option in one request: their runs share the server's workers; and where to compute ahead
+      const answer = await request(config.urls.evaluate_all, { options, ahead: aheadPositions() }, controller.signal);
+      return answer.options;
+    }
+    // through a link, one option after the other: asking for all at once would meet its limit (429)
+    const answers = [];
+    for (const option of options) {
+      answers.push(await request(config.urls.evaluate, option, controller.signal));
+      if (controller !== inFlight) return answers;
+    }
+    return answers;
+  }
+
   async function evaluateAll() {
     if (inFlight) inFlight.abort();
     const controller = new AbortController();
     inFlight = controller;
     body.dataset.wsState = "busy";
     try {
-      // one option after the other: the server computes one request per process at a time anyway, and
-      // asking for all at once would only meet its per-user limit (429)
-      const answers = [];
-      for (const [i, o] of config.options.entries()) {
-        answers.push(await request(config.urls.evaluate, { scenario_id: o.scenario_id, overrides: overridesFor(i) },
-          controller.signal));
-        if (controller !== inFlight) return;
-      }
+      const answers = await answersFor(controller);
       if (controller !== inFlight) return;
       payloads = answers;
       answers.forEach((p, i) => renderOption(i, p));
@@ -216,6 +250,8 @@
       if (input.type === "checkbox") index = input.checked ? 1 : 0;
       else if (input.type === "radio") { if (!input.checked) return; index = Number(input.value); }
       else index = Number(input.value);
+      const before = position(key);
+      if (index !== before) lastMove = { key, step: index > before ? 1 : -1 };
       state.controls[key] = display[key].options[index].value;
       showValue(key);
       schedule();

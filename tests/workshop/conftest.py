@@ -83,3 +83,16 @@ def expired_link(share_link):
     share_link.expires_at = timezone.now() - timedelta(seconds=1)
     share_link.save(update_fields=["expires_at"])
     return share_link
+
+
+@pytest.fixture
+def second(workspace, editor):
+    return make_scenario(workspace, editor, name="Single region", document={"pattern": "single-region"})
+
+
+@pytest.fixture
+def two_option_session(workspace, editor, scenario, second):
+    """A session over the opener and a single-region scenario."""
+    from workshop import sessions
+
+    return sessions.session_create(workspace=workspace, user=editor, name="Review", options=[scenario.pk, second.pk])

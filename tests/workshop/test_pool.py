@@ -1,15 +1,21 @@
-"""The warm pool gives the same figures as a run in the request's process, and starts once."""
+"""The warm pool gives the same figures as a run in the request's process, and starts once; a quick run stops
+each incident type once its verdicts are decided, with the verdicts of the full run."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from simulation import load_scenario
-from simulation.analysis.variants import RunSettings, run_figures_until_decided
+from simulation import load_file, load_scenario
+from simulation.analysis.variants import QUICK, RunSettings, run_figures
+from simulation.engine.cache import SHARED
+from simulation.engine.plan import plan_run
 from simulation.model.loading import dump_document
+from simulation.model.overrides import apply_overrides
 from workshop import pool
 
-pytestmark = pytest.mark.slow
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
@@ -19,22 +25,68 @@ def warm_pool(settings):
     pool._discard()
 
 
-def test_the_pool_answers_with_the_in_process_figures(warm_pool):
+@pytest.mark.slow
+def test_the_pool_answers_with_the_in_process_figures(warm_pool, settings):
     scenario = load_scenario({"pattern": "active-passive"})
-    small = RunSettings(trials=60, years=100, seed=4)
-    expected = run_figures_until_decided(scenario, small, ecdf=True)
+    small = RunSettings(trials=600, years=100, seed=4)
+    SHARED.clear()
     first = pool.quick_figures(scenario, dump_document(scenario), small)
-    executor = pool._pool
+    executors = list(pool._lanes[False])
+    settings.WORKSHOP_WORKERS = 0
+    SHARED.clear()
+    expected = pool.quick_figures(scenario, dump_document(scenario), small)
+    settings.WORKSHOP_WORKERS = 2
     second = pool.quick_figures(scenario, dump_document(scenario), small)
     assert first.to_json() == expected.to_json() == second.to_json()
-    assert executor is not None and pool._pool is executor  # kept warm, not started again
+    assert len(executors) == 2 and pool._lanes[False] == executors  # kept warm, not started again
+
+
+@pytest.mark.slow
+def test_each_type_goes_to_one_worker_whose_cache_then_answers(warm_pool):
+    scenario = load_scenario({"pattern": "active-passive"})
+    small = RunSettings(trials=300, years=100, seed=5)
+    pool.quick_figures(scenario, dump_document(scenario), small)
+    before = [executor.submit(pool.cache_counts).result() for executor in pool._lanes[False]]
+    moved = apply_overrides(dump_document(scenario), {"deployment.strategy": "blue-green"})  # read by one type
+    pool.quick_figures(moved, dump_document(moved), small)
+    after = [executor.submit(pool.cache_counts).result() for executor in pool._lanes[False]]
+    hits = sum(a[0] - b[0] for a, b in zip(after, before, strict=True))
+    misses = sum(a[1] - b[1] for a, b in zip(after, before, strict=True))
+    assert hits > 0 and misses < hits  # only the chunks of the type that reads the deployment replayed
 
 
 def test_without_workers_it_runs_in_process(settings):
     settings.WORKSHOP_WORKERS = 0
     scenario = load_scenario({"pattern": "single-region"})
     small = RunSettings(trials=40, years=50, seed=4)
-    assert pool.quick_figures(scenario, dump_document(scenario), small).to_json() == (
-        run_figures_until_decided(scenario, small, ecdf=True).to_json()
-    )
-    assert pool._pool is None
+    figures = pool.quick_figures(scenario, dump_document(scenario), small)
+    assert figures.to_json()["seed"] == 4 and not pool._lanes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", ["worked-active-passive.yaml", "active-active-read.yaml", "opener-fixed.yaml"])
+@pytest.mark.parametrize("detection_s", [5, 30])
+def test_stopping_early_gives_the_verdicts_of_the_full_run(settings, example, detection_s):
+    settings.WORKSHOP_WORKERS = 0
+    base = load_file(EXAMPLES / example)
+    variant = apply_overrides(dump_document(base), {"failover.detection.interval_s": detection_s})
+    early = pool.quick_figures(variant, dump_document(variant), QUICK)
+    full = run_figures(variant, QUICK)
+    assert [(v.target, v.incident_type, v.met) for v in early.verdicts] == [
+        (v.target, v.incident_type, v.met) for v in full.verdicts
+    ]
+    replays = sum(t.trials for t in early.incident_types.values())
+    assert replays < sum(t.trials for t in full.incident_types.values())  # some types stopped after one chunk
+
+
+def test_only_the_types_of_undecided_verdicts_continue(settings):
+    settings.WORKSHOP_WORKERS = 0
+    scenario = load_file(EXAMPLES / "worked-active-passive.yaml")
+    run_settings = QUICK
+    plan = plan_run(scenario, trials=run_settings.trials, seed=run_settings.seed, years=run_settings.years)
+    first = pool.figures_many([(scenario, dump_document(scenario))], RunSettings(250, QUICK.years, QUICK.seed))[0]
+    undecided = pool.undecided_types(first, plan)
+    figures = pool.quick_figures(scenario, dump_document(scenario), run_settings)
+    assert undecided and undecided != set(plan.rates_per_year)
+    for name, figure in figures.incident_types.items():
+        assert figure.trials == (500 if name in undecided else 250)

@@ -11,17 +11,10 @@ from django.urls import reverse
 from workshop import sessions
 from workshop.models import ShareLink, WorkshopSession
 
-from factories import make_scenario
-
 
 @pytest.fixture
-def second(workspace, editor):
-    return make_scenario(workspace, editor, name="Single region", document={"pattern": "single-region"})
-
-
-@pytest.fixture
-def session(workspace, editor, scenario, second):
-    return sessions.session_create(workspace=workspace, user=editor, name="Review", options=[scenario.pk, second.pk])
+def session(two_option_session):
+    return two_option_session
 
 
 def _state_url(session) -> str:

@@ -83,3 +83,16 @@ def test_bad_questions_get_a_clear_answer(viewer_client, session, scenario, payl
 
 def test_outsiders_get_nothing(outsider_client, session, scenario):
     assert _post(outsider_client, session, "tornado", {"scenario_id": scenario.pk}).status_code == 404
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_slice_shared_out_over_the_pool_has_the_bars_of_one_tornado(settings, scenario, workers):
+    from simulation.analysis.sensitivity import tornado
+    from workshop.selectors import base_document
+
+    settings.WORKSHOP_WORKERS = workers
+    document = base_document(scenario=scenario, targets=scenario.workspace.targets)
+    keys = ["detection_interval_s", "promotion_s", "validate_on_borrow", "max_lifetime_s"]
+    shared = take.tornado_slice(document=document, overrides={}, parameters=keys)
+    whole = tornado(take.variant_scenario(document=document, overrides={}), parameters=keys, settings=SMALL)
+    assert shared == whole

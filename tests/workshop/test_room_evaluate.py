@@ -1,0 +1,150 @@
+"""One move of the room: every option's quick run in one answer, positions computed ahead from the cache."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from workshop import prefetch, services
+
+
+@pytest.fixture
+def session(two_option_session):
+    return two_option_session
+
+
+def _url(session) -> str:
+    return reverse("room_evaluate_all", args=[session.workspace_id, session.pk])
+
+
+def _post(client, session, body):
+    return client.post(_url(session), json.dumps(body), content_type="application/json")
+
+
+def _options(session, overrides):
+    return [{"scenario_id": pk, "overrides": overrides} for pk in session.options]
+
+
+def test_every_option_answers_at_once_with_what_each_would_answer_alone(viewer_client, session):
+    moved = {"failover.detection.interval_s": 5}
+    response = _post(viewer_client, session, {"options": _options(session, moved)})
+    assert response.status_code == 200, response.content
+    answers = response.json()["options"]
+    assert len(answers) == 2
+    for pk, answer in zip(session.options, answers, strict=True):
+        alone = viewer_client.post(
+            reverse("workshop_evaluate", args=[session.workspace_id]),
+            json.dumps({"scenario_id": pk, "overrides": moved}),
+            content_type="application/json",
+        ).json()
+        assert answer["cards"] == alone["cards"] and answer["key"] == alone["key"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({}, 400),
+        ({"options": []}, 400),
+        ({"options": [{"scenario_id": 999_999, "overrides": {}}]}, 400),
+        ({"options": [{"scenario_id": "x", "overrides": {}}]}, 400),
+        ({"options": "all"}, 400),
+        ({"ahead": "next"}, 400),
+    ],
+)
+def test_a_body_it_cannot_use_is_refused_naming_the_field(viewer_client, session, body, status):
+    if "ahead" in body:
+        body = {**body, "options": _options(session, {})}
+    response = _post(viewer_client, session, body)
+    assert response.status_code == status
+    assert response.json()["errors"]
+
+
+def test_an_override_it_does_not_allow_is_a_422_naming_it(viewer_client, session):
+    response = _post(viewer_client, session, {"options": _options(session, {"incidents.region_outage": 9})})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "incidents.region_outage"
+
+
+def test_outsiders_get_nothing(outsider_client, session):
+    assert _post(outsider_client, session, {"options": _options(session, {})}).status_code in (403, 404)
+
+
+def test_an_answer_the_cache_holds_counts_against_no_limit(viewer_client, session, settings):
+    body = {"options": _options(session, {})}
+    assert _post(viewer_client, session, body).status_code == 200
+    settings.WORKSHOP_RATE_PER_MINUTE = 0  # any computation would now be refused
+    assert _post(viewer_client, session, body).status_code == 200
+    moved = {"options": _options(session, {"failover.detection.interval_s": 45})}
+    assert _post(viewer_client, session, moved).status_code == 429
+
+
+def test_a_position_computed_ahead_is_served_from_the_cache(viewer_client, session, monkeypatch):
+    ahead = [(services_document(session, pk), {"failover.detection.interval_s": 20}) for pk in session.options]
+    assert prefetch.compute_ahead(ahead) is True
+    assert prefetch.compute_ahead(ahead) is False  # already there: nothing computed twice
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("simulated a position computed ahead")
+
+    monkeypatch.setattr(services, "figures_many", no_simulation)
+    monkeypatch.setattr(services, "variant_scenario", no_simulation)  # found as asked: not even built
+    response = _post(viewer_client, session, {"options": _options(session, {"failover.detection.interval_s": 20})})
+    assert response.status_code == 200
+
+
+def test_the_positions_asked_for_ahead_are_queued_in_order_and_bounded(viewer_client, session, monkeypatch, settings):
+    queued = []
+    monkeypatch.setattr(prefetch, "prefetch_later", lambda groups: queued.extend(groups) or len(groups))
+    ahead = [_options(session, {"failover.detection.interval_s": s}) for s in (10, 20, 30, 60, 5, 10, 20, 30)]
+    response = _post(viewer_client, session, {"options": _options(session, {}), "ahead": ahead})
+    assert response.status_code == 200
+    assert len(queued) == prefetch.MAX_GROUPS
+    assert [group[0][1] for group in queued][:2] == [
+        {"failover.detection.interval_s": 10},
+        {"failover.detection.interval_s": 20},
+    ]
+
+
+def test_a_newer_list_replaces_the_positions_not_started(settings, monkeypatch):
+    settings.WORKSHOP_WORKERS = 1
+    monkeypatch.setattr(prefetch, "_thread", _AliveThread())
+    first = [[({"pattern": "single-region"}, {"failover.detection.interval_s": s})] for s in (5, 10, 20)]
+    second = [[({"pattern": "single-region"}, {"failover.detection.interval_s": 30})]]
+    assert prefetch.prefetch_later(first) == 3
+    assert prefetch.prefetch_later(second) == 1
+    assert prefetch._queue == second
+    prefetch._queue.clear()
+
+
+def test_nothing_is_computed_ahead_without_the_warm_pool(settings):
+    settings.WORKSHOP_WORKERS = 0
+    assert prefetch.prefetch_later([[({"pattern": "single-region"}, {})]]) == 0
+
+
+class _AliveThread:
+    """Stands for the prefetch thread: alive, computing nothing (the queue is under test)."""
+
+    def is_alive(self) -> bool:
+        return True
+
+
+def services_document(session, pk):
+    from planner.models import Scenario
+    from workshop.selectors import base_document
+
+    return base_document(scenario=Scenario.objects.get(pk=pk), targets=session.workspace.targets)
+
+
+def test_no_position_is_started_ahead_while_a_request_computes(settings, monkeypatch):
+    import threading
+
+    settings.WORKSHOP_WORKERS = 1
+    started = threading.Event()
+    monkeypatch.setattr(prefetch, "compute_ahead", lambda group: started.set())
+    monkeypatch.setattr(prefetch, "_thread", None)
+    with prefetch.foreground():
+        prefetch.prefetch_later([[({"pattern": "single-region"}, {})]])
+        assert not started.wait(0.3)
+    assert started.wait(5)

@@ -78,8 +78,9 @@ def _finish(
 
 
 def tornado_part(document: dict[str, Any], parameters: list[str], run_settings: RunSettings) -> dict[str, Any]:
-    """The tornado bars of some parameters (``sensitivity.tornado``)."""
-    return tornado(document, parameters=parameters, settings=run_settings)
+    """The tornado bars of some parameters (``sensitivity.tornado``), screened only: whoever puts the parts
+    together confirms the widest bar of them all (``sensitivity.confirm_widest``)."""
+    return tornado(document, parameters=parameters, settings=run_settings, confirm=False)
 
 
 def cache_counts() -> tuple[int, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulation.analysis.breakeven import BREAK_EVEN, break_even, cheapest_or_nearest, numeric_levers
-from simulation.analysis.sensitivity import PARAMETERS, PARAMETERS_BY_KEY, tornado
+from simulation.analysis.sensitivity import PARAMETERS, PARAMETERS_BY_KEY, confirm_widest, tornado
 from simulation.analysis.variants import RunSettings
 from simulation.model.loading import dump_document
 from workshop import pool
@@ -50,7 +50,7 @@ def tornado_slice(*, document: dict, overrides: dict, parameters: list[str]) -> 
     bars = [bar for report in reports for bar in report["parameters"]]
     rank_by = reports[0]["rank_by"]
     bars.sort(key=lambda bar: (-bar["swing"].get(rank_by, 0.0), chosen.index(bar["key"])))  # as ``tornado`` does
-    return {**reports[0], "parameters": bars}
+    return confirm_widest(scenario, {**reports[0], "parameters": bars}, TORNADO_ROOM)
 
 
 def break_even_of(*, document: dict, overrides: dict, parameter: str, target: str, incident_type: str | None) -> dict:

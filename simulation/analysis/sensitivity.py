@@ -342,6 +342,7 @@ def tornado(
     settings: RunSettings = TORNADO,
     workers: int = 1,
     rank_by: str = DEFAULT_RANK_BY,
+    confirm: bool = True,
 ) -> dict[str, Any]:
     """One-at-a-time sensitivity of the scenario's key figures.
 
@@ -350,7 +351,8 @@ def tornado(
     Returns ``{"settings", "rank_by", "base": figures, "parameters": [bar, …]}``
     with bars sorted by their swing on ``rank_by``; each bar has ``low`` and
     ``high`` sides (value, label, metrics, delta from the base) and ``swing``
-    per metric.
+    per metric. ``confirm``: run the widest bar in full (``confirm_widest``); a caller that puts several
+    partial tornadoes together confirms the widest of them all instead.
     """
     base = document if isinstance(document, Scenario) else load_scenario(document)
     ranges = ranges or {}
@@ -377,18 +379,29 @@ def tornado(
     sides = map_documents(work, documents[1:], workers)
     bars = [_bar(parameter, low, high, sides[2 * i], sides[2 * i + 1]) for i, (parameter, low, high) in enumerate(plan)]
     bars.sort(key=lambda bar: -bar["swing"].get(rank_by, 0.0))
-    if bars:  # the final answer, the widest bar, from full runs on the same seed
-        i = next(i for i, (parameter, *_) in enumerate(plan) if parameter.key == bars[0]["key"])
-        low_full, high_full = simulate_many(documents[1 + 2 * i : 3 + 2 * i], settings, workers)
-        parameter, low, high = plan[i]
-        bars[0] = _bar(parameter, low, high, _confirmed(low_full, base_figures), _confirmed(high_full, base_figures))
-        bars.sort(key=lambda bar: -bar["swing"].get(rank_by, 0.0))
-    return {
+    report = {
         "settings": {"trials": settings.trials, "years": settings.years, "seed": settings.seed},
         "rank_by": rank_by,
         "base": base_figures,
         "parameters": bars,
     }
+    return confirm_widest(base, report, settings, workers) if confirm else report
+
+
+def confirm_widest(base: Scenario, report: dict[str, Any], settings: RunSettings, workers: int = 1) -> dict[str, Any]:
+    """The tornado ``report`` with its final answer, the widest bar, from full runs on the same seed."""
+    bars = list(report["parameters"])
+    if not bars:
+        return report
+    rank_by, base_figures = report["rank_by"], report["base"]
+    parameter = PARAMETERS_BY_KEY[bars[0]["key"]]
+    low, high = bars[0]["low"]["value"], bars[0]["high"]["value"]
+    low_full, high_full = simulate_many(
+        [_variant(parameter, low, base), _variant(parameter, high, base)], settings, workers
+    )
+    bars[0] = _bar(parameter, low, high, _confirmed(low_full, base_figures), _confirmed(high_full, base_figures))
+    bars.sort(key=lambda bar: -bar["swing"].get(rank_by, 0.0))
+    return {**report, "parameters": bars}
 
 
 def rank_types(rank_by: str) -> frozenset[str] | None:

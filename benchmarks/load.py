@@ -80,7 +80,7 @@ def _environment(options: argparse.Namespace, port: int, folder: Path) -> dict[s
 def _demo(env: dict[str, str]) -> tuple[str, str]:
     """Load the demo workspace (a finished run per example); its user name and password."""
     password = secrets.token_urlsafe(16)
-    command = [sys.executable, "manage.py", "load_demo", "--username", "load-bench", "--password", password]
+    command = [sys.executable, "manage.py", "load_demo", "--username", "load-bench", f"--password={password}"]
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return "load-bench", password
 

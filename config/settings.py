@@ -242,7 +242,7 @@ WORKSHOP_CONCURRENT_PER_ACTOR = env.int("WORKSHOP_CONCURRENT_PER_ACTOR", default
 WORKSHOP_CONCURRENT_PER_PROCESS = env.int("WORKSHOP_CONCURRENT_PER_PROCESS", default=1)  # more: more processes
 WORKSHOP_PROCESS_WAIT_S = env.float("WORKSHOP_PROCESS_WAIT_S", default=5.0)  # for a turn, before 429
 WORKSHOP_SLOT_TTL_S = env.int("WORKSHOP_SLOT_TTL_S", default=120)
-WORKSHOP_RATE_PER_MINUTE = env.int("WORKSHOP_RATE_PER_MINUTE", default=30)
+WORKSHOP_RATE_PER_MINUTE = env.int("WORKSHOP_RATE_PER_MINUTE", default=90)
 
 # --- health -----------------------------------------------------------------------------
 # /readyz: each check may take READINESS_BUDGET_S (an outage, not a busy moment); probes within

@@ -33,7 +33,7 @@ from typing import Any
 from django.conf import settings
 
 from simulation.analysis.sensitivity import tornado
-from simulation.analysis.variants import RunFigures, RunSettings, _figures
+from simulation.analysis.variants import RunFigures, RunSettings, figures_of_parts
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, run_chunk
 from simulation.engine.plan import RunPlan, plan_run
@@ -73,7 +73,7 @@ def _finish(
 ) -> tuple[RunFigures, list[str]]:
     """The figures of the chunks done, and the incident types whose verdicts more replays could change."""
     scenario, run_plan = _held(key, document, plan)
-    figures = _figures(scenario, run_plan, parts, ecdf)
+    figures = figures_of_parts(scenario, run_plan, parts, ecdf)
     return figures, sorted(undecided_types(figures, run_plan))
 
 
@@ -149,7 +149,7 @@ class _Local:
         return run_chunk(run.scenario, run.plan, index)
 
     def finish(self, run: _Run, ecdf: bool) -> tuple[RunFigures, list[str]]:
-        figures = _figures(run.scenario, run.plan, run.done(), ecdf)
+        figures = figures_of_parts(run.scenario, run.plan, run.done(), ecdf)
         return figures, sorted(undecided_types(figures, run.plan))
 
 

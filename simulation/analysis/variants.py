@@ -105,7 +105,7 @@ def run_figures(scenario: Scenario, settings: RunSettings = QUICK, *, ecdf: bool
     ``ecdf``: also the full document and each type's ECDF quantiles, which is what the workshop page draws."""
     plan = plan_run(scenario, trials=settings.trials, seed=settings.seed, years=settings.years)
     parts = [run_chunk(scenario, plan, i) for i in range(len(plan.chunks))]
-    return _figures(scenario, plan, parts, ecdf)
+    return figures_of_parts(scenario, plan, parts, ecdf)
 
 
 def decided(verdicts: list[dict[str, Any]]) -> bool:
@@ -122,14 +122,15 @@ def run_figures_until_decided(scenario: Scenario, settings: RunSettings = QUICK,
     first = {plan.chunks_of(name)[0] for name in plan.rates_per_year}
     parts = [run_chunk(scenario, plan, i) for i in sorted(first)]
     if len(parts) < len(plan.chunks):
-        early = _figures(scenario, plan, parts, ecdf)
+        early = figures_of_parts(scenario, plan, parts, ecdf)
         if decided([v.to_json() for v in early.verdicts]):
             return early
         parts += [run_chunk(scenario, plan, i) for i in range(len(plan.chunks)) if i not in first]
-    return _figures(scenario, plan, parts, ecdf)
+    return figures_of_parts(scenario, plan, parts, ecdf)
 
 
-def _figures(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], ecdf: bool) -> RunFigures:
+def figures_of_parts(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], ecdf: bool) -> RunFigures:
+    """The lean figures of a run from its chunk results (any subset of the plan's chunks, any order)."""
     batches = batches_by_type(plan, parts)
     annual = annual_samples(plan, batches)
     costs = monthly_costs(

@@ -188,7 +188,7 @@ def overlay_svg(data: dict[str, Any], salt: str, target_s: float | None = None) 
 
 
 def cost_vs_downtime_svg(data: dict[str, Any], salt: str) -> str:
-    """Monthly premium against expected downtime, one labelled point per option."""
+    """Total monthly cost (infrastructure + expected outage) against expected downtime, one point per option."""
     with _LOCK:
         fig, ax = _figure(3.0)
         for i, p in enumerate(data["points"]):

@@ -28,11 +28,13 @@ serve: install
 worker: install
 	DEBUG=$${DEBUG:-true} $(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle --without-heartbeat
 
-# The whole suite on SQLite and the embedded broker, then the web app's tests again on PostgreSQL and Redis,
-# with the fault tests (they need PostgreSQL; they start their own redis-server).
+# The whole suite on SQLite and the embedded broker, on both cores (pytest-xdist: each process has its own test
+# database; a test that starts a Celery worker gives it a broker folder of its own), then the web app's tests again
+# on PostgreSQL and Redis, one at a time, with the fault tests (they need PostgreSQL; they start their own
+# redis-server).
 # `lint` first: style, imports and types (ruff, mypy strict on the engine) must pass before the tests run.
 test: install lint
-	$(BIN)/python -m pytest -q --ignore=$(FAULT_TESTS)
+	$(BIN)/python -m pytest -q -n 2 --ignore=$(FAULT_TESTS)
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/python -m pytest -q $(DJANGO_TESTS) $(FAULT_TESTS)
 
 # The edit–test loop: everything but the tests marked slow or browser, on every core (about a minute on two).

@@ -300,13 +300,18 @@ class Fleet:
         self.ready = True
         self.ready_at = now
         up, working, restarting, stale, follow_s = self.up, self.working, self.restarting, self.stale, self.row.follow_s
+        state_v, drain_at = self.state_v, self.drain_at
         for i in range(len(up)):
             if not up[i] or working[i] or restarting[i]:
                 continue
             follow = now if same_address else now + follow_s[i]
-            if stale[i]:
-                drain = min(self.drain_at[i], now + REFUSED_EVICTION_S) if same_address else self.drain_at[i]
-                self._plan_recovery(i, follow if follow > drain else drain, by_restart=False)
+            if stale[i]:  # ``_plan_recovery(i, max(follow, drain), by_restart=False)``, inlined
+                drain = min(drain_at[i], now + REFUSED_EVICTION_S) if same_address else drain_at[i]
+                version = state_v[i] = state_v[i] + 1
+                if follow > drain:
+                    drain = follow
+                if drain < INF:
+                    self._batch(drain, self._recover).append((i, version, False))
             elif self.parked_s[i] is not None:
                 if self.built_for_failover[i]:
                     self._plan_recovery(i, now, by_restart=None)
@@ -337,7 +342,10 @@ class Fleet:
             elif by_restart is not None:
                 self.self_recovered_s.append(self.env._now)
             working[i] = True  # ``_set_working(i, True)``, its ``_health_changed`` inlined
-            tracker.set_working(i, True)
+            if not tracker.working[i]:  # ``tracker.set_working(i, True)``
+                tracker.working[i] = True
+                if tracker.in_rotation[i]:
+                    tracker.serving_count += 1
             if not up[i]:
                 self._health_changed(i)
                 continue

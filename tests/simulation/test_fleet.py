@@ -422,3 +422,22 @@ def test_losing_the_primary_with_every_instance_working_changes_them_as_one_by_o
         return fleet.state_v, fleet.lb_v, fleet.stale, fleet.working, tracker.in_rotation, tracker.points
 
     assert lost(whole_fleet=True) == lost(whole_fleet=False)
+
+
+def test_recording_again_without_a_change_leaves_the_timeline_as_recording_it_afresh():
+    """``record`` skips when nothing the served fraction depends on changed: the timeline is the same."""
+
+    def timeline(skip: bool) -> list:
+        env = simpy.Environment()
+        tracker = ServedTracker(env, 4, 250, 600)
+        for t, changes in [(0, [(0, False)]), (0, [(0, True)]), (0, []), (5, [(1, False)]), (9, []), (9, [(2, False)])]:
+            if t > env.now:
+                env.run(until=t)
+            for i, working in changes:
+                tracker.set_working(i, working)
+            if not skip:
+                tracker.recorded_state = ()  # forget what was recorded: compute afresh
+            tracker.record()
+        return tracker.points
+
+    assert timeline(skip=True) == timeline(skip=False) == [(0.0, 1.0), (5.0, 0.75), (9.0, 0.5)]

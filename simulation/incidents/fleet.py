@@ -153,8 +153,7 @@ class Fleet:
 
     def _fire(self, event: simpy.Event) -> None:
         slot = self._slots.pop(event._value)  # the moment's value is its time
-        for k in range(1, len(slot)):
-            fn, args = slot[k]
+        for fn, args in slot[1:]:  # the slot left ``_slots``: nothing joins it now
             fn(*args)
         self.tracker.record()
 

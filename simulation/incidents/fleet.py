@@ -58,6 +58,16 @@ class Fleet:
     cancels an earlier one without touching the event queue.
     """
 
+    # fmt: off
+    __slots__ = (
+        "env", "tracker", "row", "lb_interval_s", "unhealthy_after", "healthy_after", "deep", "fail_open",
+        "panic_below", "lb_healthy", "registered", "healthy_count", "panic", "auto_restart", "static", "up",
+        "working", "stale", "restarting", "parked_s", "built_for_failover", "state_v", "lb_v", "drain_at",
+        "ready", "ready_at", "primary_ready", "manual_takeover", "_slots", "self_recovered_s",
+        "restart_starts_s", "restart_ends_s", "rejoined_s",
+    )
+    # fmt: on
+
     def __init__(
         self, env: simpy.Environment, tracker: ServedTracker, app: App, row: AppRow, *, lb_watches_working: bool = True
     ) -> None:
@@ -143,8 +153,7 @@ class Fleet:
 
     def _fire(self, event: simpy.Event) -> None:
         slot = self._slots.pop(event._value)  # the moment's value is its time
-        for k in range(1, len(slot)):
-            fn, args = slot[k]
+        for fn, args in slot[1:]:  # the slot left ``_slots``: nothing joins it now
             fn(*args)
         self.tracker.record()
 
@@ -173,7 +182,8 @@ class Fleet:
 
     def _lb_apply(self, items: list[tuple[int, bool, int]]) -> None:
         """The load balancer takes instances out of rotation or returns them (``(i, in_rotation, version)``)."""
-        lb_healthy, lb_v, registered = self.lb_healthy, self.lb_v, self.registered
+        lb_healthy, lb_v, registered, tracker = self.lb_healthy, self.lb_v, self.registered, self.tracker
+        fail_open, panic_below = self.fail_open, self.panic_below
         for i, in_rotation, version in items:
             if version != lb_v[i]:
                 continue
@@ -182,7 +192,13 @@ class Fleet:
                 self.healthy_count += 1 if in_rotation else -1
             if in_rotation:
                 registered[i] = True
-            self._reroute(i)
+            count = self.healthy_count  # ``_reroute(i)``, its usual case (no panic flip) inlined
+            if (fail_open and (count == 0 or count < panic_below)) != self.panic:
+                self._reroute(i)
+            else:
+                target = registered[i] and (self.panic or in_rotation)
+                if target != tracker.in_rotation[i]:
+                    tracker.set_rotation(i, target)
             if in_rotation:
                 self.rejoined_s.append(self.env._now)
             elif self.auto_restart and not self.restarting[i]:
@@ -226,9 +242,16 @@ class Fleet:
         now = self.env._now
         self.ready = False
         self.primary_ready = None
-        drain_s, up, working, tracker = self.row.drain_s, self.up, self.working, self.tracker
+        self.drain_at = [now + d for d in self.row.drain_s]
+        if False not in self.up and False not in self.working and False not in self.tracker.working:
+            self._lose_primary_everywhere()
+        else:
+            self._lose_primary_one_by_one()
+        self.tracker.record()
+
+    def _lose_primary_one_by_one(self) -> None:
+        up, working, tracker = self.up, self.working, self.tracker
         state_v, stale, lb_v, lb_healthy = self.state_v, self.stale, self.lb_v, self.lb_healthy
-        self.drain_at = [now + d for d in drain_s]
         healthy = not self.deep  # up, not working: ``_health_changed`` for them all
         items: list[Any] | None = None
         for i in range(len(up)):
@@ -243,7 +266,24 @@ class Fleet:
                         if items is None:
                             items = self._lb_items(healthy)
                         items.append((i, healthy, version))
-        tracker.record()
+
+    def _lose_primary_everywhere(self) -> None:
+        """``_lose_primary_one_by_one`` when every instance is up and working: the same changes, list by list."""
+        m = len(self.up)
+        tracker, lb_v, lb_healthy = self.tracker, self.lb_v, self.lb_healthy
+        healthy = not self.deep
+        self.state_v[:] = [v + 1 for v in self.state_v]
+        self.stale[:] = [True] * m
+        self.working[:] = [False] * m
+        tracker.serving_count -= sum(tracker.in_rotation)  # ``tracker.set_working(i, False)`` for each
+        tracker.working[:] = [False] * m
+        lb_v[:] = [v + 1 for v in lb_v]
+        if healthy in lb_healthy:
+            changes = [(i, healthy, lb_v[i]) for i in range(m) if healthy != lb_healthy[i]]
+        else:
+            changes = list(zip(range(m), [healthy] * m, lb_v))
+        if changes:
+            self._lb_items(healthy).extend(changes)
 
     def lose_instance(self, i: int) -> None:
         """Instance ``i``'s process or host is gone now (crash, lost zone); it needs a (re)start."""
@@ -259,13 +299,18 @@ class Fleet:
         self.ready = True
         self.ready_at = now
         up, working, restarting, stale, follow_s = self.up, self.working, self.restarting, self.stale, self.row.follow_s
+        state_v, drain_at = self.state_v, self.drain_at
         for i in range(len(up)):
             if not up[i] or working[i] or restarting[i]:
                 continue
             follow = now if same_address else now + follow_s[i]
-            if stale[i]:
-                drain = min(self.drain_at[i], now + REFUSED_EVICTION_S) if same_address else self.drain_at[i]
-                self._plan_recovery(i, follow if follow > drain else drain, by_restart=False)
+            if stale[i]:  # ``_plan_recovery(i, max(follow, drain), by_restart=False)``, inlined
+                drain = min(drain_at[i], now + REFUSED_EVICTION_S) if same_address else drain_at[i]
+                version = state_v[i] = state_v[i] + 1
+                if follow > drain:
+                    drain = follow
+                if drain < INF:
+                    self._batch(drain, self._recover).append((i, version, False))
             elif self.parked_s[i] is not None:
                 if self.built_for_failover[i]:
                     self._plan_recovery(i, now, by_restart=None)
@@ -296,7 +341,10 @@ class Fleet:
             elif by_restart is not None:
                 self.self_recovered_s.append(self.env._now)
             working[i] = True  # ``_set_working(i, True)``, its ``_health_changed`` inlined
-            tracker.set_working(i, True)
+            if not tracker.working[i]:  # ``tracker.set_working(i, True)``
+                tracker.working[i] = True
+                if tracker.in_rotation[i]:
+                    tracker.serving_count += 1
             if not up[i]:
                 self._health_changed(i)
                 continue

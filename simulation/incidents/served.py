@@ -45,6 +45,7 @@ class ServedTracker:
         "rotation_count",
         "serving_count",
         "routed",
+        "recorded_state",
     )
 
     def __init__(
@@ -70,6 +71,7 @@ class ServedTracker:
         self.retry_amplification = retry_amplification
         self.traffic_share = traffic_share
         self.points: list[tuple[float, float]] = [(0.0, self.served())]
+        self.recorded_state = self._state()
 
     def arriving_served(self, demand_rps: float) -> float:
         """Share of ``demand_rps`` arriving at the fleet that succeeds (capacity, broken instances, factor)."""
@@ -118,8 +120,20 @@ class ServedTracker:
         """Served fraction of all traffic."""
         return 1.0 - self.traffic_share * (1.0 - self.fleet_served())
 
+    def _state(self) -> tuple[int, int, float, float, float, float]:
+        """What the served fraction depends on and may change during a replay (capacity, retries, the
+        traffic share are fixed)."""
+        return self.rotation_count, self.serving_count, self.factor, self.routed, self.amplification, self.load
+
     def record(self) -> None:
-        """Add a point for now (``served()``, inlined), replacing one already made now."""
+        """Add a point for now (``served()``, inlined), replacing one already made now.
+
+        Nothing to do when nothing the served fraction depends on changed since the last call: that call
+        left the timeline ending with this value (from now or earlier)."""
+        state = self.rotation_count, self.serving_count, self.factor, self.routed, self.amplification, self.load
+        if state == self.recorded_state:
+            return
+        self.recorded_state = state
         value = 1.0 - self.traffic_share * (1.0 - self.fleet_served())
         now = float(self.env._now)
         points = self.points

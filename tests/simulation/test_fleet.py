@@ -269,6 +269,12 @@ def test_it_computes_the_auto_restart_cycles_of_a_parked_instance_like_replaying
             if up_since >= ready_at:
                 return up_since
 
+    class PlanningFleet(Fleet):
+        """Notes the times it plans instead of scheduling them."""
+
+        def _plan_recovery(self, i: int, t: float, *, by_restart: bool | None) -> None:
+            self.planned = [*getattr(self, "planned", []), t]
+
     rnd = random.Random(1)
     scenarios = {
         (interval, checks): _scenario(
@@ -291,12 +297,10 @@ def test_it_computes_the_auto_restart_cycles_of_a_parked_instance_like_replaying
         row = draw_app(scenario, np.random.default_rng(rnd.randint(0, 999)), 1, 1).row(0)
         row.restart_s[0] = restart
         env = simpy.Environment()
-        fleet = Fleet(env, ServedTracker(env, 1, 250, 100), scenario.app, row)
+        fleet = PlanningFleet(env, ServedTracker(env, 1, 250, 100), scenario.app, row)
         fleet.ready_at, fleet.parked_s[0] = ready_at, up_since
-        planned = []
-        fleet._plan_recovery = lambda i, t, by_restart, planned=planned: planned.append(t)
         fleet._plan_parked(0, follow)
-        assert planned[0] == pytest.approx(replayed(fleet.lb_after, up_since, follow, restart, ready_at, checks))
+        assert fleet.planned[0] == pytest.approx(replayed(fleet.lb_after, up_since, follow, restart, ready_at, checks))
 
 
 def test_it_counts_restart_cycles_in_constant_time_for_any_gap():
@@ -398,3 +402,42 @@ def test_a_moment_is_queued_as_a_timeout_to_its_time():
     assert (t_moment, priority_moment, event_moment) == (t_timeout, priority_timeout, moment)
     env.run()
     assert moment.processed and moment.value == timeout.value == 0.1 + 0.2
+
+
+@pytest.mark.parametrize("health_check", ["deep", "liveness"])
+def test_losing_the_primary_with_every_instance_working_changes_them_as_one_by_one(health_check):
+    """The whole-fleet path of ``lose_primary`` leaves the state the per-instance path leaves."""
+    scenario = _scenario(app={"health_check": health_check})
+    row = draw_app(scenario, np.random.default_rng(3), 1, 4).row(0)
+
+    def lost(whole_fleet: bool) -> tuple:
+        env = simpy.Environment()
+        tracker = ServedTracker(env, 4, 250, 100)
+        fleet = Fleet(env, tracker, scenario.app, row)
+        fleet._set_lb(2, False, registered=None)  # one instance already out of rotation
+        env.run(until=5.0)
+        fleet._lose_primary_everywhere() if whole_fleet else fleet._lose_primary_one_by_one()
+        tracker.record()
+        env.run(until=600.0)
+        return fleet.state_v, fleet.lb_v, fleet.stale, fleet.working, tracker.in_rotation, tracker.points
+
+    assert lost(whole_fleet=True) == lost(whole_fleet=False)
+
+
+def test_recording_again_without_a_change_leaves_the_timeline_as_recording_it_afresh():
+    """``record`` skips when nothing the served fraction depends on changed: the timeline is the same."""
+
+    def timeline(skip: bool) -> list:
+        env = simpy.Environment()
+        tracker = ServedTracker(env, 4, 250, 600)
+        for t, changes in [(0, [(0, False)]), (0, [(0, True)]), (0, []), (5, [(1, False)]), (9, []), (9, [(2, False)])]:
+            if t > env.now:
+                env.run(until=t)
+            for i, working in changes:
+                tracker.set_working(i, working)
+            if not skip:
+                tracker.recorded_state = ()  # forget what was recorded: compute afresh
+            tracker.record()
+        return tracker.points
+
+    assert timeline(skip=True) == timeline(skip=False) == [(0.0, 1.0), (5.0, 0.75), (9.0, 0.5)]

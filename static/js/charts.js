@@ -23,6 +23,11 @@
     var ids = Object.keys(figures).filter(function (id) {
       return figures[id] && document.getElementById(id);
     });
+    ids.forEach(function (id) {  // each chart's place is kept before it is drawn: no jumps, a true first screen
+      var element = document.getElementById(id);
+      var height = (figures[id].layout || {}).height || 450;
+      if (element.getBoundingClientRect().height < height) { element.style.minHeight = height + "px"; }
+    });
     var first = ids.filter(function (id) { return onFirstScreen(document.getElementById(id)); });
     var rest = ids.filter(function (id) { return first.indexOf(id) < 0; });
 

@@ -122,7 +122,7 @@ def _discard() -> None:
         _lanes.clear()
 
 
-@dataclass
+@dataclass(eq=False)  # a run is itself, whatever it holds (two options may share a document)
 class _Run:
     """One quick run in progress: its scenario, full document, plan and the chunks done so far."""
 
@@ -164,8 +164,9 @@ def _rounds(runs: list[_Run], ecdf: bool, chunks: Callable, finish: Callable) ->
             again.append(run)
             chunks(more)
     if again:
+        position = {id(run): i for i, run in enumerate(runs)}
         for run, answer in zip(again, finish(again, ecdf), strict=True):
-            answers[runs.index(run)] = answer
+            answers[position[id(run)]] = answer
     return [figures for figures, _ in answers]
 
 

@@ -38,7 +38,7 @@ from simulation.model.scenario import Scenario
 from simulation.units import SECONDS_PER_YEAR
 
 SEARCH_CHUNK = 25  # incidents per type and round of a search
-YEARS_STREAM = 2  # spawn key (number of types, 2): the screening's simulated years (the run's are (…,) and (…, 1))
+YEARS_STREAM = 2  # spawn key (types, 2): the screening's years (a run's: (…,), (…, 1); exact runs' counts too)
 # outcome arrays behind the per-year figures (``metrics``), by figure
 PER_YEAR = {"annual_downtime_s": "impact_s", "lost_tx_per_year": "lost_tx", "conflicting_tx_per_year": "conflicting_tx"}
 
@@ -179,7 +179,7 @@ def screen_until_decided(
 def settled_difference(side: Screen, base: Screen, metric: str, precision: float) -> bool:
     """Whether ``metric`` of ``side`` minus ``base`` (the same incidents) is known within ± ``precision``."""
     if metric in PER_YEAR or metric == "total_usd_per_month":
-        terms = [_paired(side, base, name, metric) for name in set(side.batches) | set(base.batches)]
+        terms = [_paired(side, base, name, metric) for name in sorted(set(side.batches) | set(base.batches))]
         return paired_difference(terms)[1] <= precision
     if metric.startswith(("rto_p95_s.", "data_loss_p95_s.")):
         figure, _, name = metric.partition(".")

@@ -108,11 +108,10 @@ def plan_run(
     )
 
 
-YEARS_MODES = ("resample", "exact")
-
-
 def exact_counts_rng(seed: int) -> np.random.Generator:
-    """The stream of an exact run's incident counts per year: spawn key ``(len(MODELS), 2)``."""
+    """The stream of an exact run's incident counts per year: spawn key ``(len(MODELS), 2)``, the one the
+    screening's years draw from too (``analysis.screening.YEARS_STREAM``: the same counts, never mixed in one
+    run, as an exact run is not screened)."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(len(incidents.MODELS), 2)))
 
 

@@ -134,3 +134,10 @@ def test_the_workshop_measures_its_premiums_against_the_same_baseline(owner_clie
     point = response.json()["point"]
     infrastructure = sum(infrastructure_breakdown(load_scenario(small.document)).values())
     assert point["premium_usd_per_month"] == pytest.approx(infrastructure - _own_baseline(large))
+
+
+def test_a_reference_the_engine_refuses_leaves_no_baseline_and_the_page_works(owner_client, workspace, options):
+    small, *_ = options
+    type(small).objects.filter(pk=small.pk).update(document={"pattern": "no-such-pattern"})
+    assert workspace_baseline(workspace=workspace) is None
+    assert owner_client.get(reverse("workspace_detail", args=[workspace.pk])).status_code == 200

@@ -148,3 +148,47 @@ def test_no_position_is_started_ahead_while_a_request_computes(settings, monkeyp
         prefetch.prefetch_later([[({"pattern": "single-region"}, {})]])
         assert not started.wait(0.3)
     assert started.wait(5)
+
+
+def test_the_same_option_twice_in_one_move_gets_the_same_answer_twice(viewer_client, session):
+    """Two options at one position are two runs of the same document: each answered, neither mistaken for the
+    other (a run in progress is itself, whatever it holds)."""
+    same = {"scenario_id": session.options[0], "overrides": {"failover.detection.interval_s": 7}}
+    response = _post(viewer_client, session, {"options": [same, same]})
+    assert response.status_code == 200, response.content
+    first, second = response.json()["options"]
+    assert first["cards"] == second["cards"] and first["key"] == second["key"]
+
+
+def test_an_answer_that_left_the_cache_is_computed_within_the_limits(viewer_client, session, settings, monkeypatch):
+    monkeypatch.setattr(services, "variants_cached", lambda **_: True)  # thought cached, but it is not
+    response = _post(viewer_client, session, {"options": _options(session, {"failover.detection.interval_s": 9})})
+    assert response.status_code == 200, response.content
+    settings.WORKSHOP_RATE_PER_MINUTE = 0  # now any computation is refused: a 429, not a 500
+    response = _post(viewer_client, session, {"options": _options(session, {"failover.detection.interval_s": 11})})
+    assert response.status_code == 429
+
+
+def test_two_runs_of_one_document_are_told_apart_while_their_undecided_types_continue():
+    import numpy as np
+
+    from simulation import load_scenario
+    from simulation.engine.plan import plan_run
+    from workshop.pool import _rounds, _Run
+
+    scenario = load_scenario({"pattern": "active-passive"})
+    plan = plan_run(scenario, trials=500, seed=1, years=100)
+    runs = [_Run(scenario, {}, plan), _Run(scenario, {}, plan)]  # equal in every field
+    calls = []
+
+    def chunks(wanted):
+        for run, index in wanted:
+            run.parts[index] = np.arange(3.0)  # arrays: comparing two runs field by field would raise
+
+    def finish(asked, ecdf):
+        calls.append(len(asked))
+        undecided = ["db_primary_failure"] if len(calls) == 1 else []
+        return [(f"figures {len(calls)}", undecided) for _ in asked]
+
+    assert _rounds(runs, False, chunks, finish) == ["figures 2", "figures 2"]
+    assert calls == [2, 2]

@@ -33,7 +33,7 @@ from typing import Any
 from django.conf import settings
 
 from simulation.analysis.sensitivity import tornado
-from simulation.analysis.variants import RunFigures, RunSettings, figures_of_parts
+from simulation.analysis.variants import RunFigures, RunSettings, figures_of_parts, interval_decided
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, run_chunk
 from simulation.engine.plan import RunPlan, plan_run
@@ -93,8 +93,7 @@ def undecided_types(figures: RunFigures, plan: RunPlan) -> set[str]:
     type for a verdict of the whole year (availability, cost). Empty when every verdict is decided."""
     types: set[str] = set()
     for verdict in figures.verdicts:
-        low, high = verdict.ci
-        if low >= verdict.confidence or high < verdict.confidence:
+        if interval_decided(verdict.ci, verdict.confidence):
             continue
         if verdict.incident_type in plan.rates_per_year:
             types.add(verdict.incident_type)

@@ -108,10 +108,15 @@ def run_figures(scenario: Scenario, settings: RunSettings = QUICK, *, ecdf: bool
     return figures_of_parts(scenario, plan, parts, ecdf)
 
 
+def interval_decided(ci: tuple[float, float] | list[float], confidence: float) -> bool:
+    """Whether a verdict's interval lies on one side of its confidence level (more replays would not flip
+    it, at the interval's confidence)."""
+    return ci[0] >= confidence or ci[1] < confidence
+
+
 def decided(verdicts: list[dict[str, Any]]) -> bool:
-    """Whether every verdict's interval lies on one side of its confidence level (more replays would not
-    flip it, at the interval's confidence)."""
-    return all(v["ci"][0] >= v["confidence"] or v["ci"][1] < v["confidence"] for v in verdicts)
+    """Whether every verdict is decided (``interval_decided``)."""
+    return all(interval_decided(v["ci"], v["confidence"]) for v in verdicts)
 
 
 def run_figures_until_decided(scenario: Scenario, settings: RunSettings = QUICK, *, ecdf: bool = False) -> RunFigures:

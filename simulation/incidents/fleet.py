@@ -49,6 +49,57 @@ class Moment(simpy.Event):
         heappush(env._queue, (now + (t - now if t > now else 0.0), NORMAL, next(env._eid), self))
 
 
+def lb_check_s(phase_s: float, interval_s: float, t: float, checks: int) -> float:
+    """Time of the ``checks``-th load-balancer check at or after ``t`` (checks at ``phase_s`` + j × ``interval_s``)."""
+    first = phase_s + math.ceil((t - phase_s) / interval_s) * interval_s
+    return first + (checks - 1) * interval_s
+
+
+def parked_recovery(
+    phase_s: float, interval_s: float, unhealthy_after: int, up_since_s: float, restart_s: float, ready_s: float,
+    follow_s: float,
+) -> tuple[float, bool, float | None]:  # fmt: skip
+    """When a fresh process that came up at ``up_since_s``, while no primary was reachable, works:
+    ``(time, by a restart, when the first restart started or None)``, with deep checks and auto-restart.
+
+    It works once it follows the endpoint (``follow_s``; infinite with a static
+    configuration). Meanwhile it is restarted every time the load balancer gives
+    up on it; the first restart that completes after the primary is ready
+    (``ready_s``) works. The cycles leave the instance out of rotation and broken
+    throughout, so they are computed rather than replayed.
+    """
+    # the load balancer gives up on it at a check after it came up (strictly later: progress)
+    first = lb_check_s(phase_s, interval_s, up_since_s + 1e-6, unhealthy_after)
+    if follow_s <= first:
+        return max(follow_s, up_since_s), False, None
+    if first + restart_s >= ready_s:
+        return first + restart_s, True, first
+    # every later restart comes up at the same offset from the check grid: a fixed period
+    period = lb_check_s(phase_s, interval_s, first + restart_s + 1e-6, unhealthy_after) - first
+    j_follow = cycles_until(follow_s - first, period)  # restart j starts at first + j·period
+    j_ready = cycles_until(ready_s - restart_s - first, period)
+    if j_follow <= j_ready:
+        return max(follow_s, first + (j_follow - 1) * period + restart_s), False, first
+    return first + j_ready * period + restart_s, True, first
+
+
+def cycles_until(gap_s: float, period_s: float) -> float:
+    """Smallest j ≥ 1 with j × period ≥ gap (infinite for an infinite gap); O(1) for any size."""
+    ratio = gap_s / period_s
+    if not ratio < INF:
+        return INF
+    if ratio <= 1.0:
+        return 1
+    j = math.ceil(ratio)
+    if ratio > 2.0**52:  # beyond float precision every neighbour of j is as good
+        return j
+    if (j - 1) * period_s >= gap_s:  # the float division rounded up by one
+        j -= 1
+    elif j * period_s < gap_s:  # or down by one
+        j += 1
+    return j
+
+
 class Fleet:
     """App instances behind one load balancer: processes up or down, pools stale or not, rotation.
 
@@ -159,9 +210,7 @@ class Fleet:
 
     def lb_after(self, t: float, checks: int) -> float:
         """Time of the ``checks``-th load-balancer check at or after ``t``."""
-        interval = self.lb_interval_s
-        first = self.row.lb_phase_s + math.ceil((t - self.row.lb_phase_s) / interval) * interval
-        return first + (checks - 1) * interval
+        return lb_check_s(self.row.lb_phase_s, self.lb_interval_s, t, checks)
 
     # health and rotation ------------------------------------------------------------------------
     def _health_changed(self, i: int) -> None:
@@ -355,55 +404,19 @@ class Fleet:
                 returns.append((i, True, version))
 
     def _plan_parked(self, i: int, follow: float) -> None:
-        """A fresh process that came up while no primary was reachable: when does it work?
-
-        Without auto-restart it works once it follows the endpoint (never, with a
-        static configuration, until someone restarts it). With deep checks and
-        auto-restart it is restarted every time the load balancer gives up on it;
-        the first restart that completes after the primary is ready works. The
-        cycles leave the instance out of rotation and broken throughout, so they
-        are computed rather than replayed.
-        """
+        """A fresh process that came up while no primary was reachable: when does it work (``parked_recovery``)?"""
         up_since = self.parked_s[i]
         if not (self.deep and self.auto_restart):
             self._plan_recovery(i, follow, by_restart=False)
             return
         assert up_since is not None, "only a parked instance is planned here"
-        restart, ready_at, checks = self.row.restart_s[i], self.ready_at, self.unhealthy_after
-        # the load balancer gives up on it at a check after it came up (strictly later: progress)
-        first = self.lb_after(up_since + 1e-6, checks)
-        if follow <= first:
-            self._plan_recovery(i, max(follow, up_since), by_restart=False)
-            return
-        self.restart_starts_s.append(first)
-        if first + restart >= ready_at:
-            self._plan_recovery(i, first + restart, by_restart=True)
-            return
-        # every later restart comes up at the same offset from the check grid: a fixed period
-        period = self.lb_after(first + restart + 1e-6, checks) - first
-        j_follow = self._cycles_until(follow - first, period)  # restart j starts at first + j·period
-        j_ready = self._cycles_until(ready_at - restart - first, period)
-        if j_follow <= j_ready:
-            self._plan_recovery(i, max(follow, first + (j_follow - 1) * period + restart), by_restart=False)
-        else:
-            self._plan_recovery(i, first + j_ready * period + restart, by_restart=True)
-
-    @staticmethod
-    def _cycles_until(gap_s: float, period_s: float) -> float:
-        """Smallest j ≥ 1 with j × period ≥ gap (infinite for an infinite gap); O(1) for any size."""
-        ratio = gap_s / period_s
-        if not ratio < INF:
-            return INF
-        if ratio <= 1.0:
-            return 1
-        j = math.ceil(ratio)
-        if ratio > 2.0**52:  # beyond float precision every neighbour of j is as good
-            return j
-        if (j - 1) * period_s >= gap_s:  # the float division rounded up by one
-            j -= 1
-        elif j * period_s < gap_s:  # or down by one
-            j += 1
-        return j
+        t, by_restart, restarted_s = parked_recovery(
+            self.row.lb_phase_s, self.lb_interval_s, self.unhealthy_after, up_since, self.row.restart_s[i],
+            self.ready_at, follow,
+        )  # fmt: skip
+        if restarted_s is not None:
+            self.restart_starts_s.append(restarted_s)
+        self._plan_recovery(i, t, by_restart=by_restart)
 
     def restart(self, i: int, *, manual: bool, duration_s: float | None = None) -> None:
         """Restart instance ``i`` now: a fresh process with an empty pool, ready after the restart time.

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from simulation.incidents import db_primary_failure, people
 from simulation.incidents.app_draws import draw_app
-from simulation.incidents.fleet import Fleet
+from simulation.incidents.fleet import Fleet, cycles_until
 from simulation.incidents.outcomes import Phases, Response
 from simulation.incidents.served import ServedTracker
 from simulation.model.loading import load_scenario
@@ -304,7 +304,7 @@ def test_it_computes_the_auto_restart_cycles_of_a_parked_instance_like_replaying
 
 
 def test_it_counts_restart_cycles_in_constant_time_for_any_gap():
-    cycles = Fleet._cycles_until
+    cycles = cycles_until
     assert cycles(0.0, 30.0) == 1 and cycles(30.0, 30.0) == 1 and cycles(30.000001, 30.0) == 2
     assert cycles(0.3, 0.1) == 3  # 0.3 / 0.1 rounds up to 3.0000000000000004 in floats
     assert cycles(1e300, 1e-300) == float("inf")  # the ratio overflows: never

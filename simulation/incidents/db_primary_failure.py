@@ -51,6 +51,7 @@ from numpy.typing import NDArray
 from simulation.incidents.app_draws import INF, AppRow, draw_app
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
+from simulation.incidents.fleet_closed import FleetShape, served_after_primary_loss
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
@@ -496,4 +497,35 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             humans_needed=response.needed or evacuated.humans_needed,
         )
 
-    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+    # a replay where nobody acts is worked out from each instance's change times (``fleet_closed``)
+    shapes = {r.name: FleetShape(*failed_fleet(ReplayEnvironment(), rows[0][0], r)) for r in primaries} if n else {}
+    unrecorded = Phases(False)
+
+    def closed_form(i: int) -> ReplayOutcome | None:
+        app_row, db_row = rows[i]
+        response = Response()
+        outcome = plan_db_recovery(setup, db_row, app_row, response, unrecorded, repair_cap_s=back[i])
+        if response.engaged:
+            return None
+        region = primaries[failed_region[i]]
+        points = served_after_primary_loss(
+            shapes[region.name], app_row, outcome.ready_s, outcome.same_address,
+            escalation_s=humans.escalation_s, threshold=threshold,
+        )  # fmt: skip
+        if points is None:
+            return None
+        evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=outcome.data_loss_s, writes_move=True)
+        if evacuated.points[-1][1] != 1.0:
+            return None
+        return ReplayOutcome(
+            evacuated.points,
+            evacuated.points[-1][0],
+            data_loss_s=evacuated.data_loss_s,
+            lost_tx=outcome.data_loss_s * write_rate + evacuated.lost_tx,
+            duplicated_tx=evacuated.duplicated_tx,
+            humans_needed=evacuated.humans_needed,
+        )
+
+    return replay_batch(
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form
+    )

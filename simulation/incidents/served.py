@@ -12,6 +12,18 @@ from __future__ import annotations
 import simpy
 
 
+def add_point(points: list[tuple[float, float]], t: float, value: float) -> None:
+    """The served fraction is ``value`` from ``t`` on (``t`` not before the last point): a point only where the
+    value changes, one per instant (a later value at the same instant replaces the earlier one)."""
+    if points[-1][0] == t:
+        if len(points) > 1 and points[-2][1] == value:
+            points.pop()
+        else:
+            points[-1] = (t, value)
+    elif points[-1][1] != value:
+        points.append((t, value))
+
+
 class ServedTracker:
     """Served fraction of a set of app instances behind a load balancer.
 
@@ -134,16 +146,7 @@ class ServedTracker:
         if state == self.recorded_state:
             return
         self.recorded_state = state
-        value = 1.0 - self.traffic_share * (1.0 - self.fleet_served())
-        now = float(self.env._now)
-        points = self.points
-        if points[-1][0] == now:
-            if len(points) > 1 and points[-2][1] == value:
-                points.pop()
-            else:
-                points[-1] = (now, value)
-        elif points[-1][1] != value:
-            points.append((now, value))
+        add_point(self.points, float(self.env._now), 1.0 - self.traffic_share * (1.0 - self.fleet_served()))
 
     def _recount(self) -> None:
         self.rotation_count = sum(self.in_rotation)

@@ -32,14 +32,16 @@ def test_every_model_replays_through_the_shared_loop(name, monkeypatch):
     assert module.replay_batch is protocol.replay_batch
     loops, replays = [], []
 
-    def counting_loop(n, *, threshold, keep_replays, replay_one):
+    def counting_loop(n, *, threshold, keep_replays, replay_one, closed_form=None):
         loops.append(n)
 
         def counted(i, env, phases, response):
             replays.append(i)
             return replay_one(i, env, phases, response)
 
-        return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=counted)
+        return replay_batch(
+            n, threshold=threshold, keep_replays=keep_replays, replay_one=counted, closed_form=closed_form
+        )
 
     expected = module.simulate(scenario(), np.random.default_rng(4), 5, keep_replays=True)
     monkeypatch.setattr(module, "replay_batch", counting_loop)

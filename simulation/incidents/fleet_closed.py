@@ -111,15 +111,40 @@ def served_after_primary_loss(
 ) -> Points | None:
     """The served timeline of a fleet that lost its primary at 0 and can reach one again from ``ready_s``,
     when nobody acts: what the replay records, or None when it must be replayed (see the module)."""
-    if not 0.0 < ready_s < INF or not escalation_s > 0.0:
+    if not 0.0 < ready_s < INF:
         return None
     changes = _changes(shape, row, ready_s, same_address)
     if changes is None:
         return None
+    return _timeline(shape, [False] * shape.instances, changes, escalation_s, threshold)
+
+
+def served_after_crash(shape: FleetShape, row: AppRow, *, escalation_s: float, threshold: float) -> Points | None:
+    """The served timeline of a fleet whose instance 0 died at 0, when nobody acts: the load balancer takes it
+    out; auto-restart restarts it then, and it returns after its passing checks."""
+    phase_s, interval_s = row.lb_phase_s, shape.interval_s
+    drained_s = lb_check_s(phase_s, interval_s, 0.0, shape.unhealthy_after)
+    changes = [(drained_s, DRAINED, 0)]
+    if shape.auto_restart:
+        up = drained_s + row.restart_s[0]
+        changes += [(up, WORKS, 0), (lb_check_s(phase_s, interval_s, up, shape.healthy_after), RETURNED, 0)]
+    works = [True] * shape.instances
+    works[0] = False
+    return _timeline(shape, works, changes, escalation_s, threshold)
+
+
+def _timeline(
+    shape: FleetShape, works: list[bool], changes: list[tuple[float, int, int]], escalation_s: float, threshold: float
+) -> Points | None:
+    """The served timeline from the instances working right after the failure at 0 (``works``, changed in
+    place), every instance in rotation then, and the later ``changes``; None where people would act."""
+    if not escalation_s > 0.0:
+        return None
     changes.sort()
     m = shape.instances
-    healthy, working, serving_healthy = m, 0, 0  # every pool lost its primary at 0
-    passing, works = [True] * m, [False] * m  # passes its checks, works
+    working = sum(works)
+    healthy, serving_healthy = m, working
+    passing = [True] * m  # passes its checks
     points: Points = [(0.0, shape.whole)]
     add_point(points, 0.0, shape.served(healthy, working, serving_healthy))
     escalation_due = True
@@ -144,6 +169,8 @@ def served_after_primary_loss(
                 if works[i]:
                     serving_healthy += 1 if back else -1
         add_point(points, t, shape.served(healthy, working, serving_healthy))
+    if escalation_due and shape.served(healthy, working, serving_healthy) < threshold:
+        return None
     if points[-1][1] != 1.0:
         return None  # not whole at the end: the replay's end time would count
     return points

@@ -14,6 +14,7 @@ import numpy as np
 
 from simulation.incidents.app_draws import APP_TIER_READS, draw_app
 from simulation.incidents.fleet import Fleet, app_phases
+from simulation.incidents.fleet_closed import FleetShape, served_after_crash
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
@@ -53,4 +54,18 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             app_phases(fleet, phases, 0.0)
         return ReplayOutcome(tracker.points, env.now, humans_needed=response.needed)
 
-    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+    # a crash nobody acts on is worked out from the instance's change times (``fleet_closed``)
+    if n:
+        env = ReplayEnvironment()
+        tracker = ServedTracker(
+            env, instances, app.capacity_rps_per_instance, traffic.request_rate_rps, retry_amplification=amplification
+        )
+        shape = FleetShape(tracker, Fleet(env, tracker, app, rows[0]))
+
+    def closed_form(i: int) -> ReplayOutcome | None:
+        points = served_after_crash(shape, rows[i], escalation_s=humans.escalation_s, threshold=threshold)
+        return None if points is None else ReplayOutcome(points, points[-1][0])
+
+    return replay_batch(
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form
+    )

@@ -1,9 +1,9 @@
 """The closed form of a fleet's recovery (``fleet_closed``) gives exactly what the SimPy replay gives.
 
-Each primary database failure is computed both ways, on every example and on scenarios hypothesis
-varies in what the app tier does (checks, restarts, discovery, pools, thresholds, escalation): the
-outcome arrays must be equal to the last bit, and the closed form must carry most incidents of the
-worked example (otherwise it would save nothing and this test would compare nothing).
+Each primary database failure and each instance crash is computed both ways, on every example and on
+scenarios hypothesis varies in what the app tier does (checks, restarts, discovery, pools, thresholds,
+escalation): the outcome arrays must be equal to the last bit, and the closed form must carry most
+incidents of the worked example (otherwise it would save nothing and this test would compare nothing).
 """
 
 from __future__ import annotations
@@ -15,51 +15,52 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.incidents import db_primary_failure, protocol
+from simulation.incidents import db_primary_failure, instance_crash, protocol
 from simulation.model.loading import load_file
 from simulation.model.overrides import apply_overrides
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((REPO / "examples").glob("*.yaml")) + [REPO / "benchmarks" / "switchover-pair.yaml"]
+MODELS = (db_primary_failure, instance_crash)
 FIELDS = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "humans_needed", "conflicting_tx")
 
 
-def _both_ways(scenario, n: int, seed: int, monkeypatch) -> tuple[object, object]:
-    monkeypatch.setattr(protocol, "CLOSED_FORMS", False)
-    replayed = db_primary_failure.simulate(scenario, np.random.default_rng(seed), n)
-    monkeypatch.setattr(protocol, "CLOSED_FORMS", True)
-    worked_out = db_primary_failure.simulate(scenario, np.random.default_rng(seed), n)
-    return replayed, worked_out
-
-
-def _assert_same(replayed, worked_out) -> None:
-    for field in FIELDS:
-        assert np.array_equal(getattr(replayed, field), getattr(worked_out, field)), field
+def _assert_same_both_ways(scenario, n: int, seed: int, monkeypatch) -> None:
+    for model in MODELS:
+        monkeypatch.setattr(protocol, "CLOSED_FORMS", False)
+        replayed = model.simulate(scenario, np.random.default_rng(seed), n)
+        monkeypatch.setattr(protocol, "CLOSED_FORMS", True)
+        worked_out = model.simulate(scenario, np.random.default_rng(seed), n)
+        for field in FIELDS:
+            assert np.array_equal(getattr(replayed, field), getattr(worked_out, field)), (model.__name__, field)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_it_works_out_what_the_replay_gives_on_every_example(path, monkeypatch):
-    _assert_same(*_both_ways(load_file(path), 600, 7, monkeypatch))
+    _assert_same_both_ways(load_file(path), 600, 7, monkeypatch)
 
 
-def test_it_carries_most_failures_of_the_worked_example(monkeypatch):
+@pytest.mark.parametrize(
+    ("model", "closed_form"),
+    [(db_primary_failure, "served_after_primary_loss"), (instance_crash, "served_after_crash")],
+)
+def test_it_carries_most_incidents_of_the_worked_example(model, closed_form, monkeypatch):
     answers: list[bool] = []
-    real = db_primary_failure.served_after_primary_loss
+    real = getattr(model, closed_form)
 
     def counted(*args, **kwargs):
         points = real(*args, **kwargs)
         answers.append(points is not None)
         return points
 
-    monkeypatch.setattr(db_primary_failure, "served_after_primary_loss", counted)
-    db_primary_failure.simulate(
-        load_file(REPO / "examples" / "worked-active-passive.yaml"), np.random.default_rng(3), 500
-    )
+    monkeypatch.setattr(model, closed_form, counted)
+    model.simulate(load_file(REPO / "examples" / "worked-active-passive.yaml"), np.random.default_rng(3), 500)
     assert len(answers) > 400 and sum(answers) > 0.8 * len(answers)
 
 
-def test_kept_replays_are_still_replayed_with_their_timelines():
-    batch = db_primary_failure.simulate(
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_kept_replays_are_still_replayed_with_their_timelines(model):
+    batch = model.simulate(
         load_file(REPO / "examples" / "worked-active-passive.yaml"), np.random.default_rng(3), 20, keep_replays=True
     )
     assert len(batch.replays) == 20 and all(replay.phases for replay in batch.replays)
@@ -108,4 +109,4 @@ def test_it_works_out_what_the_replay_gives_whatever_the_app_tier_does(
             "failover.humans.escalation_s": escalation_s,
         },
     )
-    _assert_same(*_both_ways(scenario, 150, 13, monkeypatch))
+    _assert_same_both_ways(scenario, 150, 13, monkeypatch)

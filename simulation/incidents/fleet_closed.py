@@ -23,7 +23,7 @@ from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppRow
 from simulation.incidents.fleet import Fleet, lb_check_s, parked_recovery
 from simulation.incidents.served import ServedTracker, add_point
 
-WORKS, DRAINED, RETURNED = 0, 1, 2  # kinds of change: works again, out of rotation, back in rotation
+WORKS, BROKEN, DRAINED, RETURNED = 0, 1, 2, 3  # kinds of change: works (again), broken, out of / back in rotation
 Points = list[tuple[float, float]]
 
 
@@ -65,72 +65,130 @@ class FleetShape:
         return value
 
 
-def _changes(shape: FleetShape, row: AppRow, ready_s: float, same_address: bool) -> list[tuple[float, int, int]] | None:
-    """Every instance's changes ``(t, kind, instance)`` after the primary was lost at 0 and a primary is
-    reachable again at ``ready_s`` (at the same address or not); None where the order of events decides."""
+def _fires_s(created_s: float, target_s: float) -> float:
+    """When a moment planned at ``created_s`` for ``target_s`` fires: a SimPy timeout of ``target − created``
+    fires at ``created + (target − created)``, which may differ from ``target`` in the last bit."""
+    return created_s + (target_s - created_s) if target_s > created_s else created_s
+
+
+def _close(a_s: float, b_s: float) -> bool:
+    """Two instants so close that which comes first may hang on rounding: the replay decides."""
+    if not (a_s < INF and b_s < INF):
+        return a_s == b_s
+    return abs(a_s - b_s) <= 1e-12 * (1.0 + abs(a_s))
+
+
+class _Moments:
+    """The changes of a replay as ``(fires_s, kind, instance)``; moments planned for one target share the
+    first one's firing time (``Fleet.at``), so a target planned from two instants that would fire apart is
+    refused (``ok`` false): the replay decides."""
+
+    __slots__ = ("changes", "fires", "ok")
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[float, int, int]] = []
+        self.fires: dict[float, float] = {}
+        self.ok = True
+
+    def plan(self, created_s: float, target_s: float) -> float:
+        """The firing time of a moment planned at ``created_s`` for ``target_s``."""
+        fires_s = _fires_s(created_s, target_s)
+        if self.fires.setdefault(target_s, fires_s) != fires_s:
+            self.ok = False
+        return fires_s
+
+    def add(self, created_s: float, target_s: float, kind: int, i: int) -> float:
+        fires_s = self.plan(created_s, target_s)
+        self.changes.append((fires_s, kind, i))
+        return fires_s
+
+    def works_again(self, created_s: float, target_s: float, i: int, shape: FleetShape, phase_s: float) -> None:
+        """Instance ``i`` works from ``target_s`` and the load balancer returns it after its passing checks."""
+        works_s = self.add(created_s, target_s, WORKS, i)
+        returned = lb_check_s(phase_s, shape.interval_s, works_s, shape.healthy_after)
+        self.add(works_s, returned, RETURNED, i)
+
+
+def _changes(
+    shape: FleetShape, row: AppRow, lost_s: float, ready_s: float, same_address: bool
+) -> list[tuple[float, int, int]] | None:
+    """Every instance's changes ``(t, kind, instance)`` when the primary was lost at ``lost_s`` and a primary
+    is reachable again at ``ready_s`` (at the same address or not); None where the order of events decides."""
     phase_s, interval_s = row.lb_phase_s, shape.interval_s
-    deep, auto_restart, healthy_after = shape.deep, shape.auto_restart, shape.healthy_after
-    drained_s = lb_check_s(phase_s, interval_s, 0.0, shape.unhealthy_after) if deep else INF
-    if ready_s == drained_s:
+    deep, auto_restart = shape.deep, shape.auto_restart
+    moments = _Moments()
+    drained_s = moments.plan(lost_s, lb_check_s(phase_s, interval_s, lost_s, shape.unhealthy_after)) if deep else INF
+    if _close(ready_s, drained_s):
         return None
     follow_s, drain_s, restart_s = row.follow_s, row.drain_s, row.restart_s
-    changes: list[tuple[float, int, int]] = []
+    moments.changes = [(lost_s, BROKEN, i) for i in range(shape.instances)]
     for i in range(shape.instances):
         # what ``Fleet.primary_is_ready`` plans for a stale pool: endpoint followed and pool drained
         follow = ready_s if same_address else ready_s + follow_s[i]
-        drain = min(drain_s[i], ready_s + REFUSED_EVICTION_S) if same_address else drain_s[i]
+        drain_at = lost_s + drain_s[i]
+        drain = min(drain_at, ready_s + REFUSED_EVICTION_S) if same_address else drain_at
         works = follow if follow > drain else drain
-        if not deep or (ready_s < drained_s and works < drained_s):
-            if works < INF:  # works again before the load balancer gave up on it: it stays in rotation
-                changes.append((works, WORKS, i))
+        stale = not deep or ready_s < drained_s  # still up with a stale pool when the primary is ready
+        works_s = moments.plan(ready_s, works) if stale and works < INF else INF
+        if not deep or (stale and works_s < drained_s):
+            if works_s < INF:  # works again before the load balancer gave up on it: it stays in rotation
+                moments.changes.append((works_s, WORKS, i))
             continue
-        if works == drained_s:
+        if _close(works_s, drained_s):
             return None
-        changes.append((drained_s, DRAINED, i))
-        if not auto_restart:
-            back = works
+        moments.changes.append((drained_s, DRAINED, i))
+        if not auto_restart:  # the recovery planned when the primary is ready
+            back, planned_s = works, ready_s
         else:  # restarted when drained; a fresh process works if a primary is reachable when it is up
-            up = drained_s + restart_s[i]
-            if up == ready_s:
+            up_s = moments.plan(drained_s, drained_s + restart_s[i])
+            if _close(up_s, ready_s):
                 return None
-            if up > ready_s:
-                back = up
+            if up_s > ready_s:
+                back, planned_s = drained_s + restart_s[i], drained_s
             else:  # up too early: restarted by the load balancer until a restart comes up after ``ready_s``
                 follows = follow if (same_address or not shape.static) else INF
-                back = parked_recovery(phase_s, interval_s, shape.unhealthy_after, up, restart_s[i], ready_s, follows)[
-                    0
-                ]
+                back = parked_recovery(
+                    phase_s, interval_s, shape.unhealthy_after, up_s, restart_s[i], ready_s, follows
+                )[0]
+                planned_s = ready_s
         if back < INF:
-            changes.append((back, WORKS, i))
-            changes.append((lb_check_s(phase_s, interval_s, back, healthy_after), RETURNED, i))
-    return changes
+            moments.works_again(planned_s, back, i, shape, phase_s)
+    return moments.changes if moments.ok else None
 
 
 def served_after_primary_loss(
-    shape: FleetShape, row: AppRow, ready_s: float, same_address: bool, *, escalation_s: float, threshold: float
+    shape: FleetShape,
+    row: AppRow,
+    ready_s: float,
+    same_address: bool,
+    *,
+    escalation_s: float,
+    threshold: float,
+    lost_s: float = 0.0,
 ) -> Points | None:
-    """The served timeline of a fleet that lost its primary at 0 and can reach one again from ``ready_s``,
-    when nobody acts: what the replay records, or None when it must be replayed (see the module)."""
-    if not 0.0 < ready_s < INF:
+    """The served timeline of a fleet that lost its primary at ``lost_s`` and can reach one again from
+    ``ready_s``, when nobody acts: what the replay records, or None when it must be replayed (see the module)."""
+    if not 0.0 < ready_s < INF or not 0.0 <= lost_s <= ready_s:
         return None
-    changes = _changes(shape, row, ready_s, same_address)
+    changes = _changes(shape, row, lost_s, ready_s, same_address)
     if changes is None:
         return None
-    return _timeline(shape, [False] * shape.instances, changes, escalation_s, threshold)
+    return _timeline(shape, [True] * shape.instances, changes, escalation_s, threshold)
 
 
 def served_after_crash(shape: FleetShape, row: AppRow, *, escalation_s: float, threshold: float) -> Points | None:
     """The served timeline of a fleet whose instance 0 died at 0, when nobody acts: the load balancer takes it
     out; auto-restart restarts it then, and it returns after its passing checks."""
-    phase_s, interval_s = row.lb_phase_s, shape.interval_s
-    drained_s = lb_check_s(phase_s, interval_s, 0.0, shape.unhealthy_after)
-    changes = [(drained_s, DRAINED, 0)]
+    phase_s = row.lb_phase_s
+    moments = _Moments()
+    drained_s = moments.add(0.0, lb_check_s(phase_s, shape.interval_s, 0.0, shape.unhealthy_after), DRAINED, 0)
     if shape.auto_restart:
-        up = drained_s + row.restart_s[0]
-        changes += [(up, WORKS, 0), (lb_check_s(phase_s, interval_s, up, shape.healthy_after), RETURNED, 0)]
+        moments.works_again(drained_s, drained_s + row.restart_s[0], 0, shape, phase_s)
+    if not moments.ok:
+        return None
     works = [True] * shape.instances
     works[0] = False
-    return _timeline(shape, works, changes, escalation_s, threshold)
+    return _timeline(shape, works, moments.changes, escalation_s, threshold)
 
 
 def _timeline(
@@ -152,16 +210,18 @@ def _timeline(
     while k < count:
         t = changes[k][0]
         if escalation_due and t >= escalation_s:
-            if t == escalation_s or shape.served(healthy, working, serving_healthy) < threshold:
+            if _close(t, escalation_s) or shape.served(healthy, working, serving_healthy) < threshold:
                 return None  # people are paged, or the order of events at the escalation would decide
             escalation_due = False
         while k < count and changes[k][0] == t:
             _, kind, i = changes[k]
             k += 1
-            if kind == WORKS:
-                works[i] = True
-                working += 1
-                serving_healthy += passing[i]
+            if kind <= BROKEN:
+                up = kind == WORKS
+                works[i] = up
+                working += 1 if up else -1
+                if passing[i]:
+                    serving_healthy += 1 if up else -1
             else:
                 back = kind == RETURNED
                 passing[i] = back

@@ -49,6 +49,7 @@ import simpy
 from simulation.incidents.app_draws import INF, AppRow, draw_app
 from simulation.incidents.db_primary_failure import add_parts, catch_up_s, db_setup, promoted_warm_up_s, promotion_s
 from simulation.incidents.fleet import Fleet, app_phases
+from simulation.incidents.fleet_closed import FleetShape, served_after_primary_loss
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, reconcile
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
@@ -272,4 +273,45 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             points, end_s, conflicting_tx=conflicting, humans_needed=response.needed or old_response.needed
         )
 
-    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+    # a partition where nobody acts and nothing conflicts is worked out from each side's change times
+    env = ReplayEnvironment()
+    sides = [
+        _side(env, scenario, rows[0], share, amplification, instances) if n else None
+        for share in (far_share, old_share)
+    ]
+    far_shape, old_shape = (FleetShape(*side) if side is not None else None for side in sides)
+
+    def closed_form(i: int) -> ReplayOutcome | None:
+        app = rows[i]
+        split = decide(scenario, app, heal[i], automation_ok[i], promote[i], can_fail_over)
+        conflicting = split.conflict_window_s() * write_rate * old_share
+        if conflicting > 0:
+            return None  # people reconcile: replayed
+        timelines: list[list[tuple[float, float]] | None] = []
+        if far_shape is not None:
+            ready_s, same = (split.ready_s, False) if split.failed_over else (split.heal_s, True)
+            timelines.append(
+                served_after_primary_loss(
+                    far_shape, app, ready_s, same, escalation_s=humans.escalation_s, threshold=threshold
+                )
+            )
+        if old_shape is not None and split.failed_over:
+            back_s = max(split.heal_s, split.ready_s)
+            lost_s = split.fenced_s if split.fenced_s < split.heal_s else back_s
+            timelines.append(
+                served_after_primary_loss(
+                    old_shape, app, back_s, False, escalation_s=humans.escalation_s, threshold=threshold, lost_s=lost_s
+                )
+            )
+        elif old_shape is not None:
+            timelines.append([(0.0, old_shape.whole)])
+        if None in timelines:
+            return None
+        points = merged_points([t for t in timelines if t is not None]) or [(0.0, 1.0)]
+        if points[-1][1] != 1.0:
+            return None
+        return ReplayOutcome(points, points[-1][0], conflicting_tx=conflicting)
+
+    return replay_batch(
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form
+    )

@@ -191,6 +191,41 @@ def served_after_crash(shape: FleetShape, row: AppRow, *, escalation_s: float, t
     return _timeline(shape, works, moments.changes, escalation_s, threshold)
 
 
+def served_after_instances_lost(
+    shape: FleetShape, row: AppRow, lost: list[int], back_s: float, *, escalation_s: float, threshold: float
+) -> Points | None:
+    """The served timeline of a fleet whose instances ``lost`` were gone at 0 (a lost zone) until ``back_s``,
+    when nobody acts: the load balancer takes them out; auto-restart replaces them then, otherwise they boot
+    again when the zone is back (as they do when it is back before the load balancer gave up on them)."""
+    phase_s, interval_s, unhealthy_after = row.lb_phase_s, shape.interval_s, shape.unhealthy_after
+    moments = _Moments()
+    works = [True] * shape.instances
+    drained_s = moments.plan(0.0, lb_check_s(phase_s, interval_s, 0.0, unhealthy_after)) if lost else INF
+    if _close(back_s, drained_s):
+        return None
+    for k in lost:
+        works[k] = False
+        restart_s = row.restart_s[k]
+        if back_s > drained_s:
+            moments.changes.append((drained_s, DRAINED, k))
+            restarted_s = drained_s if shape.auto_restart else back_s
+            moments.works_again(restarted_s, restarted_s + restart_s, k, shape, phase_s)
+            continue
+        # booted when the zone is back: the load balancer's count starts again from then
+        again_s = moments.plan(back_s, lb_check_s(phase_s, interval_s, back_s, unhealthy_after))
+        up_s = moments.plan(back_s, back_s + restart_s)
+        if _close(up_s, again_s):
+            return None
+        if up_s < again_s:
+            moments.changes.append((up_s, WORKS, k))
+        else:
+            moments.changes.append((again_s, DRAINED, k))
+            moments.works_again(back_s, back_s + restart_s, k, shape, phase_s)
+    if not moments.ok:
+        return None
+    return _timeline(shape, works, moments.changes, escalation_s, threshold)
+
+
 def _timeline(
     shape: FleetShape, works: list[bool], changes: list[tuple[float, int, int]], escalation_s: float, threshold: float
 ) -> Points | None:

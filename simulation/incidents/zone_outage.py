@@ -25,6 +25,7 @@ from simulation.incidents.app_draws import draw_app
 from simulation.incidents.db_primary_failure import DbRow, FailedFleet, db_recovery, db_setup, draw_db
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
+from simulation.incidents.fleet_closed import FleetShape, served_after_instances_lost
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
@@ -138,7 +139,39 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             humans_needed=response.needed or evacuated_by_hand,
         )
 
-    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+    # an outage of a zone without the primary, nobody acting: worked out from the instances' change times
+    if n:
+        env = ReplayEnvironment()
+        tracker = ServedTracker(
+            env, instances, app.capacity_rps_per_instance, load, retry_amplification=amplification, traffic_share=share
+        )
+        shape = FleetShape(tracker, Fleet(env, tracker, app, rows[0][0]))
+    unrecorded = Phases(False)
+
+    def closed_form(i: int) -> ReplayOutcome | None:
+        if lost_zone[i] == DB_PRIMARY_ZONE:
+            return None
+        app_row, _, zone_s = rows[i]
+        points = served_after_instances_lost(
+            shape, app_row, lost_in[lost_zone[i]], zone_s, escalation_s=humans.escalation_s, threshold=threshold
+        )
+        if points is None:
+            return None
+        evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=0.0, writes_move=False)
+        if evacuated.points[-1][1] != 1.0:
+            return None
+        return ReplayOutcome(
+            evacuated.points,
+            evacuated.points[-1][0],
+            data_loss_s=evacuated.data_loss_s,
+            lost_tx=0.0 * write_rate + evacuated.lost_tx,
+            duplicated_tx=evacuated.duplicated_tx,
+            humans_needed=evacuated.humans_needed,
+        )
+
+    return replay_batch(
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form
+    )
 
 
 def _zone_returns(env: simpy.Environment, fleet: Fleet, lost: list[int], zone_s: float) -> list[int]:

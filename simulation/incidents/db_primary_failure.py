@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 from simulation.incidents.app_draws import INF, AppRow, draw_app
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
-from simulation.incidents.fleet_closed import FleetShape, served_after_primary_loss
+from simulation.incidents.fleet_closed import FleetShape, served_after_primary_loss, whole_outcome
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
@@ -515,16 +515,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         if points is None:
             return None
         evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=outcome.data_loss_s, writes_move=True)
-        if evacuated.points[-1][1] != 1.0:
-            return None
-        return ReplayOutcome(
-            evacuated.points,
-            evacuated.points[-1][0],
-            data_loss_s=evacuated.data_loss_s,
-            lost_tx=outcome.data_loss_s * write_rate + evacuated.lost_tx,
-            duplicated_tx=evacuated.duplicated_tx,
-            humans_needed=evacuated.humans_needed,
-        )
+        return whole_outcome(evacuated, outcome.data_loss_s * write_rate)
 
     return replay_batch(
         n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form

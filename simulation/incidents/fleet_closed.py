@@ -20,7 +20,9 @@ not whole at the end (the replay's end time would count).
 from __future__ import annotations
 
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppRow
+from simulation.incidents.evacuation import Evacuated
 from simulation.incidents.fleet import Fleet, lb_check_s, parked_recovery
+from simulation.incidents.protocol import ReplayOutcome
 from simulation.incidents.served import ServedTracker, add_point
 
 WORKS, BROKEN, DRAINED, RETURNED = 0, 1, 2, 3  # kinds of change: works (again), broken, out of / back in rotation
@@ -269,3 +271,19 @@ def _timeline(
     if points[-1][1] != 1.0:
         return None  # not whole at the end: the replay's end time would count
     return points
+
+
+def whole_outcome(evacuated: Evacuated, lost_tx: float) -> ReplayOutcome | None:
+    """A worked-out incident's outcome after its evacuation (``lost_tx`` lost by the local recovery); None when
+    the service is not whole at the end (the replay's end time would count)."""
+    points = evacuated.points
+    if points[-1][1] != 1.0:
+        return None
+    return ReplayOutcome(
+        points,
+        points[-1][0],
+        data_loss_s=evacuated.data_loss_s,
+        lost_tx=lost_tx + evacuated.lost_tx,
+        duplicated_tx=evacuated.duplicated_tx,
+        humans_needed=evacuated.humans_needed,
+    )

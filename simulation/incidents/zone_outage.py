@@ -25,7 +25,7 @@ from simulation.incidents.app_draws import draw_app
 from simulation.incidents.db_primary_failure import DbRow, FailedFleet, db_recovery, db_setup, draw_db
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
-from simulation.incidents.fleet_closed import FleetShape, served_after_instances_lost
+from simulation.incidents.fleet_closed import FleetShape, served_after_instances_lost, whole_outcome
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
@@ -158,16 +158,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         if points is None:
             return None
         evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=0.0, writes_move=False)
-        if evacuated.points[-1][1] != 1.0:
-            return None
-        return ReplayOutcome(
-            evacuated.points,
-            evacuated.points[-1][0],
-            data_loss_s=evacuated.data_loss_s,
-            lost_tx=0.0 * write_rate + evacuated.lost_tx,
-            duplicated_tx=evacuated.duplicated_tx,
-            humans_needed=evacuated.humans_needed,
-        )
+        return whole_outcome(evacuated, 0.0 * write_rate)
 
     return replay_batch(
         n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form

@@ -25,7 +25,9 @@ from simulation.incidents.fleet import Fleet, lb_check_s, parked_recovery
 from simulation.incidents.protocol import ReplayOutcome
 from simulation.incidents.served import ServedTracker, add_point
 
-WORKS, BROKEN, DRAINED, RETURNED = 0, 1, 2, 3  # kinds of change: works (again), broken, out of / back in rotation
+WORKS, BROKEN, DRAINED, RETURNED, ROUTED = 0, 1, 2, 3, 4  # kinds of change: works (again), broken, out of /
+# back in rotation (its checks pass again: registered again too), routed share (``instance``: index in the routes)
+Route = tuple[float, float]  # (routed share, load_rps) of the tracker
 Points = list[tuple[float, float]]
 
 
@@ -35,7 +37,7 @@ class FleetShape:
 
     __slots__ = (
         "tracker", "instances", "deep", "auto_restart", "static", "fail_open", "panic_below", "interval_s",
-        "unhealthy_after", "healthy_after", "whole", "_values",
+        "unhealthy_after", "healthy_after", "whole", "route", "_values",
     )  # fmt: skip
 
     def __init__(self, tracker: ServedTracker, fleet: Fleet) -> None:
@@ -49,22 +51,64 @@ class FleetShape:
         self.interval_s = fleet.lb_interval_s
         self.unhealthy_after = fleet.unhealthy_after
         self.healthy_after = fleet.healthy_after
-        self.whole = tracker.points[0][1]  # every instance in rotation and working
-        self._values: dict[tuple[int, int], float] = {}
+        self.whole = tracker.points[0][1]  # every instance in rotation and working, as the tracker was made
+        self.route: Route = (tracker.routed, tracker.load)  # as the fleet starts
+        self._values: dict[tuple[int, int, Route], float] = {}
 
-    def served(self, healthy: int, working: int, serving_healthy: int) -> float:
-        """Served fraction with ``healthy`` instances passing their checks, ``working`` working, and
-        ``serving_healthy`` both; fail-open routes to every instance below the panic threshold."""
-        if self.fail_open and (healthy == 0 or healthy < self.panic_below):
-            key = (self.instances, working)
-        else:
-            key = (healthy, serving_healthy)
+    def served(self, rotation: int, serving: int, route: Route) -> float:
+        """The tracker's served fraction with ``rotation`` instances in rotation, ``serving`` of them working."""
+        key = (rotation, serving, route)
         value = self._values.get(key)
         if value is None:
             tracker = self.tracker
-            tracker.rotation_count, tracker.serving_count = key
+            tracker.rotation_count, tracker.serving_count = rotation, serving
+            tracker.routed, tracker.load = route
             value = self._values[key] = 1.0 - tracker.traffic_share * (1.0 - tracker.fleet_served())
         return value
+
+
+class _Counts:
+    """The fleet at a moment, as counts: instances passing their checks, working, registered (people or a boot
+    took them out), and the routed share; the served fraction then (fail-open below the panic threshold)."""
+
+    __slots__ = ("shape", "works", "passing", "registered", "healthy", "working", "serving_healthy", "enrolled",
+                 "enrolled_working", "route", "routes")  # fmt: skip
+
+    def __init__(self, shape: FleetShape, works: list[bool], out: list[int], routes: list[Route]) -> None:
+        self.shape, self.works, self.routes, self.route = shape, works, routes, shape.route
+        self.passing = [True] * shape.instances
+        self.registered = [True] * shape.instances
+        for i in out:  # booting: out of rotation until its checks pass
+            self.passing[i] = self.registered[i] = False
+        self.healthy = self.enrolled = shape.instances - len(out)
+        self.working = sum(works)
+        self.serving_healthy = self.enrolled_working = sum(w for w, p in zip(works, self.passing) if p)
+
+    def apply(self, kind: int, i: int) -> None:
+        if kind == ROUTED:
+            self.route = self.routes[i]
+        elif kind <= BROKEN:
+            step = 1 if kind == WORKS else -1
+            self.works[i] = kind == WORKS
+            self.working += step
+            self.serving_healthy += step if self.passing[i] else 0
+            self.enrolled_working += step if self.registered[i] else 0
+        else:
+            back = kind == RETURNED
+            step = 1 if back else -1
+            self.passing[i] = back
+            self.healthy += step
+            self.serving_healthy += step if self.works[i] else 0
+            if back and not self.registered[i]:
+                self.registered[i] = True
+                self.enrolled += 1
+                self.enrolled_working += 1 if self.works[i] else 0
+
+    def served(self) -> float:
+        shape, healthy = self.shape, self.healthy
+        if shape.fail_open and (healthy == 0 or healthy < shape.panic_below):
+            return shape.served(self.enrolled, self.enrolled_working, self.route)
+        return shape.served(healthy, self.serving_healthy, self.route)
 
 
 def _fires_s(created_s: float, target_s: float) -> float:
@@ -229,44 +273,37 @@ def served_after_instances_lost(
 
 
 def _timeline(
-    shape: FleetShape, works: list[bool], changes: list[tuple[float, int, int]], escalation_s: float, threshold: float
+    shape: FleetShape,
+    works: list[bool],
+    changes: list[tuple[float, int, int]],
+    escalation_s: float,
+    threshold: float,
+    *,
+    out: list[int] | None = None,
+    routes: list[Route] | None = None,
 ) -> Points | None:
     """The served timeline from the instances working right after the failure at 0 (``works``, changed in
-    place), every instance in rotation then, and the later ``changes``; None where people would act."""
+    place), every instance in rotation then but those ``out`` (booting), and the later ``changes`` (a
+    ``ROUTED`` change selects one of ``routes``); None where people would act."""
     if not escalation_s > 0.0:
         return None
     changes.sort()
-    m = shape.instances
-    working = sum(works)
-    healthy, serving_healthy = m, working
-    passing = [True] * m  # passes its checks
+    counts = _Counts(shape, works, out or [], routes or [])
     points: Points = [(0.0, shape.whole)]
-    add_point(points, 0.0, shape.served(healthy, working, serving_healthy))
+    add_point(points, 0.0, counts.served())
     escalation_due = True
     k, count = 0, len(changes)
     while k < count:
         t = changes[k][0]
         if escalation_due and t >= escalation_s:
-            if _close(t, escalation_s) or shape.served(healthy, working, serving_healthy) < threshold:
+            if _close(t, escalation_s) or counts.served() < threshold:
                 return None  # people are paged, or the order of events at the escalation would decide
             escalation_due = False
         while k < count and changes[k][0] == t:
-            _, kind, i = changes[k]
+            counts.apply(changes[k][1], changes[k][2])
             k += 1
-            if kind <= BROKEN:
-                up = kind == WORKS
-                works[i] = up
-                working += 1 if up else -1
-                if passing[i]:
-                    serving_healthy += 1 if up else -1
-            else:
-                back = kind == RETURNED
-                passing[i] = back
-                healthy += 1 if back else -1
-                if works[i]:
-                    serving_healthy += 1 if back else -1
-        add_point(points, t, shape.served(healthy, working, serving_healthy))
-    if escalation_due and shape.served(healthy, working, serving_healthy) < threshold:
+        add_point(points, t, counts.served())
+    if escalation_due and counts.served() < threshold:
         return None
     if points[-1][1] != 1.0:
         return None  # not whole at the end: the replay's end time would count

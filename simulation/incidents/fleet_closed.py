@@ -156,19 +156,27 @@ class _Moments:
 
 
 def _changes(
-    shape: FleetShape, row: AppRow, lost_s: float, ready_s: float, same_address: bool
+    shape: FleetShape,
+    row: AppRow,
+    lost_s: float,
+    ready_s: float,
+    same_address: bool,
+    running: range | list[int] | None = None,
+    moments: _Moments | None = None,
 ) -> list[tuple[float, int, int]] | None:
     """Every instance's changes ``(t, kind, instance)`` when the primary was lost at ``lost_s`` and a primary
-    is reachable again at ``ready_s`` (at the same address or not); None where the order of events decides."""
+    is reachable again at ``ready_s`` (at the same address or not); None where the order of events decides.
+    ``running``: the instances up then (default: all); ``moments``: add to these."""
     phase_s, interval_s = row.lb_phase_s, shape.interval_s
     deep, auto_restart = shape.deep, shape.auto_restart
-    moments = _Moments()
+    moments = moments or _Moments()
+    running = range(shape.instances) if running is None else running
     drained_s = moments.plan(lost_s, lb_check_s(phase_s, interval_s, lost_s, shape.unhealthy_after)) if deep else INF
     if _close(ready_s, drained_s):
         return None
     follow_s, drain_s, restart_s = row.follow_s, row.drain_s, row.restart_s
-    moments.changes = [(lost_s, BROKEN, i) for i in range(shape.instances)]
-    for i in range(shape.instances):
+    moments.changes += [(lost_s, BROKEN, i) for i in running]
+    for i in running:
         # what ``Fleet.primary_is_ready`` plans for a stale pool: endpoint followed and pool drained
         follow = ready_s if same_address else ready_s + follow_s[i]
         drain_at = lost_s + drain_s[i]
@@ -270,6 +278,56 @@ def served_after_instances_lost(
     if not moments.ok:
         return None
     return _timeline(shape, works, moments.changes, escalation_s, threshold)
+
+
+def served_after_region_failover(
+    shape: FleetShape,
+    row: AppRow,
+    ready_s: float,
+    boots: list[tuple[int, float]],
+    routes: list[tuple[float, Route]],
+    *,
+    escalation_s: float,
+    threshold: float,
+) -> Points | None:
+    """The served timeline of the surviving fleet when a region is lost at 0, when nobody acts: its running
+    instances lost their primary then, a promoted one is ready at ``ready_s``; ``boots`` (instance, up at) are
+    built for the failover and join after their checks pass; users arrive along ``routes`` (at, route)."""
+    if not 0.0 < ready_s < INF:
+        return None
+    moments = _Moments()
+    booted = {k for k, _ in boots}
+    running = [i for i in range(shape.instances) if i not in booted]
+    if _changes(shape, row, 0.0, ready_s, False, running, moments) is None:
+        return None
+    phase_s = row.lb_phase_s
+    for k, start_s in boots:
+        up_s = moments.plan(0.0, start_s)
+        if up_s >= ready_s:  # a build up when the primary is ready (the same instant: ready first) works
+            moments.works_again(0.0, start_s, k, shape, phase_s)
+            continue
+        if _close(up_s, ready_s):
+            return None
+        if shape.deep:  # up too early: fails its deep checks until the primary is ready, then works
+            moments.works_again(ready_s, ready_s, k, shape, phase_s)
+            continue
+        # liveness checks return it while it cannot work yet; it works once the primary is ready
+        returned_s = moments.add(up_s, lb_check_s(phase_s, shape.interval_s, up_s, shape.healthy_after), RETURNED, k)
+        if _close(returned_s, ready_s):
+            return None
+        if returned_s < ready_s:
+            moments.changes.append((ready_s, WORKS, k))
+        else:  # its return is planned again from when it works
+            moments.changes.remove((returned_s, RETURNED, k))
+            moments.works_again(ready_s, ready_s, k, shape, phase_s)
+    for j, (at_s, _) in enumerate(routes):
+        moments.add(0.0, at_s, ROUTED, j)
+    if not moments.ok:
+        return None
+    works = [i not in booted for i in range(shape.instances)]
+    return _timeline(
+        shape, works, moments.changes, escalation_s, threshold, out=sorted(booted), routes=[r for _, r in routes]
+    )
 
 
 def _timeline(

@@ -43,6 +43,7 @@ from simulation.incidents.app_draws import AppRow, draw_app
 from simulation.incidents.db_primary_failure import catch_up_s, promoted_warm_up_s, promotion_s
 from simulation.incidents.evacuation import evacuation_setup, lost_region_move
 from simulation.incidents.fleet import Fleet, app_phases
+from simulation.incidents.fleet_closed import FleetShape, served_after_region_failover
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
@@ -206,7 +207,43 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             humans_needed=response.needed,
         )
 
-    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+    # a promotion nobody acts on (active-passive, active-active-read): worked out from the survivors' change times
+    closed = scenario.pattern in ("active-passive", "active-active-read") and n > 0
+    if closed:
+        regions = _taking_over(scenario, survivors)
+        tracker, fleet, base = _survivor_fleet(ReplayEnvironment(), scenario, rows[0], regions)
+        shape = FleetShape(tracker, fleet)
+        total = scenario.traffic.request_rate_rps
+        write_rate = scenario.database.write_rate_tps
+        escalation_s = scenario.failover.humans.escalation_s
+        unrecorded = Phases(False)
+
+    def closed_form(i: int) -> ReplayOutcome | None:
+        app_row = rows[i]
+        plan = plan_failover(scenario, draws, i, app_row, replica)
+        if plan.path != "promote" or plan.humans:
+            return None
+        move = lost_region_move(global_move, global_phase_s[i]) if global_move else None
+        dns_at = app_row.detect_s if scenario.pattern == "active-active-read" else plan.act_s
+        routes = []
+        for at_s, share in _users_move(scenario, dns_at, move, unrecorded)[1]:
+            routed = base + (1.0 - base) * share
+            routes.append((at_s, (routed, routed * total)))
+        boots = _boots(scenario, regions, plan, float(draws.warm_up_s[i]), float(draws.cold_build_s[i]))
+        points = served_after_region_failover(
+            shape, app_row, plan.ready_s, boots, routes, escalation_s=escalation_s, threshold=threshold
+        )
+        if points is None:
+            return None
+        return ReplayOutcome(points, points[-1][0], data_loss_s=plan.data_loss_s, lost_tx=plan.data_loss_s * write_rate)
+
+    return replay_batch(
+        n,
+        threshold=threshold,
+        keep_replays=keep_replays,
+        replay_one=replay_one,
+        closed_form=closed_form if closed else None,
+    )
 
 
 def _route(fleet: Fleet, share_of: tuple[float, float], ramp: list[tuple[float, float]], total_rps: float) -> None:
@@ -286,11 +323,47 @@ def _fail_over(
 
     ``move``: the global traffic manager moves the users (active-active-read), not the failover's DNS change.
     """
+    total = scenario.traffic.request_rate_rps
+    read_write = scenario.pattern == "active-active-read"
+    regions = _taking_over(scenario, survivors)
+    tracker, fleet, base = _survivor_fleet(env, scenario, app, regions)
+    same_address = plan.path == "return"  # the old primary is back before anything took over
+
+    def ready(_event: simpy.Event) -> None:
+        fleet.primary_is_ready(same_address=same_address)
+        if response.engaged:
+            env.process(
+                verify_after_failover(env, fleet, scenario.failover.humans, scenario.simulation.recovery_threshold)
+            )
+
+    env.timeout(plan.ready_s).callbacks.append(ready)  # before the boots: a build finishing then works
+    for k, start_s in _boots(scenario, regions, plan, warm_up_s, cold_build_s):
+        fleet.boot(k, start_s)
+    fleet.lose_primary()  # the survivors' pools point at the lost primary
+    # single region: users move to the rebuilt system; active-active: health-checked DNS moves by itself
+    dns_at = plan.ready_s if scenario.pattern == "single-region" else (app.detect_s if read_write else plan.act_s)
+    _, ramp = _users_move(scenario, dns_at, move, phases)
+    _route(fleet, (base, 1.0 - base), ramp, total)
+    tracker.record()
+    if plan.humans and plan.act_s > app.detect_s:
+        phases.add("decide", app.detect_s, plan.act_s)
+    phases.add("repair" if same_address else plan.path, plan.act_s, plan.ready_s)
+    return tracker, fleet
+
+
+def _taking_over(scenario: Scenario, survivors: list[Region]) -> list[Region]:
+    """The regions whose app tier serves after the loss (single region: rebuilt in its place)."""
+    return survivors if scenario.pattern != "single-region" else [scenario.primary_region]
+
+
+def _survivor_fleet(
+    env: simpy.Environment, scenario: Scenario, app: AppRow, regions: list[Region]
+) -> tuple[ServedTracker, Fleet, float]:
+    """The taking-over fleet, routed only its own users' share to start with (``base``, returned too)."""
     traffic, app_cfg = scenario.traffic, scenario.app
     total = traffic.request_rate_rps
     amplification = retry_amplification(scenario)
     read_write = scenario.pattern == "active-active-read"
-    regions = survivors if scenario.pattern != "single-region" else [scenario.primary_region]
     m = sum(r.app_instances for r in regions)
     tracker: ServedTracker
     if read_write:
@@ -307,34 +380,15 @@ def _fail_over(
         tracker = ServedTracker(env, m, app_cfg.capacity_rps_per_instance, total, retry_amplification=amplification)
         base = 0.0
     tracker.routed, tracker.load = base, base * total
-    fleet = Fleet(env, tracker, app_cfg, app, lb_watches_working=not read_write)
-    same_address = plan.path == "return"  # the old primary is back before anything took over
-
-    def ready(_event: simpy.Event) -> None:
-        fleet.primary_is_ready(same_address=same_address)
-        if response.engaged:
-            env.process(
-                verify_after_failover(env, fleet, scenario.failover.humans, scenario.simulation.recovery_threshold)
-            )
-
-    env.timeout(plan.ready_s).callbacks.append(ready)  # before the boots: a build finishing then works
-    _start_survivors(fleet, scenario, regions, plan, warm_up_s, cold_build_s)
-    fleet.lose_primary()  # the survivors' pools point at the lost primary
-    # single region: users move to the rebuilt system; active-active: health-checked DNS moves by itself
-    dns_at = plan.ready_s if scenario.pattern == "single-region" else (app.detect_s if read_write else plan.act_s)
-    _, ramp = _users_move(scenario, dns_at, move, phases)
-    _route(fleet, (base, 1.0 - base), ramp, total)
-    tracker.record()
-    if plan.humans and plan.act_s > app.detect_s:
-        phases.add("decide", app.detect_s, plan.act_s)
-    phases.add("repair" if same_address else plan.path, plan.act_s, plan.ready_s)
-    return tracker, fleet
+    return tracker, Fleet(env, tracker, app_cfg, app, lb_watches_working=not read_write), base
 
 
-def _start_survivors(
-    fleet: Fleet, scenario: Scenario, regions: list[Region], plan: Plan, warm_up_s: float, cold_build_s: float
-) -> None:
-    """Warmth of the taking-over region: hot runs; warm runs a share and scales up; cold is built, then warms up."""
+def _boots(
+    scenario: Scenario, regions: list[Region], plan: Plan, warm_up_s: float, cold_build_s: float
+) -> list[tuple[int, float]]:
+    """Warmth of the taking-over region: hot runs; warm runs a share and scales up; cold is built, then warms
+    up. The instances built for the failover, with when each is up."""
+    boots: list[tuple[int, float]] = []
     k = 0
     for region in regions:
         if scenario.pattern == "single-region":  # a cold rebuild elsewhere: every instance is new
@@ -346,10 +400,9 @@ def _start_survivors(
             start = plan.act_s + warm_up_s
         else:
             running, start = 0, plan.act_s + cold_build_s + warm_up_s
-        for j in range(region.app_instances):
-            if j >= running:
-                fleet.boot(k, start)
-            k += 1
+        boots += [(k + j, start) for j in range(running, region.app_instances)]
+        k += region.app_instances
+    return boots
 
 
 def _active_active_full(

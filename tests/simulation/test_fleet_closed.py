@@ -1,9 +1,10 @@
 """The closed form of a fleet's recovery (``fleet_closed``) gives exactly what the SimPy replay gives.
 
-Each primary database failure, instance crash, network partition and zone outage is computed both ways, on every
-example and on scenarios hypothesis varies in what the app tier does (checks, restarts, discovery, pools, thresholds,
-escalation): the outcome arrays must be equal to the last bit, and the closed form must carry most
-incidents of the worked example (otherwise it would save nothing and this test would compare nothing).
+Each primary database failure, instance crash, network partition, zone and region outage is computed
+both ways, on every example and on scenarios hypothesis varies in what the app tier does (checks,
+restarts, discovery, pools, thresholds, escalation, the standby's warmth): the outcome arrays must be
+equal to the last bit, and the closed form must carry most incidents of the worked example (otherwise it
+would save nothing and this test would compare nothing).
 """
 
 from __future__ import annotations
@@ -15,13 +16,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.incidents import db_primary_failure, instance_crash, network_partition, protocol, zone_outage
+from simulation.incidents import (
+    db_primary_failure,
+    instance_crash,
+    network_partition,
+    protocol,
+    region_outage,
+    zone_outage,
+)
 from simulation.model.loading import load_file
 from simulation.model.overrides import apply_overrides
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((REPO / "examples").glob("*.yaml")) + [REPO / "benchmarks" / "switchover-pair.yaml"]
-MODELS = (db_primary_failure, instance_crash, network_partition, zone_outage)
+MODELS = (db_primary_failure, instance_crash, network_partition, zone_outage, region_outage)
 FIELDS = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "humans_needed", "conflicting_tx")
 
 
@@ -47,6 +55,7 @@ def test_it_works_out_what_the_replay_gives_on_every_example(path, monkeypatch):
         (instance_crash, "served_after_crash"),
         (network_partition, "served_after_primary_loss"),
         (zone_outage, "served_after_instances_lost"),
+        (region_outage, "served_after_region_failover"),
     ],
 )
 def test_it_carries_most_incidents_of_the_worked_example(model, closed_form, monkeypatch):
@@ -84,6 +93,7 @@ def test_kept_replays_are_still_replayed_with_their_timelines(model):
     panic_share=st.sampled_from([0.0, 0.5, 1.0]),
     escalation_s=st.sampled_from([60, 300, 900]),
     base=st.sampled_from(["worked-active-passive", "tier-rpo-1h", "active-active-read", "active-active-full"]),
+    warmth=st.sampled_from(["hot", "warm", "cold"]),
 )
 def test_it_works_out_what_the_replay_gives_whatever_the_app_tier_does(
     monkeypatch,
@@ -98,6 +108,7 @@ def test_it_works_out_what_the_replay_gives_whatever_the_app_tier_does(
     panic_share,
     escalation_s,
     base,
+    warmth,
 ):
     scenario = apply_overrides(
         load_file(REPO / "examples" / f"{base}.yaml"),
@@ -114,4 +125,23 @@ def test_it_works_out_what_the_replay_gives_whatever_the_app_tier_does(
             "failover.humans.escalation_s": escalation_s,
         },
     )
+    if base == "worked-active-passive":
+        scenario = apply_overrides(scenario, {"regions[role=standby].warmth": warmth})
     _assert_same_both_ways(scenario, 150, 13, monkeypatch)
+
+
+@pytest.mark.parametrize("health_check", ["deep", "liveness"])
+@pytest.mark.parametrize("warm_up_s", [5, 40, 400])
+def test_a_standby_built_before_the_promotion_ends_is_worked_out_as_replayed(health_check, warm_up_s, monkeypatch):
+    """Instances of a warm standby up while no primary is ready yet (a slow promotion): deep checks keep them
+    out until it is; liveness checks return them first."""
+    scenario = apply_overrides(
+        load_file(REPO / "examples" / "worked-active-passive.yaml"),
+        {
+            "regions[role=standby].warmth": "warm",
+            "regions[role=standby].warm_up_s": warm_up_s,
+            "failover.promotion_s": 120,
+            "app.health_check": health_check,
+        },
+    )
+    _assert_same_both_ways(scenario, 300, 17, monkeypatch)

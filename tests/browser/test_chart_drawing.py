@@ -71,3 +71,21 @@ def test_the_compare_page_draws_every_chart(editor_page, live_server, demo_works
         expect(charts.nth(i)).to_have_attribute("data-rendered", "true")
         expect(charts.nth(i).locator(".main-svg").first).to_be_visible()
     assert console_errors == []
+
+
+# Which charts plotly.js had to lay out a second time: its margins (``_size``) grew past the figure's.
+RELAID_OUT = """() => [...document.querySelectorAll('.chart[data-chart]')].filter(el => {
+  const given = el.layout.margin, settled = el._fullLayout._size;
+  return ['l', 'r', 't', 'b'].some(side => Math.round(settled[side]) > Math.round(given[side]));
+}).map(el => el.id)"""
+
+
+def test_charts_start_from_the_margins_their_labels_need(editor_page, live_server, demo_workspace, console_errors):
+    page = editor_page
+    runs = "&".join(f"runs={run.pk}" for run in demo_workspace.runs[:3])
+    for url in (_results_url(live_server, demo_workspace), f"{live_server.url}/w/{demo_workspace.id}/compare/?{runs}"):
+        page.goto(url)
+        page.wait_for_selector("body[data-charts-drawn='true']", timeout=CHART_TIMEOUT_MS)
+        assert len(page.evaluate(RELAID_OUT)) <= 1, url  # on the compare page the first of a legend teaches the rest
+        expect(page.locator("#chart-cost, #chart-frontier").first.locator(".main-svg").first).to_be_visible()
+    assert console_errors == []

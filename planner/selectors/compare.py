@@ -40,6 +40,7 @@ def comparable_runs(*, workspace: Workspace) -> QuerySet[Run]:
         workspace.runs.filter(status=Run.Status.DONE, results__isnull=False)
         .defer("snapshot", "results", "outcomes")
         .select_related("scenario")
+        .defer("scenario__document", "scenario__origin")  # a form of 50 choices reads no scenario documents
     )
 
 

@@ -25,12 +25,17 @@ def _results_url(live_server, demo_workspace) -> str:
     return f"{live_server.url}/w/{demo_workspace.id}/runs/{demo_workspace.runs[0].pk}/results/"
 
 
-def test_a_chart_scrolled_to_is_drawn_before_those_above_it(editor_page, live_server, demo_workspace, console_errors):
-    page = editor_page
+def _results_first_screen(page, live_server, demo_workspace):
+    """The results page at 1280×720, drawing slowly, once its first screen is painted."""
     page.set_viewport_size({"width": 1280, "height": 720})
     page.add_init_script(SLOW_DRAWS)
     page.goto(_results_url(live_server, demo_workspace))
     page.wait_for_function("() => document.body.dataset.firstScreenDrawn === 'true'", timeout=CHART_TIMEOUT_MS)
+    return page
+
+
+def test_a_chart_scrolled_to_is_drawn_before_those_above_it(editor_page, live_server, demo_workspace, console_errors):
+    page = _results_first_screen(editor_page, live_server, demo_workspace)
     order = ["chart-rto", "chart-data-loss", "chart-downtime", "chart-cost", "chart-replay-p50", "chart-replay-p95"]
     on_page = [chart_id for chart_id in order if page.locator(f"#{chart_id}").count()]
     assert page.evaluate("window.__drawn.length") <= 1  # the first screen (verdicts) has no chart at 1280×720
@@ -46,11 +51,7 @@ def test_a_chart_scrolled_to_is_drawn_before_those_above_it(editor_page, live_se
 
 
 def test_charts_keep_their_place_before_they_are_drawn(editor_page, live_server, demo_workspace, console_errors):
-    page = editor_page
-    page.set_viewport_size({"width": 1280, "height": 720})
-    page.add_init_script(SLOW_DRAWS)
-    page.goto(_results_url(live_server, demo_workspace))
-    page.wait_for_function("() => document.body.dataset.firstScreenDrawn === 'true'", timeout=CHART_TIMEOUT_MS)
+    page = _results_first_screen(editor_page, live_server, demo_workspace)
     before = page.evaluate("document.getElementById('key-figures-h').getBoundingClientRect().top + scrollY")
     page.wait_for_selector("body[data-charts-drawn='true']", timeout=CHART_TIMEOUT_MS)
     after = page.evaluate("document.getElementById('key-figures-h').getBoundingClientRect().top + scrollY")

@@ -27,13 +27,14 @@ def workspace_for_user(user, workspace_id: int, *, edit: bool = False) -> Worksp
     return workspace
 
 
-def object_for_user(model, user, workspace_id: int, object_id: int, *, edit: bool = False):
+def object_for_user(model, user, workspace_id: int, object_id: int, *, edit: bool = False, defer: tuple[str, ...] = ()):
     """An object of ``model`` (with a ``workspace`` field) in a workspace the user belongs to.
 
-    Same rules as ``workspace_for_user``; 404 when the object is not in that workspace.
+    Same rules as ``workspace_for_user``; 404 when the object is not in that workspace. Fields in ``defer``
+    are read only when used.
     """
     workspace = workspace_for_user(user, workspace_id, edit=edit)
-    found = model.objects.filter(workspace=workspace, pk=object_id).first()
+    found = model.objects.filter(workspace=workspace, pk=object_id).defer(*defer).first()
     if found is None:
         raise Http404(f"No such {model._meta.verbose_name}")
     found.workspace = workspace
@@ -45,6 +46,6 @@ def scenario_for_user(user, workspace_id: int, scenario_id: int, *, edit: bool =
     return object_for_user(Scenario, user, workspace_id, scenario_id, edit=edit)
 
 
-def run_for_user(user, workspace_id: int, run_id: int, *, edit: bool = False) -> Run:
+def run_for_user(user, workspace_id: int, run_id: int, *, edit: bool = False, defer: tuple[str, ...] = ()) -> Run:
     """A run of a workspace the user belongs to (same rules as ``workspace_for_user``)."""
-    return object_for_user(Run, user, workspace_id, run_id, edit=edit)
+    return object_for_user(Run, user, workspace_id, run_id, edit=edit, defer=defer)

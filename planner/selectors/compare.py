@@ -4,9 +4,11 @@ the metrics side by side, and the cheapest option that meets the targets."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from planner.models import Run, Workspace
@@ -18,9 +20,14 @@ from simulation.analysis.verdicts import rejudged
 from simulation.engine.results import RunResults, TypeResults
 from simulation.limits import MAX_OPTIONS
 from simulation.model.incident_types import INCIDENT_TYPES, incident_label
+from simulation.model.loading import canonical_sha256
 from simulation.present.format import format_availability, format_count, format_duration, format_money, format_percent
+from simulation.version import ENGINE_VERSION, RESULT_SCHEMA
 
 MIN_RUNS, MAX_RUNS = 2, MAX_OPTIONS
+HEAVY_FIELDS = ("results", "outcomes")  # read only when a run's judged results are not cached
+JUDGED_CACHE_S = 24 * 3600
+log = logging.getLogger(__name__)
 
 
 class ComparisonError(ValueError):
@@ -33,6 +40,7 @@ def comparable_runs(*, workspace: Workspace) -> QuerySet[Run]:
         workspace.runs.filter(status=Run.Status.DONE, results__isnull=False)
         .defer("snapshot", "results", "outcomes")
         .select_related("scenario")
+        .defer("scenario__document", "scenario__origin")  # a form of 50 choices reads no scenario documents
     )
 
 
@@ -44,7 +52,10 @@ def runs_to_compare(*, workspace: Workspace, run_ids: list[int]) -> list[Run]:
     if len(unique_ids) > MAX_RUNS:
         raise ComparisonError(f"Pick at most {MAX_RUNS} runs to compare.")
     found = {
-        run.pk: run for run in workspace.runs.filter(pk__in=unique_ids, status=Run.Status.DONE, results__isnull=False)
+        run.pk: run
+        for run in workspace.runs.filter(pk__in=unique_ids, status=Run.Status.DONE, results__isnull=False).defer(
+            *HEAVY_FIELDS
+        )
     }
     missing = [run_id for run_id in unique_ids if run_id not in found]
     if missing:
@@ -74,10 +85,44 @@ def judged_results(
     return dataclasses.replace(held, incident_types=_in_canonical_order(held.incident_types))
 
 
+def judged_cache_key(*, run: Run, targets: dict) -> str | None:
+    """Where a finished run's results judged against ``targets`` are cached (None: not finished, not cached).
+
+    A finished run never changes: its id, attempt and finish time name its results; the engine version and
+    result schema of this code name the form they are kept in; the targets are part of the judgement."""
+    if run.status != Run.Status.DONE or run.finished_at is None:
+        return None
+    judged_by = canonical_sha256(targets)[:20]
+    finished = run.finished_at.isoformat()
+    return f"run-judged:{ENGINE_VERSION}:{RESULT_SCHEMA}:{run.pk}:{run.attempts}:{finished}:{judged_by}"
+
+
+def _cached_judged(key: str | None) -> RunResults | None:
+    if key is None:
+        return None
+    try:
+        found = cache.get(key)
+    except Exception:  # an entry this code cannot read (another version's), or the cache is down: judge again
+        log.warning("cached judged results unreadable", extra={"key": key}, exc_info=True)
+        return None
+    return found if isinstance(found, RunResults) else None
+
+
 def run_judged(*, run: Run, targets: dict, baseline: Baseline | None = None) -> RunResults:
     """A finished run's results judged against ``targets`` (the workspace's, or a decision's), its premium
-    measured against the workspace's one baseline (``workspace_baseline``, or the one given)."""
-    results = judged_results(run_results(run=run), targets, run.outcomes)
+    measured against the workspace's one baseline (``workspace_baseline``, or the one given).
+
+    The judged results of a finished run are cached (``judged_cache_key``), so a page shown again neither
+    reads the run's stored results and outcomes nor judges them again."""
+    key = judged_cache_key(run=run, targets=targets)
+    results = _cached_judged(key)
+    if results is None:
+        results = judged_results(run_results(run=run), targets, run.outcomes)
+        if key is not None:
+            try:
+                cache.set(key, results, JUDGED_CACHE_S)
+            except Exception:  # the cache is down: the page is shown all the same
+                log.warning("could not cache judged results", extra={"key": key}, exc_info=True)
     return workspace_rebased(results, workspace=run.workspace, baseline=baseline)
 
 

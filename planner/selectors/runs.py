@@ -35,6 +35,11 @@ def run_progress(*, run: Run) -> dict:
     return data
 
 
+def run_has_results(*, run: Run) -> bool:
+    """Whether the run stored results (asked of the database, so the results themselves are not read)."""
+    return Run.objects.filter(pk=run.pk, results__isnull=False).exists()
+
+
 def run_results(*, run: Run) -> RunResults:
     """The stored results of a finished run (the ``Run.results`` JSON) as ``RunResults``."""
     if not run.results:

@@ -67,50 +67,6 @@ class FleetShape:
         return value
 
 
-class _Counts:
-    """The fleet at a moment, as counts: instances passing their checks, working, registered (people or a boot
-    took them out), and the routed share; the served fraction then (fail-open below the panic threshold)."""
-
-    __slots__ = ("shape", "works", "passing", "registered", "healthy", "working", "serving_healthy", "enrolled",
-                 "enrolled_working", "route", "routes")  # fmt: skip
-
-    def __init__(self, shape: FleetShape, works: list[bool], out: list[int], routes: list[Route]) -> None:
-        self.shape, self.works, self.routes, self.route = shape, works, routes, shape.route
-        self.passing = [True] * shape.instances
-        self.registered = [True] * shape.instances
-        for i in out:  # booting: out of rotation until its checks pass
-            self.passing[i] = self.registered[i] = False
-        self.healthy = self.enrolled = shape.instances - len(out)
-        self.working = sum(works)
-        self.serving_healthy = self.enrolled_working = sum(w for w, p in zip(works, self.passing) if p)
-
-    def apply(self, kind: int, i: int) -> None:
-        if kind == ROUTED:
-            self.route = self.routes[i]
-        elif kind <= BROKEN:
-            step = 1 if kind == WORKS else -1
-            self.works[i] = kind == WORKS
-            self.working += step
-            self.serving_healthy += step if self.passing[i] else 0
-            self.enrolled_working += step if self.registered[i] else 0
-        else:
-            back = kind == RETURNED
-            step = 1 if back else -1
-            self.passing[i] = back
-            self.healthy += step
-            self.serving_healthy += step if self.works[i] else 0
-            if back and not self.registered[i]:
-                self.registered[i] = True
-                self.enrolled += 1
-                self.enrolled_working += 1 if self.works[i] else 0
-
-    def served(self) -> float:
-        shape, healthy = self.shape, self.healthy
-        if shape.fail_open and (healthy == 0 or healthy < shape.panic_below):
-            return shape.served(self.enrolled, self.enrolled_working, self.route)
-        return shape.served(healthy, self.serving_healthy, self.route)
-
-
 def _fires_s(created_s: float, target_s: float) -> float:
     """When a moment planned at ``created_s`` for ``target_s`` fires: a SimPy timeout of ``target − created``
     fires at ``created + (target − created)``, which may differ from ``target`` in the last bit."""
@@ -341,27 +297,66 @@ def _timeline(
     routes: list[Route] | None = None,
 ) -> Points | None:
     """The served timeline from the instances working right after the failure at 0 (``works``, changed in
-    place), every instance in rotation then but those ``out`` (booting), and the later ``changes`` (a
-    ``ROUTED`` change selects one of ``routes``); None where people would act."""
+    place), every instance in rotation then but those ``out`` (booting: registered again when their checks
+    pass), and the later ``changes`` (a ``ROUTED`` change selects one of ``routes``); None where people would
+    act. Fail-open routes to every registered instance below the panic threshold. Counts are kept as the
+    changes come, in local variables: this runs for most incidents."""
     if not escalation_s > 0.0:
         return None
     changes.sort()
-    counts = _Counts(shape, works, out or [], routes or [])
+    m = shape.instances
+    passing, registered = [True] * m, [True] * m
+    for i in out or ():
+        passing[i] = registered[i] = False
+    healthy = enrolled = m - len(out or ())
+    working = sum(works)
+    serving_healthy = enrolled_working = sum(1 for i in range(m) if works[i] and passing[i])
+    route, served, fail_open, panic_below = shape.route, shape.served, shape.fail_open, shape.panic_below
+
+    def value() -> float:
+        if fail_open and (healthy == 0 or healthy < panic_below):
+            return served(enrolled, enrolled_working, route)
+        return served(healthy, serving_healthy, route)
+
     points: Points = [(0.0, shape.whole)]
-    add_point(points, 0.0, counts.served())
+    add_point(points, 0.0, value())
     escalation_due = True
     k, count = 0, len(changes)
     while k < count:
         t = changes[k][0]
         if escalation_due and t >= escalation_s:
-            if _close(t, escalation_s) or counts.served() < threshold:
+            if _close(t, escalation_s) or value() < threshold:
                 return None  # people are paged, or the order of events at the escalation would decide
             escalation_due = False
-        while k < count and changes[k][0] == t:
-            counts.apply(changes[k][1], changes[k][2])
+        while k < count:
+            at_s, kind, i = changes[k]
+            if at_s != t:
+                break
             k += 1
-        add_point(points, t, counts.served())
-    if escalation_due and counts.served() < threshold:
+            if kind <= BROKEN:  # works (again), or not
+                step = 1 if kind == WORKS else -1
+                works[i] = kind == WORKS
+                working += step
+                if passing[i]:
+                    serving_healthy += step
+                if registered[i]:
+                    enrolled_working += step
+            elif kind == ROUTED:
+                route = routes[i] if routes else route
+            else:  # out of rotation, or back (registered again)
+                back = kind == RETURNED
+                step = 1 if back else -1
+                passing[i] = back
+                healthy += step
+                if works[i]:
+                    serving_healthy += step
+                if back and not registered[i]:
+                    registered[i] = True
+                    enrolled += 1
+                    if works[i]:
+                        enrolled_working += 1
+        add_point(points, t, value())
+    if escalation_due and value() < threshold:
         return None
     if points[-1][1] != 1.0:
         return None  # not whole at the end: the replay's end time would count

@@ -46,7 +46,7 @@ import simpy
 from simpy.events import ProcessGenerator
 
 from simulation.incidents.app_draws import APP_TIER_READS
-from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response, SoloEnvironment, run_process
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
@@ -256,12 +256,15 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         state = _Deploy(tracker, error_share, rollout.by_instances, canary)
         events, gate_s = _events(rollout, scenario, health_visible[i], lb_s[i])
         log: _Log = {}
-        env.process(_replay(env, state, scenario, events, gate_s, automated, detect[i], rollback[i], switch[i], log))
-        env.run()
+        run_process(
+            env, _replay(env, state, scenario, events, gate_s, automated, detect[i], rollback[i], switch[i], log)
+        )
         if keep_replays and "detected" in log:
             phases.add("detect", 0.0, log["detected"])
             phases.add("rollback", log["detected"], log["end"])
         humans = "detected" in log and not log.get("automated", False)
         return ReplayOutcome(tracker.points, log["end"], humans_needed=humans)
 
-    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+    return replay_batch(
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, environment=SoloEnvironment
+    )

@@ -42,7 +42,7 @@ import simpy
 from numpy.typing import NDArray
 from simpy.events import ProcessGenerator
 
-from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
+from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response, SoloEnvironment, run_process
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
@@ -135,8 +135,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         tracker = ServedTracker(env, instances, capacity, load)
-        env.process(_replay(env, tracker, detect[i], decide[i], restore[i], amplification))
-        env.run()
+        run_process(env, _replay(env, tracker, detect[i], decide[i], restore[i], amplification))
         if keep_replays:
             t_decided = detect[i] + decide[i]
             phases.add("detect", 0.0, detect[i])
@@ -145,4 +144,6 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         # only people restore: they are always needed
         return ReplayOutcome(tracker.points, env.now, data_loss_s=loss[i], lost_tx=lost_tx[i], humans_needed=True)
 
-    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+    return replay_batch(
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, environment=SoloEnvironment
+    )

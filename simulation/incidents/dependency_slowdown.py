@@ -58,7 +58,15 @@ import simpy
 from simpy.events import ProcessGenerator
 
 from simulation.incidents.app_draws import APP_TIER_READS
-from simulation.incidents.outcomes import Batch, Phases, PhaseTimeline, ReplayEnvironment, Response
+from simulation.incidents.outcomes import (
+    Batch,
+    Phases,
+    PhaseTimeline,
+    ReplayEnvironment,
+    Response,
+    SoloEnvironment,
+    run_process,
+)
 from simulation.incidents.protocol import ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification, retry_load_factor
 from simulation.incidents.served import ServedTracker
@@ -292,8 +300,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         tracker = ServedTracker(env, pool.instances, capacity, rate, retry_amplification=amplification)
         log: _Log = {}
         duration = durations[i]
-        env.process(_incident(env, tracker, pool, breaker, rate, amplification, duration, latencies[i], log))
-        env.run()
+        run_process(env, _incident(env, tracker, pool, breaker, rate, amplification, duration, latencies[i], log))
         # people are paged when the service is still down at the escalation (they are not replayed)
         return ReplayOutcome(
             tracker.points,
@@ -302,4 +309,6 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             phases=_phases(duration, log) if keep_replays else None,
         )
 
-    return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one)
+    return replay_batch(
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, environment=SoloEnvironment
+    )

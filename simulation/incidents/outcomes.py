@@ -92,6 +92,46 @@ class ReplayEnvironment(simpy.Environment):
         self._active_proc = None
 
 
+class _Wait(simpy.Timeout):
+    """A timeout of a ``SoloEnvironment``: its delay and value, not scheduled on a queue."""
+
+    def __init__(self, env: simpy.Environment, delay: float, value: object = None) -> None:  # no super(): no queue
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        self.env = env
+        self.callbacks = []
+        self._value = value
+        self._delay = delay
+        self._ok = True
+
+
+class SoloEnvironment(ReplayEnvironment):
+    """A replay that is a single SimPy process yielding only timeouts (``run_process``): the process is driven
+    directly, each timeout moving the clock to ``now + delay`` as SimPy's queue would, without the queue."""
+
+    def timeout(self, delay: float = 0, value: object = None) -> simpy.Timeout:
+        return _Wait(self, delay, value)
+
+
+def run_process(env: ReplayEnvironment, process: simpy.events.ProcessGenerator) -> None:
+    """Run a replay made of the one process ``process`` to its end: on a ``SoloEnvironment`` directly, else
+    through SimPy's event loop. The clock ends where SimPy's would, at the same float."""
+    if not isinstance(env, SoloEnvironment):
+        env.process(process)
+        env.run()
+        return
+    value: object = None
+    while True:
+        try:
+            wait = process.send(value)
+        except StopIteration:
+            return
+        if not isinstance(wait, _Wait):
+            raise TypeError("a solo replay yields only timeouts")
+        env._now = env._now + wait._delay
+        value = wait._value
+
+
 @dataclass(frozen=True)
 class Replay:
     """One incident in detail, for the incident-replay picture."""

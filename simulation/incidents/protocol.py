@@ -76,7 +76,13 @@ CLOSED_FORM_TRIAL = 64  # a batch stops trying the closed form when it worked fo
 
 
 def replay_batch(
-    n: int, *, threshold: float, keep_replays: KeepReplays, replay_one: ReplayOne, closed_form: ClosedForm | None = None
+    n: int,
+    *,
+    threshold: float,
+    keep_replays: KeepReplays,
+    replay_one: ReplayOne,
+    closed_form: ClosedForm | None = None,
+    environment: type[ReplayEnvironment] = ReplayEnvironment,
 ) -> Batch:
     """Run ``replay_one`` for replays 0 … n − 1, each on a fresh environment at time 0; their outcomes as a batch.
 
@@ -84,6 +90,7 @@ def replay_batch(
     ``keep_replays``: also keep every replay's phases and served timeline (``Batch.replays``); given
     indices, replay only those (each replay depends only on its own pre-drawn inputs), in that order.
     ``closed_form``: tried first for each incident whose timeline is not kept (``ClosedForm``).
+    ``environment``: ``SoloEnvironment`` for a model whose replay is one process of timeouts (``run_process``).
     """
     indices = range(n) if isinstance(keep_replays, bool) else keep_replays
     keep = bool(keep_replays)
@@ -103,7 +110,7 @@ def replay_batch(
                 worked_out = None  # most of this batch needs replays: trying first costs more than it saves
         if outcome is None:
             phases, response = Phases(keep), Response()
-            outcome = replay_one(i, ReplayEnvironment(), phases, response)
+            outcome = replay_one(i, environment() if CLOSED_FORMS else ReplayEnvironment(), phases, response)
         rto, impact = rto_and_impact(outcome.points, threshold, outcome.end_s)
         # people also count as needed when the RTO exceeds ``paged_after_rto_s``
         humans = outcome.humans_needed or rto > outcome.paged_after_rto_s

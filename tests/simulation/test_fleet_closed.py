@@ -17,7 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulation.incidents import (
+    bad_deploy,
+    data_corruption,
     db_primary_failure,
+    dependency_slowdown,
     instance_crash,
     network_partition,
     protocol,
@@ -30,11 +33,13 @@ from simulation.model.overrides import apply_overrides
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((REPO / "examples").glob("*.yaml")) + [REPO / "benchmarks" / "switchover-pair.yaml"]
 MODELS = (db_primary_failure, instance_crash, network_partition, zone_outage, region_outage)
+# replayed without SimPy's event queue (``SoloEnvironment``): compared both ways too
+SOLO = (bad_deploy, dependency_slowdown, data_corruption)
 FIELDS = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "humans_needed", "conflicting_tx")
 
 
 def _assert_same_both_ways(scenario, n: int, seed: int, monkeypatch) -> None:
-    for model in MODELS:
+    for model in MODELS + SOLO:
         monkeypatch.setattr(protocol, "CLOSED_FORMS", False)
         replayed = model.simulate(scenario, np.random.default_rng(seed), n)
         monkeypatch.setattr(protocol, "CLOSED_FORMS", True)

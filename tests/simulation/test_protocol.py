@@ -32,16 +32,14 @@ def test_every_model_replays_through_the_shared_loop(name, monkeypatch):
     assert module.replay_batch is protocol.replay_batch
     loops, replays = [], []
 
-    def counting_loop(n, *, threshold, keep_replays, replay_one, closed_form=None):
+    def counting_loop(n, *, threshold, keep_replays, replay_one, **options):
         loops.append(n)
 
         def counted(i, env, phases, response):
             replays.append(i)
             return replay_one(i, env, phases, response)
 
-        return replay_batch(
-            n, threshold=threshold, keep_replays=keep_replays, replay_one=counted, closed_form=closed_form
-        )
+        return replay_batch(n, threshold=threshold, keep_replays=keep_replays, replay_one=counted, **options)
 
     expected = module.simulate(scenario(), np.random.default_rng(4), 5, keep_replays=True)
     monkeypatch.setattr(module, "replay_batch", counting_loop)
@@ -98,3 +96,36 @@ def test_replaying_chosen_incidents_gives_their_timelines_as_in_the_whole_batch(
     chosen = MODELS[name].simulate(sc, np.random.default_rng(4), 40, keep_replays=(31, 7))
     assert chosen.replays == [whole.replays[31], whole.replays[7]]
     assert chosen.rto_s[31] == whole.rto_s[31] and chosen.rto_s[7] == whole.rto_s[7]
+
+
+def _waits(env, delays, log):
+    for delay in delays:
+        got = yield env.timeout(delay, value=delay)
+        log.append((env.now, got))
+
+
+def test_a_solo_replay_ends_where_simpys_event_loop_ends():
+    """Delays whose sum rounds: the solo driver moves the clock exactly as SimPy's queue does."""
+    from simulation.incidents.outcomes import ReplayEnvironment, SoloEnvironment, run_process
+
+    delays = [0.1, 0.2, 1e-9, 7.3, 0.0, 1e6 / 3, 2.0**-20]
+    logs = []
+    for environment in (ReplayEnvironment, SoloEnvironment):
+        env, log = environment(), []
+        run_process(env, _waits(env, delays, log))
+        logs.append((env.now, log))
+    assert logs[0] == logs[1]
+
+
+def test_a_solo_replay_refuses_what_simpy_refuses():
+    from simulation.incidents.outcomes import SoloEnvironment, run_process
+
+    env = SoloEnvironment()
+    with pytest.raises(ValueError, match="Negative delay"):
+        run_process(env, _waits(env, [1.0, -1.0], []))
+
+    def other_event(env):
+        yield env.event()
+
+    with pytest.raises(TypeError, match="only timeouts"):
+        run_process(SoloEnvironment(), other_event(SoloEnvironment()))

@@ -40,6 +40,7 @@ _wanted = threading.Condition(_lock)
 _queue: list[Group] = []
 _thread: threading.Thread | None = None
 _computing = 0  # requests of this process computing now
+_current: Group | None = None  # the position being computed ahead
 
 
 def enabled() -> bool:
@@ -75,6 +76,8 @@ def prefetch_later(groups: list[Group]) -> int:
     global _thread
     with _wanted:
         _queue[:] = bounded(groups)
+        if _current is not None and _current not in _queue:
+            schedule.abandon_ahead()  # the room has moved on: what is under way hands out no more work
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_work, name="workshop-prefetch", daemon=True)
             _thread.start()
@@ -99,14 +102,16 @@ def foreground() -> Iterator[None]:
 
 
 def _work() -> None:
+    global _current
     while True:
         with _wanted:
+            _current = None
             while not _queue or _computing:
                 _wanted.wait()
-            group = _queue.pop(0)
+            group = _current = _queue.pop(0)
         try:
             compute_ahead(group)
-        except (simulation.ScenarioError, budget.OverBudget):
-            continue  # a position the scenario does not allow, or too costly: nothing to compute ahead
+        except (simulation.ScenarioError, budget.OverBudget, schedule.Abandoned):
+            continue  # a position the scenario does not allow, too costly, or no longer wanted
         except Exception:  # the thread outlives any one failure; the foreground computes what is asked
             log.exception("computing a position ahead failed", extra={"operation": "workshop_prefetch"})

@@ -14,7 +14,8 @@
   does not change, two options with the same chunk compute it once, and a live move takes over the chunks
   computed ahead for its position (``workshop.prefetch``) instead of computing them again.
 - *Work computed ahead yields.* A schedule of the low-priority lane waits before handing out each task
-  while a live move computes (``live``).
+  while a live move computes (``live``), and stops once its position is no longer wanted
+  (``abandon_ahead``); the chunks it computed stay in the store.
 
 The figures are those of ``pool._rounds``: the same chunks, the same decisions; only the order differs.
 """
@@ -22,6 +23,7 @@ The figures are those of ``pool._rounds``: the same chunks, the same decisions; 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -43,6 +45,19 @@ DEFAULT_COST_S = 0.03  # a chunk of a type not measured yet
 
 _live_lock = threading.Condition()
 _live = 0  # live moves computing now (in this process)
+_ahead_generation = 0  # bumped when the work computed ahead is no longer wanted
+
+
+class Abandoned(Exception):
+    """Work computed ahead that nobody wants any more (``abandon_ahead``)."""
+
+
+def abandon_ahead() -> None:
+    """Stop the schedules of work computed ahead now under way: they hand out nothing more (the chunks they
+    have under way are still kept when they are done)."""
+    global _ahead_generation
+    with _live_lock:
+        _ahead_generation += 1
 
 
 @contextmanager
@@ -165,6 +180,7 @@ class Schedule:
         self.running: dict[Future, tuple[int, _Task]] = {}
         self.pending_keys: dict[Any, _Task] = {}  # queued or running chunk tasks by key
         self.families = {id(run): _family(run) for run in runs}
+        self.generation = _ahead_generation
 
     # -- what each run needs ----------------------------------------------------------------------
     def need(self, run: _Run, indices: list[int]) -> None:
@@ -231,11 +247,16 @@ class Schedule:
             while free and (self.finishes or self.chunks):
                 if self.background:
                     wait_while_live(self.timeout_s)
+                    if self.generation != _ahead_generation:
+                        raise Abandoned
                 task = self._next()
                 if task is None:
                     break
                 process = free.pop(0)
-                self.running[self.submit(process, task)] = (process, task)
+                future = self.submit(process, task)
+                if task.kind == "chunk":  # kept even if this schedule is left before it is done
+                    future.add_done_callback(functools.partial(_keep, task.key))
+                self.running[future] = (process, task)
             if not self.running:
                 continue
             done, _ = wait(list(self.running), timeout=self.timeout_s, return_when=FIRST_COMPLETED)
@@ -252,6 +273,11 @@ class Schedule:
                     self._finish_done(task.run, future.result())
             free.sort()
         return [self.answers[id(run)] for run in self.runs]
+
+
+def _keep(key: ChunkKey | None, future: Future) -> None:
+    if not future.cancelled() and future.exception() is None:
+        STORE.put(key, future.result()[0])
 
 
 def _family(run: _Run) -> str:

@@ -192,3 +192,18 @@ def test_two_runs_of_one_document_are_told_apart_while_their_undecided_types_con
 
     assert _rounds(runs, False, chunks, finish) == ["figures 2", "figures 2"]
     assert calls == [2, 2]
+
+
+def test_a_position_under_way_is_abandoned_when_the_room_moves_elsewhere(settings, monkeypatch):
+    from workshop import schedule
+
+    settings.WORKSHOP_WORKERS = 1
+    monkeypatch.setattr(prefetch, "_thread", _AliveThread())
+    under_way = [({"pattern": "single-region"}, {"failover.detection.interval_s": 5})]
+    monkeypatch.setattr(prefetch, "_current", under_way)
+    generation = schedule._ahead_generation
+    prefetch.prefetch_later([under_way])  # still wanted: goes on
+    assert schedule._ahead_generation == generation
+    prefetch.prefetch_later([[({"pattern": "single-region"}, {"failover.detection.interval_s": 30})]])
+    assert schedule._ahead_generation == generation + 1
+    prefetch._queue.clear()

@@ -120,3 +120,22 @@ def test_the_store_keeps_the_latest_chunks_only():
     for index, key in enumerate(keys):
         store.put(key, local.chunk(run, index))
     assert store.get(keys[0]) is None and store.get(keys[2]) is not None and len(store) == 2
+
+
+def test_work_computed_ahead_stops_once_the_room_has_moved_on():
+    scenario = load_scenario({"pattern": "single-region"})
+    recorder, raised = _Recorder(), []
+
+    def ahead() -> None:
+        try:
+            schedule.Schedule([_run(scenario, RunSettings(250, 50, 1))], 1, recorder, background=True).run()
+        except schedule.Abandoned:
+            raised.append(True)
+
+    thread = threading.Thread(target=ahead)
+    with schedule.live():
+        thread.start()
+        thread.join(0.2)
+        schedule.abandon_ahead()
+    thread.join(10)
+    assert raised == [True] and recorder.log == []

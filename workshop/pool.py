@@ -134,12 +134,16 @@ class _Run:
     key: str = ""
     parts: dict[int, ChunkResult] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)  # per type: what its model reads (``schedule``)
+    plan_dict: dict[str, Any] | None = None
 
     def first_chunks(self) -> list[int]:
         return sorted(self.plan.chunks_of(name)[0] for name in self.plan.rates_per_year)
 
     def args(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        return self.key, self.document, self.plan.to_dict()
+        """What a worker needs to load the run (the plan as a dict once per run, not once per task)."""
+        if self.plan_dict is None:
+            self.plan_dict = self.plan.to_dict()
+        return self.key, self.document, self.plan_dict
 
     def done(self) -> list[ChunkResult]:
         return [self.parts[i] for i in sorted(self.parts)]

@@ -2,12 +2,13 @@
 
 ``workshop.pool`` cuts a move's quick runs (one per option) into chunks; this module hands them out.
 
-- *Every process busy until the end.* A process gets its next task as soon as it is free (never more than
-  one waiting for it), so a slow incident type does not hold back the types queued behind it on the same
-  process. Tasks go out in this order: figures of a run whose chunks are all in (its verdicts decide what
-  else it needs, and its further chunks can then fill the other process), then the further chunks of
-  undecided types, then first chunks, the longest first (``ChunkCosts``: the seconds the type's chunks
-  took lately), so the short ones fill the end evenly.
+- *Every process busy until the end.* A process holds at most ``DEPTH`` tasks (the one it computes and
+  the next, so it never waits for the web process to hand out work; work computed ahead holds one), and
+  a task goes to the process with the least work ahead of it, so a slow incident type does not hold back
+  the types queued behind it. Tasks go out in this order: figures of a run whose chunks are all in (its
+  verdicts decide what else it needs, and its further chunks can then fill the other process), then the
+  further chunks of undecided types, then first chunks, the longest first (``ChunkCosts``: the seconds
+  the type's chunks took lately), so the short ones fill the end evenly.
 - *Each chunk once.* Chunks are known by what fixes their outcomes (``simulation.engine.cache``: the type,
   the fingerprint of what it reads, seed, stream, size). The web process keeps the outcomes of recent
   chunks (``ChunkStore``), whichever process or lane computed them: a move reuses the chunks of types it
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 STORE_CHUNKS = 1_536  # chunk outcomes the web process keeps (~14 kB each at 250 incidents: ~20 MB)
 COST_WEIGHT = 0.3  # weight of the newest measure in a type's running chunk cost
 DEFAULT_COST_S = 0.03  # a chunk of a type not measured yet
+FINISH_COST_S = 0.015  # putting a run's figures together (measured: 10-20 ms)
+DEPTH = 2  # tasks a process holds at most: the one it computes and the next
 
 _live_lock = threading.Condition()
 _live = 0  # live moves computing now (in this process)
@@ -181,6 +184,7 @@ class Schedule:
         self.pending_keys: dict[Any, _Task] = {}  # queued or running chunk tasks by key
         self.families = {id(run): _family(run) for run in runs}
         self.generation = _ahead_generation
+        self.depth = 1 if background else DEPTH  # work computed ahead commits as little as it can
 
     # -- what each run needs ----------------------------------------------------------------------
     def need(self, run: _Run, indices: list[int]) -> None:
@@ -242,9 +246,10 @@ class Schedule:
     def run(self) -> list[Any]:
         for run in self.runs:
             self.need(run, run.first_chunks())
-        free = list(range(self.processes))
+        ahead_s = [0.0] * self.processes  # estimated work each process holds
+        held = [0] * self.processes
         while self.finishes or self.chunks or self.running:
-            while free and (self.finishes or self.chunks):
+            while min(held) < self.depth and (self.finishes or self.chunks):
                 if self.background:
                     wait_while_live(self.timeout_s)
                     if self.generation != _ahead_generation:
@@ -252,7 +257,10 @@ class Schedule:
                 task = self._next()
                 if task is None:
                     break
-                process = free.pop(0)
+                process = min((p for p in range(self.processes) if held[p] < self.depth), key=lambda p: (ahead_s[p], p))
+                task.cost_s = task.cost_s if task.kind == "chunk" else FINISH_COST_S
+                held[process] += 1
+                ahead_s[process] += task.cost_s
                 future = self.submit(process, task)
                 if task.kind == "chunk":  # kept even if this schedule is left before it is done
                     future.add_done_callback(functools.partial(_keep, task.key))
@@ -264,14 +272,14 @@ class Schedule:
                 raise TimeoutError("workshop pool: no task finished in time")
             for future in done:
                 process, task = self.running.pop(future)
-                free.append(process)
+                held[process] -= 1
+                ahead_s[process] -= task.cost_s
                 if task.kind == "chunk":
                     result, seconds = future.result()
                     COSTS.record(self.families[id(task.run)], result.incident_type, seconds)
                     self._chunk_done(task, result)
                 else:
                     self._finish_done(task.run, future.result())
-            free.sort()
         return [self.answers[id(run)] for run in self.runs]
 
 

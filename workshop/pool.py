@@ -3,11 +3,13 @@
 One control moves every option at once, so a move is several quick runs. The pool runs their chunks
 (``simulation.engine.plan``: fixed-size pieces of one incident type, each with its own random stream)
 on ``settings.WORKSHOP_WORKERS`` processes started once (a fork server that has imported the engine) and
-kept, so a move costs its chunks spread over every core, not the options one after the other. Every
-chunk of one incident type goes to the same process, whose shared outcome cache
-(``simulation.engine.cache``) then holds that type's earlier chunks: a chunk whose type reads nothing the
-move changed is not replayed. The figures are put together in a worker too (``_finish``), so the web
-process only hands out work and stays free for other requests. Results are the same bytes as in-process.
+kept, so a move costs its chunks spread over every core, not the options one after the other. Chunks go
+out one by one, the longest first, to whichever process has the least work ahead (``workshop.schedule``),
+and each chunk is computed once: the web process keeps recent chunks by what fixes their outcomes
+(``simulation.engine.cache``'s key), so a chunk whose type reads nothing the move changed, a chunk two
+options share and a chunk computed ahead are not replayed. The figures are put together in a worker too
+(``_finish``), so the web process only hands out work and stays free for other requests. Results are the
+same bytes as in-process.
 
 Fewer replays where the intervals allow (``figures_many``): first the first chunk of every incident type;
 then more chunks only of the types whose verdicts are still undecided (a verdict about one type decides

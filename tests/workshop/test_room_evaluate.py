@@ -207,3 +207,15 @@ def test_a_position_under_way_is_abandoned_when_the_room_moves_elsewhere(setting
     prefetch.prefetch_later([[({"pattern": "single-region"}, {"failover.detection.interval_s": 30})]])
     assert schedule._ahead_generation == generation + 1
     prefetch._queue.clear()
+
+
+def test_a_variant_built_for_a_position_ahead_is_not_built_again(monkeypatch):
+    document, overrides = {"pattern": "single-region"}, {"failover.detection.interval_s": 15}
+    key = services.asked_key(document, overrides, services.QUICK)
+    first = services._built_variant(key, document, overrides)
+
+    def build_again(**_):
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(services, "variant_scenario", build_again)
+    assert services._built_variant(key, document, overrides) is first

@@ -3,11 +3,13 @@
 One control moves every option at once, so a move is several quick runs. The pool runs their chunks
 (``simulation.engine.plan``: fixed-size pieces of one incident type, each with its own random stream)
 on ``settings.WORKSHOP_WORKERS`` processes started once (a fork server that has imported the engine) and
-kept, so a move costs its chunks spread over every core, not the options one after the other. Every
-chunk of one incident type goes to the same process, whose shared outcome cache
-(``simulation.engine.cache``) then holds that type's earlier chunks: a chunk whose type reads nothing the
-move changed is not replayed. The figures are put together in a worker too (``_finish``), so the web
-process only hands out work and stays free for other requests. Results are the same bytes as in-process.
+kept, so a move costs its chunks spread over every core, not the options one after the other. Chunks go
+out one by one, the longest first, to whichever process has the least work ahead (``workshop.schedule``),
+and each chunk is computed once: the web process keeps recent chunks by what fixes their outcomes
+(``simulation.engine.cache``'s key), so a chunk whose type reads nothing the move changed, a chunk two
+options share and a chunk computed ahead are not replayed. The figures are put together in a worker too
+(``_finish``), so the web process only hands out work and stays free for other requests. Results are the
+same bytes as in-process.
 
 Fewer replays where the intervals allow (``figures_many``): first the first chunk of every incident type;
 then more chunks only of the types whose verdicts are still undecided (a verdict about one type decides
@@ -35,18 +37,19 @@ from django.conf import settings
 from simulation.analysis.sensitivity import tornado
 from simulation.analysis.variants import RunFigures, RunSettings, figures_of_parts, interval_decided
 from simulation.engine.cache import SHARED
-from simulation.engine.chunks import ChunkResult, run_chunk
-from simulation.engine.plan import RunPlan, plan_run
+from simulation.engine.chunks import ChunkResult, compute_chunk, run_chunk
+from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
 from simulation.engine.runner import pool_context
 from simulation.model.loading import canonical_sha256, load_scenario
 from simulation.model.scenario import Scenario
+from workshop import schedule
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _lanes: dict[bool, list[ProcessPoolExecutor]] = {}  # background? → one single-process executor per worker
 TIMEOUT_S = 60
 BACKGROUND_NICENESS = 19
-SCENARIOS_KEPT = 16  # loaded variants a worker keeps (a move's chunks of one option share one)
+SCENARIOS_KEPT = 32  # loaded variants a worker keeps (a move's chunks of one option share one)
 _loaded: OrderedDict[str, tuple[Scenario, RunPlan]] = OrderedDict()  # per worker process
 
 
@@ -55,6 +58,8 @@ def _held(key: str, document: dict[str, Any], plan: dict[str, Any]) -> tuple[Sce
     held = _loaded.get(key)
     if held is None:
         held = (load_scenario(document), RunPlan.from_dict(plan))
+        if scenario_sha256(held[0]) != held[1].scenario_sha256:  # checked once, not for every chunk
+            raise ValueError("scenario: not the scenario this plan was made for")
         _loaded[key] = held
         while len(_loaded) > SCENARIOS_KEPT:
             _loaded.popitem(last=False)
@@ -62,10 +67,10 @@ def _held(key: str, document: dict[str, Any], plan: dict[str, Any]) -> tuple[Sce
     return held
 
 
-def _chunks(key: str, document: dict[str, Any], plan: dict[str, Any], indices: list[int]) -> list[ChunkResult]:
-    """Chunks ``indices`` of the plan of the document whose hash is ``key`` (one task: one wake-up)."""
+def _chunk(key: str, document: dict[str, Any], plan: dict[str, Any], index: int) -> tuple[ChunkResult, float]:
+    """Chunk ``index`` of the plan of the document whose hash is ``key``, and the seconds it took."""
     scenario, run_plan = _held(key, document, plan)
-    return [run_chunk(scenario, run_plan, index) for index in indices]
+    return schedule.timed(compute_chunk, scenario, run_plan, index)
 
 
 def _finish(
@@ -130,12 +135,17 @@ class _Run:
     plan: RunPlan
     key: str = ""
     parts: dict[int, ChunkResult] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # per type: what its model reads (``schedule``)
+    plan_dict: dict[str, Any] | None = None
 
     def first_chunks(self) -> list[int]:
         return sorted(self.plan.chunks_of(name)[0] for name in self.plan.rates_per_year)
 
     def args(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        return self.key, self.document, self.plan.to_dict()
+        """What a worker needs to load the run (the plan as a dict once per run, not once per task)."""
+        if self.plan_dict is None:
+            self.plan_dict = self.plan.to_dict()
+        return self.key, self.document, self.plan_dict
 
     def done(self) -> list[ChunkResult]:
         return [self.parts[i] for i in sorted(self.parts)]
@@ -169,26 +179,10 @@ def _rounds(runs: list[_Run], ecdf: bool, chunks: Callable, finish: Callable) ->
     return [figures for figures, _ in answers]
 
 
-def _on_pool(runs: list[_Run], ecdf: bool, lane: list[ProcessPoolExecutor]) -> list[RunFigures]:
-    def chunks(wanted: list[tuple[_Run, int]]) -> None:
-        tasks: dict[tuple[int, int], list[int]] = {}  # (run, process) → chunk indices
-        for run, index in wanted:  # one type, one process: its outcome cache holds the type's chunks
-            process = run.plan.chunks[index].type_index % len(lane)
-            tasks.setdefault((id(run), process), []).append(index)
-        by_id = {id(run): run for run, _ in wanted}
-        futures = [
-            (by_id[r], lane[process].submit(_chunks, *by_id[r].args(), indices))
-            for (r, process), indices in tasks.items()
-        ]
-        for run, future in futures:
-            for part in future.result(timeout=TIMEOUT_S):
-                run.parts[part.index] = part
-
-    def finish(wanted: list[_Run], ecdf: bool) -> list[tuple[RunFigures, list[str]]]:
-        futures = [lane[i % len(lane)].submit(_finish, *run.args(), run.done(), ecdf) for i, run in enumerate(wanted)]
-        return [future.result(timeout=TIMEOUT_S) for future in futures]
-
-    return _rounds(runs, ecdf, chunks, finish)
+def _on_pool(runs: list[_Run], ecdf: bool, lane: list[ProcessPoolExecutor], background: bool) -> list[RunFigures]:
+    """The runs' figures over the lane's processes, chunk by chunk (``workshop.schedule``)."""
+    submit = schedule.submitter(lane, _chunk, _finish, ecdf)
+    return schedule.Schedule(runs, len(lane), submit, background=background, timeout_s=TIMEOUT_S).run()
 
 
 def _in_process(runs: list[_Run], ecdf: bool) -> list[RunFigures]:
@@ -225,7 +219,7 @@ def figures_many(
     workers = int(getattr(settings, "WORKSHOP_WORKERS", 0))
     if workers >= 1:
         try:
-            return _on_pool(runs, ecdf, _executors(workers, background))
+            return _on_pool(runs, ecdf, _executors(workers, background), background)
         except BrokenProcessPool:
             log.warning("workshop pool broken; starting a new one and running these variants in-process")
             _discard()

@@ -8,7 +8,10 @@ idle), into the same per-scenario-hash cache the evaluate endpoints read (``serv
 move to a position computed ahead answers from the cache, without simulating.
 
 It yields to the foreground: while any request of this process computes (``foreground``), it does not
-start a group (its own work in this process — building variants, hashing — would hold the interpreter).
+start a group (its own work in this process — building variants, hashing — would hold the interpreter), and a
+group under way hands out no further chunk (``workshop.schedule``). What it computed is not lost when the room
+moves before a position is done: its chunks are kept in the web process (``schedule.STORE``), and a live move
+to that position, or to one sharing some of its chunks, takes them over.
 A newer list replaces the groups not yet started (the latest move knows best where the room goes next);
 at most ``MAX_GROUPS`` groups of ``MAX_VARIANTS`` variants in all. Only with the warm pool
 (``WORKSHOP_WORKERS`` ≥ 1; ``WORKSHOP_PREFETCH = False`` turns it off): without it, the background work
@@ -25,7 +28,7 @@ from contextlib import contextmanager
 from django.conf import settings
 
 import simulation
-from workshop import budget, services
+from workshop import budget, schedule, services
 
 log = logging.getLogger(__name__)
 MAX_GROUPS = 6  # positions asked for at once
@@ -37,6 +40,7 @@ _wanted = threading.Condition(_lock)
 _queue: list[Group] = []
 _thread: threading.Thread | None = None
 _computing = 0  # requests of this process computing now
+_current: Group | None = None  # the position being computed ahead
 
 
 def enabled() -> bool:
@@ -72,6 +76,8 @@ def prefetch_later(groups: list[Group]) -> int:
     global _thread
     with _wanted:
         _queue[:] = bounded(groups)
+        if _current is not None and _current not in _queue:
+            schedule.abandon_ahead()  # the room has moved on: what is under way hands out no more work
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_work, name="workshop-prefetch", daemon=True)
             _thread.start()
@@ -81,12 +87,14 @@ def prefetch_later(groups: list[Group]) -> int:
 
 @contextmanager
 def foreground() -> Iterator[None]:
-    """Mark a request computing: no position is started ahead meanwhile."""
+    """Mark a request computing: no position is started ahead meanwhile, and a position under way hands out
+    no further chunk until the request is done (``schedule.live``)."""
     global _computing
     with _wanted:
         _computing += 1
     try:
-        yield
+        with schedule.live():
+            yield
     finally:
         with _wanted:
             _computing -= 1
@@ -94,14 +102,16 @@ def foreground() -> Iterator[None]:
 
 
 def _work() -> None:
+    global _current
     while True:
         with _wanted:
+            _current = None
             while not _queue or _computing:
                 _wanted.wait()
-            group = _queue.pop(0)
+            group = _current = _queue.pop(0)
         try:
             compute_ahead(group)
-        except (simulation.ScenarioError, budget.OverBudget):
-            continue  # a position the scenario does not allow, or too costly: nothing to compute ahead
+        except (simulation.ScenarioError, budget.OverBudget, schedule.Abandoned):
+            continue  # a position the scenario does not allow, too costly, or no longer wanted
         except Exception:  # the thread outlives any one failure; the foreground computes what is asked
             log.exception("computing a position ahead failed", extra={"operation": "workshop_prefetch"})

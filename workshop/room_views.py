@@ -242,6 +242,11 @@ def room_evaluate_all(request, workspace_id: int, session_id: int):
     """Every option's quick run at its overrides (``options``), in one answer: their chunks share the warm
     pool. An answer the cache holds costs no simulation and counts against no limit. ``ahead``: positions
     the page expects next (each a list like ``options``), computed in the background (``workshop.prefetch``)."""
+    with prefetch.foreground():  # from the start: work computed ahead commits no more chunks meanwhile
+        return _evaluate_all(request, workspace_id, session_id)
+
+
+def _evaluate_all(request, workspace_id: int, session_id: int):
     data = _body(request)
     session = _member_session(request, workspace_id, session_id)
     documents: dict[int, dict] = {}
@@ -255,8 +260,7 @@ def room_evaluate_all(request, workspace_id: int, session_id: int):
     ]
 
     def answer(check=budget.evaluate_check) -> JsonResponse:
-        with prefetch.foreground():
-            results = services.variants_run(variants=variants, check=check)
+        results = services.variants_run(variants=variants, check=check)
         return JsonResponse({"options": [room_payload(figures, elapsed_s) for figures, elapsed_s in results]})
 
     def cached_only(_scenario) -> None:  # called only for a variant that has to be simulated

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
@@ -96,8 +98,9 @@ def variants_run(
     asked = [asked_key(document, overrides, settings) for document, overrides in variants]
     held = cache.get_many(asked)
     todo = [i for i, key in enumerate(asked) if key not in held]
-    scenarios = {i: variant_scenario(document=variants[i][0], overrides=variants[i][1]) for i in todo}
-    fulls = {i: dump_document(scenario) for i, scenario in scenarios.items()}
+    built = {i: _built_variant(asked[i], *variants[i]) for i in todo}
+    scenarios = {i: scenario for i, (scenario, _) in built.items()}
+    fulls = {i: full for i, (_, full) in built.items()}
     keys = {i: figures_key(full, settings) for i, full in fulls.items()}
     found = cache.get_many(list(keys.values()))
     missing = [i for i in todo if keys[i] not in found]
@@ -113,6 +116,28 @@ def variants_run(
         cache.set_many({**fresh, **{keys[i]: found[keys[i]] for i in missing}}, FIGURES_CACHE_S)
     elapsed_s = time.perf_counter() - started
     return [(held[key], elapsed_s) for key in asked]
+
+
+_built: OrderedDict[str, tuple[simulation.Scenario, dict]] = OrderedDict()  # asked key → (variant, full document)
+_built_lock = threading.Lock()
+BUILT_KEPT = 64  # variants kept built: a live move to a position computed ahead does not build them again
+
+
+def _built_variant(asked: str, document: dict, overrides: dict) -> tuple[simulation.Scenario, dict]:
+    """The validated variant and its full document (``variant_scenario``, ``dump_document``), built once per
+    variant as asked: positions computed ahead build what the live move then finds."""
+    with _built_lock:
+        found = _built.get(asked)
+        if found is not None:
+            _built.move_to_end(asked)
+            return found
+    scenario = variant_scenario(document=document, overrides=overrides)
+    found = (scenario, dump_document(scenario))
+    with _built_lock:
+        _built[asked] = found
+        while len(_built) > BUILT_KEPT:
+            _built.popitem(last=False)
+    return found
 
 
 def variants_cached(*, variants: list[tuple[dict, dict]], settings: RunSettings | None = None) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 from simulation.analysis.costs import monthly_costs
 from simulation.analysis.run import run
 from simulation.analysis.verdicts import verdicts_for_run
-from simulation.engine.annual import annual_samples
+from simulation.engine.annual import annual_years
 from simulation.engine.chunks import ChunkResult, batches_by_type, run_chunk
 from simulation.engine.plan import RunPlan, plan_run
 from simulation.engine.results import Costs, JsonRecord, RunResults, TypeEcdf, Verdict
@@ -137,7 +137,7 @@ def run_figures_until_decided(scenario: Scenario, settings: RunSettings = QUICK,
 def figures_of_parts(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], ecdf: bool) -> RunFigures:
     """The lean figures of a run from its chunk results (any subset of the plan's chunks, any order)."""
     batches = batches_by_type(plan, parts)
-    annual = annual_samples(plan, batches)
+    annual = annual_years(plan, batches)  # no intervals: no pool bootstrap
     costs = monthly_costs(
         scenario,
         annual_downtime_s=float(np.mean(annual["downtime_s"])),

@@ -30,14 +30,19 @@ BOOTSTRAP_YEARS = 5_000  # at most this many (the first) simulated years are re-
 BOOTSTRAP_ECDF_LEVELS = np.linspace(0.0, 1.0, 51)  # availability quantiles kept per round, for re-judging
 
 
-class AnnualSamples(TypedDict):
-    """Per simulated year (``annual_samples``), and the bootstrap rounds × years of the incident pools."""
+class AnnualYears(TypedDict):
+    """Per simulated year (``annual_years``)."""
 
     downtime_s: npt.NDArray[np.float64]
     availability: npt.NDArray[np.float64]
     lost_tx: npt.NDArray[np.float64]
     conflicting_tx: npt.NDArray[np.float64]
     incidents: npt.NDArray[np.float64]
+
+
+class AnnualSamples(AnnualYears):
+    """Per simulated year (``annual_samples``), and the bootstrap rounds × years of the incident pools."""
+
     pool_rounds: dict[str, npt.NDArray[np.float64]]
     sample_size: dict[str, Any]
 
@@ -57,6 +62,27 @@ def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
     """
     if plan.years_mode == "exact":
         return exact_years(plan, batches)
+    years, weights, first_block, block = _resampled_years(plan, batches)
+    return {
+        **years,
+        "pool_rounds": pool_bootstrap(plan, batches, first_block, min(plan.years, block, BOOTSTRAP_YEARS)),
+        "sample_size": sample_size(plan, batches, weights),
+    }
+
+
+def annual_years(plan: RunPlan, batches: dict[str, Batch]) -> AnnualYears:
+    """The simulated years alone, without the pool bootstrap and the sample size behind the annual intervals:
+    the same years as ``annual_samples`` (their own stream), for figures without intervals (``variants``)."""
+    if plan.years_mode == "exact":
+        return exact_years(plan, batches)  # its one round is the years themselves: nothing more to skip
+    return _resampled_years(plan, batches)[0]
+
+
+def _resampled_years(
+    plan: RunPlan, batches: dict[str, Batch]
+) -> tuple[AnnualYears, dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]], int]:
+    """The years by resampling each type's replays (``annual_samples``); also the draws per replay, the
+    first block's (year, pick) of each type and the block's length in years (for the pool bootstrap)."""
     rng = _annual_rng(plan)
     years = plan.years
     downtime, lost, count = np.zeros(years), np.zeros(years), np.zeros(years)
@@ -80,15 +106,14 @@ def annual_samples(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
             if start == 0:
                 first_block[name] = (year_of, picks)
     availability = 1.0 - np.minimum(downtime, SECONDS_PER_YEAR) / SECONDS_PER_YEAR
-    return {
+    figures: AnnualYears = {
         "downtime_s": downtime,
         "availability": availability,
         "lost_tx": lost,
         "conflicting_tx": conflicting,
         "incidents": count,
-        "pool_rounds": pool_bootstrap(plan, batches, first_block, min(years, block, BOOTSTRAP_YEARS)),
-        "sample_size": sample_size(plan, batches, weights),
     }
+    return figures, weights, first_block, block
 
 
 def exact_years(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:

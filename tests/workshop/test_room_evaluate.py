@@ -192,3 +192,30 @@ def test_two_runs_of_one_document_are_told_apart_while_their_undecided_types_con
 
     assert _rounds(runs, False, chunks, finish) == ["figures 2", "figures 2"]
     assert calls == [2, 2]
+
+
+def test_a_position_under_way_is_abandoned_when_the_room_moves_elsewhere(settings, monkeypatch):
+    from workshop import schedule
+
+    settings.WORKSHOP_WORKERS = 1
+    monkeypatch.setattr(prefetch, "_thread", _AliveThread())
+    under_way = [({"pattern": "single-region"}, {"failover.detection.interval_s": 5})]
+    monkeypatch.setattr(prefetch, "_current", under_way)
+    generation = schedule._ahead_generation
+    prefetch.prefetch_later([under_way])  # still wanted: goes on
+    assert schedule._ahead_generation == generation
+    prefetch.prefetch_later([[({"pattern": "single-region"}, {"failover.detection.interval_s": 30})]])
+    assert schedule._ahead_generation == generation + 1
+    prefetch._queue.clear()
+
+
+def test_a_variant_built_for_a_position_ahead_is_not_built_again(monkeypatch):
+    document, overrides = {"pattern": "single-region"}, {"failover.detection.interval_s": 15}
+    key = services.asked_key(document, overrides, services.QUICK)
+    first = services._built_variant(key, document, overrides)
+
+    def build_again(**_):
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(services, "variant_scenario", build_again)
+    assert services._built_variant(key, document, overrides) is first

@@ -29,7 +29,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -43,6 +42,7 @@ from simulation.engine.runner import pool_context
 from simulation.model.loading import canonical_sha256, load_scenario
 from simulation.model.scenario import Scenario
 from workshop import schedule
+from workshop.schedule import QuickRun
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -126,43 +126,18 @@ def _discard() -> None:
         _lanes.clear()
 
 
-@dataclass(eq=False)  # a run is itself, whatever it holds (two options may share a document)
-class _Run:
-    """One quick run in progress: its scenario, full document, plan and the chunks done so far."""
-
-    scenario: Scenario
-    document: dict[str, Any]
-    plan: RunPlan
-    key: str = ""
-    parts: dict[int, ChunkResult] = field(default_factory=dict)
-    fingerprints: dict[str, str] = field(default_factory=dict)  # per type: what its model reads (``schedule``)
-    plan_dict: dict[str, Any] | None = None
-
-    def first_chunks(self) -> list[int]:
-        return sorted(self.plan.chunks_of(name)[0] for name in self.plan.rates_per_year)
-
-    def args(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        """What a worker needs to load the run (the plan as a dict once per run, not once per task)."""
-        if self.plan_dict is None:
-            self.plan_dict = self.plan.to_dict()
-        return self.key, self.document, self.plan_dict
-
-    def done(self) -> list[ChunkResult]:
-        return [self.parts[i] for i in sorted(self.parts)]
-
-
 class _Local:
     """Runs the work in this process (no workers)."""
 
-    def chunk(self, run: _Run, index: int) -> ChunkResult:
+    def chunk(self, run: QuickRun, index: int) -> ChunkResult:
         return run_chunk(run.scenario, run.plan, index)
 
-    def finish(self, run: _Run, ecdf: bool) -> tuple[RunFigures, list[str]]:
+    def finish(self, run: QuickRun, ecdf: bool) -> tuple[RunFigures, list[str]]:
         figures = figures_of_parts(run.scenario, run.plan, run.done(), ecdf)
         return figures, sorted(undecided_types(figures, run.plan))
 
 
-def _rounds(runs: list[_Run], ecdf: bool, chunks: Callable, finish: Callable) -> list[RunFigures]:
+def _rounds(runs: list[QuickRun], ecdf: bool, chunks: Callable, finish: Callable) -> list[RunFigures]:
     """First chunks, their figures; then the undecided types' other chunks and the figures again."""
     chunks([(run, index) for run in runs for index in run.first_chunks()])
     answers = finish(runs, ecdf)
@@ -179,16 +154,16 @@ def _rounds(runs: list[_Run], ecdf: bool, chunks: Callable, finish: Callable) ->
     return [figures for figures, _ in answers]
 
 
-def _on_pool(runs: list[_Run], ecdf: bool, lane: list[ProcessPoolExecutor], background: bool) -> list[RunFigures]:
+def _on_pool(runs: list[QuickRun], ecdf: bool, lane: list[ProcessPoolExecutor], background: bool) -> list[RunFigures]:
     """The runs' figures over the lane's processes, chunk by chunk (``workshop.schedule``)."""
     submit = schedule.submitter(lane, _chunk, _finish, ecdf)
     return schedule.Schedule(runs, len(lane), submit, background=background, timeout_s=TIMEOUT_S).run()
 
 
-def _in_process(runs: list[_Run], ecdf: bool) -> list[RunFigures]:
+def _in_process(runs: list[QuickRun], ecdf: bool) -> list[RunFigures]:
     local = _Local()
 
-    def chunks(wanted: list[tuple[_Run, int]]) -> None:
+    def chunks(wanted: list[tuple[QuickRun, int]]) -> None:
         for run, index in wanted:
             run.parts[index] = local.chunk(run, index)
 
@@ -208,7 +183,7 @@ def figures_many(
     if not variants:
         return []
     runs = [
-        _Run(
+        QuickRun(
             scenario,
             document,
             plan_run(scenario, trials=run_settings.trials, seed=run_settings.seed, years=run_settings.years),

@@ -32,13 +32,38 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulation.engine.cache import ChunkKey, fingerprint, reads_of
 from simulation.engine.chunks import ChunkResult
+from simulation.engine.plan import RunPlan
+from simulation.model.scenario import Scenario
 
-if TYPE_CHECKING:
-    from workshop.pool import _Run
+
+@dataclass(eq=False)  # a run is itself, whatever it holds (two options may share a document)
+class QuickRun:
+    """One quick run in progress: its scenario, full document, plan and the chunks done so far."""
+
+    scenario: Scenario
+    document: dict[str, Any]
+    plan: RunPlan
+    key: str = ""
+    parts: dict[int, ChunkResult] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # per type: what its model reads (``chunk_key``)
+    plan_dict: dict[str, Any] | None = None
+
+    def first_chunks(self) -> list[int]:
+        return sorted(self.plan.chunks_of(name)[0] for name in self.plan.rates_per_year)
+
+    def args(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """What a worker needs to load the run (the plan as a dict once per run, not once per task)."""
+        if self.plan_dict is None:
+            self.plan_dict = self.plan.to_dict()
+        return self.key, self.document, self.plan_dict
+
+    def done(self) -> list[ChunkResult]:
+        return [self.parts[i] for i in sorted(self.parts)]
+
 
 STORE_CHUNKS = 1_536  # chunk outcomes the web process keeps (~14 kB each at 250 incidents: ~20 MB)
 COST_WEIGHT = 0.3  # weight of the newest measure in a type's running chunk cost
@@ -136,7 +161,7 @@ STORE = ChunkStore()
 COSTS = ChunkCosts()
 
 
-def chunk_key(run: _Run, index: int) -> ChunkKey | None:
+def chunk_key(run: QuickRun, index: int) -> ChunkKey | None:
     """What fixes the outcomes of chunk ``index`` of ``run`` (None: its type declares no ``READS``)."""
     spec = run.plan.chunks[index]
     reads = reads_of(spec.incident_type)
@@ -153,11 +178,11 @@ class _Task:
     """A chunk (its consumers: the runs and indices waiting for it) or a run's figures."""
 
     kind: str  # "chunk" | "finish"
-    run: _Run
+    run: QuickRun
     index: int = -1
     key: ChunkKey | None = None
     cost_s: float = 0.0
-    consumers: list[tuple[_Run, int]] = field(default_factory=list)
+    consumers: list[tuple[QuickRun, int]] = field(default_factory=list)
 
 
 Submit = Callable[[int, _Task], Future]
@@ -171,7 +196,7 @@ class Schedule:
     before handing out each task while a live move computes."""
 
     def __init__(
-        self, runs: list[_Run], processes: int, submit: Submit, *, background: bool = False, timeout_s: float = 60
+        self, runs: list[QuickRun], processes: int, submit: Submit, *, background: bool = False, timeout_s: float = 60
     ) -> None:
         self.runs, self.processes, self.submit = runs, processes, submit
         self.background, self.timeout_s = background, timeout_s
@@ -187,7 +212,7 @@ class Schedule:
         self.depth = 1 if background else DEPTH  # work computed ahead commits as little as it can
 
     # -- what each run needs ----------------------------------------------------------------------
-    def need(self, run: _Run, indices: list[int]) -> None:
+    def need(self, run: QuickRun, indices: list[int]) -> None:
         """Ask for chunks of ``run``; its figures are queued once every one is in."""
         waiting = self.waiting[id(run)]
         for index in indices:
@@ -220,7 +245,7 @@ class Schedule:
             if not waiting:
                 self.finishes.append(_Task("finish", run))
 
-    def _finish_done(self, run: _Run, answer: tuple[Any, list[str]]) -> None:
+    def _finish_done(self, run: QuickRun, answer: tuple[Any, list[str]]) -> None:
         self.answers[id(run)] = answer[0]
         self.rounds[id(run)] += 1
         if self.rounds[id(run)] == 1:
@@ -288,7 +313,7 @@ def _keep(key: ChunkKey | None, future: Future) -> None:
         STORE.put(key, future.result()[0])
 
 
-def _family(run: _Run) -> str:
+def _family(run: QuickRun) -> str:
     """Which chunk costs a run's chunks are like: its pattern and app instances (the costliest inputs)."""
     scenario = run.scenario
     return f"{scenario.pattern}:{sum(region.app_instances for region in scenario.regions)}"

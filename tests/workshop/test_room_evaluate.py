@@ -174,11 +174,12 @@ def test_two_runs_of_one_document_are_told_apart_while_their_undecided_types_con
 
     from simulation import load_scenario
     from simulation.engine.plan import plan_run
-    from workshop.pool import _rounds, _Run
+    from workshop.pool import _rounds
+    from workshop.schedule import QuickRun
 
     scenario = load_scenario({"pattern": "active-passive"})
     plan = plan_run(scenario, trials=500, seed=1, years=100)
-    runs = [_Run(scenario, {}, plan), _Run(scenario, {}, plan)]  # equal in every field
+    runs = [QuickRun(scenario, {}, plan), QuickRun(scenario, {}, plan)]  # equal in every field
     calls = []
 
     def chunks(wanted):

@@ -27,10 +27,10 @@ def empty_store():
     schedule.STORE.clear()
 
 
-def _run(scenario, settings=SMALL) -> pool._Run:
+def _run(scenario, settings=SMALL) -> schedule.QuickRun:
     document = dump_document(scenario)
     plan = plan_run(scenario, trials=settings.trials, seed=settings.seed, years=settings.years)
-    return pool._Run(scenario, document, plan, key=canonical_sha256(document))
+    return pool.QuickRun(scenario, document, plan, key=canonical_sha256(document))
 
 
 class _Recorder:
@@ -51,8 +51,8 @@ class _Recorder:
         return future
 
 
-def _in_process(runs: list[pool._Run]) -> list:
-    fresh = [pool._Run(r.scenario, r.document, r.plan, key=r.key) for r in runs]
+def _in_process(runs: list[schedule.QuickRun]) -> list:
+    fresh = [pool.QuickRun(r.scenario, r.document, r.plan, key=r.key) for r in runs]
     return pool._in_process(fresh, False)
 
 

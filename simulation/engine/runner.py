@@ -74,6 +74,7 @@ def _init_worker(
     _WORKER["plan"] = RunPlan.from_dict(plan)
     _WORKER["also"] = [(load_scenario(variant), spec) for variant, spec in also]
     _WORKER["ends"], _WORKER["results"] = ends, results
+    results.cancel_join_thread()  # a process that exits never waits on a reader that has gone (after a failure)
 
 
 def _job(scenario: Scenario, plan: RunPlan, also: Also, index: int) -> ChunkResult | Batch:

@@ -8,8 +8,11 @@ process forks from a ready server instead of waiting for one.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from multiprocessing import forkserver
 from multiprocessing.context import BaseContext
 
@@ -58,5 +61,22 @@ def start_early(argv: Sequence[str]) -> bool:
     context = pool_context()
     if context.get_start_method() != "forkserver":
         return False
-    forkserver.ensure_running()
+    with _stdout_to_devnull():
+        forkserver.ensure_running()
     return True
+
+
+@contextlib.contextmanager
+def _stdout_to_devnull() -> Iterator[None]:
+    """File descriptor 1 on the null device meanwhile: the server (and every process it forks) writes nothing
+    into the command's output, and whoever reads that output sees its end when the command exits, not when
+    the server does (it exits after the command). Standard error stays as it is."""
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,21 @@ def test_a_job_that_fails_on_the_pool_fails_the_run_instead_of_hanging_it():
     plan = dataclasses.replace(good, chunks=broken)
     with pytest.raises(KeyError):
         execute(scenario, plan, workers=2)
+
+
+def test_the_fork_server_writes_nothing_into_the_commands_output(capfd):
+    with processes._stdout_to_devnull():
+        os.write(1, b"from the server")
+    os.write(1, b"from the command")
+    assert capfd.readouterr().out == "from the command"
+
+
+@pytest.mark.slow
+def test_the_command_gives_the_same_bytes_on_two_processes():
+    command = [sys.executable, "-m", "simulation", "run", str(EXAMPLES / "opener-incident.yaml")]
+    command += ["--trials", "300", "--years", "200", "--format", "json"]
+    one, two = (
+        subprocess.run(argv, capture_output=True, check=True, timeout=120, cwd=EXAMPLES.parent).stdout
+        for argv in (command, [*command, "--workers", "2"])
+    )
+    assert one == two and json.loads(two)["checklist"]

@@ -104,3 +104,12 @@ def test_the_command_gives_the_same_bytes_on_two_processes():
         for argv in (command, [*command, "--workers", "2"])
     )
     assert one == two and json.loads(two)["checklist"]
+
+
+@pytest.mark.slow
+def test_a_run_that_stops_early_gives_the_same_bytes_on_a_pool():
+    # round after round on the same pool: the shared list serves each round's chunks in turn
+    scenario = load_file(EXAMPLES / "worked-active-passive.yaml")
+    one = run(scenario, trials=1500, seed=4, years=200, precision_s=20.0, workers=1)
+    assert any(entry.trials < 1500 for entry in one.incident_types.values())  # some types stopped early
+    assert _bytes(run(scenario, trials=1500, seed=4, years=200, precision_s=20.0, workers=2)) == _bytes(one)

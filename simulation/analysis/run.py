@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from simulation.analysis.checklist import QUESTIONS, SimulateType, evaluate_checklist, variant_runs
@@ -13,7 +15,8 @@ from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
 from simulation.engine.replays import type_results
 from simulation.engine.results import AnnualResults, ChecklistItem, Costs, RunResults, TypeResults, Verdict
-from simulation.engine.runner import Progress, execute
+from simulation.engine.runner import Also, Progress, execute
+from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document
 from simulation.model.scenario import Scenario
 from simulation.version import ENGINE_VERSION, RESULT_SCHEMA
@@ -44,16 +47,22 @@ def finish_run_with_outcomes(
     checklist: bool = True,
     progress: Progress | None = None,
     variant_runs: SimulateType | None = None,
+    type_figures: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[RunResults, SortedOutcomes]:
     """``finish_run``, and the run's sorted outcomes: what re-judging it against other targets needs
     (``verdicts.judge_outcomes``; store them with ``outcomes.pack``). ``progress(done, total)`` reports
     the finishing step's own progress (the simulated years, then each checklist question); ``variant_runs``
-    as for ``finish_run``."""
+    as for ``finish_run``; ``type_figures``: the figures of types already made from these parts
+    (``engine.replays.type_results``, e.g. while the other types' chunks ran)."""
     if scenario_sha256(scenario) != plan.scenario_sha256:
         raise ValueError("scenario: not the scenario this plan was made for")
     batches = batches_by_type(plan, parts)
     annual = annual_samples(plan, batches)
-    per_type = {name: type_results(scenario, plan, name, batch) for name, batch in batches.items()}
+    made = type_figures or {}
+    per_type = {
+        name: made[name] if name in made else type_results(scenario, plan, name, batch)
+        for name, batch in batches.items()
+    }
     costs = monthly_costs(
         scenario,
         annual_downtime_s=float(np.mean(annual["downtime_s"])),
@@ -125,8 +134,32 @@ def run(
     if checklist and workers > 1 and precision_s is None:
         runs = variant_runs(scenario, trials=trials, chunk_size=chunk_size)
         also = [(variant, spec) for variant, name, m in runs for spec in type_chunks(name, m, chunk_size)]
-    parts = execute(scenario, plan, workers=workers, progress=progress, also=also)
-    return finish_run(scenario, plan, parts, checklist=checklist)
+    return run_plan(scenario, plan, workers=workers, progress=progress, checklist=checklist, also=also)
+
+
+def run_plan(
+    scenario: Scenario,
+    plan: RunPlan,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+    checklist: bool = True,
+    also: Also = (),
+) -> RunResults:
+    """Run every chunk of ``plan`` (``runner.execute``) and finish (``finish_run``), the same results.
+
+    Each type's figures (its summaries and its kept replays) are made in this process as soon as
+    its chunks are in, while the pool runs the other types' chunks: only the simulated years, the
+    checklist and the last type's figures are left for the end.
+    """
+    figures: dict[str, dict[str, Any]] = {}
+
+    def type_done(name: str, parts: list[ChunkResult]) -> None:
+        batch = Batch.concat([part.batch() for part in parts])
+        figures[name] = type_results(scenario, plan, name, batch)
+
+    parts = execute(scenario, plan, workers=workers, progress=progress, also=also, type_done=type_done)
+    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist, type_figures=figures)[0]
 
 
 def run_with_outcomes(

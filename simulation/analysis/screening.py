@@ -30,7 +30,7 @@ from simulation.analysis.variants import RunSettings, decided
 from simulation.analysis.verdicts import judge_outcomes
 from simulation.engine.chunks import simulate_chunk, type_chunks
 from simulation.engine.plan import ChunkSpec, rates_per_year
-from simulation.engine.runner import pool_context
+from simulation.engine.processes import pool_context
 from simulation.engine.stats import half_width, quantile_ci
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import canonical_sha256

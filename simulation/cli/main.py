@@ -194,9 +194,8 @@ def _simulate(scenario: Scenario, args: argparse.Namespace) -> RunResults:
 
 def _simulate_exact(scenario: Scenario, args: argparse.Namespace) -> RunResults:
     """A run with one replay per simulated incident (``plan_exact_run``); bad combinations are usage errors."""
-    from simulation.analysis.run import finish_run
+    from simulation.analysis.run import run_plan
     from simulation.engine.plan import plan_exact_run
-    from simulation.engine.runner import execute
 
     if args.precision is not None:
         raise UsageError("--precision: not with --years-mode exact (every simulated incident is replayed)")
@@ -204,7 +203,7 @@ def _simulate_exact(scenario: Scenario, args: argparse.Namespace) -> RunResults:
         plan = plan_exact_run(scenario, trials=args.trials, seed=args.seed, years=args.years)
     except ValueError as error:
         raise UsageError(str(error).replace("years:", "--years:", 1)) from None
-    return finish_run(scenario, plan, execute(scenario, plan, workers=args.workers))
+    return run_plan(scenario, plan, workers=args.workers)
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:

@@ -20,31 +20,40 @@ incidents, measured by a bootstrap of the pools (``pool_bootstrap``).
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing.context import BaseContext
-from typing import Any, TypedDict
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 import numpy as np
 
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, compute_chunk, simulate_chunk
 from simulation.engine.plan import ChunkSpec, RunPlan
+from simulation.engine.processes import pool_context
 from simulation.engine.stats import half_width, quantile_ci
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document, load_scenario
 from simulation.model.scenario import Scenario
 
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import SynchronizedArray
+
 MIN_CHUNKS_BEFORE_STOP = 2  # early stop looks at no fewer than this many chunks of a type
+RESULT_WAIT_S = 0.05  # how long this process waits for a pool result before it checks the pool is alive
 
 Progress = Callable[[int, int], None]
+TypeDone = Callable[[str, list[ChunkResult]], None]
+Ends: TypeAlias = "SynchronizedArray[Any]"  # [front, back) of the jobs not taken yet, shared by every process
 
 
 class _Worker(TypedDict, total=False):
     scenario: Scenario
     plan: RunPlan
     also: list[tuple[Scenario, ChunkSpec]]
+    ends: Ends
+    results: Any  # a multiprocessing queue: (job, result) as each job is done
 
 
 Also = Sequence[tuple[Scenario, ChunkSpec]]
@@ -54,10 +63,18 @@ Also = Sequence[tuple[Scenario, ChunkSpec]]
 _WORKER: _Worker = {}  # per worker process: the scenario and plan it serves (set once by the initializer)
 
 
-def _init_worker(document: dict[str, Any], plan: dict[str, Any], also: list[tuple[dict[str, Any], ChunkSpec]]) -> None:
+def _init_worker(
+    document: dict[str, Any],
+    plan: dict[str, Any],
+    also: list[tuple[dict[str, Any], ChunkSpec]],
+    ends: Ends,
+    results: Any,
+) -> None:
     _WORKER["scenario"] = load_scenario(document)
     _WORKER["plan"] = RunPlan.from_dict(plan)
     _WORKER["also"] = [(load_scenario(variant), spec) for variant, spec in also]
+    _WORKER["ends"], _WORKER["results"] = ends, results
+    results.cancel_join_thread()  # a process that exits never waits on a reader that has gone (after a failure)
 
 
 def _job(scenario: Scenario, plan: RunPlan, also: Also, index: int) -> ChunkResult | Batch:
@@ -68,65 +85,130 @@ def _job(scenario: Scenario, plan: RunPlan, also: Also, index: int) -> ChunkResu
     return simulate_chunk(variant, spec, plan.seed)
 
 
-def _worker_job(index: int) -> ChunkResult | Batch:
-    return _job(_WORKER["scenario"], _WORKER["plan"], _WORKER["also"], index)
+def _take(ends: Ends, *, front: bool) -> int | None:
+    """The position of the next job not taken yet, from the front or the back of the list; None when none is left."""
+    with ends.get_lock():
+        lo, hi = ends[0], ends[1]
+        if lo >= hi:
+            return None
+        if front:
+            ends[0] = lo + 1
+            return int(lo)
+        ends[1] = hi - 1
+        return int(hi - 1)
 
 
-def pool_context() -> BaseContext:
-    """A fork server that has imported the engine once (workers start in milliseconds), else spawn.
+def _worker_loop(jobs: list[int]) -> int:
+    """On a pool process: take jobs from the front of ``jobs`` until none is left, each result onto the queue."""
+    done = 0
+    while (position := _take(_WORKER["ends"], front=True)) is not None:
+        index = jobs[position]
+        _WORKER["results"].put((index, _job(_WORKER["scenario"], _WORKER["plan"], _WORKER["also"], index)))
+        done += 1
+    return done
 
-    Both start clean processes (no state inherited from the caller's threads), so
-    the pool behaves the same under Celery, Django or a plain script.
-    """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulation.engine.runner"])
-        return context
-    return multiprocessing.get_context("spawn")
+
+class _Submit(threading.Thread):
+    """Submits one ``_worker_loop`` per pool process from a thread of its own: the first submission
+    waits until the pool's processes have started, and this process works meanwhile."""
+
+    def __init__(self, pool: ProcessPoolExecutor, processes: int, jobs: list[int]) -> None:
+        super().__init__(name="pool-submit", daemon=True)
+        self.pool, self.processes, self.jobs = pool, processes, jobs
+        self.submitted: list[Future[int]] = []
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            for _ in range(self.processes):
+                self.submitted.append(self.pool.submit(_worker_loop, self.jobs))
+        except BaseException as error:  # handed to the caller by ``futures``
+            self.error = error
+
+    def futures(self) -> list[Future[int]]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.submitted
 
 
 class _Runner:
     """Runs jobs of one plan in this process and, with workers > 1, on ``workers − 1`` more processes.
 
-    This process works through the list from the back while the pool takes it
-    from the front, so nothing waits for the pool to start. Results are keyed by
-    chunk index: the order in which they finish never changes the output.
+    Every process takes the next job itself from a list shared through two counters
+    (the pool from the front, this process from the back), so no process waits for
+    another to hand it work, and at the end they finish within about one chunk of
+    each other. This process starts at once, while the pool's processes start (``_Submit``).
+    Results are keyed by job index: the order in which they finish never changes the output.
     """
 
     def __init__(self, scenario: Scenario, plan: RunPlan, workers: int, also: Also = ()) -> None:
         self.scenario, self.plan, self.also = scenario, plan, list(also)
-        self.pool = None
-        self.slots = 0
+        self.pool: ProcessPoolExecutor | None = None
+        self.processes = 0
         if workers > 1 and len(plan.chunks) > 1:
-            processes = min(workers - 1, len(plan.chunks) - 1)
+            context = pool_context()
+            self.processes = min(workers - 1, len(plan.chunks) - 1)
+            self.ends: Ends = context.Array("q", 2)
+            self.results = context.Queue()
             self.pool = ProcessPoolExecutor(
-                max_workers=processes,
-                mp_context=pool_context(),
+                max_workers=self.processes,
+                mp_context=context,
                 initializer=_init_worker,
-                initargs=(dump_document(scenario), plan.to_dict(), [(dump_document(v), c) for v, c in also]),
+                initargs=(
+                    dump_document(scenario),
+                    plan.to_dict(),
+                    [(dump_document(v), c) for v, c in also],
+                    self.ends,
+                    self.results,
+                ),
             )
-            self.slots = 4 * processes  # jobs queued per process: enough to keep it busy
 
-    def map(self, indices: list[int], on_done: Callable[[int, ChunkResult | Batch], None]) -> None:
-        todo = list(indices)
-        inflight: dict[Future[ChunkResult | Batch], int] = {}
-        finished: Collection[Future[ChunkResult | Batch]]
-        while todo or inflight:
-            while self.pool is not None and todo and len(inflight) < self.slots:
-                index = todo.pop(0)
-                inflight[self.pool.submit(_worker_job, index)] = index
-            if todo:
-                index = todo.pop()
+    def map(self, jobs: list[int], on_done: Callable[[int, ChunkResult | Batch], None]) -> None:
+        """Run ``jobs`` (indices) on every process; ``on_done(index, result)`` here, as each result comes in."""
+        if self.pool is None or len(jobs) < 2:
+            for index in jobs:
                 on_done(index, _job(self.scenario, self.plan, self.also, index))
-                finished = [f for f in inflight if f.done()]
-            else:
-                finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
-            for future in finished:
-                on_done(inflight.pop(future), future.result())
+            return
+        with self.ends.get_lock():
+            self.ends[0], self.ends[1] = 0, len(jobs)
+        starting = _Submit(self.pool, self.processes, jobs)  # the first time, this waits for processes to start
+        received = 0
+        while (position := _take(self.ends, front=False)) is not None:
+            index = jobs[position]
+            on_done(index, _job(self.scenario, self.plan, self.also, index))
+            received += 1 + self._receive(on_done, wait=False)
+        loops = starting.futures()
+        while received < len(jobs):
+            received += self._receive(on_done, wait=True) or self._check(loops)
+        for loop in loops:
+            loop.result()  # every loop has returned before the counters serve another list
+
+    def _receive(self, on_done: Callable[[int, ChunkResult | Batch], None], *, wait: bool) -> int:
+        """Hand every result the pool has sent to ``on_done`` (waiting a little for one when ``wait``): how many."""
+        count = 0
+        while True:
+            try:
+                index, result = self.results.get(block=wait and not count, timeout=RESULT_WAIT_S)
+            except queue.Empty:
+                return count
+            on_done(index, result)
+            count += 1
+
+    @staticmethod
+    def _check(loops: list[Future[int]]) -> int:
+        """Raise what a pool process raised (or that it died); 0 when all is well."""
+        for loop in loops:
+            if loop.done() and loop.exception() is not None:
+                loop.result()
+        return 0
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            with self.ends.get_lock():  # nothing left to take (after a failure: the pool stops too)
+                self.ends[0] = self.ends[1]
+            self.pool.shutdown(wait=False, cancel_futures=True)  # its processes exit while this one finishes
 
 
 def _stop_early(plan: RunPlan, done: dict[int, ChunkResult], name: str) -> bool:
@@ -146,12 +228,13 @@ def _rounds(plan: RunPlan) -> list[list[int]]:
     return [rounds[r] for r in sorted(rounds)]
 
 
-def _execute(runner: _Runner, progress: Progress | None) -> list[ChunkResult]:
+def _execute(runner: _Runner, progress: Progress | None, type_done: TypeDone | None) -> list[ChunkResult]:
     """Run the plan's chunks (round by round when stopping early)."""
     plan = runner.plan
     done: dict[int, ChunkResult] = {}
     total = len(plan.chunks)
     stopped: set[str] = set()
+    missing = {name: len(plan.chunks_of(name)) for name in plan.rates_per_year}
 
     def on_done(index: int, result: ChunkResult | Batch) -> None:
         if isinstance(result, Batch):  # an ``also`` chunk: its outcomes wait in the shared cache
@@ -163,6 +246,9 @@ def _execute(runner: _Runner, progress: Progress | None) -> list[ChunkResult]:
         done[index] = result
         if progress:
             progress(len(done), total)
+        missing[result.incident_type] -= 1
+        if type_done is not None and missing[result.incident_type] == 0:
+            type_done(result.incident_type, [done[i] for i in plan.chunks_of(result.incident_type)])
 
     groups = _rounds(plan) if plan.precision_s is not None else [list(range(total))]
     groups[-1] = groups[-1] + list(range(total, total + len(runner.also)))
@@ -175,17 +261,26 @@ def _execute(runner: _Runner, progress: Progress | None) -> list[ChunkResult]:
 
 
 def execute(
-    scenario: Scenario, plan: RunPlan, *, workers: int = 1, progress: Progress | None = None, also: Also = ()
+    scenario: Scenario,
+    plan: RunPlan,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+    also: Also = (),
+    type_done: TypeDone | None = None,
 ) -> list[ChunkResult]:
     """Run every chunk of ``plan`` (on ``workers`` processes, this one included): results in index order.
 
     ``also``: chunks of variants the finishing step will need, run alongside on the same processes
     (with the last round when stopping early); their outcomes are left in the shared cache.
+    ``type_done(type, chunk results in trial order)``: called in this process as soon as every chunk of
+    a type is in (a plan that stops early: never), so that a type's figures can be made while the pool
+    still runs the other types' chunks.
     """
     if workers < 1:
         raise ValueError("workers: must be at least 1")
     runner = _Runner(scenario, plan, workers, also)
     try:
-        return _execute(runner, progress)
+        return _execute(runner, progress, None if plan.precision_s is not None else type_done)
     finally:
         runner.close()

@@ -15,6 +15,7 @@ the spread of the statistic over bootstrap rounds of the pool
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -43,8 +44,10 @@ def _binomial_cdf(n: int, q: float) -> npt.NDArray[np.float64]:
     return normalised
 
 
+@functools.lru_cache(maxsize=256)
 def quantile_rank_interval(n: int, q: float, level: float = 0.95) -> tuple[int, int]:
-    """0-based ranks (lo, hi) of the sorted sample bracketing the q-quantile with ``level`` coverage.
+    """0-based ranks (lo, hi) of the sorted sample bracketing the q-quantile with ``level`` coverage
+    (remembered: a run asks for the same few sizes and levels again and again).
 
     Ranks are clipped to the sample: with too few draws for a far tail the
     upper bound is the sample maximum, and the interval is then narrower than

@@ -1,0 +1,115 @@
+"""The runner's pool: every process takes its own jobs, each type is finished as soon as its chunks are in,
+and the bytes are those of one process, of a pool of any size and of the chunks run one by one."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulation import finish_run, load_file, plan_run, run, run_chunk
+from simulation.analysis.run import run_plan
+from simulation.engine import processes, runner
+from simulation.engine.plan import ChunkSpec, plan_exact_run
+from simulation.engine.runner import execute
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _bytes(results) -> str:
+    return json.dumps(results.to_json())
+
+
+def test_it_hands_every_job_out_once_from_either_end():
+    ends = multiprocessing.get_context("spawn").Array("q", 2)
+    ends[0], ends[1] = 0, 5
+    taken = [runner._take(ends, front=front) for front in (True, False, True, False, True, False)]
+    assert taken == [0, 4, 1, 3, 2, None]
+    assert runner._take(ends, front=True) is None
+
+
+def test_it_reads_the_workers_asked_for_from_the_command_line():
+    assert processes.workers_asked(["run", "x.yaml", "--workers", "3"]) == 3
+    assert processes.workers_asked(["run", "x.yaml", "--workers=2", "--trials", "10"]) == 2
+    assert processes.workers_asked(["run", "x.yaml"]) == 1
+    assert processes.workers_asked(["run", "x.yaml", "--workers", "many"]) == 1  # the parser reports it
+    assert processes.start_early(["run", "x.yaml"]) is False  # one process: no pool, no server
+
+
+def test_it_finishes_each_type_once_with_its_chunks_in_trial_order():
+    scenario = load_file(EXAMPLES / "worked-active-passive.yaml")
+    plan = plan_run(scenario, trials=120, seed=2, years=50, chunk_size=50)
+    seen: dict[str, list[int]] = {}
+    execute(scenario, plan, type_done=lambda name, parts: seen.setdefault(name, [p.index for p in parts]))
+    assert list(seen) == list(plan.rates_per_year)  # in one process: type after type
+    assert all(seen[name] == plan.chunks_of(name) for name in seen)
+
+
+def test_a_run_that_stops_early_finishes_its_types_at_the_end():
+    scenario = load_file(EXAMPLES / "worked-active-passive.yaml")
+    plan = plan_run(scenario, trials=500, seed=2, years=50, precision_s=1e9)
+    called = []
+    execute(scenario, plan, type_done=lambda name, parts: called.append(name))
+    assert called == []  # which chunks count is known only after the last round
+
+
+@pytest.mark.slow
+def test_the_same_bytes_on_one_two_or_three_processes_and_chunk_by_chunk():
+    # the opener answers several checklist questions "no": its prices, the kept replays and the
+    # types finished while the pool runs all go through the pool here
+    scenario = load_file(EXAMPLES / "opener-incident.yaml")
+    plan = plan_run(scenario, trials=600, seed=9, years=300)
+    by_chunk = _bytes(finish_run(scenario, plan, [run_chunk(scenario, plan, i) for i in range(len(plan.chunks))]))
+    for workers in (1, 2, 3):
+        assert _bytes(run(scenario, trials=600, seed=9, years=300, workers=workers)) == by_chunk, workers
+
+
+@pytest.mark.slow
+def test_exact_years_give_the_same_bytes_on_a_pool():
+    scenario = load_file(EXAMPLES / "worked-active-passive.yaml")
+    plan = plan_exact_run(scenario, trials=1, seed=3, years=400, chunk_size=40)
+    one = finish_run(scenario, plan, execute(scenario, plan, workers=1))
+    assert _bytes(run_plan(scenario, plan, workers=2)) == _bytes(one)
+
+
+@pytest.mark.slow
+def test_a_job_that_fails_on_the_pool_fails_the_run_instead_of_hanging_it():
+    scenario = load_file(EXAMPLES / "worked-active-passive.yaml")
+    good = plan_run(scenario, trials=200, seed=1, years=10, chunk_size=50)
+    broken = [ChunkSpec("no_such_type", 0, 0, 0, 50), *good.chunks]
+    plan = dataclasses.replace(good, chunks=broken)
+    with pytest.raises(KeyError):
+        execute(scenario, plan, workers=2)
+
+
+def test_the_fork_server_writes_nothing_into_the_commands_output(capfd):
+    with processes._stdout_to_devnull():
+        os.write(1, b"from the server")
+    os.write(1, b"from the command")
+    assert capfd.readouterr().out == "from the command"
+
+
+@pytest.mark.slow
+def test_the_command_gives_the_same_bytes_on_two_processes():
+    command = [sys.executable, "-m", "simulation", "run", str(EXAMPLES / "opener-incident.yaml")]
+    command += ["--trials", "300", "--years", "200", "--format", "json"]
+    one, two = (
+        subprocess.run(argv, capture_output=True, check=True, timeout=120, cwd=EXAMPLES.parent).stdout
+        for argv in (command, [*command, "--workers", "2"])
+    )
+    assert one == two and json.loads(two)["checklist"]
+
+
+@pytest.mark.slow
+def test_a_run_that_stops_early_gives_the_same_bytes_on_a_pool():
+    # round after round on the same pool: the shared list serves each round's chunks in turn
+    scenario = load_file(EXAMPLES / "worked-active-passive.yaml")
+    one = run(scenario, trials=1500, seed=4, years=200, precision_s=20.0, workers=1)
+    assert any(entry.trials < 1500 for entry in one.incident_types.values())  # some types stopped early
+    assert _bytes(run(scenario, trials=1500, seed=4, years=200, precision_s=20.0, workers=2)) == _bytes(one)

@@ -25,7 +25,7 @@ from simulation.incidents.fleet import Fleet, lb_check_s, parked_recovery
 from simulation.incidents.protocol import ReplayOutcome
 from simulation.incidents.served import ServedTracker, add_point
 
-WORKS, BROKEN, DRAINED, RETURNED, ROUTED = 0, 1, 2, 3, 4  # kinds of change: works (again), broken, out of /
+BROKEN, WORKS, DRAINED, RETURNED, ROUTED = 0, 1, 2, 3, 4  # kinds of change: broken, works (again), out of /
 # back in rotation (its checks pass again: registered again too), routed share (``instance``: index in the routes)
 Route = tuple[float, float]  # (routed share, load_rps) of the tracker
 Points = list[tuple[float, float]]
@@ -272,7 +272,7 @@ def served_after_region_failover(
         if _close(returned_s, ready_s):
             return None
         if returned_s < ready_s:
-            moments.changes.append((ready_s, WORKS, k))
+            moments.add(ready_s, ready_s, WORKS, k)  # the moment ``_plan_recovery`` makes then
         else:  # its return is planned again from when it works
             moments.changes.remove((returned_s, RETURNED, k))
             moments.works_again(ready_s, ready_s, k, shape, phase_s)
@@ -333,7 +333,7 @@ def _timeline(
             if at_s != t:
                 break
             k += 1
-            if kind <= BROKEN:  # works (again), or not
+            if kind <= WORKS:  # broken, or works (again): at one instant broken first, as it was lost first
                 step = 1 if kind == WORKS else -1
                 works[i] = kind == WORKS
                 working += step

@@ -109,8 +109,21 @@ class SoloEnvironment(ReplayEnvironment):
     """A replay that is a single SimPy process yielding only timeouts (``run_process``): the process is driven
     directly, each timeout moving the clock to ``now + delay`` as SimPy's queue would, without the queue."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting: bool = False  # a timeout made and not yet yielded
+
     def timeout(self, delay: float = 0, value: object = None) -> simpy.Timeout:
+        if self._waiting:
+            raise TypeError("a solo replay yields each timeout it makes before making another")
+        self._waiting = True
         return _Wait(self, delay, value)
+
+    def event(self) -> simpy.Event:
+        raise TypeError("a solo replay yields only timeouts")
+
+    def process(self, generator: simpy.events.ProcessGenerator) -> simpy.Process:
+        raise TypeError("a solo replay is one process (run_process)")
 
 
 def run_process(env: ReplayEnvironment, process: simpy.events.ProcessGenerator) -> None:
@@ -128,6 +141,7 @@ def run_process(env: ReplayEnvironment, process: simpy.events.ProcessGenerator) 
             return
         if not isinstance(wait, _Wait):
             raise TypeError("a solo replay yields only timeouts")
+        env._waiting = False
         env._now = env._now + wait._delay
         value = wait._value
 

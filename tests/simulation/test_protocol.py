@@ -129,3 +129,18 @@ def test_a_solo_replay_refuses_what_simpy_refuses():
 
     with pytest.raises(TypeError, match="only timeouts"):
         run_process(SoloEnvironment(), other_event(SoloEnvironment()))
+
+
+def test_a_solo_replay_refuses_a_timeout_it_does_not_wait_for_and_other_processes():
+    """SimPy would run them and move the clock: a solo replay says so instead of dropping them."""
+    from simulation.incidents.outcomes import SoloEnvironment, run_process
+
+    def two_timeouts(env):
+        env.timeout(5.0)  # made, never waited for
+        yield env.timeout(1.0)
+
+    env = SoloEnvironment()
+    with pytest.raises(TypeError, match="before making another"):
+        run_process(env, two_timeouts(env))
+    with pytest.raises(TypeError, match="one process"):
+        SoloEnvironment().process(two_timeouts(env))

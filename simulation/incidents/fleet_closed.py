@@ -111,25 +111,22 @@ class _Moments:
         self.add(works_s, returned, RETURNED, i)
 
 
-def _changes(
+def _primary_lost(
+    moments: _Moments,
     shape: FleetShape,
     row: AppRow,
     lost_s: float,
     ready_s: float,
     same_address: bool,
-    running: range | list[int] | None = None,
-    moments: _Moments | None = None,
-) -> list[tuple[float, int, int]] | None:
-    """Every instance's changes ``(t, kind, instance)`` when the primary was lost at ``lost_s`` and a primary
-    is reachable again at ``ready_s`` (at the same address or not); None where the order of events decides.
-    ``running``: the instances up then (default: all); ``moments``: add to these."""
+    running: range | list[int],
+) -> bool:
+    """Add the changes of the ``running`` instances when the primary was lost at ``lost_s`` and a primary is
+    reachable again at ``ready_s`` (at the same address or not); False where the order of events decides."""
     phase_s, interval_s = row.lb_phase_s, shape.interval_s
     deep, auto_restart = shape.deep, shape.auto_restart
-    moments = moments or _Moments()
-    running = range(shape.instances) if running is None else running
     drained_s = moments.plan(lost_s, lb_check_s(phase_s, interval_s, lost_s, shape.unhealthy_after)) if deep else INF
     if _close(ready_s, drained_s):
-        return None
+        return False
     follow_s, drain_s, restart_s = row.follow_s, row.drain_s, row.restart_s
     moments.changes += [(lost_s, BROKEN, i) for i in running]
     for i in running:
@@ -145,14 +142,14 @@ def _changes(
                 moments.changes.append((works_s, WORKS, i))
             continue
         if _close(works_s, drained_s):
-            return None
+            return False
         moments.changes.append((drained_s, DRAINED, i))
         if not auto_restart:  # the recovery planned when the primary is ready
             back, planned_s = works, ready_s
         else:  # restarted when drained; a fresh process works if a primary is reachable when it is up
             up_s = moments.plan(drained_s, drained_s + restart_s[i])
             if _close(up_s, ready_s):
-                return None
+                return False
             if up_s > ready_s:
                 back, planned_s = drained_s + restart_s[i], drained_s
             else:  # up too early: restarted by the load balancer until a restart comes up after ``ready_s``
@@ -163,7 +160,7 @@ def _changes(
                 planned_s = ready_s
         if back < INF:
             moments.works_again(planned_s, back, i, shape, phase_s)
-    return moments.changes if moments.ok else None
+    return moments.ok
 
 
 def served_after_primary_loss(
@@ -180,10 +177,10 @@ def served_after_primary_loss(
     ``ready_s``, when nobody acts: what the replay records, or None when it must be replayed (see the module)."""
     if not 0.0 < ready_s < INF or not 0.0 <= lost_s <= ready_s:
         return None
-    changes = _changes(shape, row, lost_s, ready_s, same_address)
-    if changes is None:
+    moments = _Moments()
+    if not _primary_lost(moments, shape, row, lost_s, ready_s, same_address, range(shape.instances)):
         return None
-    return _timeline(shape, [True] * shape.instances, changes, escalation_s, threshold)
+    return _timeline(shape, [True] * shape.instances, moments.changes, escalation_s, threshold)
 
 
 def served_after_crash(shape: FleetShape, row: AppRow, *, escalation_s: float, threshold: float) -> Points | None:
@@ -254,7 +251,7 @@ def served_after_region_failover(
     moments = _Moments()
     booted = {k for k, _ in boots}
     running = [i for i in range(shape.instances) if i not in booted]
-    if _changes(shape, row, 0.0, ready_s, False, running, moments) is None:
+    if not _primary_lost(moments, shape, row, 0.0, ready_s, False, running):
         return None
     phase_s = row.lb_phase_s
     for k, start_s in boots:
@@ -268,13 +265,13 @@ def served_after_region_failover(
             moments.works_again(ready_s, ready_s, k, shape, phase_s)
             continue
         # liveness checks return it while it cannot work yet; it works once the primary is ready
-        returned_s = moments.add(up_s, lb_check_s(phase_s, shape.interval_s, up_s, shape.healthy_after), RETURNED, k)
+        returned_s = moments.plan(up_s, lb_check_s(phase_s, shape.interval_s, up_s, shape.healthy_after))
         if _close(returned_s, ready_s):
             return None
         if returned_s < ready_s:
+            moments.changes.append((returned_s, RETURNED, k))
             moments.add(ready_s, ready_s, WORKS, k)  # the moment ``_plan_recovery`` makes then
-        else:  # its return is planned again from when it works
-            moments.changes.remove((returned_s, RETURNED, k))
+        else:  # that return is called off: planned again from when it works
             moments.works_again(ready_s, ready_s, k, shape, phase_s)
     for j, (at_s, _) in enumerate(routes):
         moments.add(0.0, at_s, ROUTED, j)
@@ -293,8 +290,8 @@ def _timeline(
     escalation_s: float,
     threshold: float,
     *,
-    out: list[int] | None = None,
-    routes: list[Route] | None = None,
+    out: tuple[int, ...] | list[int] = (),
+    routes: tuple[Route, ...] | list[Route] = (),
 ) -> Points | None:
     """The served timeline from the instances working right after the failure at 0 (``works``, changed in
     place), every instance in rotation then but those ``out`` (booting: registered again when their checks
@@ -306,9 +303,9 @@ def _timeline(
     changes.sort()
     m = shape.instances
     passing, registered = [True] * m, [True] * m
-    for i in out or ():
+    for i in out:
         passing[i] = registered[i] = False
-    healthy = enrolled = m - len(out or ())
+    healthy = enrolled = m - len(out)
     working = sum(works)
     serving_healthy = enrolled_working = sum(1 for i in range(m) if works[i] and passing[i])
     route, served, fail_open, panic_below = shape.route, shape.served, shape.fail_open, shape.panic_below
@@ -342,7 +339,7 @@ def _timeline(
                 if registered[i]:
                     enrolled_working += step
             elif kind == ROUTED:
-                route = routes[i] if routes else route
+                route = routes[i]
             else:  # out of rotation, or back (registered again)
                 back = kind == RETURNED
                 step = 1 if back else -1

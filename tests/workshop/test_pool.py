@@ -59,6 +59,7 @@ def test_a_move_replays_only_the_types_it_changes(warm_pool):
 
 
 def test_without_workers_it_runs_in_process(settings):
+    pool._discard()  # lanes an earlier test in this process left warm
     settings.WORKSHOP_WORKERS = 0
     scenario = load_scenario({"pattern": "single-region"})
     small = RunSettings(trials=40, years=50, seed=4)

@@ -381,46 +381,46 @@ def overlay_ecdf_figure(
 
 def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure:
     """Options as points: total monthly cost (x: infrastructure + expected outage) against expected annual
-    downtime (y); ● meets targets, ✕ not."""
+    downtime (y); ● meets targets, ✕ not. Each option is numbered on the chart and named in full in the legend
+    (names beside the points overlapped and ran off the chart), each in its own colour."""
     data = chartdata.cost_vs_downtime(runs)
     currency = runs[0][1].costs.currency if runs else "USD"
     decision_cost = {label: r.costs.premium_usd_per_month + r.costs.expected_outage_usd_per_month for label, r in runs}
     traces = []
-    for met, symbol, name in ((True, "circle", "Meets the targets"), (False, "x", "Misses a target")):
-        points = [p for p in data["points"] if p["targets_met"] is met]
-        if not points:
-            continue
+    for number, point in enumerate(data["points"], start=1):
+        met = point["targets_met"]
         traces.append(
             {
                 "type": "scatter",
                 "mode": "markers+text",
-                "name": name,
-                "x": [p["total_usd_per_month"] for p in points],
-                "y": [p["downtime_h_per_year"] for p in points],
-                "text": [p["label"] for p in points],
+                "name": f"{number}. {point['label']}: {'meets the targets' if met else 'misses a target'}",
+                "x": [point["total_usd_per_month"]],
+                "y": [point["downtime_h_per_year"]],
+                "text": [str(number)],
                 "textposition": "top center",
                 "customdata": [
                     [
-                        format_money(p["total_usd_per_month"], currency),
-                        format_duration(p["downtime_h_per_year"] * 3600),
-                        format_money(decision_cost[p["label"]], currency),
+                        format_money(point["total_usd_per_month"], currency),
+                        format_duration(point["downtime_h_per_year"] * 3600),
+                        format_money(decision_cost[point["label"]], currency),
                     ]
-                    for p in points
                 ],
-                "hovertemplate": "%{text}<br>total %{customdata[0]}/month<br>downtime %{customdata[1]}/year"
-                "<br>premium + expected outage %{customdata[2]}/month<extra></extra>",
+                "hovertemplate": f"{number}. {plotly_text(point['label'])}<br>total %{{customdata[0]}}/month"
+                "<br>downtime %{customdata[1]}/year<br>premium + expected outage %{customdata[2]}/month<extra></extra>",
                 "marker": {
                     "size": 18,
-                    "symbol": symbol,
-                    "color": "#009E73" if met else OUTAGE_COLOUR,
+                    "symbol": "circle" if met else "x",
+                    "color": PALETTE[(number - 1) % len(PALETTE)],
                     "line": {"width": 2, "color": "#1b1f24"},
                 },
             }
         )
     xs = [p["total_usd_per_month"] for p in data["points"]] or [0.0]
     ys = [p["downtime_h_per_year"] for p in data["points"]] or [0.0]
-    pad_x = 0.15 * ((max(xs) - min(xs)) or max(abs(max(xs)), 1.0))  # room for the labels at the edges
-    layout = _layout(x_title=data["x_title"], y_title=data["y_title"], height=460, showlegend=True)
+    pad_x = 0.08 * ((max(xs) - min(xs)) or max(abs(max(xs)), 1.0))  # room for the markers at the edges
+    layout = _layout(
+        x_title=data["x_title"], y_title=data["y_title"], height=460, legend_rows=max(len(traces), 1), showlegend=True
+    )
     layout["xaxis"].update({"tickformat": ",.0f", "zeroline": True, "range": [min(xs) - pad_x, max(xs) + pad_x]})
     layout["yaxis"].update({"range": [0, max(max(ys) * 1.25, 0.1)]})
     return {"data": traces, "layout": layout}

@@ -144,11 +144,21 @@ def test_it_has_no_replay_figure_for_an_incident_type_without_replays(results):
 def test_it_marks_options_that_miss_the_targets_differently(results, single_region):
     meets = dataclasses.replace(results, targets_met=True)
     misses = dataclasses.replace(single_region, targets_met=False)
-    traces = charts.cost_vs_downtime_figure([("Meets", meets), ("Misses", misses)])["data"]
-    by_name = {t["name"]: t for t in traces}
-    assert by_name["Meets the targets"]["text"] == ["Meets"]
-    assert by_name["Misses a target"]["text"] == ["Misses"]
-    assert by_name["Meets the targets"]["marker"]["symbol"] != by_name["Misses a target"]["marker"]["symbol"]
+    first, second = charts.cost_vs_downtime_figure([("Meets", meets), ("Misses", misses)])["data"]
+    assert first["name"] == "1. Meets: meets the targets" and first["text"] == ["1"]
+    assert second["name"] == "2. Misses: misses a target" and second["text"] == ["2"]
+    assert first["marker"]["symbol"] != second["marker"]["symbol"]
+    assert first["marker"]["color"] != second["marker"]["color"]
+
+
+def test_it_numbers_the_options_on_the_cost_chart_and_names_them_in_the_legend(results, single_region):
+    """Long option names beside the points overlapped: the points carry a number, the legend the name."""
+    names = ["Active-active (full): two writing regions (run 1)", "Active-active (read): local reads (run 2)"]
+    figure = charts.cost_vs_downtime_figure([(names[0], results), (names[1], single_region)])
+    assert [t["text"] for t in figure["data"]] == [["1"], ["2"]]
+    for number, (name, trace) in enumerate(zip(names, figure["data"]), start=1):
+        assert trace["name"].startswith(f"{number}. {name}: ") and f"{number}. {name}<br>" in trace["hovertemplate"]
+    assert figure["layout"]["showlegend"] is True
 
 
 def test_it_overlays_one_line_per_option_for_each_incident_type(results, single_region):
@@ -176,7 +186,7 @@ def test_it_escapes_option_names_so_no_link_can_be_injected_into_a_chart(results
 
     figures = charts.compare_figures([(LINK_NAME, results), ("Plain", single_region)], 300.0)
     assert not has_live_link(figures)
-    frontier_text = figures["chart-frontier"]["data"][0]["text"] + figures["chart-frontier"]["data"][-1]["text"]
-    assert any(text.startswith("&lt;a href") for text in frontier_text)
+    frontier_names = [trace["name"] for trace in figures["chart-frontier"]["data"]]
+    assert any(name.startswith("1. &lt;a href") for name in frontier_names)  # escaped in the legend
     for figure in figures.values():
         go.Figure(figure)  # still a valid figure

@@ -190,3 +190,30 @@ def test_it_escapes_option_names_so_no_link_can_be_injected_into_a_chart(results
     assert any(name.startswith("1. &lt;a href") for name in frontier_names)  # escaped in the legend
     for figure in figures.values():
         go.Figure(figure)  # still a valid figure
+
+
+def _step_corners(xs: list[float], ys: list[float]) -> list[tuple[float, float]]:
+    """The corners of a Plotly ``hv`` line through these points, without repeats."""
+    corners: list[tuple[float, float]] = []
+    for i, point in enumerate(zip(xs, ys)):
+        for corner in ([(point[0], ys[i - 1])] if i else []) + [point]:
+            if not corners or corners[-1] != corner:
+                corners.append(corner)
+    return [
+        c
+        for i, c in enumerate(corners)
+        if not (0 < i < len(corners) - 1 and corners[i - 1][0] == c[0] == corners[i + 1][0])
+    ]
+
+
+def test_an_ecdf_line_keeps_only_its_corners_and_draws_the_same_steps():
+    """Quantiles that repeat a duration lie on a vertical run of the step curve: only its ends are kept."""
+    series = {"label": "Zone outage", "x_s": [0, 0, 0, 5, 5, 5, 5, 7.123456789, 9, 9], "y": [i / 9 for i in range(10)]}
+    trace = charts._ecdf_trace(series, 1.0, "#000000", "%")
+    assert trace["x"] == [0, 0, 5, 5, 7.12346, 9, 9]
+    assert trace["customdata"] == ["0 s", "0 s", "5 s", "5 s", "7 s", "9 s", "9 s"]
+    assert trace["y"][-1] == 100
+    exact = _step_corners([float(x) for x in series["x_s"]], [100 * y for y in series["y"]])
+    drawn = _step_corners(trace["x"], trace["y"])
+    assert len(drawn) == len(exact)
+    assert all(abs(a[0] - b[0]) < 1e-5 and abs(a[1] - b[1]) < 1e-4 for a, b in zip(drawn, exact))

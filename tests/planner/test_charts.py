@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import plotly.graph_objects as go
@@ -217,3 +218,13 @@ def test_an_ecdf_line_keeps_only_its_corners_and_draws_the_same_steps():
     drawn = _step_corners(trace["x"], trace["y"])
     assert len(drawn) == len(exact)
     assert all(abs(a[0] - b[0]) < 1e-5 and abs(a[1] - b[1]) < 1e-4 for a, b in zip(drawn, exact))
+
+
+def test_it_escapes_the_figures_as_plotly_escaped_does(results, single_region):
+    from planner.charts import _escaped
+    from simulation.present.report.charts_plotly import plotly_escaped
+
+    names = [("<b>A</b> & co", results), ("B", single_region)]
+    built = {"chart-frontier": charts.cost_vs_downtime_figure(names), "none": None}
+    built.update({"chart-rto": charts.ecdf_figure(results), "chart-cost": charts.cost_figure(results)})
+    assert _escaped(copy.deepcopy(built)) == plotly_escaped(built)

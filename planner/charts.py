@@ -401,6 +401,11 @@ def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure
     data = chartdata.cost_vs_downtime(runs)
     currency = runs[0][1].costs.currency if runs else "USD"
     decision_cost = {label: r.costs.premium_usd_per_month + r.costs.expected_outage_usd_per_month for label, r in runs}
+    xs = [p["total_usd_per_month"] for p in data["points"]] or [0.0]
+    ys = [p["downtime_h_per_year"] for p in data["points"]] or [0.0]
+    pad_x = 0.08 * ((max(xs) - min(xs)) or max(abs(max(xs)), 1.0))  # room for the markers at the edges
+    x_range, y_range = [min(xs) - pad_x, max(xs) + pad_x], [0, max(max(ys) * 1.25, 0.1)]
+    numbers = _shared_numbers(xs, ys, x_range, y_range)
     traces = []
     for number, point in enumerate(data["points"], start=1):
         met = point["targets_met"]
@@ -411,7 +416,7 @@ def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure
                 "name": f"{number}. {point['label']}: {'meets the targets' if met else 'misses a target'}",
                 "x": [point["total_usd_per_month"]],
                 "y": [point["downtime_h_per_year"]],
-                "text": [str(number)],
+                "text": [numbers[number - 1]],
                 "textposition": "top center",
                 "customdata": [
                     [
@@ -430,15 +435,29 @@ def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure
                 },
             }
         )
-    xs = [p["total_usd_per_month"] for p in data["points"]] or [0.0]
-    ys = [p["downtime_h_per_year"] for p in data["points"]] or [0.0]
-    pad_x = 0.08 * ((max(xs) - min(xs)) or max(abs(max(xs)), 1.0))  # room for the markers at the edges
     layout = _layout(
         x_title=data["x_title"], y_title=data["y_title"], height=460, legend_rows=max(len(traces), 1), showlegend=True
     )
-    layout["xaxis"].update({"tickformat": ",.0f", "zeroline": True, "range": [min(xs) - pad_x, max(xs) + pad_x]})
-    layout["yaxis"].update({"range": [0, max(max(ys) * 1.25, 0.1)]})
+    layout["xaxis"].update({"tickformat": ",.0f", "zeroline": True, "range": x_range})
+    layout["yaxis"].update({"range": y_range})
     return {"data": traces, "layout": layout}
+
+
+NEAR_SHARE = (0.05, 0.08)  # of the x and y ranges: points closer than this would have their numbers overlap
+
+
+def _shared_numbers(xs: list[float], ys: list[float], x_range: list[float], y_range: list[float]) -> list[str]:
+    """The number written above each point: points (nearly) on top of each other show theirs once, together
+    ("1, 3" above the first of them, nothing above the others)."""
+    width, height = (x_range[1] - x_range[0]) or 1.0, (y_range[1] - y_range[0]) or 1.0
+    texts = [str(i + 1) for i in range(len(xs))]
+    for i in range(len(xs)):
+        for j in range(i):
+            near = abs(xs[i] - xs[j]) < NEAR_SHARE[0] * width and abs(ys[i] - ys[j]) < NEAR_SHARE[1] * height
+            if near and texts[j]:
+                texts[j], texts[i] = f"{texts[j]}, {i + 1}", ""
+                break
+    return texts
 
 
 def results_figures(results: RunResults, replay_type: str | None = "db_primary_failure") -> dict[str, Figure | None]:

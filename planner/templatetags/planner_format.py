@@ -55,5 +55,6 @@ def target_text(value, key: str) -> str:
 @register.filter
 def word_breaks(value) -> SafeString:
     """A setting's path or value ("database.backups", "restore_setup_s=lognormal(p95=2700,") with places to wrap
-    after each ``.``, ``_``, ``=`` and ``(``, so a narrow table column breaks it there rather than anywhere."""
-    return mark_safe(re.sub(r"([._=(])", r"\1<wbr>", escape(str(value))))  # escaped first
+    after each ``_``, ``=``, ``(`` and ``.`` before a letter (not a number's), so a narrow table column breaks it
+    there rather than anywhere."""
+    return mark_safe(re.sub(r"([_=(]|\.(?=[A-Za-z]))", r"\1<wbr>", escape(str(value))))  # escaped first

@@ -228,3 +228,9 @@ def test_it_escapes_the_figures_as_plotly_escaped_does(results, single_region):
     built = {"chart-frontier": charts.cost_vs_downtime_figure(names), "none": None}
     built.update({"chart-rto": charts.ecdf_figure(results), "chart-cost": charts.cost_figure(results)})
     assert _escaped(copy.deepcopy(built)) == plotly_escaped(built)
+
+
+def test_options_on_the_same_spot_of_the_cost_chart_share_one_label(results, single_region):
+    figure = charts.cost_vs_downtime_figure([("A", results), ("B", single_region), ("A again", results)])
+    assert [t["text"] for t in figure["data"]] == [["1, 3"], ["2"], [""]]
+    assert [t["name"][:2] for t in figure["data"]] == ["1.", "2.", "3."]  # each still named in the legend

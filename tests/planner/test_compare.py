@@ -210,5 +210,5 @@ def test_it_lets_long_settings_wrap_at_their_dots_and_underscores_and_still_esca
     from planner.templatetags.planner_format import word_breaks
 
     assert word_breaks("app.pool.max_size") == "app.<wbr>pool.<wbr>max_<wbr>size"
-    assert word_breaks("lognormal(p95=2700") == "lognormal(<wbr>p95=<wbr>2700"
+    assert word_breaks("lognormal(p95=0.05") == "lognormal(<wbr>p95=<wbr>0.05"
     assert word_breaks("<b>x</b>.y") == "&lt;b&gt;x&lt;/b&gt;.<wbr>y"

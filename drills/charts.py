@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner.charts import FONT, PALETTE
+from planner.charts import FONT, PALETTE, TICK_LABELS
 from simulation.analysis.drill_compare import BAND
 
 Figure = dict[str, Any]
@@ -12,7 +12,7 @@ MAX_DRILLS_CHARTED = 12  # the most recent ones
 
 
 def _layout(x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
-    grid = {"gridcolor": "#e3e6ea", "zeroline": False, "automargin": True}
+    grid = {"gridcolor": "#e3e6ea", "zeroline": False, **TICK_LABELS}
     return {
         "font": FONT,
         "height": 440,

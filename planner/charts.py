@@ -78,6 +78,10 @@ NICE_DURATIONS_S = [
 ]
 MEDIUM_DURATIONS_S = [1, 5, 30, 60, 300, 1800, 3600, 4 * 3600, 86_400, 7 * 86_400]
 COARSE_DURATIONS_S = [1, 10, 60, 600, 3600, 6 * 3600, 86_400, 7 * 86_400]
+# Tick labels stay within the margins automargin gives them, so plotly.js need not check each against the chart's
+# edges ("hide past div" measures every label again after placing each one: a tenth of a chart's drawing time).
+TICK_LABELS = {"automargin": True, "ticklabeloverflow": "allow"}
+AXIS = {"gridcolor": "#e3e6ea", "zeroline": False, **TICK_LABELS}
 PLOT_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
@@ -99,8 +103,8 @@ def _layout(*, x_title: str, y_title: str, height: int = 440, legend_rows: int =
             "yanchor": "bottom",
             "font": {"size": 15},
         },
-        "xaxis": {"title": {"text": x_title}, "gridcolor": "#e3e6ea", "zeroline": False, "automargin": True},
-        "yaxis": {"title": {"text": y_title}, "gridcolor": "#e3e6ea", "zeroline": False, "automargin": True},
+        "xaxis": {"title": {"text": x_title}, **AXIS},
+        "yaxis": {"title": {"text": y_title}, **AXIS},
     }
     layout.update(extra)
     return layout
@@ -211,17 +215,28 @@ def ecdf_figure(results: chartdata.Results, metric: str = "rto_s") -> Figure | N
 
 
 def _ecdf_trace(series: dict, divisor: float, colour: str, share_words: str) -> dict:
-    """One ECDF line: x in the axis' unit, y in percent, the exact duration on hover."""
+    """One ECDF line: x in the axis' unit, y in percent, the exact duration on hover.
+
+    The line is a step curve (``hv``): a point whose neighbours on both sides share its x lies on a vertical
+    run and draws nothing of its own, so it is left out (with it, its hover: the run's top point tells more).
+    Positions keep 6 significant digits (far below a pixel); the numbers shown come from the exact values."""
+    xs, ys = series["x_s"], series["y"]
+    kept = [i for i in range(len(xs)) if i in (0, len(xs) - 1) or not (xs[i - 1] == xs[i] == xs[i + 1])]
     return {
         "type": "scatter",
         "mode": "lines",
         "name": series["label"],
-        "x": [x / divisor for x in series["x_s"]],
-        "y": [100 * y for y in series["y"]],
-        "customdata": [format_duration(x) for x in series["x_s"]],
+        "x": [_position(xs[i] / divisor) for i in kept],
+        "y": [_position(100 * ys[i]) for i in kept],
+        "customdata": [format_duration(xs[i]) for i in kept],
         "hovertemplate": f"{plotly_text(series['label'])}<br>%{{y:.1f}} {share_words} ≤ %{{customdata}}<extra></extra>",
         "line": {"color": colour, "width": 3, "shape": "hv"},
     }
+
+
+def _position(value: float) -> float:
+    """A coordinate to 6 significant digits: a shorter page, the same drawing."""
+    return float(f"{value:.6g}")
 
 
 def downtime_figure(results: RunResults) -> Figure:
@@ -344,7 +359,7 @@ def replay_figure(results: RunResults, incident_type: str, which: str = "p50") -
         "domain": [split + 0.06, 1.0],
         "categoryorder": "array",
         "categoryarray": list(reversed(order)),
-        "automargin": True,
+        **TICK_LABELS,
         "gridcolor": "#e3e6ea",
         "title": {"text": "Phase"},
     }
@@ -352,7 +367,7 @@ def replay_figure(results: RunResults, incident_type: str, which: str = "p50") -
         "domain": [0.0, split],
         "range": [0, 105],
         "ticksuffix": " %",
-        "automargin": True,
+        **TICK_LABELS,
         "gridcolor": "#e3e6ea",
         "title": {"text": "Served (%)"},
     }
@@ -381,49 +396,68 @@ def overlay_ecdf_figure(
 
 def cost_vs_downtime_figure(runs: list[tuple[str, chartdata.Results]]) -> Figure:
     """Options as points: total monthly cost (x: infrastructure + expected outage) against expected annual
-    downtime (y); ● meets targets, ✕ not."""
+    downtime (y); ● meets targets, ✕ not. Each option is numbered on the chart and named in full in the legend
+    (names beside the points overlapped and ran off the chart), each in its own colour."""
     data = chartdata.cost_vs_downtime(runs)
     currency = runs[0][1].costs.currency if runs else "USD"
     decision_cost = {label: r.costs.premium_usd_per_month + r.costs.expected_outage_usd_per_month for label, r in runs}
+    xs = [p["total_usd_per_month"] for p in data["points"]] or [0.0]
+    ys = [p["downtime_h_per_year"] for p in data["points"]] or [0.0]
+    pad_x = 0.08 * ((max(xs) - min(xs)) or max(abs(max(xs)), 1.0))  # room for the markers at the edges
+    x_range, y_range = [min(xs) - pad_x, max(xs) + pad_x], [0, max(max(ys) * 1.25, 0.1)]
+    numbers = _shared_numbers(xs, ys, x_range, y_range)
     traces = []
-    for met, symbol, name in ((True, "circle", "Meets the targets"), (False, "x", "Misses a target")):
-        points = [p for p in data["points"] if p["targets_met"] is met]
-        if not points:
-            continue
+    for number, point in enumerate(data["points"], start=1):
+        met = point["targets_met"]
         traces.append(
             {
                 "type": "scatter",
                 "mode": "markers+text",
-                "name": name,
-                "x": [p["total_usd_per_month"] for p in points],
-                "y": [p["downtime_h_per_year"] for p in points],
-                "text": [p["label"] for p in points],
+                "name": f"{number}. {point['label']}: {'meets the targets' if met else 'misses a target'}",
+                "x": [point["total_usd_per_month"]],
+                "y": [point["downtime_h_per_year"]],
+                "text": [numbers[number - 1]],
                 "textposition": "top center",
                 "customdata": [
                     [
-                        format_money(p["total_usd_per_month"], currency),
-                        format_duration(p["downtime_h_per_year"] * 3600),
-                        format_money(decision_cost[p["label"]], currency),
+                        format_money(point["total_usd_per_month"], currency),
+                        format_duration(point["downtime_h_per_year"] * 3600),
+                        format_money(decision_cost[point["label"]], currency),
                     ]
-                    for p in points
                 ],
-                "hovertemplate": "%{text}<br>total %{customdata[0]}/month<br>downtime %{customdata[1]}/year"
-                "<br>premium + expected outage %{customdata[2]}/month<extra></extra>",
+                "hovertemplate": f"{number}. {plotly_text(point['label'])}<br>total %{{customdata[0]}}/month"
+                "<br>downtime %{customdata[1]}/year<br>premium + expected outage %{customdata[2]}/month<extra></extra>",
                 "marker": {
                     "size": 18,
-                    "symbol": symbol,
-                    "color": "#009E73" if met else OUTAGE_COLOUR,
+                    "symbol": "circle" if met else "x",
+                    "color": PALETTE[(number - 1) % len(PALETTE)],
                     "line": {"width": 2, "color": "#1b1f24"},
                 },
             }
         )
-    xs = [p["total_usd_per_month"] for p in data["points"]] or [0.0]
-    ys = [p["downtime_h_per_year"] for p in data["points"]] or [0.0]
-    pad_x = 0.15 * ((max(xs) - min(xs)) or max(abs(max(xs)), 1.0))  # room for the labels at the edges
-    layout = _layout(x_title=data["x_title"], y_title=data["y_title"], height=460, showlegend=True)
-    layout["xaxis"].update({"tickformat": ",.0f", "zeroline": True, "range": [min(xs) - pad_x, max(xs) + pad_x]})
-    layout["yaxis"].update({"range": [0, max(max(ys) * 1.25, 0.1)]})
+    layout = _layout(
+        x_title=data["x_title"], y_title=data["y_title"], height=460, legend_rows=max(len(traces), 1), showlegend=True
+    )
+    layout["xaxis"].update({"tickformat": ",.0f", "zeroline": True, "range": x_range})
+    layout["yaxis"].update({"range": y_range})
     return {"data": traces, "layout": layout}
+
+
+NEAR_SHARE = (0.05, 0.08)  # of the x and y ranges: points closer than this would have their numbers overlap
+
+
+def _shared_numbers(xs: list[float], ys: list[float], x_range: list[float], y_range: list[float]) -> list[str]:
+    """The number written above each point: points (nearly) on top of each other show theirs once, together
+    ("1, 3" above the first of them, nothing above the others)."""
+    width, height = (x_range[1] - x_range[0]) or 1.0, (y_range[1] - y_range[0]) or 1.0
+    texts = [str(i + 1) for i in range(len(xs))]
+    for i in range(len(xs)):
+        for j in range(i):
+            near = abs(xs[i] - xs[j]) < NEAR_SHARE[0] * width and abs(ys[i] - ys[j]) < NEAR_SHARE[1] * height
+            if near and texts[j]:
+                texts[j], texts[i] = f"{texts[j]}, {i + 1}", ""
+                break
+    return texts
 
 
 def results_figures(results: RunResults, replay_type: str | None = "db_primary_failure") -> dict[str, Figure | None]:
@@ -436,7 +470,7 @@ def results_figures(results: RunResults, replay_type: str | None = "db_primary_f
     }
     for which in ("p50", "p95"):
         figures[f"chart-replay-{which}"] = replay_figure(results, replay_type, which) if replay_type else None
-    return plotly_escaped(figures)
+    return _escaped(figures)
 
 
 def compare_figures(runs: list[tuple[str, chartdata.Results]], target_rto_s: float | None) -> dict[str, Figure]:
@@ -447,4 +481,23 @@ def compare_figures(runs: list[tuple[str, chartdata.Results]], target_rto_s: flo
         figure = overlay_ecdf_figure(runs, incident_type, target_rto_s)
         if figure is not None:
             figures[f"chart-ecdf-{incident_type}"] = figure
-    return plotly_escaped(figures)
+    return _escaped(figures)
+
+
+NUMBER_ARRAYS = ("x", "y", "base", "width")
+
+
+def _escaped(figures: dict[str, Figure | None]) -> dict[str, Figure | None]:
+    """``plotly_escaped`` of the figures, with the traces' arrays of numbers set aside meanwhile: they hold no
+    text, and looking at each of their tens of thousands of numbers was a third of a compare page's figures."""
+    numbers = {}
+    for key, figure in figures.items():
+        for index, trace in enumerate(figure["data"] if figure else []):
+            for name in NUMBER_ARRAYS:
+                values = trace.get(name)
+                if isinstance(values, list) and all(isinstance(v, (int, float)) for v in values):
+                    numbers[key, index, name] = trace.pop(name)
+    escaped = plotly_escaped(figures)
+    for (key, index, name), values in numbers.items():
+        figures[key]["data"][index][name] = escaped[key]["data"][index][name] = values
+    return escaped

@@ -6,7 +6,11 @@ figure reads the same on a page as in the PDF, the HTML report and the command l
 
 from __future__ import annotations
 
+import re
+
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from planner.forms import TARGET_INPUT
 from simulation.present.format import format_availability, format_duration, format_money, format_percent
@@ -46,3 +50,11 @@ def target_text(value, key: str) -> str:
         return "none"
     write = TARGET_INPUT[key][1]
     return write(float(value))
+
+
+@register.filter
+def word_breaks(value) -> SafeString:
+    """A setting's path or value ("database.backups", "restore_setup_s=lognormal(p95=2700,") with places to wrap
+    after each ``_``, ``=``, ``(`` and ``.`` before a letter (not a number's), so a narrow table column breaks it
+    there rather than anywhere."""
+    return mark_safe(re.sub(r"([_=(]|\.(?=[A-Za-z]))", r"\1<wbr>", escape(str(value))))  # escaped first

@@ -1,7 +1,8 @@
 /* Draws the Plotly figures a page embeds with json_script ("chart-figures": {element id: figure}).
-   The charts on the first screen are drawn at once. The others follow one at a time, each after the
-   browser has painted the page again, so the first screen shows and the page answers clicks and scrolling
-   meanwhile; a chart coming into view (or within a screen of it) is drawn before the ones further away.
+   The charts on the first screen are drawn at once. The others follow in short runs (as many as fit in
+   TASK_BUDGET_MS, judging each by the time the last one took), each run after the browser has painted the
+   page again, so the first screen shows and the page answers clicks and scrolling meanwhile; a chart coming
+   into view (or within a screen of it) is drawn before the ones further away.
    Each chart keeps its place (its figure's height) before it is drawn, so the page does not jump, and starts
    from the margins its labels need, so plotly.js lays it out once (fitMargins).
    Each drawn chart gets data-rendered="true"; the body gets data-first-screen-drawn="true" once the first
@@ -10,6 +11,7 @@
 (function () {
   "use strict";
   var AHEAD = "100% 0px";  // a chart within a screen's height of the viewport counts as coming into view
+  var TASK_BUDGET_MS = 50;  // a run of charts drawn without a paint between them stays under a long task
   var LABEL_PAD_PX = 33;  // left margin plotly.js needs beyond a y axis' widest tick label (tick, gap, title)
   var learned = {};  // margins plotly.js settled on, by legend: the next chart with that legend starts there
 
@@ -123,7 +125,7 @@
       });
     }
 
-    function drawNext() {
+    function drawNext(runStarted) {  // the next chart, in this run if the last one's time still fits in it
       if (!waiting.length) {
         if (observer) { observer.disconnect(); }
         reached("charts-drawn");
@@ -131,13 +133,21 @@
       }
       var id = takeNext();
       if (observer) { observer.unobserve(document.getElementById(id)); }
-      draw(id).then(function () { afterNextPaint(drawNext); });
+      var started = performance.now();
+      draw(id).then(function () {
+        var now = performance.now();
+        if (now - runStarted + (now - started) <= TASK_BUDGET_MS) {
+          drawNext(runStarted);
+        } else {
+          afterNextPaint(function () { drawNext(performance.now()); });
+        }
+      });
     }
 
     Promise.all(first.map(draw)).then(function () {
       afterNextPaint(function () {
         reached("first-screen-drawn");
-        drawNext();
+        drawNext(performance.now());
       });
     });
   }

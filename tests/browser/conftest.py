@@ -68,6 +68,13 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
+def base_url(pytestconfig) -> str | None:
+    """pytest-playwright's own ``base_url`` (without pytest-base-url) is a session fixture defined on an instance,
+    which pytest deprecates; the tests open absolute URLs of the live server, so only ``--base-url`` is kept."""
+    return pytestconfig.getoption("--base-url", default=None) or None
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     """A projector-sized window."""
     return {**browser_context_args, "viewport": {"width": 1366, "height": 900}}

@@ -4,6 +4,9 @@ painted, a chart the reader scrolls to is drawn before charts further away, and 
 
 from __future__ import annotations
 
+import copy
+
+import pytest
 from playwright.sync_api import expect
 
 CHART_TIMEOUT_MS = 20_000
@@ -71,6 +74,60 @@ def test_the_compare_page_draws_every_chart(editor_page, live_server, demo_works
     for i in range(charts.count()):
         expect(charts.nth(i)).to_have_attribute("data-rendered", "true")
         expect(charts.nth(i).locator(".main-svg").first).to_be_visible()
+    assert console_errors == []
+
+
+# Elements wider than their box: the page itself, and every table (inside a scrolling box or not).
+OVERFLOWING = """() => [document.documentElement, ...document.querySelectorAll('table')]
+  .filter(el => el.scrollWidth > el.clientWidth + 1)
+  .map(el => `${el.tagName.toLowerCase()}.${el.className} ${el.scrollWidth} > ${el.clientWidth}`)"""
+
+
+def _option_with_long_settings(run):
+    """A third option: ``run`` again, under a long name, with settings whose paths and values are long words."""
+    from planner.models import Run
+
+    snapshot = copy.deepcopy(run.snapshot)
+    snapshot["costs"]["chaos_testing_hours_per_month"] = 16.0
+    snapshot["app"]["pool"]["connection_timeout_s"] = 2.0
+    snapshot["database"]["backups"] = {
+        "kind": "pitr",
+        "storage": "cross-region",
+        "interval_s": 300.0,
+        "restore_setup_s": {"p95": 2700.0, "p99": None, "kind": "lognormal", "median": 900.0},
+        "restore_throughput_gb_per_s": 0.05,
+    }
+    copy_of = Run.objects.get(pk=run.pk)
+    copy_of.pk = None
+    copy_of.scenario_name = "Active-passive, tuned: pools, service discovery, point-in-time backups"
+    copy_of.snapshot = snapshot
+    copy_of.save()
+    return copy_of
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1024, 768)])
+def test_the_compare_page_fits_the_screen_with_every_chart_drawn(
+    editor_page, live_server, demo_workspace, console_errors, shoot, width, height
+):
+    """Long settings and option names wrap: neither the page nor a table scrolls sideways; every chart is drawn
+    and the cost chart names its options in the legend (their names beside the points overlapped)."""
+    page = editor_page
+    page.set_viewport_size({"width": width, "height": height})
+    options = [*demo_workspace.runs[:2], _option_with_long_settings(demo_workspace.runs[0])]
+    runs = "&".join(f"runs={run.pk}" for run in options)
+    page.goto(f"{live_server.url}/w/{demo_workspace.id}/compare/?{runs}")
+    page.wait_for_selector("body[data-charts-drawn='true']", timeout=CHART_TIMEOUT_MS)
+    shoot(page, f"compare-{width}")
+    assert page.evaluate(OVERFLOWING) == []
+    assert page.locator("#compare-differences table").count() == 1
+    charts = page.locator(".chart[data-chart]")
+    assert charts.count() >= 2
+    for i in range(charts.count()):
+        expect(charts.nth(i)).to_have_attribute("data-rendered", "true")
+        expect(charts.nth(i).locator(".main-svg").first).to_be_visible()
+    legend = page.locator("#chart-frontier .legendtext")
+    expect(legend).to_have_count(3)
+    expect(legend.first).to_contain_text("1. ")
     assert console_errors == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import plotly.graph_objects as go
@@ -144,11 +145,21 @@ def test_it_has_no_replay_figure_for_an_incident_type_without_replays(results):
 def test_it_marks_options_that_miss_the_targets_differently(results, single_region):
     meets = dataclasses.replace(results, targets_met=True)
     misses = dataclasses.replace(single_region, targets_met=False)
-    traces = charts.cost_vs_downtime_figure([("Meets", meets), ("Misses", misses)])["data"]
-    by_name = {t["name"]: t for t in traces}
-    assert by_name["Meets the targets"]["text"] == ["Meets"]
-    assert by_name["Misses a target"]["text"] == ["Misses"]
-    assert by_name["Meets the targets"]["marker"]["symbol"] != by_name["Misses a target"]["marker"]["symbol"]
+    first, second = charts.cost_vs_downtime_figure([("Meets", meets), ("Misses", misses)])["data"]
+    assert first["name"] == "1. Meets: meets the targets" and first["text"] == ["1"]
+    assert second["name"] == "2. Misses: misses a target" and second["text"] == ["2"]
+    assert first["marker"]["symbol"] != second["marker"]["symbol"]
+    assert first["marker"]["color"] != second["marker"]["color"]
+
+
+def test_it_numbers_the_options_on_the_cost_chart_and_names_them_in_the_legend(results, single_region):
+    """Long option names beside the points overlapped: the points carry a number, the legend the name."""
+    names = ["Active-active (full): two writing regions (run 1)", "Active-active (read): local reads (run 2)"]
+    figure = charts.cost_vs_downtime_figure([(names[0], results), (names[1], single_region)])
+    assert [t["text"] for t in figure["data"]] == [["1"], ["2"]]
+    for number, (name, trace) in enumerate(zip(names, figure["data"]), start=1):
+        assert trace["name"].startswith(f"{number}. {name}: ") and f"{number}. {name}<br>" in trace["hovertemplate"]
+    assert figure["layout"]["showlegend"] is True
 
 
 def test_it_overlays_one_line_per_option_for_each_incident_type(results, single_region):
@@ -176,7 +187,50 @@ def test_it_escapes_option_names_so_no_link_can_be_injected_into_a_chart(results
 
     figures = charts.compare_figures([(LINK_NAME, results), ("Plain", single_region)], 300.0)
     assert not has_live_link(figures)
-    frontier_text = figures["chart-frontier"]["data"][0]["text"] + figures["chart-frontier"]["data"][-1]["text"]
-    assert any(text.startswith("&lt;a href") for text in frontier_text)
+    frontier_names = [trace["name"] for trace in figures["chart-frontier"]["data"]]
+    assert any(name.startswith("1. &lt;a href") for name in frontier_names)  # escaped in the legend
     for figure in figures.values():
         go.Figure(figure)  # still a valid figure
+
+
+def _step_corners(xs: list[float], ys: list[float]) -> list[tuple[float, float]]:
+    """The corners of a Plotly ``hv`` line through these points, without repeats."""
+    corners: list[tuple[float, float]] = []
+    for i, point in enumerate(zip(xs, ys)):
+        for corner in ([(point[0], ys[i - 1])] if i else []) + [point]:
+            if not corners or corners[-1] != corner:
+                corners.append(corner)
+    return [
+        c
+        for i, c in enumerate(corners)
+        if not (0 < i < len(corners) - 1 and corners[i - 1][0] == c[0] == corners[i + 1][0])
+    ]
+
+
+def test_an_ecdf_line_keeps_only_its_corners_and_draws_the_same_steps():
+    """Quantiles that repeat a duration lie on a vertical run of the step curve: only its ends are kept."""
+    series = {"label": "Zone outage", "x_s": [0, 0, 0, 5, 5, 5, 5, 7.123456789, 9, 9], "y": [i / 9 for i in range(10)]}
+    trace = charts._ecdf_trace(series, 1.0, "#000000", "%")
+    assert trace["x"] == [0, 0, 5, 5, 7.12346, 9, 9]
+    assert trace["customdata"] == ["0 s", "0 s", "5 s", "5 s", "7 s", "9 s", "9 s"]
+    assert trace["y"][-1] == 100
+    exact = _step_corners([float(x) for x in series["x_s"]], [100 * y for y in series["y"]])
+    drawn = _step_corners(trace["x"], trace["y"])
+    assert len(drawn) == len(exact)
+    assert all(abs(a[0] - b[0]) < 1e-5 and abs(a[1] - b[1]) < 1e-4 for a, b in zip(drawn, exact))
+
+
+def test_it_escapes_the_figures_as_plotly_escaped_does(results, single_region):
+    from planner.charts import _escaped
+    from simulation.present.report.charts_plotly import plotly_escaped
+
+    names = [("<b>A</b> & co", results), ("B", single_region)]
+    built = {"chart-frontier": charts.cost_vs_downtime_figure(names), "none": None}
+    built.update({"chart-rto": charts.ecdf_figure(results), "chart-cost": charts.cost_figure(results)})
+    assert _escaped(copy.deepcopy(built)) == plotly_escaped(built)
+
+
+def test_options_on_the_same_spot_of_the_cost_chart_share_one_label(results, single_region):
+    figure = charts.cost_vs_downtime_figure([("A", results), ("B", single_region), ("A again", results)])
+    assert [t["text"] for t in figure["data"]] == [["1, 3"], ["2"], [""]]
+    assert [t["name"][:2] for t in figure["data"]] == ["1.", "2.", "3."]  # each still named in the legend

@@ -204,3 +204,11 @@ def test_it_shows_only_the_scenario_settings_that_differ():
     a = {"name": "A", "pattern": "active-passive", "app": {"pool": {"validate_on_borrow": False, "max_size": 20}}}
     b = {"name": "B", "pattern": "active-passive", "app": {"pool": {"validate_on_borrow": True, "max_size": 20}}}
     assert only_differences([a, b]) == [{"path": "app.pool.validate_on_borrow", "values": ["no", "yes"]}]
+
+
+def test_it_lets_long_settings_wrap_at_their_dots_and_underscores_and_still_escapes_them():
+    from planner.templatetags.planner_format import word_breaks
+
+    assert word_breaks("app.pool.max_size") == "app.<wbr>pool.<wbr>max_<wbr>size"
+    assert word_breaks("lognormal(p95=0.05") == "lognormal(<wbr>p95=<wbr>0.05"
+    assert word_breaks("<b>x</b>.y") == "&lt;b&gt;x&lt;/b&gt;.<wbr>y"

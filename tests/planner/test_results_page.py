@@ -181,3 +181,12 @@ def test_it_says_how_many_independent_years_the_annual_figures_are_worth(owner_c
     expected = format_sample_size(results.annual.sample_size, results.years)
     assert "independent years for the mean downtime" in expected
     assert f'id="sample-size">Annual figures: {expected}</p>' in page.replace("&#x27;", "'")
+
+
+def test_it_embeds_the_figures_as_json_script_would():
+    from django.utils.html import json_script
+
+    from planner.templatetags.chart_data import json_data
+
+    value = {"name": "</script><a href='x'>&amp;</a>", "x": [1.5, 2], "when": "ünïcode ≤ 5 min"}
+    assert json_data(value, "chart-figures") == json_script(value, "chart-figures")

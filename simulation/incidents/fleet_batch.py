@@ -178,20 +178,38 @@ def _outcomes(
     values = np.full(times.shape, np.nan)
     values[ends] = np.array([shape.served(int(k) // (m + 1), int(k) % (m + 1), shape.route) for k in met])[where]
     refused = ((times < INF) & _close(times, np.full(times.shape, escalation_s))).any(axis=1)
-    rto, impact = np.zeros(n), np.zeros(n)
-    last_t, last_v, at_escalation = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
-    for k in range(times.shape[1]):  # the points one instant after the other, as ``add_point`` keeps them
-        t, v, end = times[:, k], values[:, k], ends[:, k]
-        at_escalation = np.where(end & (t < escalation_s), v, at_escalation)
-        first = end & np.isnan(last_v)
-        change = end & (v != last_v) & ~first
-        impact = np.where(change, impact + (1.0 - last_v) * (t - last_t), impact)
-        rto = np.where(change & (last_v < threshold), t, rto)
-        last_t, last_v = np.where(change | first, t, last_t), np.where(change | first, v, last_v)
+    # the points as ``add_point`` keeps them: the first instant's, then each instant whose value changes
+    columns = np.broadcast_to(np.arange(times.shape[1]), times.shape)
+    before = _previous(np.where(ends, columns, -1))  # the instant before (-1: none)
+    kept = ends & ((before < 0) | (values != _at(values, before)))
+    point = _previous(np.where(kept, columns, -1))  # the point before
+    change = kept & (before >= 0)
+    last_t, last_v = _at(times, point), _at(values, point)
+    # ∫(1 − served) dt segment after segment: accumulated one by one in order, as ``rto_and_impact`` adds them
+    segments = np.where(change, (1.0 - last_v) * (times - last_t), 0.0)
+    impact = np.add.accumulate(np.concatenate((np.zeros((n, 1)), segments), axis=1), axis=1)[:, -1]
+    rto = np.where(change & (last_v < threshold), times, 0.0).max(axis=1)  # the last: times increase
+    last = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)[:, -1:]
+    last_t, last_v = _at(times, last)[:, 0], _at(values, last)[:, 0]
     impact = impact + (1.0 - last_v) * (last_t - last_t)  # the last point lasts until the end: itself
     rto = np.where(last_v < threshold, last_t, rto)
+    at_escalation = _at(values, np.where(ends & (times < escalation_s), columns, -1).max(axis=1, keepdims=True))[:, 0]
     decided: Bools = (last_v == 1.0) & ~(at_escalation < threshold) & ~refused
     return rto, impact, decided
+
+
+def _previous(indices: NDArray[np.intp]) -> NDArray[np.intp]:
+    """Per column, the greatest of ``indices`` (-1: none) in the columns before it."""
+    latest = np.maximum.accumulate(indices, axis=1)
+    previous: NDArray[np.intp] = np.concatenate((np.full((len(indices), 1), -1), latest[:, :-1]), axis=1)
+    return previous
+
+
+def _at(values: Floats, indices: NDArray[np.intp]) -> Floats:
+    """``values`` at column ``indices`` of each row (NaN at -1)."""
+    picked = np.take_along_axis(values, np.maximum(indices, 0), axis=1)
+    at: Floats = np.where(indices >= 0, picked, np.nan)
+    return at
 
 
 def db_failure_batch(

@@ -145,28 +145,52 @@ def served_after_primary_loss_batch(
     rotation = np.concatenate((zero[:, :1], -ones, 0 * ones, ones), axis=1).astype(np.int64)
     working = np.concatenate((zero[:, :1], 0 * ones, ones, 0 * ones), axis=1).astype(np.int64)
     serving = np.concatenate((zero[:, :1], 0 * ones, stays.astype(np.int64), ones), axis=1).astype(np.int64)
-    rto, impact, whole = _outcomes(shape, times, rotation, working, serving, escalation_s, threshold)
+    steps = (rotation, working, serving)
+    rto, impact, whole = _outcomes(shape, times, (m, 0, 0), steps, escalation_s, threshold)
     return rto, impact, whole & ~undecided
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def served_after_crash_batch(
+    shape: FleetShape, draws: AppDraws, *, escalation_s: float, threshold: float
+) -> BatchOutcomes:
+    """``served_after_crash`` for every incident of ``draws`` at once: instance 0 died at 0, the load balancer
+    takes it out; auto-restart restarts it then, and it returns after its passing checks."""
+    n, m = len(draws.lb_phase_s), shape.instances
+    phase, zero, made = draws.lb_phase_s[:, None], np.zeros((n, 1)), np.ones((n, 1), dtype=bool)
+    plans = _Plans()
+    drained = plans.plan(zero, _lb_check(phase, shape.interval_s, zero, shape.unhealthy_after), made)
+    works = returned = np.full((n, 1), INF)
+    if shape.auto_restart:
+        works = plans.plan(drained, drained + draws.restart_s[:, :1], made)
+        returned = plans.plan(works, _lb_check(phase, shape.interval_s, works, shape.healthy_after), made)
+    times = np.concatenate((zero, drained, works, returned), axis=1)
+    # steps of (in rotation, working, serving): out, works (out of rotation), back
+    steps = tuple(np.array([column] * n, dtype=np.int64) for column in ([0, -1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]))
+    rto, impact, whole = _outcomes(shape, times, (m, m - 1, m - 1), steps, escalation_s, threshold)
+    outcomes = BatchOutcomes.undecided(n)
+    outcomes.decided[:] = whole & ~plans.refused() & (escalation_s > 0.0)
+    outcomes.rto_s[:], outcomes.impact_s[:] = rto, impact
+    return outcomes
 
 
 def _outcomes(
     shape: FleetShape,
     times: Floats,
-    rotation_steps: NDArray[np.int64],
-    working_steps: NDArray[np.int64],
-    serving_steps: NDArray[np.int64],
+    base: tuple[int, int, int],
+    steps: tuple[NDArray[np.int64], ...],
     escalation_s: float,
     threshold: float,
 ) -> tuple[Floats, Floats, Bools]:
     """RTO, impact and whether whole at the end and nobody acts, from each incident's changes (``times``, INF:
-    none; a first change at 0 with no step) and their steps, counted from every instance in rotation, broken
-    (all lost their primary at 0)."""
+    none; a first change at 0 with no step) and their ``steps`` of (in rotation, working, serving), counted
+    from ``base`` (every instance registered)."""
     n, m = times.shape[0], shape.instances
     order = np.argsort(times, axis=1, kind="stable")
     times = np.take_along_axis(times, order, axis=1)
-    healthy = m + np.cumsum(np.take_along_axis(rotation_steps, order, axis=1), axis=1)
-    working = np.cumsum(np.take_along_axis(working_steps, order, axis=1), axis=1)
-    serving = np.cumsum(np.take_along_axis(serving_steps, order, axis=1), axis=1)
+    healthy, working, serving = (
+        b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip(base, steps)
+    )
     later = np.concatenate((times[:, 1:], np.full((n, 1), INF)), axis=1)
     ends = (times < INF) & (times != later)  # the last change of each instant
     # fail-open routes to every registered instance (all of them) below the panic threshold

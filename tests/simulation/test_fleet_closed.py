@@ -32,11 +32,17 @@ from simulation.incidents import (
     zone_outage,
 )
 from simulation.incidents.app_draws import draw_app
-from simulation.incidents.fleet import lb_check_s
+from simulation.incidents.fleet import Fleet, lb_check_s
 from simulation.incidents.fleet_batch import served_after_primary_loss_batch
-from simulation.incidents.fleet_closed import FleetShape, _close, _fires_s, served_after_primary_loss
+from simulation.incidents.fleet_closed import (
+    FleetShape,
+    _close,
+    _fires_s,
+    served_after_crash,
+    served_after_primary_loss,
+)
 from simulation.incidents.outcomes import ReplayEnvironment
-from simulation.incidents.served import rto_and_impact
+from simulation.incidents.served import ServedTracker, rto_and_impact
 from simulation.model.loading import load_file
 from simulation.model.overrides import apply_overrides
 
@@ -45,7 +51,7 @@ SCENARIOS = sorted((REPO / "examples").glob("*.yaml")) + [REPO / "benchmarks" / 
 MODELS = (db_primary_failure, instance_crash, network_partition, zone_outage, region_outage)
 # replayed without SimPy's event queue (``SoloEnvironment``): compared both ways too
 SOLO = (bad_deploy, dependency_slowdown, data_corruption)
-BATCHED = (db_primary_failure,)  # with a batch form (``protocol.ClosedFormBatch``)
+BATCHED = (db_primary_failure, instance_crash)  # with a batch form (``protocol.ClosedFormBatch``)
 # what hypothesis varies in the app tier (document paths → values)
 APP_TIER = st.fixed_dictionaries(
     {
@@ -154,7 +160,9 @@ def test_a_standby_built_before_the_promotion_ends_is_worked_out_as_replayed(hea
     _assert_same_both_ways(scenario, 300, 17, monkeypatch)
 
 
-@pytest.mark.parametrize(("model", "batch_form"), [(db_primary_failure, "db_failure_batch")])
+@pytest.mark.parametrize(
+    ("model", "batch_form"), [(db_primary_failure, "db_failure_batch"), (instance_crash, "served_after_crash_batch")]
+)
 def test_the_batch_decides_most_incidents_of_the_worked_example(model, batch_form, monkeypatch):
     decided: list[float] = []
     real = getattr(model, batch_form)
@@ -176,8 +184,8 @@ def _on_grid(values, step: float):
     return np.where(np.isfinite(values), np.round(values / step) * step, values)
 
 
-def _draws_on_grid(monkeypatch, step: float) -> None:
-    draw_app, draw_db = db_primary_failure.draw_app, db_primary_failure.draw_db
+def _draws_on_grid(monkeypatch, step: float, model=db_primary_failure) -> None:
+    draw_app, draw_db = model.draw_app, getattr(model, "draw_db", None)
 
     def app_on_grid(*args, **kwargs):
         draws = draw_app(*args, **kwargs)
@@ -187,8 +195,9 @@ def _draws_on_grid(monkeypatch, step: float) -> None:
         draws = draw_db(*args, **kwargs)
         return replace(draws, **{f.name: _on_grid(getattr(draws, f.name), step) for f in fields(draws)[:10]})
 
-    monkeypatch.setattr(db_primary_failure, "draw_app", app_on_grid)
-    monkeypatch.setattr(db_primary_failure, "draw_db", db_on_grid)
+    monkeypatch.setattr(model, "draw_app", app_on_grid)
+    if draw_db is not None:
+        monkeypatch.setattr(model, "draw_db", db_on_grid)
 
 
 @pytest.mark.parametrize("step", [0.5, 1.0, 5.0])
@@ -204,7 +213,8 @@ def test_changes_at_one_instant_are_worked_out_as_replayed(step, health_check, a
         {"app.health_check": health_check, "app.auto_restart": auto_restart, "app.load_balancer.interval_s": 5},
     )
     _draws_on_grid(monkeypatch, step)
-    _assert_same_both_ways(scenario, 300, 5, monkeypatch, models=(db_primary_failure,))
+    _draws_on_grid(monkeypatch, step, instance_crash)
+    _assert_same_both_ways(scenario, 300, 5, monkeypatch, models=BATCHED)
     _assert_batch_within_closed_form(scenario, 300, 5, monkeypatch)
 
 
@@ -263,8 +273,9 @@ def test_the_batch_decides_only_what_the_closed_form_works_out_whatever_the_app_
     with monkeypatch.context() as patched:  # one hypothesis example's patches end with it
         if step:
             _draws_on_grid(patched, step)
+            _draws_on_grid(patched, step, instance_crash)
         _assert_batch_within_closed_form(scenario, 300, 19, patched)
-        _assert_same_both_ways(scenario, 150, 19, patched, models=(db_primary_failure,))
+        _assert_same_both_ways(scenario, 150, 19, patched, models=BATCHED)
 
 
 @pytest.mark.parametrize("health_check", ["deep", "liveness"])
@@ -361,3 +372,53 @@ def test_the_batch_pieces_are_the_closed_forms_elementwise():
     assert plans.refused().tolist() == [False, False, False]
     plans.plan(np.array([40.31, 0.0, 40.31]), np.array([665.67, 4.0, 665.67]), made)  # fires at 665.6699999999998
     assert plans.refused().tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("auto_restart", [True, False])
+@pytest.mark.parametrize("checks", [(5, 2, 1), (30, 1, 3), (10, 3, 2)], ids=str)
+def test_the_batch_crash_works_out_what_the_closed_form_does(auto_restart, checks):
+    """Straight against ``served_after_crash``, on a fleet that needs every instance (one down is felt), with
+    draws on a grid for some incidents: the same RTO and impact to the last bit where the batch decides."""
+    interval_s, unhealthy, healthy = checks
+    scenario = load_file(REPO / "examples" / "worked-active-passive.yaml")
+    m = scenario.serving_instances
+    scenario = apply_overrides(
+        scenario,
+        {
+            "app.auto_restart": auto_restart,
+            "app.load_balancer.interval_s": interval_s,
+            "app.load_balancer.unhealthy_threshold": unhealthy,
+            "app.load_balancer.healthy_threshold": healthy,
+            "app.capacity_rps_per_instance": scenario.traffic.request_rate_rps / (m - 0.5),
+            "simulation.recovery_threshold": 0.9,
+        },
+    )
+    rng = np.random.default_rng(31)
+    n = 3000
+    draws = draw_app(scenario, rng, n, m, hanging=False)
+    grid = rng.random(n) < 0.3
+    draws = replace(
+        draws,
+        restart_s=np.where(grid[:, None], np.round(draws.restart_s), draws.restart_s),
+        lb_phase_s=np.where(grid, np.round(draws.lb_phase_s), draws.lb_phase_s),
+    )
+    shape = instance_crash_shape(scenario, draws)
+    assert shape.served(m - 1, m - 1, shape.route) < 1.0  # one instance down is felt
+    escalation_s, threshold = 600.0, scenario.simulation.recovery_threshold
+    outcomes = fleet_batch.served_after_crash_batch(shape, draws, escalation_s=escalation_s, threshold=threshold)
+    worked_out = 0
+    for i in range(n):
+        points = served_after_crash(shape, draws.row(i), escalation_s=escalation_s, threshold=threshold)
+        worked_out += points is not None
+        if outcomes.decided[i]:
+            assert points is not None, i
+            assert rto_and_impact(points, threshold, points[-1][0]) == (outcomes.rto_s[i], outcomes.impact_s[i]), i
+    assert worked_out == outcomes.decided.sum() == (n if auto_restart else 0)
+
+
+def instance_crash_shape(scenario, draws) -> FleetShape:
+    env = ReplayEnvironment()
+    tracker = ServedTracker(
+        env, scenario.serving_instances, scenario.app.capacity_rps_per_instance, scenario.traffic.request_rate_rps
+    )
+    return FleetShape(tracker, Fleet(env, tracker, scenario.app, draws.row(0)))

@@ -184,18 +184,19 @@ class AppDraws:
             float(self.decisive_s[i]),
         )
 
-    def rows(self) -> Iterator[AppRow]:
-        """Every row in order, converted to plain floats in one go."""
-        columns = (
-            self.detect_s.tolist(),
-            self.lb_phase_s.tolist(),
-            self.follow_s.tolist(),
-            self.drain_s.tolist(),
-            self.restart_s.tolist(),
-            self.respond_s.tolist(),
-            self.execute_s.tolist(),
-            self.decisive_s.tolist(),
+    def rows(self, at: NDArray[np.intp] | None = None) -> Iterator[AppRow]:
+        """Every row in order (or those ``at``), converted to plain floats in one go."""
+        arrays = (
+            self.detect_s,
+            self.lb_phase_s,
+            self.follow_s,
+            self.drain_s,
+            self.restart_s,
+            self.respond_s,
+            self.execute_s,
+            self.decisive_s,
         )
+        columns = [(a if at is None else a[at]).tolist() for a in arrays]
         for values in zip(*columns):
             yield AppRow(*values)
 

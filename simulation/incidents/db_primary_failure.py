@@ -51,10 +51,11 @@ from numpy.typing import NDArray
 from simulation.incidents.app_draws import INF, AppRow, draw_app
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
+from simulation.incidents.fleet_batch import db_failure_batch
 from simulation.incidents.fleet_closed import FleetShape, served_after_primary_loss, whole_outcome
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.model.scenario import Region, Scenario
@@ -227,20 +228,13 @@ class DbRow:
         return (("crash-recovery", self.crash_recovery_s), ("warm-up", self.cold_warm_up_s))
 
     @staticmethod
-    def rows(draws: DbDraws) -> Iterator[DbRow]:
-        """Every row in order, as plain Python values."""
-        columns = (
-            draws.automation_ok.tolist(),
-            draws.promotion_s.tolist(),
-            draws.lag_s.tolist(),
-            draws.restore_s.tolist(),
-            draws.restore_loss_s.tolist(),
-            draws.repair_s.tolist(),
-            draws.reduced.tolist(),
-            draws.standby_back_s.tolist(),
-            draws.catch_up_s.tolist(),
-            draws.warm_up_s.tolist(),
-        )
+    def rows(draws: DbDraws, at: NDArray[np.intp] | None = None) -> Iterator[DbRow]:
+        """Every row in order (or those ``at``), as plain Python values."""
+        d = draws
+        arrays = (d.automation_ok, d.promotion_s, d.lag_s, d.restore_s, d.restore_loss_s, d.repair_s, d.reduced)
+        columns = [
+            (a if at is None else a[at]).tolist() for a in (*arrays, d.standby_back_s, d.catch_up_s, d.warm_up_s)
+        ]
         for ok, promotion, lag, restore, loss, repair, reduced, back, catch_up, warm_up in zip(*columns):
             yield DbRow(
                 ok,
@@ -468,7 +462,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     amplification = retry_amplification(scenario)
     humans = scenario.failover.humans
     write_rate = scenario.database.write_rate_tps
-    rows = list(zip(app_draws.rows(), DbRow.rows(db_draws)))
+    rows = Rows(lambda at: zip(app_draws.rows(at), DbRow.rows(db_draws, at)))
     transient = scenario.incidents.db_primary_failure.duration_s  # the node comes back by itself after it
     back = transient.sample(rng, n).tolist() if transient is not None else [INF] * n
     # active-active-full: the failed primary's region is evacuated (active-active-read: every region loses
@@ -498,7 +492,9 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         )
 
     # a replay where nobody acts is worked out from each instance's change times (``fleet_closed``)
-    shapes = {r.name: FleetShape(*failed_fleet(ReplayEnvironment(), rows[0][0], r)) for r in primaries} if n else {}
+    shapes = (
+        {r.name: FleetShape(*failed_fleet(ReplayEnvironment(), app_draws.row(0), r)) for r in primaries} if n else {}
+    )
     unrecorded = Phases(False)
 
     def closed_form(i: int) -> ReplayOutcome | None:
@@ -517,6 +513,15 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=outcome.data_loss_s, writes_move=True)
         return whole_outcome(evacuated, outcome.data_loss_s * write_rate)
 
+    def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once (one failed region)
+        outcomes = db_failure_batch(
+            shapes[primaries[0].name], setup, app_draws, db_draws, np.array(back, dtype=float),
+            escalation_s=humans.escalation_s, threshold=threshold, write_rate=write_rate,
+        )  # fmt: skip
+        rows.pending = np.flatnonzero(~outcomes.decided)
+        return outcomes
+
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form
-    )
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form,
+        closed_form_batch=None if full or not n else closed_form_batch,
+    )  # fmt: skip

@@ -14,10 +14,11 @@ import numpy as np
 
 from simulation.incidents.app_draws import APP_TIER_READS, draw_app
 from simulation.incidents.fleet import Fleet, app_phases
+from simulation.incidents.fleet_batch import served_after_crash_batch
 from simulation.incidents.fleet_closed import FleetShape, served_after_crash
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
 from simulation.model.scenario import Scenario
@@ -39,7 +40,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     threshold = scenario.simulation.recovery_threshold
     amplification = retry_amplification(scenario)
     humans = scenario.failover.humans
-    rows = list(draws.rows())
+    rows = Rows(draws.rows)
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         tracker = ServedTracker(
@@ -60,12 +61,18 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         tracker = ServedTracker(
             env, instances, app.capacity_rps_per_instance, traffic.request_rate_rps, retry_amplification=amplification
         )
-        shape = FleetShape(tracker, Fleet(env, tracker, app, rows[0]))
+        shape = FleetShape(tracker, Fleet(env, tracker, app, draws.row(0)))
 
     def closed_form(i: int) -> ReplayOutcome | None:
         points = served_after_crash(shape, rows[i], escalation_s=humans.escalation_s, threshold=threshold)
         return None if points is None else ReplayOutcome(points, points[-1][0])
 
+    def closed_form_batch() -> BatchOutcomes:  # the same for the whole batch at once
+        outcomes = served_after_crash_batch(shape, draws, escalation_s=humans.escalation_s, threshold=threshold)
+        rows.pending = np.flatnonzero(~outcomes.decided)
+        return outcomes
+
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form
-    )
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form,
+        closed_form_batch=closed_form_batch if n else None,
+    )  # fmt: skip

@@ -16,16 +16,18 @@ Times are seconds from the failure (the replay's clock starts at 0).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from simulation.incidents.outcomes import Batch, Phases, PhaseTimeline, Replay, ReplayEnvironment, Response
 from simulation.incidents.served import rto_and_impact
 from simulation.model.scenario import Scenario
 
+T = TypeVar("T")
 KeepReplays = bool | Sequence[int]
 """``False``: outcomes only; ``True``: also every replay's timeline; indices: replay only those incidents
 (their outcomes and timelines; the batch's other outcomes stay zero). The draws are the same in every case."""
@@ -71,7 +73,52 @@ ClosedForm = Callable[[int], ReplayOutcome | None]
 """``closed_form(i)``: replay ``i``'s outcome worked out without SimPy where nothing in it interacts over
 time, exactly what ``replay_one`` would return; None: replay it."""
 
+
+@dataclass(slots=True)
+class BatchOutcomes:
+    """Outcome columns a whole batch worked out at once (``ClosedFormBatch``); only the ``decided`` incidents
+    count (nobody was needed, nothing duplicated or conflicting)."""
+
+    decided: NDArray[np.bool_]
+    rto_s: NDArray[np.float64]
+    impact_s: NDArray[np.float64]
+    data_loss_s: NDArray[np.float64]
+    lost_tx: NDArray[np.float64]
+
+    @classmethod
+    def undecided(cls, n: int) -> BatchOutcomes:
+        return cls(np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
+
+
+class Rows(Generic[T]):
+    """A batch's per-incident rows of plain Python values (``make(at)``: those of the incidents ``at``, or all
+    for None), made in bulk on first use: for the ``pending`` incidents only when set (those a batch worked out
+    at once left), else for all."""
+
+    __slots__ = ("make", "made", "pending")
+
+    def __init__(self, make: Callable[[NDArray[np.intp] | None], Iterable[T]]) -> None:
+        self.make = make
+        self.made: dict[int, T] | list[T] = {}
+        self.pending: NDArray[np.intp] | None = None
+
+    def __getitem__(self, i: int) -> T:
+        try:
+            return self.made[i]
+        except KeyError:
+            if not self.made and self.pending is not None:
+                self.made = dict(zip(self.pending.tolist(), self.make(self.pending)))
+            if i not in self.made:
+                self.made = list(self.make(None))
+            return self.made[i]
+
+
+ClosedFormBatch = Callable[[], BatchOutcomes]
+"""``closed_form_batch()``: the outcomes of the incidents of the batch it can work out at once, exactly what
+``replay_one`` would give (``BatchOutcomes.decided``); the others go through ``closed_form``, then replays."""
+
 CLOSED_FORMS = True  # off: every incident is replayed (the tests compare both ways)
+BATCH_FORMS = True  # off (with ``CLOSED_FORMS`` on): closed forms one incident at a time only
 CLOSED_FORM_TRIAL = 64  # a batch stops trying the closed form when it worked for fewer than ¼ of its first 64
 
 
@@ -82,6 +129,7 @@ def replay_batch(
     keep_replays: KeepReplays,
     replay_one: ReplayOne,
     closed_form: ClosedForm | None = None,
+    closed_form_batch: ClosedFormBatch | None = None,
     environment: type[ReplayEnvironment] = ReplayEnvironment,
 ) -> Batch:
     """Run ``replay_one`` for replays 0 … n − 1, each on a fresh environment at time 0; their outcomes as a batch.
@@ -90,11 +138,16 @@ def replay_batch(
     ``keep_replays``: also keep every replay's phases and served timeline (``Batch.replays``); given
     indices, replay only those (each replay depends only on its own pre-drawn inputs), in that order.
     ``closed_form``: tried first for each incident whose timeline is not kept (``ClosedForm``).
+    ``closed_form_batch``: tried before that for the whole batch when no timeline is kept (``ClosedFormBatch``).
     ``environment``: ``SoloEnvironment`` for a model whose replay is one process of timeouts (``run_process``).
     """
     indices = range(n) if isinstance(keep_replays, bool) else keep_replays
     keep = bool(keep_replays)
     worked_out = closed_form if closed_form is not None and CLOSED_FORMS and not keep else None
+    batch = None
+    if closed_form_batch is not None and CLOSED_FORMS and BATCH_FORMS and not keep:
+        batch = closed_form_batch()
+        indices = np.flatnonzero(~batch.decided).tolist()  # the others go one by one
     # outcome columns as lists (replays not made stay zero), arrays at the end
     rto_s, impact_s, data_loss_s, lost_tx = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
     duplicated_tx, conflicting_tx, humans_needed = [0.0] * n, [0.0] * n, [False] * n
@@ -120,11 +173,16 @@ def replay_batch(
             timeline = phases.as_tuple() if outcome.phases is None else outcome.phases
             points = tuple(outcome.points)
             replays.append(Replay(tuple(timeline), points, rto, impact, outcome.data_loss_s, humans))
+    columns = [np.array(column, dtype=float) for column in (rto_s, impact_s, data_loss_s, lost_tx)]
+    if batch is not None:  # the incidents it decided, from its columns
+        decided = batch.decided
+        for column, at_once in zip(columns, (batch.rto_s, batch.impact_s, batch.data_loss_s, batch.lost_tx)):
+            column[decided] = at_once[decided]
     return Batch(
-        np.array(rto_s, dtype=float),
-        np.array(impact_s, dtype=float),
-        np.array(data_loss_s, dtype=float),
-        np.array(lost_tx, dtype=float),
+        columns[0],
+        columns[1],
+        columns[2],
+        columns[3],
         np.array(duplicated_tx, dtype=float),
         np.array(humans_needed, dtype=bool),
         replays,

@@ -1,0 +1,271 @@
+"""The closed forms of ``fleet_closed`` for a whole batch at once, in NumPy.
+
+For every incident of a batch where nobody acts, each instance's change times
+are worked out as arrays (incidents × instances) with the same float operations
+in the same order as ``fleet_closed`` (a moment planned at ``created`` for
+``target`` fires at ``created + (target − created)``); the changes of each
+incident are sorted, and the counts (in rotation, working, serving) after
+every distinct instant are sums of per-instance steps (they do not depend on
+the order within an instant). The served fraction of each count is the
+``FleetShape``'s, worked out once per count met; RTO and impact follow from
+the distinct instants as ``served.rto_and_impact`` would from the points,
+segment after segment in the same order, without building the points.
+
+An incident the batch cannot decide exactly is left undecided (``decided``
+false) and goes through the per-incident path (the closed form, then SimPy):
+people act (the service is below the threshold at the escalation, or a change
+falls close to it), two changes it depends on fall close to each other, one
+target is planned from two instants that would fire apart, an instance comes
+up again before the primary is ready (``parked_recovery``), or the service is
+not whole at the end.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppDraws
+from simulation.incidents.fleet_closed import FleetShape
+from simulation.incidents.protocol import BatchOutcomes
+
+if TYPE_CHECKING:
+    from simulation.incidents.db_primary_failure import DbDraws, DbSetup
+
+Floats = NDArray[np.float64]
+Bools = NDArray[np.bool_]
+
+
+def _fires(created: Floats, target: Floats) -> Floats:
+    """``fleet_closed._fires_s``, elementwise."""
+    fires: Floats = np.where(target > created, created + (target - created), created)
+    return fires
+
+
+def _close(a: Floats, b: Floats) -> Bools:
+    """``fleet_closed._close``, elementwise."""
+    finite = (a < INF) & (b < INF)
+    close: Bools = np.where(finite, np.abs(a - b) <= 1e-12 * (1.0 + np.abs(a)), a == b)
+    return close
+
+
+def _lb_check(phase: Floats, interval_s: float, t: Floats, checks: int) -> Floats:
+    """``fleet.lb_check_s``, elementwise (``phase`` broadcast against ``t``)."""
+    first = phase + np.ceil((t - phase) / interval_s) * interval_s
+    later: Floats = first + (checks - 1) * interval_s
+    return later
+
+
+class _Plans:
+    """Every (target, firing time) a replay plans; a target planned to fire at two different times is refused
+    (``_Moments.plan``): the replay decides."""
+
+    def __init__(self) -> None:
+        self.targets: list[Floats] = []
+        self.fires: list[Floats] = []
+
+    def plan(self, created: Floats, target: Floats, made: Bools) -> Floats:
+        """The firing times; only where ``made`` is the moment planned."""
+        fires = _fires(created, target)
+        self.targets.append(np.where(made, target, np.nan))
+        self.fires.append(fires)
+        return fires
+
+    def refused(self) -> Bools:
+        targets = np.column_stack(self.targets)
+        fires = np.column_stack(self.fires)
+        order = np.argsort(targets, axis=1)
+        targets = np.take_along_axis(targets, order, axis=1)
+        fires = np.take_along_axis(fires, order, axis=1)
+        clash: Bools = ((targets[:, 1:] == targets[:, :-1]) & (fires[:, 1:] != fires[:, :-1])).any(axis=1)
+        return clash
+
+
+@np.errstate(invalid="ignore", over="ignore")  # where undecided: infinite times, NaN for none
+def served_after_primary_loss_batch(
+    shape: FleetShape,
+    draws: AppDraws,
+    rows: NDArray[np.intp],
+    ready: Floats,
+    same_address: Bools,
+    *,
+    escalation_s: float,
+    threshold: float,
+) -> tuple[Floats, Floats, Bools]:
+    """RTO, impact and whether decided, for the incidents ``rows`` of ``draws`` whose fleet lost its primary at 0
+    and can reach one again from ``ready`` (at the same address or not): ``served_after_primary_loss`` with
+    ``rto_and_impact`` of its points up to the last, for the whole batch."""
+    n, m = len(rows), shape.instances
+    phase = draws.lb_phase_s[rows][:, None]
+    follow_s, drain_s, restart_s = draws.follow_s[rows], draws.drain_s[rows], draws.restart_s[rows]
+    interval_s, deep = shape.interval_s, shape.deep
+    undecided = ~((ready > 0.0) & (ready < INF)) | (not escalation_s > 0.0)
+    ready = np.where(undecided, 1.0, ready)[:, None]
+    same = same_address[:, None]
+    zero, never = np.zeros((n, m)), np.full((n, m), INF)
+    plans = _Plans()
+    # what ``Fleet.primary_is_ready`` plans for a stale pool: endpoint followed and pool drained
+    follow = np.where(same, ready, ready + follow_s)
+    drain_at = 0.0 + drain_s
+    drain = np.where(same, np.minimum(drain_at, ready + REFUSED_EVICTION_S), drain_at)
+    works = np.where(follow > drain, follow, drain)
+    if deep:
+        target = _lb_check(phase, interval_s, zero[:, :1], shape.unhealthy_after)
+        drained = plans.plan(zero[:, :1], target, np.ones((n, 1), dtype=bool))
+        undecided |= _close(ready, drained)[:, 0]
+        stale = ready < drained
+    else:
+        drained, stale = never[:, :1], np.ones((n, 1), dtype=bool)
+    planned = stale & (works < INF)
+    works_s = np.where(planned, plans.plan(ready + zero, works, planned), INF)
+    # works again before the load balancer gave up on it: it stays in rotation
+    stays = stale & (works_s < drained) if deep else np.ones((n, m), dtype=bool)
+    out = ~stays  # drained out of rotation, back after its passing checks
+    undecided |= (out & _close(works_s, drained + zero)).any(axis=1)
+    if not shape.auto_restart:  # the recovery planned when the primary is ready
+        back, planned_s = works, ready + zero
+    else:  # restarted when drained: a process up before the primary is ready is parked (left to the replay)
+        back = drained + restart_s
+        up = plans.plan(drained + zero, back, out)
+        undecided |= (out & (_close(up, ready) | ~(up > ready))).any(axis=1)
+        planned_s = drained + zero
+    again = out & (back < INF)
+    again_s = plans.plan(planned_s, back, again)
+    returned = plans.plan(again_s, _lb_check(phase, interval_s, again_s, shape.healthy_after), again)
+    undecided |= plans.refused()
+    # per instance: out of rotation at D, works at W, back in rotation at R (D ≤ W ≤ R), INF where not
+    d = np.where(out, drained, INF)
+    w = np.where(stays, works_s, np.where(again, again_s, INF))
+    r = np.where(again, returned, INF)
+    ones = np.ones((n, m), dtype=np.int64)
+    times = np.concatenate((zero[:, :1], d, w, r), axis=1)
+    # steps of (in rotation, working, serving), applied in that order within an instance
+    rotation = np.concatenate((zero[:, :1], -ones, 0 * ones, ones), axis=1).astype(np.int64)
+    working = np.concatenate((zero[:, :1], 0 * ones, ones, 0 * ones), axis=1).astype(np.int64)
+    serving = np.concatenate((zero[:, :1], 0 * ones, stays.astype(np.int64), ones), axis=1).astype(np.int64)
+    steps = (rotation, working, serving)
+    rto, impact, whole = _outcomes(shape, times, (m, 0, 0), steps, escalation_s, threshold)
+    return rto, impact, whole & ~undecided
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def served_after_crash_batch(
+    shape: FleetShape, draws: AppDraws, *, escalation_s: float, threshold: float
+) -> BatchOutcomes:
+    """``served_after_crash`` for every incident of ``draws`` at once: instance 0 died at 0, the load balancer
+    takes it out; auto-restart restarts it then, and it returns after its passing checks."""
+    n, m = len(draws.lb_phase_s), shape.instances
+    phase, zero, made = draws.lb_phase_s[:, None], np.zeros((n, 1)), np.ones((n, 1), dtype=bool)
+    plans = _Plans()
+    drained = plans.plan(zero, _lb_check(phase, shape.interval_s, zero, shape.unhealthy_after), made)
+    works = returned = np.full((n, 1), INF)
+    if shape.auto_restart:
+        works = plans.plan(drained, drained + draws.restart_s[:, :1], made)
+        returned = plans.plan(works, _lb_check(phase, shape.interval_s, works, shape.healthy_after), made)
+    times = np.concatenate((zero, drained, works, returned), axis=1)
+    # steps of (in rotation, working, serving): out, works (out of rotation), back
+    steps = tuple(np.array([column] * n, dtype=np.int64) for column in ([0, -1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]))
+    rto, impact, whole = _outcomes(shape, times, (m, m - 1, m - 1), steps, escalation_s, threshold)
+    outcomes = BatchOutcomes.undecided(n)
+    outcomes.decided[:] = whole & ~plans.refused() & (escalation_s > 0.0)
+    outcomes.rto_s[:], outcomes.impact_s[:] = rto, impact
+    return outcomes
+
+
+def _outcomes(
+    shape: FleetShape,
+    times: Floats,
+    base: tuple[int, int, int],
+    steps: tuple[NDArray[np.int64], ...],
+    escalation_s: float,
+    threshold: float,
+) -> tuple[Floats, Floats, Bools]:
+    """RTO, impact and whether whole at the end and nobody acts, from each incident's changes (``times``, INF:
+    none; a first change at 0 with no step) and their ``steps`` of (in rotation, working, serving), counted
+    from ``base`` (every instance registered)."""
+    n, m = times.shape[0], shape.instances
+    order = np.argsort(times, axis=1, kind="stable")
+    times = np.take_along_axis(times, order, axis=1)
+    healthy, working, serving = (
+        b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip(base, steps)
+    )
+    later = np.concatenate((times[:, 1:], np.full((n, 1), INF)), axis=1)
+    ends = (times < INF) & (times != later)  # the last change of each instant
+    # fail-open routes to every registered instance (all of them) below the panic threshold
+    if shape.fail_open:
+        panic = (healthy == 0) | (healthy < shape.panic_below)
+        healthy, serving = np.where(panic, m, healthy), np.where(panic, working, serving)
+    keys = healthy * (m + 1) + serving
+    met, where = np.unique(keys[ends], return_inverse=True)
+    values = np.full(times.shape, np.nan)
+    values[ends] = np.array([shape.served(int(k) // (m + 1), int(k) % (m + 1), shape.route) for k in met])[where]
+    refused = ((times < INF) & _close(times, np.full(times.shape, escalation_s))).any(axis=1)
+    # the points as ``add_point`` keeps them: the first instant's, then each instant whose value changes
+    columns = np.broadcast_to(np.arange(times.shape[1]), times.shape)
+    before = _previous(np.where(ends, columns, -1))  # the instant before (-1: none)
+    kept = ends & ((before < 0) | (values != _at(values, before)))
+    point = _previous(np.where(kept, columns, -1))  # the point before
+    change = kept & (before >= 0)
+    last_t, last_v = _at(times, point), _at(values, point)
+    # ∫(1 − served) dt segment after segment: accumulated one by one in order, as ``rto_and_impact`` adds them
+    segments = np.where(change, (1.0 - last_v) * (times - last_t), 0.0)
+    impact = np.add.accumulate(np.concatenate((np.zeros((n, 1)), segments), axis=1), axis=1)[:, -1]
+    rto = np.where(change & (last_v < threshold), times, 0.0).max(axis=1)  # the last: times increase
+    last = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)[:, -1:]
+    last_t, last_v = _at(times, last)[:, 0], _at(values, last)[:, 0]
+    impact = impact + (1.0 - last_v) * (last_t - last_t)  # the last point lasts until the end: itself
+    rto = np.where(last_v < threshold, last_t, rto)
+    at_escalation = _at(values, np.where(ends & (times < escalation_s), columns, -1).max(axis=1, keepdims=True))[:, 0]
+    decided: Bools = (last_v == 1.0) & ~(at_escalation < threshold) & ~refused
+    return rto, impact, decided
+
+
+def _previous(indices: NDArray[np.intp]) -> NDArray[np.intp]:
+    """Per column, the greatest of ``indices`` (-1: none) in the columns before it."""
+    latest = np.maximum.accumulate(indices, axis=1)
+    previous: NDArray[np.intp] = np.concatenate((np.full((len(indices), 1), -1), latest[:, :-1]), axis=1)
+    return previous
+
+
+def _at(values: Floats, indices: NDArray[np.intp]) -> Floats:
+    """``values`` at column ``indices`` of each row (NaN at -1)."""
+    picked = np.take_along_axis(values, np.maximum(indices, 0), axis=1)
+    at: Floats = np.where(indices >= 0, picked, np.nan)
+    return at
+
+
+def db_failure_batch(
+    shape: FleetShape,
+    setup: DbSetup,
+    app: AppDraws,
+    db: DbDraws,
+    back_s: Floats,
+    *,
+    escalation_s: float,
+    threshold: float,
+    write_rate: float,
+) -> BatchOutcomes:
+    """The primary database failures of a batch where nobody acts: ridden out (the node is back before the
+    decisive check) or promoted by automation (``plan_db_recovery``); the others are left undecided."""
+    n = len(back_s)
+    ride = back_s <= app.decisive_s
+    can_fail_over = setup.standby != "none" and setup.automated
+    promoted = ~ride & (db.standby_back_s <= 0) & db.automation_ok if can_fail_over else np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(ride | promoted)
+    outcomes = BatchOutcomes.undecided(n)
+    if not len(rows):
+        return outcomes
+    promote_ready = ((app.detect_s + db.promotion_s) + db.catch_up_s) + db.warm_up_s
+    ready = np.where(ride, back_s, promote_ready)[rows]
+    loss = np.where(ride, 0.0, db.lag_s)
+    rto, impact, decided = served_after_primary_loss_batch(
+        shape, app, rows, ready, ride[rows], escalation_s=escalation_s, threshold=threshold
+    )
+    rows = rows[decided]
+    outcomes.decided[rows] = True
+    outcomes.rto_s[rows], outcomes.impact_s[rows] = rto[decided], impact[decided]
+    outcomes.data_loss_s[rows] = loss[rows]
+    outcomes.lost_tx[rows] = loss[rows] * write_rate + 0.0
+    return outcomes

@@ -10,7 +10,7 @@ from simulation.analysis.checklist import QUESTIONS, SimulateType, evaluate_chec
 from simulation.analysis.costs import monthly_costs
 from simulation.analysis.outcomes import SortedOutcomes
 from simulation.analysis.verdicts import judge_outcomes
-from simulation.engine.annual import annual_results, annual_samples
+from simulation.engine.annual import YearsByType, annual_results, annual_samples
 from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type, type_chunks
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
 from simulation.engine.replays import type_results
@@ -48,16 +48,18 @@ def finish_run_with_outcomes(
     progress: Progress | None = None,
     variant_runs: SimulateType | None = None,
     type_figures: dict[str, dict[str, Any]] | None = None,
+    years: YearsByType | None = None,
 ) -> tuple[RunResults, SortedOutcomes]:
     """``finish_run``, and the run's sorted outcomes: what re-judging it against other targets needs
     (``verdicts.judge_outcomes``; store them with ``outcomes.pack``). ``progress(done, total)`` reports
     the finishing step's own progress (the simulated years, then each checklist question); ``variant_runs``
     as for ``finish_run``; ``type_figures``: the figures of types already made from these parts
-    (``engine.replays.type_results``, e.g. while the other types' chunks ran)."""
+    (``engine.replays.type_results``, e.g. while the other types' chunks ran); ``years``: the simulated
+    years' shares of the types already added (``annual.YearsByType``), likewise."""
     if scenario_sha256(scenario) != plan.scenario_sha256:
         raise ValueError("scenario: not the scenario this plan was made for")
     batches = batches_by_type(plan, parts)
-    annual = annual_samples(plan, batches)
+    annual = annual_samples(plan, batches) if years is None else years.samples(batches)
     made = type_figures or {}
     per_type = {
         name: made[name] if name in made else type_results(scenario, plan, name, batch)
@@ -148,18 +150,20 @@ def run_plan(
 ) -> RunResults:
     """Run every chunk of ``plan`` (``runner.execute``) and finish (``finish_run``), the same results.
 
-    Each type's figures (its summaries and its kept replays) are made in this process as soon as
-    its chunks are in, while the pool runs the other types' chunks: only the simulated years, the
-    checklist and the last type's figures are left for the end.
+    Each type's figures (its summaries and its kept replays) and its share of the simulated years are
+    made in this process as soon as its chunks are in, while the pool runs the other types' chunks:
+    only the years' totals, the checklist and the last type's figures are left for the end.
     """
     figures: dict[str, dict[str, Any]] = {}
+    years = YearsByType(plan)
 
     def type_done(name: str, parts: list[ChunkResult]) -> None:
         batch = Batch.concat([part.batch() for part in parts])
         figures[name] = type_results(scenario, plan, name, batch)
+        years.add(name, batch)
 
     parts = execute(scenario, plan, workers=workers, progress=progress, also=also, type_done=type_done)
-    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist, type_figures=figures)[0]
+    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist, type_figures=figures, years=years)[0]
 
 
 def run_with_outcomes(

@@ -23,7 +23,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 import numpy as np
@@ -37,7 +36,8 @@ from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document, load_scenario
 from simulation.model.scenario import Scenario
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a pool's modules are imported when one is made (``_Runner``): one process needs none
+    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.sharedctypes import SynchronizedArray
 
 MIN_CHUNKS_BEFORE_STOP = 2  # early stop looks at no fewer than this many chunks of a type
@@ -148,6 +148,8 @@ class _Runner:
         self.pool: ProcessPoolExecutor | None = None
         self.processes = 0
         if workers > 1 and len(plan.chunks) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
             context = pool_context()
             self.processes = min(workers - 1, len(plan.chunks) - 1)
             self.ends: Ends = context.Array("q", 2)

@@ -27,14 +27,12 @@ through a short outage (``db_retry``).
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, transaction
 from django.db.models import Exists, F, OuterRef, Value
@@ -46,10 +44,11 @@ from planner.logs import request_id_var
 from planner.models import Run, RunPart
 from planner.services.db_retry import db_retry
 from planner.services.heartbeat import heartbeat
+from planner.services.run_parts import pack_outcomes, unpack_outcomes
 from planner.services.runs import FINISH_SHARE, _claim, _finishing_progress
 from simulation.analysis.checklist import evaluate_checklist
 from simulation.analysis.outcomes import pack
-from simulation.engine.chunks import OUTCOMES, ChunkResult, batches_by_type, simulate_type
+from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type
 from simulation.engine.plan import RunPlan, scenario_sha256
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document
@@ -136,7 +135,7 @@ def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
         missing = [i for i in indices if i not in stored]
         if missing:
             scenario, plan = _context(run)
-            _store(run_id, [(CHUNK, i, _pack(simulation.run_chunk(scenario, plan, int(i)))) for i in missing])
+            _store(run_id, [(CHUNK, i, pack_outcomes(simulation.run_chunk(scenario, plan, int(i)))) for i in missing])
         done = RunPart.objects.filter(run_id=run_id, kind=CHUNK).count()
         _progress_write(run, attempt, CHUNK_SHARE * done / max(run.chunks_total, 1), chunks_done=done)
         if done >= run.chunks_total:  # the last chunk (or one of the last, delivered at once) moves the run on
@@ -157,7 +156,7 @@ def _run_finish(run_id: int, attempt: int) -> None:
     with _failures_recorded(run_id, attempt):
         scenario, plan = _context(run)
         parts = _chunk_results(run_id, plan)
-        variants = {key: Batch(**_unpack(data)) for key, data in _stored(run_id, VARIANT)}
+        variants = {key: Batch(**unpack_outcomes(data)) for key, data in _stored(run_id, VARIANT)}
 
         def variant_runs(variant: simulation.Scenario, name: str, *, seed: int, trials: int, chunk_size: int) -> Batch:
             stored = variants.get(_variant_key(variant, name, trials))
@@ -243,7 +242,7 @@ def _batch_key(batch: list[int]) -> str:
 
 def _chunk_results(run_id: int, plan: RunPlan) -> list[ChunkResult]:
     return [
-        ChunkResult(index=int(key), incident_type=plan.chunks[int(key)].incident_type, **_unpack(data))
+        ChunkResult(index=int(key), incident_type=plan.chunks[int(key)].incident_type, **unpack_outcomes(data))
         for key, data in _stored(run_id, CHUNK)
     ]
 
@@ -287,7 +286,7 @@ def _compute(
         batch = simulate_type(
             variant, spec["incident_type"], seed=plan.seed, trials=int(spec["trials"]), chunk_size=plan.chunk_size
         )
-        return _pack(batch)
+        return pack_outcomes(batch)
     raise ValueError(f"kind: no such piece of a run: {kind!r}")
 
 
@@ -313,18 +312,6 @@ def _variant_key(variant: simulation.Scenario, name: str, trials: int) -> str:
 
 
 # -- storage ----------------------------------------------------------------------------------------
-def _pack(outcomes: Any) -> bytes:
-    """The outcome arrays as .npz bytes (exact floats, no pickles)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **{name: np.asarray(getattr(outcomes, name)) for name in OUTCOMES})
-    return buffer.getvalue()
-
-
-def _unpack(data: bytes | memoryview) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as arrays:
-        return {name: arrays[name] for name in OUTCOMES}
-
-
 def _store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
     """Insert the pieces (kind, key, arrays) once: a second delivery leaves the first one's rows."""
     rows = [RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays) for kind, key, arrays in pieces]

@@ -69,8 +69,8 @@ def test_pieces_in_any_order_and_delivered_twice_give_the_bytes_of_one_process_a
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
     plan_chunks = Run.objects.get(pk=run.pk).chunks_total
-    assert len(broker) == plan_chunks > 3  # one task a chunk
-    _drain(broker, order=random.Random(3), duplicate_every=4)
+    assert [args[1] for _, args in broker].count("chunk") == plan_chunks > 3  # one task a chunk, and the variant runs
+    _drain(broker, order=random.Random(3), duplicate_every=4)  # variant runs among the chunks, some first
     run.refresh_from_db()
     assert run.status == Run.Status.DONE, run.error
     assert (run.progress, run.chunks_done) == (1.0, plan_chunks)
@@ -81,19 +81,20 @@ def test_pieces_in_any_order_and_delivered_twice_give_the_bytes_of_one_process_a
 
 
 @pytest.mark.slow
-def test_the_checklist_variant_runs_are_tasks_of_their_own(scenario, owner, broker, monkeypatch):
+def test_the_checklist_variant_runs_are_tasks_of_their_own_queued_with_the_chunks(scenario, owner, broker, monkeypatch):
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
-    chunks = [m for m in broker if m[0] == "part"]
+    kinds = [args[1] for _, args in broker]
+    assert set(kinds) == {"chunk", "variant"} and kinds == sorted(kinds)  # the variant runs after the chunks
+    chunks = [m for m in broker if m[1][1] == "chunk"]
+    variants = [m for m in broker if m[1][1] == "variant"]
     broker.clear()
+    for message in variants:  # done before any chunk: the bar moves by their share only, nothing is queued
+        _deliver(message)
+    assert broker == [] and 0 < Run.objects.get(pk=run.pk).progress <= 1 - runs_distributed.CHUNK_SHARE
     for message in chunks:
         _deliver(message)
-    kinds = [args[1] for _, args in broker]
-    assert set(kinds) == {"variant"}
-    queued_jobs = len(broker)
-    while broker[0][0] == "part":
-        _deliver(broker.pop(0))
-    assert broker == [("finish", [run.pk, 1])] and queued_jobs >= 1
+    assert broker == [("finish", [run.pk, 1])]
     # the finish simulates no variant run itself: every one came from a task (it replays the kept incidents)
     monkeypatch.setattr("planner.services.runs_distributed.simulate_type", lambda *a, **k: pytest.fail("variant"))
     _deliver(broker.pop())

@@ -65,6 +65,7 @@ CHUNK, VARIANT, STAGE = RunPart.Kind.CHUNK.value, RunPart.Kind.VARIANT.value, Ru
 
 _CONTEXT: dict[tuple[int, Any], tuple[simulation.Scenario, RunPlan]] = {}
 _LAST_PROGRESS: dict[int, float] = {}
+_VARIANTS: dict[tuple[int, Any, int], int] = {}  # variant runs listed by a run's attempt (its jobs stage never changes)
 
 
 # -- entry points (the tasks call these) ------------------------------------------------------------
@@ -116,7 +117,7 @@ def _part_execute(run_id: int, kind: str, key: str, attempt: int) -> None:
             if arrays is None:
                 return
             _store(run_id, [(kind, key, arrays)])
-        _progress_write(run, attempt, *_stored_progress(run_id, attempt, run.chunks_total))
+        _progress_write(run, attempt, *_stored_progress(run, attempt))
         _advance(run_id, attempt)
 
 
@@ -135,7 +136,7 @@ def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
         if missing:
             scenario, plan = _context(run)
             _store(run_id, [(CHUNK, i, pack_outcomes(simulation.run_chunk(scenario, plan, int(i)))) for i in missing])
-        progress, done = _stored_progress(run_id, attempt, run.chunks_total)
+        progress, done = _stored_progress(run, attempt)
         _progress_write(run, attempt, progress, done)
         if done >= run.chunks_total:  # the last chunk (or one of the last, delivered at once) moves the run on
             _advance(run_id, attempt)
@@ -283,6 +284,18 @@ def _jobs_spec(run_id: int, attempt: int) -> dict[str, Any] | None:
         time.sleep(0.05)
 
 
+def _variants_listed(run: Run, attempt: int) -> int:
+    """How many variant runs the attempt's jobs stage lists (0 before it commits), read once per process."""
+    key = (run.pk, run.created_at, attempt)  # the id alone could name another run of a recreated (test) database
+    if key not in _VARIANTS:
+        spec = _stage_spec(run.pk, attempt)
+        if spec is None:
+            return 0
+        _VARIANTS.clear()  # one entry: the run this process works on now
+        _VARIANTS[key] = len(spec["variants"])
+    return _VARIANTS[key]
+
+
 def _stage_spec(run_id: int, attempt: int) -> dict[str, Any] | None:
     rows = RunPart.objects.filter(run_id=run_id, kind=STAGE, key=f"jobs@{attempt}")
     return rows.values_list("spec", flat=True).first()
@@ -334,15 +347,14 @@ def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
     return context
 
 
-def _stored_progress(run_id: int, attempt: int, chunks_total: int) -> tuple[float, int]:
+def _stored_progress(run: Run, attempt: int) -> tuple[float, int]:
     """Where the stored chunks and variant runs have brought the bar (they run side by side), and the
     number of chunks stored."""
-    stored = RunPart.objects.filter(run_id=run_id, arrays__isnull=False).aggregate(
+    stored = RunPart.objects.filter(run_id=run.pk, arrays__isnull=False).aggregate(
         chunks=Count("pk", filter=Q(kind=CHUNK)), variants=Count("pk", filter=Q(kind=VARIANT))
     )
-    spec = _stage_spec(run_id, attempt)
-    variants = len(spec["variants"]) if spec else 0
-    progress = CHUNK_SHARE * min(stored["chunks"] / max(chunks_total, 1), 1.0)
+    variants = _variants_listed(run, attempt)
+    progress = CHUNK_SHARE * min(stored["chunks"] / max(run.chunks_total, 1), 1.0)
     progress += JOB_SHARE * (min(stored["variants"] / variants, 1.0) if variants else 0.0)
     return progress, stored["chunks"]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # multiprocessing is imported only when a pool is made (a run on one process needs none)
     from multiprocessing.context import BaseContext
 
-PRELOAD = ["simulation.engine.runner"]  # what the fork server imports once, for every process it forks
+PRELOAD = ["simulation.engine.preload"]  # what the fork server imports once, for every process it forks
 WORKERS_FLAG = "--workers"
 
 

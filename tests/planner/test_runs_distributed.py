@@ -7,16 +7,21 @@ on real Celery workers.
 
 from __future__ import annotations
 
+import io
 import json
 import random
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import simulation
 from planner.models import Run, RunPart
 from planner.services import runs_distributed
+from planner.services.run_parts import pack_outcomes, unpack_outcomes
 from planner.services.runs import run_cancel, run_create, run_execute
 from planner.services.watchdog import run_requeue
+from simulation.engine.chunks import OUTCOMES
 
 TRIALS = 300  # two chunks per incident type
 
@@ -181,3 +186,14 @@ def test_a_long_run_is_cut_into_at_most_64_tasks_of_consecutive_chunks():
     assert len(keys) == 56 and keys[:2] == ["0-4", "5-9"] and keys[-1] == "275-279"
     assert runs_distributed.chunk_batches([0, 1, 2, 5, 9, 10], total=280) == ["0-2", "5", "9-10"]
     assert runs_distributed.chunk_batches([3, 4], total=14) == ["3", "4"]
+
+
+def test_a_piece_keeps_every_bit_and_one_stored_as_npz_by_an_earlier_version_is_still_read():
+    rng = np.random.default_rng(1)
+    arrays = {name: rng.lognormal(3, 2, 7) for name in OUTCOMES}
+    arrays["humans_needed"] = rng.random(7) < 0.5
+    npz = io.BytesIO()
+    np.savez(npz, **arrays)
+    for stored in (pack_outcomes(SimpleNamespace(**arrays)), npz.getvalue()):
+        read = unpack_outcomes(memoryview(stored))  # as the database hands it back
+        assert all((read[n].dtype, read[n].tobytes()) == (arrays[n].dtype, arrays[n].tobytes()) for n in arrays)

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -307,9 +307,18 @@ def _variant_key(variant: simulation.Scenario, name: str, trials: int) -> str:
 
 # -- storage ----------------------------------------------------------------------------------------
 def _store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
-    """Insert the pieces (kind, key, arrays) once: a second delivery leaves the first one's rows."""
+    """Insert the pieces (kind, key, arrays) once: a second delivery leaves the first one's rows.
+
+    On PostgreSQL the commit does not wait for its write-ahead log to reach the disk: a piece can be computed
+    again, and any later commit that does wait (the run's progress, its finish) makes this one durable too. A
+    piece lost with the database's own crash is queued again when the run is resumed.
+    """
     rows = [RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays) for kind, key, arrays in pieces]
-    RunPart.objects.bulk_create(rows, ignore_conflicts=True)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        RunPart.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _stored(run_id: int, kind: str) -> list[tuple[str, bytes]]:

@@ -155,8 +155,9 @@ class YearsByType:
 
     The draws do not depend on the outcomes, only on each type's number of replays, so they are made in
     the order ``annual_samples`` makes them (a type's draws wait, if need be, for its replays) and every
-    share is added in type order: the same bytes. Only for a plan whose years make one block and that
-    replays every chunk of its plan; any other, and a type whose replays were not all added, is left
+    share is added in type order: the same bytes. A share is added as soon as those of the types before
+    it are, so that only shares that came early are held. Only for a plan whose years make one block and
+    that replays every chunk of its plan; any other, and a type whose replays were not all added, is left
     to ``annual_samples``.
     """
 
@@ -168,7 +169,12 @@ class YearsByType:
         self._rng, self._bootstrap_rng = _annual_rng(plan), _annual_rng(plan, 1)
         self._draws: dict[str, tuple[np.ndarray, ...]] = {}  # drawn, waiting for the type's replays
         self._drawn: set[str] = set()
-        self._shares: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
+        self._shares: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}  # waiting to be added
+        self._added: list[str] = []
+        self._totals = {figure: np.zeros(plan.years) for figure in ("downtime_s", "lost_tx", "conflicting_tx")}
+        self._totals["incidents"] = np.zeros(plan.years)
+        self._sums = {figure: np.zeros((BOOTSTRAP_ROUNDS, self.bootstrap_years)) for figure in POOL_FIGURES}
+        self._weights: dict[str, np.ndarray] = {}
 
     def add(self, name: str, batch: Batch) -> None:
         """Work out the share of type ``name`` from its replays in trial order (every one of the plan's)."""
@@ -189,24 +195,31 @@ class YearsByType:
         outcomes = {figure: getattr(batch, figure) for figure in POOL_FIGURES}
         pool = bootstrap_pool_sums(kept_years, resampled, outcomes, self.bootstrap_years, POOL_FIGURES)
         self._shares[name] = ({**_type_years(batch, counts, picks, year_of), "incidents": counts}, pool)
+        order = list(self.plan.rates_per_year)
+        while len(self._added) < len(order) and order[len(self._added)] in self._shares:
+            self._add_share(order[len(self._added)])
+
+    def _add_share(self, name: str) -> None:
+        """Add the share of ``name`` (every type before it is added) to the totals."""
+        share, pool = self._shares.pop(name)
+        for figure, total in self._totals.items():
+            total += share[figure]
+        self._weights[name] = np.zeros(self.sizes[name]) + share["weights"]
+        for figure, part in pool.items():
+            self._sums[figure] += part
+        self._added.append(name)
 
     def samples(self, batches: dict[str, Batch]) -> AnnualSamples:
-        """``annual_samples(plan, batches)``: added up from the shares when every type's is in."""
-        if not self.usable or set(self._shares) != set(self.plan.rates_per_year):
+        """``annual_samples(plan, batches)``: the shares added up, when every type's is in."""
+        if not self.usable or self._added != list(self.plan.rates_per_year):
             return annual_samples(self.plan, batches)
-        years = self.plan.years
-        totals = {figure: np.zeros(years) for figure in ("downtime_s", "lost_tx", "conflicting_tx", "incidents")}
-        sums = {figure: np.zeros((BOOTSTRAP_ROUNDS, self.bootstrap_years)) for figure in POOL_FIGURES}
-        weights = {}
-        for name in self.plan.rates_per_year:
-            share, pool = self._shares[name]
-            for figure, total in totals.items():
-                total += share[figure]
-            weights[name] = np.zeros(self.sizes[name]) + share["weights"]
-            for figure, part in pool.items():
-                sums[figure] += part
+        totals = self._totals
         figures = _years(totals["downtime_s"], totals["lost_tx"], totals["conflicting_tx"], totals["incidents"])
-        return {**figures, "pool_rounds": _pool_rounds(sums), "sample_size": sample_size(self.plan, batches, weights)}
+        return {
+            **figures,
+            "pool_rounds": _pool_rounds(dict(self._sums)),
+            "sample_size": sample_size(self.plan, batches, self._weights),
+        }
 
 
 def exact_years(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:

@@ -3,14 +3,13 @@
 Each piece of work is a task of its own, and its result a ``RunPart`` row keyed by (run, kind, key):
 
 1. ``run_dispatch`` (the run's own task) claims the run under a new attempt (``runs._claim``: a queued run,
-   or a running one whose heartbeat went stale), plans it with the engine and queues a task per run of
-   consecutive chunks not stored yet (``chunk_batches``: at most ``TASKS_PER_RUN`` tasks).
-2. ``part_execute`` runs those chunks (``simulation.run_chunk``) and stores each one's outcomes. The task that finds
-   every chunk stored claims the *jobs* stage: it lists the checklist's variant runs and queues one task each.
-3. ``part_execute`` runs one variant run; the task that finds every one stored claims *finish* and queues
-   ``run_finish``, which puts the pieces together with the engine's ``finish_run_with_outcomes`` (which also
-   replays the incidents whose timelines are kept) and saves the results with the sorted outcomes that
-   re-judging needs.
+   or a running one whose heartbeat went stale), plans it with the engine, claims the *jobs* stage (the
+   checklist's variant runs, which depend on the scenario alone) and queues a task per run of consecutive
+   chunks not stored yet (``chunk_batches``: at most ``TASKS_PER_RUN`` tasks) and one per variant run.
+2. ``part_execute`` runs those chunks (``simulation.run_chunk``) and stores each one's outcomes, or runs and
+   stores one variant run. The task that finds every piece stored claims *finish* and queues ``run_finish``,
+   which puts the pieces together with the engine's ``finish_run_with_outcomes`` (which also replays the
+   incidents whose timelines are kept) and saves the results with the sorted outcomes that re-judging needs.
 
 The engine draws chunk ``c`` of type ``t`` from the stream ``(t, c)``, so the results are byte-identical to a
 run in one process and to the CLI with the same seed, whichever worker runs which piece.
@@ -27,17 +26,15 @@ through a short outage (``db_retry``).
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, transaction
-from django.db.models import Exists, F, OuterRef, Value
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -46,17 +43,18 @@ from planner.logs import request_id_var
 from planner.models import Run, RunPart
 from planner.services.db_retry import db_retry
 from planner.services.heartbeat import heartbeat
+from planner.services.run_parts import pack_outcomes, unpack_outcomes
 from planner.services.runs import FINISH_SHARE, _claim, _finishing_progress
-from simulation.analysis.checklist import evaluate_checklist
+from simulation.analysis.checklist import variant_runs
 from simulation.analysis.outcomes import pack
-from simulation.engine.chunks import OUTCOMES, ChunkResult, batches_by_type, simulate_type
+from simulation.engine.chunks import ChunkResult, simulate_type
 from simulation.engine.plan import RunPlan, scenario_sha256
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document
 
 log = logging.getLogger(__name__)
 
-CHUNK_SHARE = 0.8  # share of the progress bar for the chunks; the variant runs fill the rest …
+CHUNK_SHARE = 0.8  # share of the progress bar for the chunks; the variant runs (run alongside) fill the rest …
 JOB_SHARE = 1 - FINISH_SHARE - CHUNK_SHARE  # … but the last bit, the finish's own (``runs._finishing_progress``)
 CONTEXTS_KEPT = 8  # scenarios and plans a worker process keeps, by run
 JOBS_WAIT_S = 10.0  # how long a job waits for its stage's row to commit
@@ -67,6 +65,7 @@ CHUNK, VARIANT, STAGE = RunPart.Kind.CHUNK.value, RunPart.Kind.VARIANT.value, Ru
 
 _CONTEXT: dict[tuple[int, Any], tuple[simulation.Scenario, RunPlan]] = {}
 _LAST_PROGRESS: dict[int, float] = {}
+_VARIANTS: dict[tuple[int, Any, int], int] = {}  # variant runs listed by a run's attempt (its jobs stage never changes)
 
 
 # -- entry points (the tasks call these) ------------------------------------------------------------
@@ -118,7 +117,7 @@ def _part_execute(run_id: int, kind: str, key: str, attempt: int) -> None:
             if arrays is None:
                 return
             _store(run_id, [(kind, key, arrays)])
-        _progress_write(run, attempt, _jobs_progress(run_id, attempt))
+        _progress_write(run, attempt, *_stored_progress(run, attempt))
         _advance(run_id, attempt)
 
 
@@ -136,9 +135,9 @@ def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
         missing = [i for i in indices if i not in stored]
         if missing:
             scenario, plan = _context(run)
-            _store(run_id, [(CHUNK, i, _pack(simulation.run_chunk(scenario, plan, int(i)))) for i in missing])
-        done = RunPart.objects.filter(run_id=run_id, kind=CHUNK).count()
-        _progress_write(run, attempt, CHUNK_SHARE * done / max(run.chunks_total, 1), chunks_done=done)
+            _store(run_id, [(CHUNK, i, pack_outcomes(simulation.run_chunk(scenario, plan, int(i)))) for i in missing])
+        progress, done = _stored_progress(run, attempt)
+        _progress_write(run, attempt, progress, done)
         if done >= run.chunks_total:  # the last chunk (or one of the last, delivered at once) moves the run on
             _advance(run_id, attempt)
 
@@ -157,9 +156,9 @@ def _run_finish(run_id: int, attempt: int) -> None:
     with _failures_recorded(run_id, attempt):
         scenario, plan = _context(run)
         parts = _chunk_results(run_id, plan)
-        variants = {key: Batch(**_unpack(data)) for key, data in _stored(run_id, VARIANT)}
+        variants = {key: Batch(**unpack_outcomes(data)) for key, data in _stored(run_id, VARIANT)}
 
-        def variant_runs(variant: simulation.Scenario, name: str, *, seed: int, trials: int, chunk_size: int) -> Batch:
+        def stored_runs(variant: simulation.Scenario, name: str, *, seed: int, trials: int, chunk_size: int) -> Batch:
             stored = variants.get(_variant_key(variant, name, trials))
             if stored is not None:
                 return stored
@@ -167,7 +166,7 @@ def _run_finish(run_id: int, attempt: int) -> None:
 
         with heartbeat(run_id, attempt):
             finished, outcomes = simulation.finish_run_with_outcomes(
-                scenario, plan, parts, variant_runs=variant_runs, progress=_finishing_progress(run_id, attempt)
+                scenario, plan, parts, variant_runs=stored_runs, progress=_finishing_progress(run_id, attempt)
             )
         results, packed = finished.to_json(), pack(outcomes)
         with transaction.atomic():
@@ -185,34 +184,27 @@ def _run_finish(run_id: int, attempt: int) -> None:
 
 # -- moving the run on ------------------------------------------------------------------------------
 def _advance(run_id: int, attempt: int, *, resume: bool = False) -> None:
-    """Queue what the run needs next: missing chunks (on resume), the variant runs, or the finish.
+    """Queue what the run needs next: its pieces (on resume: those not stored yet), or the finish.
 
     A stage is queued by the task that creates its marker row (one per attempt), in the same transaction: if
     that task dies before committing, the marker is gone too and the redelivered message queues it again.
+    The jobs stage (the variant runs) is claimed with the chunks: its list depends on the scenario alone.
     """
     run = _running(run_id, attempt)
     if run is None:
         return
     scenario, plan = _context(run)
-    done = set(_done_keys(run_id, [CHUNK]))
-    if len(done) < len(plan.chunks):
-        if resume:
-            missing = [i for i in range(len(plan.chunks)) if (CHUNK, str(i)) not in done]
-            keys = chunk_batches(missing, total=len(plan.chunks))
-            _enqueue_parts(run_id, attempt, [(CHUNK, key) for key in keys])
-        return
     with transaction.atomic():
         marker, created = RunPart.objects.get_or_create(
-            run_id=run_id,
-            kind=STAGE,
-            key=f"jobs@{attempt}",
-            defaults={"spec": lambda: _finish_jobs(scenario, plan, run_id)},
+            run_id=run_id, kind=STAGE, key=f"jobs@{attempt}", defaults={"spec": lambda: _finish_jobs(scenario, plan)}
         )
-        jobs = [(VARIANT, key) for key in marker.spec["variants"]]
-        jobs_done = set(_done_keys(run_id, [VARIANT]))
+        jobs = [(CHUNK, str(i)) for i in range(len(plan.chunks))] + [(VARIANT, key) for key in marker.spec["variants"]]
+        done = set(_done_keys(run_id, [CHUNK, VARIANT]))
         if created or resume:
-            _enqueue_parts(run_id, attempt, [job for job in jobs if job not in jobs_done])
-    if any(job not in jobs_done for job in jobs):
+            missing = [i for i in range(len(plan.chunks)) if (CHUNK, str(i)) not in done]
+            chunks = [(CHUNK, key) for key in chunk_batches(missing, total=len(plan.chunks))]
+            _enqueue_parts(run_id, attempt, chunks + [job for job in jobs if job[0] == VARIANT and job not in done])
+    if any(job not in done for job in jobs):
         return
     with transaction.atomic():
         _, created = RunPart.objects.get_or_create(run_id=run_id, kind=STAGE, key=f"finish@{attempt}")
@@ -243,51 +235,40 @@ def _batch_key(batch: list[int]) -> str:
 
 def _chunk_results(run_id: int, plan: RunPlan) -> list[ChunkResult]:
     return [
-        ChunkResult(index=int(key), incident_type=plan.chunks[int(key)].incident_type, **_unpack(data))
+        ChunkResult(index=int(key), incident_type=plan.chunks[int(key)].incident_type, **unpack_outcomes(data))
         for key, data in _stored(run_id, CHUNK)
     ]
 
 
-def _finish_jobs(scenario: simulation.Scenario, plan: RunPlan, run_id: int) -> dict[str, Any]:
-    """The finishing step's jobs: the checklist's variant runs.
-
-    They are found by answering the checklist with a stand-in that only writes down what it is asked for;
-    ``run_finish`` simulates any it was not given, so the results never depend on this list.
-    """
+def _finish_jobs(scenario: simulation.Scenario, plan: RunPlan) -> dict[str, Any]:
+    """The finishing step's jobs: the checklist's variant runs (``checklist.variant_runs``, as the CLI runs
+    them alongside the chunks). ``run_finish`` simulates any it was not given, so the results never depend
+    on this list."""
     variants: dict[str, dict[str, Any]] = {}
-
-    def note(variant: simulation.Scenario, name: str, *, seed: int, trials: int, chunk_size: int) -> Batch:
+    for variant, name, trials in variant_runs(scenario, trials=plan.trials, chunk_size=plan.chunk_size):
         variants.setdefault(
             _variant_key(variant, name, trials),
             {"document": dump_document(variant), "incident_type": name, "trials": trials},
         )
-        return Batch.empty(0)
-
-    evaluate_checklist(
-        scenario,
-        batches_by_type(plan, _chunk_results(run_id, plan)),
-        seed=plan.seed,
-        trials=plan.trials,
-        chunk_size=plan.chunk_size,
-        simulate_type=note,
-    )
     return {"variants": variants}
 
 
 def _compute(
     scenario: simulation.Scenario, plan: RunPlan, run_id: int, attempt: int, kind: str, key: str
 ) -> bytes | None:
-    """The piece's arrays; None when its job list is not there (see ``_jobs_spec``)."""
+    """The piece's arrays; None when its job list is not there (see ``_jobs_spec``) or does not name it."""
     if kind == VARIANT:
         jobs = _jobs_spec(run_id, attempt)
         if jobs is None:
             return None
-        spec = jobs["variants"][key]
+        spec = jobs["variants"].get(key)
+        if spec is None:  # not a job of this attempt's list
+            return None
         variant = simulation.load_scenario(spec["document"])
         batch = simulate_type(
             variant, spec["incident_type"], seed=plan.seed, trials=int(spec["trials"]), chunk_size=plan.chunk_size
         )
-        return _pack(batch)
+        return pack_outcomes(batch)
     raise ValueError(f"kind: no such piece of a run: {kind!r}")
 
 
@@ -303,6 +284,18 @@ def _jobs_spec(run_id: int, attempt: int) -> dict[str, Any] | None:
         time.sleep(0.05)
 
 
+def _variants_listed(run: Run, attempt: int) -> int:
+    """How many variant runs the attempt's jobs stage lists (0 before it commits), read once per process."""
+    key = (run.pk, run.created_at, attempt)  # the id alone could name another run of a recreated (test) database
+    if key not in _VARIANTS:
+        spec = _stage_spec(run.pk, attempt)
+        if spec is None:
+            return 0
+        _VARIANTS.clear()  # one entry: the run this process works on now
+        _VARIANTS[key] = len(spec["variants"])
+    return _VARIANTS[key]
+
+
 def _stage_spec(run_id: int, attempt: int) -> dict[str, Any] | None:
     rows = RunPart.objects.filter(run_id=run_id, kind=STAGE, key=f"jobs@{attempt}")
     return rows.values_list("spec", flat=True).first()
@@ -313,22 +306,19 @@ def _variant_key(variant: simulation.Scenario, name: str, trials: int) -> str:
 
 
 # -- storage ----------------------------------------------------------------------------------------
-def _pack(outcomes: Any) -> bytes:
-    """The outcome arrays as .npz bytes (exact floats, no pickles)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **{name: np.asarray(getattr(outcomes, name)) for name in OUTCOMES})
-    return buffer.getvalue()
-
-
-def _unpack(data: bytes | memoryview) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(bytes(data)), allow_pickle=False) as arrays:
-        return {name: arrays[name] for name in OUTCOMES}
-
-
 def _store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
-    """Insert the pieces (kind, key, arrays) once: a second delivery leaves the first one's rows."""
+    """Insert the pieces (kind, key, arrays) once: a second delivery leaves the first one's rows.
+
+    On PostgreSQL the commit does not wait for its write-ahead log to reach the disk: a piece can be computed
+    again, and any later commit that does wait (the run's progress, its finish) makes this one durable too. A
+    piece lost with the database's own crash is queued again when the run is resumed.
+    """
     rows = [RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays) for kind, key, arrays in pieces]
-    RunPart.objects.bulk_create(rows, ignore_conflicts=True)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        RunPart.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def _stored(run_id: int, kind: str) -> list[tuple[str, bytes]]:
@@ -366,15 +356,19 @@ def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
     return context
 
 
-def _jobs_progress(run_id: int, attempt: int) -> float:
-    """Where the variant runs have brought the bar."""
-    spec = _stage_spec(run_id, attempt)
-    total = len(spec["variants"]) if spec else 0
-    done = len(_done_keys(run_id, [VARIANT]))
-    return CHUNK_SHARE + JOB_SHARE * min(done / total, 1.0) if total else CHUNK_SHARE
+def _stored_progress(run: Run, attempt: int) -> tuple[float, int]:
+    """Where the stored chunks and variant runs have brought the bar (they run side by side), and the
+    number of chunks stored."""
+    stored = RunPart.objects.filter(run_id=run.pk, arrays__isnull=False).aggregate(
+        chunks=Count("pk", filter=Q(kind=CHUNK)), variants=Count("pk", filter=Q(kind=VARIANT))
+    )
+    variants = _variants_listed(run, attempt)
+    progress = CHUNK_SHARE * min(stored["chunks"] / max(run.chunks_total, 1), 1.0)
+    progress += JOB_SHARE * (min(stored["variants"] / variants, 1.0) if variants else 0.0)
+    return progress, stored["chunks"]
 
 
-def _progress_write(run: Run, attempt: int, progress: float, *, chunks_done: int | None = None) -> None:
+def _progress_write(run: Run, attempt: int, progress: float, chunks_done: int | None = None) -> None:
     """One UPDATE with the heartbeat, at most every PROGRESS_EVERY_S per worker process (pieces take a fraction
     of a second); progress and chunks done only ever grow, whichever worker writes last, and the time left
     follows from the rate so far."""

@@ -4,7 +4,7 @@ Verdicts are shares of outcomes within a target (``verdicts``). A run keeps its
 outcomes sorted here, so any other targets can be judged later exactly as the
 run judged its own, without a re-run: ``pack`` turns them into compact bytes
 (each sorted float64 array as the deltas of its bit patterns, zlib-compressed;
-lossless), ``unpack`` reads them back.
+lossless), ``unpack`` reads them back (whatever zlib level stored them).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy.typing as npt
 from simulation.incidents.outcomes import Batch
 
 FORMAT = "outcomes-v1"
+COMPRESSION = 1  # zlib level: the deltas compress almost as small as at 6 (about 2 % larger), four times as fast
 Floats = npt.NDArray[np.float64]
 
 
@@ -94,7 +95,7 @@ def pack(outcomes: SortedOutcomes) -> bytes:
         arrays["availability_rounds"] = np.stack([_encode(row) for row in rounds]) if len(rounds) else rounds
     buffer = io.BytesIO()
     np.savez(buffer, format=np.array(FORMAT), **arrays)  # type: ignore[arg-type]
-    return zlib.compress(buffer.getvalue(), 6)
+    return zlib.compress(buffer.getvalue(), COMPRESSION)
 
 
 def unpack(data: bytes) -> SortedOutcomes:

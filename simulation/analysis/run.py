@@ -1,25 +1,29 @@
-"""A whole run: the engine's outcomes, then costs, verdicts and the checklist — the results of docs/results.md."""
+"""A whole run: the engine's outcomes, then costs, verdicts and the checklist — the results of docs/results.md.
+
+The analyses the finishing step needs (costs, verdicts, the checklist, the result records) are imported when
+it needs them: a run on a pool has started its processes by then, so they run chunks meanwhile.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulation.analysis.checklist import QUESTIONS, SimulateType, evaluate_checklist, variant_runs
-from simulation.analysis.costs import monthly_costs
-from simulation.analysis.outcomes import SortedOutcomes
-from simulation.analysis.verdicts import judge_outcomes
-from simulation.engine.annual import annual_results, annual_samples
+from simulation.engine.annual import YearsByType, annual_results, annual_samples
 from simulation.engine.chunks import ChunkResult, batches_by_type, simulate_type, type_chunks
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
 from simulation.engine.replays import type_results
-from simulation.engine.results import AnnualResults, ChecklistItem, Costs, RunResults, TypeResults, Verdict
-from simulation.engine.runner import Also, Progress, execute
+from simulation.engine.runner import Also, Progress, Runner, execute
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document
 from simulation.model.scenario import Scenario
 from simulation.version import ENGINE_VERSION, RESULT_SCHEMA
+
+if TYPE_CHECKING:
+    from simulation.analysis.checklist import SimulateType
+    from simulation.analysis.outcomes import SortedOutcomes
+    from simulation.engine.results import RunResults
 
 
 def finish_run(
@@ -48,16 +52,24 @@ def finish_run_with_outcomes(
     progress: Progress | None = None,
     variant_runs: SimulateType | None = None,
     type_figures: dict[str, dict[str, Any]] | None = None,
+    years: YearsByType | None = None,
 ) -> tuple[RunResults, SortedOutcomes]:
     """``finish_run``, and the run's sorted outcomes: what re-judging it against other targets needs
     (``verdicts.judge_outcomes``; store them with ``outcomes.pack``). ``progress(done, total)`` reports
     the finishing step's own progress (the simulated years, then each checklist question); ``variant_runs``
     as for ``finish_run``; ``type_figures``: the figures of types already made from these parts
-    (``engine.replays.type_results``, e.g. while the other types' chunks ran)."""
+    (``engine.replays.type_results``, e.g. while the other types' chunks ran); ``years``: the simulated
+    years' shares of the types already added (``annual.YearsByType``), likewise."""
+    from simulation.analysis.checklist import QUESTIONS, evaluate_checklist
+    from simulation.analysis.costs import monthly_costs
+    from simulation.analysis.outcomes import SortedOutcomes
+    from simulation.analysis.verdicts import judge_outcomes
+    from simulation.engine.results import AnnualResults, ChecklistItem, Costs, RunResults, TypeResults, Verdict
+
     if scenario_sha256(scenario) != plan.scenario_sha256:
         raise ValueError("scenario: not the scenario this plan was made for")
     batches = batches_by_type(plan, parts)
-    annual = annual_samples(plan, batches)
+    annual = annual_samples(plan, batches) if years is None else years.samples(batches)
     made = type_figures or {}
     per_type = {
         name: made[name] if name in made else type_results(scenario, plan, name, batch)
@@ -130,11 +142,28 @@ def run(
     if workers < 1:
         raise ValueError("workers: must be at least 1")
     plan = plan_run(scenario, trials=trials, seed=seed, years=years, chunk_size=chunk_size, precision_s=precision_s)
-    also = []  # on a pool, the checklist's variant runs go alongside the chunks
-    if checklist and workers > 1 and precision_s is None:
-        runs = variant_runs(scenario, trials=trials, chunk_size=chunk_size)
-        also = [(variant, spec) for variant, name, m in runs for spec in type_chunks(name, m, chunk_size)]
-    return run_plan(scenario, plan, workers=workers, progress=progress, checklist=checklist, also=also)
+    runner = Runner(scenario, plan, workers)  # a pool's processes start now, while the rest is prepared
+    try:
+        _import_finishing()
+        also = []  # on a pool, the checklist's variant runs go alongside the chunks
+        if checklist and workers > 1 and precision_s is None:
+            from simulation.analysis.checklist import variant_runs
+
+            runs = variant_runs(scenario, trials=trials, chunk_size=chunk_size)
+            also = [(variant, spec) for variant, name, m in runs for spec in type_chunks(name, m, chunk_size)]
+    except BaseException:
+        runner.close()
+        raise
+    return run_plan(scenario, plan, workers=workers, progress=progress, checklist=checklist, also=also, runner=runner)
+
+
+def _import_finishing() -> None:
+    """Import the analyses the finishing step needs (``finish_run_with_outcomes``)."""
+    import simulation.analysis.checklist
+    import simulation.analysis.costs
+    import simulation.analysis.outcomes
+    import simulation.analysis.verdicts
+    import simulation.engine.results  # noqa: F401
 
 
 def run_plan(
@@ -145,21 +174,25 @@ def run_plan(
     progress: Progress | None = None,
     checklist: bool = True,
     also: Also = (),
+    runner: Runner | None = None,
 ) -> RunResults:
-    """Run every chunk of ``plan`` (``runner.execute``) and finish (``finish_run``), the same results.
+    """Run every chunk of ``plan`` (``runner.execute``, on ``runner`` when one was made already) and finish
+    (``finish_run``), the same results.
 
-    Each type's figures (its summaries and its kept replays) are made in this process as soon as
-    its chunks are in, while the pool runs the other types' chunks: only the simulated years, the
-    checklist and the last type's figures are left for the end.
+    Each type's figures (its summaries and its kept replays) and its share of the simulated years are
+    made in this process as soon as its chunks are in, while the pool runs the other types' chunks:
+    only the years' totals, the checklist and the last type's figures are left for the end.
     """
     figures: dict[str, dict[str, Any]] = {}
+    years = YearsByType(plan)
 
     def type_done(name: str, parts: list[ChunkResult]) -> None:
         batch = Batch.concat([part.batch() for part in parts])
         figures[name] = type_results(scenario, plan, name, batch)
+        years.add(name, batch)
 
-    parts = execute(scenario, plan, workers=workers, progress=progress, also=also, type_done=type_done)
-    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist, type_figures=figures)[0]
+    parts = execute(scenario, plan, workers=workers, progress=progress, also=also, type_done=type_done, runner=runner)
+    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist, type_figures=figures, years=years)[0]
 
 
 def run_with_outcomes(

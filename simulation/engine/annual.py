@@ -19,7 +19,14 @@ import numpy.typing as npt
 
 from simulation import incidents
 from simulation.engine.plan import RunPlan, exact_counts
-from simulation.engine.stats import bootstrap_year_sums, ecdf_quantiles, summarize, summarize_with_rounds
+from simulation.engine.stats import (
+    bootstrap_draws,
+    bootstrap_pool_sums,
+    bootstrap_year_sums,
+    ecdf_quantiles,
+    summarize,
+    summarize_with_rounds,
+)
 from simulation.incidents.outcomes import Batch
 from simulation.units import SECONDS_PER_YEAR
 
@@ -28,6 +35,7 @@ PICKS_PER_BLOCK = 2_000_000  # expected incidents combined at once into simulate
 BOOTSTRAP_ROUNDS = 30  # resampled incident pools behind the annual intervals
 BOOTSTRAP_YEARS = 5_000  # at most this many (the first) simulated years are re-read per round
 BOOTSTRAP_ECDF_LEVELS = np.linspace(0.0, 1.0, 51)  # availability quantiles kept per round, for re-judging
+POOL_FIGURES = ("impact_s", "lost_tx", "conflicting_tx")  # the outcomes the pool bootstrap sums per year
 
 
 class AnnualYears(TypedDict):
@@ -88,32 +96,130 @@ def _resampled_years(
     downtime, lost, count = np.zeros(years), np.zeros(years), np.zeros(years)
     conflicting = np.zeros(years)
     weights = {name: np.zeros(len(batches[name])) for name in plan.rates_per_year}
-    block = max(1, int(PICKS_PER_BLOCK / max(1.0, sum(plan.rates_per_year.values()))))
+    block = _block_years(plan)
     first_block: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for start in range(0, years, block):
         stop = min(years, start + block)
         span = stop - start
         for name, rate in plan.rates_per_year.items():
             batch = batches[name]
-            counts = rng.poisson(rate, span)
-            picks = rng.integers(0, len(batch), int(counts.sum()))
-            year_of = np.repeat(np.arange(span), counts)
-            downtime[start:stop] += np.bincount(year_of, weights=batch.impact_s[picks], minlength=span)
-            lost[start:stop] += np.bincount(year_of, weights=batch.lost_tx[picks], minlength=span)
-            conflicting[start:stop] += np.bincount(year_of, weights=batch.conflicting_tx[picks], minlength=span)
+            counts, picks, year_of = _year_draws(rng, rate, span, len(batch))
+            part = _type_years(batch, counts, picks, year_of)
+            downtime[start:stop] += part["downtime_s"]
+            lost[start:stop] += part["lost_tx"]
+            conflicting[start:stop] += part["conflicting_tx"]
             count[start:stop] += counts
-            weights[name] += np.bincount(picks, minlength=len(batch))
+            weights[name] += part["weights"]
             if start == 0:
                 first_block[name] = (year_of, picks)
+    return _years(downtime, lost, conflicting, count), weights, first_block, block
+
+
+def _block_years(plan: RunPlan) -> int:
+    """Years combined at once: about ``PICKS_PER_BLOCK`` expected incidents."""
+    return max(1, int(PICKS_PER_BLOCK / max(1.0, sum(plan.rates_per_year.values()))))
+
+
+def _year_draws(rng: np.random.Generator, rate: float, span: int, size: int) -> tuple[np.ndarray, ...]:
+    """One type's draws for ``span`` years: incidents per year, the replay each one resamples, and its year."""
+    counts = rng.poisson(rate, span)
+    picks = rng.integers(0, size, int(counts.sum()))
+    return counts, picks, np.repeat(np.arange(span), counts)
+
+
+def _type_years(batch: Batch, counts: np.ndarray, picks: np.ndarray, year_of: np.ndarray) -> dict[str, np.ndarray]:
+    """One type's share of each year's figures, and how many times each of its replays is drawn."""
+    span = len(counts)
+    return {
+        "downtime_s": np.bincount(year_of, weights=batch.impact_s[picks], minlength=span),
+        "lost_tx": np.bincount(year_of, weights=batch.lost_tx[picks], minlength=span),
+        "conflicting_tx": np.bincount(year_of, weights=batch.conflicting_tx[picks], minlength=span),
+        "weights": np.bincount(picks, minlength=len(batch)),
+    }
+
+
+def _years(downtime: np.ndarray, lost: np.ndarray, conflicting: np.ndarray, count: np.ndarray) -> AnnualYears:
     availability = 1.0 - np.minimum(downtime, SECONDS_PER_YEAR) / SECONDS_PER_YEAR
-    figures: AnnualYears = {
+    return {
         "downtime_s": downtime,
         "availability": availability,
         "lost_tx": lost,
         "conflicting_tx": conflicting,
         "incidents": count,
     }
-    return figures, weights, first_block, block
+
+
+class YearsByType:
+    """``annual_samples`` made type by type, each type's share as soon as its replays are in (``add``), so
+    that a pool's other processes still run chunks meanwhile; ``samples`` then only adds the shares up.
+
+    The draws do not depend on the outcomes, only on each type's number of replays, so they are made in
+    the order ``annual_samples`` makes them (a type's draws wait, if need be, for its replays) and every
+    share is added in type order: the same bytes. A share is added as soon as those of the types before
+    it are, so that only shares that came early are held. Only for a plan whose years make one block and
+    that replays every chunk of its plan; any other, and a type whose replays were not all added, is left
+    to ``annual_samples``.
+    """
+
+    def __init__(self, plan: RunPlan) -> None:
+        self.plan = plan
+        self.sizes = {name: sum(plan.chunks[i].n for i in plan.chunks_of(name)) for name in plan.rates_per_year}
+        self.usable = plan.years_mode != "exact" and plan.precision_s is None and plan.years <= _block_years(plan)
+        self.bootstrap_years = min(plan.years, BOOTSTRAP_YEARS)
+        self._rng, self._bootstrap_rng = _annual_rng(plan), _annual_rng(plan, 1)
+        self._draws: dict[str, tuple[np.ndarray, ...]] = {}  # drawn, waiting for the type's replays
+        self._drawn: set[str] = set()
+        self._shares: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}  # waiting to be added
+        self._added: list[str] = []
+        self._totals = {figure: np.zeros(plan.years) for figure in ("downtime_s", "lost_tx", "conflicting_tx")}
+        self._totals["incidents"] = np.zeros(plan.years)
+        self._sums = {figure: np.zeros((BOOTSTRAP_ROUNDS, self.bootstrap_years)) for figure in POOL_FIGURES}
+        self._weights: dict[str, np.ndarray] = {}
+
+    def add(self, name: str, batch: Batch) -> None:
+        """Work out the share of type ``name`` from its replays in trial order (every one of the plan's)."""
+        if not self.usable or len(batch) != self.sizes.get(name):
+            self.usable = False
+            return
+        for other, rate in self.plan.rates_per_year.items():  # the draws up to this type, in type order
+            if other not in self._drawn:
+                counts, picks, year_of = _year_draws(self._rng, rate, self.plan.years, self.sizes[other])
+                kept = bootstrap_draws(
+                    self._bootstrap_rng, year_of, picks, self.sizes[other], self.bootstrap_years, BOOTSTRAP_ROUNDS
+                )
+                self._draws[other] = (counts, picks, year_of, *kept)
+                self._drawn.add(other)
+            if other == name:
+                break
+        counts, picks, year_of, kept_years, resampled = self._draws.pop(name)
+        outcomes = {figure: getattr(batch, figure) for figure in POOL_FIGURES}
+        pool = bootstrap_pool_sums(kept_years, resampled, outcomes, self.bootstrap_years, POOL_FIGURES)
+        self._shares[name] = ({**_type_years(batch, counts, picks, year_of), "incidents": counts}, pool)
+        order = list(self.plan.rates_per_year)
+        while len(self._added) < len(order) and order[len(self._added)] in self._shares:
+            self._add_share(order[len(self._added)])
+
+    def _add_share(self, name: str) -> None:
+        """Add the share of ``name`` (every type before it is added) to the totals."""
+        share, pool = self._shares.pop(name)
+        for figure, total in self._totals.items():
+            total += share[figure]
+        self._weights[name] = np.zeros(self.sizes[name]) + share["weights"]
+        for figure, part in pool.items():
+            self._sums[figure] += part
+        self._added.append(name)
+
+    def samples(self, batches: dict[str, Batch]) -> AnnualSamples:
+        """``annual_samples(plan, batches)``: the shares added up, when every type's is in."""
+        if not self.usable or self._added != list(self.plan.rates_per_year):
+            return annual_samples(self.plan, batches)
+        totals = self._totals
+        figures = _years(totals["downtime_s"], totals["lost_tx"], totals["conflicting_tx"], totals["incidents"])
+        return {
+            **figures,
+            "pool_rounds": _pool_rounds(dict(self._sums)),
+            "sample_size": sample_size(self.plan, batches, self._weights),
+        }
 
 
 def exact_years(plan: RunPlan, batches: dict[str, Batch]) -> AnnualSamples:
@@ -191,12 +297,15 @@ def pool_bootstrap(
     share of their uncertainty (``stats.bootstrap_year_sums``). Rounds draw from the
     stream with spawn key ``(len(MODELS), 1)``. Returns rounds × years arrays per figure.
     """
-    figures = ("impact_s", "lost_tx", "conflicting_tx")
     pools = [
-        (*first_block[name], {figure: getattr(batches[name], figure) for figure in figures})
+        (*first_block[name], {figure: getattr(batches[name], figure) for figure in POOL_FIGURES})
         for name in plan.rates_per_year
     ]
-    sums = bootstrap_year_sums(_annual_rng(plan, 1), pools, years, BOOTSTRAP_ROUNDS, figures)
+    return _pool_rounds(bootstrap_year_sums(_annual_rng(plan, 1), pools, years, BOOTSTRAP_ROUNDS, POOL_FIGURES))
+
+
+def _pool_rounds(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The bootstrap's sums by figure as ``pool_rounds`` names them, with each round's availability."""
     sums["downtime_s"] = sums.pop("impact_s")
     sums["availability"] = 1.0 - np.minimum(sums["downtime_s"], SECONDS_PER_YEAR) / SECONDS_PER_YEAR
     return sums

@@ -9,14 +9,15 @@ process forks from a ready server instead of waiting for one.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from multiprocessing import forkserver
-from multiprocessing.context import BaseContext
+from typing import TYPE_CHECKING
 
-PRELOAD = ["simulation.engine.runner"]  # what the fork server imports once, for every process it forks
+if TYPE_CHECKING:  # multiprocessing is imported only when a pool is made (a run on one process needs none)
+    from multiprocessing.context import BaseContext
+
+PRELOAD = ["simulation.engine.preload"]  # what the fork server imports once, for every process it forks
 WORKERS_FLAG = "--workers"
 
 
@@ -26,6 +27,8 @@ def pool_context() -> BaseContext:
     Both start clean processes (no state inherited from the caller's threads), so
     the pool behaves the same under Celery, Django or a plain script.
     """
+    import multiprocessing
+
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
@@ -58,6 +61,8 @@ def start_early(argv: Sequence[str]) -> bool:
     """
     if workers_asked(argv) <= 1:
         return False
+    from multiprocessing import forkserver
+
     context = pool_context()
     if context.get_start_method() != "forkserver":
         return False

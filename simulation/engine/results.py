@@ -314,6 +314,7 @@ def to_json(value: object) -> Any:
 
 
 _FIELD_TYPES: dict[type, dict[str, Any]] = {}
+_SCALARS = (float, int, str, bool)  # read as they are (``from_json`` converts no scalar)
 
 
 def _field_types(cls: type) -> dict[str, Any]:
@@ -351,7 +352,11 @@ def _read(hint: Any, value: Any, where: str) -> Any:
         return hint(*(_read(h, v, where) for h, v in zip(_field_types(hint).values(), value)))
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
+            if args[0] in _SCALARS:  # e.g. an ECDF: its numbers as they are, at once
+                return tuple(value)
             return tuple(_read(args[0], v, where) for v in value)
+        if all(a in _SCALARS for a in args):
+            return tuple(value)[: len(args)]
         return tuple(_read(a, v, where) for a, v in zip(args, value))
     if origin is dict and args[1] is not Any:
         return {k: _read(args[1], v, f"{where}.{k}") for k, v in value.items()}

@@ -23,7 +23,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 import numpy as np
@@ -37,7 +36,8 @@ from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document, load_scenario
 from simulation.model.scenario import Scenario
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a pool's modules are imported when one is made (``Runner``): one process needs none
+    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.sharedctypes import SynchronizedArray
 
 MIN_CHUNKS_BEFORE_STOP = 2  # early stop looks at no fewer than this many chunks of a type
@@ -63,16 +63,10 @@ Also = Sequence[tuple[Scenario, ChunkSpec]]
 _WORKER: _Worker = {}  # per worker process: the scenario and plan it serves (set once by the initializer)
 
 
-def _init_worker(
-    document: dict[str, Any],
-    plan: dict[str, Any],
-    also: list[tuple[dict[str, Any], ChunkSpec]],
-    ends: Ends,
-    results: Any,
-) -> None:
+def _init_worker(document: dict[str, Any], plan: dict[str, Any], ends: Ends, results: Any) -> None:
     _WORKER["scenario"] = load_scenario(document)
     _WORKER["plan"] = RunPlan.from_dict(plan)
-    _WORKER["also"] = [(load_scenario(variant), spec) for variant, spec in also]
+    _WORKER["also"] = []
     _WORKER["ends"], _WORKER["results"] = ends, results
     results.cancel_join_thread()  # a process that exits never waits on a reader that has gone (after a failure)
 
@@ -98,8 +92,15 @@ def _take(ends: Ends, *, front: bool) -> int | None:
         return int(hi - 1)
 
 
-def _worker_loop(jobs: list[int]) -> int:
-    """On a pool process: take jobs from the front of ``jobs`` until none is left, each result onto the queue."""
+def _started() -> None:
+    """Nothing: submitted as soon as a pool is made, so that its processes start (and initialise) at once."""
+
+
+def _worker_loop(jobs: list[int], also: list[tuple[dict[str, Any], ChunkSpec]]) -> int:
+    """On a pool process: take jobs from the front of ``jobs`` until none is left, each result onto the queue
+    (``also``: the documents and chunks of the ``also`` jobs among them)."""
+    if also:
+        _WORKER["also"] = [(load_scenario(variant), spec) for variant, spec in also]
     done = 0
     while (position := _take(_WORKER["ends"], front=True)) is not None:
         index = jobs[position]
@@ -109,45 +110,50 @@ def _worker_loop(jobs: list[int]) -> int:
 
 
 class _Submit(threading.Thread):
-    """Submits one ``_worker_loop`` per pool process from a thread of its own: the first submission
+    """Submits ``task(*args)`` once per pool process from a thread of its own: the first submission
     waits until the pool's processes have started, and this process works meanwhile."""
 
-    def __init__(self, pool: ProcessPoolExecutor, processes: int, jobs: list[int]) -> None:
+    def __init__(self, pool: ProcessPoolExecutor, processes: int, task: Callable[..., Any], *args: Any) -> None:
         super().__init__(name="pool-submit", daemon=True)
-        self.pool, self.processes, self.jobs = pool, processes, jobs
-        self.submitted: list[Future[int]] = []
+        self.pool, self.processes, self.task, self.args = pool, processes, task, args
+        self.submitted: list[Future[Any]] = []
         self.error: BaseException | None = None
         self.start()
 
     def run(self) -> None:
         try:
             for _ in range(self.processes):
-                self.submitted.append(self.pool.submit(_worker_loop, self.jobs))
+                self.submitted.append(self.pool.submit(self.task, *self.args))
         except BaseException as error:  # handed to the caller by ``futures``
             self.error = error
 
-    def futures(self) -> list[Future[int]]:
+    def futures(self) -> list[Future[Any]]:
         self.join()
         if self.error is not None:
             raise self.error
         return self.submitted
 
 
-class _Runner:
+class Runner:
     """Runs jobs of one plan in this process and, with workers > 1, on ``workers − 1`` more processes.
 
     Every process takes the next job itself from a list shared through two counters
     (the pool from the front, this process from the back), so no process waits for
     another to hand it work, and at the end they finish within about one chunk of
-    each other. This process starts at once, while the pool's processes start (``_Submit``).
-    Results are keyed by job index: the order in which they finish never changes the output.
+    each other. The pool's processes start as soon as it is made (``_Submit``): whoever
+    makes it early (``analysis.run.run``) prepares the rest meanwhile, and this process
+    starts its jobs at once. Results are keyed by job index: the order in which they
+    finish never changes the output. ``also``: see ``execute``.
     """
 
-    def __init__(self, scenario: Scenario, plan: RunPlan, workers: int, also: Also = ()) -> None:
-        self.scenario, self.plan, self.also = scenario, plan, list(also)
+    def __init__(self, scenario: Scenario, plan: RunPlan, workers: int) -> None:
+        self.scenario, self.plan = scenario, plan
+        self.also: list[tuple[Scenario, ChunkSpec]] = []
         self.pool: ProcessPoolExecutor | None = None
         self.processes = 0
         if workers > 1 and len(plan.chunks) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
             context = pool_context()
             self.processes = min(workers - 1, len(plan.chunks) - 1)
             self.ends: Ends = context.Array("q", 2)
@@ -156,24 +162,22 @@ class _Runner:
                 max_workers=self.processes,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(
-                    dump_document(scenario),
-                    plan.to_dict(),
-                    [(dump_document(v), c) for v, c in also],
-                    self.ends,
-                    self.results,
-                ),
+                initargs=(dump_document(scenario), plan.to_dict(), self.ends, self.results),
             )
+            _Submit(self.pool, self.processes, _started)
 
     def map(self, jobs: list[int], on_done: Callable[[int, ChunkResult | Batch], None]) -> None:
-        """Run ``jobs`` (indices) on every process; ``on_done(index, result)`` here, as each result comes in."""
+        """Run ``jobs`` (indices) on every process; ``on_done(index, result)`` here, as each result comes in.
+        ``also`` jobs among them are those of ``self.also``."""
         if self.pool is None or len(jobs) < 2:
             for index in jobs:
                 on_done(index, _job(self.scenario, self.plan, self.also, index))
             return
         with self.ends.get_lock():
             self.ends[0], self.ends[1] = 0, len(jobs)
-        starting = _Submit(self.pool, self.processes, jobs)  # the first time, this waits for processes to start
+        total = len(self.plan.chunks)
+        also = [(dump_document(v), c) for v, c in self.also] if any(i >= total for i in jobs) else []
+        starting = _Submit(self.pool, self.processes, _worker_loop, jobs, also)  # may wait for processes to start
         received = 0
         while (position := _take(self.ends, front=False)) is not None:
             index = jobs[position]
@@ -228,7 +232,7 @@ def _rounds(plan: RunPlan) -> list[list[int]]:
     return [rounds[r] for r in sorted(rounds)]
 
 
-def _execute(runner: _Runner, progress: Progress | None, type_done: TypeDone | None) -> list[ChunkResult]:
+def _execute(runner: Runner, progress: Progress | None, type_done: TypeDone | None) -> list[ChunkResult]:
     """Run the plan's chunks (round by round when stopping early)."""
     plan = runner.plan
     done: dict[int, ChunkResult] = {}
@@ -268,6 +272,7 @@ def execute(
     progress: Progress | None = None,
     also: Also = (),
     type_done: TypeDone | None = None,
+    runner: Runner | None = None,
 ) -> list[ChunkResult]:
     """Run every chunk of ``plan`` (on ``workers`` processes, this one included): results in index order.
 
@@ -275,11 +280,13 @@ def execute(
     (with the last round when stopping early); their outcomes are left in the shared cache.
     ``type_done(type, chunk results in trial order)``: called in this process as soon as every chunk of
     a type is in (a plan that stops early: never), so that a type's figures can be made while the pool
-    still runs the other types' chunks.
+    still runs the other types' chunks. ``runner``: one made (``Runner(scenario, plan, workers)``) earlier,
+    whose pool has started meanwhile; it is closed at the end.
     """
     if workers < 1:
         raise ValueError("workers: must be at least 1")
-    runner = _Runner(scenario, plan, workers, also)
+    runner = runner or Runner(scenario, plan, workers)
+    runner.also = list(also)
     try:
         return _execute(runner, progress, None if plan.precision_s is not None else type_done)
     finally:

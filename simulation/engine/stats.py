@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -167,18 +167,65 @@ def bootstrap_year_sums(
     by figure name (every one of ``figures``). Each round draws a pool of the same size
     with replacement from each type's pool, then sums the same picks (read through the
     resampled pool) per year. Only years ``0 … years − 1`` are kept; with no pools the
-    sums are zero.
+    sums are zero. Pool by pool, the same as ``bootstrap_draws`` then ``bootstrap_pool_sums``.
     """
     sums = {name: np.zeros((rounds, years)) for name in figures}
     for year_of, picks, outcomes in pools:
-        keep = year_of < years
-        year_of, picks = year_of[keep], picks[keep]
         size = len(next(iter(outcomes.values())))
-        for r in range(rounds):
-            resampled = rng.integers(0, size, size)[picks]
-            for name in figures:
-                sums[name][r] += np.bincount(year_of, weights=outcomes[name][resampled], minlength=years)
+        year_of, picks = _kept(year_of, picks, years)
+        for name, part in _pool_sums(
+            _draws(rng, picks, size, rounds), year_of, outcomes, years, rounds, figures
+        ).items():
+            sums[name] += part
     return sums
+
+
+def bootstrap_draws(
+    rng: np.random.Generator, year_of: np.ndarray, picks: np.ndarray, size: int, years: int, rounds: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One pool's draws of ``bootstrap_year_sums``, made before its outcomes are known: the year of each
+    pick in years ``0 … years − 1`` and, per round (rounds × those picks), the pool index it reads."""
+    year_of, picks = _kept(year_of, picks, years)
+    resampled = np.empty((rounds, len(picks)), dtype=np.int32 if size < 2**31 else np.int64)
+    for r, row in enumerate(_draws(rng, picks, size, rounds)):
+        resampled[r] = row
+    return year_of, resampled
+
+
+def bootstrap_pool_sums(
+    year_of: np.ndarray, resampled: np.ndarray, outcomes: dict[str, np.ndarray], years: int, figures: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """One pool's share of ``bootstrap_year_sums`` from its ``bootstrap_draws`` (rounds × years per figure)."""
+    return _pool_sums(iter(resampled), year_of, outcomes, years, len(resampled), figures)
+
+
+def _kept(year_of: np.ndarray, picks: np.ndarray, years: int) -> tuple[np.ndarray, np.ndarray]:
+    keep = year_of < years
+    return year_of[keep], picks[keep]
+
+
+def _draws(rng: np.random.Generator, picks: np.ndarray, size: int, rounds: int) -> Iterator[np.ndarray]:
+    """Per round, the pool index each pick reads in a pool of ``size`` drawn with replacement (drawn as read)."""
+    for _ in range(rounds):
+        yield rng.integers(0, size, size)[picks]
+
+
+def _pool_sums(
+    draws: Iterator[np.ndarray],
+    year_of: np.ndarray,
+    outcomes: dict[str, np.ndarray],
+    years: int,
+    rounds: int,
+    figures: tuple[str, ...],
+) -> dict[str, np.ndarray]:
+    """Rounds × years sums of one pool, every round of ``draws`` read (so the stream moves on the same);
+    a figure that is zero for every incident of the pool adds nothing and is left out."""
+    summed = [name for name in figures if np.any(outcomes[name])]
+    out = {name: np.zeros((rounds, years)) for name in summed}
+    for r, resampled in enumerate(draws):
+        for name in summed:
+            out[name][r] = np.bincount(year_of, weights=outcomes[name][resampled], minlength=years)
+    return out
 
 
 def ecdf_quantiles(values: np.ndarray, points: int = ECDF_POINTS) -> list[float]:

@@ -7,16 +7,21 @@ on real Celery workers.
 
 from __future__ import annotations
 
+import io
 import json
 import random
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import simulation
 from planner.models import Run, RunPart
 from planner.services import runs_distributed
+from planner.services.run_parts import pack_outcomes, unpack_outcomes
 from planner.services.runs import run_cancel, run_create, run_execute
 from planner.services.watchdog import run_requeue
+from simulation.engine.chunks import OUTCOMES
 
 TRIALS = 300  # two chunks per incident type
 
@@ -69,8 +74,8 @@ def test_pieces_in_any_order_and_delivered_twice_give_the_bytes_of_one_process_a
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
     plan_chunks = Run.objects.get(pk=run.pk).chunks_total
-    assert len(broker) == plan_chunks > 3  # one task a chunk
-    _drain(broker, order=random.Random(3), duplicate_every=4)
+    assert [args[1] for _, args in broker].count("chunk") == plan_chunks > 3  # one task a chunk, and the variant runs
+    _drain(broker, order=random.Random(3), duplicate_every=4)  # variant runs among the chunks, some first
     run.refresh_from_db()
     assert run.status == Run.Status.DONE, run.error
     assert (run.progress, run.chunks_done) == (1.0, plan_chunks)
@@ -81,19 +86,20 @@ def test_pieces_in_any_order_and_delivered_twice_give_the_bytes_of_one_process_a
 
 
 @pytest.mark.slow
-def test_the_checklist_variant_runs_are_tasks_of_their_own(scenario, owner, broker, monkeypatch):
+def test_the_checklist_variant_runs_are_tasks_of_their_own_queued_with_the_chunks(scenario, owner, broker, monkeypatch):
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
-    chunks = [m for m in broker if m[0] == "part"]
+    kinds = [args[1] for _, args in broker]
+    assert set(kinds) == {"chunk", "variant"} and kinds == sorted(kinds)  # the variant runs after the chunks
+    chunks = [m for m in broker if m[1][1] == "chunk"]
+    variants = [m for m in broker if m[1][1] == "variant"]
     broker.clear()
+    for message in variants:  # done before any chunk: the bar moves by their share only, nothing is queued
+        _deliver(message)
+    assert broker == [] and 0 < Run.objects.get(pk=run.pk).progress <= 1 - runs_distributed.CHUNK_SHARE
     for message in chunks:
         _deliver(message)
-    kinds = [args[1] for _, args in broker]
-    assert set(kinds) == {"variant"}
-    queued_jobs = len(broker)
-    while broker[0][0] == "part":
-        _deliver(broker.pop(0))
-    assert broker == [("finish", [run.pk, 1])] and queued_jobs >= 1
+    assert broker == [("finish", [run.pk, 1])]
     # the finish simulates no variant run itself: every one came from a task (it replays the kept incidents)
     monkeypatch.setattr("planner.services.runs_distributed.simulate_type", lambda *a, **k: pytest.fail("variant"))
     _deliver(broker.pop())
@@ -180,3 +186,14 @@ def test_a_long_run_is_cut_into_at_most_64_tasks_of_consecutive_chunks():
     assert len(keys) == 56 and keys[:2] == ["0-4", "5-9"] and keys[-1] == "275-279"
     assert runs_distributed.chunk_batches([0, 1, 2, 5, 9, 10], total=280) == ["0-2", "5", "9-10"]
     assert runs_distributed.chunk_batches([3, 4], total=14) == ["3", "4"]
+
+
+def test_a_piece_keeps_every_bit_and_one_stored_as_npz_by_an_earlier_version_is_still_read():
+    rng = np.random.default_rng(1)
+    arrays = {name: rng.lognormal(3, 2, 7) for name in OUTCOMES}
+    arrays["humans_needed"] = rng.random(7) < 0.5
+    npz = io.BytesIO()
+    np.savez(npz, **arrays)
+    for stored in (pack_outcomes(SimpleNamespace(**arrays)), npz.getvalue()):
+        read = unpack_outcomes(memoryview(stored))  # as the database hands it back
+        assert all((read[n].dtype, read[n].tobytes()) == (arrays[n].dtype, arrays[n].tobytes()) for n in arrays)

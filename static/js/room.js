@@ -164,7 +164,7 @@
     // through a link, one option after the other: asking for all at once would meet its limit (429)
     const answers = [];
     for (const option of options) {
-      answers.push(await request(config.urls.evaluate, option, controller.signal));
+      answers.push(await request(config.urls.evaluate, { ...option, room: true }, controller.signal));
       if (controller !== inFlight) return answers;
     }
     return answers;

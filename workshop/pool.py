@@ -8,8 +8,8 @@ out one by one, the longest first, to whichever process has the least work ahead
 and each chunk is computed once: the web process keeps recent chunks by what fixes their outcomes
 (``simulation.engine.cache``'s key), so a chunk whose type reads nothing the move changed, a chunk two
 options share and a chunk computed ahead are not replayed. The figures are put together in a worker too
-(``_finish``), so the web process only hands out work and stays free for other requests. Results are the
-same bytes as in-process.
+(``_finish``), so the web process only hands out work and stays free for other requests; the ECDFs only
+for figures that stand (``figures_of``). Results are the same bytes as in-process.
 
 Fewer replays where the intervals allow (``figures_many``): first the first chunk of every incident type;
 then more chunks only of the types whose verdicts are still undecided (a verdict about one type decides

@@ -81,6 +81,9 @@ COARSE_DURATIONS_S = [1, 10, 60, 600, 3600, 6 * 3600, 86_400, 7 * 86_400]
 # Tick labels stay within the margins automargin gives them, so plotly.js need not check each against the chart's
 # edges ("hide past div" measures every label again after placing each one: a tenth of a chart's drawing time).
 TICK_LABELS = {"automargin": True, "ticklabeloverflow": "allow"}
+# The x axis' labels stand a little below it, so its first label (at the corner on a log axis) and the y axis'
+# "0 %" beside the corner do not overlap.
+X_TICK_LABELS = {**TICK_LABELS, "ticklabelstandoff": 8}
 AXIS = {"gridcolor": "#e3e6ea", "zeroline": False, **TICK_LABELS}
 PLOT_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -103,7 +106,7 @@ def _layout(*, x_title: str, y_title: str, height: int = 440, legend_rows: int =
             "yanchor": "bottom",
             "font": {"size": 15},
         },
-        "xaxis": {"title": {"text": x_title}, **AXIS},
+        "xaxis": {"title": {"text": x_title}, **AXIS, **X_TICK_LABELS},
         "yaxis": {"title": {"text": y_title}, **AXIS},
     }
     layout.update(extra)

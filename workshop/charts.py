@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner.charts import FONT, PALETTE, TICK_LABELS, ecdf_figure
+from planner.charts import FONT, PALETTE, TICK_LABELS, X_TICK_LABELS, ecdf_figure
 from planner.selectors.results import verdict_cards
 from simulation.model.incident_types import incident_label
 from simulation.present import chartdata
@@ -24,7 +24,7 @@ def _layout(*, x_title: str, y_title: str, height: int) -> dict[str, Any]:
         "plot_bgcolor": "#ffffff",
         "hovermode": "closest",
         "legend": {"orientation": "h", "y": -0.25, "x": 0},
-        "xaxis": {"title": {"text": x_title}, "gridcolor": "#d0d4d9", **TICK_LABELS},
+        "xaxis": {"title": {"text": x_title}, "gridcolor": "#d0d4d9", **X_TICK_LABELS},
         "yaxis": {"title": {"text": y_title}, "gridcolor": "#d0d4d9", **TICK_LABELS},
     }
 

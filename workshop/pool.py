@@ -8,8 +8,8 @@ out one by one, the longest first, to whichever process has the least work ahead
 and each chunk is computed once: the web process keeps recent chunks by what fixes their outcomes
 (``simulation.engine.cache``'s key), so a chunk whose type reads nothing the move changed, a chunk two
 options share and a chunk computed ahead are not replayed. The figures are put together in a worker too
-(``_finish``), so the web process only hands out work and stays free for other requests. Results are the
-same bytes as in-process.
+(``_finish``), so the web process only hands out work and stays free for other requests; the ECDFs only
+for figures that stand (``figures_of``). Results are the same bytes as in-process.
 
 Fewer replays where the intervals allow (``figures_many``): first the first chunk of every incident type;
 then more chunks only of the types whose verdicts are still undecided (a verdict about one type decides
@@ -22,6 +22,7 @@ foreground leaves idle. ``WORKSHOP_WORKERS = 0``: everything in the request's pr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -34,7 +35,7 @@ from typing import Any
 from django.conf import settings
 
 from simulation.analysis.sensitivity import tornado
-from simulation.analysis.variants import RunFigures, RunSettings, figures_of_parts, interval_decided
+from simulation.analysis.variants import RunFigures, RunSettings, figures_of_parts, interval_decided, with_ecdf
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, compute_chunk, run_chunk
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
@@ -74,12 +75,31 @@ def _chunk(key: str, document: dict[str, Any], plan: dict[str, Any], index: int)
 
 
 def _finish(
-    key: str, document: dict[str, Any], plan: dict[str, Any], parts: list[ChunkResult], ecdf: bool
+    key: str, document: dict[str, Any], plan: dict[str, Any], parts: list[ChunkResult], ecdf: bool, last: bool
 ) -> tuple[RunFigures, list[str]]:
-    """The figures of the chunks done, and the incident types whose verdicts more replays could change."""
+    """``figures_of``, in a worker."""
     scenario, run_plan = _held(key, document, plan)
-    figures = figures_of_parts(scenario, run_plan, parts, ecdf)
-    return figures, sorted(undecided_types(figures, run_plan))
+    return figures_of(scenario, run_plan, parts, ecdf, last)
+
+
+def figures_of(
+    scenario: Scenario, plan: RunPlan, parts: list[ChunkResult], ecdf: bool, last: bool
+) -> tuple[RunFigures, list[str]]:
+    """The figures of the chunks done, and the incident types whose verdicts more replays could change. The
+    ECDFs (``ecdf``) only for figures that stand: those of the ``last`` round, or when no chunk is left to
+    replay (the first round's figures of a run that continues are only read for its verdicts). Without the full
+    document: the web process has it (``figures_many``)."""
+    figures = figures_of_parts(scenario, plan, parts, ecdf=False)
+    undecided = undecided_types(figures, plan)
+    if ecdf and (last or not more_chunks(plan, parts, undecided)):
+        figures = with_ecdf(figures, plan, parts)
+    return figures, sorted(undecided)
+
+
+def more_chunks(plan: RunPlan, parts: list[ChunkResult], types: set[str]) -> list[int]:
+    """The chunks of these incident types not among the parts done."""
+    done = {part.index for part in parts}
+    return [i for name in sorted(types) for i in plan.chunks_of(name) if i not in done]
 
 
 def tornado_part(document: dict[str, Any], parameters: list[str], run_settings: RunSettings) -> dict[str, Any]:
@@ -132,15 +152,14 @@ class _Local:
     def chunk(self, run: QuickRun, index: int) -> ChunkResult:
         return run_chunk(run.scenario, run.plan, index)
 
-    def finish(self, run: QuickRun, ecdf: bool) -> tuple[RunFigures, list[str]]:
-        figures = figures_of_parts(run.scenario, run.plan, run.done(), ecdf)
-        return figures, sorted(undecided_types(figures, run.plan))
+    def finish(self, run: QuickRun, ecdf: bool, last: bool) -> tuple[RunFigures, list[str]]:
+        return figures_of(run.scenario, run.plan, run.done(), ecdf, last)
 
 
 def _rounds(runs: list[QuickRun], ecdf: bool, chunks: Callable, finish: Callable) -> list[RunFigures]:
     """First chunks, their figures; then the undecided types' other chunks and the figures again."""
     chunks([(run, index) for run in runs for index in run.first_chunks()])
-    answers = finish(runs, ecdf)
+    answers = finish(runs, ecdf, False)
     again = []
     for run, (_, undecided) in zip(runs, answers, strict=True):
         more = [(run, i) for name in undecided for i in run.plan.chunks_of(name) if i not in run.parts]
@@ -149,7 +168,7 @@ def _rounds(runs: list[QuickRun], ecdf: bool, chunks: Callable, finish: Callable
             chunks(more)
     if again:
         position = {id(run): i for i, run in enumerate(runs)}
-        for run, answer in zip(again, finish(again, ecdf), strict=True):
+        for run, answer in zip(again, finish(again, ecdf, True), strict=True):
             answers[position[id(run)]] = answer
     return [figures for figures, _ in answers]
 
@@ -167,7 +186,7 @@ def _in_process(runs: list[QuickRun], ecdf: bool) -> list[RunFigures]:
         for run, index in wanted:
             run.parts[index] = local.chunk(run, index)
 
-    return _rounds(runs, ecdf, chunks, lambda wanted, e: [local.finish(run, e) for run in wanted])
+    return _rounds(runs, ecdf, chunks, lambda wanted, e, last: [local.finish(run, e, last) for run in wanted])
 
 
 def figures_many(
@@ -192,15 +211,20 @@ def figures_many(
         for scenario, document in variants
     ]
     workers = int(getattr(settings, "WORKSHOP_WORKERS", 0))
+    figures = None
     if workers >= 1:
         try:
-            return _on_pool(runs, ecdf, _executors(workers, background), background)
+            figures = _on_pool(runs, ecdf, _executors(workers, background), background)
         except BrokenProcessPool:
             log.warning("workshop pool broken; starting a new one and running these variants in-process")
             _discard()
             for run in runs:
                 run.parts.clear()
-    return _in_process(runs, ecdf)
+    if figures is None:
+        figures = _in_process(runs, ecdf)
+    if not ecdf:
+        return figures
+    return [dataclasses.replace(f, scenario=run.document) for f, run in zip(figures, runs, strict=True)]
 
 
 def spread(function: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:

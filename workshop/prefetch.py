@@ -63,9 +63,9 @@ def bounded(groups: list[Group]) -> list[Group]:
 def compute_ahead(group: Group) -> bool:
     """Compute one position now unless it is cached; whether it had to be computed (``OverBudget`` when a
     variant costs more than the workshop computes on request: never ahead either)."""
-    if services.variants_cached(variants=group):
+    if services.variants_cached(variants=group, ecdf=False):
         return False
-    services.variants_run(variants=group, background=True, check=budget.evaluate_check)
+    services.variants_run(variants=group, background=True, check=budget.evaluate_check, ecdf=False)
     return True
 
 

@@ -260,14 +260,14 @@ def _evaluate_all(request, workspace_id: int, session_id: int):
     ]
 
     def answer(check=budget.evaluate_check) -> JsonResponse:
-        results = services.variants_run(variants=variants, check=check)
+        results = services.variants_run(variants=variants, check=check, ecdf=False)
         return JsonResponse({"options": [room_payload(figures, elapsed_s) for figures, elapsed_s in results]})
 
     def cached_only(_scenario) -> None:  # called only for a variant that has to be simulated
         raise _NotCached
 
     try:  # an answer the cache holds counts against no limit …
-        response = answer(cached_only) if services.variants_cached(variants=variants) else None
+        response = answer(cached_only) if services.variants_cached(variants=variants, ecdf=False) else None
     except _NotCached:  # … and one that left the cache meanwhile is computed like any other
         response = None
     if response is None:

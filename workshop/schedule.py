@@ -183,6 +183,7 @@ class _Task:
     key: ChunkKey | None = None
     cost_s: float = 0.0
     consumers: list[tuple[QuickRun, int]] = field(default_factory=list)
+    last: bool = False  # a figures task of the run's last round
 
 
 Submit = Callable[[int, _Task], Future]
@@ -233,7 +234,10 @@ class Schedule:
                 self.chunks[token] = task
             task.consumers.append((run, index))
         if not waiting:
-            self.finishes.append(_Task("finish", run))
+            self.finishes.append(self._finish_task(run))
+
+    def _finish_task(self, run: QuickRun) -> _Task:
+        return _Task("finish", run, last=self.rounds[id(run)] >= 1)
 
     def _chunk_done(self, task: _Task, result: ChunkResult) -> None:
         STORE.put(task.key, result)
@@ -243,7 +247,7 @@ class Schedule:
             waiting = self.waiting[id(run)]
             waiting.discard(index)
             if not waiting:
-                self.finishes.append(_Task("finish", run))
+                self.finishes.append(self._finish_task(run))
 
     def _finish_done(self, run: QuickRun, answer: tuple[Any, list[str]]) -> None:
         self.answers[id(run)] = answer[0]
@@ -326,7 +330,7 @@ def submitter(lane: list[ProcessPoolExecutor], chunk: Callable, finish: Callable
         run = task.run
         if task.kind == "chunk":
             return lane[process].submit(chunk, *run.args(), task.index)
-        return lane[process].submit(finish, *run.args(), run.done(), ecdf)
+        return lane[process].submit(finish, *run.args(), run.done(), ecdf, task.last)
 
     return submit
 

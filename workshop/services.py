@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 import time
@@ -60,19 +61,39 @@ def variant_scenario(*, document: dict, overrides: dict) -> simulation.Scenario:
     return apply_overrides(document, expand_toggles(document, overrides))  # a toggle is its whole lever
 
 
-def figures_key(full_document: dict, settings: RunSettings) -> str:
-    """The cache key of a variant's quick-run figures: its full document, the settings, the engine version."""
+def figures_key(full_document: dict, settings: RunSettings, *, ecdf: bool = True) -> str:
+    """The cache key of a variant's quick-run figures: its full document, the settings, the engine version
+    (and ``lean`` for figures without the ECDFs, ``variants_run``)."""
+    lean = {} if ecdf else {"lean": True}
     return "workshop:figures:" + canonical_sha256(
-        {"document": full_document, "settings": asdict(settings), "engine": ENGINE_VERSION}
+        {"document": full_document, "settings": asdict(settings), "engine": ENGINE_VERSION, **lean}
     )
 
 
-def asked_key(document: dict, overrides: dict, settings: RunSettings) -> str:
+def asked_key(document: dict, overrides: dict, settings: RunSettings, *, ecdf: bool = True) -> str:
     """The cache key of the figures of a variant as asked (base document and overrides): found without
     building and validating the variant, which costs more than the look-up itself."""
+    lean = {} if ecdf else {"lean": True}
     return "workshop:asked:" + canonical_sha256(
-        {"document": document, "overrides": overrides, "settings": asdict(settings), "engine": ENGINE_VERSION}
+        {"document": document, "overrides": overrides, "settings": asdict(settings), "engine": ENGINE_VERSION, **lean}
     )
+
+
+def _found(keys: dict[int, list[str]]) -> dict[int, Any]:
+    """Of each variant's cache keys (the figures it takes, in order of preference), the figures of the first the
+    cache holds, in one look-up."""
+    held = cache.get_many([key for wanted in keys.values() for key in wanted])
+    return {i: next(held[key] for key in wanted if key in held) for i, wanted in keys.items() if held.keys() & wanted}
+
+
+def _accepted(key: Callable[..., str], ecdf: bool, *arguments: Any) -> list[str]:
+    """The cache keys of figures that answer: with the ECDFs only those that have them; without, the lean
+    figures or, as good, the full ones."""
+    return [key(*arguments, ecdf=True)] if ecdf else [key(*arguments, ecdf=False), key(*arguments, ecdf=True)]
+
+
+def _asked(variants: list[tuple[dict, dict]], settings: RunSettings, ecdf: bool) -> dict[int, list[str]]:
+    return {i: _accepted(asked_key, ecdf, *variant, settings) for i, variant in enumerate(variants)}
 
 
 def variants_run(
@@ -81,10 +102,12 @@ def variants_run(
     settings: RunSettings | None = None,
     background: bool = False,
     check: Callable[[simulation.Scenario], object] | None = None,
+    ecdf: bool = True,
 ) -> list[tuple[RunFigures, float]]:
     """Simulate several variants (each ``(document, overrides)``) at the quick settings, together: their
     chunks share the warm pool (``workshop.pool.figures_many``). Each: (the lean figures the page draws —
-    verdicts, ECDFs, means, costs — and the elapsed seconds). Fewer replays where the intervals allow: an
+    verdicts, ECDFs, means, costs — and the elapsed seconds; without ``ecdf``, as the room draws them: no
+    ECDFs, and figures with them answer too). Fewer replays where the intervals allow: an
     incident type stops after its first chunk once more replays could not change its verdicts. A saved
     variant runs in full (``variant_pin``). ``check``: called with each variant that has to be simulated
     (e.g. ``budget.evaluate_check``, which raises when it costs too much).
@@ -95,27 +118,30 @@ def variants_run(
     ahead (``workshop.prefetch``, which passes ``background``) — answers without simulating again."""
     started = time.perf_counter()
     settings = settings or QUICK
-    asked = [asked_key(document, overrides, settings) for document, overrides in variants]
-    held = cache.get_many(asked)
-    todo = [i for i, key in enumerate(asked) if key not in held]
-    built = {i: _built_variant(asked[i], *variants[i]) for i in todo}
+    asked = _asked(variants, settings, ecdf)
+    answers = _found(asked)
+    todo = [i for i in range(len(variants)) if i not in answers]
+    built = {i: _built_variant(asked[i][-1], *variants[i]) for i in todo}  # by the key with the ECDFs, either way
     scenarios = {i: scenario for i, (scenario, _) in built.items()}
     fulls = {i: full for i, (_, full) in built.items()}
-    keys = {i: figures_key(full, settings) for i, full in fulls.items()}
-    found = cache.get_many(list(keys.values()))
-    missing = [i for i in todo if keys[i] not in found]
+    keys = {i: _accepted(figures_key, ecdf, full, settings) for i, full in fulls.items()}
+    found = _found(keys)
+    missing = [i for i in todo if i not in found]
     if check is not None:
         for i in missing:
             check(scenarios[i])
     if missing:
-        computed = figures_many([(scenarios[i], fulls[i]) for i in missing], settings, background=background)
-        found.update({keys[i]: results for i, results in zip(missing, computed, strict=True)})
+        computed = figures_many([(scenarios[i], fulls[i]) for i in missing], settings, background=background, ecdf=ecdf)
+        for i, figures in zip(missing, computed, strict=True):
+            # lean figures keep the full document: the room reads its targets
+            found[i] = figures if ecdf else dataclasses.replace(figures, scenario=fulls[i])
     if todo:
-        fresh = {asked[i]: found[keys[i]] for i in todo}
-        held.update(fresh)
-        cache.set_many({**fresh, **{keys[i]: found[keys[i]] for i in missing}}, FIGURES_CACHE_S)
+        answers.update({i: found[i] for i in todo})
+        stored = {asked[i][0]: found[i] for i in todo}
+        stored.update({keys[i][0]: found[i] for i in missing})
+        cache.set_many(stored, FIGURES_CACHE_S)
     elapsed_s = time.perf_counter() - started
-    return [(held[key], elapsed_s) for key in asked]
+    return [(answers[i], elapsed_s) for i in range(len(variants))]
 
 
 _built: OrderedDict[str, tuple[simulation.Scenario, dict]] = OrderedDict()  # asked key → (variant, full document)
@@ -140,16 +166,18 @@ def _built_variant(asked: str, document: dict, overrides: dict) -> tuple[simulat
     return found
 
 
-def variants_cached(*, variants: list[tuple[dict, dict]], settings: RunSettings | None = None) -> bool:
+def variants_cached(
+    *, variants: list[tuple[dict, dict]], settings: RunSettings | None = None, ecdf: bool = True
+) -> bool:
     """Whether every variant as asked is in the cache already (answering costs no simulation)."""
-    settings = settings or QUICK
-    keys = [asked_key(document, overrides, settings) for document, overrides in variants]
-    return len(cache.get_many(keys)) == len(keys)
+    return len(_found(_asked(variants, settings or QUICK, ecdf))) == len(variants)
 
 
-def variant_run(*, document: dict, overrides: dict, settings: RunSettings | None = None) -> tuple[RunFigures, float]:
+def variant_run(
+    *, document: dict, overrides: dict, settings: RunSettings | None = None, ecdf: bool = True
+) -> tuple[RunFigures, float]:
     """One variant's quick run (``variants_run``)."""
-    return variants_run(variants=[(document, overrides)], settings=settings)[0]
+    return variants_run(variants=[(document, overrides)], settings=settings, ecdf=ecdf)[0]
 
 
 def variant_pin(*, workspace: Workspace, scenario: Scenario, document: dict, overrides: dict, label: str, user) -> Run:

@@ -26,7 +26,7 @@ from planner.selectors.access import object_for_user, workspace_for_user
 from planner.selectors.baseline import workspace_rebased
 from planner.selectors.runs import run_results
 from workshop import budget, jobs, prefetch, services
-from workshop.charts import targets_text, variant_payload
+from workshop.charts import room_payload, targets_text, variant_payload
 from workshop.controls import controls_for
 from workshop.models import FrontierJob, ShareLink
 from workshop.selectors import (
@@ -194,12 +194,15 @@ def _member_urls(workspace_id: int) -> dict:
 
 
 def _evaluate(access: Access, data: dict) -> JsonResponse:
+    """``room``: what the room draws of an option (``room_payload``: verdict cards, key figures), no ECDFs."""
     overrides = _overrides(data)
+    room = data.get("room") is True
     with prefetch.foreground():  # checked against the budget only when it has to be simulated
         results, elapsed_s = services.variants_run(
-            variants=[(access.document, overrides)], check=budget.evaluate_check
+            variants=[(access.document, overrides)], check=budget.evaluate_check, ecdf=not room
         )[0]
-    return JsonResponse(variant_payload(workspace_rebased(results, workspace=access.workspace), elapsed_s))
+    results = workspace_rebased(results, workspace=access.workspace)
+    return JsonResponse(room_payload(results, elapsed_s) if room else variant_payload(results, elapsed_s))
 
 
 def _frontier(access: Access, data: dict) -> JsonResponse:

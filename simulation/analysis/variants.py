@@ -7,7 +7,7 @@ between variants are effects, not noise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from simulation.engine.chunks import ChunkResult, batches_by_type, run_chunk
 from simulation.engine.plan import RunPlan, plan_run
 from simulation.engine.results import Costs, JsonRecord, RunResults, TypeEcdf, Verdict
 from simulation.engine.stats import ecdf_quantiles
+from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document
 from simulation.model.scenario import Scenario
 
@@ -156,11 +157,7 @@ def figures_of_parts(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult]
                 rto_s=_brief(batch.rto_s),
                 impact_s=_brief(batch.impact_s),
                 data_loss_s=_brief(batch.data_loss_s),
-                ecdf=TypeEcdf(
-                    rto_s=tuple(ecdf_quantiles(batch.rto_s)), data_loss_s=tuple(ecdf_quantiles(batch.data_loss_s))
-                )
-                if ecdf
-                else None,
+                ecdf=_type_ecdf(batch) if ecdf else None,
             )
             for name, batch in batches.items()
         },
@@ -171,4 +168,21 @@ def figures_of_parts(scenario: Scenario, plan: RunPlan, parts: list[ChunkResult]
         verdicts=tuple(Verdict.from_json(v) for v in verdicts),
         targets_met=all(v["met"] for v in verdicts),
         scenario=dump_document(scenario) if ecdf else None,
+    )
+
+
+def _type_ecdf(batch: Batch) -> TypeEcdf:
+    return TypeEcdf(rto_s=tuple(ecdf_quantiles(batch.rto_s)), data_loss_s=tuple(ecdf_quantiles(batch.data_loss_s)))
+
+
+def with_ecdf(figures: RunFigures, plan: RunPlan, parts: list[ChunkResult]) -> RunFigures:
+    """``figures`` (``figures_of_parts`` of these parts without ``ecdf``) with each type's ECDF quantiles, as
+    ``figures_of_parts`` with ``ecdf`` has them (the full document aside): added only to figures that are kept."""
+    batches = batches_by_type(plan, parts)
+    return replace(
+        figures,
+        incident_types={
+            name: replace(type_figures, ecdf=_type_ecdf(batches[name]))
+            for name, type_figures in figures.incident_types.items()
+        },
     )

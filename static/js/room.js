@@ -164,7 +164,7 @@
     // through a link, one option after the other: asking for all at once would meet its limit (429)
     const answers = [];
     for (const option of options) {
-      answers.push(await request(config.urls.evaluate, option, controller.signal));
+      answers.push(await request(config.urls.evaluate, { ...option, room: true }, controller.signal));
       if (controller !== inFlight) return answers;
     }
     return answers;
@@ -200,11 +200,15 @@
     Object.assign(body.dataset, { wsRenders: String(++renders), wsState: "ready" });
   }
 
-  function schedule() {
+  // A slider dragged asks once it pauses (DEBOUNCE_MS); a move that is done (a key, a click, a slider let go:
+  // ``change``) asks at once, unless an answer is on its way (then it waits for a pause too).
+  function schedule(done = false) {
     inputAt = inputAt === null ? performance.now() : inputAt;
     body.dataset.wsState = "busy";
     clearTimeout(timer);
-    timer = setTimeout(evaluateAll, DEBOUNCE_MS);
+    timer = null;
+    if (done && inFlight === null) evaluateAll();
+    else timer = setTimeout(() => { timer = null; evaluateAll(); }, DEBOUNCE_MS);
   }
 
   // -- saving (editors) -----------------------------------------------------------------------------
@@ -254,9 +258,10 @@
       if (index !== before) lastMove = { key, step: index > before ? 1 : -1 };
       state.controls[key] = display[key].options[index].value;
       showValue(key);
-      schedule();
+      schedule(input.type !== "range");
       changed();
     });
+    if (input.type === "range") input.addEventListener("change", () => { if (timer !== null) schedule(true); });
   });
 
   $("room-reset").addEventListener("click", () => { state.controls = {}; syncInputs(); schedule(); changed(); });

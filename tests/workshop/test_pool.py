@@ -94,3 +94,24 @@ def test_only_the_types_of_undecided_verdicts_continue(settings):
     assert undecided and undecided != set(plan.rates_per_year)
     for name, figure in figures.incident_types.items():
         assert figure.trials == (500 if name in undecided else 250)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_figures_with_ecdfs_are_those_of_the_chunks_replayed_and_the_lean_ones_judge_alike(settings, workers):
+    """ECDFs are put together only for figures that stand (not for a first round whose run continues): the
+    same figures as ``figures_of_parts`` with ECDFs of the chunks replayed; without them, the same verdicts."""
+    from simulation.analysis.variants import figures_of_parts
+    from simulation.engine.chunks import run_chunk
+
+    settings.WORKSHOP_WORKERS = workers
+    schedule.STORE.clear()
+    scenario = load_file(EXAMPLES / "worked-active-passive.yaml")
+    full, lean = (pool.figures_many([(scenario, dump_document(scenario))], QUICK, ecdf=e)[0] for e in (True, False))
+    plan = plan_run(scenario, trials=QUICK.trials, seed=QUICK.seed, years=QUICK.years)
+    replayed = [i for name, t in full.incident_types.items() for i in plan.chunks_of(name)[: -(-t.trials // 250)]]
+    expected = figures_of_parts(scenario, plan, [run_chunk(scenario, plan, i) for i in sorted(replayed)], True)
+    assert full.to_json() == expected.to_json()
+    assert len(replayed) < len(plan.chunks)  # some types stopped after one chunk
+    assert lean.verdicts == full.verdicts and lean.annual == full.annual and lean.costs == full.costs
+    assert all(t.ecdf is None for t in lean.incident_types.values())
+    pool._discard()

@@ -186,7 +186,7 @@ def test_two_runs_of_one_document_are_told_apart_while_their_undecided_types_con
         for run, index in wanted:
             run.parts[index] = np.arange(3.0)  # arrays: comparing two runs field by field would raise
 
-    def finish(asked, ecdf):
+    def finish(asked, ecdf, last):
         calls.append(len(asked))
         undecided = ["db_primary_failure"] if len(calls) == 1 else []
         return [(f"figures {len(calls)}", undecided) for _ in asked]
@@ -220,3 +220,31 @@ def test_a_variant_built_for_a_position_ahead_is_not_built_again(monkeypatch):
 
     monkeypatch.setattr(services, "variant_scenario", build_again)
     assert services._built_variant(key, document, overrides) is first
+
+
+def test_a_follower_asks_for_what_the_room_draws(viewer_client, session):
+    """Through a link the room asks option by option (``room``): the cards and key figures the presenter gets."""
+    moved = {"failover.detection.interval_s": 10}
+    together = _post(viewer_client, session, {"options": _options(session, moved)}).json()["options"]
+    alone = viewer_client.post(
+        reverse("workshop_evaluate", args=[session.workspace_id]),
+        json.dumps({"scenario_id": session.options[0], "overrides": moved, "room": True}),
+        content_type="application/json",
+    ).json()
+    assert "figure" not in alone and alone["cards"] == together[0]["cards"] and alone["key"] == together[0]["key"]
+
+
+def test_the_room_takes_figures_with_ecdfs_from_the_cache_but_the_workshop_page_not_lean_ones(session, monkeypatch):
+    document = services_document(session, session.options[0])
+    with_ecdfs = services.variants_run(variants=[(document, {"failover.detection.interval_s": 25})])[0][0]
+    lean = services.variants_run(variants=[(document, {"failover.detection.interval_s": 35})], ecdf=False)[0][0]
+    assert lean.scenario is not None and all(t.ecdf is None for t in lean.incident_types.values())
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("simulated again")
+
+    monkeypatch.setattr(services, "figures_many", no_simulation)
+    again = services.variants_run(variants=[(document, {"failover.detection.interval_s": 25})], ecdf=False)[0][0]
+    assert again.to_json() == with_ecdfs.to_json()
+    with pytest.raises(AssertionError, match="simulated again"):
+        services.variants_run(variants=[(document, {"failover.detection.interval_s": 35})])

@@ -47,7 +47,7 @@ class _Recorder:
             future.set_result((local.chunk(task.run, task.index), 0.01))
         else:
             self.log.append((process, "finish", ""))
-            future.set_result(local.finish(task.run, False))
+            future.set_result(local.finish(task.run, False, task.last))
         return future
 
 

@@ -160,14 +160,72 @@ def _primary_loss(
     d = np.where(out, drained, INF)
     w = np.where(stays, works_s, np.where(again, again_s, INF))
     r = np.where(again, returned, INF)
-    ones = np.ones((n, m), dtype=np.int64)
-    times = np.concatenate((zero[:, :1], lost, d, w, r), axis=1)
-    # steps of (in rotation, working, serving), applied in that order within an instance; all broken at ``lost``
-    nothing, broken = np.zeros((n, 1), dtype=np.int64), np.full((n, 1), -m, dtype=np.int64)
-    rotation = np.concatenate((nothing, nothing, -ones, 0 * ones, ones), axis=1)
-    working = np.concatenate((nothing, broken, 0 * ones, ones, 0 * ones), axis=1)
-    serving = np.concatenate((nothing, broken, 0 * ones, stays.astype(np.int64), ones), axis=1)
-    return _Side(shape, times, (m, m, m), (rotation, working, serving), undecided)
+    return _instances(shape, (lost, (0, -m, -m)), (m, m, m), (d, w, r), stays, undecided)
+
+
+def _instances(
+    shape: FleetShape,
+    start: tuple[Floats, tuple[int, int, int]],
+    base: tuple[int, int, int],
+    dwr: tuple[Floats, Floats, Floats],
+    stays: Bools,
+    undecided: Bools,
+) -> _Side:
+    """The ``_Side`` of per-instance changes ``dwr``: out of rotation at D, works at W (serving then where it
+    ``stays`` in rotation), back in rotation at R; before them a change at 0 with no step, then ``start``
+    (times, steps) of the whole fleet."""
+    d, w, r = dwr
+    n = len(d)
+    ones = np.ones(d.shape, dtype=np.int64)
+    times = np.concatenate((np.zeros((n, 1)), start[0], d, w, r), axis=1)
+    # steps of (in rotation, working, serving), applied in that order within an instance
+    firsts = [np.array([[0, step]] * n, dtype=np.int64) for step in start[1]]
+    rotation = np.concatenate((firsts[0], -ones, 0 * ones, ones), axis=1)
+    working = np.concatenate((firsts[1], 0 * ones, ones, 0 * ones), axis=1)
+    serving = np.concatenate((firsts[2], 0 * ones, stays.astype(np.int64), ones), axis=1)
+    return _Side(shape, times, base, (rotation, working, serving), undecided)
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def served_after_instances_lost_batch(
+    shape: FleetShape,
+    draws: AppDraws,
+    rows: NDArray[np.intp],
+    lost: list[int],
+    back: Floats,
+    *,
+    escalation_s: float,
+    threshold: float,
+) -> tuple[Floats, Floats, Bools]:
+    """``served_after_instances_lost`` for the incidents ``rows`` of ``draws`` whose instances ``lost`` were
+    gone at 0 until ``back``: RTO, impact and whether decided."""
+    n, m, k = len(rows), shape.instances, len(lost)
+    phase, restart_s = draws.lb_phase_s[rows][:, None], draws.restart_s[rows][:, lost]
+    interval_s, zero, made = shape.interval_s, np.zeros((n, 1)), np.ones((n, 1), dtype=bool)
+    back = back[:, None]
+    undecided = np.full(n, not escalation_s > 0.0)
+    if not k:  # a zone without instances: nothing changes
+        empty = np.zeros((n, 0))
+        side = _instances(shape, (zero, (0, 0, 0)), (m, m, m), (empty, empty, empty), empty > 0, undecided)
+        rto, impact, whole = _outcomes([side], escalation_s, threshold)
+        return rto, impact, whole & ~undecided
+    plans = _Plans()
+    drained = plans.plan(zero, _lb_check(phase, interval_s, zero, shape.unhealthy_after), made)
+    undecided |= _close(back, drained)[:, 0]
+    late = back > drained + 0 * restart_s  # the load balancer gave up on them first: restarted
+    restarted = drained if shape.auto_restart else back
+    # booted when the zone is back, the load balancer's count started again from then
+    again = plans.plan(back, _lb_check(phase, interval_s, back, shape.unhealthy_after), ~late[:, :1])
+    up = plans.plan(back + 0 * restart_s, back + restart_s, ~late)
+    undecided |= (~late & _close(up, again + 0 * up)).any(axis=1)
+    stays = ~late & (up < again)
+    w = np.where(late, plans.plan(restarted + 0 * restart_s, restarted + restart_s, late), up)
+    r = np.where(stays, INF, plans.plan(w, _lb_check(phase, interval_s, w, shape.healthy_after), ~stays))
+    d = np.where(late, drained, np.where(stays, INF, again))
+    undecided |= plans.refused()
+    side = _instances(shape, (zero, (0, 0, 0)), (m, m - k, m - k), (d, w, r), stays, undecided)
+    rto, impact, whole = _outcomes([side], escalation_s, threshold)
+    return rto, impact, whole & ~undecided
 
 
 def served_after_primary_loss_batch(

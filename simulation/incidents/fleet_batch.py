@@ -9,7 +9,10 @@ every distinct instant are sums of per-instance steps (they do not depend on
 the order within an instant). The served fraction of each count is the
 ``FleetShape``'s, worked out once per count met; RTO and impact follow from
 the distinct instants as ``served.rto_and_impact`` would from the points,
-segment after segment in the same order, without building the points.
+segment after segment in the same order, without building the points. The two
+sides of a network partition (``two_sides_batch``) are two fleets whose changes
+share one sorted array; each side's served fraction after each instant is merged
+as ``network_partition.merged_points`` merges them.
 
 An incident the batch cannot decide exactly is left undecided (``decided``
 false) and goes through the per-incident path (the closed form, then SimPy):
@@ -83,37 +86,55 @@ class _Plans:
         return clash
 
 
+class _Side:
+    """One fleet's changes in a batch: ``times`` (incidents × changes; INF: none; a first change at 0 with no
+    step) and their ``steps`` of (in rotation, working, serving), counted from ``base`` (every instance
+    registered); ``undecided`` where the order of its events would decide."""
+
+    __slots__ = ("shape", "times", "base", "steps", "undecided")
+
+    def __init__(
+        self,
+        shape: FleetShape,
+        times: Floats,
+        base: tuple[int, int, int],
+        steps: tuple[NDArray[np.int64], ...],
+        undecided: Bools,
+    ) -> None:
+        self.shape, self.times, self.base, self.steps, self.undecided = shape, times, base, steps, undecided
+
+
 @np.errstate(invalid="ignore", over="ignore")  # where undecided: infinite times, NaN for none
-def served_after_primary_loss_batch(
+def _primary_loss(
     shape: FleetShape,
     draws: AppDraws,
     rows: NDArray[np.intp],
     ready: Floats,
     same_address: Bools,
-    *,
+    lost: Floats | None,
     escalation_s: float,
-    threshold: float,
-) -> tuple[Floats, Floats, Bools]:
-    """RTO, impact and whether decided, for the incidents ``rows`` of ``draws`` whose fleet lost its primary at 0
-    and can reach one again from ``ready`` (at the same address or not): ``served_after_primary_loss`` with
-    ``rto_and_impact`` of its points up to the last, for the whole batch."""
+) -> _Side:
+    """The changes of ``_primary_lost`` for the incidents ``rows`` of ``draws``: every instance lost its
+    primary at ``lost`` (None: at 0) and can reach one again from ``ready`` (at the same address or not)."""
     n, m = len(rows), shape.instances
     phase = draws.lb_phase_s[rows][:, None]
     follow_s, drain_s, restart_s = draws.follow_s[rows], draws.drain_s[rows], draws.restart_s[rows]
     interval_s, deep = shape.interval_s, shape.deep
-    undecided = ~((ready > 0.0) & (ready < INF)) | (not escalation_s > 0.0)
+    lost = np.zeros(n) if lost is None else lost
+    undecided = ~((ready > 0.0) & (ready < INF) & (lost >= 0.0) & (lost <= ready)) | (not escalation_s > 0.0)
     ready = np.where(undecided, 1.0, ready)[:, None]
+    lost = np.where(undecided, 0.0, lost)[:, None]
     same = same_address[:, None]
     zero, never = np.zeros((n, m)), np.full((n, m), INF)
     plans = _Plans()
     # what ``Fleet.primary_is_ready`` plans for a stale pool: endpoint followed and pool drained
     follow = np.where(same, ready, ready + follow_s)
-    drain_at = 0.0 + drain_s
+    drain_at = lost + drain_s
     drain = np.where(same, np.minimum(drain_at, ready + REFUSED_EVICTION_S), drain_at)
     works = np.where(follow > drain, follow, drain)
     if deep:
-        target = _lb_check(phase, interval_s, zero[:, :1], shape.unhealthy_after)
-        drained = plans.plan(zero[:, :1], target, np.ones((n, 1), dtype=bool))
+        target = _lb_check(phase, interval_s, lost, shape.unhealthy_after)
+        drained = plans.plan(lost, target, np.ones((n, 1), dtype=bool))
         undecided |= _close(ready, drained)[:, 0]
         stale = ready < drained
     else:
@@ -139,14 +160,118 @@ def served_after_primary_loss_batch(
     d = np.where(out, drained, INF)
     w = np.where(stays, works_s, np.where(again, again_s, INF))
     r = np.where(again, returned, INF)
-    ones = np.ones((n, m), dtype=np.int64)
-    times = np.concatenate((zero[:, :1], d, w, r), axis=1)
+    return _instances(shape, (lost, (0, -m, -m)), (m, m, m), (d, w, r), stays, undecided)
+
+
+def _instances(
+    shape: FleetShape,
+    start: tuple[Floats, tuple[int, int, int]],
+    base: tuple[int, int, int],
+    dwr: tuple[Floats, Floats, Floats],
+    stays: Bools,
+    undecided: Bools,
+) -> _Side:
+    """The ``_Side`` of per-instance changes ``dwr``: out of rotation at D, works at W (serving then where it
+    ``stays`` in rotation), back in rotation at R; before them a change at 0 with no step, then ``start``
+    (times, steps) of the whole fleet."""
+    d, w, r = dwr
+    n = len(d)
+    ones = np.ones(d.shape, dtype=np.int64)
+    times = np.concatenate((np.zeros((n, 1)), start[0], d, w, r), axis=1)
     # steps of (in rotation, working, serving), applied in that order within an instance
-    rotation = np.concatenate((zero[:, :1], -ones, 0 * ones, ones), axis=1).astype(np.int64)
-    working = np.concatenate((zero[:, :1], 0 * ones, ones, 0 * ones), axis=1).astype(np.int64)
-    serving = np.concatenate((zero[:, :1], 0 * ones, stays.astype(np.int64), ones), axis=1).astype(np.int64)
-    steps = (rotation, working, serving)
-    rto, impact, whole = _outcomes(shape, times, (m, 0, 0), steps, escalation_s, threshold)
+    firsts = [np.array([[0, step]] * n, dtype=np.int64) for step in start[1]]
+    rotation = np.concatenate((firsts[0], -ones, 0 * ones, ones), axis=1)
+    working = np.concatenate((firsts[1], 0 * ones, ones, 0 * ones), axis=1)
+    serving = np.concatenate((firsts[2], 0 * ones, stays.astype(np.int64), ones), axis=1)
+    return _Side(shape, times, base, (rotation, working, serving), undecided)
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def served_after_instances_lost_batch(
+    shape: FleetShape,
+    draws: AppDraws,
+    rows: NDArray[np.intp],
+    lost: list[int],
+    back: Floats,
+    *,
+    escalation_s: float,
+    threshold: float,
+) -> tuple[Floats, Floats, Bools]:
+    """``served_after_instances_lost`` for the incidents ``rows`` of ``draws`` whose instances ``lost`` were
+    gone at 0 until ``back``: RTO, impact and whether decided."""
+    n, m, k = len(rows), shape.instances, len(lost)
+    phase, restart_s = draws.lb_phase_s[rows][:, None], draws.restart_s[rows][:, lost]
+    interval_s, zero, made = shape.interval_s, np.zeros((n, 1)), np.ones((n, 1), dtype=bool)
+    back = back[:, None]
+    undecided = np.full(n, not escalation_s > 0.0)
+    if not k:  # a zone without instances: nothing changes
+        empty = np.zeros((n, 0))
+        side = _instances(shape, (zero, (0, 0, 0)), (m, m, m), (empty, empty, empty), empty > 0, undecided)
+        rto, impact, whole = _outcomes([side], escalation_s, threshold)
+        return rto, impact, whole & ~undecided
+    plans = _Plans()
+    drained = plans.plan(zero, _lb_check(phase, interval_s, zero, shape.unhealthy_after), made)
+    undecided |= _close(back, drained)[:, 0]
+    late = back > drained + 0 * restart_s  # the load balancer gave up on them first: restarted
+    restarted = drained if shape.auto_restart else back
+    # booted when the zone is back, the load balancer's count started again from then
+    again = plans.plan(back, _lb_check(phase, interval_s, back, shape.unhealthy_after), ~late[:, :1])
+    up = plans.plan(back + 0 * restart_s, back + restart_s, ~late)
+    undecided |= (~late & _close(up, again + 0 * up)).any(axis=1)
+    stays = ~late & (up < again)
+    w = np.where(late, plans.plan(restarted + 0 * restart_s, restarted + restart_s, late), up)
+    r = np.where(stays, INF, plans.plan(w, _lb_check(phase, interval_s, w, shape.healthy_after), ~stays))
+    d = np.where(late, drained, np.where(stays, INF, again))
+    undecided |= plans.refused()
+    side = _instances(shape, (zero, (0, 0, 0)), (m, m - k, m - k), (d, w, r), stays, undecided)
+    rto, impact, whole = _outcomes([side], escalation_s, threshold)
+    return rto, impact, whole & ~undecided
+
+
+def served_after_primary_loss_batch(
+    shape: FleetShape,
+    draws: AppDraws,
+    rows: NDArray[np.intp],
+    ready: Floats,
+    same_address: Bools,
+    *,
+    escalation_s: float,
+    threshold: float,
+) -> tuple[Floats, Floats, Bools]:
+    """RTO, impact and whether decided, for the incidents ``rows`` of ``draws`` whose fleet lost its primary at 0
+    and can reach one again from ``ready`` (at the same address or not): ``served_after_primary_loss`` with
+    ``rto_and_impact`` of its points up to the last, for the whole batch."""
+    side = _primary_loss(shape, draws, rows, ready, same_address, None, escalation_s)
+    rto, impact, whole = _outcomes([side], escalation_s, threshold)
+    return rto, impact, whole & ~side.undecided
+
+
+def two_sides_batch(
+    far: FleetShape,
+    old: FleetShape | float | None,
+    draws: AppDraws,
+    rows: NDArray[np.intp],
+    far_ready: tuple[Floats, Bools],
+    old_loss: tuple[Floats, Floats] | None,
+    *,
+    escalation_s: float,
+    threshold: float,
+) -> tuple[Floats, Floats, Bools]:
+    """``served_after_primary_loss`` of the ``far`` side (lost its primary at 0, reaches one from ``far_ready``:
+    when, at the same address) and of the ``old`` side, merged as ``network_partition.merged_points`` merges
+    them: the old side lost its primary at ``old_loss`` (lost, reaches a new one from) or, without it, stays
+    whole throughout (``old``: its served fraction then; None: no old side)."""
+    far_side = _primary_loss(far, draws, rows, *far_ready, None, escalation_s)
+    sides: list[_Side | float] = [far_side]
+    undecided = far_side.undecided
+    if isinstance(old, FleetShape) and old_loss is not None:
+        lost, back = old_loss
+        old_side = _primary_loss(old, draws, rows, back, np.zeros(len(rows), dtype=bool), lost, escalation_s)
+        sides.append(old_side)
+        undecided = undecided | old_side.undecided
+    elif old is not None:
+        sides.append(float(old) if not isinstance(old, FleetShape) else old.whole)
+    rto, impact, whole = _outcomes(sides, escalation_s, threshold, merged=True)
     return rto, impact, whole & ~undecided
 
 
@@ -167,43 +292,42 @@ def served_after_crash_batch(
     times = np.concatenate((zero, drained, works, returned), axis=1)
     # steps of (in rotation, working, serving): out, works (out of rotation), back
     steps = tuple(np.array([column] * n, dtype=np.int64) for column in ([0, -1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1]))
-    rto, impact, whole = _outcomes(shape, times, (m, m - 1, m - 1), steps, escalation_s, threshold)
+    side = _Side(shape, times, (m, m - 1, m - 1), steps, plans.refused() | (not escalation_s > 0.0))
+    rto, impact, whole = _outcomes([side], escalation_s, threshold)
     outcomes = BatchOutcomes.undecided(n)
-    outcomes.decided[:] = whole & ~plans.refused() & (escalation_s > 0.0)
+    outcomes.decided[:] = whole & ~side.undecided
     outcomes.rto_s[:], outcomes.impact_s[:] = rto, impact
     return outcomes
 
 
+@np.errstate(invalid="ignore", over="ignore")
 def _outcomes(
-    shape: FleetShape,
-    times: Floats,
-    base: tuple[int, int, int],
-    steps: tuple[NDArray[np.int64], ...],
-    escalation_s: float,
-    threshold: float,
+    sides: list[_Side | float], escalation_s: float, threshold: float, *, merged: bool = False
 ) -> tuple[Floats, Floats, Bools]:
-    """RTO, impact and whether whole at the end and nobody acts, from each incident's changes (``times``, INF:
-    none; a first change at 0 with no step) and their ``steps`` of (in rotation, working, serving), counted
-    from ``base`` (every instance registered)."""
-    n, m = times.shape[0], shape.instances
+    """RTO, impact and whether whole at the end and nobody acts, from each incident's changes on every side
+    (``_Side``; a float: a side served at that fraction throughout); ``merged``: the served fraction is
+    ``merged_points``' (each side's shortfall taken from 1 in turn), otherwise the one side's. Each side is
+    whole at the end and nobody on it acts."""
+    changing = [side for side in sides if isinstance(side, _Side)]
+    times = np.concatenate([side.times for side in changing], axis=1)
+    n = times.shape[0]
     order = np.argsort(times, axis=1, kind="stable")
     times = np.take_along_axis(times, order, axis=1)
-    healthy, working, serving = (
-        b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip(base, steps)
-    )
     later = np.concatenate((times[:, 1:], np.full((n, 1), INF)), axis=1)
     ends = (times < INF) & (times != later)  # the last change of each instant
-    # fail-open routes to every registered instance (all of them) below the panic threshold
-    if shape.fail_open:
-        panic = (healthy == 0) | (healthy < shape.panic_below)
-        healthy, serving = np.where(panic, m, healthy), np.where(panic, working, serving)
-    keys = healthy * (m + 1) + serving
-    met, where = np.unique(keys[ends], return_inverse=True)
-    values = np.full(times.shape, np.nan)
-    values[ends] = np.array([shape.served(int(k) // (m + 1), int(k) % (m + 1), shape.route) for k in met])[where]
-    refused = ((times < INF) & _close(times, np.full(times.shape, escalation_s))).any(axis=1)
-    # the points as ``add_point`` keeps them: the first instant's, then each instant whose value changes
     columns = np.broadcast_to(np.arange(times.shape[1]), times.shape)
+    escalated = np.where(ends & (times < escalation_s), columns, -1).max(axis=1, keepdims=True)
+    final = np.where(ends, columns, -1).max(axis=1, keepdims=True)
+    refused = ((times < INF) & _close(times, np.full(times.shape, escalation_s))).any(axis=1)
+    decided: Bools = np.ones(n, dtype=bool) & ~refused
+    merged_values: Floats | float = 1.0
+    for side in sides:
+        side_values = side if isinstance(side, float) else _values(side, changing, order, ends)
+        if not isinstance(side_values, float):
+            decided &= (_at(side_values, final)[:, 0] == 1.0) & ~(_at(side_values, escalated)[:, 0] < threshold)
+        merged_values = merged_values - (1.0 - side_values) if merged else side_values
+    values = np.where(ends, np.maximum(0.0, merged_values) if merged else merged_values, np.nan)
+    # the points as ``add_point`` keeps them: the first instant's, then each instant whose value changes
     before = _previous(np.where(ends, columns, -1))  # the instant before (-1: none)
     kept = ends & ((before < 0) | (values != _at(values, before)))
     point = _previous(np.where(kept, columns, -1))  # the point before
@@ -217,9 +341,29 @@ def _outcomes(
     last_t, last_v = _at(times, last)[:, 0], _at(values, last)[:, 0]
     impact = impact + (1.0 - last_v) * (last_t - last_t)  # the last point lasts until the end: itself
     rto = np.where(last_v < threshold, last_t, rto)
-    at_escalation = _at(values, np.where(ends & (times < escalation_s), columns, -1).max(axis=1, keepdims=True))[:, 0]
-    decided: Bools = (last_v == 1.0) & ~(at_escalation < threshold) & ~refused
-    return rto, impact, decided
+    return rto, impact, decided & (last_v == 1.0)
+
+
+def _values(side: _Side, sides: list[_Side], order: NDArray[np.intp], ends: Bools) -> Floats:
+    """The served fraction of ``side`` after each instant (``ends`` of the changes of all ``sides`` in
+    ``order``; NaN elsewhere)."""
+    shape, m = side.shape, side.shape.instances
+    padded = [
+        np.concatenate([s if other is side else np.zeros(other.times.shape, np.int64) for other in sides], axis=1)
+        for s in side.steps
+    ]
+    healthy, working, serving = (
+        b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip(side.base, padded)
+    )
+    # fail-open routes to every registered instance (all of them) below the panic threshold
+    if shape.fail_open:
+        panic = (healthy == 0) | (healthy < shape.panic_below)
+        healthy, serving = np.where(panic, m, healthy), np.where(panic, working, serving)
+    keys = healthy * (m + 1) + serving
+    met, where = np.unique(keys[ends], return_inverse=True)
+    values = np.full(ends.shape, np.nan)
+    values[ends] = np.array([shape.served(int(k) // (m + 1), int(k) % (m + 1), shape.route) for k in met])[where]
+    return values
 
 
 def _previous(indices: NDArray[np.intp]) -> NDArray[np.intp]:

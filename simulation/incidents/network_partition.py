@@ -45,20 +45,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
-from simulation.incidents.app_draws import INF, AppRow, draw_app
+from simulation.incidents.app_draws import INF, AppDraws, AppRow, draw_app
 from simulation.incidents.db_primary_failure import add_parts, catch_up_s, db_setup, promoted_warm_up_s, promotion_s
 from simulation.incidents.fleet import Fleet, app_phases
+from simulation.incidents.fleet_batch import two_sides_batch
 from simulation.incidents.fleet_closed import FleetShape, served_after_primary_loss
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, reconcile
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
 from simulation.model.distributions import LogNormal
 from simulation.model.scenario import Scenario
 
 DEFAULT_DURATION = LogNormal(median=43, p95=600)
+Floats = NDArray[np.float64]
+Bools = NDArray[np.bool_]
 # document sections ``simulate`` reads (engine.cache)
 READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
 
@@ -127,6 +131,25 @@ def decide(
         return SplitBrain(heal_s, decided, decided, decided + fencing.stonith_s + promote_s)
     fenced = fencing.lease_s if fencing.mode == "lease" else INF
     return SplitBrain(heal_s, decided, fenced if fenced < heal_s else INF, decided + promote_s)
+
+
+def decide_batch(
+    scenario: Scenario, app: AppDraws, heal: Floats, automation_ok: Bools, promote: Floats, can_fail_over: bool
+) -> tuple[Bools, Floats, Floats, Floats]:
+    """``decide`` for a whole batch: failed over, decided, fenced and ready (``SplitBrain``), with the same
+    float operations."""
+    failover = scenario.failover
+    fencing = failover.fencing
+    automated = automation_ok & (failover.mode == "automated")
+    decided = np.where(automated, app.detect_s, (app.detect_s + app.respond_s) + app.execute_s)
+    failed_over = ~(heal <= app.decisive_s) & can_fail_over & (automated | (decided < heal))
+    if fencing.mode == "stonith":
+        fenced, ready = decided, (decided + fencing.stonith_s) + promote
+    else:
+        fenced = np.full(len(heal), fencing.lease_s if fencing.mode == "lease" else INF)
+        fenced, ready = np.where(fenced < heal, fenced, INF), decided + promote
+    never = np.full(len(heal), INF)
+    return failed_over, np.where(failed_over, decided, never), np.where(failed_over, fenced, never), ready
 
 
 def _side(
@@ -210,10 +233,11 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     partition = scenario.incidents.network_partition
     instances = scenario.serving_instances
     app_draws = draw_app(scenario, rng, n, instances, hanging=True)  # a partition drops packets: checks hang
-    automation_ok = (rng.random(n) < scenario.automation_success_probability()).tolist()
-    promote = (promotion_s(scenario, rng, n) + catch_up_s(scenario, rng, n) + promoted_warm_up_s(scenario)).tolist()
+    automation_draws = rng.random(n) < scenario.automation_success_probability()
+    promote_draws = promotion_s(scenario, rng, n) + catch_up_s(scenario, rng, n) + promoted_warm_up_s(scenario)
     duration = partition.duration_s or DEFAULT_DURATION
-    heal = duration.sample(rng, n).tolist()
+    heal_draws = duration.sample(rng, n)
+    automation_ok, promote, heal = automation_draws.tolist(), promote_draws.tolist(), heal_draws.tolist()
     can_fail_over = db_setup(scenario).standby != "none"
     old_share, far_share = old_side_share(scenario), far_side_share(scenario)
     threshold = scenario.simulation.recovery_threshold
@@ -221,7 +245,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     humans = scenario.failover.humans
     write_rate = scenario.database.write_rate_tps
     stonith = scenario.failover.fencing.mode == "stonith"
-    rows = list(app_draws.rows())
+    rows = Rows(app_draws.rows)
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
         app = rows[i]
@@ -276,7 +300,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     # a partition where nobody acts and nothing conflicts is worked out from each side's change times
     env = ReplayEnvironment()
     sides = [
-        _side(env, scenario, rows[0], share, amplification, instances) if n else None
+        _side(env, scenario, app_draws.row(0), share, amplification, instances) if n else None
         for share in (far_share, old_share)
     ]
     far_shape, old_shape = (FleetShape(*side) if side is not None else None for side in sides)
@@ -312,6 +336,35 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             return None
         return ReplayOutcome(points, points[-1][0], conflicting_tx=conflicting)
 
+    def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once
+        assert far_shape is not None
+        failed_over, decided, fenced, ready = decide_batch(
+            scenario, app_draws, heal_draws, automation_draws, promote_draws, can_fail_over
+        )
+        window = np.where(failed_over, np.maximum(0.0, np.minimum(heal_draws, fenced) - decided), 0.0)
+        quiet = ~((window * write_rate) * old_share > 0)  # nothing conflicts: nobody reconciles
+        outcomes = BatchOutcomes.undecided(n)
+        old_loses = failed_over & (old_shape is not None)
+        far_ready = np.where(failed_over, ready, heal_draws)
+        back = np.maximum(heal_draws, ready)
+        for at, old_loss in (
+            (np.flatnonzero(quiet & ~old_loses), None),
+            (np.flatnonzero(quiet & old_loses), (np.where(fenced < heal_draws, fenced, back), back)),
+        ):
+            if not len(at):
+                continue
+            rto, impact, done = two_sides_batch(
+                far_shape, old_shape.whole if old_shape is not None and old_loss is None else old_shape,
+                app_draws, at, (far_ready[at], ~failed_over[at]),
+                None if old_loss is None else (old_loss[0][at], old_loss[1][at]),
+                escalation_s=humans.escalation_s, threshold=threshold,
+            )  # fmt: skip
+            at = at[done]
+            outcomes.decided[at], outcomes.rto_s[at], outcomes.impact_s[at] = True, rto[done], impact[done]
+        rows.pending = np.flatnonzero(~outcomes.decided)
+        return outcomes
+
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form
-    )
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form,
+        closed_form_batch=closed_form_batch if far_shape is not None else None,
+    )  # fmt: skip

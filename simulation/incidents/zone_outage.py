@@ -25,10 +25,11 @@ from simulation.incidents.app_draws import draw_app
 from simulation.incidents.db_primary_failure import DbRow, FailedFleet, db_recovery, db_setup, draw_db
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
+from simulation.incidents.fleet_batch import served_after_instances_lost_batch
 from simulation.incidents.fleet_closed import FleetShape, served_after_instances_lost, whole_outcome
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
 from simulation.model.distributions import LogNormal
@@ -72,7 +73,8 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     setup = db_setup(scenario)
     app_draws = draw_app(scenario, rng, n, drawn, hanging=True)  # a lost zone does not answer
     db_draws = draw_db(scenario, setup, rng, n)
-    lost_zone = rng.integers(region.zones, size=n).tolist()
+    lost_zones = rng.integers(region.zones, size=n)
+    lost_zone = lost_zones.tolist()
     duration = (scenario.incidents.zone_outage.duration_s or DEFAULT_DURATION).sample(rng, n)
 
     app, traffic = scenario.app, scenario.traffic
@@ -83,7 +85,11 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     share = instances / scenario.serving_instances  # other regions (active-active) are untouched
     load = traffic.request_rate_rps * share
     offset = _region_offset(scenario) if read_write else 0
-    rows = list(zip(app_draws.rows(), DbRow.rows(db_draws), duration.tolist()))
+    rows = Rows(
+        lambda at: zip(
+            app_draws.rows(at), DbRow.rows(db_draws, at), (duration if at is None else duration[at]).tolist()
+        )
+    )
     evacuations = Evacuations(scenario, rng, n, [region])
     failed_fleet = FailedFleet(scenario, amplification)
     lost_in = [lost_instances(scenario, zone) for zone in range(region.zones)]  # the lost zone's instances
@@ -145,7 +151,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         tracker = ServedTracker(
             env, instances, app.capacity_rps_per_instance, load, retry_amplification=amplification, traffic_share=share
         )
-        shape = FleetShape(tracker, Fleet(env, tracker, app, rows[0][0]))
+        shape = FleetShape(tracker, Fleet(env, tracker, app, app_draws.row(0)))
     unrecorded = Phases(False)
 
     def closed_form(i: int) -> ReplayOutcome | None:
@@ -160,9 +166,26 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=0.0, writes_move=False)
         return whole_outcome(evacuated, 0.0 * write_rate)
 
+    def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once (zone by zone)
+        outcomes = BatchOutcomes.undecided(n)
+        for zone in range(region.zones):
+            at = np.flatnonzero(lost_zones == zone) if zone != DB_PRIMARY_ZONE else np.zeros(0, dtype=np.intp)
+            if not len(at):
+                continue
+            rto, impact, decided = served_after_instances_lost_batch(
+                shape, app_draws, at, lost_in[zone], duration[at], escalation_s=humans.escalation_s,
+                threshold=threshold,
+            )  # fmt: skip
+            at = at[decided]
+            outcomes.decided[at], outcomes.rto_s[at], outcomes.impact_s[at] = True, rto[decided], impact[decided]
+        outcomes.lost_tx[:] = 0.0 * write_rate + 0.0
+        rows.pending = np.flatnonzero(~outcomes.decided)
+        return outcomes
+
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form
-    )
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form,
+        closed_form_batch=None if evacuations.active or not n else closed_form_batch,
+    )  # fmt: skip
 
 
 def _zone_returns(env: simpy.Environment, fleet: Fleet, lost: list[int], zone_s: float) -> list[int]:

@@ -51,7 +51,12 @@ SCENARIOS = sorted((REPO / "examples").glob("*.yaml")) + [REPO / "benchmarks" / 
 MODELS = (db_primary_failure, instance_crash, network_partition, zone_outage, region_outage)
 # replayed without SimPy's event queue (``SoloEnvironment``): compared both ways too
 SOLO = (bad_deploy, dependency_slowdown, data_corruption)
-BATCHED = (db_primary_failure, instance_crash)  # with a batch form (``protocol.ClosedFormBatch``)
+BATCHED = (
+    db_primary_failure,
+    instance_crash,
+    network_partition,
+    zone_outage,
+)  # with a batch form (``protocol.ClosedFormBatch``)
 # what hypothesis varies in the app tier (document paths → values)
 APP_TIER = st.fixed_dictionaries(
     {
@@ -161,20 +166,29 @@ def test_a_standby_built_before_the_promotion_ends_is_worked_out_as_replayed(hea
 
 
 @pytest.mark.parametrize(
-    ("model", "batch_form"), [(db_primary_failure, "db_failure_batch"), (instance_crash, "served_after_crash_batch")]
+    ("model", "batch_form", "most"),
+    [
+        (db_primary_failure, "db_failure_batch", 0.8),
+        (instance_crash, "served_after_crash_batch", 0.8),
+        (network_partition, "two_sides_batch", 0.8),
+        # a third of the outages hit the database primary's zone (3 zones): those are replayed
+        (zone_outage, "served_after_instances_lost_batch", 0.6),
+    ],
 )
-def test_the_batch_decides_most_incidents_of_the_worked_example(model, batch_form, monkeypatch):
-    decided: list[float] = []
+def test_the_batch_decides_most_incidents_of_the_worked_example(model, batch_form, most, monkeypatch):
+    """Counted over every call (a partition's batch runs once for the old side whole, once for it failed over;
+    a zone outage's once per zone)."""
+    decided: list[int] = []
     real = getattr(model, batch_form)
 
     def counted(*args, **kwargs):
         outcomes = real(*args, **kwargs)
-        decided.append(outcomes.decided.mean())
+        decided.append(int((outcomes[2] if isinstance(outcomes, tuple) else outcomes.decided).sum()))
         return outcomes
 
     monkeypatch.setattr(model, batch_form, counted)
     batch = model.simulate(load_file(REPO / "examples" / "worked-active-passive.yaml"), np.random.default_rng(3), 500)
-    assert len(batch) == 500 and decided and decided[0] > 0.8
+    assert len(batch) == 500 and decided and sum(decided) > most * 500
 
 
 def _on_grid(values, step: float):
@@ -214,15 +228,42 @@ def test_changes_at_one_instant_are_worked_out_as_replayed(step, health_check, a
     )
     _draws_on_grid(monkeypatch, step)
     _draws_on_grid(monkeypatch, step, instance_crash)
+    _draws_on_grid(monkeypatch, step, network_partition)
+    _draws_on_grid(monkeypatch, step, zone_outage)
     _assert_same_both_ways(scenario, 300, 5, monkeypatch, models=BATCHED)
     _assert_batch_within_closed_form(scenario, 300, 5, monkeypatch)
+    _assert_batch_within_closed_form(scenario, 300, 5, monkeypatch, network_partition)
+    _assert_batch_within_closed_form(scenario, 300, 5, monkeypatch, zone_outage)
 
 
-def _assert_batch_within_closed_form(scenario, n: int, seed: int, monkeypatch) -> int:
+@pytest.mark.parametrize("step", [0.0, 1.0, 5.0])
+@pytest.mark.parametrize("auto_restart", [True, False])
+@pytest.mark.parametrize("fail_open", [True, False])
+def test_a_zone_back_before_the_load_balancer_gives_up_is_worked_out_as_replayed(
+    step, auto_restart, fail_open, monkeypatch
+):
+    """Short zone outages: instances boot when the zone is back, some before the load balancer gave up on them
+    (they stay in rotation), some after (out, then back after their checks); with draws on a grid, ties."""
+    scenario = apply_overrides(
+        load_file(REPO / "examples" / "worked-active-passive.yaml"),
+        {
+            "app.auto_restart": auto_restart,
+            "app.load_balancer.fail_open": fail_open,
+            "app.load_balancer.interval_s": 5,
+            "incidents.zone_outage.duration_s": {"kind": "lognormal", "median": 12, "p95": 40},
+        },
+    )
+    if step:
+        _draws_on_grid(monkeypatch, step, zone_outage)
+    _assert_same_both_ways(scenario, 400, 37, monkeypatch, models=(zone_outage,))
+    assert _assert_batch_within_closed_form(scenario, 400, 37, monkeypatch, zone_outage) > 100
+
+
+def _assert_batch_within_closed_form(scenario, n: int, seed: int, monkeypatch, model=db_primary_failure) -> int:
     """Every incident the batch decides is one the closed form works out alone, with the same figures (the
     batch leaves at least what the closed form leaves: ties, people acting, a service not whole at the end);
     how many it decided."""
-    real = db_primary_failure.replay_batch
+    real = model.replay_batch
     decided: list[int] = []
 
     def checked(n, *, threshold, closed_form, closed_form_batch, **kwargs):
@@ -238,15 +279,17 @@ def _assert_batch_within_closed_form(scenario, n: int, seed: int, monkeypatch) -
                 decided.append(i)
         return real(n, threshold=threshold, closed_form=closed_form, closed_form_batch=closed_form_batch, **kwargs)
 
-    monkeypatch.setattr(db_primary_failure, "replay_batch", checked)
-    db_primary_failure.simulate(scenario, np.random.default_rng(seed), n)
-    monkeypatch.setattr(db_primary_failure, "replay_batch", real)
+    monkeypatch.setattr(model, "replay_batch", checked)
+    model.simulate(scenario, np.random.default_rng(seed), n)
+    monkeypatch.setattr(model, "replay_batch", real)
     return len(decided)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_the_batch_decides_only_what_the_closed_form_works_out(path, monkeypatch):
     _assert_batch_within_closed_form(load_file(path), 1000, 11, monkeypatch)
+    _assert_batch_within_closed_form(load_file(path), 1000, 11, monkeypatch, network_partition)
+    _assert_batch_within_closed_form(load_file(path), 1000, 11, monkeypatch, zone_outage)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -267,14 +310,19 @@ def test_the_batch_decides_only_what_the_closed_form_works_out_whatever_the_app_
         "database.standby_cache": cache,  # a promotion in three parts
         "database.replay_backlog_gb": {"kind": "lognormal", "median": 0.3, "p95": 2},
     }
-    if transient:  # some failures are ridden out: the app reconnects to the same address
+    if transient:  # some failures are ridden out: the app reconnects to the same address; zones back early
         overrides["incidents.db_primary_failure.duration_s"] = {"kind": "lognormal", "median": 20, "p95": 60}
+        overrides["incidents.zone_outage.duration_s"] = {"kind": "lognormal", "median": 20, "p95": 60}
     scenario = apply_overrides(load_file(REPO / "examples" / f"{base}.yaml"), overrides)
     with monkeypatch.context() as patched:  # one hypothesis example's patches end with it
         if step:
             _draws_on_grid(patched, step)
             _draws_on_grid(patched, step, instance_crash)
+            _draws_on_grid(patched, step, network_partition)
+            _draws_on_grid(patched, step, zone_outage)
         _assert_batch_within_closed_form(scenario, 300, 19, patched)
+        _assert_batch_within_closed_form(scenario, 300, 19, patched, network_partition)
+        _assert_batch_within_closed_form(scenario, 300, 19, patched, zone_outage)
         _assert_same_both_ways(scenario, 150, 19, patched, models=BATCHED)
 
 

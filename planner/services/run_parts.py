@@ -23,6 +23,8 @@ def pack_outcomes(outcomes: Any) -> bytes:
     """The arrays ``OUTCOMES`` of a chunk's or a variant run's outcomes (any object with those attributes)."""
     arrays = [np.asarray(getattr(outcomes, name)) for name in OUTCOMES]
     arrays = [a.astype(a.dtype.newbyteorder("<"), copy=False) for a in arrays]
+    if any(a.ndim != 1 for a in arrays):
+        raise ValueError("piece: outcome arrays are one-dimensional")
     header = json.dumps([[name, a.dtype.str, len(a)] for name, a in zip(OUTCOMES, arrays)]).encode()
     return b"".join([MAGIC, len(header).to_bytes(4, "little"), header, *(a.tobytes() for a in arrays)])
 
@@ -38,9 +40,11 @@ def unpack_outcomes(data: bytes | memoryview) -> dict[str, np.ndarray]:
     size = int.from_bytes(raw[len(MAGIC) : len(MAGIC) + 4], "little")
     offset = len(MAGIC) + 4 + size
     buffer = bytearray(raw[offset:])  # writable arrays, as ``np.load`` gives
+    layout = [(name, np.dtype(dtype), n) for name, dtype, n in json.loads(raw[len(MAGIC) + 4 : offset])]
+    if sum(n * kind.itemsize for _, kind, n in layout) != len(buffer):
+        raise ValueError("piece: its arrays do not fill what was stored")
     arrays, at = {}, 0
-    for name, dtype, n in json.loads(raw[len(MAGIC) + 4 : offset]):
-        kind = np.dtype(dtype)
+    for name, kind, n in layout:
         arrays[name] = np.frombuffer(buffer, dtype=kind, count=n, offset=at)
         at += n * kind.itemsize
     return arrays

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 import simulation
 from planner.logs import request_id_var
-from planner.models import Run, Scenario, Workspace
+from planner.models import Run, RunPart, Scenario, Workspace
 from planner.services.db_retry import db_retry
 from planner.services.heartbeat import heartbeat, stale_before
 from planner.services.scenarios import document_normalize
@@ -216,6 +216,8 @@ def run_cancel(*, run: Run) -> bool:
     changed = Run.objects.filter(pk=run.pk, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).update(
         status=Run.Status.CANCELLED, finished_at=timezone.now(), eta_s=None
     )
+    if changed:  # the pieces stored so far; one stored after this sees the run cancelled and drops itself
+        RunPart.objects.filter(run_id=run.pk).delete()
     run.refresh_from_db()
     return bool(changed)
 

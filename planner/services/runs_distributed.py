@@ -319,6 +319,7 @@ def _store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         RunPart.objects.bulk_create(rows, ignore_conflicts=True)
+    _drop_if_finished(run_id)  # cancelled or failed while it was computed: nothing would drop it later
 
 
 def _stored(run_id: int, kind: str) -> list[tuple[str, bytes]]:

@@ -131,6 +131,45 @@ def test_a_run_requeued_after_a_stall_keeps_its_pieces_and_the_old_attempt_write
     assert run.status == Run.Status.DONE and _canonical(run.results) == _canonical(single.results)
 
 
+@pytest.mark.slow
+def test_a_piece_lost_with_the_database_is_computed_again_on_resume(scenario, owner, broker, single):
+    """Pieces commit without waiting for the disk: a database crash may lose the last ones, and with them the
+    finish marker written after them (its commit waits, and would have made them durable)."""
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    while any(name == "part" for name, _ in broker):
+        _deliver(broker.pop(next(i for i, (name, _) in enumerate(broker) if name == "part")))
+    assert [name for name, _ in broker] == ["finish"]
+    broker.clear()  # the finish message was lost with the crash too
+    lost = RunPart.objects.filter(run=run, kind=runs_distributed.CHUNK).order_by("-key").first()
+    lost.delete()
+    RunPart.objects.filter(run=run, kind=runs_distributed.STAGE, key__startswith="finish@").delete()
+    assert Run.objects.get(pk=run.pk).status == Run.Status.RUNNING
+    assert run_requeue(run_id=run.pk, attempt=1, reason="test") == "requeued"  # the watchdog's step
+    runs_distributed._CONTEXT.clear()
+    runs_distributed.run_dispatch(run_id=run.pk)
+    assert [args[2] for name, args in broker if name == "part"] == [lost.key]  # only the lost piece
+    _drain(broker, order=random.Random(3))
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE and _canonical(run.results) == _canonical(single.results)
+
+
+def test_a_piece_stored_after_a_cancel_is_dropped(scenario, owner, broker, monkeypatch):
+    """A task that found the run running, then was cancelled while it computed, leaves nothing behind."""
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    real = simulation.run_chunk
+
+    def cancelled_meanwhile(*args):
+        assert run_cancel(run=run)
+        return real(*args)
+
+    monkeypatch.setattr("simulation.run_chunk", cancelled_meanwhile)
+    _deliver(next(message for message in broker if message[0] == "part" and message[1][1] == runs_distributed.CHUNK))
+    run.refresh_from_db()
+    assert run.status == Run.Status.CANCELLED and not RunPart.objects.filter(run=run).exists()
+
+
 def test_a_duplicate_run_message_while_its_worker_is_alive_queues_nothing(scenario, owner, broker):
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
@@ -197,3 +236,13 @@ def test_a_piece_keeps_every_bit_and_one_stored_as_npz_by_an_earlier_version_is_
     for stored in (pack_outcomes(SimpleNamespace(**arrays)), npz.getvalue()):
         read = unpack_outcomes(memoryview(stored))  # as the database hands it back
         assert all((read[n].dtype, read[n].tobytes()) == (arrays[n].dtype, arrays[n].tobytes()) for n in arrays)
+
+
+def test_a_cut_or_oddly_shaped_piece_is_refused():
+    arrays = {name: np.zeros(3) for name in OUTCOMES}
+    stored = pack_outcomes(SimpleNamespace(**arrays))
+    with pytest.raises(ValueError, match="do not fill"):
+        unpack_outcomes(stored[:-1])
+    arrays[OUTCOMES[0]] = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="one-dimensional"):
+        pack_outcomes(SimpleNamespace(**arrays))

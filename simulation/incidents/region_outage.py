@@ -46,7 +46,7 @@ from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.fleet_closed import FleetShape, Route, served_after_region_failover
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
-from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, replay_batch
+from simulation.incidents.protocol import CLOSED_FORM_TRIAL, BatchOutcomes, ReplayOutcome, replay_batch
 from simulation.incidents.region_batch import served_after_region_failover_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ReadWriteTracker, ServedTracker
@@ -234,8 +234,10 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         boots = _boots(scenario, regions, plan, float(draws.warm_up_s[i]), float(draws.cold_build_s[i]))
         return plan, boots, routes
 
+    known: dict[int, tuple[Plan, list[tuple[int, float]], list[tuple[float, Route]]] | None] = {}  # by the batch
+
     def closed_form(i: int) -> ReplayOutcome | None:
-        inputs = promoted(i)
+        inputs = known.pop(i) if i in known else promoted(i)
         if inputs is None:
             return None
         plan, boots, routes = inputs
@@ -248,10 +250,17 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
 
     def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once
         outcomes = BatchOutcomes.undecided(n)
-        every = [(i, promoted(i)) for i in range(n)]
-        found = [(i, inputs) for i, inputs in every if inputs is not None]
+        trial = range(min(n, CLOSED_FORM_TRIAL))
+        if decide(trial, outcomes) * 4 >= len(trial):  # otherwise most of this batch needs replays: left to them
+            decide(range(len(trial), n), outcomes)
+        return outcomes
+
+    def decide(indices: range, outcomes: BatchOutcomes) -> int:
+        """Decide the incidents ``indices`` it can in ``outcomes``; how many."""
+        known.update((i, promoted(i)) for i in indices)
+        found = [(i, inputs) for i in indices if (inputs := known[i]) is not None]
         if not found:
-            return outcomes
+            return 0
         at = np.array([i for i, _ in found], dtype=np.intp)
         plans = [inputs[0] for _, inputs in found]
         booted = np.array([k for k, _ in found[0][1][1]], dtype=np.intp)
@@ -271,7 +280,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         at, loss = at[decided], loss[decided]
         outcomes.decided[at], outcomes.rto_s[at], outcomes.impact_s[at] = True, rto[decided], impact[decided]
         outcomes.data_loss_s[at], outcomes.lost_tx[at] = loss, loss * write_rate
-        return outcomes
+        return len(at)
 
     return replay_batch(
         n,

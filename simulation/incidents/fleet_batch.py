@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppDraws
-from simulation.incidents.fleet_closed import FleetShape
+from simulation.incidents.fleet_closed import FleetShape, Route
 from simulation.incidents.protocol import BatchOutcomes
 
 if TYPE_CHECKING:
@@ -89,23 +89,33 @@ class _Plans:
 class _Side:
     """One fleet's changes in a batch: ``times`` (incidents × changes; INF: none; a first change at 0 with no
     step) and their ``steps`` of (in rotation, working, serving), counted from ``base`` (every instance
-    registered); ``undecided`` where the order of its events would decide."""
+    registered); ``undecided`` where the order of its events would decide. With ``routes``, a fourth step
+    counts the index of the route in them (from 0)."""
 
-    __slots__ = ("shape", "times", "base", "steps", "undecided")
+    __slots__ = ("shape", "times", "base", "steps", "undecided", "routes")
 
     def __init__(
         self,
         shape: FleetShape,
         times: Floats,
-        base: tuple[int, int, int],
+        base: tuple[int, ...],
         steps: tuple[NDArray[np.int64], ...],
         undecided: Bools,
+        routes: list[Route] | None = None,
     ) -> None:
         self.shape, self.times, self.base, self.steps, self.undecided = shape, times, base, steps, undecided
+        self.routes = routes
+
+
+def _primary_loss(shape: FleetShape, changes: tuple[Floats, tuple[Floats, Floats, Floats], Bools, Bools]) -> _Side:
+    """The ``_Side`` of the ``changes`` of ``_primary_changes`` for every instance of the fleet."""
+    m = shape.instances
+    lost, dwr, stays, undecided = changes
+    return _instances(shape, (lost, (0, -m, -m)), (m, m, m), dwr, stays, undecided)
 
 
 @np.errstate(invalid="ignore", over="ignore")  # where undecided: infinite times, NaN for none
-def _primary_loss(
+def _primary_changes(
     shape: FleetShape,
     draws: AppDraws,
     rows: NDArray[np.intp],
@@ -113,12 +123,18 @@ def _primary_loss(
     same_address: Bools,
     lost: Floats | None,
     escalation_s: float,
-) -> _Side:
-    """The changes of ``_primary_lost`` for the incidents ``rows`` of ``draws``: every instance lost its
-    primary at ``lost`` (None: at 0) and can reach one again from ``ready`` (at the same address or not)."""
-    n, m = len(rows), shape.instances
+    running: NDArray[np.intp] | None = None,
+    plans: _Plans | None = None,
+) -> tuple[Floats, tuple[Floats, Floats, Floats], Bools, Bools]:
+    """The changes of ``_primary_lost`` for the incidents ``rows`` of ``draws``: every instance (of ``running``;
+    None: all) lost its primary at ``lost`` (None: at 0) and can reach one again from ``ready`` (at the same
+    address or not). The instant of the loss, per-instance changes (D, W, R), ``stays`` and ``undecided``;
+    its moments planned in ``plans`` (None: its own)."""
+    columns = np.arange(shape.instances) if running is None else running
+    n, m = len(rows), len(columns)
     phase = draws.lb_phase_s[rows][:, None]
-    follow_s, drain_s, restart_s = draws.follow_s[rows], draws.drain_s[rows], draws.restart_s[rows]
+    follow_s, drain_s = draws.follow_s[rows][:, columns], draws.drain_s[rows][:, columns]
+    restart_s = draws.restart_s[rows][:, columns]
     interval_s, deep = shape.interval_s, shape.deep
     lost = np.zeros(n) if lost is None else lost
     undecided = ~((ready > 0.0) & (ready < INF) & (lost >= 0.0) & (lost <= ready)) | (not escalation_s > 0.0)
@@ -126,7 +142,7 @@ def _primary_loss(
     lost = np.where(undecided, 0.0, lost)[:, None]
     same = same_address[:, None]
     zero, never = np.zeros((n, m)), np.full((n, m), INF)
-    plans = _Plans()
+    plans = _Plans() if plans is None else plans
     # what ``Fleet.primary_is_ready`` plans for a stale pool: endpoint followed and pool drained
     follow = np.where(same, ready, ready + follow_s)
     drain_at = lost + drain_s
@@ -160,7 +176,7 @@ def _primary_loss(
     d = np.where(out, drained, INF)
     w = np.where(stays, works_s, np.where(again, again_s, INF))
     r = np.where(again, returned, INF)
-    return _instances(shape, (lost, (0, -m, -m)), (m, m, m), (d, w, r), stays, undecided)
+    return lost, (d, w, r), stays, undecided
 
 
 def _instances(
@@ -170,10 +186,12 @@ def _instances(
     dwr: tuple[Floats, Floats, Floats],
     stays: Bools,
     undecided: Bools,
+    routes: tuple[Floats, NDArray[np.int64], list[Route]] | None = None,
 ) -> _Side:
     """The ``_Side`` of per-instance changes ``dwr``: out of rotation at D, works at W (serving then where it
     ``stays`` in rotation), back in rotation at R; before them a change at 0 with no step, then ``start``
-    (times, steps) of the whole fleet."""
+    (times, steps) of the whole fleet; after them ``routes`` (when each is taken, its index in the routes, the
+    routes), if any."""
     d, w, r = dwr
     n = len(d)
     ones = np.ones(d.shape, dtype=np.int64)
@@ -183,7 +201,13 @@ def _instances(
     rotation = np.concatenate((firsts[0], -ones, 0 * ones, ones), axis=1)
     working = np.concatenate((firsts[1], 0 * ones, ones, 0 * ones), axis=1)
     serving = np.concatenate((firsts[2], 0 * ones, stays.astype(np.int64), ones), axis=1)
-    return _Side(shape, times, base, (rotation, working, serving), undecided)
+    if routes is None:
+        return _Side(shape, times, base, (rotation, working, serving), undecided)
+    at, index, taken = routes
+    previous = np.concatenate((np.zeros((n, 1), dtype=np.int64), index[:, :-1]), axis=1)
+    steps = [np.concatenate((s, 0 * index), axis=1) for s in (rotation, working, serving)]
+    steps.append(np.concatenate((0 * rotation, index - previous), axis=1))
+    return _Side(shape, np.concatenate((times, at), axis=1), base, tuple(steps), undecided, taken)
 
 
 @np.errstate(invalid="ignore", over="ignore")
@@ -241,7 +265,7 @@ def served_after_primary_loss_batch(
     """RTO, impact and whether decided, for the incidents ``rows`` of ``draws`` whose fleet lost its primary at 0
     and can reach one again from ``ready`` (at the same address or not): ``served_after_primary_loss`` with
     ``rto_and_impact`` of its points up to the last, for the whole batch."""
-    side = _primary_loss(shape, draws, rows, ready, same_address, None, escalation_s)
+    side = _primary_loss(shape, _primary_changes(shape, draws, rows, ready, same_address, None, escalation_s))
     rto, impact, whole = _outcomes([side], escalation_s, threshold)
     return rto, impact, whole & ~side.undecided
 
@@ -261,12 +285,13 @@ def two_sides_batch(
     when, at the same address) and of the ``old`` side, merged as ``network_partition.merged_points`` merges
     them: the old side lost its primary at ``old_loss`` (lost, reaches a new one from) or, without it, stays
     whole throughout (``old``: its served fraction then; None: no old side)."""
-    far_side = _primary_loss(far, draws, rows, *far_ready, None, escalation_s)
+    far_side = _primary_loss(far, _primary_changes(far, draws, rows, *far_ready, None, escalation_s))
     sides: list[_Side | float] = [far_side]
     undecided = far_side.undecided
     if isinstance(old, FleetShape) and old_loss is not None:
         lost, back = old_loss
-        old_side = _primary_loss(old, draws, rows, back, np.zeros(len(rows), dtype=bool), lost, escalation_s)
+        changes = _primary_changes(old, draws, rows, back, np.zeros(len(rows), dtype=bool), lost, escalation_s)
+        old_side = _primary_loss(old, changes)
         sides.append(old_side)
         undecided = undecided | old_side.undecided
     elif old is not None:
@@ -352,17 +377,20 @@ def _values(side: _Side, sides: list[_Side], order: NDArray[np.intp], ends: Bool
         np.concatenate([s if other is side else np.zeros(other.times.shape, np.int64) for other in sides], axis=1)
         for s in side.steps
     ]
-    healthy, working, serving = (
-        b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip(side.base, padded)
+    healthy, working, serving, *route = (
+        b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip((*side.base, 0), padded)
     )
     # fail-open routes to every registered instance (all of them) below the panic threshold
     if shape.fail_open:
         panic = (healthy == 0) | (healthy < shape.panic_below)
         healthy, serving = np.where(panic, m, healthy), np.where(panic, working, serving)
-    keys = healthy * (m + 1) + serving
+    keys = healthy * (m + 1) + serving + (route[0] * (m + 1) ** 2 if route else 0)  # the route's index: highest
+    routes = side.routes or [shape.route]
     met, where = np.unique(keys[ends], return_inverse=True)
     values = np.full(ends.shape, np.nan)
-    values[ends] = np.array([shape.served(int(k) // (m + 1), int(k) % (m + 1), shape.route) for k in met])[where]
+    values[ends] = np.array(
+        [shape.served(int(k) % (m + 1) ** 2 // (m + 1), int(k) % (m + 1), routes[int(k) // (m + 1) ** 2]) for k in met]
+    )[where]
     return values
 
 

@@ -39,14 +39,15 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from simulation.incidents.app_draws import AppRow, draw_app
+from simulation.incidents.app_draws import INF, AppRow, draw_app
 from simulation.incidents.db_primary_failure import catch_up_s, promoted_warm_up_s, promotion_s
 from simulation.incidents.evacuation import evacuation_setup, lost_region_move
 from simulation.incidents.fleet import Fleet, app_phases
-from simulation.incidents.fleet_closed import FleetShape, served_after_region_failover
+from simulation.incidents.fleet_closed import FleetShape, Route, served_after_region_failover
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.protocol import CLOSED_FORM_TRIAL, BatchOutcomes, ReplayOutcome, replay_batch
+from simulation.incidents.region_batch import served_after_region_failover_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ReadWriteTracker, ServedTracker
 from simulation.model.distributions import LogNormal
@@ -218,7 +219,8 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         escalation_s = scenario.failover.humans.escalation_s
         unrecorded = Phases(False)
 
-    def closed_form(i: int) -> ReplayOutcome | None:
+    def promoted(i: int) -> tuple[Plan, list[tuple[int, float]], list[tuple[float, Route]]] | None:
+        """A promotion nobody acts on: its plan, the builds (instance, up at), the routes (at, route)."""
         app_row = rows[i]
         plan = plan_failover(scenario, draws, i, app_row, replica)
         if plan.path != "promote" or plan.humans:
@@ -230,12 +232,55 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             routed = base + (1.0 - base) * share
             routes.append((at_s, (routed, routed * total)))
         boots = _boots(scenario, regions, plan, float(draws.warm_up_s[i]), float(draws.cold_build_s[i]))
+        return plan, boots, routes
+
+    known: dict[int, tuple[Plan, list[tuple[int, float]], list[tuple[float, Route]]] | None] = {}  # by the batch
+
+    def closed_form(i: int) -> ReplayOutcome | None:
+        inputs = known.pop(i) if i in known else promoted(i)
+        if inputs is None:
+            return None
+        plan, boots, routes = inputs
         points = served_after_region_failover(
-            shape, app_row, plan.ready_s, boots, routes, escalation_s=escalation_s, threshold=threshold
+            shape, rows[i], plan.ready_s, boots, routes, escalation_s=escalation_s, threshold=threshold
         )
         if points is None:
             return None
         return ReplayOutcome(points, points[-1][0], data_loss_s=plan.data_loss_s, lost_tx=plan.data_loss_s * write_rate)
+
+    def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once
+        outcomes = BatchOutcomes.undecided(n)
+        trial = range(min(n, CLOSED_FORM_TRIAL))
+        if decide(trial, outcomes) * 4 >= len(trial):  # otherwise most of this batch needs replays: left to them
+            decide(range(len(trial), n), outcomes)
+        return outcomes
+
+    def decide(indices: range, outcomes: BatchOutcomes) -> int:
+        """Decide the incidents ``indices`` it can in ``outcomes``; how many."""
+        known.update((i, promoted(i)) for i in indices)
+        found = [(i, inputs) for i in indices if (inputs := known[i]) is not None]
+        if not found:
+            return 0
+        at = np.array([i for i, _ in found], dtype=np.intp)
+        plans = [inputs[0] for _, inputs in found]
+        booted = np.array([k for k, _ in found[0][1][1]], dtype=np.intp)
+        start = np.array([[s for _, s in inputs[1]] for _, inputs in found]).reshape(len(found), len(booted))
+        taken = {shape.route: 0}
+        width = max(len(inputs[2]) for _, inputs in found)
+        times, index = np.full((len(found), width), INF), np.zeros((len(found), width), dtype=np.int64)
+        for row, (_, (_, _, routes)) in enumerate(found):
+            for j, (at_s, route) in enumerate(routes):
+                times[row, j], index[row, j:] = at_s, taken.setdefault(route, len(taken))
+        ready = np.array([plan.ready_s for plan in plans])
+        rto, impact, decided = served_after_region_failover_batch(
+            shape, app_draws, at, (ready, (booted, start), (times, index, list(taken))), escalation_s=escalation_s,
+            threshold=threshold,
+        )  # fmt: skip
+        loss = np.array([plan.data_loss_s for plan in plans])
+        at, loss = at[decided], loss[decided]
+        outcomes.decided[at], outcomes.rto_s[at], outcomes.impact_s[at] = True, rto[decided], impact[decided]
+        outcomes.data_loss_s[at], outcomes.lost_tx[at] = loss, loss * write_rate
+        return len(at)
 
     return replay_batch(
         n,
@@ -243,6 +288,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         keep_replays=keep_replays,
         replay_one=replay_one,
         closed_form=closed_form if closed else None,
+        closed_form_batch=closed_form_batch if closed else None,
     )
 
 

@@ -56,6 +56,7 @@ BATCHED = (
     instance_crash,
     network_partition,
     zone_outage,
+    region_outage,
 )  # with a batch form (``protocol.ClosedFormBatch``)
 # what hypothesis varies in the app tier (document paths → values)
 APP_TIER = st.fixed_dictionaries(
@@ -173,6 +174,7 @@ def test_a_standby_built_before_the_promotion_ends_is_worked_out_as_replayed(hea
         (network_partition, "two_sides_batch", 0.8),
         # a third of the outages hit the database primary's zone (3 zones): those are replayed
         (zone_outage, "served_after_instances_lost_batch", 0.6),
+        (region_outage, "served_after_region_failover_batch", 0.8),
     ],
 )
 def test_the_batch_decides_most_incidents_of_the_worked_example(model, batch_form, most, monkeypatch):
@@ -230,10 +232,12 @@ def test_changes_at_one_instant_are_worked_out_as_replayed(step, health_check, a
     _draws_on_grid(monkeypatch, step, instance_crash)
     _draws_on_grid(monkeypatch, step, network_partition)
     _draws_on_grid(monkeypatch, step, zone_outage)
+    _draws_on_grid(monkeypatch, step, region_outage)
     _assert_same_both_ways(scenario, 300, 5, monkeypatch, models=BATCHED)
     _assert_batch_within_closed_form(scenario, 300, 5, monkeypatch)
     _assert_batch_within_closed_form(scenario, 300, 5, monkeypatch, network_partition)
     _assert_batch_within_closed_form(scenario, 300, 5, monkeypatch, zone_outage)
+    _assert_batch_within_closed_form(scenario, 300, 5, monkeypatch, region_outage)
 
 
 @pytest.mark.parametrize("step", [0.0, 1.0, 5.0])
@@ -290,6 +294,7 @@ def test_the_batch_decides_only_what_the_closed_form_works_out(path, monkeypatch
     _assert_batch_within_closed_form(load_file(path), 1000, 11, monkeypatch)
     _assert_batch_within_closed_form(load_file(path), 1000, 11, monkeypatch, network_partition)
     _assert_batch_within_closed_form(load_file(path), 1000, 11, monkeypatch, zone_outage)
+    _assert_batch_within_closed_form(load_file(path), 1000, 11, monkeypatch, region_outage)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -320,9 +325,11 @@ def test_the_batch_decides_only_what_the_closed_form_works_out_whatever_the_app_
             _draws_on_grid(patched, step, instance_crash)
             _draws_on_grid(patched, step, network_partition)
             _draws_on_grid(patched, step, zone_outage)
+            _draws_on_grid(patched, step, region_outage)
         _assert_batch_within_closed_form(scenario, 300, 19, patched)
         _assert_batch_within_closed_form(scenario, 300, 19, patched, network_partition)
         _assert_batch_within_closed_form(scenario, 300, 19, patched, zone_outage)
+        _assert_batch_within_closed_form(scenario, 300, 19, patched, region_outage)
         _assert_same_both_ways(scenario, 150, 19, patched, models=BATCHED)
 
 

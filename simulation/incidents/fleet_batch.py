@@ -228,7 +228,8 @@ def served_after_instances_lost_batch(
     interval_s, zero, made = shape.interval_s, np.zeros((n, 1)), np.ones((n, 1), dtype=bool)
     back = back[:, None]
     undecided = np.full(n, not escalation_s > 0.0)
-    if not k:  # a zone without instances: nothing changes
+    if not k:  # a zone without instances: nothing changes (a zone never back is left, as the closed form does)
+        undecided |= ~(back[:, 0] < INF)
         empty = np.zeros((n, 0))
         side = _instances(shape, (zero, (0, 0, 0)), (m, m, m), (empty, empty, empty), empty > 0, undecided)
         rto, impact, whole = _outcomes([side], escalation_s, threshold)

@@ -145,7 +145,7 @@ def replay_batch(
     keep = bool(keep_replays)
     worked_out = closed_form if closed_form is not None and CLOSED_FORMS and not keep else None
     batch = None
-    if closed_form_batch is not None and CLOSED_FORMS and BATCH_FORMS and not keep:
+    if closed_form_batch is not None and CLOSED_FORMS and BATCH_FORMS and keep_replays is False:  # not ()
         batch = closed_form_batch()
         indices = np.flatnonzero(~batch.decided).tolist()  # the others go one by one
     # outcome columns as lists (replays not made stay zero), arrays at the end

@@ -33,12 +33,13 @@ from simulation.incidents import (
 )
 from simulation.incidents.app_draws import draw_app
 from simulation.incidents.fleet import Fleet, lb_check_s
-from simulation.incidents.fleet_batch import served_after_primary_loss_batch
+from simulation.incidents.fleet_batch import served_after_instances_lost_batch, served_after_primary_loss_batch
 from simulation.incidents.fleet_closed import (
     FleetShape,
     _close,
     _fires_s,
     served_after_crash,
+    served_after_instances_lost,
     served_after_primary_loss,
 )
 from simulation.incidents.outcomes import ReplayEnvironment
@@ -477,3 +478,17 @@ def instance_crash_shape(scenario, draws) -> FleetShape:
         env, scenario.serving_instances, scenario.app.capacity_rps_per_instance, scenario.traffic.request_rate_rps
     )
     return FleetShape(tracker, Fleet(env, tracker, scenario.app, draws.row(0)))
+
+
+def test_a_zone_without_instances_never_back_is_left_as_the_closed_form_leaves_it():
+    scenario = load_file(REPO / "examples" / "worked-active-passive.yaml")
+    draws = draw_app(scenario, np.random.default_rng(2), 2, scenario.serving_instances, hanging=False)
+    shape = instance_crash_shape(scenario, draws)
+    back = np.array([60.0, np.inf])
+    rows = np.arange(2)
+    decided = served_after_instances_lost_batch(shape, draws, rows, [], back, escalation_s=600.0, threshold=0.9)[2]
+    closed = [
+        served_after_instances_lost(shape, draws.row(i), [], b, escalation_s=600.0, threshold=0.9)
+        for i, b in enumerate(back)
+    ]
+    assert decided.tolist() == [points is not None for points in closed] == [True, False]

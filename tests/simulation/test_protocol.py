@@ -97,6 +97,9 @@ def test_replaying_chosen_incidents_gives_their_timelines_as_in_the_whole_batch(
     assert chosen.replays == [whole.replays[31], whole.replays[7]]
     assert chosen.rto_s[31] == whole.rto_s[31] and chosen.rto_s[7] == whole.rto_s[7]
 
+    none = MODELS[name].simulate(sc, np.random.default_rng(4), 40, keep_replays=())
+    assert not none.rto_s.any() and none.replays == []  # no incident chosen: none replayed, none worked out
+
 
 def _waits(env, delays, log):
     for delay in delays:

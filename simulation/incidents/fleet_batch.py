@@ -35,7 +35,7 @@ from simulation.incidents.fleet_closed import FleetShape, Route
 from simulation.incidents.protocol import BatchOutcomes
 
 if TYPE_CHECKING:
-    from simulation.incidents.db_primary_failure import DbDraws, DbSetup
+    from simulation.incidents.db_draws import DbDraws, DbSetup
 
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]

@@ -48,7 +48,8 @@ import simpy
 from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import INF, AppDraws, AppRow, draw_app
-from simulation.incidents.db_primary_failure import add_parts, catch_up_s, db_setup, promoted_warm_up_s, promotion_s
+from simulation.incidents.db_draws import catch_up_s, db_setup, promoted_warm_up_s, promotion_s
+from simulation.incidents.db_primary_failure import add_parts
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.fleet_batch import two_sides_batch
 from simulation.incidents.fleet_closed import FleetShape, served_after_primary_loss

@@ -40,7 +40,7 @@ import simpy
 from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import INF, AppRow, draw_app
-from simulation.incidents.db_primary_failure import catch_up_s, promoted_warm_up_s, promotion_s
+from simulation.incidents.db_draws import catch_up_s, promoted_warm_up_s, promotion_s
 from simulation.incidents.evacuation import evacuation_setup, lost_region_move
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.fleet_closed import FleetShape, Route, served_after_region_failover

@@ -22,7 +22,8 @@ import numpy as np
 import simpy
 
 from simulation.incidents.app_draws import draw_app
-from simulation.incidents.db_primary_failure import DbRow, FailedFleet, db_recovery, db_setup, draw_db
+from simulation.incidents.db_draws import DbRow, db_setup, draw_db
+from simulation.incidents.db_primary_failure import FailedFleet, db_recovery
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.fleet_batch import served_after_instances_lost_batch

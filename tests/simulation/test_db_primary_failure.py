@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.incidents import db_primary_failure
+from simulation.incidents import db_draws, db_primary_failure
 from simulation.incidents.app_draws import draw_app
 from simulation.incidents.outcomes import PHASES, Phases, Response
 from simulation.model.distributions import Fixed
@@ -105,7 +105,7 @@ def test_it_cannot_fail_over_while_the_standby_is_still_being_rebuilt():
             )
         }
     )
-    setup = db_primary_failure.db_setup(scenario)
+    setup = db_draws.db_setup(scenario)
     expected = 1 - math.exp(-2.0 * (5000 / 0.0001) / (365.25 * 86400))
     assert setup.reduced_redundancy_probability == pytest.approx(expected)
     batch = _run(scenario, n=800)
@@ -385,8 +385,8 @@ def test_a_promotion_once_started_goes_on_when_the_old_primary_returns():
     manual = manual.model_copy(
         update={"incidents": manual.incidents.model_copy(update={"db_primary_failure": failure})}
     )
-    setup = db_primary_failure.db_setup(manual)
-    rows = db_primary_failure.DbRow.rows(db_primary_failure.draw_db(manual, setup, np.random.default_rng(1), 50))
+    setup = db_draws.db_setup(manual)
+    rows = db_draws.DbRow.rows(db_draws.draw_db(manual, setup, np.random.default_rng(1), 50))
     for app_row, db_row in zip(draw_app(manual, np.random.default_rng(2), 50, 4).rows(), rows):
         outcome = db_primary_failure.plan_db_recovery(setup, db_row, app_row, Response(), Phases(), repair_cap_s=1500)
         acting = app_row.detect_s + app_row.respond_s + app_row.execute_s

@@ -67,9 +67,10 @@ from simulation.incidents.outcomes import (
     SoloEnvironment,
     run_process,
 )
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, replay_batch
 from simulation.incidents.retry_storm import retry_amplification, retry_load_factor
 from simulation.incidents.served import ServedTracker
+from simulation.incidents.slowdown_batch import slowdown_batch
 from simulation.model.scenario import Scenario
 
 INF = math.inf
@@ -285,7 +286,8 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     drawn_durations = (
         duration_dist.sample(rng, n) if duration_dist is not None else np.full(n, 900.0)
     )  # a quarter of an hour when the scenario gives none
-    latencies = incidents.slowdown_latency_s.sample(rng, n).tolist()
+    drawn_latencies = incidents.slowdown_latency_s.sample(rng, n)
+    latencies = drawn_latencies.tolist()
     durations = drawn_durations.tolist()
     pool = PoolModel.of(scenario)
     cb = scenario.app.circuit_breaker
@@ -309,6 +311,32 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             phases=_phases(duration, log) if keep_replays else None,
         )
 
+    def served(factor: float, working: bool) -> float:
+        """The served fraction of the whole fleet with ``factor``, every instance working or none."""
+        tracker = ServedTracker(SoloEnvironment(), pool.instances, capacity, rate, retry_amplification=amplification)
+        tracker.factor = factor
+        tracker.working = [working] * pool.instances
+        tracker._recount()
+        return tracker.served()
+
+    def closed_form_batch() -> BatchOutcomes:
+        return slowdown_batch(
+            pool,
+            breaker,
+            served,
+            rate,
+            amplification,
+            np.asarray(drawn_durations, dtype=float),
+            np.asarray(drawn_latencies, dtype=float),
+            threshold=threshold,
+            escalation_s=escalation,
+        )
+
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, environment=SoloEnvironment
+        n,
+        threshold=threshold,
+        keep_replays=keep_replays,
+        replay_one=replay_one,
+        closed_form_batch=closed_form_batch,
+        environment=SoloEnvironment,
     )

@@ -77,13 +77,14 @@ time, exactly what ``replay_one`` would return; None: replay it."""
 @dataclass(slots=True)
 class BatchOutcomes:
     """Outcome columns a whole batch worked out at once (``ClosedFormBatch``); only the ``decided`` incidents
-    count (nobody was needed, nothing duplicated or conflicting)."""
+    count (nothing duplicated or conflicting; nobody was needed unless ``humans_needed`` says so)."""
 
     decided: NDArray[np.bool_]
     rto_s: NDArray[np.float64]
     impact_s: NDArray[np.float64]
     data_loss_s: NDArray[np.float64]
     lost_tx: NDArray[np.float64]
+    humans_needed: NDArray[np.bool_] | None = None  # None: nobody
 
     @classmethod
     def undecided(cls, n: int) -> BatchOutcomes:
@@ -178,13 +179,16 @@ def replay_batch(
         decided = batch.decided
         for column, at_once in zip(columns, (batch.rto_s, batch.impact_s, batch.data_loss_s, batch.lost_tx)):
             column[decided] = at_once[decided]
+    humans_column = np.array(humans_needed, dtype=bool)
+    if batch is not None and batch.humans_needed is not None:
+        humans_column[batch.decided] = batch.humans_needed[batch.decided]
     return Batch(
         columns[0],
         columns[1],
         columns[2],
         columns[3],
         np.array(duplicated_tx, dtype=float),
-        np.array(humans_needed, dtype=bool),
+        humans_column,
         replays,
         np.array(conflicting_tx, dtype=float),
     )

@@ -316,14 +316,12 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         return whole_outcome(evacuated, outcome.data_loss_s * write_rate)
 
     def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once (one failed region)
-        outcomes = db_failure_batch(
+        return db_failure_batch(
             shapes[primaries[0].name], setup, app_draws, db_draws, np.array(back, dtype=float),
             escalation_s=humans.escalation_s, threshold=threshold, write_rate=write_rate,
         )  # fmt: skip
-        rows.pending = np.flatnonzero(~outcomes.decided)
-        return outcomes
 
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form,
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form, rows=rows,
         closed_form_batch=None if full or not n else closed_form_batch,
     )  # fmt: skip

@@ -68,11 +68,9 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         return None if points is None else ReplayOutcome(points, points[-1][0])
 
     def closed_form_batch() -> BatchOutcomes:  # the same for the whole batch at once
-        outcomes = served_after_crash_batch(shape, draws, escalation_s=humans.escalation_s, threshold=threshold)
-        rows.pending = np.flatnonzero(~outcomes.decided)
-        return outcomes
+        return served_after_crash_batch(shape, draws, escalation_s=humans.escalation_s, threshold=threshold)
 
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form,
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form, rows=rows,
         closed_form_batch=closed_form_batch if n else None,
     )  # fmt: skip

@@ -360,12 +360,10 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
                 None if old_loss is None else (old_loss[0][at], old_loss[1][at]),
                 escalation_s=humans.escalation_s, threshold=threshold,
             )  # fmt: skip
-            at = at[done]
-            outcomes.decided[at], outcomes.rto_s[at], outcomes.impact_s[at] = True, rto[done], impact[done]
-        rows.pending = np.flatnonzero(~outcomes.decided)
+            outcomes.take(at, rto, impact, done)
         return outcomes
 
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form,
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form, rows=rows,
         closed_form_batch=closed_form_batch if far_shape is not None else None,
     )  # fmt: skip

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -90,6 +90,18 @@ class BatchOutcomes:
     def undecided(cls, n: int) -> BatchOutcomes:
         return cls(np.zeros(n, dtype=bool), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
 
+    def take(
+        self,
+        at: NDArray[np.intp],
+        rto_s: NDArray[np.float64],
+        impact_s: NDArray[np.float64],
+        decided: NDArray[np.bool_],
+    ) -> NDArray[np.intp]:
+        """Take the RTO and impact of the incidents ``at`` that a part of the batch ``decided``; their indices."""
+        at = at[decided]
+        self.decided[at], self.rto_s[at], self.impact_s[at] = True, rto_s[decided], impact_s[decided]
+        return at
+
 
 class Rows(Generic[T]):
     """A batch's per-incident rows of plain Python values (``make(at)``: those of the incidents ``at``, or all
@@ -131,6 +143,7 @@ def replay_batch(
     replay_one: ReplayOne,
     closed_form: ClosedForm | None = None,
     closed_form_batch: ClosedFormBatch | None = None,
+    rows: Rows[Any] | None = None,
     environment: type[ReplayEnvironment] = ReplayEnvironment,
 ) -> Batch:
     """Run ``replay_one`` for replays 0 … n − 1, each on a fresh environment at time 0; their outcomes as a batch.
@@ -139,7 +152,8 @@ def replay_batch(
     ``keep_replays``: also keep every replay's phases and served timeline (``Batch.replays``); given
     indices, replay only those (each replay depends only on its own pre-drawn inputs), in that order.
     ``closed_form``: tried first for each incident whose timeline is not kept (``ClosedForm``).
-    ``closed_form_batch``: tried before that for the whole batch when no timeline is kept (``ClosedFormBatch``).
+    ``closed_form_batch``: tried before that for the whole batch when no timeline is kept (``ClosedFormBatch``);
+    ``rows``: the model's per-incident rows, then made only for the incidents the batch left.
     ``environment``: ``SoloEnvironment`` for a model whose replay is one process of timeouts (``run_process``).
     """
     indices = range(n) if isinstance(keep_replays, bool) else keep_replays
@@ -148,7 +162,10 @@ def replay_batch(
     batch = None
     if closed_form_batch is not None and CLOSED_FORMS and BATCH_FORMS and keep_replays is False:  # not ()
         batch = closed_form_batch()
-        indices = np.flatnonzero(~batch.decided).tolist()  # the others go one by one
+        pending = np.flatnonzero(~batch.decided)
+        if rows is not None:
+            rows.pending = pending
+        indices = pending.tolist()  # the others go one by one
     # outcome columns as lists (replays not made stay zero), arrays at the end
     rto_s, impact_s, data_loss_s, lost_tx = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
     duplicated_tx, conflicting_tx, humans_needed = [0.0] * n, [0.0] * n, [False] * n

@@ -277,8 +277,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             threshold=threshold,
         )  # fmt: skip
         loss = np.array([plan.data_loss_s for plan in plans])
-        at, loss = at[decided], loss[decided]
-        outcomes.decided[at], outcomes.rto_s[at], outcomes.impact_s[at] = True, rto[decided], impact[decided]
+        at, loss = outcomes.take(at, rto, impact, decided), loss[decided]
         outcomes.data_loss_s[at], outcomes.lost_tx[at] = loss, loss * write_rate
         return len(at)
 

@@ -177,14 +177,12 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
                 shape, app_draws, at, lost_in[zone], duration[at], escalation_s=humans.escalation_s,
                 threshold=threshold,
             )  # fmt: skip
-            at = at[decided]
-            outcomes.decided[at], outcomes.rto_s[at], outcomes.impact_s[at] = True, rto[decided], impact[decided]
+            outcomes.take(at, rto, impact, decided)
         outcomes.lost_tx[:] = 0.0 * write_rate + 0.0
-        rows.pending = np.flatnonzero(~outcomes.decided)
         return outcomes
 
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form,
+        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form, rows=rows,
         closed_form_batch=None if evacuations.active or not n else closed_form_batch,
     )  # fmt: skip
 

@@ -2,9 +2,16 @@
 
 With ``--workers N`` above 1 the pool's fork server starts first (``engine.processes.start_early``):
 it imports the engine on another core while this process imports it for itself.
+
+NumPy's OpenBLAS starts a thread per core when NumPy is imported; the engine uses no BLAS, and on a
+two-core machine those threads cost about 0.09 s of CPU per process (the pool's too), so the CLI runs
+OpenBLAS on one thread unless ``OPENBLAS_NUM_THREADS`` says otherwise.
 """
 
+import os
 import sys
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy is imported (here and in the pool)
 
 if __name__ == "__main__":
     from simulation.engine.processes import start_early

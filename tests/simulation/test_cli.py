@@ -1,5 +1,6 @@
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -247,3 +248,11 @@ def test_validate_and_run_import_neither_the_report_nor_the_workshop_analyses():
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert done.stdout.strip().endswith("[]"), done.stdout
+
+
+def test_the_cli_runs_numpy_without_blas_threads():
+    """The CLI sets OpenBLAS to one thread before NumPy loads: no thread besides the main one."""
+    code = "import os, simulation.__main__, numpy; print(len(os.listdir('/proc/self/task')))"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.stdout.strip() == "1", done.stderr

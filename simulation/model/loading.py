@@ -154,12 +154,16 @@ def _children(node: yaml.Node | None) -> list[yaml.Node]:
     return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses documents whose aliases expand beyond ``MAX_ALIAS_NODES`` nodes."""
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # LibYAML's parser: ~8× as fast when installed
 
-    def compose_document(self) -> yaml.Node | None:
-        root = super().compose_document()
-        distinct, expanded = _expanded_nodes(root)
+
+def _bounded_load(text: str) -> Any:
+    """``yaml.safe_load``, refusing documents whose aliases expand beyond ``MAX_ALIAS_NODES`` nodes (checked
+    on the composed nodes, before anything is expanded)."""
+    loader = _SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        distinct, expanded = (0, 0) if root is None else _expanded_nodes(root)
         if expanded - distinct > MAX_ALIAS_NODES:
             raise ScenarioError(
                 [
@@ -170,7 +174,9 @@ class _BoundedLoader(yaml.SafeLoader):
                     )
                 ]
             )
-        return root
+        return None if root is None else loader.construct_document(root)
+    finally:
+        loader.dispose()
 
 
 def _too_large() -> Problem:
@@ -182,7 +188,7 @@ def parse_text(text: str) -> Any:
     if len(text.encode("utf-8", "replace")) > MAX_DOCUMENT_BYTES:
         raise ScenarioError([_too_large()])
     try:
-        return yaml.load(text, Loader=_BoundedLoader)
+        return _bounded_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

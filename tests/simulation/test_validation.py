@@ -262,6 +262,17 @@ def test_it_still_reads_a_few_ordinary_aliases():
     assert parse_text("base: &b {size_gb: 5}\ndatabase: *b\n")["database"] == {"size_gb": 5}
 
 
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml")), ids=lambda p: p.name)
+def test_it_reads_every_example_as_yaml_safe_load_does(path):
+    text = path.read_text()
+    assert parse_text(text) == yaml.safe_load(text)
+
+
+def test_it_reads_an_empty_document_as_nothing():
+    assert parse_text("") is None
+    assert parse_text("# only a comment\n") is None
+
+
 def test_it_keeps_every_problem_message_short_and_never_prints_a_long_value():
     problems = validate_document({"schema": "9" * 5000, "name": "x"})
     assert problems and all(len(str(p)) <= 450 for p in problems)

@@ -262,7 +262,10 @@ def test_it_still_reads_a_few_ordinary_aliases():
     assert parse_text("base: &b {size_gb: 5}\ndatabase: *b\n")["database"] == {"size_gb": 5}
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml")), ids=lambda p: p.name)
+EXAMPLE_FILES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
 def test_it_reads_every_example_as_yaml_safe_load_does(path):
     text = path.read_text()
     assert parse_text(text) == yaml.safe_load(text)

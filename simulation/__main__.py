@@ -21,4 +21,4 @@ if __name__ == "__main__":
 from simulation.cli.main import entry_point  # after the fork server has started
 
 if __name__ == "__main__":
-    entry_point()
+    entry_point(fast_exit=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -249,8 +250,14 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     return EXIT_OK
 
 
-def entry_point() -> None:
-    """``python -m simulation``: exit with ``main``'s code; interrupts end quietly."""
+def entry_point(*, fast_exit: bool = False) -> None:
+    """``python -m simulation``: exit with ``main``'s code; interrupts end quietly.
+
+    ``fast_exit``: once the output is flushed, end the process without tearing down the interpreter's
+    modules and objects one by one (about 0.1 s after a run, a tenth of the quick run); the command
+    has nothing left to write or close by then. Not after a pool of processes ran: multiprocessing
+    releases its named semaphores at exit.
+    """
     try:
         code = main()
     except KeyboardInterrupt:
@@ -258,4 +265,11 @@ def entry_point() -> None:
         code = 130
     except BrokenPipeError:
         code = 0
+    if fast_exit and "multiprocessing" not in sys.modules:  # a pool's shared locks are released at exit
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (BrokenPipeError, ValueError):  # the reader went away, or the stream is closed
+                pass
+        os._exit(code)
     sys.exit(code)

@@ -9,6 +9,7 @@ flags) with one line per problem on stderr — never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -267,9 +268,7 @@ def entry_point(*, fast_exit: bool = False) -> None:
         code = 0
     if fast_exit and "multiprocessing" not in sys.modules:  # a pool's shared locks are released at exit
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(BrokenPipeError, ValueError):  # the reader went away, or it is closed
                 stream.flush()
-            except (BrokenPipeError, ValueError):  # the reader went away, or the stream is closed
-                pass
         os._exit(code)
     sys.exit(code)

@@ -12,6 +12,8 @@ import os
 import sys
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy is imported (here and in the pool)
+# the scenario's models use no pydantic plugin; looking for them reads every installed package's entry points
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 if __name__ == "__main__":
     from simulation.engine.processes import start_early

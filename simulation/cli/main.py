@@ -257,7 +257,7 @@ def entry_point(*, fast_exit: bool = False) -> None:
     ``fast_exit``: once the output is flushed, end the process without tearing down the interpreter's
     modules and objects one by one (about 0.1 s after a run, a tenth of the quick run); the command
     has nothing left to write or close by then. Not after a pool of processes ran: multiprocessing
-    releases its named semaphores at exit.
+    releases its named semaphores at exit, and a profiler or tracer reports at exit.
     """
     try:
         code = main()
@@ -266,7 +266,8 @@ def entry_point(*, fast_exit: bool = False) -> None:
         code = 130
     except BrokenPipeError:
         code = 0
-    if fast_exit and "multiprocessing" not in sys.modules:  # a pool's shared locks are released at exit
+    watched = sys.getprofile() is not None or sys.gettrace() is not None  # a profiler reports at exit
+    if fast_exit and not watched and "multiprocessing" not in sys.modules:  # a pool frees its locks at exit
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(BrokenPipeError, ValueError):  # the reader went away, or it is closed
                 stream.flush()

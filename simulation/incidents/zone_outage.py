@@ -22,12 +22,18 @@ import numpy as np
 import simpy
 
 from simulation.incidents.app_draws import draw_app
+from simulation.incidents.db_batch import db_failure_plans, served_after_primary_zone_lost_batch, take_db_losses
 from simulation.incidents.db_draws import DbRow, db_setup, draw_db
-from simulation.incidents.db_primary_failure import FailedFleet, db_recovery
+from simulation.incidents.db_primary_failure import FailedFleet, db_recovery, plan_db_recovery
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.fleet_batch import served_after_instances_lost_batch
-from simulation.incidents.fleet_closed import FleetShape, served_after_instances_lost, whole_outcome
+from simulation.incidents.fleet_closed import (
+    FleetShape,
+    served_after_instances_lost,
+    served_after_primary_zone_lost,
+    whole_outcome,
+)
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
 from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
@@ -156,29 +162,54 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     unrecorded = Phases(False)
 
     def closed_form(i: int) -> ReplayOutcome | None:
-        if lost_zone[i] == DB_PRIMARY_ZONE:
+        app_row, db_row, zone_s = rows[i]
+        lost, data_loss = lost_in[lost_zone[i]], 0.0
+        if lost_zone[i] != DB_PRIMARY_ZONE:
+            points = served_after_instances_lost(
+                shape, app_row, lost, zone_s, escalation_s=humans.escalation_s, threshold=threshold
+            )
+        elif read_write:
             return None
-        app_row, _, zone_s = rows[i]
-        points = served_after_instances_lost(
-            shape, app_row, lost_in[lost_zone[i]], zone_s, escalation_s=humans.escalation_s, threshold=threshold
-        )
+        else:  # the database side as ``db_recovery`` plans it, when nobody acts
+            response = Response()
+            outcome = plan_db_recovery(setup, db_row, app_row, response, unrecorded, repair_cap_s=zone_s)
+            if response.engaged:
+                return None
+            points = served_after_primary_zone_lost(
+                shape, app_row, lost, zone_s, outcome.ready_s, outcome.same_address,
+                escalation_s=humans.escalation_s, threshold=threshold,
+            )  # fmt: skip
+            data_loss = outcome.data_loss_s
         if points is None:
             return None
-        evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=0.0, writes_move=False)
-        return whole_outcome(evacuated, 0.0 * write_rate)
+        writes_move = lost_zone[i] == DB_PRIMARY_ZONE
+        evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=data_loss, writes_move=writes_move)
+        return whole_outcome(evacuated, data_loss * write_rate)
 
     def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once (zone by zone)
         outcomes = BatchOutcomes.undecided(n)
+        outcomes.lost_tx[:] = 0.0 * write_rate + 0.0
+        escalation_s = humans.escalation_s
         for zone in range(region.zones):
-            at = np.flatnonzero(lost_zones == zone) if zone != DB_PRIMARY_ZONE else np.zeros(0, dtype=np.intp)
+            if zone == DB_PRIMARY_ZONE:
+                if read_write:  # every region loses its writes (``FailedFleet``): replayed
+                    continue
+                at, ready, same_address, loss = db_failure_plans(setup, app_draws, db_draws, duration, lost_zones == 0)
+                if not len(at):
+                    continue
+                rto, impact, decided = served_after_primary_zone_lost_batch(
+                    shape, app_draws, at, lost_in[zone], duration[at], (ready, same_address),
+                    escalation_s=escalation_s, threshold=threshold,
+                )  # fmt: skip
+                take_db_losses(outcomes, outcomes.take(at, rto, impact, decided), loss[decided], write_rate)
+                continue
+            at = np.flatnonzero(lost_zones == zone)
             if not len(at):
                 continue
             rto, impact, decided = served_after_instances_lost_batch(
-                shape, app_draws, at, lost_in[zone], duration[at], escalation_s=humans.escalation_s,
-                threshold=threshold,
-            )  # fmt: skip
+                shape, app_draws, at, lost_in[zone], duration[at], escalation_s=escalation_s, threshold=threshold
+            )
             outcomes.take(at, rto, impact, decided)
-        outcomes.lost_tx[:] = 0.0 * write_rate + 0.0
         return outcomes
 
     return replay_batch(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import draw_app
 from simulation.incidents.db_batch import db_failure_plans, served_after_primary_zone_lost_batch, take_db_losses
@@ -36,7 +37,7 @@ from simulation.incidents.fleet_closed import (
 )
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
-from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
+from simulation.incidents.protocol import CLOSED_FORM_TRIAL, BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
 from simulation.model.distributions import LogNormal
@@ -161,6 +162,8 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         shape = FleetShape(tracker, Fleet(env, tracker, app, app_draws.row(0)))
     unrecorded = Phases(False)
 
+    people_in_primary_zone = False  # the batch's trial found people acting in most outages of the primary's zone
+
     def closed_form(i: int) -> ReplayOutcome | None:
         app_row, db_row, zone_s = rows[i]
         lost, data_loss = lost_in[lost_zone[i]], 0.0
@@ -168,7 +171,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             points = served_after_instances_lost(
                 shape, app_row, lost, zone_s, escalation_s=humans.escalation_s, threshold=threshold
             )
-        elif read_write:
+        elif read_write or (people_in_primary_zone and i >= CLOSED_FORM_TRIAL):
             return None
         else:  # the database side as ``db_recovery`` plans it, when nobody acts
             response = Response()
@@ -189,28 +192,38 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once (zone by zone)
         outcomes = BatchOutcomes.undecided(n)
         outcomes.lost_tx[:] = 0.0 * write_rate + 0.0
-        escalation_s = humans.escalation_s
         for zone in range(region.zones):
             if zone == DB_PRIMARY_ZONE:
-                if read_write:  # every region loses its writes (``FailedFleet``): replayed
-                    continue
-                at, ready, same_address, loss = db_failure_plans(setup, app_draws, db_draws, duration, lost_zones == 0)
-                if not len(at):
-                    continue
-                rto, impact, decided = served_after_primary_zone_lost_batch(
-                    shape, app_draws, at, lost_in[zone], duration[at], (ready, same_address),
-                    escalation_s=escalation_s, threshold=threshold,
-                )  # fmt: skip
-                take_db_losses(outcomes, outcomes.take(at, rto, impact, decided), loss[decided], write_rate)
+                if not read_write:  # then every region loses its writes (``FailedFleet``): replayed
+                    in_zone = lost_zones == zone
+                    trial = in_zone & (np.arange(n) < CLOSED_FORM_TRIAL)
+                    if primary_zone(trial, outcomes) * 4 >= trial.sum():
+                        primary_zone(in_zone & ~trial, outcomes)
+                    else:  # most need people: the others are left to the replays, not tried one by one either
+                        nonlocal people_in_primary_zone
+                        people_in_primary_zone = True
                 continue
             at = np.flatnonzero(lost_zones == zone)
-            if not len(at):
-                continue
-            rto, impact, decided = served_after_instances_lost_batch(
-                shape, app_draws, at, lost_in[zone], duration[at], escalation_s=escalation_s, threshold=threshold
-            )
-            outcomes.take(at, rto, impact, decided)
+            if len(at):
+                rto, impact, decided = served_after_instances_lost_batch(
+                    shape, app_draws, at, lost_in[zone], duration[at], escalation_s=humans.escalation_s,
+                    threshold=threshold,
+                )  # fmt: skip
+                outcomes.take(at, rto, impact, decided)
         return outcomes
+
+    def primary_zone(among: NDArray[np.bool_], outcomes: BatchOutcomes) -> int:
+        """Decide the outages of the primary's zone ``among`` the batch that it can in ``outcomes``; how many."""
+        at, ready, same_address, loss = db_failure_plans(setup, app_draws, db_draws, duration, among)
+        if not len(at):
+            return 0
+        rto, impact, decided = served_after_primary_zone_lost_batch(
+            shape, app_draws, at, lost_in[DB_PRIMARY_ZONE], duration[at], (ready, same_address),
+            escalation_s=humans.escalation_s, threshold=threshold,
+        )  # fmt: skip
+        at = outcomes.take(at, rto, impact, decided)
+        take_db_losses(outcomes, at, loss[decided], write_rate)
+        return len(at)
 
     return replay_batch(
         n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form, rows=rows,

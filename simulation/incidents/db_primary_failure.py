@@ -44,11 +44,11 @@ import numpy as np
 import simpy
 
 from simulation.incidents.app_draws import INF, AppRow, draw_app
+from simulation.incidents.db_batch import db_failure_batch
 from simulation.incidents.db_draws import DbRow, DbSetup, db_setup, draw_db
 from simulation.incidents.db_draws import rate_per_year as rate_per_year  # the model's own (``IncidentModel``)
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
-from simulation.incidents.fleet_batch import db_failure_batch
 from simulation.incidents.fleet_closed import FleetShape, served_after_primary_loss, whole_outcome
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover

@@ -25,17 +25,12 @@ not whole at the end.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppDraws
 from simulation.incidents.fleet_closed import FleetShape, Route
 from simulation.incidents.protocol import BatchOutcomes
-
-if TYPE_CHECKING:
-    from simulation.incidents.db_draws import DbDraws, DbSetup
 
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
@@ -224,17 +219,39 @@ def served_after_instances_lost_batch(
     """``served_after_instances_lost`` for the incidents ``rows`` of ``draws`` whose instances ``lost`` were
     gone at 0 until ``back``: RTO, impact and whether decided."""
     n, m, k = len(rows), shape.instances, len(lost)
-    phase, restart_s = draws.lb_phase_s[rows][:, None], draws.restart_s[rows][:, lost]
-    interval_s, zero, made = shape.interval_s, np.zeros((n, 1)), np.ones((n, 1), dtype=bool)
-    back = back[:, None]
+    zero = np.zeros((n, 1))
     undecided = np.full(n, not escalation_s > 0.0)
     if not k:  # a zone without instances: nothing changes (a zone never back is left, as the closed form does)
-        undecided |= ~(back[:, 0] < INF)
+        undecided |= ~(back < INF)
         empty = np.zeros((n, 0))
         side = _instances(shape, (zero, (0, 0, 0)), (m, m, m), (empty, empty, empty), empty > 0, undecided)
         rto, impact, whole = _outcomes([side], escalation_s, threshold)
         return rto, impact, whole & ~undecided
     plans = _Plans()
+    d, w, r, stays = lost_changes(shape, draws, rows, lost, back, plans, undecided)
+    undecided |= plans.refused()
+    side = _instances(shape, (zero, (0, 0, 0)), (m, m - k, m - k), (d, w, r), stays, undecided)
+    rto, impact, whole = _outcomes([side], escalation_s, threshold)
+    return rto, impact, whole & ~undecided
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def lost_changes(
+    shape: FleetShape,
+    draws: AppDraws,
+    rows: NDArray[np.intp],
+    lost: list[int],
+    back: Floats,
+    plans: _Plans,
+    undecided: Bools,
+) -> tuple[Floats, Floats, Floats, Bools]:
+    """The per-instance changes (D, W, R) and ``stays`` of the instances ``lost`` (at least one) at 0 until
+    ``back``, for the incidents ``rows`` of ``draws`` (``_instances_lost`` of ``fleet_closed``); their moments
+    planned in ``plans``, ``undecided`` changed in place where the order of events decides."""
+    n = len(rows)
+    phase, restart_s = draws.lb_phase_s[rows][:, None], draws.restart_s[rows][:, lost]
+    interval_s, zero, made = shape.interval_s, np.zeros((n, 1)), np.ones((n, 1), dtype=bool)
+    back = back[:, None]
     drained = plans.plan(zero, _lb_check(phase, interval_s, zero, shape.unhealthy_after), made)
     undecided |= _close(back, drained)[:, 0]
     late = back > drained + 0 * restart_s  # the load balancer gave up on them first: restarted
@@ -247,10 +264,7 @@ def served_after_instances_lost_batch(
     w = np.where(late, plans.plan(restarted + 0 * restart_s, restarted + restart_s, late), up)
     r = np.where(stays, INF, plans.plan(w, _lb_check(phase, interval_s, w, shape.healthy_after), ~stays))
     d = np.where(late, drained, np.where(stays, INF, again))
-    undecided |= plans.refused()
-    side = _instances(shape, (zero, (0, 0, 0)), (m, m - k, m - k), (d, w, r), stays, undecided)
-    rto, impact, whole = _outcomes([side], escalation_s, threshold)
-    return rto, impact, whole & ~undecided
+    return d, w, r, stays
 
 
 def served_after_primary_loss_batch(
@@ -407,38 +421,3 @@ def _at(values: Floats, indices: NDArray[np.intp]) -> Floats:
     picked = np.take_along_axis(values, np.maximum(indices, 0), axis=1)
     at: Floats = np.where(indices >= 0, picked, np.nan)
     return at
-
-
-def db_failure_batch(
-    shape: FleetShape,
-    setup: DbSetup,
-    app: AppDraws,
-    db: DbDraws,
-    back_s: Floats,
-    *,
-    escalation_s: float,
-    threshold: float,
-    write_rate: float,
-) -> BatchOutcomes:
-    """The primary database failures of a batch where nobody acts: ridden out (the node is back before the
-    decisive check) or promoted by automation (``plan_db_recovery``); the others are left undecided."""
-    n = len(back_s)
-    ride = back_s <= app.decisive_s
-    can_fail_over = setup.standby != "none" and setup.automated
-    promoted = ~ride & (db.standby_back_s <= 0) & db.automation_ok if can_fail_over else np.zeros(n, dtype=bool)
-    rows = np.flatnonzero(ride | promoted)
-    outcomes = BatchOutcomes.undecided(n)
-    if not len(rows):
-        return outcomes
-    promote_ready = ((app.detect_s + db.promotion_s) + db.catch_up_s) + db.warm_up_s
-    ready = np.where(ride, back_s, promote_ready)[rows]
-    loss = np.where(ride, 0.0, db.lag_s)
-    rto, impact, decided = served_after_primary_loss_batch(
-        shape, app, rows, ready, ride[rows], escalation_s=escalation_s, threshold=threshold
-    )
-    rows = rows[decided]
-    outcomes.decided[rows] = True
-    outcomes.rto_s[rows], outcomes.impact_s[rows] = rto[decided], impact[decided]
-    outcomes.data_loss_s[rows] = loss[rows]
-    outcomes.lost_tx[rows] = loss[rows] * write_rate + 0.0
-    return outcomes

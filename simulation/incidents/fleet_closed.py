@@ -104,11 +104,13 @@ class _Moments:
         self.changes.append((fires_s, kind, i))
         return fires_s
 
-    def works_again(self, created_s: float, target_s: float, i: int, shape: FleetShape, phase_s: float) -> None:
-        """Instance ``i`` works from ``target_s`` and the load balancer returns it after its passing checks."""
+    def works_again(self, created_s: float, target_s: float, i: int, shape: FleetShape, phase_s: float) -> float:
+        """Instance ``i`` works from ``target_s`` and the load balancer returns it after its passing checks;
+        when it works."""
         works_s = self.add(created_s, target_s, WORKS, i)
         returned = lb_check_s(phase_s, shape.interval_s, works_s, shape.healthy_after)
         self.add(works_s, returned, RETURNED, i)
+        return works_s
 
 
 def _primary_lost(
@@ -204,33 +206,76 @@ def served_after_instances_lost(
     """The served timeline of a fleet whose instances ``lost`` were gone at 0 (a lost zone) until ``back_s``,
     when nobody acts: the load balancer takes them out; auto-restart replaces them then, otherwise they boot
     again when the zone is back (as they do when it is back before the load balancer gave up on them)."""
-    phase_s, interval_s, unhealthy_after = row.lb_phase_s, shape.interval_s, shape.unhealthy_after
     moments = _Moments()
     works = [True] * shape.instances
+    if not _instances_lost(moments, shape, row, lost, back_s, works) or not moments.ok:
+        return None
+    return _timeline(shape, works, moments.changes, escalation_s, threshold)
+
+
+def served_after_primary_zone_lost(
+    shape: FleetShape,
+    row: AppRow,
+    lost: list[int],
+    back_s: float,
+    ready_s: float,
+    same_address: bool,
+    *,
+    escalation_s: float,
+    threshold: float,
+) -> Points | None:
+    """The served timeline of a fleet that lost the zone of its primary at 0, when nobody acts: its instances
+    ``lost`` are gone until ``back_s`` (``served_after_instances_lost``), the others lost their primary, which
+    is reachable again from ``ready_s`` (``served_after_primary_loss``); None as well when a lost instance
+    comes up before the primary is ready (or at that instant: the replay decides)."""
+    if not 0.0 < ready_s < INF:
+        return None
+    moments = _Moments()
+    works = [True] * shape.instances
+    if not _instances_lost(moments, shape, row, lost, back_s, works, ready_s):
+        return None
+    running = [i for i in range(shape.instances) if works[i]]
+    if not _primary_lost(moments, shape, row, 0.0, ready_s, same_address, running):
+        return None
+    return _timeline(shape, works, moments.changes, escalation_s, threshold)
+
+
+def _instances_lost(
+    moments: _Moments,
+    shape: FleetShape,
+    row: AppRow,
+    lost: list[int],
+    back_s: float,
+    works: list[bool],
+    ready_s: float = -INF,
+) -> bool:
+    """Add the changes of the instances ``lost`` at 0 until ``back_s`` (not working: ``works`` changed in
+    place); False where the order of events decides, or where one comes up at or before ``ready_s`` (the
+    primary is reachable from then)."""
+    phase_s, interval_s, unhealthy_after = row.lb_phase_s, shape.interval_s, shape.unhealthy_after
     drained_s = moments.plan(0.0, lb_check_s(phase_s, interval_s, 0.0, unhealthy_after)) if lost else INF
     if _close(back_s, drained_s):
-        return None
+        return False
     for k in lost:
         works[k] = False
         restart_s = row.restart_s[k]
         if back_s > drained_s:
             moments.changes.append((drained_s, DRAINED, k))
             restarted_s = drained_s if shape.auto_restart else back_s
-            moments.works_again(restarted_s, restarted_s + restart_s, k, shape, phase_s)
-            continue
-        # booted when the zone is back: the load balancer's count starts again from then
-        again_s = moments.plan(back_s, lb_check_s(phase_s, interval_s, back_s, unhealthy_after))
-        up_s = moments.plan(back_s, back_s + restart_s)
-        if _close(up_s, again_s):
-            return None
-        if up_s < again_s:
-            moments.changes.append((up_s, WORKS, k))
-        else:
-            moments.changes.append((again_s, DRAINED, k))
-            moments.works_again(back_s, back_s + restart_s, k, shape, phase_s)
-    if not moments.ok:
-        return None
-    return _timeline(shape, works, moments.changes, escalation_s, threshold)
+            up_s = moments.works_again(restarted_s, restarted_s + restart_s, k, shape, phase_s)
+        else:  # booted when the zone is back: the load balancer's count starts again from then
+            again_s = moments.plan(back_s, lb_check_s(phase_s, interval_s, back_s, unhealthy_after))
+            up_s = moments.plan(back_s, back_s + restart_s)
+            if _close(up_s, again_s):
+                return False
+            if up_s < again_s:
+                moments.changes.append((up_s, WORKS, k))
+            else:
+                moments.changes.append((again_s, DRAINED, k))
+                moments.works_again(back_s, back_s + restart_s, k, shape, phase_s)
+        if _close(up_s, ready_s) or not up_s > ready_s:
+            return False
+    return True
 
 
 def served_after_region_failover(

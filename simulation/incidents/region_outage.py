@@ -33,28 +33,30 @@ Retrying agents add load for the requests that fail at the survivors (``retry_st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from simulation.incidents.app_draws import INF, AppRow, draw_app
-from simulation.incidents.db_draws import catch_up_s, promoted_warm_up_s, promotion_s
+from simulation.incidents.app_draws import AppRow, draw_app
 from simulation.incidents.evacuation import evacuation_setup, lost_region_move
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.fleet_closed import FleetShape, Route, served_after_region_failover
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
-from simulation.incidents.protocol import CLOSED_FORM_TRIAL, BatchOutcomes, ReplayOutcome, replay_batch
+from simulation.incidents.protocol import CLOSED_FORM_TRIAL, BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.region_batch import served_after_region_failover_batch
+from simulation.incidents.region_plan import (
+    Plan,
+    automated_promotions,
+    dns_ramp,
+    draw_region,
+    failover_boots,
+    plan_failover,
+    survivors_of,
+)
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ReadWriteTracker, ServedTracker
-from simulation.model.distributions import LogNormal
-from simulation.model.scenario import Region, Replica, Scenario
-
-DEFAULT_DURATION = LogNormal(median=4 * 3600, p95=12 * 3600)
-
+from simulation.model.scenario import Region, Scenario
 
 # document sections ``simulate`` reads (engine.cache)
 READS = ("pattern", "regions", "app", "failover", "traffic", "simulation", "incidents", "database")
@@ -65,103 +67,14 @@ def rate_per_year(scenario: Scenario) -> float:
     return scenario.incidents.region_outage.rate_per_year
 
 
-def dns_ramp(start_s: float, ttl_s: float, threshold: float, steps: int = 4) -> list[tuple[float, float]]:
-    """Share of clients that use a new DNS answer, as steps (time, share) from ``start_s``.
-
-    Clients' remaining TTLs are uniform, so the moved share grows linearly over
-    the TTL; steps at the midpoints keep ∫ exact, and the last step sits where
-    the share reaches ``threshold`` so the RTO is exact too.
-    """
-    if ttl_s <= 0:
-        return [(start_s, 1.0)]
-    ramp = [(start_s + ttl_s * (j - 0.5) / steps, j / steps) for j in range(1, steps)]
-    ramp.append((start_s + ttl_s * max(threshold, (steps - 0.5) / steps), 1.0))
-    return ramp
-
-
-@dataclass(frozen=True)
-class RegionDraws:
-    """Random inputs of the database and region side for ``n`` region outages (seconds)."""
-
-    automation_ok: NDArray[np.bool_]
-    promotion_s: NDArray[np.float64]
-    lag_s: NDArray[np.float64]
-    restore_s: NDArray[np.float64]
-    restore_loss_s: NDArray[np.float64]
-    duration_s: NDArray[np.float64]
-    warm_up_s: NDArray[np.float64]
-    cold_build_s: NDArray[np.float64]  # building the app tier from scratch (cold standby, single-region rebuild)
-
-
-def _survivors(scenario: Scenario) -> list[Region]:
-    primary = scenario.primary_region.name
-    return [r for r in scenario.regions if r.name != primary]
-
-
-def draw_region(scenario: Scenario, rng: np.random.Generator, n: int) -> RegionDraws:
-    """Draw the region side's random inputs up front, always in the same order."""
-    db = scenario.database
-    replica = scenario.cross_region_replica
-    if replica is None and scenario.pattern == "active-active-full":  # the primaries replicate to each other
-        replica = Replica(region=_survivors(scenario)[0].name)
-    automation_ok = rng.random(n) < scenario.automation_success_probability()
-    promotion = promotion_s(scenario, rng, n)
-    lag = replica.lag_s.sample(rng, n) if replica else np.zeros(n)
-    if replica is None or replica.mode == "sync":
-        lag = np.zeros(n)
-    restore = db.backups.restore_setup_s.sample(rng, n) + db.size_gb / db.backups.restore_throughput_gb_per_s
-    restore_loss = rng.random(n) * db.backups.interval_s
-    duration = (scenario.incidents.region_outage.duration_s or DEFAULT_DURATION).sample(rng, n)
-    builder = (_survivors(scenario) or [scenario.primary_region])[0]
-    warm_up = builder.warm_up_s.sample(rng, n)
-    cold_build = builder.cold_build_s.sample(rng, n)
-    promotion = promotion + catch_up_s(scenario, rng, n) + promoted_warm_up_s(scenario)  # the replica's backlog, cache
-    return RegionDraws(automation_ok, promotion, lag, restore, restore_loss, duration, warm_up, cold_build)
-
-
-@dataclass(slots=True)  # made per replay: a frozen one costs 6× as much to build
-class Plan:
-    """How one region outage unfolds on the database side (seconds from the failure)."""
-
-    path: str  # "promote", "restore" or "return" (the region comes back first)
-    act_s: float  # DNS moves and the promotion/restore starts
-    ready_s: float  # a primary is available to the survivors
-    data_loss_s: float
-    humans: bool
-
-
-def plan_failover(scenario: Scenario, draws: RegionDraws, i: int, app: AppRow, replica: Replica | None) -> Plan:
-    """Promote the cross-region replica (``scenario.cross_region_replica``), restore from cross-region backups,
-    or wait for the region."""
-    backups = scenario.database.backups
-    detect = app.detect_s
-    duration = float(draws.duration_s[i])
-    if replica is not None and scenario.pattern != "single-region":
-        automated = scenario.failover.mode == "automated" and bool(draws.automation_ok[i])
-        act = detect if automated else detect + app.respond_s + app.execute_s
-        plan = Plan("promote", act, act + float(draws.promotion_s[i]), float(draws.lag_s[i]), not automated)
-    elif backups.kind != "none" and backups.storage == "cross-region":
-        act = detect + app.respond_s + app.execute_s
-        ready = act + float(draws.restore_s[i])
-        if scenario.pattern == "single-region":  # the app tier is built from scratch beside the restore
-            ready = max(ready, act + float(draws.cold_build_s[i]) + float(draws.warm_up_s[i]))
-        plan = Plan("restore", act, ready, float(draws.restore_loss_s[i]), True)
-    else:
-        plan = Plan("return", duration, duration, 0.0, True)
-    started = plan.path == "promote" and plan.act_s < duration  # a promotion, once started, goes on
-    if plan.ready_s >= duration and not started:
-        return Plan("return", duration, duration, 0.0, True)
-    return plan
-
-
 def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
     """Replay ``n`` losses of the primary region; every random input is drawn up front."""
-    survivors = _survivors(scenario)
+    survivors = survivors_of(scenario)
     fleet_size = sum(r.app_instances for r in survivors) or scenario.primary_region.app_instances
     app_draws = draw_app(scenario, rng, n, max(fleet_size, scenario.primary_region.app_instances), hanging=True)
     draws = draw_region(scenario, rng, n)
     threshold = scenario.simulation.recovery_threshold
-    rows = list(app_draws.rows())
+    rows = Rows(app_draws.rows)
     replica = scenario.cross_region_replica
     global_move = evacuation_setup(scenario, scenario.primary_region, region_lost=True)
     # drawn last and only when used: the other patterns' draws stay as they were
@@ -212,37 +125,29 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     closed = scenario.pattern in ("active-passive", "active-active-read") and n > 0
     if closed:
         regions = _taking_over(scenario, survivors)
-        tracker, fleet, base = _survivor_fleet(ReplayEnvironment(), scenario, rows[0], regions)
+        tracker, fleet, base = _survivor_fleet(ReplayEnvironment(), scenario, app_draws.row(0), regions)
         shape = FleetShape(tracker, fleet)
         total = scenario.traffic.request_rate_rps
         write_rate = scenario.database.write_rate_tps
         escalation_s = scenario.failover.humans.escalation_s
         unrecorded = Phases(False)
 
-    def promoted(i: int) -> tuple[Plan, list[tuple[int, float]], list[tuple[float, Route]]] | None:
-        """A promotion nobody acts on: its plan, the builds (instance, up at), the routes (at, route)."""
+    def route(share: float) -> Route:
+        routed = base + (1.0 - base) * share
+        return routed, routed * total
+
+    def closed_form(i: int) -> ReplayOutcome | None:
         app_row = rows[i]
         plan = plan_failover(scenario, draws, i, app_row, replica)
         if plan.path != "promote" or plan.humans:
             return None
         move = lost_region_move(global_move, global_phase_s[i]) if global_move else None
         dns_at = app_row.detect_s if scenario.pattern == "active-active-read" else plan.act_s
-        routes = []
-        for at_s, share in _users_move(scenario, dns_at, move, unrecorded)[1]:
-            routed = base + (1.0 - base) * share
-            routes.append((at_s, (routed, routed * total)))
-        boots = _boots(scenario, regions, plan, float(draws.warm_up_s[i]), float(draws.cold_build_s[i]))
-        return plan, boots, routes
-
-    known: dict[int, tuple[Plan, list[tuple[int, float]], list[tuple[float, Route]]] | None] = {}  # by the batch
-
-    def closed_form(i: int) -> ReplayOutcome | None:
-        inputs = known.pop(i) if i in known else promoted(i)
-        if inputs is None:
-            return None
-        plan, boots, routes = inputs
+        routes = [(at_s, route(share)) for at_s, share in _users_move(scenario, dns_at, move, unrecorded)[1]]
+        warm_up_s, cold_build_s = float(draws.warm_up_s[i]), float(draws.cold_build_s[i])
+        boots = failover_boots(scenario, regions, plan.act_s, plan.ready_s, warm_up_s, cold_build_s)
         points = served_after_region_failover(
-            shape, rows[i], plan.ready_s, boots, routes, escalation_s=escalation_s, threshold=threshold
+            shape, app_row, plan.ready_s, boots, routes, escalation_s=escalation_s, threshold=threshold
         )
         if points is None:
             return None
@@ -250,34 +155,39 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
 
     def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once
         outcomes = BatchOutcomes.undecided(n)
-        trial = range(min(n, CLOSED_FORM_TRIAL))
+        trial = np.arange(min(n, CLOSED_FORM_TRIAL))
         if decide(trial, outcomes) * 4 >= len(trial):  # otherwise most of this batch needs replays: left to them
-            decide(range(len(trial), n), outcomes)
+            decide(np.arange(len(trial), n), outcomes)
         return outcomes
 
-    def decide(indices: range, outcomes: BatchOutcomes) -> int:
+    def decide(indices: NDArray[np.intp], outcomes: BatchOutcomes) -> int:
         """Decide the incidents ``indices`` it can in ``outcomes``; how many."""
-        known.update((i, promoted(i)) for i in indices)
-        found = [(i, inputs) for i in indices if (inputs := known[i]) is not None]
-        if not found:
+        found = automated_promotions(scenario, draws, app_draws.detect_s, indices, replica)
+        count = len(found.at)
+        if not count:
             return 0
-        at = np.array([i for i, _ in found], dtype=np.intp)
-        plans = [inputs[0] for _, inputs in found]
-        booted = np.array([k for k, _ in found[0][1][1]], dtype=np.intp)
-        start = np.array([[s for _, s in inputs[1]] for _, inputs in found]).reshape(len(found), len(booted))
+        warm_up_s, cold_build_s = draws.warm_up_s[found.at], draws.cold_build_s[found.at]
+        boots = failover_boots(scenario, regions, found.act_s, found.ready_s, warm_up_s, cold_build_s)
+        booted = np.array([k for k, _ in boots], dtype=np.intp)
+        start = np.column_stack([start_s for _, start_s in boots]) if boots else np.zeros((count, 0))
+        # the users' move: its times per incident, its routes (and their index among those taken) alike for all
+        if global_move:
+            moves = [
+                lost_region_move(global_move, phase_s)[1] for phase_s in np.array(global_phase_s)[found.at].tolist()
+            ]
+            shares = [share for _, share in moves[0]]
+            times = np.array([[at_s for at_s, _ in ramp] for ramp in moves])
+        else:
+            ramp = dns_ramp(0.0, scenario.failover.dns_ttl_s, threshold)  # from when DNS moves: the detection
+            shares = [share for _, share in ramp]
+            times = app_draws.detect_s[found.at][:, None] + np.array([offset_s for offset_s, _ in ramp])
         taken = {shape.route: 0}
-        width = max(len(inputs[2]) for _, inputs in found)
-        times, index = np.full((len(found), width), INF), np.zeros((len(found), width), dtype=np.int64)
-        for row, (_, (_, _, routes)) in enumerate(found):
-            for j, (at_s, route) in enumerate(routes):
-                times[row, j], index[row, j:] = at_s, taken.setdefault(route, len(taken))
-        ready = np.array([plan.ready_s for plan in plans])
+        index = np.array([[taken.setdefault(route(share), len(taken)) for share in shares]] * count, dtype=np.int64)
         rto, impact, decided = served_after_region_failover_batch(
-            shape, app_draws, at, (ready, (booted, start), (times, index, list(taken))), escalation_s=escalation_s,
-            threshold=threshold,
+            shape, app_draws, found.at, (found.ready_s, (booted, start), (times, index, list(taken))),
+            escalation_s=escalation_s, threshold=threshold,
         )  # fmt: skip
-        loss = np.array([plan.data_loss_s for plan in plans])
-        at, loss = outcomes.take(at, rto, impact, decided), loss[decided]
+        at, loss = outcomes.take(found.at, rto, impact, decided), found.data_loss_s[decided]
         outcomes.data_loss_s[at], outcomes.lost_tx[at] = loss, loss * write_rate
         return len(at)
 
@@ -288,6 +198,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         replay_one=replay_one,
         closed_form=closed_form if closed else None,
         closed_form_batch=closed_form_batch if closed else None,
+        rows=rows,
     )
 
 
@@ -382,7 +293,7 @@ def _fail_over(
             )
 
     env.timeout(plan.ready_s).callbacks.append(ready)  # before the boots: a build finishing then works
-    for k, start_s in _boots(scenario, regions, plan, warm_up_s, cold_build_s):
+    for k, start_s in failover_boots(scenario, regions, plan.act_s, plan.ready_s, warm_up_s, cold_build_s):
         fleet.boot(k, start_s)
     fleet.lose_primary()  # the survivors' pools point at the lost primary
     # single region: users move to the rebuilt system; active-active: health-checked DNS moves by itself
@@ -426,28 +337,6 @@ def _survivor_fleet(
         base = 0.0
     tracker.routed, tracker.load = base, base * total
     return tracker, Fleet(env, tracker, app_cfg, app, lb_watches_working=not read_write), base
-
-
-def _boots(
-    scenario: Scenario, regions: list[Region], plan: Plan, warm_up_s: float, cold_build_s: float
-) -> list[tuple[int, float]]:
-    """Warmth of the taking-over region: hot runs; warm runs a share and scales up; cold is built, then warms
-    up. The instances built for the failover, with when each is up."""
-    boots: list[tuple[int, float]] = []
-    k = 0
-    for region in regions:
-        if scenario.pattern == "single-region":  # a cold rebuild elsewhere: every instance is new
-            running, start = 0, plan.ready_s
-        elif scenario.pattern != "active-passive" or region.warmth == "hot":
-            running, start = region.app_instances, 0.0
-        elif region.warmth == "warm":
-            running = max(1, int(region.app_instances * region.warm_capacity_share + 0.5))
-            start = plan.act_s + warm_up_s
-        else:
-            running, start = 0, plan.act_s + cold_build_s + warm_up_s
-        boots += [(k + j, start) for j in range(running, region.app_instances)]
-        k += region.app_instances
-    return boots
 
 
 def _active_active_full(

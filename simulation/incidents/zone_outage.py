@@ -20,17 +20,24 @@ from __future__ import annotations
 
 import numpy as np
 import simpy
+from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import draw_app
+from simulation.incidents.db_batch import db_failure_plans, served_after_primary_zone_lost_batch, take_db_losses
 from simulation.incidents.db_draws import DbRow, db_setup, draw_db
-from simulation.incidents.db_primary_failure import FailedFleet, db_recovery
+from simulation.incidents.db_primary_failure import FailedFleet, db_recovery, plan_db_recovery
 from simulation.incidents.evacuation import Evacuations
 from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.fleet_batch import served_after_instances_lost_batch
-from simulation.incidents.fleet_closed import FleetShape, served_after_instances_lost, whole_outcome
+from simulation.incidents.fleet_closed import (
+    FleetShape,
+    served_after_instances_lost,
+    served_after_primary_zone_lost,
+    whole_outcome,
+)
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
-from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
+from simulation.incidents.protocol import CLOSED_FORM_TRIAL, BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
 from simulation.model.distributions import LogNormal
@@ -155,31 +162,68 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         shape = FleetShape(tracker, Fleet(env, tracker, app, app_draws.row(0)))
     unrecorded = Phases(False)
 
+    people_in_primary_zone = False  # the batch's trial found people acting in most outages of the primary's zone
+
     def closed_form(i: int) -> ReplayOutcome | None:
-        if lost_zone[i] == DB_PRIMARY_ZONE:
+        app_row, db_row, zone_s = rows[i]
+        lost, data_loss = lost_in[lost_zone[i]], 0.0
+        if lost_zone[i] != DB_PRIMARY_ZONE:
+            points = served_after_instances_lost(
+                shape, app_row, lost, zone_s, escalation_s=humans.escalation_s, threshold=threshold
+            )
+        elif read_write or (people_in_primary_zone and i >= CLOSED_FORM_TRIAL):
             return None
-        app_row, _, zone_s = rows[i]
-        points = served_after_instances_lost(
-            shape, app_row, lost_in[lost_zone[i]], zone_s, escalation_s=humans.escalation_s, threshold=threshold
-        )
+        else:  # the database side as ``db_recovery`` plans it, when nobody acts
+            response = Response()
+            outcome = plan_db_recovery(setup, db_row, app_row, response, unrecorded, repair_cap_s=zone_s)
+            if response.engaged:
+                return None
+            points = served_after_primary_zone_lost(
+                shape, app_row, lost, zone_s, outcome.ready_s, outcome.same_address,
+                escalation_s=humans.escalation_s, threshold=threshold,
+            )  # fmt: skip
+            data_loss = outcome.data_loss_s
         if points is None:
             return None
-        evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=0.0, writes_move=False)
-        return whole_outcome(evacuated, 0.0 * write_rate)
+        writes_move = lost_zone[i] == DB_PRIMARY_ZONE
+        evacuated = evacuations.apply(i, region, points, unrecorded, data_loss_s=data_loss, writes_move=writes_move)
+        return whole_outcome(evacuated, data_loss * write_rate)
 
     def closed_form_batch() -> BatchOutcomes:  # the same, for the whole batch at once (zone by zone)
         outcomes = BatchOutcomes.undecided(n)
-        for zone in range(region.zones):
-            at = np.flatnonzero(lost_zones == zone) if zone != DB_PRIMARY_ZONE else np.zeros(0, dtype=np.intp)
-            if not len(at):
-                continue
-            rto, impact, decided = served_after_instances_lost_batch(
-                shape, app_draws, at, lost_in[zone], duration[at], escalation_s=humans.escalation_s,
-                threshold=threshold,
-            )  # fmt: skip
-            outcomes.take(at, rto, impact, decided)
         outcomes.lost_tx[:] = 0.0 * write_rate + 0.0
+        for zone in range(region.zones):
+            if zone == DB_PRIMARY_ZONE:
+                if not read_write:  # then every region loses its writes (``FailedFleet``): replayed
+                    in_zone = lost_zones == zone
+                    trial = in_zone & (np.arange(n) < CLOSED_FORM_TRIAL)
+                    if primary_zone(trial, outcomes) * 4 >= trial.sum():
+                        primary_zone(in_zone & ~trial, outcomes)
+                    else:  # most need people: the others are left to the replays, not tried one by one either
+                        nonlocal people_in_primary_zone
+                        people_in_primary_zone = True
+                continue
+            at = np.flatnonzero(lost_zones == zone)
+            if len(at):
+                rto, impact, decided = served_after_instances_lost_batch(
+                    shape, app_draws, at, lost_in[zone], duration[at], escalation_s=humans.escalation_s,
+                    threshold=threshold,
+                )  # fmt: skip
+                outcomes.take(at, rto, impact, decided)
         return outcomes
+
+    def primary_zone(among: NDArray[np.bool_], outcomes: BatchOutcomes) -> int:
+        """Decide the outages of the primary's zone ``among`` the batch that it can in ``outcomes``; how many."""
+        at, ready, same_address, loss = db_failure_plans(setup, app_draws, db_draws, duration, among)
+        if not len(at):
+            return 0
+        rto, impact, decided = served_after_primary_zone_lost_batch(
+            shape, app_draws, at, lost_in[DB_PRIMARY_ZONE], duration[at], (ready, same_address),
+            escalation_s=humans.escalation_s, threshold=threshold,
+        )  # fmt: skip
+        at = outcomes.take(at, rto, impact, decided)
+        take_db_losses(outcomes, at, loss[decided], write_rate)
+        return len(at)
 
     return replay_batch(
         n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form, rows=rows,

@@ -173,8 +173,9 @@ def test_a_standby_built_before_the_promotion_ends_is_worked_out_as_replayed(hea
         (db_primary_failure, "db_failure_batch", 0.8),
         (instance_crash, "served_after_crash_batch", 0.8),
         (network_partition, "two_sides_batch", 0.8),
-        # a third of the outages hit the database primary's zone (3 zones): those are replayed
+        # a third of the outages hit the database primary's zone (3 zones): worked out with the database side
         (zone_outage, "served_after_instances_lost_batch", 0.6),
+        (zone_outage, "served_after_primary_zone_lost_batch", 0.25),
         (region_outage, "served_after_region_failover_batch", 0.8),
     ],
 )

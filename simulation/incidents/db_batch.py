@@ -1,0 +1,119 @@
+"""Primary database failures worked out a whole batch at once, alone or with the zone that held the primary.
+
+The database side of a batch where nobody acts (``db_failure_plans``): the
+failed node is back before the decisive check (ridden out: the app reconnects
+to the same address when it is back) or automation promotes the standby, as
+``db_primary_failure.plan_db_recovery`` decides them, with the same float
+operations; the other incidents (people act) are left to the per-incident
+path. The app tier then follows as ``fleet_batch`` works it out: every
+instance lost its primary (``db_failure_batch``), or, in a zone outage of the
+primary's zone, the zone's instances are gone until it is back and the others
+lost their primary (``served_after_primary_zone_lost_batch``, the closed form
+``fleet_closed.served_after_primary_zone_lost``): a lost instance that comes
+up before the primary is ready (or at that instant) is left to the replay.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.incidents.app_draws import AppDraws
+from simulation.incidents.db_draws import DbDraws, DbSetup
+from simulation.incidents.fleet_batch import (
+    Bools,
+    Floats,
+    _close,
+    _instances,
+    _outcomes,
+    _Plans,
+    _primary_changes,
+    lost_changes,
+    served_after_primary_loss_batch,
+)
+from simulation.incidents.fleet_closed import FleetShape
+from simulation.incidents.protocol import BatchOutcomes
+
+# the incidents decided on the database side, when a primary is ready, at the same address, seconds of writes lost
+DbPlans = tuple[NDArray[np.intp], Floats, Bools, Floats]
+
+
+def db_failure_plans(setup: DbSetup, app: AppDraws, db: DbDraws, back_s: Floats, among: Bools | None = None) -> DbPlans:
+    """The primary database failures of a batch (``among`` them; None: all) ridden out (the node is back by
+    ``back_s``, before the decisive check) or promoted by automation (``plan_db_recovery``): their rows, when a
+    primary is ready, whether at the same address, and the seconds of writes lost."""
+    n = len(back_s)
+    ride = back_s <= app.decisive_s
+    can_fail_over = setup.standby != "none" and setup.automated
+    promoted = ~ride & (db.standby_back_s <= 0) & db.automation_ok if can_fail_over else np.zeros(n, dtype=bool)
+    rows = np.flatnonzero((ride | promoted) & (True if among is None else among))
+    promote_ready = ((app.detect_s + db.promotion_s) + db.catch_up_s) + db.warm_up_s
+    ready = np.where(ride, back_s, promote_ready)[rows]
+    loss = np.where(ride, 0.0, db.lag_s)[rows]
+    return rows, ready, ride[rows], loss
+
+
+def db_failure_batch(
+    shape: FleetShape,
+    setup: DbSetup,
+    app: AppDraws,
+    db: DbDraws,
+    back_s: Floats,
+    *,
+    escalation_s: float,
+    threshold: float,
+    write_rate: float,
+) -> BatchOutcomes:
+    """The primary database failures of a batch where nobody acts (``db_failure_plans``); the others are left
+    undecided."""
+    outcomes = BatchOutcomes.undecided(len(back_s))
+    rows, ready, same_address, loss = db_failure_plans(setup, app, db, back_s)
+    if len(rows):
+        rto, impact, decided = served_after_primary_loss_batch(
+            shape, app, rows, ready, same_address, escalation_s=escalation_s, threshold=threshold
+        )
+        take_db_losses(outcomes, outcomes.take(rows, rto, impact, decided), loss[decided], write_rate)
+    return outcomes
+
+
+def take_db_losses(outcomes: BatchOutcomes, at: NDArray[np.intp], loss_s: Floats, write_rate: float) -> None:
+    """The seconds of writes lost (``loss_s``) by the incidents ``at``, and the transactions lost with them."""
+    outcomes.data_loss_s[at] = loss_s
+    outcomes.lost_tx[at] = loss_s * write_rate + 0.0
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def served_after_primary_zone_lost_batch(
+    shape: FleetShape,
+    draws: AppDraws,
+    rows: NDArray[np.intp],
+    lost: list[int],
+    back: Floats,
+    primary: tuple[Floats, Bools],
+    *,
+    escalation_s: float,
+    threshold: float,
+) -> tuple[Floats, Floats, Bools]:
+    """``served_after_primary_zone_lost`` for the incidents ``rows`` of ``draws``: the instances ``lost`` were
+    gone at 0 until ``back``, the others lost their primary then and reach one again from ``primary`` (when,
+    at the same address); RTO, impact and whether decided."""
+    n, m = len(rows), shape.instances
+    ready, same_address = primary
+    running = np.setdiff1d(np.arange(m), np.array(lost, dtype=np.intp))
+    plans = _Plans()
+    undecided = np.zeros(n, dtype=bool)
+    if lost:
+        lost_dwr = lost_changes(shape, draws, rows, lost, back, plans, undecided)
+        up = lost_dwr[1]  # a lost instance works when it is up, which must be after the primary is ready
+        undecided |= (_close(up, ready[:, None]) | ~(up > ready[:, None])).any(axis=1)
+    _, (d, w, r), stays, primary_undecided = _primary_changes(
+        shape, draws, rows, ready, same_address, None, escalation_s, running, plans
+    )
+    undecided |= primary_undecided | plans.refused()
+    if lost:
+        d, w, r = (np.concatenate((a, b), axis=1) for a, b in zip((d, w, r), lost_dwr[:3]))
+        stays = np.concatenate((stays, lost_dwr[3]), axis=1)
+    # every instance stops working at 0: the lost ones with their zone, the others with their primary
+    side = _instances(shape, (np.zeros((n, 1)), (0, -m, -m)), (m, m, m), (d, w, r), stays, undecided)
+    rto, impact, whole = _outcomes([side], escalation_s, threshold)
+    return rto, impact, whole & ~undecided

@@ -14,7 +14,8 @@ process tree), next to a bare-SimPy loop measured in the same run:
 - (a) ``python -m simulation run benchmarks/switchover-pair.yaml --years-mode exact --trials 1``: our
   engine, one replay per simulated failure (exact compound Poisson), the whole run (checklist included);
 - (a′) this file with ``--engine-only``: the same exact years through the engine's API without the
-  checklist (whose variant runs replay the pair again), the work the other tools do;
+  checklist (whose variant runs replay the pair again), the work the other tools do; with the two
+  environment settings the CLI makes for itself (OpenBLAS on one thread, no pydantic plugin lookup);
 - (b) this file with ``--plain-simpy``: the yardstick, two nodes failing and being repaired in a plain
   SimPy script, the switchover as a fixed outage;
 - (c) AvailSim4 2.2.1 (PyPI ``availsim4``), installed at run time into its own virtualenv under /tmp
@@ -44,7 +45,7 @@ import simpy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import Timing, load_average, simpy_event_s, time_command, warm_up
+from _timing import Timing, load_average, simpy_event_s, time_command, user_environment, warm_up
 
 SCENARIO = ROOT / "benchmarks" / "switchover-pair.yaml"
 HOUR_S = 3600.0
@@ -56,6 +57,7 @@ YEARS = 10_000
 AVAILSIM4 = "availsim4==2.2.1"
 AVAILSIM4_ITERATIONS = 100  # Monte Carlo iterations of YEARS / 100 years each (their spread gives the interval)
 Z95 = 1.96
+CLI_ENVIRONMENT = {"OPENBLAS_NUM_THREADS": "1", "PYDANTIC_DISABLE_PLUGINS": "__all__"}  # as simulation/__main__.py
 
 
 def closed_form(switchover_s: float) -> tuple[float, float]:
@@ -276,7 +278,10 @@ def main(argv: list[str] | None = None) -> None:
     ours = time_command("(a) our engine, exact years", ours_argv, repeats=repeats)
     ours_figures, replayed_switchover_s = engine_figures(ours.stdout[-1])
     this = [sys.executable, str(Path(__file__).resolve()), "--years", str(args.years), "--seed", str(args.seed)]
-    lean = time_command("(a′) our engine, exact years, no checklist", this + ["--engine-only"], repeats=repeats)
+    lean_env = {**user_environment(), **CLI_ENVIRONMENT}  # the settings ``python -m simulation`` makes for itself
+    lean = time_command(
+        "(a′) our engine, exact years, no checklist", this + ["--engine-only"], repeats=repeats, env=lean_env
+    )
     if engine_figures(lean.stdout[-1])[0] != ours_figures:
         raise SystemExit("(a′) and (a) differ: the same seed must give the same years")
     plain = time_command("(b) plain SimPy pair", this + ["--plain-simpy"], repeats=repeats)

@@ -28,3 +28,10 @@ def assert_identical_every_way(simulate, scenario, n: int, seed: int, monkeypatc
         for column in COLUMNS:
             expected = getattr(batches["replayed"], column)
             np.testing.assert_array_equal(getattr(batch, column), expected, err_msg=f"{column}, {way}")
+
+
+def batches_made(monkeypatch, module, name: str) -> list[protocol.BatchOutcomes]:
+    """The outcomes ``module.name`` (a model's batch form) gives from now on, each call's in turn."""
+    real, made = getattr(module, name), []
+    monkeypatch.setattr(module, name, lambda *args, **kwargs: made.append(real(*args, **kwargs)) or made[-1])
+    return made

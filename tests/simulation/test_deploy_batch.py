@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from batch_identity import EVERY_EXAMPLE, WORKED_EXAMPLE, assert_identical_every_way
+from batch_identity import EVERY_EXAMPLE, WORKED_EXAMPLE, assert_identical_every_way, batches_made
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from simulation.incidents import bad_deploy, protocol
+from simulation.incidents import bad_deploy
 from simulation.model.loading import load_file
 from simulation.model.overrides import apply_overrides
 
@@ -65,11 +65,7 @@ def test_the_batch_gives_what_the_replays_give_on_every_strategy(shape, monkeypa
 
 
 def test_the_batch_decides_most_bad_deploys_of_the_worked_example(monkeypatch):
-    real = bad_deploy.deploy_batch
-    batches: list[protocol.BatchOutcomes] = []
-    monkeypatch.setattr(
-        bad_deploy, "deploy_batch", lambda *args, **kwargs: batches.append(real(*args, **kwargs)) or batches[-1]
-    )
+    batches = batches_made(monkeypatch, bad_deploy, "deploy_batch")
     outcomes = bad_deploy.simulate(load_file(WORKED_EXAMPLE), np.random.default_rng(3), 500)
     assert len(outcomes) == 500 and len(batches) == 1 and batches[0].decided.sum() > 0.9 * 500
     assert (outcomes.humans_needed & batches[0].decided).any()  # people watching dashboards, decided at once

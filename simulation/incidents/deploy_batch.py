@@ -51,35 +51,30 @@ class DeployDraws:
 
 
 def _events(shape: DeployShape, draws: DeployDraws) -> tuple[Floats, Ints, Floats, Floats]:
-    """Every incident's events (``bad_deploy._events``) as rows sorted the same way: times, kinds, values;
-    and the time a health gate stops each rollout (inf: never)."""
+    """Every incident's events (``bad_deploy._events``) as rows sorted the same way: times, kinds, values
+    (padded with no event at inf); and the time a health gate stops each rollout (inf: never)."""
     n, count = len(draws.lb_s), len(shape.steps)
-    step_t = np.array([t for t, _ in shape.steps])
-    step_v = np.array([v for _, v in shape.steps])
-    removes = draws.health_visible & shape.by_instances
-    complete = shape.complete_s < INF and not shape.by_instances
-    times = np.concatenate(
-        (
-            np.broadcast_to(step_t, (n, count)),
-            np.full((n, 1), shape.complete_s if complete else INF),
-            np.where(removes[:, None], step_t + draws.lb_s[:, None], INF),
-        ),
-        axis=1,
-    )
-    kinds = np.concatenate(
-        (
-            np.full((n, count), LIVE),
-            np.full((n, 1), COMPLETE if complete else NONE),
-            np.where(removes[:, None], REMOVE, NONE) * np.ones((1, count), dtype=np.intp),
-        ),
-        axis=1,
-    )
-    values = np.concatenate(
-        (np.broadcast_to(step_v, (n, count)), np.zeros((n, 1)), np.broadcast_to(step_v, (n, count))), axis=1
-    )
-    order = np.lexsort((kinds != LIVE, times), axis=1)  # stable: the replay's sort by (time, not live)
-    times, kinds, values = (np.take_along_axis(a, order, axis=1) for a in (times, kinds, values))
+    step_t, step_v = np.array([t for t, _ in shape.steps]), np.array([v for _, v in shape.steps])
     gated = draws.health_visible & shape.gated
+    removes = draws.health_visible & shape.by_instances & ~gated  # each batch leaves the rotation lb_s after
+    # the steps (and the canary's completion, at its last step's start): already in the replay's order
+    base_t, base_k, base_v = step_t, np.full(count, LIVE), step_v
+    if shape.complete_s < INF and not shape.by_instances:
+        base_t, base_k, base_v = np.append(step_t, shape.complete_s), np.append(base_k, COMPLETE), np.append(step_v, 0)
+    width = max(len(base_t) + (count if removes.any() else 0), 2)
+    times, kinds, values = np.full((n, width), INF), np.full((n, width), NONE), np.zeros((n, width))
+    times[:, : len(base_t)], kinds[:, : len(base_t)], values[:, : len(base_t)] = base_t, base_k, base_v
+    if removes.any():
+        rows = np.flatnonzero(removes)
+        merged_t = np.concatenate(
+            (np.broadcast_to(base_t, (len(rows), len(base_t))), step_t + draws.lb_s[rows, None]), 1
+        )
+        merged_k = np.concatenate((base_k, np.full(count, REMOVE)))
+        merged_v = np.concatenate((base_v, step_v))
+        not_live = np.broadcast_to(merged_k != LIVE, merged_t.shape)
+        order = np.lexsort((not_live, merged_t), axis=1)  # stable: the replay's sort by (time, not live)
+        times[rows] = np.take_along_axis(merged_t, order, axis=1)
+        kinds[rows], values[rows] = merged_k[order], merged_v[order]
     gate_s = np.where(gated, draws.lb_s, INF)
     times[gated], kinds[gated] = INF, NONE
     if shape.by_instances:  # the first batch goes live, fails its checks and is stopped there
@@ -192,8 +187,9 @@ def deploy_batch(
     now = np.where(detected, detected_at, now)
     switch = ~state.shape.by_instances & (state.share > 0) & ~state.complete
     done_at = detected_at + np.where(switch, draws.switch_s, draws.rollback_s)
-    for k in range(columns):  # batches already live still leave the rotation during the rollback
-        on = detected & (k >= stop) & (kinds[:, k] == REMOVE) & (times[:, k] < done_at)
+    removals = kinds == REMOVE
+    for k in np.flatnonzero(removals.any(axis=0)).tolist():  # batches live still leave the rotation meanwhile
+        on = detected & (k >= stop) & removals[:, k] & (times[:, k] < done_at)
         if on.any():
             decided &= ~on | (times[:, k] - now >= 0)
             clock = np.where(on, clock + (times[:, k] - now), clock)

@@ -56,8 +56,8 @@ def _events(shape: DeployShape, draws: DeployDraws) -> tuple[Floats, Ints, Float
     n, count = len(draws.lb_s), len(shape.steps)
     step_t, step_v = np.array([t for t, _ in shape.steps]), np.array([v for _, v in shape.steps])
     gated = draws.health_visible & shape.gated
-    removes = draws.health_visible & shape.by_instances & ~gated  # each batch leaves the rotation lb_s after
-    # the steps (and the canary's completion, at its last step's start): already in the replay's order
+    removes = draws.health_visible & shape.by_instances & ~gated  # each batch leaves the rotation, lb_s late
+    # the steps, then the canary's completion (at its last step's start): already in the replay's order
     base_t, base_k, base_v = step_t, np.full(count, LIVE), step_v
     if shape.complete_s < INF and not shape.by_instances:
         base_t, base_k, base_v = np.append(step_t, shape.complete_s), np.append(base_k, COMPLETE), np.append(step_v, 0)

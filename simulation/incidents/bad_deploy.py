@@ -37,6 +37,7 @@ is possible. People are needed whenever the detection is manual.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TypedDict
@@ -46,8 +47,9 @@ import simpy
 from simpy.events import ProcessGenerator
 
 from simulation.incidents.app_draws import APP_TIER_READS
+from simulation.incidents.deploy_batch import DeployDraws, DeployShape, deploy_batch
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response, SoloEnvironment, run_process
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
 from simulation.model.scenario import Deployment, Scenario
@@ -58,6 +60,7 @@ RolloutEvent = tuple[float, str, float]  # (time_s, kind: "live" | "remove" | "c
 
 # document sections ``simulate`` reads (engine.cache)
 READS = (*APP_TIER_READS, "deployment")
+_DRAWN = ("detect_s", "rollback_s", "switch_s", "health_visible", "lb_s")  # a replay's row of ``DeployDraws``
 
 
 def rate_per_year(scenario: Scenario) -> float:
@@ -237,11 +240,13 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     """Replay ``n`` bad deploys; every random input is drawn up front, in a fixed order."""
     d = scenario.deployment
     lb = scenario.app.load_balancer
-    detect = np.maximum(d.detection_s.sample(rng, n), 1e-9).tolist()
-    rollback = d.rollback_s.sample(rng, n).tolist()
-    switch = d.traffic_switch_s.sample(rng, n).tolist()
-    health_visible = (rng.random(n) < d.bad_version_fails_health_checks_probability).tolist()
-    lb_s = (lb.interval_s * (lb.unhealthy_threshold - 1 + rng.random(n))).tolist()
+    draws = DeployDraws(
+        detect_s=np.maximum(d.detection_s.sample(rng, n), 1e-9),
+        rollback_s=d.rollback_s.sample(rng, n),
+        switch_s=d.traffic_switch_s.sample(rng, n),
+        health_visible=rng.random(n) < d.bad_version_fails_health_checks_probability,
+        lb_s=lb.interval_s * (lb.unhealthy_threshold - 1 + rng.random(n)),
+    )
     rollout = Rollout.of(scenario)
     instances = scenario.serving_instances
     canary = d.strategy == "canary"
@@ -249,22 +254,52 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     capacity, load = scenario.app.capacity_rps_per_instance, scenario.traffic.request_rate_rps
     threshold = scenario.simulation.recovery_threshold
     amplification = retry_amplification(scenario)
+    rows: Rows[tuple[float, float, float, bool, float]] = Rows(
+        lambda at: zip(*(getattr(draws, name)[slice(None) if at is None else at].tolist() for name in _DRAWN))
+    )
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
+        detect, rollback, switch, health_visible, lb_s = rows[i]
         tracker = ServedTracker(env, instances, capacity, load, retry_amplification=amplification)
-        error_share = 1.0 if health_visible[i] and not rollout.by_instances else d.bad_deploy_error_share
+        error_share = 1.0 if health_visible and not rollout.by_instances else d.bad_deploy_error_share
         state = _Deploy(tracker, error_share, rollout.by_instances, canary)
-        events, gate_s = _events(rollout, scenario, health_visible[i], lb_s[i])
+        events, gate_s = _events(rollout, scenario, health_visible, lb_s)
         log: _Log = {}
-        run_process(
-            env, _replay(env, state, scenario, events, gate_s, automated, detect[i], rollback[i], switch[i], log)
-        )
+        run_process(env, _replay(env, state, scenario, events, gate_s, automated, detect, rollback, switch, log))
         if keep_replays and "detected" in log:
             phases.add("detect", 0.0, log["detected"])
             phases.add("rollback", log["detected"], log["end"])
         humans = "detected" in log and not log.get("automated", False)
         return ReplayOutcome(tracker.points, log["end"], humans_needed=humans)
 
+    @functools.cache
+    def served(rotation: int, factor: float) -> float:
+        """The served fraction with the first instances out of rotation, ``rotation`` left, and ``factor``."""
+        tracker = ServedTracker(SoloEnvironment(), instances, capacity, load, retry_amplification=amplification)
+        for j in range(instances - rotation):
+            tracker.set_rotation(j, False)
+        tracker.factor = factor
+        return tracker.served()
+
+    def closed_form_batch() -> BatchOutcomes:
+        shape = DeployShape(
+            steps=rollout.steps,
+            by_instances=rollout.by_instances,
+            complete_s=rollout.complete_s,
+            gated=d.health_gated and d.strategy != "in-place",
+            instances=instances,
+            canary=canary,
+            automated=automated,
+            error_share=d.bad_deploy_error_share,
+        )
+        return deploy_batch(shape, d, draws, served, threshold=threshold)
+
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, environment=SoloEnvironment
+        n,
+        threshold=threshold,
+        keep_replays=keep_replays,
+        replay_one=replay_one,
+        closed_form_batch=closed_form_batch,
+        rows=rows,
+        environment=SoloEnvironment,
     )

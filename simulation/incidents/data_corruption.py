@@ -43,9 +43,10 @@ from numpy.typing import NDArray
 from simpy.events import ProcessGenerator
 
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response, SoloEnvironment, run_process
-from simulation.incidents.protocol import ReplayOutcome, replay_batch
+from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
+from simulation.incidents.timeline_batch import ServedTimelines
 from simulation.model.scenario import Scenario
 
 # document sections ``simulate`` reads (engine.cache)
@@ -120,6 +121,28 @@ def _replay(
     tracker.set_factor(1.0)
 
 
+def corruption_batch(
+    draws: dict[str, NDArray[np.float64]],
+    lost_tx: NDArray[np.float64],
+    whole: float,
+    restoring: float,
+    *,
+    threshold: float,
+) -> BatchOutcomes:
+    """The corruptions ``_replay`` would replay, worked out at once with the same float operations: served
+    ``whole`` until the decision, ``restoring`` until the restore ends. Left to the replay: inputs not finite,
+    a timeout that would go back."""
+    decided_s = 0.0 + (draws["detect_s"] + draws["decide_s"])  # SimPy's clock: 0 + the first timeout
+    restored_s = decided_s + draws["restore_s"]  # + the second
+    decided = np.isfinite(restored_s) & (decided_s >= 0) & (draws["restore_s"] >= 0)
+    n = len(decided)
+    line = ServedTimelines(np.full(n, whole), threshold)
+    line.record(decided_s, np.full(n, restoring), decided)
+    line.record(restored_s, np.full(n, whole), decided)
+    rto, impact = line.outcomes(np.where(decided, restored_s, 0.0))
+    return BatchOutcomes(decided, rto, impact, draws["data_loss_s"], lost_tx, np.ones(n, dtype=bool))
+
+
 def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays: bool = False) -> Batch:
     """Replay ``n`` corruptions; every random input is drawn up front from ``rng``."""
     draws = _draw(scenario, rng, n)
@@ -129,21 +152,34 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     capacity = scenario.app.capacity_rps_per_instance
     load = scenario.traffic.request_rate_rps
     amplification = retry_amplification(scenario)
-    detect, decide, restore = (draws[k].tolist() for k in ("detect_s", "decide_s", "restore_s"))
-    loss = draws["data_loss_s"].tolist()
-    lost_tx = (draws["data_loss_s"] * scenario.database.write_rate_tps).tolist()
+    lost_tx = draws["data_loss_s"] * scenario.database.write_rate_tps
+    columns = [draws[name] for name in ("detect_s", "decide_s", "restore_s", "data_loss_s")] + [lost_tx]
+    rows: Rows[tuple[float, float, float, float, float]] = Rows(
+        lambda at: zip(*(column[slice(None) if at is None else at].tolist() for column in columns))
+    )
 
     def replay_one(i: int, env: ReplayEnvironment, phases: Phases, response: Response) -> ReplayOutcome:
+        detect, decide, restore, loss, lost = rows[i]
         tracker = ServedTracker(env, instances, capacity, load)
-        run_process(env, _replay(env, tracker, detect[i], decide[i], restore[i], amplification))
+        run_process(env, _replay(env, tracker, detect, decide, restore, amplification))
         if keep_replays:
-            t_decided = detect[i] + decide[i]
-            phases.add("detect", 0.0, detect[i])
-            phases.add("decide", detect[i], t_decided)
-            phases.add("restore", t_decided, t_decided + restore[i])
+            t_decided = detect + decide
+            phases.add("detect", 0.0, detect)
+            phases.add("decide", detect, t_decided)
+            phases.add("restore", t_decided, t_decided + restore)
         # only people restore: they are always needed
-        return ReplayOutcome(tracker.points, env.now, data_loss_s=loss[i], lost_tx=lost_tx[i], humans_needed=True)
+        return ReplayOutcome(tracker.points, env.now, data_loss_s=loss, lost_tx=lost, humans_needed=True)
 
+    tracker = ServedTracker(SoloEnvironment(), instances, capacity, load)
+    whole = tracker.served()
+    tracker.amplification, tracker.factor = amplification, 0.0  # ``_replay``'s maintenance
+    served = whole, tracker.served()
     return replay_batch(
-        n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, environment=SoloEnvironment
+        n,
+        threshold=threshold,
+        keep_replays=keep_replays,
+        replay_one=replay_one,
+        closed_form_batch=lambda: corruption_batch(draws, lost_tx, *served, threshold=threshold),
+        rows=rows,
+        environment=SoloEnvironment,
     )

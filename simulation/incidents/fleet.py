@@ -111,18 +111,12 @@ class Fleet:
         if not t < INF:
             return self.env.event()
         slot = self._slots.get(t)
-        if slot is None:
-            slot = self._slot(t)
+        if slot is None:  # a new moment: its timeout first, then what is due then
+            slot = self._slots[t] = [Moment(self.env, t, self._fire)]
         if fn is not None:
             slot.append((fn, args))
         moment: simpy.Event = slot[0]
         return moment
-
-    def _slot(self, t: float) -> list[Any]:
-        """The moment ``t``'s (new) slot: its timeout first, then what is due then."""
-        slot: list[Any] = [Moment(self.env, t, self._fire)]
-        self._slots[t] = slot
-        return slot
 
     def _batch(self, t: float, fn: Callable[[list[Any]], None]) -> list[Any]:
         """The list of items ``fn`` handles at ``t``, in order: the slot's last entry when it is ``fn``'s.
@@ -131,10 +125,13 @@ class Fleet:
         loop over its items): the same changes in the same order as one entry each.
         """
         slot = self._slots.get(t)
-        if slot is None:
-            slot = self._slot(t)
-        elif len(slot) > 1 and slot[-1][0] == fn:
-            items: list[Any] = slot[-1][1][0]
+        items: list[Any]
+        if slot is None:  # a new moment with this one entry
+            items = []
+            self._slots[t] = [Moment(self.env, t, self._fire), (fn, (items,))]
+            return items
+        if len(slot) > 1 and slot[-1][0] == fn:
+            items = slot[-1][1][0]
             return items
         items = []
         slot.append((fn, (items,)))
@@ -184,8 +181,12 @@ class Fleet:
                 self._reroute(i)
             else:
                 target = registered[i] and (self.panic or in_rotation)
-                if target != tracker.in_rotation[i]:
-                    tracker.set_rotation(i, target)
+                if target != tracker.in_rotation[i]:  # ``tracker.set_rotation(i, target)``
+                    tracker.in_rotation[i] = target
+                    step = 1 if target else -1
+                    tracker.rotation_count += step
+                    if tracker.working[i]:
+                        tracker.serving_count += step
             if in_rotation:
                 self.rejoined_s.append(self.env._now)
             elif self.auto_restart and not self.restarting[i]:
@@ -287,6 +288,9 @@ class Fleet:
         self.ready_at = now
         up, working, restarting, stale, follow_s = self.up, self.working, self.restarting, self.stale, self.row.follow_s
         state_v, drain_at = self.state_v, self.drain_at
+        # the last moment a stale instance recovers at and its ``_recover`` items: every call here schedules
+        # ``_recover`` entries only, so that entry stays its moment's last (``_batch`` would return it again)
+        last_s, recovering = None, None
         for i in range(len(up)):
             if not up[i] or working[i] or restarting[i]:
                 continue
@@ -297,7 +301,9 @@ class Fleet:
                 if follow > drain:
                     drain = follow
                 if drain < INF:
-                    self._batch(drain, self._recover).append((i, version, False))
+                    if recovering is None or drain != last_s:
+                        last_s, recovering = drain, self._batch(drain, self._recover)
+                    recovering.append((i, version, False))
             elif self.parked_s[i] is not None:
                 if self.built_for_failover[i]:
                     self._plan_recovery(i, now, by_restart=None)
@@ -419,12 +425,14 @@ class Fleet:
             count = self.healthy_count  # ``_reroute(i)``, its usual case (no panic flip) inlined
             if (fail_open and (count == 0 or count < panic_below)) != self.panic:
                 self._reroute(i)
-            elif tracker.in_rotation[i]:  # deregistered: out of rotation
-                tracker.set_rotation(i, False)
+            elif tracker.in_rotation[i]:  # deregistered: ``tracker.set_rotation(i, False)`` (not working)
+                tracker.in_rotation[i] = False
+                tracker.rotation_count -= 1
             if returning is not None:
                 returning.append((i, version))
         tracker.record()
-        return self.at(back_s)
+        moment: simpy.Event = self._slots[back_s][0] if returning is not None else self.env.event()
+        return moment
 
     def boot(self, i: int, at_s: float) -> None:
         """Instance ``i`` is not running now and starts as a fresh process at ``at_s`` (scale-up, cold build).

@@ -1,10 +1,9 @@
 """When things happen to a fleet: its moments on the SimPy queue and the load balancer's check grid.
 
-A ``Moment`` is a fleet's timeout to an absolute time; ``Soon`` starts a
-callback as SimPy starts a process (first among what is due now). The
-load balancer checks every instance at ``phase_s`` + j × ``interval_s``
-(``lb_check_s``); ``parked_recovery`` works out, from that grid, the restart
-cycles of an instance that came up while no primary was reachable.
+A ``Moment`` is a fleet's timeout to an absolute time. The load balancer
+checks every instance at ``phase_s`` + j × ``interval_s`` (``lb_check_s``);
+``parked_recovery`` works out, from that grid, the restart cycles of an
+instance that came up while no primary was reachable.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from collections.abc import Callable
 from heapq import heappush
 
 import simpy
-from simpy.events import NORMAL, URGENT
+from simpy.events import NORMAL
 
 from simulation.incidents.app_draws import INF
 
@@ -30,18 +29,6 @@ class Moment(simpy.Event):
         self._value = t
         self._ok = True
         heappush(env._queue, (now + (t - now if t > now else 0.0), NORMAL, next(env._eid), self))
-
-
-class Soon(simpy.Event):
-    """Calls ``fire`` first among what is due now: the same queue entry as the ``Initialize`` event that
-    ``env.process`` schedules to start a process, for a callback that needs no process."""
-
-    def __init__(self, env: simpy.Environment, fire: Callable[[simpy.Event], None]) -> None:
-        self.env = env
-        self.callbacks = [fire]
-        self._value = None
-        self._ok = True
-        heappush(env._queue, (env._now, URGENT, next(env._eid), self))
 
 
 def lb_check_s(phase_s: float, interval_s: float, t: float, checks: int) -> float:

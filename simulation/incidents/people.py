@@ -15,7 +15,6 @@ import simpy
 from simpy.events import ProcessGenerator
 
 from simulation.incidents.fleet import Fleet
-from simulation.incidents.fleet_timing import Soon
 from simulation.incidents.outcomes import Phases, Response
 from simulation.model.scenario import Humans
 
@@ -81,7 +80,9 @@ def escalate(
     def check(_event: simpy.Event) -> None:
         paged = response.engaged and response.paged_s is not None and response.paged_s <= env.now
         if not paged and fleet.tracker.served() < threshold:
-            Soon(env, lambda _event: _respond_and_cycle(env, fleet, humans, response, phases))
+            # at once, where a process started now would begin: its start event would come next (nothing
+            # urgent is left now, as this is a timeout's only callback), before anything else due now
+            _respond_and_cycle(env, fleet, humans, response, phases)
 
     env.timeout(humans.escalation_s).callbacks.append(check)
 

@@ -395,35 +395,27 @@ class Fleet:
         back_s = now + duration_s
         # the instances come back as one entry of the moment (``_back_at``, for every one)
         returning = self._batch(back_s, self._restarted) if back_s < INF else None
-        state_v, restarting, up, stale, parked_s = self.state_v, self.restarting, self.up, self.stale, self.parked_s
-        working, lb_v, lb_healthy, registered, tracker = (
-            self.working,
-            self.lb_v,
-            self.lb_healthy,
-            self.registered,
-            self.tracker,
-        )
-        fail_open, panic_below = self.fail_open, self.panic_below
-        for i in batch:
-            version = state_v[i] = state_v[i] + 1
-            restarting[i] = True
-            up[i] = False
-            stale[i] = False
-            parked_s[i] = None
+        tracker = self.tracker
+        for i in batch:  # attributes read in place: a batch is mostly one instance
+            version = self.state_v[i] = self.state_v[i] + 1
+            self.restarting[i] = True
+            self.up[i] = False
+            self.stale[i] = False
+            self.parked_s[i] = None
             self.built_for_failover[i] = False
             self.restart_starts_s.append(now)
-            working[i] = False
-            lb_v[i] += 1
+            self.working[i] = False
+            self.lb_v[i] += 1
             if tracker.working[i]:  # ``tracker.set_working(i, False)``
                 tracker.working[i] = False
                 if tracker.in_rotation[i]:
                     tracker.serving_count -= 1
-            if lb_healthy[i]:  # ``_set_lb(i, False, registered=False)``
-                lb_healthy[i] = False
+            if self.lb_healthy[i]:  # ``_set_lb(i, False, registered=False)``
+                self.lb_healthy[i] = False
                 self.healthy_count -= 1
-            registered[i] = False
+            self.registered[i] = False
             count = self.healthy_count  # ``_reroute(i)``, its usual case (no panic flip) inlined
-            if (fail_open and (count == 0 or count < panic_below)) != self.panic:
+            if (self.fail_open and (count == 0 or count < self.panic_below)) != self.panic:
                 self._reroute(i)
             elif tracker.in_rotation[i]:  # deregistered: ``tracker.set_rotation(i, False)`` (not working)
                 tracker.in_rotation[i] = False

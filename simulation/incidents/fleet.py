@@ -483,10 +483,6 @@ class Fleet:
                 self.primary_ready.succeed()
         return self.primary_ready
 
-    def broken(self) -> list[int]:
-        """Instances not working and not being restarted right now."""
-        return [i for i in range(len(self.up)) if not self.working[i] and not self.restarting[i]]
-
 
 def app_phases(fleet: Fleet, phases: Phases, endpoint_changed_s: float) -> None:
     """Add the app tier's phases: reconnect (instances recovering by themselves), restart, and rejoin (the

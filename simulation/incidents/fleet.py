@@ -24,80 +24,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from heapq import heappush
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL
 
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppRow
+from simulation.incidents.fleet_timing import Moment
+from simulation.incidents.fleet_timing import cycles_until as cycles_until  # the fleet's interface, kept here
+from simulation.incidents.fleet_timing import lb_check_s as lb_check_s
+from simulation.incidents.fleet_timing import parked_recovery as parked_recovery
 from simulation.incidents.outcomes import Phases
 from simulation.incidents.served import ServedTracker
 from simulation.model.scenario import App
-
-
-class Moment(simpy.Event):
-    """A moment of a fleet's schedule: a ``simpy.Timeout`` to absolute time ``t`` (value ``t``), calling
-    ``fire`` then; built in one step (the same queue entry as ``Timeout(env, t − now, t)``)."""
-
-    def __init__(self, env: simpy.Environment, t: float, fire: Callable[[simpy.Event], None]) -> None:
-        now = env._now
-        self.env = env
-        self.callbacks = [fire]
-        self._value = t
-        self._ok = True
-        heappush(env._queue, (now + (t - now if t > now else 0.0), NORMAL, next(env._eid), self))
-
-
-def lb_check_s(phase_s: float, interval_s: float, t: float, checks: int) -> float:
-    """Time of the ``checks``-th load-balancer check at or after ``t`` (checks at ``phase_s`` + j × ``interval_s``)."""
-    first = phase_s + math.ceil((t - phase_s) / interval_s) * interval_s
-    return first + (checks - 1) * interval_s
-
-
-def parked_recovery(
-    phase_s: float, interval_s: float, unhealthy_after: int, up_since_s: float, restart_s: float, ready_s: float,
-    follow_s: float,
-) -> tuple[float, bool, float | None]:  # fmt: skip
-    """When a fresh process that came up at ``up_since_s``, while no primary was reachable, works:
-    ``(time, by a restart, when the first restart started or None)``, with deep checks and auto-restart.
-
-    It works once it follows the endpoint (``follow_s``; infinite with a static
-    configuration). Meanwhile it is restarted every time the load balancer gives
-    up on it; the first restart that completes after the primary is ready
-    (``ready_s``) works. The cycles leave the instance out of rotation and broken
-    throughout, so they are computed rather than replayed.
-    """
-    # the load balancer gives up on it at a check after it came up (strictly later: progress)
-    first = lb_check_s(phase_s, interval_s, up_since_s + 1e-6, unhealthy_after)
-    if follow_s <= first:
-        return max(follow_s, up_since_s), False, None
-    if first + restart_s >= ready_s:
-        return first + restart_s, True, first
-    # every later restart comes up at the same offset from the check grid: a fixed period
-    period = lb_check_s(phase_s, interval_s, first + restart_s + 1e-6, unhealthy_after) - first
-    j_follow = cycles_until(follow_s - first, period)  # restart j starts at first + j·period
-    j_ready = cycles_until(ready_s - restart_s - first, period)
-    if j_follow <= j_ready:
-        return max(follow_s, first + (j_follow - 1) * period + restart_s), False, first
-    return first + j_ready * period + restart_s, True, first
-
-
-def cycles_until(gap_s: float, period_s: float) -> float:
-    """Smallest j ≥ 1 with j × period ≥ gap (infinite for an infinite gap); O(1) for any size."""
-    ratio = gap_s / period_s
-    if not ratio < INF:
-        return INF
-    if ratio <= 1.0:
-        return 1
-    j = math.ceil(ratio)
-    if ratio > 2.0**52:  # beyond float precision every neighbour of j is as good
-        return j
-    if (j - 1) * period_s >= gap_s:  # the float division rounded up by one
-        j -= 1
-    elif j * period_s < gap_s:  # or down by one
-        j += 1
-    return j
 
 
 class Fleet:
@@ -173,18 +111,12 @@ class Fleet:
         if not t < INF:
             return self.env.event()
         slot = self._slots.get(t)
-        if slot is None:
-            slot = self._slot(t)
+        if slot is None:  # a new moment: its timeout first, then what is due then
+            slot = self._slots[t] = [Moment(self.env, t, self._fire)]
         if fn is not None:
             slot.append((fn, args))
         moment: simpy.Event = slot[0]
         return moment
-
-    def _slot(self, t: float) -> list[Any]:
-        """The moment ``t``'s (new) slot: its timeout first, then what is due then."""
-        slot: list[Any] = [Moment(self.env, t, self._fire)]
-        self._slots[t] = slot
-        return slot
 
     def _batch(self, t: float, fn: Callable[[list[Any]], None]) -> list[Any]:
         """The list of items ``fn`` handles at ``t``, in order: the slot's last entry when it is ``fn``'s.
@@ -193,10 +125,13 @@ class Fleet:
         loop over its items): the same changes in the same order as one entry each.
         """
         slot = self._slots.get(t)
-        if slot is None:
-            slot = self._slot(t)
-        elif len(slot) > 1 and slot[-1][0] == fn:
-            items: list[Any] = slot[-1][1][0]
+        items: list[Any]
+        if slot is None:  # a new moment with this one entry
+            items = []
+            self._slots[t] = [Moment(self.env, t, self._fire), (fn, (items,))]
+            return items
+        if len(slot) > 1 and slot[-1][0] == fn:
+            items = slot[-1][1][0]
             return items
         items = []
         slot.append((fn, (items,)))
@@ -246,8 +181,12 @@ class Fleet:
                 self._reroute(i)
             else:
                 target = registered[i] and (self.panic or in_rotation)
-                if target != tracker.in_rotation[i]:
-                    tracker.set_rotation(i, target)
+                if target != tracker.in_rotation[i]:  # ``tracker.set_rotation(i, target)``
+                    tracker.in_rotation[i] = target
+                    step = 1 if target else -1
+                    tracker.rotation_count += step
+                    if tracker.working[i]:
+                        tracker.serving_count += step
             if in_rotation:
                 self.rejoined_s.append(self.env._now)
             elif self.auto_restart and not self.restarting[i]:
@@ -349,6 +288,9 @@ class Fleet:
         self.ready_at = now
         up, working, restarting, stale, follow_s = self.up, self.working, self.restarting, self.stale, self.row.follow_s
         state_v, drain_at = self.state_v, self.drain_at
+        # the last moment a stale instance recovers at and its ``_recover`` items: every call here schedules
+        # ``_recover`` entries only, so that entry stays its moment's last (``_batch`` would return it again)
+        last_s, recovering = None, None
         for i in range(len(up)):
             if not up[i] or working[i] or restarting[i]:
                 continue
@@ -359,7 +301,9 @@ class Fleet:
                 if follow > drain:
                     drain = follow
                 if drain < INF:
-                    self._batch(drain, self._recover).append((i, version, False))
+                    if recovering is None or drain != last_s:
+                        last_s, recovering = drain, self._batch(drain, self._recover)
+                    recovering.append((i, version, False))
             elif self.parked_s[i] is not None:
                 if self.built_for_failover[i]:
                     self._plan_recovery(i, now, by_restart=None)
@@ -421,11 +365,15 @@ class Fleet:
     def restart(self, i: int, *, manual: bool, duration_s: float | None = None) -> None:
         """Restart instance ``i`` now: a fresh process with an empty pool, ready after the restart time.
 
-        People take the instance out of rotation first; an orchestrator restarts
-        what the load balancer has already taken out.
+        People take the instance out of rotation first (``restart_by_hand``); an
+        orchestrator restarts what the load balancer has already taken out.
         """
+        duration = self.row.restart_s[i] if duration_s is None else duration_s
+        if manual:
+            self.restart_by_hand([i], duration)
+            return
         now = self.env._now
-        self.state_v[i] += 1
+        version = self.state_v[i] = self.state_v[i] + 1
         self.restarting[i] = True
         self.up[i] = False
         self.stale[i] = False
@@ -433,15 +381,50 @@ class Fleet:
         self.built_for_failover[i] = False
         self.restart_starts_s.append(now)
         self.working[i] = False
-        if manual:
+        self.tracker.set_working(i, False)
+        self._health_changed(i)
+        self._back_at(now + duration, i, version)
+
+    def restart_by_hand(self, batch: list[int], duration_s: float) -> simpy.Event:
+        """People restart the instances ``batch`` now, each back after ``duration_s``: they deregister each one
+        (out of rotation) and restart it. Records the served fraction; returns the moment they are back.
+
+        ``restart(i, manual=True)`` for each, inlined: people cycle a fleet instance after instance.
+        """
+        now = self.env._now
+        back_s = now + duration_s
+        # the instances come back as one entry of the moment (``_back_at``, for every one)
+        returning = self._batch(back_s, self._restarted) if back_s < INF else None
+        tracker = self.tracker
+        for i in batch:  # attributes read in place: a batch is mostly one instance
+            version = self.state_v[i] = self.state_v[i] + 1
+            self.restarting[i] = True
+            self.up[i] = False
+            self.stale[i] = False
+            self.parked_s[i] = None
+            self.built_for_failover[i] = False
+            self.restart_starts_s.append(now)
+            self.working[i] = False
             self.lb_v[i] += 1
-            self.tracker.set_working(i, False)
-            self._set_lb(i, False, registered=False)
-        else:
-            self.tracker.set_working(i, False)
-            self._health_changed(i)
-        duration = self.row.restart_s[i] if duration_s is None else duration_s
-        self.at(now + duration, self._restarted, i, self.state_v[i])
+            if tracker.working[i]:  # ``tracker.set_working(i, False)``
+                tracker.working[i] = False
+                if tracker.in_rotation[i]:
+                    tracker.serving_count -= 1
+            if self.lb_healthy[i]:  # ``_set_lb(i, False, registered=False)``
+                self.lb_healthy[i] = False
+                self.healthy_count -= 1
+            self.registered[i] = False
+            count = self.healthy_count  # ``_reroute(i)``, its usual case (no panic flip) inlined
+            if (self.fail_open and (count == 0 or count < self.panic_below)) != self.panic:
+                self._reroute(i)
+            elif tracker.in_rotation[i]:  # deregistered: ``tracker.set_rotation(i, False)`` (not working)
+                tracker.in_rotation[i] = False
+                tracker.rotation_count -= 1
+            if returning is not None:
+                returning.append((i, version))
+        tracker.record()
+        moment: simpy.Event = self._slots[back_s][0] if returning is not None else self.env.event()
+        return moment
 
     def boot(self, i: int, at_s: float) -> None:
         """Instance ``i`` is not running now and starts as a fresh process at ``at_s`` (scale-up, cold build).
@@ -450,28 +433,46 @@ class Fleet:
         records the served fraction once it has changed what it wanted to.
         """
         self.built_for_failover[i] = True
-        self.state_v[i] += 1
+        version = self.state_v[i] = self.state_v[i] + 1
         self.restarting[i] = True
         self.up[i] = False
         self.working[i] = False
         self.lb_v[i] += 1
         self.tracker.update(i, working=False)
         self._set_lb(i, False, registered=False)
-        self.at(at_s, self._restarted, i, self.state_v[i])
+        self._back_at(at_s, i, version)
 
-    def _restarted(self, i: int, version: int) -> None:
-        if version != self.state_v[i]:
-            return
+    def _back_at(self, t: float, i: int, version: int) -> None:
+        """Instance ``i``, (re)started as plan ``version``, is up at ``t`` (never for an infinite time)."""
+        if t < INF:
+            self._batch(t, self._restarted).append((i, version))
+
+    def _restarted(self, items: list[tuple[int, int]]) -> None:
+        """Instances (re)started are up (``(i, version)``), unless a later plan superseded it: working when a
+        primary is reachable, else parked."""
+        state_v, restarting, up, working, tracker = self.state_v, self.restarting, self.up, self.working, self.tracker
+        lb_v, lb_healthy = self.lb_v, self.lb_healthy
         now = self.env._now
-        self.restarting[i] = False
-        self.up[i] = True
-        if self.ready:  # a fresh process reads (or resolves) the current endpoint and has no stale pool
+        for i, version in items:
+            if version != state_v[i]:
+                continue
+            restarting[i] = False
+            up[i] = True
+            if not self.ready:
+                self.parked_s[i] = now
+                self._health_changed(i)
+                continue
+            # a fresh process reads (or resolves) the current endpoint and has no stale pool
             if not self.built_for_failover[i]:
                 self.restart_ends_s.append(now)
-            self._set_working(i, True)
-        else:
-            self.parked_s[i] = now
-            self._health_changed(i)
+            working[i] = True  # ``_set_working(i, True)``, its ``_health_changed`` inlined (up and working)
+            if not tracker.working[i]:  # ``tracker.set_working(i, True)``
+                tracker.working[i] = True
+                if tracker.in_rotation[i]:
+                    tracker.serving_count += 1
+            lb_version = lb_v[i] = lb_v[i] + 1
+            if not lb_healthy[i]:
+                self._lb_items(True).append((i, True, lb_version))
 
     # for people ---------------------------------------------------------------------------------
     def until_ready(self) -> simpy.Event:
@@ -481,10 +482,6 @@ class Fleet:
             if self.ready:
                 self.primary_ready.succeed()
         return self.primary_ready
-
-    def broken(self) -> list[int]:
-        """Instances not working and not being restarted right now."""
-        return [i for i in range(len(self.up)) if not self.working[i] and not self.restarting[i]]
 
 
 def app_phases(fleet: Fleet, phases: Phases, endpoint_changed_s: float) -> None:

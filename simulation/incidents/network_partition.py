@@ -173,17 +173,23 @@ def _side(
 
 
 def merged_points(sides: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
-    """Served fraction of both sides: each side's timeline counts the other side's traffic as served."""
-    moments = sorted({t for points in sides for t, _ in points})
+    """Served fraction of both sides: each side's timeline counts the other side's traffic as served.
+
+    At each moment of any side, every side's value from then on (its first value before its first
+    moment), their shortfalls taken from 1.0 side after side."""
+    changes = sorted([(t, k, value) for k, points in enumerate(sides) for t, value in points])
+    current = [points[0][1] for points in sides]
     out: list[tuple[float, float]] = []
-    cursors = [0] * len(sides)
-    for t in moments:
+    x, count = 0, len(changes)
+    while x < count:
+        t = changes[x][0]
+        while x < count and changes[x][0] == t:  # every side's change at ``t``
+            current[changes[x][1]] = changes[x][2]
+            x += 1
         value = 1.0
-        for k, points in enumerate(sides):
-            while cursors[k] + 1 < len(points) and points[cursors[k] + 1][0] <= t:
-                cursors[k] += 1
-            value -= 1.0 - points[cursors[k]][1]
-        value = max(0.0, value)
+        for side_value in current:
+            value -= 1.0 - side_value
+        value = value if value > 0.0 else 0.0
         if not out or out[-1][1] != value:
             out.append((t, value))
     return out

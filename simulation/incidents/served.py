@@ -11,6 +11,23 @@ from __future__ import annotations
 
 import simpy
 
+State = tuple[int, int, float, float, float, float]  # ``ServedTracker._state()``
+
+# served fraction by state, for each kind of tracker with its fixed inputs (``ServedTracker._fixed()``): the
+# same few states recur in replay after replay, and a tracker's served fraction depends on nothing else
+_SERVED_BY_STATE: dict[tuple[object, ...], dict[State, float]] = {}
+_SERVED_KINDS_KEPT = 1024  # kinds of tracker kept before the table starts over (analyses vary the inputs)
+
+
+def served_by_state(fixed: tuple[object, ...]) -> dict[State, float]:
+    """The table of served fractions by state shared by the trackers with the fixed inputs ``fixed``."""
+    table = _SERVED_BY_STATE.get(fixed)
+    if table is None:
+        if len(_SERVED_BY_STATE) >= _SERVED_KINDS_KEPT:
+            _SERVED_BY_STATE.clear()
+        table = _SERVED_BY_STATE[fixed] = {}
+    return table
+
 
 def add_point(points: list[tuple[float, float]], t: float, value: float) -> None:
     """The served fraction is ``value`` from ``t`` on (``t`` not before the last point): a point only where the
@@ -58,6 +75,7 @@ class ServedTracker:
         "serving_count",
         "routed",
         "recorded_state",
+        "by_state",
     )
 
     def __init__(
@@ -82,6 +100,7 @@ class ServedTracker:
         self.amplification = 1.0
         self.retry_amplification = retry_amplification
         self.traffic_share = traffic_share
+        self.by_state = served_by_state(self._fixed())
         self.points: list[tuple[float, float]] = [(0.0, self.served())]
         self.recorded_state = self._state()
 
@@ -129,13 +148,20 @@ class ServedTracker:
         return routed * served
 
     def served(self) -> float:
-        """Served fraction of all traffic."""
-        return 1.0 - self.traffic_share * (1.0 - self.fleet_served())
+        """Served fraction of all traffic (worked out once per state, ``by_state``)."""
+        state = self.rotation_count, self.serving_count, self.factor, self.routed, self.amplification, self.load
+        value = self.by_state.get(state)
+        if value is None:
+            value = self.by_state[state] = 1.0 - self.traffic_share * (1.0 - self.fleet_served())
+        return value
 
-    def _state(self) -> tuple[int, int, float, float, float, float]:
-        """What the served fraction depends on and may change during a replay (capacity, retries, the
-        traffic share are fixed)."""
+    def _state(self) -> State:
+        """What the served fraction depends on and may change during a replay (``_fixed()`` does not)."""
         return self.rotation_count, self.serving_count, self.factor, self.routed, self.amplification, self.load
+
+    def _fixed(self) -> tuple[object, ...]:
+        """What the served fraction depends on besides ``_state()``: the kind of tracker and its fixed inputs."""
+        return type(self), self.capacity, self.retry_amplification, self.traffic_share
 
     def record(self) -> None:
         """Add a point for now (``served()``, inlined), replacing one already made now.
@@ -146,7 +172,10 @@ class ServedTracker:
         if state == self.recorded_state:
             return
         self.recorded_state = state
-        add_point(self.points, float(self.env._now), 1.0 - self.traffic_share * (1.0 - self.fleet_served()))
+        value = self.by_state.get(state)
+        if value is None:
+            value = self.by_state[state] = 1.0 - self.traffic_share * (1.0 - self.fleet_served())
+        add_point(self.points, float(self.env._now), value)
 
     def _recount(self) -> None:
         self.rotation_count = sum(self.in_rotation)
@@ -219,7 +248,7 @@ class ReadWriteTracker(ServedTracker):
         retry_amplification: float = 1.0,
         traffic_share: float = 1.0,
     ) -> None:
-        self.write_share = write_share
+        self.write_share = write_share  # before ``_fixed()`` reads it
         super().__init__(
             env, instances, capacity_rps, load_rps, retry_amplification=retry_amplification, traffic_share=traffic_share
         )
@@ -231,6 +260,9 @@ class ReadWriteTracker(ServedTracker):
         capacity = min(1.0, rotation * self.capacity / demand_rps) if demand_rps > 0 else 1.0
         writes_ok = self.serving_count / rotation
         return factor * capacity * (1.0 - self.write_share + self.write_share * writes_ok)
+
+    def _fixed(self) -> tuple[object, ...]:
+        return (*super()._fixed(), self.write_share)
 
     def fleet_served(self) -> float:
         if self.rotation_count == 0 or self.factor <= 0 or self.routed <= 0:

@@ -441,3 +441,16 @@ def test_recording_again_without_a_change_leaves_the_timeline_as_recording_it_af
         return tracker.points
 
     assert timeline(skip=True) == timeline(skip=False) == [(0.0, 1.0), (5.0, 0.75), (9.0, 0.5)]
+
+
+def test_trackers_with_the_same_fixed_inputs_share_their_served_fractions_by_state():
+    env = simpy.Environment()
+    one, other = ServedTracker(env, 4, 250, 800), ServedTracker(env, 4, 250, 800)
+    smaller = ServedTracker(env, 4, 200, 800)
+    assert one.by_state is other.by_state and one.by_state is not smaller.by_state
+    for tracker in (one, smaller):
+        tracker.set(0, in_rotation=False)
+        tracker.set(1, working=False)
+        assert tracker.served() == 1.0 - tracker.traffic_share * (1.0 - tracker.fleet_served())
+        assert tracker.points[-1] == (0.0, tracker.served())
+    assert one.served() != smaller.served()

@@ -152,3 +152,31 @@ def test_a_more_patient_detector_never_lengthens_a_partition_shorter_than_it(
     rto_patient = _run(_scenario(fencing, patient, partition, old_side), n=20).rto_s
     assert np.all(rto_patient <= rto_eager + 1e-9)
     assert np.all(rto_patient <= partition + REJOIN_S)
+
+
+def _merged_at_each_moment(sides):
+    """Both sides' served fraction at each moment of either, read off each timeline point by point."""
+    out = []
+    for t in sorted({t for points in sides for t, _ in points}):
+        value = 1.0
+        for points in sides:
+            current = points[0][1]  # a side's first value holds before its first moment too
+            for at, side_value in points:
+                if at <= t:
+                    current = side_value
+            value -= 1.0 - current
+        value = max(0.0, value)
+        if not out or out[-1][1] != value:
+            out.append((t, value))
+    return out
+
+
+_timeline = st.lists(
+    st.tuples(st.sampled_from([0.0, 0.5, 1.0, 2.5, 10.0, 60.0]), st.floats(0.0, 1.0)), min_size=1, max_size=6
+).map(lambda points: sorted(dict(points).items()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_timeline, min_size=1, max_size=3))
+def test_merged_sides_count_each_sides_shortfall_at_every_moment(sides):
+    assert network_partition.merged_points(sides) == _merged_at_each_moment(sides)

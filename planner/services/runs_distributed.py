@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -45,7 +45,7 @@ from django.utils import timezone
 import simulation
 from planner.logs import request_id_var
 from planner.models import Run, RunPart
-from planner.services.db_retry import db_retry
+from planner.services.db_retry import db_retry, unsynced_commit
 from planner.services.heartbeat import heartbeat
 from planner.services.run_parts import pack_outcomes, unpack_outcomes
 from planner.services.runs import FINISH_SHARE, _claim, _finishing_progress
@@ -370,10 +370,7 @@ def _store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
     piece lost with the database's own crash is queued again when the run is resumed.
     """
     rows = [RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays) for kind, key, arrays in pieces]
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    with unsynced_commit():
         RunPart.objects.bulk_create(rows, ignore_conflicts=True)
     _drop_if_finished(run_id)  # cancelled or failed while it was computed: nothing would drop it later
 

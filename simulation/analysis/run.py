@@ -190,7 +190,6 @@ def run_plan(
     """
     figures: dict[str, dict[str, Any]] = {}
     years = YearsByType(plan)
-
     batches: dict[str, Batch] = {}
 
     def type_done(name: str, parts: list[ChunkResult]) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,3 +40,16 @@ def db_retry(operation: Callable[[], T], *, what: str, window_s: float | None = 
             connection.close()
             time.sleep(wait_s)
             wait_s = min(wait_s * 2, MAX_WAIT_S)
+
+
+@contextmanager
+def unsynced_commit() -> Iterator[None]:
+    """A transaction whose commit does not wait for its write-ahead log to reach the disk (PostgreSQL; inside
+    a transaction already, that one's commit is left as it is). For writes that may be lost with the
+    database's own crash: a later commit that does wait makes them durable too."""
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not outer:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield

@@ -25,7 +25,7 @@ from django.utils import timezone
 import simulation
 from planner.logs import request_id_var
 from planner.models import Run, RunPart, Scenario, Workspace
-from planner.services.db_retry import db_retry
+from planner.services.db_retry import db_retry, unsynced_commit
 from planner.services.heartbeat import heartbeat, stale_before
 from planner.services.scenarios import document_normalize
 from planner.tasks import run_scenario
@@ -245,16 +245,18 @@ def _progress_write(run_id: int, attempt: int, *, done: int, total: int, started
 
 def _finishing_progress(run_id: int, attempt: int):
     """The finishing step's own progress: the last ``FINISH_SHARE`` of the bar moves with each of its steps
-    (the simulated years, then each checklist question), and the time left follows their pace."""
+    (the simulated years, then each checklist question), and the time left follows their pace. Its commits
+    do not wait for the disk (the results' commit does)."""
     started = time.monotonic()
 
     def write(done: int, total: int) -> None:
         elapsed = time.monotonic() - started
         eta_s = elapsed / done * (total - done) if done else None
         progress = 1 - FINISH_SHARE + FINISH_SHARE * done / total
-        Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).update(
-            progress=min(progress, 0.999), eta_s=None if eta_s is None else round(eta_s, 1)
-        )
+        with unsynced_commit():
+            Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).update(
+                progress=min(progress, 0.999), eta_s=None if eta_s is None else round(eta_s, 1)
+            )
 
     return write
 

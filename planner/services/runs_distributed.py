@@ -7,9 +7,12 @@ Each piece of work is a task of its own, and its result a ``RunPart`` row keyed 
    checklist's variant runs, which depend on the scenario alone) and queues a task per run of consecutive
    chunks not stored yet (``chunk_batches``: at most ``TASKS_PER_RUN`` tasks) and one per variant run.
 2. ``part_execute`` runs those chunks (``simulation.run_chunk``) and stores each one's outcomes, or runs and
-   stores one variant run. The task that finds every piece stored claims *finish* and queues ``run_finish``,
-   which puts the pieces together with the engine's ``finish_run_with_outcomes`` (which also replays the
-   incidents whose timelines are kept) and saves the results with the sorted outcomes that re-judging needs.
+   stores one variant run. A chunk task that finds every chunk of an incident type stored queues that type's
+   own task, which makes the type's figures from its chunks (``engine.replays.type_results``, which also
+   replays the incidents whose timelines are kept) and stores them (a stage row ``type:<name>``), while the
+   other types' chunks still run. The task that finds every piece stored claims *finish* and queues
+   ``run_finish``, which puts the pieces together with the engine's ``finish_run_with_outcomes`` (given the
+   types' stored figures) and saves the results with the sorted outcomes that re-judging needs.
 
 The engine draws chunk ``c`` of type ``t`` from the stream ``(t, c)``, so the results are byte-identical to a
 run in one process and to the CLI with the same seed, whichever worker runs which piece.
@@ -26,14 +29,15 @@ through a short outage (``db_retry``).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -41,7 +45,7 @@ from django.utils import timezone
 import simulation
 from planner.logs import request_id_var
 from planner.models import Run, RunPart
-from planner.services.db_retry import db_retry
+from planner.services.db_retry import db_retry, unsynced_commit
 from planner.services.heartbeat import heartbeat
 from planner.services.run_parts import pack_outcomes, unpack_outcomes
 from planner.services.runs import FINISH_SHARE, _claim, _finishing_progress
@@ -49,6 +53,7 @@ from simulation.analysis.checklist import variant_runs
 from simulation.analysis.outcomes import pack
 from simulation.engine.chunks import ChunkResult, simulate_type
 from simulation.engine.plan import RunPlan, scenario_sha256
+from simulation.engine.replays import type_results
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import dump_document
 
@@ -62,6 +67,8 @@ TASKS_PER_RUN = 64  # chunk tasks a run is cut into (enough to keep many worker 
 PROGRESS_EVERY_S = 0.5  # a worker process writes a run's progress (and heartbeat) at most this often
 # plain strings (they key sets and travel as task arguments)
 CHUNK, VARIANT, STAGE = RunPart.Kind.CHUNK.value, RunPart.Kind.VARIANT.value, RunPart.Kind.STAGE.value
+TYPE = "type"  # a task's kind (not a row's): one incident type's figures and outcomes, stored as two stage rows
+FIGURES_OF, OUTCOMES_OF = "type:", "outcomes:"  # their keys' prefixes (then the type's name)
 
 _CONTEXT: dict[tuple[int, Any], tuple[simulation.Scenario, RunPlan]] = {}
 _LAST_PROGRESS: dict[int, float] = {}
@@ -104,7 +111,8 @@ def _part_execute(run_id: int, kind: str, key: str, attempt: int) -> None:
     if kind == CHUNK:
         _chunks_execute(run_id, key, attempt)
         return
-    stored = RunPart.objects.filter(run_id=OuterRef("pk"), kind=kind, key=key, arrays__isnull=False)
+    row_kind, row_key = (STAGE, _type_key(key)) if kind == TYPE else (kind, key)
+    stored = RunPart.objects.filter(run_id=OuterRef("pk"), kind=row_kind, key=row_key, arrays__isnull=False)
     run = _running(run_id, attempt, stored=Exists(stored))  # one query: the run, and whether this piece is stored
     if run is None:
         _drop_if_finished(run_id)
@@ -113,10 +121,10 @@ def _part_execute(run_id: int, kind: str, key: str, attempt: int) -> None:
         if not run.stored:
             scenario, plan = _context(run)
             with heartbeat(run_id, attempt):
-                arrays = _compute(scenario, plan, run_id, attempt, kind, key)
-            if arrays is None:
+                pieces = _compute(scenario, plan, run_id, attempt, kind, key)
+            if pieces is None:
                 return
-            _store(run_id, [(kind, key, arrays)])
+            _store(run_id, pieces)
         _progress_write(run, attempt, *_stored_progress(run, attempt))
         _advance(run_id, attempt)
 
@@ -133,13 +141,47 @@ def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
     with _failures_recorded(run_id, attempt):
         stored = set(RunPart.objects.filter(run_id=run_id, kind=CHUNK, key__in=indices).values_list("key", flat=True))
         missing = [i for i in indices if i not in stored]
+        scenario, plan = _context(run)
         if missing:
-            scenario, plan = _context(run)
             _store(run_id, [(CHUNK, i, pack_outcomes(simulation.run_chunk(scenario, plan, int(i)))) for i in missing])
+        names = dict.fromkeys(plan.chunks[int(i)].incident_type for i in indices)
+        _enqueue_parts(run_id, attempt, [(TYPE, name) for name in _types_ready(run_id, plan, names)])
         progress, done = _stored_progress(run, attempt)
         _progress_write(run, attempt, progress, done)
         if done >= run.chunks_total:  # the last chunk (or one of the last, delivered at once) moves the run on
             _advance(run_id, attempt)
+
+
+def _types_ready(run_id: int, plan: RunPlan, names: Iterable[str]) -> list[str]:
+    """Those of the types ``names`` whose chunks are all stored and whose figures are not."""
+    keys = {name: [str(i) for i in plan.chunks_of(name)] for name in names}
+    rows = RunPart.objects.filter(run_id=run_id, arrays__isnull=False)
+    chunks = rows.filter(kind=CHUNK, key__in=[key for k in keys.values() for key in k])
+    stored = set(chunks.values_list("key", flat=True))
+    made = set(rows.filter(kind=STAGE, key__in=[_type_key(n) for n in keys]).values_list("key", flat=True))
+    return [name for name, k in keys.items() if stored.issuperset(k) and _type_key(name) not in made]
+
+
+def _type_key(name: str) -> str:
+    return f"{FIGURES_OF}{name}"
+
+
+def _finish_parts(run_id: int, plan: RunPlan) -> tuple[list[ChunkResult], dict[str, dict[str, Any]]]:
+    """Every chunk's outcomes (cut from each type's stored outcomes, else its stored chunks) and the figures
+    of the types stored."""
+    figures, outcomes = {}, {}
+    for key, data in _stored(run_id, STAGE):
+        if key.startswith(FIGURES_OF):
+            figures[key.removeprefix(FIGURES_OF)] = json.loads(bytes(data))
+        elif key.startswith(OUTCOMES_OF):
+            outcomes[key.removeprefix(OUTCOMES_OF)] = unpack_outcomes(data)
+    left = [i for i, spec in enumerate(plan.chunks) if spec.incident_type not in outcomes]
+    parts = _chunk_results(run_id, plan, left) if left else []
+    for name, arrays in outcomes.items():
+        for i in plan.chunks_of(name):
+            cut = slice(plan.chunks[i].start, plan.chunks[i].start + plan.chunks[i].n)
+            parts.append(ChunkResult(index=i, incident_type=name, **{k: a[cut] for k, a in arrays.items()}))
+    return parts, figures
 
 
 def run_finish(*, run_id: int, attempt: int) -> None:
@@ -155,7 +197,7 @@ def _run_finish(run_id: int, attempt: int) -> None:
         return
     with _failures_recorded(run_id, attempt):
         scenario, plan = _context(run)
-        parts = _chunk_results(run_id, plan)
+        parts, figures = _finish_parts(run_id, plan)
         variants = {key: Batch(**unpack_outcomes(data)) for key, data in _stored(run_id, VARIANT)}
 
         def stored_runs(variant: simulation.Scenario, name: str, *, seed: int, trials: int, chunk_size: int) -> Batch:
@@ -166,8 +208,9 @@ def _run_finish(run_id: int, attempt: int) -> None:
 
         with heartbeat(run_id, attempt):
             finished, outcomes = simulation.finish_run_with_outcomes(
-                scenario, plan, parts, variant_runs=stored_runs, progress=_finishing_progress(run_id, attempt)
-            )
+                scenario, plan, parts, variant_runs=stored_runs, progress=_finishing_progress(run_id, attempt),
+                type_figures=figures,
+            )  # fmt: skip
         results, packed = finished.to_json(), pack(outcomes)
         with transaction.atomic():
             now = timezone.now()
@@ -189,6 +232,8 @@ def _advance(run_id: int, attempt: int, *, resume: bool = False) -> None:
     A stage is queued by the task that creates its marker row (one per attempt), in the same transaction: if
     that task dies before committing, the marker is gone too and the redelivered message queues it again.
     The jobs stage (the variant runs) is claimed with the chunks: its list depends on the scenario alone.
+    The types' figures are pieces too (queued by the chunk task that stores a type's last chunk; on resume
+    here, for a type whose chunks are all stored).
     """
     run = _running(run_id, attempt)
     if run is None:
@@ -199,11 +244,14 @@ def _advance(run_id: int, attempt: int, *, resume: bool = False) -> None:
             run_id=run_id, kind=STAGE, key=f"jobs@{attempt}", defaults={"spec": lambda: _finish_jobs(scenario, plan)}
         )
         jobs = [(CHUNK, str(i)) for i in range(len(plan.chunks))] + [(VARIANT, key) for key in marker.spec["variants"]]
-        done = set(_done_keys(run_id, [CHUNK, VARIANT]))
+        jobs += [(STAGE, _type_key(name)) for name in plan.rates_per_year]
+        done = set(_done_keys(run_id, [CHUNK, VARIANT, STAGE]))
         if created or resume:
             missing = [i for i in range(len(plan.chunks)) if (CHUNK, str(i)) not in done]
             chunks = [(CHUNK, key) for key in chunk_batches(missing, total=len(plan.chunks))]
-            _enqueue_parts(run_id, attempt, chunks + [job for job in jobs if job[0] == VARIANT and job not in done])
+            variants = [job for job in jobs if job[0] == VARIANT and job not in done]
+            types = [(TYPE, name) for name in _types_ready(run_id, plan, plan.rates_per_year)]
+            _enqueue_parts(run_id, attempt, chunks + variants + types)
     if any(job not in done for job in jobs):
         return
     with transaction.atomic():
@@ -233,10 +281,12 @@ def _batch_key(batch: list[int]) -> str:
     return str(batch[0]) if len(batch) == 1 else f"{batch[0]}-{batch[-1]}"
 
 
-def _chunk_results(run_id: int, plan: RunPlan) -> list[ChunkResult]:
+def _chunk_results(run_id: int, plan: RunPlan, indices: list[int] | None = None) -> list[ChunkResult]:
+    """The stored chunks (only those at ``indices`` when given), in index order."""
+    keys = None if indices is None else [str(i) for i in indices]
     return [
         ChunkResult(index=int(key), incident_type=plan.chunks[int(key)].incident_type, **unpack_outcomes(data))
-        for key, data in _stored(run_id, CHUNK)
+        for key, data in _stored(run_id, CHUNK, keys)
     ]
 
 
@@ -255,8 +305,14 @@ def _finish_jobs(scenario: simulation.Scenario, plan: RunPlan) -> dict[str, Any]
 
 def _compute(
     scenario: simulation.Scenario, plan: RunPlan, run_id: int, attempt: int, kind: str, key: str
-) -> bytes | None:
-    """The piece's arrays; None when its job list is not there (see ``_jobs_spec``) or does not name it."""
+) -> list[tuple[str, str, bytes]] | None:
+    """The piece's rows (kind, key, arrays); None when its job list is not there (see ``_jobs_spec``) or does
+    not name it. A type's piece is two rows: its figures (as JSON) and its outcomes in trial order (what the
+    finish reads instead of the type's chunks)."""
+    if kind == TYPE:  # every chunk of the type is stored (``_types_ready``)
+        batch = Batch.concat([part.batch() for part in _chunk_results(run_id, plan, plan.chunks_of(key))])
+        figures = json.dumps(type_results(scenario, plan, key, batch)).encode()
+        return [(STAGE, _type_key(key), figures), (STAGE, f"{OUTCOMES_OF}{key}", pack_outcomes(batch))]
     if kind == VARIANT:
         jobs = _jobs_spec(run_id, attempt)
         if jobs is None:
@@ -268,7 +324,7 @@ def _compute(
         batch = simulate_type(
             variant, spec["incident_type"], seed=plan.seed, trials=int(spec["trials"]), chunk_size=plan.chunk_size
         )
-        return pack_outcomes(batch)
+        return [(kind, key, pack_outcomes(batch))]
     raise ValueError(f"kind: no such piece of a run: {kind!r}")
 
 
@@ -314,16 +370,15 @@ def _store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
     piece lost with the database's own crash is queued again when the run is resumed.
     """
     rows = [RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays) for kind, key, arrays in pieces]
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    with unsynced_commit():
         RunPart.objects.bulk_create(rows, ignore_conflicts=True)
     _drop_if_finished(run_id)  # cancelled or failed while it was computed: nothing would drop it later
 
 
-def _stored(run_id: int, kind: str) -> list[tuple[str, bytes]]:
+def _stored(run_id: int, kind: str, keys: list[str] | None = None) -> list[tuple[str, bytes]]:
     rows = RunPart.objects.filter(run_id=run_id, kind=kind, arrays__isnull=False).values_list("key", "arrays")
+    if keys is not None:
+        rows = rows.filter(key__in=keys)
     return sorted(rows, key=lambda row: int(row[0]) if row[0].isdigit() else 0)
 
 

@@ -1,7 +1,7 @@
 """A whole run: the engine's outcomes, then costs, verdicts and the checklist — the results of docs/results.md.
 
-The analyses the finishing step needs (costs, verdicts, the checklist, the result records) are imported when
-it needs them: a run on a pool has started its processes by then, so they run chunks meanwhile.
+The analyses the finishing step needs (costs, verdicts, the checklist, the result records) are imported once
+the first type's chunks are in (``run_plan``): the pool's processes run chunks meanwhile.
 """
 
 from __future__ import annotations
@@ -53,13 +53,15 @@ def finish_run_with_outcomes(
     variant_runs: SimulateType | None = None,
     type_figures: dict[str, dict[str, Any]] | None = None,
     years: YearsByType | None = None,
+    type_batches: dict[str, Batch] | None = None,
 ) -> tuple[RunResults, SortedOutcomes]:
     """``finish_run``, and the run's sorted outcomes: what re-judging it against other targets needs
     (``verdicts.judge_outcomes``; store them with ``outcomes.pack``). ``progress(done, total)`` reports
     the finishing step's own progress (the simulated years, then each checklist question); ``variant_runs``
     as for ``finish_run``; ``type_figures``: the figures of types already made from these parts
     (``engine.replays.type_results``, e.g. while the other types' chunks ran); ``years``: the simulated
-    years' shares of the types already added (``annual.YearsByType``), likewise."""
+    years' shares of the types already added (``annual.YearsByType``), likewise; ``type_batches``: the outcomes
+    of types already put together from these parts in trial order (``batches_by_type``'s), likewise."""
     from simulation.analysis.checklist import QUESTIONS, evaluate_checklist
     from simulation.analysis.costs import monthly_costs
     from simulation.analysis.outcomes import SortedOutcomes
@@ -68,7 +70,11 @@ def finish_run_with_outcomes(
 
     if scenario_sha256(scenario) != plan.scenario_sha256:
         raise ValueError("scenario: not the scenario this plan was made for")
-    batches = batches_by_type(plan, parts)
+    made_batches = type_batches or {}
+    if all(name in made_batches for name in plan.rates_per_year):
+        batches = {name: made_batches[name] for name in plan.rates_per_year}
+    else:
+        batches = batches_by_type(plan, parts)
     annual = annual_samples(plan, batches) if years is None else years.samples(batches)
     made = type_figures or {}
     per_type = {
@@ -144,7 +150,6 @@ def run(
     plan = plan_run(scenario, trials=trials, seed=seed, years=years, chunk_size=chunk_size, precision_s=precision_s)
     runner = Runner(scenario, plan, workers)  # a pool's processes start now, while the rest is prepared
     try:
-        _import_finishing()
         also = []  # on a pool, the checklist's variant runs go alongside the chunks
         if checklist and workers > 1 and precision_s is None:
             from simulation.analysis.checklist import variant_runs
@@ -185,14 +190,18 @@ def run_plan(
     """
     figures: dict[str, dict[str, Any]] = {}
     years = YearsByType(plan)
+    batches: dict[str, Batch] = {}
 
     def type_done(name: str, parts: list[ChunkResult]) -> None:
-        batch = Batch.concat([part.batch() for part in parts])
-        figures[name] = type_results(scenario, plan, name, batch)
-        years.add(name, batch)
+        _import_finishing()  # once, while the pool runs chunks (then a look-up)
+        batches[name] = Batch.concat([part.batch() for part in parts])
+        figures[name] = type_results(scenario, plan, name, batches[name])
+        years.add(name, batches[name])
 
     parts = execute(scenario, plan, workers=workers, progress=progress, also=also, type_done=type_done, runner=runner)
-    return finish_run_with_outcomes(scenario, plan, parts, checklist=checklist, type_figures=figures, years=years)[0]
+    return finish_run_with_outcomes(
+        scenario, plan, parts, checklist=checklist, type_figures=figures, years=years, type_batches=batches
+    )[0]
 
 
 def run_with_outcomes(

@@ -33,7 +33,6 @@ from simulation.engine.plan import ChunkSpec, RunPlan
 from simulation.engine.processes import pool_context
 from simulation.engine.stats import half_width, quantile_ci
 from simulation.incidents.outcomes import Batch
-from simulation.model.loading import dump_document, load_scenario
 from simulation.model.scenario import Scenario
 
 if TYPE_CHECKING:  # a pool's modules are imported when one is made (``Runner``): one process needs none
@@ -63,8 +62,10 @@ Also = Sequence[tuple[Scenario, ChunkSpec]]
 _WORKER: _Worker = {}  # per worker process: the scenario and plan it serves (set once by the initializer)
 
 
-def _init_worker(document: dict[str, Any], plan: dict[str, Any], ends: Ends, results: Any) -> None:
-    _WORKER["scenario"] = load_scenario(document)
+def _init_worker(scenario: Scenario, plan: dict[str, Any], ends: Ends, results: Any) -> None:
+    """``scenario``: the caller's own, pickled (a pydantic model keeps its fields as they are: nothing is
+    validated again, so the pool process builds no validator)."""
+    _WORKER["scenario"] = scenario
     _WORKER["plan"] = RunPlan.from_dict(plan)
     _WORKER["also"] = []
     _WORKER["ends"], _WORKER["results"] = ends, results
@@ -96,11 +97,11 @@ def _started() -> None:
     """Nothing: submitted as soon as a pool is made, so that its processes start (and initialise) at once."""
 
 
-def _worker_loop(jobs: list[int], also: list[tuple[dict[str, Any], ChunkSpec]]) -> int:
+def _worker_loop(jobs: list[int], also: list[tuple[Scenario, ChunkSpec]]) -> int:
     """On a pool process: take jobs from the front of ``jobs`` until none is left, each result onto the queue
-    (``also``: the documents and chunks of the ``also`` jobs among them)."""
+    (``also``: the variants and chunks of the ``also`` jobs among them, pickled as ``_init_worker``'s scenario)."""
     if also:
-        _WORKER["also"] = [(load_scenario(variant), spec) for variant, spec in also]
+        _WORKER["also"] = also
     done = 0
     while (position := _take(_WORKER["ends"], front=True)) is not None:
         index = jobs[position]
@@ -162,7 +163,7 @@ class Runner:
                 max_workers=self.processes,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(dump_document(scenario), plan.to_dict(), self.ends, self.results),
+                initargs=(scenario, plan.to_dict(), self.ends, self.results),
             )
             _Submit(self.pool, self.processes, _started)
 
@@ -176,7 +177,7 @@ class Runner:
         with self.ends.get_lock():
             self.ends[0], self.ends[1] = 0, len(jobs)
         total = len(self.plan.chunks)
-        also = [(dump_document(v), c) for v, c in self.also] if any(i >= total for i in jobs) else []
+        also = self.also if any(i >= total for i in jobs) else []
         starting = _Submit(self.pool, self.processes, _worker_loop, jobs, also)  # may wait for processes to start
         received = 0
         while (position := _take(self.ends, front=False)) is not None:

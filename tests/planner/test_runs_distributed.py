@@ -99,9 +99,15 @@ def test_the_checklist_variant_runs_are_tasks_of_their_own_queued_with_the_chunk
     assert broker == [] and 0 < Run.objects.get(pk=run.pk).progress <= 1 - runs_distributed.CHUNK_SHARE
     for message in chunks:
         _deliver(message)
+    types = [m for m in broker if m[1][1] == "type"]  # each type's figures: a task once its chunks are stored
+    assert sorted(m[1][2] for m in types) == sorted(simulation.MODELS) and len(broker) == len(types)
+    broker.clear()
+    for message in types:
+        _deliver(message)
     assert broker == [("finish", [run.pk, 1])]
-    # the finish simulates no variant run itself: every one came from a task (it replays the kept incidents)
+    # the finish simulates no variant run and makes no type's figures itself: every one came from a task
     monkeypatch.setattr("planner.services.runs_distributed.simulate_type", lambda *a, **k: pytest.fail("variant"))
+    monkeypatch.setattr("simulation.analysis.run.type_results", lambda *a, **k: pytest.fail("type figures"))
     _deliver(broker.pop())
     run.refresh_from_db()
     assert run.status == Run.Status.DONE, run.error
@@ -117,6 +123,8 @@ def test_a_run_requeued_after_a_stall_keeps_its_pieces_and_the_old_attempt_write
     broker.clear()
     for message in first:  # a worker did three chunks, then went silent with the rest in flight
         _deliver(message)
+    rest += broker  # what those chunks queued (a type's figures) is in flight too
+    broker.clear()
     assert run_requeue(run_id=run.pk, attempt=1, reason="test") == "requeued"  # the watchdog's step
     runs_distributed._CONTEXT.clear()
     runs_distributed.run_dispatch(run_id=run.pk)  # the re-queued message: attempt 2

@@ -85,9 +85,10 @@ class _Side:
     """One fleet's changes in a batch: ``times`` (incidents × changes; INF: none; a first change at 0 with no
     step) and their ``steps`` of (in rotation, working, serving), counted from ``base`` (every instance
     registered); ``undecided`` where the order of its events would decide. With ``routes``, a fourth step
-    counts the index of the route in them (from 0)."""
+    counts the index of the route in them (from 0). ``registered_only``: every instance out of rotation is
+    deregistered too (people took it out), so fail-open routes to the same instances."""
 
-    __slots__ = ("shape", "times", "base", "steps", "undecided", "routes")
+    __slots__ = ("shape", "times", "base", "steps", "undecided", "routes", "registered_only")
 
     def __init__(
         self,
@@ -100,6 +101,7 @@ class _Side:
     ) -> None:
         self.shape, self.times, self.base, self.steps, self.undecided = shape, times, base, steps, undecided
         self.routes = routes
+        self.registered_only = False
 
 
 def _primary_loss(shape: FleetShape, changes: tuple[Floats, tuple[Floats, Floats, Floats], Bools, Bools]) -> _Side:
@@ -396,7 +398,7 @@ def _values(side: _Side, sides: list[_Side], order: NDArray[np.intp], ends: Bool
         b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip((*side.base, 0), padded)
     )
     # fail-open routes to every registered instance (all of them) below the panic threshold
-    if shape.fail_open:
+    if shape.fail_open and not side.registered_only:
         panic = (healthy == 0) | (healthy < shape.panic_below)
         healthy, serving = np.where(panic, m, healthy), np.where(panic, working, serving)
     keys = healthy * (m + 1) + serving + (route[0] * (m + 1) ** 2 if route else 0)  # the route's index: highest

@@ -72,22 +72,20 @@ def db_failure_batch(
     n = len(back_s)
     outcomes = BatchOutcomes.undecided(n)
     rows, ready, same_address, loss = db_failure_plans(setup, app, db, back_s)
+    if restart_batch_size and not shape.deep and len(rows):  # paged or not: one pass, the rest below
+        rto, impact, decided, paged = cycled_by_hand_batch(
+            shape, app, rows, (ready, same_address),
+            escalation_s=escalation_s, threshold=threshold, batch_size=restart_batch_size,
+        )  # fmt: skip
+        take_db_losses(outcomes, outcomes.take(rows, rto, impact, decided), loss[decided], write_rate)
+        outcomes.humans_needed = np.zeros(n, dtype=bool)
+        outcomes.humans_needed[rows[decided & paged]] = True
+        rows, ready, same_address, loss = rows[~decided], ready[~decided], same_address[~decided], loss[~decided]
     if len(rows):
         rto, impact, decided = served_after_primary_loss_batch(
             shape, app, rows, ready, same_address, escalation_s=escalation_s, threshold=threshold
         )
         take_db_losses(outcomes, outcomes.take(rows, rto, impact, decided), loss[decided], write_rate)
-        left = ~decided
-        if restart_batch_size and left.any():
-            rows, ready, same_address, loss = rows[left], ready[left], same_address[left], loss[left]
-            rto, impact, decided = cycled_by_hand_batch(
-                shape, app, rows, (ready, same_address),
-                escalation_s=escalation_s, threshold=threshold, batch_size=restart_batch_size,
-            )  # fmt: skip
-            paged = outcomes.take(rows, rto, impact, decided)
-            take_db_losses(outcomes, paged, loss[decided], write_rate)
-            outcomes.humans_needed = np.zeros(n, dtype=bool)
-            outcomes.humans_needed[paged] = True
     return outcomes
 
 

@@ -43,14 +43,35 @@ from simulation.incidents.fleet_batch import (
 from simulation.incidents.fleet_closed import FleetShape
 
 
-def _served(shape: FleetShape, rotation: NDArray[np.intp], serving: NDArray[np.intp]) -> Floats:
-    """The served fraction with ``rotation`` instances in rotation, ``serving`` of them working (every
-    instance out of rotation deregistered: fail-open routes to the same ones)."""
-    m = shape.instances
-    met, where = np.unique(rotation * (m + 1) + serving, return_inverse=True)
-    values = np.array([shape.served(int(k) // (m + 1), int(k) % (m + 1), shape.route) for k in met.tolist()])
-    served: Floats = values[where.reshape(-1)] if len(met) else np.zeros(len(rotation))
-    return served
+class _Served:
+    """The served fraction with ``rotation`` instances in rotation, ``serving`` of them working (every instance
+    out of rotation deregistered: fail-open routes to the same ones), from the fleet's own; a table of every
+    count for a small fleet."""
+
+    def __init__(self, shape: FleetShape, n: int) -> None:
+        self.shape, m = shape, shape.instances
+        counts = np.arange((m + 1) ** 2) if (m + 1) ** 2 <= n else None
+        self.table = None if counts is None else self.lookup(counts // (m + 1), counts % (m + 1))
+
+    def __call__(self, rotation: NDArray[np.intp], serving: NDArray[np.intp]) -> Floats:
+        if self.table is None:
+            return self.lookup(rotation, serving)
+        served: Floats = self.table[rotation * (self.shape.instances + 1) + serving]
+        return served
+
+    def lookup(self, rotation: NDArray[np.intp], serving: NDArray[np.intp]) -> Floats:
+        shape, m = self.shape, self.shape.instances
+        met, where = np.unique(rotation * (m + 1) + serving, return_inverse=True)
+        values = np.array([shape.served(int(k) // (m + 1), int(k) % (m + 1), shape.route) for k in met.tolist()])
+        served: Floats = values[where.reshape(-1)] if len(met) else np.zeros(len(rotation))
+        return served
+
+
+def _close_to(instants: Floats, times: Floats) -> Bools:
+    """``_close`` of finite ``times`` to ``instants`` (NaN: none), broadcast: where either is infinite or NaN,
+    the difference is too and compares false."""
+    close: Bools = np.abs(instants - times) <= 1e-12 * (1.0 + np.abs(instants))
+    return close
 
 
 @np.errstate(invalid="ignore", over="ignore")
@@ -63,26 +84,27 @@ def cycled_by_hand_batch(
     escalation_s: float,
     threshold: float,
     batch_size: int,
-) -> tuple[Floats, Floats, Bools]:
-    """RTO, impact and whether decided, for the incidents ``rows`` of ``draws`` whose fleet lost its primary at 0
-    and can reach one again from ``primary`` (when, at the same address or not), where people paged at the
-    escalation cycle the instances ``batch_size`` at a time (see the module)."""
+) -> tuple[Floats, Floats, Bools, Bools]:
+    """RTO, impact, whether decided and whether people were paged, for the incidents ``rows`` of ``draws``
+    whose fleet lost its primary at 0 and can reach one again from ``primary`` (when, at the same address or
+    not): when the service is below ``threshold`` at the escalation, people cycle the instances ``batch_size``
+    at a time (see the module); otherwise nobody acts. Left undecided too: a primary ready after the
+    escalation (``fleet_batch`` works out those nobody acts in)."""
     (ready, same_address), n, m = primary, len(rows), shape.instances
-    nothing = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
     if shape.deep or not n or not m or batch_size < 1:
-        return nothing
+        return np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     plans = _Plans()
     changes = _primary_changes(shape, draws, rows, ready, same_address, None, escalation_s, None, plans)
     works, undecided = changes[1][1], changes[3]  # liveness: every instance stays in rotation until cycled
     # the primary is ready before the escalation: people find it ready, nobody verifies a failover
     undecided |= ~(ready < escalation_s) | _close(ready, np.full(n, escalation_s))
-    escalated = _served(shape, np.full(n, m), (works <= escalation_s).sum(axis=1))
-    undecided |= ~(escalated < threshold)  # nobody is paged: ``fleet_batch`` works those out
+    served_by = _Served(shape, n)
+    paged = served_by(np.full(n, m), (works <= escalation_s).sum(axis=1)) < threshold
     acting = escalation_s + draws.respond_s[rows]
     restart_s, phase = draws.restart_s[rows], draws.lb_phase_s[rows]
     cycled = np.zeros((n, m), dtype=bool)
     started, back, returned = np.full((n, m), INF), np.full((n, m), INF), np.full((n, m), INF)
-    now, active, first = acting, ~undecided, np.arange(n)
+    now, active, first = acting, paged & ~undecided, np.arange(n)
     decisions = []  # the instants people pick a batch at
     for _ in range(m + 1):  # at most one batch per instance, then the last look finds none
         if not active.any():
@@ -91,7 +113,7 @@ def cycled_by_hand_batch(
         at = now[:, None]
         working = np.where(cycled, back <= at, works <= at)
         in_rotation = ~cycled | (returned <= at)
-        served = _served(shape, in_rotation.sum(axis=1), (working & in_rotation).sum(axis=1))
+        served = served_by(in_rotation.sum(axis=1), (working & in_rotation).sum(axis=1))
         broken = ~cycled & ~working
         batch = broken & (np.cumsum(broken, axis=1) <= batch_size)
         go = active & batch.any(axis=1) & ~(served >= 1.0)
@@ -112,9 +134,9 @@ def cycled_by_hand_batch(
     # a change close to an instant people decide at: the order of their events would decide
     instants = np.column_stack([np.full(n, escalation_s), *decisions])[:, :, None]
     later = np.concatenate((works, returned), axis=1)[:, None, :]
-    undecided |= (_close(instants, later) & (later < INF)).any(axis=(1, 2)) | _close(acting, escalation_s + 0 * acting)
+    undecided |= _close_to(instants, later).any(axis=(1, 2)) | _close_to(acting, np.full(n, escalation_s))
     dwr = np.where(cycled, started, INF), np.where(cycled, back, works), np.where(cycled, returned, INF)
     side = _instances(shape, (np.zeros((n, 1)), (0, -m, -m)), (m, m, m), dwr, ~cycled, undecided)
     side.registered_only = True
-    rto, impact, whole = _outcomes([side], -INF, threshold)  # people are on it: no escalation left to check
-    return rto, impact, whole & ~undecided
+    rto, impact, whole = _outcomes([side], -INF, threshold)  # the escalation is checked above
+    return rto, impact, whole & ~undecided, paged

@@ -32,7 +32,7 @@ from simulation.incidents.fleet_batch import (
     served_after_primary_loss_batch,
 )
 from simulation.incidents.fleet_closed import FleetShape
-from simulation.incidents.people_batch import cycled_by_hand_batch
+from simulation.incidents.people_batch import cycled_by_hand_batch, take_worked_out
 from simulation.incidents.protocol import BatchOutcomes
 
 # the incidents decided on the database side, when a primary is ready, at the same address, seconds of writes lost
@@ -73,13 +73,11 @@ def db_failure_batch(
     outcomes = BatchOutcomes.undecided(n)
     rows, ready, same_address, loss = db_failure_plans(setup, app, db, back_s)
     if restart_batch_size and not shape.deep and len(rows):  # paged or not: one pass, the rest below
-        rto, impact, decided, paged = cycled_by_hand_batch(
+        decided = take_worked_out(outcomes, rows, cycled_by_hand_batch(
             shape, app, rows, (ready, same_address),
             escalation_s=escalation_s, threshold=threshold, batch_size=restart_batch_size,
-        )  # fmt: skip
-        take_db_losses(outcomes, outcomes.take(rows, rto, impact, decided), loss[decided], write_rate)
-        outcomes.humans_needed = np.zeros(n, dtype=bool)
-        outcomes.humans_needed[rows[decided & paged]] = True
+        ))  # fmt: skip
+        take_db_losses(outcomes, rows[decided], loss[decided], write_rate)
         rows, ready, same_address, loss = rows[~decided], ready[~decided], same_address[~decided], loss[~decided]
     if len(rows):
         rto, impact, decided = served_after_primary_loss_batch(

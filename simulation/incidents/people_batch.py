@@ -40,30 +40,34 @@ from simulation.incidents.fleet_batch import (
     _Plans,
     _primary_changes,
 )
-from simulation.incidents.fleet_closed import FleetShape
+from simulation.incidents.fleet_closed import FleetShape, Route
+from simulation.incidents.protocol import BatchOutcomes
 
 
 class _Served:
     """The served fraction with ``rotation`` instances in rotation, ``serving`` of them working (every instance
-    out of rotation deregistered: fail-open routes to the same ones), from the fleet's own; a table of every
-    count for a small fleet."""
+    out of rotation deregistered: fail-open routes to the same ones) and the route of index ``route`` among
+    ``routes`` taken, from the fleet's own (the key of ``fleet_batch._values``); a table of every count for a
+    small fleet."""
 
-    def __init__(self, shape: FleetShape, n: int) -> None:
-        self.shape, m = shape, shape.instances
-        counts = np.arange((m + 1) ** 2) if (m + 1) ** 2 <= n else None
-        self.table = None if counts is None else self.lookup(counts // (m + 1), counts % (m + 1))
+    def __init__(self, shape: FleetShape, routes: list[Route], n: int) -> None:
+        self.shape, self.routes, m = shape, routes, shape.instances
+        keys = np.arange(len(routes) * (m + 1) ** 2) if len(routes) * (m + 1) ** 2 <= n else None
+        self.table = None if keys is None else self.lookup(keys)
 
-    def __call__(self, rotation: NDArray[np.intp], serving: NDArray[np.intp]) -> Floats:
-        if self.table is None:
-            return self.lookup(rotation, serving)
-        served: Floats = self.table[rotation * (self.shape.instances + 1) + serving]
+    def __call__(self, rotation: NDArray[np.intp], serving: NDArray[np.intp], route: NDArray[np.int64]) -> Floats:
+        m = self.shape.instances
+        keys = route * (m + 1) ** 2 + rotation * (m + 1) + serving
+        served: Floats = self.lookup(keys) if self.table is None else self.table[keys]
         return served
 
-    def lookup(self, rotation: NDArray[np.intp], serving: NDArray[np.intp]) -> Floats:
-        shape, m = self.shape, self.shape.instances
-        met, where = np.unique(rotation * (m + 1) + serving, return_inverse=True)
-        values = np.array([shape.served(int(k) // (m + 1), int(k) % (m + 1), shape.route) for k in met.tolist()])
-        served: Floats = values[where.reshape(-1)] if len(met) else np.zeros(len(rotation))
+    def lookup(self, keys: NDArray[np.int64]) -> Floats:
+        shape, m, routes = self.shape, self.shape.instances, self.routes
+        met, where = np.unique(keys, return_inverse=True)
+        values = [
+            shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
+        ]
+        served: Floats = np.array(values)[where.reshape(-1)] if len(met) else np.zeros(len(keys))
         return served
 
 
@@ -84,12 +88,15 @@ def cycled_by_hand_batch(
     escalation_s: float,
     threshold: float,
     batch_size: int,
+    routes: tuple[Floats, NDArray[np.int64], list[Route]] | None = None,
 ) -> tuple[Floats, Floats, Bools, Bools]:
     """RTO, impact, whether decided and whether people were paged, for the incidents ``rows`` of ``draws``
     whose fleet lost its primary at 0 and can reach one again from ``primary`` (when, at the same address or
     not): when the service is below ``threshold`` at the escalation, people cycle the instances ``batch_size``
     at a time (see the module); otherwise nobody acts. Left undecided too: a primary ready after the
-    escalation (``fleet_batch`` works out those nobody acts in)."""
+    escalation (``fleet_batch`` works out those nobody acts in). ``routes``: the users' routes (when each is
+    taken, its index in the routes, the routes: index 0 the fleet's own at the start; INF: none), as
+    ``region_batch`` takes them; None: the fleet's own throughout."""
     (ready, same_address), n, m = primary, len(rows), shape.instances
     if shape.deep or not n or not m or batch_size < 1:
         return np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -98,13 +105,26 @@ def cycled_by_hand_batch(
     works, undecided = changes[1][1], changes[3]  # liveness: every instance stays in rotation until cycled
     # the primary is ready before the escalation: people find it ready, nobody verifies a failover
     undecided |= ~(ready < escalation_s) | _close(ready, np.full(n, escalation_s))
-    served_by = _Served(shape, n)
-    paged = served_by(np.full(n, m), (works <= escalation_s).sum(axis=1)) < threshold
+    first = np.arange(n)
+    if routes is None:
+        routes = np.full((n, 1), INF), np.zeros((n, 1), dtype=np.int64), [shape.route]
+    route_at, route_index, taken = routes
+    route_at = plans.plan(np.zeros(route_at.shape), route_at, route_at < INF)
+    undecided |= (route_at[:, 1:] < route_at[:, :-1]).any(axis=1)
+
+    def route(t_s: Floats) -> NDArray[np.int64]:
+        """The index of the route taken last by ``t_s`` (0: none yet)."""
+        met = (route_at <= t_s[:, None]).sum(axis=1)
+        index: NDArray[np.int64] = np.where(met > 0, route_index[first, np.maximum(met - 1, 0)], 0)
+        return index
+
+    served_by = _Served(shape, taken, n)
+    paged = served_by(np.full(n, m), (works <= escalation_s).sum(axis=1), route(np.full(n, escalation_s))) < threshold
     acting = escalation_s + draws.respond_s[rows]
     restart_s, phase = draws.restart_s[rows], draws.lb_phase_s[rows]
     cycled = np.zeros((n, m), dtype=bool)
     started, back, returned = np.full((n, m), INF), np.full((n, m), INF), np.full((n, m), INF)
-    now, active, first = acting, paged & ~undecided, np.arange(n)
+    now, active = acting, paged & ~undecided
     decisions = []  # the instants people pick a batch at
     for _ in range(m + 1):  # at most one batch per instance, then the last look finds none
         if not active.any():
@@ -113,7 +133,7 @@ def cycled_by_hand_batch(
         at = now[:, None]
         working = np.where(cycled, back <= at, works <= at)
         in_rotation = ~cycled | (returned <= at)
-        served = served_by(in_rotation.sum(axis=1), (working & in_rotation).sum(axis=1))
+        served = served_by(in_rotation.sum(axis=1), (working & in_rotation).sum(axis=1), route(now))
         broken = ~cycled & ~working
         batch = broken & (np.cumsum(broken, axis=1) <= batch_size)
         go = active & batch.any(axis=1) & ~(served >= 1.0)
@@ -133,10 +153,25 @@ def cycled_by_hand_batch(
     undecided |= active | plans.refused()
     # a change close to an instant people decide at: the order of their events would decide
     instants = np.column_stack([np.full(n, escalation_s), *decisions])[:, :, None]
-    later = np.concatenate((works, returned), axis=1)[:, None, :]
+    later = np.concatenate((works, returned, route_at), axis=1)[:, None, :]
     undecided |= _close_to(instants, later).any(axis=(1, 2)) | _close_to(acting, np.full(n, escalation_s))
     dwr = np.where(cycled, started, INF), np.where(cycled, back, works), np.where(cycled, returned, INF)
-    side = _instances(shape, (np.zeros((n, 1)), (0, -m, -m)), (m, m, m), dwr, ~cycled, undecided)
+    side = _instances(
+        shape, (np.zeros((n, 1)), (0, -m, -m)), (m, m, m), dwr, ~cycled, undecided, (route_at, route_index, taken)
+    )
     side.registered_only = True
     rto, impact, whole = _outcomes([side], -INF, threshold)  # the escalation is checked above
     return rto, impact, whole & ~undecided, paged
+
+
+def take_worked_out(
+    outcomes: BatchOutcomes, rows: NDArray[np.intp], worked_out: tuple[Floats, Floats, Bools, Bools]
+) -> Bools:
+    """Take the RTO and impact of the incidents ``rows`` that ``cycled_by_hand_batch`` decided (``worked_out``),
+    people paged among them; which it decided."""
+    rto, impact, decided, paged = worked_out
+    outcomes.take(rows, rto, impact, decided)
+    if outcomes.humans_needed is None:
+        outcomes.humans_needed = np.zeros(len(outcomes.decided), dtype=bool)
+    outcomes.humans_needed[rows[decided & paged]] = True
+    return decided

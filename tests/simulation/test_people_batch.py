@@ -1,7 +1,8 @@
-"""Primary database failures where people cycle the app instances by hand are worked out a whole batch at once
-(``people_batch``): the same outcomes, to the last bit, replayed, one incident at a time and batch first, on
-every example and on variants of the opener (batch sizes, restarts, checks, dead-host signatures, escalations
-at typical change times, draws on a coarse grid for ties); and the batch decides most of the opener's."""
+"""Primary database failures and region outages where people cycle the app instances by hand are worked out a
+whole batch at once (``people_batch``): the same outcomes, to the last bit, replayed, one incident at a time and
+batch first, on every example and on variants of the opener (batch sizes, restarts, checks, dead-host
+signatures, escalations at typical change times, draws on a coarse grid for ties); and the batch decides most
+of the opener's."""
 
 from __future__ import annotations
 
@@ -14,21 +15,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fleet_closed import _draws_on_grid
 
-from simulation.incidents import db_primary_failure
+from simulation.incidents import db_primary_failure, region_outage
 from simulation.model.loading import load_file
 from simulation.model.overrides import apply_overrides
 
 REPO = Path(__file__).resolve().parents[2]
 OPENER = REPO / "examples" / "opener-incident.yaml"
+MODELS = (db_primary_failure, region_outage)
 
 
 def _opener(**overrides: object):
     return apply_overrides(load_file(OPENER), {k.replace("__", "."): v for k, v in overrides.items()})
 
 
+def _identical(scenario, n: int, seed: int, monkeypatch) -> None:
+    for model in MODELS:
+        assert_identical_every_way(model.simulate, scenario, n, seed, monkeypatch)
+
+
 @pytest.mark.parametrize("path", EVERY_EXAMPLE, ids=lambda p: p.stem)
 def test_every_example_is_worked_out_as_replayed(path, monkeypatch):
-    assert_identical_every_way(db_primary_failure.simulate, load_file(path), 400, 31, monkeypatch)
+    _identical(load_file(path), 400, 31, monkeypatch)
 
 
 def test_the_batch_decides_most_of_the_openers_failures_with_people_paged(monkeypatch):
@@ -38,6 +45,13 @@ def test_the_batch_decides_most_of_the_openers_failures_with_people_paged(monkey
     decided, paged = made[0].decided, made[0].humans_needed & made[0].decided
     assert decided.mean() > 0.9 and paged.sum() > 0.9 * decided.sum()
     assert batch.humans_needed[paged].all() and (batch.rto_s[paged] > 900).all()
+
+
+def test_the_batch_decides_most_of_the_openers_region_outages_with_people_paged(monkeypatch):
+    made = batches_made(monkeypatch, region_outage, "cycled_by_hand_batch")
+    batch = region_outage.simulate(load_file(OPENER), np.random.default_rng(3), 1000)
+    decided = sum(int((worked_out[2] & worked_out[3]).sum()) for worked_out in made)
+    assert decided > 900 and batch.humans_needed.sum() > 900
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 5])
@@ -51,7 +65,7 @@ def test_opener_variants_are_worked_out_as_replayed(batch_size, auto_restart, he
         app__health_check=health_check,
         app__dead_host_signature=signature,
     )
-    assert_identical_every_way(db_primary_failure.simulate, scenario, 300, 5, monkeypatch)
+    _identical(scenario, 300, 5, monkeypatch)
 
 
 @pytest.mark.parametrize("batch_size", [1, 3])
@@ -64,7 +78,7 @@ def test_people_taking_instances_out_below_the_panic_threshold_are_worked_out_as
     scenario = _opener(
         failover__humans__restart_batch_size=batch_size, app__load_balancer__panic_healthy_share=panic_share
     )
-    assert_identical_every_way(db_primary_failure.simulate, scenario, 300, 9, monkeypatch)
+    _identical(scenario, 300, 9, monkeypatch)
 
 
 @pytest.mark.parametrize("step", [0.0, 5.0, 60.0])
@@ -83,7 +97,8 @@ def test_ties_at_the_escalation_and_between_batches_are_worked_out_as_replayed(
     )
     if step:
         _draws_on_grid(monkeypatch, step)
-    assert_identical_every_way(db_primary_failure.simulate, scenario, 300, 11, monkeypatch)
+        _draws_on_grid(monkeypatch, step, region_outage)
+    _identical(scenario, 300, 11, monkeypatch)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -97,11 +112,13 @@ def test_ties_at_the_escalation_and_between_batches_are_worked_out_as_replayed(
     fail_open=st.booleans(),
     panic_share=st.sampled_from([0.0, 0.5, 1.0]),
     standby_cache=st.sampled_from(["warm", "cold"]),
+    warmth=st.sampled_from(["hot", "warm", "cold"]),
+    dns_ttl_s=st.sampled_from([0, 60, 300]),
     step=st.sampled_from([0.0, 1.0, 30.0]),
 )
 def test_the_people_batch_is_the_replay_whatever_the_app_tier_does(
     monkeypatch, batch_size, escalation_s, discovery, query_timeout_s, interval_s, healthy_after, fail_open,
-    panic_share, standby_cache, step,
+    panic_share, standby_cache, warmth, dns_ttl_s, step,
 ):  # fmt: skip
     scenario = _opener(
         failover__humans__restart_batch_size=batch_size,
@@ -113,8 +130,11 @@ def test_the_people_batch_is_the_replay_whatever_the_app_tier_does(
         app__load_balancer__fail_open=fail_open,
         app__load_balancer__panic_healthy_share=panic_share,
         database__standby_cache=standby_cache,
+        failover__dns_ttl_s=dns_ttl_s,
     )
+    scenario = apply_overrides(scenario, {"regions[role=standby].warmth": warmth})
     with monkeypatch.context() as patched:
         if step:
             _draws_on_grid(patched, step)
-        assert_identical_every_way(db_primary_failure.simulate, scenario, 120, 17, patched)
+            _draws_on_grid(patched, step, region_outage)
+        _identical(scenario, 120, 17, patched)

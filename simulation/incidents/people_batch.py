@@ -39,6 +39,8 @@ from simulation.incidents.fleet_batch import (
     _outcomes,
     _Plans,
     _primary_changes,
+    _Side,
+    two_sides_batch,
 )
 from simulation.incidents.fleet_closed import FleetShape, Route
 from simulation.incidents.protocol import BatchOutcomes
@@ -78,7 +80,6 @@ def _close_to(instants: Floats, times: Floats) -> Bools:
     return close
 
 
-@np.errstate(invalid="ignore", over="ignore")
 def cycled_by_hand_batch(
     shape: FleetShape,
     draws: AppDraws,
@@ -97,12 +98,59 @@ def cycled_by_hand_batch(
     escalation (``fleet_batch`` works out those nobody acts in). ``routes``: the users' routes (when each is
     taken, its index in the routes, the routes: index 0 the fleet's own at the start; INF: none), as
     ``region_batch`` takes them; None: the fleet's own throughout."""
-    (ready, same_address), n, m = primary, len(rows), shape.instances
-    if shape.deep or not n or not m or batch_size < 1:
-        return np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    people = (escalation_s, batch_size)
+    side, paged = _cycled_side(shape, draws, rows, primary, None, people, threshold, routes)
+    rto, impact, whole = _outcomes([side], escalation_s, threshold)
+    return rto, impact, whole & ~side.undecided, paged
+
+
+def two_sides_cycled_batch(
+    far: FleetShape,
+    old: FleetShape | float | None,
+    draws: AppDraws,
+    rows: NDArray[np.intp],
+    sides: tuple[tuple[Floats, Bools], tuple[Floats, Floats] | None],
+    *,
+    escalation_s: float,
+    threshold: float,
+    batch_size: int,
+) -> tuple[Floats, Floats, Bools, Bools]:
+    """``cycled_by_hand_batch`` of both sides of a network partition, each with its own people, merged as
+    ``fleet_batch.two_sides_batch`` merges them (``sides``: its ``far_ready`` and ``old_loss``)."""
+    people, paged = (escalation_s, batch_size), np.zeros(len(rows), dtype=bool)
+
+    def side_of(shape: FleetShape, primary: tuple[Floats, Bools], lost: Floats | None) -> _Side:
+        side, side_paged = _cycled_side(shape, draws, rows, primary, lost, people, threshold)
+        paged[:] |= side_paged
+        return side
+
+    rto, impact, decided = two_sides_batch(
+        far, old, draws, rows, *sides, escalation_s=escalation_s, threshold=threshold, side_of=side_of
+    )
+    return rto, impact, decided, paged
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def _cycled_side(
+    shape: FleetShape,
+    draws: AppDraws,
+    rows: NDArray[np.intp],
+    primary: tuple[Floats, Bools],
+    lost: Floats | None,
+    people: tuple[float, int],
+    threshold: float,
+    routes: tuple[Floats, NDArray[np.int64], list[Route]] | None = None,
+) -> tuple[_Side, Bools]:
+    """The changes of a fleet that lost its primary at ``lost`` (None: 0) and reaches one from ``primary``,
+    people (escalation, batch size) cycling it by hand when paged (see ``cycled_by_hand_batch``): its side,
+    and whether people were paged."""
+    (ready, same_address), (escalation_s, batch_size), n, m = primary, people, len(rows), shape.instances
     plans = _Plans()
-    changes = _primary_changes(shape, draws, rows, ready, same_address, None, escalation_s, None, plans)
-    works, undecided = changes[1][1], changes[3]  # liveness: every instance stays in rotation until cycled
+    changes = _primary_changes(shape, draws, rows, ready, same_address, lost, escalation_s, None, plans)
+    works, undecided = (
+        changes[1][1],
+        changes[3] | shape.deep | (not m) | (batch_size < 1),
+    )  # liveness: every instance stays in rotation until cycled
     # the primary is ready before the escalation: people find it ready, nobody verifies a failover
     undecided |= ~(ready < escalation_s) | _close(ready, np.full(n, escalation_s))
     first = np.arange(n)
@@ -157,11 +205,14 @@ def cycled_by_hand_batch(
     undecided |= _close_to(instants, later).any(axis=(1, 2)) | _close_to(acting, np.full(n, escalation_s))
     dwr = np.where(cycled, started, INF), np.where(cycled, back, works), np.where(cycled, returned, INF)
     side = _instances(
-        shape, (np.zeros((n, 1)), (0, -m, -m)), (m, m, m), dwr, ~cycled, undecided, (route_at, route_index, taken)
+        shape, (changes[0], (0, -m, -m)), (m, m, m), dwr, ~cycled, undecided, (route_at, route_index, taken)
     )
     side.registered_only = True
-    rto, impact, whole = _outcomes([side], -INF, threshold)  # the escalation is checked above
-    return rto, impact, whole & ~undecided, paged
+    # the replay ends with the fleet's last moment (those superseded fire too), or the people's timeouts
+    made = np.where(np.isnan(np.column_stack(plans.targets)), -INF, np.column_stack(plans.fires)).max(axis=1)
+    side.end_s = np.maximum.reduce([np.full(n, escalation_s), np.where(paged, acting, -INF), made])
+    side.paged = paged
+    return side, paged
 
 
 def take_worked_out(

@@ -1,8 +1,8 @@
-"""Primary database failures and region outages where people cycle the app instances by hand are worked out a
-whole batch at once (``people_batch``): the same outcomes, to the last bit, replayed, one incident at a time and
-batch first, on every example and on variants of the opener (batch sizes, restarts, checks, dead-host
-signatures, escalations at typical change times, draws on a coarse grid for ties); and the batch decides most
-of the opener's."""
+"""Primary database failures, region outages and network partitions where people cycle the app instances by
+hand are worked out a whole batch at once (``people_batch``): the same outcomes, to the last bit, replayed, one
+incident at a time and batch first, on every example and on variants of the opener (batch sizes, restarts,
+checks, dead-host signatures, escalations at typical change times, draws on a coarse grid for ties); and the
+batch decides most of the opener's."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fleet_closed import _draws_on_grid
 
-from simulation.incidents import db_primary_failure, region_outage
+from simulation.incidents import db_primary_failure, network_partition, region_outage
 from simulation.model.loading import load_file
 from simulation.model.overrides import apply_overrides
 
 REPO = Path(__file__).resolve().parents[2]
 OPENER = REPO / "examples" / "opener-incident.yaml"
-MODELS = (db_primary_failure, region_outage)
+MODELS = (db_primary_failure, region_outage, network_partition)
 
 
 def _opener(**overrides: object):
@@ -52,6 +52,15 @@ def test_the_batch_decides_most_of_the_openers_region_outages_with_people_paged(
     batch = region_outage.simulate(load_file(OPENER), np.random.default_rng(3), 1000)
     decided = sum(int((worked_out[2] & worked_out[3]).sum()) for worked_out in made)
     assert decided > 900 and batch.humans_needed.sum() > 900
+
+
+def test_the_batch_decides_the_openers_partitions_where_people_are_paged(monkeypatch):
+    """Both sides merged never end exactly whole (each side's share of the traffic): where people act, the
+    batch knows the replay's end (the last moment of either fleet, or the people's timeouts)."""
+    made = batches_made(monkeypatch, network_partition, "two_sides_cycled_batch")
+    batch = network_partition.simulate(load_file(OPENER), np.random.default_rng(3), 1000)
+    paged = sum(int((worked_out[2] & worked_out[3]).sum()) for worked_out in made)
+    assert paged > 0.9 * batch.humans_needed.sum() and paged > 500
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 5])
@@ -98,6 +107,7 @@ def test_ties_at_the_escalation_and_between_batches_are_worked_out_as_replayed(
     if step:
         _draws_on_grid(monkeypatch, step)
         _draws_on_grid(monkeypatch, step, region_outage)
+        _draws_on_grid(monkeypatch, step, network_partition)
     _identical(scenario, 300, 11, monkeypatch)
 
 
@@ -137,4 +147,5 @@ def test_the_people_batch_is_the_replay_whatever_the_app_tier_does(
         if step:
             _draws_on_grid(patched, step)
             _draws_on_grid(patched, step, region_outage)
+            _draws_on_grid(patched, step, network_partition)
         _identical(scenario, 120, 17, patched)

@@ -1,4 +1,4 @@
-"""Primary database failures where people cycle the app instances by hand, worked out for a whole batch at once.
+"""Incidents where people cycle the app instances by hand, worked out for a whole batch at once.
 
 The service is still below the threshold at the escalation, so people are
 paged (``people.escalate``), respond (``respond_s``), then cycle the broken
@@ -17,11 +17,19 @@ incident at once, with the replay's float operations (a batch back at
 now + ((now + restart) − now), the checks counted from then); the served
 timeline then follows from every instance's changes as in ``fleet_batch``.
 
+Primary database failures (``db_batch``), region outages promoted by
+automation (the users' routes as a fourth count, as ``region_batch`` counts
+them) and both sides of a network partition (each side's own people, merged by
+``fleet_batch.two_sides_batch``) go through it. Where people act, the replay's
+end is known as well: the last moment the fleet planned (superseded ones fire
+too) or the people's timeouts; so a service ending a hair below whole (the
+merged sides of a partition) is decided.
+
 Left to the replay: deep checks (the load balancer drains and auto-restart
 restarts what people would pick), a primary not ready before the escalation
 (people would carry out or verify the failover), a change close to an instant
 people decide at (the escalation, the end of their response, a batch back),
-or a service not whole at the end.
+or, where nobody is paged, a service not whole at the end.
 """
 
 from __future__ import annotations
@@ -147,10 +155,8 @@ def _cycled_side(
     (ready, same_address), (escalation_s, batch_size), n, m = primary, people, len(rows), shape.instances
     plans = _Plans()
     changes = _primary_changes(shape, draws, rows, ready, same_address, lost, escalation_s, None, plans)
-    works, undecided = (
-        changes[1][1],
-        changes[3] | shape.deep | (not m) | (batch_size < 1),
-    )  # liveness: every instance stays in rotation until cycled
+    # liveness checks: every instance stays in rotation until people cycle it (deep checks: left to the replay)
+    works, undecided = changes[1][1], changes[3] | shape.deep | (not m) | (batch_size < 1)
     # the primary is ready before the escalation: people find it ready, nobody verifies a failover
     undecided |= ~(ready < escalation_s) | _close(ready, np.full(n, escalation_s))
     first = np.arange(n)

@@ -89,11 +89,11 @@ class _Side:
     registered); ``undecided`` where the order of its events would decide. With ``routes``, a fourth step
     counts the index of the route in them (from 0). ``registered_only``: every instance out of rotation is
     deregistered too (people took it out), so fail-open routes to the same instances. ``end_s``: the last
-    instant anything of the fleet happens, with ``paged`` where people act on it (they check its escalation
-    themselves); None: nobody acts, the escalation is checked here. Where nobody is paged on any side, the
-    service must be whole at its last change."""
+    instant anything of the fleet happens, so the replay's end, where people may act on it (they check its
+    escalation themselves); None: nobody acts, the escalation is checked here and the service must be whole at
+    its last change (the replay's end would count)."""
 
-    __slots__ = ("shape", "times", "base", "steps", "undecided", "routes", "registered_only", "end_s", "paged")
+    __slots__ = ("shape", "times", "base", "steps", "undecided", "routes", "registered_only", "end_s")
 
     def __init__(
         self,
@@ -108,7 +108,6 @@ class _Side:
         self.routes = routes
         self.registered_only = False
         self.end_s: Floats | None = None
-        self.paged: Bools | None = None
 
 
 def _primary_loss(shape: FleetShape, changes: tuple[Floats, tuple[Floats, Floats, Floats], Bools, Bools]) -> _Side:
@@ -380,15 +379,14 @@ def _outcomes(
     final = np.where(ends, columns, -1).max(axis=1, keepdims=True)
     refused = ((times < INF) & _close(times, np.full(times.shape, escalation_s))).any(axis=1)
     decided: Bools = np.ones(n, dtype=bool)
-    acted = [(side.end_s, side.paged) for side in changing if side.end_s is not None and side.paged is not None]
-    paged = np.logical_or.reduce([on for _, on in acted]) if acted else np.zeros(n, dtype=bool)
+    known = [side.end_s for side in changing if side.end_s is not None]  # the replay's end, where people may act
     merged_values: Floats | float = 1.0
     for side in sides:
         side_values = side if isinstance(side, float) else _values(side, changing, order, ends)
-        if not isinstance(side_values, float):  # whole at the end unless people act somewhere
-            decided &= (_at(side_values, final)[:, 0] == 1.0) | paged
-            if isinstance(side, _Side) and side.end_s is None:  # nobody acts: nobody paged (people check theirs)
-                decided &= ~(_at(side_values, escalated)[:, 0] < threshold) & ~refused
+        if not isinstance(side_values, float) and isinstance(side, _Side) and side.end_s is None:  # nobody acts:
+            # whole at the end, nobody paged
+            decided &= (_at(side_values, final)[:, 0] == 1.0) & ~(_at(side_values, escalated)[:, 0] < threshold)
+            decided &= ~refused
         merged_values = merged_values - (1.0 - side_values) if merged else side_values
     values = np.where(ends, np.maximum(0.0, merged_values) if merged else merged_values, np.nan)
     # the points as ``add_point`` keeps them: the first instant's, then each instant whose value changes
@@ -403,12 +401,12 @@ def _outcomes(
     rto = np.where(change & (last_v < threshold), times, 0.0).max(axis=1)  # the last: times increase
     last = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)[:, -1:]
     last_t, last_v = _at(times, last)[:, 0], _at(values, last)[:, 0]
-    # the last point lasts until the end: itself, or the last instant anything happens where people act
-    end_s = np.where(paged, np.maximum.reduce([end for end, _ in acted]), last_t) if acted else last_t
+    # the last point lasts until the end: itself, or the last instant anything happens where people may act
+    end_s = np.maximum.reduce(known) if known else last_t
     end = np.where(last_t > end_s, last_t, end_s)
     impact = impact + (1.0 - last_v) * (end - last_t)
     rto = np.where(last_v < threshold, end, rto)
-    return rto, impact, decided & ((last_v == 1.0) | paged)
+    return rto, impact, decided & ((last_v == 1.0) | bool(known))
 
 
 def _values(side: _Side, sides: list[_Side], order: NDArray[np.intp], ends: Bools) -> Floats:

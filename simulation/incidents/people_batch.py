@@ -20,16 +20,16 @@ timeline then follows from every instance's changes as in ``fleet_batch``.
 Primary database failures (``db_batch``), region outages promoted by
 automation (the users' routes as a fourth count, as ``region_batch`` counts
 them) and both sides of a network partition (each side's own people, merged by
-``fleet_batch.two_sides_batch``) go through it. Where people act, the replay's
-end is known as well: the last moment the fleet planned (superseded ones fire
-too) or the people's timeouts; so a service ending a hair below whole (the
-merged sides of a partition) is decided.
+``fleet_batch.two_sides_batch``) go through it. The replay's end is known
+as well: the last moment the fleet planned (superseded ones fire too) or the
+escalation and the people's timeouts; so a service ending a hair below whole
+(the merged sides of a partition) is decided.
 
 Left to the replay: deep checks (the load balancer drains and auto-restart
 restarts what people would pick), a primary not ready before the escalation
 (people would carry out or verify the failover), a change close to an instant
-people decide at (the escalation, the end of their response, a batch back),
-or, where nobody is paged, a service not whole at the end.
+people decide at (the escalation, the end of their response, a batch back), or
+a primary never ready.
 """
 
 from __future__ import annotations
@@ -217,7 +217,6 @@ def _cycled_side(
     # the replay ends with the fleet's last moment (those superseded fire too), or the people's timeouts
     made = np.where(np.isnan(np.column_stack(plans.targets)), -INF, np.column_stack(plans.fires)).max(axis=1)
     side.end_s = np.maximum.reduce([np.full(n, escalation_s), np.where(paged, acting, -INF), made])
-    side.paged = paged
     return side, paged
 
 

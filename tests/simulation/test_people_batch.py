@@ -54,13 +54,14 @@ def test_the_batch_decides_most_of_the_openers_region_outages_with_people_paged(
     assert decided > 900 and batch.humans_needed.sum() > 900
 
 
-def test_the_batch_decides_the_openers_partitions_where_people_are_paged(monkeypatch):
-    """Both sides merged never end exactly whole (each side's share of the traffic): where people act, the
-    batch knows the replay's end (the last moment of either fleet, or the people's timeouts)."""
+def test_the_batch_decides_most_of_the_openers_partitions(monkeypatch):
+    """Both sides merged never end exactly whole (each side's share of the traffic): the batch knows the
+    replay's end (the last moment of either fleet, the escalation or the people's timeouts)."""
     made = batches_made(monkeypatch, network_partition, "two_sides_cycled_batch")
     batch = network_partition.simulate(load_file(OPENER), np.random.default_rng(3), 1000)
+    decided = sum(int(worked_out[2].sum()) for worked_out in made)
     paged = sum(int((worked_out[2] & worked_out[3]).sum()) for worked_out in made)
-    assert paged > 0.9 * batch.humans_needed.sum() and paged > 500
+    assert decided > 900 and paged > 0.9 * batch.humans_needed.sum() and paged > 500
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 5])

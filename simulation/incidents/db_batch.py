@@ -32,6 +32,7 @@ from simulation.incidents.fleet_batch import (
     served_after_primary_loss_batch,
 )
 from simulation.incidents.fleet_closed import FleetShape
+from simulation.incidents.people_batch import cycled_by_hand_batch, take_worked_out
 from simulation.incidents.protocol import BatchOutcomes
 
 # the incidents decided on the database side, when a primary is ready, at the same address, seconds of writes lost
@@ -63,11 +64,21 @@ def db_failure_batch(
     escalation_s: float,
     threshold: float,
     write_rate: float,
+    restart_batch_size: int = 0,
 ) -> BatchOutcomes:
-    """The primary database failures of a batch where nobody acts (``db_failure_plans``); the others are left
-    undecided."""
-    outcomes = BatchOutcomes.undecided(len(back_s))
+    """The primary database failures of a batch decided on the database side (``db_failure_plans``) where
+    nobody acts, or where people paged at the escalation cycle the instances ``restart_batch_size`` at a time
+    (``people_batch``; 0: left undecided); the others are left undecided."""
+    n = len(back_s)
+    outcomes = BatchOutcomes.undecided(n)
     rows, ready, same_address, loss = db_failure_plans(setup, app, db, back_s)
+    if restart_batch_size and not shape.deep and len(rows):  # paged or not: one pass, the rest below
+        decided = take_worked_out(outcomes, rows, cycled_by_hand_batch(
+            shape, app, rows, (ready, same_address),
+            escalation_s=escalation_s, threshold=threshold, batch_size=restart_batch_size,
+        ))  # fmt: skip
+        take_db_losses(outcomes, rows[decided], loss[decided], write_rate)
+        rows, ready, same_address, loss = rows[~decided], ready[~decided], same_address[~decided], loss[~decided]
     if len(rows):
         rto, impact, decided = served_after_primary_loss_batch(
             shape, app, rows, ready, same_address, escalation_s=escalation_s, threshold=threshold

@@ -25,6 +25,8 @@ not whole at the end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -85,9 +87,13 @@ class _Side:
     """One fleet's changes in a batch: ``times`` (incidents × changes; INF: none; a first change at 0 with no
     step) and their ``steps`` of (in rotation, working, serving), counted from ``base`` (every instance
     registered); ``undecided`` where the order of its events would decide. With ``routes``, a fourth step
-    counts the index of the route in them (from 0)."""
+    counts the index of the route in them (from 0). ``registered_only``: every instance out of rotation is
+    deregistered too (people took it out), so fail-open routes to the same instances. ``end_s``: the last
+    instant anything of the fleet happens, so the replay's end, where people may act on it (they check its
+    escalation themselves); None: nobody acts, the escalation is checked here and the service must be whole at
+    its last change (the replay's end would count)."""
 
-    __slots__ = ("shape", "times", "base", "steps", "undecided", "routes")
+    __slots__ = ("shape", "times", "base", "steps", "undecided", "routes", "registered_only", "end_s")
 
     def __init__(
         self,
@@ -100,6 +106,8 @@ class _Side:
     ) -> None:
         self.shape, self.times, self.base, self.steps, self.undecided = shape, times, base, steps, undecided
         self.routes = routes
+        self.registered_only = False
+        self.end_s: Floats | None = None
 
 
 def _primary_loss(shape: FleetShape, changes: tuple[Floats, tuple[Floats, Floats, Floats], Bools, Bools]) -> _Side:
@@ -285,6 +293,11 @@ def served_after_primary_loss_batch(
     return rto, impact, whole & ~side.undecided
 
 
+SideOf = Callable[[FleetShape, tuple[Floats, Bools], Floats | None], _Side]
+"""``side_of(shape, (ready, same address), lost)``: a fleet's side, its primary lost at ``lost`` (None: at 0)
+and reachable again from ``ready``."""
+
+
 def two_sides_batch(
     far: FleetShape,
     old: FleetShape | float | None,
@@ -295,18 +308,24 @@ def two_sides_batch(
     *,
     escalation_s: float,
     threshold: float,
+    side_of: SideOf | None = None,
 ) -> tuple[Floats, Floats, Bools]:
     """``served_after_primary_loss`` of the ``far`` side (lost its primary at 0, reaches one from ``far_ready``:
     when, at the same address) and of the ``old`` side, merged as ``network_partition.merged_points`` merges
     them: the old side lost its primary at ``old_loss`` (lost, reaches a new one from) or, without it, stays
-    whole throughout (``old``: its served fraction then; None: no old side)."""
-    far_side = _primary_loss(far, _primary_changes(far, draws, rows, *far_ready, None, escalation_s))
+    whole throughout (``old``: its served fraction then; None: no old side). ``side_of``: each side's changes
+    (None: nobody acts, ``_primary_changes``)."""
+
+    def nobody_acts(shape: FleetShape, primary: tuple[Floats, Bools], lost: Floats | None) -> _Side:
+        return _primary_loss(shape, _primary_changes(shape, draws, rows, *primary, lost, escalation_s))
+
+    side_of = side_of or nobody_acts
+    far_side = side_of(far, far_ready, None)
     sides: list[_Side | float] = [far_side]
     undecided = far_side.undecided
     if isinstance(old, FleetShape) and old_loss is not None:
         lost, back = old_loss
-        changes = _primary_changes(old, draws, rows, back, np.zeros(len(rows), dtype=bool), lost, escalation_s)
-        old_side = _primary_loss(old, changes)
+        old_side = side_of(old, (back, np.zeros(len(rows), dtype=bool)), lost)
         sides.append(old_side)
         undecided = undecided | old_side.undecided
     elif old is not None:
@@ -359,12 +378,15 @@ def _outcomes(
     escalated = np.where(ends & (times < escalation_s), columns, -1).max(axis=1, keepdims=True)
     final = np.where(ends, columns, -1).max(axis=1, keepdims=True)
     refused = ((times < INF) & _close(times, np.full(times.shape, escalation_s))).any(axis=1)
-    decided: Bools = np.ones(n, dtype=bool) & ~refused
+    decided: Bools = np.ones(n, dtype=bool)
+    known = [side.end_s for side in changing if side.end_s is not None]  # the replay's end, where people may act
     merged_values: Floats | float = 1.0
     for side in sides:
         side_values = side if isinstance(side, float) else _values(side, changing, order, ends)
-        if not isinstance(side_values, float):
+        if not isinstance(side_values, float) and isinstance(side, _Side) and side.end_s is None:  # nobody acts:
+            # whole at the end, nobody paged
             decided &= (_at(side_values, final)[:, 0] == 1.0) & ~(_at(side_values, escalated)[:, 0] < threshold)
+            decided &= ~refused
         merged_values = merged_values - (1.0 - side_values) if merged else side_values
     values = np.where(ends, np.maximum(0.0, merged_values) if merged else merged_values, np.nan)
     # the points as ``add_point`` keeps them: the first instant's, then each instant whose value changes
@@ -379,9 +401,12 @@ def _outcomes(
     rto = np.where(change & (last_v < threshold), times, 0.0).max(axis=1)  # the last: times increase
     last = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)[:, -1:]
     last_t, last_v = _at(times, last)[:, 0], _at(values, last)[:, 0]
-    impact = impact + (1.0 - last_v) * (last_t - last_t)  # the last point lasts until the end: itself
-    rto = np.where(last_v < threshold, last_t, rto)
-    return rto, impact, decided & (last_v == 1.0)
+    # the last point lasts until the end: itself, or the last instant anything happens where people may act
+    end_s = np.maximum.reduce(known) if known else last_t
+    end = np.where(last_t > end_s, last_t, end_s)
+    impact = impact + (1.0 - last_v) * (end - last_t)
+    rto = np.where(last_v < threshold, end, rto)
+    return rto, impact, decided & ((last_v == 1.0) | bool(known))
 
 
 def _values(side: _Side, sides: list[_Side], order: NDArray[np.intp], ends: Bools) -> Floats:
@@ -396,7 +421,7 @@ def _values(side: _Side, sides: list[_Side], order: NDArray[np.intp], ends: Bool
         b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip((*side.base, 0), padded)
     )
     # fail-open routes to every registered instance (all of them) below the panic threshold
-    if shape.fail_open:
+    if shape.fail_open and not side.registered_only:
         panic = (healthy == 0) | (healthy < shape.panic_below)
         healthy, serving = np.where(panic, m, healthy), np.where(panic, working, serving)
     keys = healthy * (m + 1) + serving + (route[0] * (m + 1) ** 2 if route else 0)  # the route's index: highest

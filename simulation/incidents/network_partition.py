@@ -55,6 +55,7 @@ from simulation.incidents.fleet_batch import two_sides_batch
 from simulation.incidents.fleet_closed import FleetShape, served_after_primary_loss
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, reconcile
+from simulation.incidents.people_batch import take_worked_out, two_sides_cycled_batch
 from simulation.incidents.protocol import BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
@@ -358,11 +359,18 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             (np.flatnonzero(quiet & ~old_loses), None),
             (np.flatnonzero(quiet & old_loses), (np.where(fenced < heal_draws, fenced, back), back)),
         ):
+            old = old_shape.whole if old_shape is not None and old_loss is None else old_shape
+            if len(at) and not far_shape.deep:  # people paged or not, cycling by hand (``people_batch``)
+                done = take_worked_out(outcomes, at, two_sides_cycled_batch(
+                    far_shape, old, app_draws, at, ((far_ready[at], ~failed_over[at]),
+                    None if old_loss is None else (old_loss[0][at], old_loss[1][at])),
+                    escalation_s=humans.escalation_s, threshold=threshold, batch_size=humans.restart_batch_size,
+                ))  # fmt: skip
+                at = at[~done]
             if not len(at):
                 continue
             rto, impact, done = two_sides_batch(
-                far_shape, old_shape.whole if old_shape is not None and old_loss is None else old_shape,
-                app_draws, at, (far_ready[at], ~failed_over[at]),
+                far_shape, old, app_draws, at, (far_ready[at], ~failed_over[at]),
                 None if old_loss is None else (old_loss[0][at], old_loss[1][at]),
                 escalation_s=humans.escalation_s, threshold=threshold,
             )  # fmt: skip

@@ -43,6 +43,7 @@ from simulation.incidents.fleet import Fleet, app_phases
 from simulation.incidents.fleet_closed import FleetShape, Route, served_after_region_failover
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate, verify_after_failover
+from simulation.incidents.people_batch import cycled_by_hand_batch, take_worked_out
 from simulation.incidents.protocol import CLOSED_FORM_TRIAL, BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.region_batch import served_after_region_failover_batch
 from simulation.incidents.region_plan import (
@@ -130,6 +131,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         total = scenario.traffic.request_rate_rps
         write_rate = scenario.database.write_rate_tps
         escalation_s = scenario.failover.humans.escalation_s
+        restart_batch_size = scenario.failover.humans.restart_batch_size
         unrecorded = Phases(False)
 
     def route(share: float) -> Route:
@@ -183,11 +185,22 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
             times = app_draws.detect_s[found.at][:, None] + np.array([offset_s for offset_s, _ in ramp])
         taken = {shape.route: 0}
         index = np.array([[taken.setdefault(route(share), len(taken)) for share in shares]] * count, dtype=np.int64)
-        rto, impact, decided = served_after_region_failover_batch(
-            shape, app_draws, found.at, (found.ready_s, (booted, start), (times, index, list(taken))),
-            escalation_s=escalation_s, threshold=threshold,
-        )  # fmt: skip
-        at, loss = outcomes.take(found.at, rto, impact, decided), found.data_loss_s[decided]
+        decided = np.zeros(count, dtype=bool)
+        if not boots and not shape.deep:  # people paged or not, cycling by hand (``people_batch``); the rest below
+            decided = take_worked_out(outcomes, found.at, cycled_by_hand_batch(
+                shape, app_draws, found.at, (found.ready_s, decided), escalation_s=escalation_s, threshold=threshold,
+                batch_size=restart_batch_size, routes=(times, index, list(taken)),
+            ))  # fmt: skip
+        left = np.flatnonzero(~decided)
+        if len(left):
+            rto, impact, done = served_after_region_failover_batch(
+                shape, app_draws, found.at[left],
+                (found.ready_s[left], (booted, start[left]), (times[left], index[left], list(taken))),
+                escalation_s=escalation_s, threshold=threshold,
+            )  # fmt: skip
+            outcomes.take(found.at[left], rto, impact, done)
+            decided[left[done]] = True
+        at, loss = found.at[decided], found.data_loss_s[decided]
         outcomes.data_loss_s[at], outcomes.lost_tx[at] = loss, loss * write_rate
         return len(at)
 

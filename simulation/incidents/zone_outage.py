@@ -37,6 +37,7 @@ from simulation.incidents.fleet_closed import (
 )
 from simulation.incidents.outcomes import Batch, Phases, ReplayEnvironment, Response
 from simulation.incidents.people import escalate
+from simulation.incidents.people_batch import cycled_by_hand_batch, take_worked_out
 from simulation.incidents.protocol import CLOSED_FORM_TRIAL, BatchOutcomes, ReplayOutcome, Rows, replay_batch
 from simulation.incidents.retry_storm import retry_amplification
 from simulation.incidents.served import ServedTracker
@@ -215,15 +216,25 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
     def primary_zone(among: NDArray[np.bool_], outcomes: BatchOutcomes) -> int:
         """Decide the outages of the primary's zone ``among`` the batch that it can in ``outcomes``; how many."""
         at, ready, same_address, loss = db_failure_plans(setup, app_draws, db_draws, duration, among)
+        people = 0
+        if humans.restart_batch_size and not shape.deep and len(at):  # paged or not: one pass, the rest below
+            lost = lost_in[DB_PRIMARY_ZONE]
+            decided = take_worked_out(outcomes, at, cycled_by_hand_batch(
+                shape, app_draws, at, (ready, same_address), escalation_s=humans.escalation_s,
+                threshold=threshold, batch_size=humans.restart_batch_size, zone=(lost, duration[at]),
+            ))  # fmt: skip
+            take_db_losses(outcomes, at[decided], loss[decided], write_rate)
+            people = int(decided.sum())
+            at, ready, same_address, loss = at[~decided], ready[~decided], same_address[~decided], loss[~decided]
         if not len(at):
-            return 0
+            return people
         rto, impact, decided = served_after_primary_zone_lost_batch(
             shape, app_draws, at, lost_in[DB_PRIMARY_ZONE], duration[at], (ready, same_address),
             escalation_s=humans.escalation_s, threshold=threshold,
         )  # fmt: skip
         at = outcomes.take(at, rto, impact, decided)
         take_db_losses(outcomes, at, loss[decided], write_rate)
-        return len(at)
+        return people + len(at)
 
     return replay_batch(
         n, threshold=threshold, keep_replays=keep_replays, replay_one=replay_one, closed_form=closed_form, rows=rows,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from batch_identity import EVERY_EXAMPLE, assert_identical_every_way, batches_made
 from test_fleet_closed import _assert_batch_within_closed_form, _assert_same_both_ways, _draws_on_grid
 
 from simulation.incidents import zone_outage
@@ -19,7 +20,7 @@ WORKED = REPO / "examples" / "worked-active-passive.yaml"
 
 
 def _primary_zone_decided(scenario, n: int, seed: int, monkeypatch) -> tuple[int, int]:
-    """(outages of the primary's zone, those the batch decided) in one batch of ``n``."""
+    """(outages of the primary's zone, those the batch forms decided) in one batch of ``n``."""
     counts = {"plans": 0, "decided": 0}
     plans, batch = zone_outage.db_failure_plans, zone_outage.served_after_primary_zone_lost_batch
 
@@ -32,9 +33,17 @@ def _primary_zone_decided(scenario, n: int, seed: int, monkeypatch) -> tuple[int
         counts["decided"] += int(outcomes[2].sum())
         return outcomes
 
+    people = zone_outage.cycled_by_hand_batch
+
+    def counted_people(*args, **kwargs):  # people paged or not: the first pass
+        outcomes = people(*args, **kwargs)
+        counts["decided"] += int(outcomes[2].sum())
+        return outcomes
+
     with monkeypatch.context() as patched:
         patched.setattr(zone_outage, "db_failure_plans", counted_plans)
         patched.setattr(zone_outage, "served_after_primary_zone_lost_batch", counted)
+        patched.setattr(zone_outage, "cycled_by_hand_batch", counted_people)
         zone_outage.simulate(scenario, np.random.default_rng(seed), n)
     return counts["plans"], counts["decided"]
 
@@ -86,3 +95,42 @@ def test_a_primary_zone_with_every_instance_or_none_but_one_is_worked_out_as_rep
     )
     _assert_same_both_ways(scenario, 300, 43, monkeypatch, models=(zone_outage,))
     _assert_batch_within_closed_form(scenario, 300, 43, monkeypatch, zone_outage)
+
+
+OPENER = REPO / "examples" / "opener-incident.yaml"
+
+
+@pytest.mark.parametrize("path", EVERY_EXAMPLE, ids=lambda p: p.stem)
+def test_every_example_is_worked_out_as_replayed_with_people_cycling(path, monkeypatch):
+    assert_identical_every_way(zone_outage.simulate, load_file(path), 300, 37, monkeypatch)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+@pytest.mark.parametrize("auto_restart", [True, False])
+@pytest.mark.parametrize("escalation_s", [300, 900])
+@pytest.mark.parametrize("step", [0.0, 5.0])
+def test_opener_outages_of_the_primary_zone_with_people_cycling_are_worked_out_as_replayed(
+    batch_size, auto_restart, escalation_s, step, monkeypatch
+):
+    """People cycle the zone's instances too, before it is back (or find them restarting with auto-restart).
+    Draws on a grid make ties with the people's instants."""
+    scenario = apply_overrides(
+        load_file(OPENER),
+        {
+            "failover.humans.restart_batch_size": batch_size,
+            "app.auto_restart": auto_restart,
+            "failover.humans.escalation_s": escalation_s,
+        },
+    )
+    if step:
+        _draws_on_grid(monkeypatch, step, zone_outage)
+    assert_identical_every_way(zone_outage.simulate, scenario, 400, 43, monkeypatch)
+
+
+def test_the_people_batch_decides_most_outages_of_the_openers_primary_zone(monkeypatch):
+    made = batches_made(monkeypatch, zone_outage, "cycled_by_hand_batch")
+    batch = zone_outage.simulate(load_file(OPENER), np.random.default_rng(3), 1000)
+    in_primary_zone = sum(len(worked_out[2]) for worked_out in made)
+    decided = sum(int((worked_out[2] & worked_out[3]).sum()) for worked_out in made)
+    assert in_primary_zone > 250 and decided > 0.9 * in_primary_zone
+    assert batch.humans_needed.sum() >= decided

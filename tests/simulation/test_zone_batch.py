@@ -134,3 +134,22 @@ def test_the_people_batch_decides_most_outages_of_the_openers_primary_zone(monke
     decided = sum(int((worked_out[2] & worked_out[3]).sum()) for worked_out in made)
     assert in_primary_zone > 250 and decided > 0.9 * in_primary_zone
     assert batch.humans_needed.sum() >= decided
+
+
+@pytest.mark.parametrize(("instances", "capacity_rps"), [(2, 1200), (3, 600), (4, 400), (12, 250)])
+@pytest.mark.parametrize("panic_share", [0.0, 0.5, 0.9])
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_opener_primary_zone_outages_near_the_panic_threshold_are_worked_out_as_replayed(
+    instances, capacity_rps, panic_share, batch_size, monkeypatch
+):
+    """Fail-open routing to the zone's drained instances, still registered, when people take the others out."""
+    scenario = apply_overrides(
+        load_file(OPENER),
+        {
+            "regions[role=primary].app_instances": instances,
+            "app.load_balancer.panic_healthy_share": panic_share,
+            "app.capacity_rps_per_instance": capacity_rps,
+            "failover.humans.restart_batch_size": batch_size,
+        },
+    )
+    assert_identical_every_way(zone_outage.simulate, scenario, 400, 47, monkeypatch)

@@ -373,6 +373,14 @@ class Fleet:
             self.restart_by_hand([i], duration)
             return
         now = self.env._now
+        version = self._restart_begins(i, now)
+        self.tracker.set_working(i, False)
+        self._health_changed(i)
+        self._back_at(now + duration, i, version)
+
+    def _restart_begins(self, i: int, now: float) -> int:
+        """Instance ``i`` goes down for a restart at ``now`` (not working, not up, nothing stale or parked):
+        its new state version."""
         version = self.state_v[i] = self.state_v[i] + 1
         self.restarting[i] = True
         self.up[i] = False
@@ -381,9 +389,7 @@ class Fleet:
         self.built_for_failover[i] = False
         self.restart_starts_s.append(now)
         self.working[i] = False
-        self.tracker.set_working(i, False)
-        self._health_changed(i)
-        self._back_at(now + duration, i, version)
+        return version
 
     def restart_by_hand(self, batch: list[int], duration_s: float) -> simpy.Event:
         """People restart the instances ``batch`` now, each back after ``duration_s``: they deregister each one
@@ -397,14 +403,7 @@ class Fleet:
         returning = self._batch(back_s, self._restarted) if back_s < INF else None
         tracker = self.tracker
         for i in batch:  # attributes read in place: a batch is mostly one instance
-            version = self.state_v[i] = self.state_v[i] + 1
-            self.restarting[i] = True
-            self.up[i] = False
-            self.stale[i] = False
-            self.parked_s[i] = None
-            self.built_for_failover[i] = False
-            self.restart_starts_s.append(now)
-            self.working[i] = False
+            version = self._restart_begins(i, now)
             self.lb_v[i] += 1
             if tracker.working[i]:  # ``tracker.set_working(i, False)``
                 tracker.working[i] = False

@@ -1,7 +1,7 @@
 """``python -m simulation run|check|validate FILE`` — see ``simulation.cli.main``.
 
-With ``--workers N`` above 1 the pool's fork server starts first (``engine.processes.start_early``):
-it imports the engine on another core while this process imports it for itself.
+With ``--workers N`` above 1 the run forks its pool from this process once the engine is imported and
+the scenario read (``engine.processes.start_early``; a fork server where ``fork`` is missing).
 
 NumPy's OpenBLAS starts a thread per core when NumPy is imported; the engine uses no BLAS, and on a
 two-core machine those threads cost about 0.09 s of CPU per process (the pool's too), so the CLI runs
@@ -25,7 +25,7 @@ if __name__ == "__main__":
 
     start_early(sys.argv[1:])
 
-from simulation.cli.main import entry_point  # after the fork server has started
+from simulation.cli.main import entry_point  # after start_early: a fork server (where needed) imports meanwhile
 
 if __name__ == "__main__":
     import gc

@@ -1,9 +1,12 @@
-"""Where pool processes come from: a fork server that has imported the engine once, started as early as possible.
+"""Where pool processes come from: forked from the command itself, or from a fork server that has imported the
+engine once.
 
-Light on purpose (the standard library only): ``python -m simulation`` starts the
-server before it imports the engine itself (``start_early``), so that the server's
-imports run on another core while this process does its own, and the first pool
-process forks from a ready server instead of waiting for one.
+Light on purpose (the standard library only). ``python -m simulation`` with more than
+one worker (``start_early``) marks itself as a process its pool may fork from: when its
+run makes a pool, it has imported the engine and read the scenario, runs no other
+thread, and forks its processes on the spot (milliseconds; nothing is imported or
+pickled again). Anywhere else (Celery, Django, a script, or once a thread runs) pools
+come from a fork server that has imported the engine once, or are spawned.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -19,6 +23,7 @@ if TYPE_CHECKING:  # multiprocessing is imported only when a pool is made (a run
 
 PRELOAD = ["simulation.engine.preload"]  # what the fork server imports once, for every process it forks
 WORKERS_FLAG = "--workers"
+_FORK_HERE = {"allowed": False}  # set by ``start_early``: this process (the command) may fork its pools itself
 
 
 def pool_context() -> BaseContext:
@@ -34,6 +39,28 @@ def pool_context() -> BaseContext:
         context.set_forkserver_preload(PRELOAD)
         return context
     return multiprocessing.get_context("spawn")
+
+
+def runner_context() -> BaseContext:
+    """The context of a run's pool (``runner.Runner``): forked from this process where the command allowed it
+    (``start_early``) and no other thread runs (a fork copies only the thread that forks), else ``pool_context``."""
+    import multiprocessing
+
+    if _FORK_HERE["allowed"] and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return pool_context()
+
+
+def forked_here(context: BaseContext) -> bool:
+    return context.get_start_method() == "fork"
+
+
+def quiet_stdout() -> None:
+    """In a process forked from the command: file descriptor 1 on the null device, so that it writes nothing
+    into the command's output and whoever reads that output sees its end when the command exits."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
 
 
 def workers_asked(argv: Sequence[str]) -> int:
@@ -54,13 +81,16 @@ def workers_asked(argv: Sequence[str]) -> int:
 
 
 def start_early(argv: Sequence[str]) -> bool:
-    """Start the fork server now when the command line asks for more than one worker; True if started.
-
-    The server then imports the engine while the caller imports it too; the pool the
-    command makes later forks its processes from it at once.
-    """
+    """When the command line asks for more than one worker: let the command's run fork its pool from this
+    process (``runner_context``); where it cannot fork, start the fork server now, so that it imports the
+    engine while the caller imports it too. True if either was done."""
     if workers_asked(argv) <= 1:
         return False
+    import multiprocessing
+
+    if "fork" in multiprocessing.get_all_start_methods():
+        _FORK_HERE["allowed"] = True
+        return True
     from multiprocessing import forkserver
 
     context = pool_context()

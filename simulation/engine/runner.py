@@ -21,6 +21,7 @@ incidents, measured by a bootstrap of the pools (``pool_bootstrap``).
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
@@ -30,7 +31,7 @@ import numpy as np
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, compute_chunk, simulate_chunk
 from simulation.engine.plan import ChunkSpec, RunPlan
-from simulation.engine.processes import pool_context
+from simulation.engine.processes import forked_here, quiet_stdout, runner_context
 from simulation.engine.stats import half_width, quantile_ci
 from simulation.incidents.outcomes import Batch
 from simulation.model.scenario import Scenario
@@ -62,9 +63,11 @@ Also = Sequence[tuple[Scenario, ChunkSpec]]
 _WORKER: _Worker = {}  # per worker process: the scenario and plan it serves (set once by the initializer)
 
 
-def _init_worker(scenario: Scenario, plan: dict[str, Any], ends: Ends, results: Any) -> None:
+def _init_worker(scenario: Scenario, plan: dict[str, Any], ends: Ends, results: Any, forked: bool) -> None:
     """``scenario``: the caller's own, pickled (a pydantic model keeps its fields as they are: nothing is
-    validated again, so the pool process builds no validator)."""
+    validated again, so the pool process builds no validator), or inherited when ``forked`` from the caller."""
+    if forked:
+        quiet_stdout()
     _WORKER["scenario"] = scenario
     _WORKER["plan"] = RunPlan.from_dict(plan)
     _WORKER["also"] = []
@@ -138,13 +141,14 @@ class _Submit(threading.Thread):
 class Runner:
     """Runs jobs of one plan in this process and, with workers > 1, on ``workers − 1`` more processes.
 
-    Every process takes the next job itself from a list shared through two counters
-    (the pool from the front, this process from the back), so no process waits for
-    another to hand it work, and at the end they finish within about one chunk of
-    each other. The pool's processes start as soon as it is made (``_Submit``): whoever
-    makes it early (``analysis.run.run``) prepares the rest meanwhile, and this process
-    starts its jobs at once. Results are keyed by job index: the order in which they
-    finish never changes the output. ``also``: see ``execute``.
+        Every process takes the next job itself from a list shared through two counters
+        (the pool from the front, this process from the back), so no process waits for
+        another to hand it work, and at the end they finish within about one chunk of
+        each other. The pool's processes start as soon as it is made (forked on the spot where the
+    command allows it, ``processes.runner_context``; else from a thread, ``_Submit``): whoever
+        makes it early (``analysis.run.run``) prepares the rest meanwhile, and this process
+        starts its jobs at once. Results are keyed by job index: the order in which they
+        finish never changes the output. ``also``: see ``execute``.
     """
 
     def __init__(self, scenario: Scenario, plan: RunPlan, workers: int) -> None:
@@ -155,7 +159,8 @@ class Runner:
         if workers > 1 and len(plan.chunks) > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            context = pool_context()
+            context = runner_context()
+            forked = forked_here(context)
             self.processes = min(workers - 1, len(plan.chunks) - 1)
             self.ends: Ends = context.Array("q", 2)
             self.results = context.Queue()
@@ -163,9 +168,14 @@ class Runner:
                 max_workers=self.processes,
                 mp_context=context,
                 initializer=_init_worker,
-                initargs=(scenario, plan.to_dict(), self.ends, self.results),
+                initargs=(scenario, plan.to_dict(), self.ends, self.results, forked),
             )
-            _Submit(self.pool, self.processes, _started)
+            if forked:  # forked now, from this thread (the only one), before the pool starts its own
+                sys.stdout.flush()
+                sys.stderr.flush()
+                self.pool.submit(_started)
+            else:
+                _Submit(self.pool, self.processes, _started)
 
     def map(self, jobs: list[int], on_done: Callable[[int, ChunkResult | Batch], None]) -> None:
         """Run ``jobs`` (indices) on every process; ``on_done(index, result)`` here, as each result comes in.

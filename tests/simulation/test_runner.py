@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,34 @@ def test_it_reads_the_workers_asked_for_from_the_command_line():
     assert processes.workers_asked(["run", "x.yaml"]) == 1
     assert processes.workers_asked(["run", "x.yaml", "--workers", "many"]) == 1  # the parser reports it
     assert processes.start_early(["run", "x.yaml"]) is False  # one process: no pool, no server
+
+
+def test_the_command_forks_its_pool_from_itself_only_while_no_other_thread_runs(monkeypatch):
+    monkeypatch.setitem(processes._FORK_HERE, "allowed", False)
+    assert processes.runner_context().get_start_method() != "fork"  # Celery, Django, scripts: a clean process
+    assert processes.start_early(["run", "x.yaml", "--workers", "2"]) is True
+    assert processes.runner_context().get_start_method() == "fork"
+    waiting = threading.Event()
+    other = threading.Thread(target=waiting.wait)
+    other.start()
+    try:
+        assert processes.runner_context().get_start_method() != "fork"  # a fork would copy this thread only
+    finally:
+        waiting.set()
+        other.join()
+
+
+@pytest.mark.slow
+def test_a_pool_forked_from_the_command_gives_the_same_bytes_and_reports_failures(monkeypatch):
+    monkeypatch.setitem(processes._FORK_HERE, "allowed", True)
+    scenario = load_file(EXAMPLES / "opener-incident.yaml")
+    plan = plan_run(scenario, trials=300, seed=5, years=100)
+    runner = Runner(scenario, plan, 2)
+    assert runner.pool is not None and runner.pool._mp_context.get_start_method() == "fork"
+    assert _bytes(run_plan(scenario, plan, workers=2, runner=runner)) == _bytes(run_plan(scenario, plan, workers=1))
+    broken = dataclasses.replace(plan, chunks=[ChunkSpec("no_such_type", 0, 0, 0, 50), *plan.chunks])
+    with pytest.raises(KeyError):
+        execute(scenario, broken, workers=2)
 
 
 def test_it_finishes_each_type_once_with_its_chunks_in_trial_order():

@@ -11,7 +11,7 @@ from simulation import ScenarioError, dump_document, load_file
 from simulation.analysis import screening
 from simulation.analysis.sensitivity import PARAMETERS, metrics_of, simulate_many, tornado
 from simulation.analysis.variants import RunSettings, run_figures, run_scenario
-from simulation.engine import runner
+from simulation.engine import processes
 from simulation.model.overrides import apply_overrides
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -146,7 +146,7 @@ def test_it_starts_its_workers_like_the_engine_spawn_without_a_fork_server(worke
     monkeypatch.setattr(screening, "ProcessPoolExecutor", SerialPool)  # the pool every search shares
     slower = apply_overrides(worked, {"failover.dns_ttl_s": 300})
     simulate_many([dump_document(worked), dump_document(slower)], RunSettings(trials=50, years=50, seed=1), workers=2)
-    assert runner.pool_context().get_start_method() == "spawn"
+    assert processes.pool_context().get_start_method() == "spawn"
     assert started == ["spawn"]
 
 

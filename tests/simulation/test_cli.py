@@ -259,6 +259,14 @@ def test_the_cli_runs_numpy_without_blas_threads():
     assert done.stdout.strip() == "1", done.stderr
 
 
+def test_the_cli_freezes_what_its_imports_made_out_of_the_garbage_collector():
+    """Collections during a run walk only what the run makes; the collector is on again for it."""
+    code = "import gc, simulation.__main__; print(gc.isenabled(), gc.get_freeze_count() > 10_000, gc.get_count()[0])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    enabled, frozen, young = done.stdout.split()
+    assert (enabled, frozen) == ("True", "True") and int(young) < 700, done.stderr
+
+
 def _processes_with(marker: str) -> list[int]:
     """Processes whose environment holds ``marker`` (children inherit it)."""
     found = []

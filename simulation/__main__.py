@@ -29,7 +29,7 @@ if __name__ == "__main__":
 
     start_early(sys.argv[1:])
 
-from simulation.cli.main import entry_point  # after start_early: a fork server (where needed) imports meanwhile
+from simulation.cli.main import entry_point  # noqa: E402 (after start_early and gc.disable)
 
 gc.freeze()  # what the imports made is never collected (nor touched in a pool forked from here); the rest is
 gc.enable()

@@ -15,7 +15,8 @@ process tree), next to a bare-SimPy loop measured in the same run:
   engine, one replay per simulated failure (exact compound Poisson), the whole run (checklist included);
 - (a′) this file with ``--engine-only``: the same exact years through the engine's API without the
   checklist (whose variant runs replay the pair again), the work the other tools do; with the two
-  environment settings the CLI makes for itself (OpenBLAS on one thread, no pydantic plugin lookup);
+  environment settings the CLI makes for itself (OpenBLAS on one thread, no pydantic plugin lookup) and its
+  garbage collector set-up (off during the imports, which are then frozen out of it);
 - (b) this file with ``--plain-simpy``: the yardstick, two nodes failing and being repaired in a plain
   SimPy script, the switchover as a fixed outage;
 - (c) AvailSim4 2.2.1 (PyPI ``availsim4``), installed at run time into its own virtualenv under /tmp
@@ -109,11 +110,17 @@ def _figures(u: float, u_half: float, doubles: int, years: int) -> dict[str, flo
 
 def engine_only(years: int, seed: int) -> str:
     """(a′) The pair's exact years through the engine's API, without the checklist: the results JSON."""
+    import gc
+
     sys.path.insert(0, str(ROOT))
+    gc.disable()  # as python -m simulation does: no collection walks what the imports make
     from simulation.analysis.run import finish_run
     from simulation.engine.plan import plan_exact_run
     from simulation.engine.runner import execute
     from simulation.model.loading import load_file
+
+    gc.freeze()
+    gc.enable()
 
     scenario = load_file(SCENARIO)
     plan = plan_exact_run(scenario, trials=1, seed=seed, years=years)

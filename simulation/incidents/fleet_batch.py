@@ -73,14 +73,35 @@ class _Plans:
         self.fires.append(fires)
         return fires
 
+    def stacked(self) -> tuple[Floats, Floats]:
+        """Every planned target (NaN: none) and firing time, a column each."""
+        return _columns(self.targets), _columns(self.fires)
+
     def refused(self) -> Bools:
-        targets = np.column_stack(self.targets)
-        fires = np.column_stack(self.fires)
+        targets, fires = self.stacked()
+        refused = np.zeros(len(targets), dtype=bool)
+        # of two moments for one target firing apart, one fires apart from its target: only those incidents
+        apart = ((fires != targets) & (targets == targets)).any(axis=1) if fires.shape == targets.shape else True
+        at = np.flatnonzero(apart | refused)  # NaN: not planned
+        targets, fires = targets[at], fires[at]
         order = np.argsort(targets, axis=1)
-        targets = np.take_along_axis(targets, order, axis=1)
-        fires = np.take_along_axis(fires, order, axis=1)
-        clash: Bools = ((targets[:, 1:] == targets[:, :-1]) & (fires[:, 1:] != fires[:, :-1])).any(axis=1)
-        return clash
+        rows = _rows(len(order))
+        targets, fires = targets[rows, order], fires[rows, order]
+        refused[at] = ((targets[:, 1:] == targets[:, :-1]) & (fires[:, 1:] != fires[:, :-1])).any(axis=1)
+        return refused
+
+
+def _columns(arrays: list[Floats]) -> Floats:
+    """``np.column_stack`` of ``arrays``, without its checks where each is already two-dimensional."""
+    if all(a.ndim == 2 for a in arrays):
+        return np.concatenate(arrays, axis=1)
+    stacked: Floats = np.column_stack(arrays)
+    return stacked
+
+
+def _rows(n: int) -> NDArray[np.intp]:
+    """Each row's index as a column (n × 1): with a column index per row, picks as ``np.take_along_axis``."""
+    return np.arange(n)[:, None]
 
 
 class _Side:
@@ -196,20 +217,22 @@ def _instances(
     (times, steps) of the whole fleet; after them ``routes`` (when each is taken, its index in the routes, the
     routes), if any."""
     d, w, r = dwr
-    n = len(d)
-    ones = np.ones(d.shape, dtype=np.int64)
+    (n, k), first = d.shape, 2  # instances from column 2: after the change at 0 and the fleet's start
     times = np.concatenate((np.zeros((n, 1)), start[0], d, w, r), axis=1)
-    # steps of (in rotation, working, serving), applied in that order within an instance
-    firsts = [np.array([[0, step]] * n, dtype=np.int64) for step in start[1]]
-    rotation = np.concatenate((firsts[0], -ones, 0 * ones, ones), axis=1)
-    working = np.concatenate((firsts[1], 0 * ones, ones, 0 * ones), axis=1)
-    serving = np.concatenate((firsts[2], 0 * ones, stays.astype(np.int64), ones), axis=1)
+    # steps of (in rotation, working, serving), applied in that order within an instance: out, works, back
+    width = times.shape[1] + (0 if routes is None else routes[1].shape[1])
+    steps = np.zeros((3 if routes is None else 4, n, width), dtype=np.int64)
+    for counted, step in zip(steps, start[1]):
+        counted[:, 1] = step
+    out, works, back = (slice(first + i * k, first + (i + 1) * k) for i in range(3))
+    steps[0][:, out], steps[0][:, back] = -1, 1
+    steps[1][:, works] = 1
+    steps[2][:, works], steps[2][:, back] = stays, 1
     if routes is None:
-        return _Side(shape, times, base, (rotation, working, serving), undecided)
+        return _Side(shape, times, base, tuple(steps), undecided)
     at, index, taken = routes
-    previous = np.concatenate((np.zeros((n, 1), dtype=np.int64), index[:, :-1]), axis=1)
-    steps = [np.concatenate((s, 0 * index), axis=1) for s in (rotation, working, serving)]
-    steps.append(np.concatenate((0 * rotation, index - previous), axis=1))
+    steps[3][:, times.shape[1] :] = index
+    steps[3][:, times.shape[1] + 1 :] -= index[:, :-1]  # the route's index counted from the one before
     return _Side(shape, np.concatenate((times, at), axis=1), base, tuple(steps), undecided, taken)
 
 
@@ -371,7 +394,7 @@ def _outcomes(
     times = np.concatenate([side.times for side in changing], axis=1)
     n = times.shape[0]
     order = np.argsort(times, axis=1, kind="stable")
-    times = np.take_along_axis(times, order, axis=1)
+    times = times[_rows(n), order]
     later = np.concatenate((times[:, 1:], np.full((n, 1), INF)), axis=1)
     ends = (times < INF) & (times != later)  # the last change of each instant
     columns = np.broadcast_to(np.arange(times.shape[1]), times.shape)
@@ -413,25 +436,44 @@ def _values(side: _Side, sides: list[_Side], order: NDArray[np.intp], ends: Bool
     """The served fraction of ``side`` after each instant (``ends`` of the changes of all ``sides`` in
     ``order``; NaN elsewhere)."""
     shape, m = side.shape, side.shape.instances
-    padded = [
-        np.concatenate([s if other is side else np.zeros(other.times.shape, np.int64) for other in sides], axis=1)
-        for s in side.steps
-    ]
-    healthy, working, serving, *route = (
-        b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip((*side.base, 0), padded)
-    )
+    padded = side.steps  # no step at the other sides' changes
+    if len(sides) > 1:
+        padded = tuple(
+            np.concatenate([s if other is side else np.zeros(other.times.shape, np.int64) for other in sides], axis=1)
+            for s in side.steps
+        )
+    rows = _rows(len(order))
+    healthy, working, serving, *route = (b + np.cumsum(d[rows, order], axis=1) for b, d in zip((*side.base, 0), padded))
     # fail-open routes to every registered instance (all of them) below the panic threshold
     if shape.fail_open and not side.registered_only:
         panic = (healthy == 0) | (healthy < shape.panic_below)
         healthy, serving = np.where(panic, m, healthy), np.where(panic, working, serving)
     keys = healthy * (m + 1) + serving + (route[0] * (m + 1) ** 2 if route else 0)  # the route's index: highest
-    routes = side.routes or [shape.route]
-    met, where = np.unique(keys[ends], return_inverse=True)
     values = np.full(ends.shape, np.nan)
-    values[ends] = np.array(
-        [shape.served(int(k) % (m + 1) ** 2 // (m + 1), int(k) % (m + 1), routes[int(k) // (m + 1) ** 2]) for k in met]
-    )[where]
+    values[ends] = served_of(shape, side.routes or [shape.route], keys[ends])
     return values
+
+
+def served_of(shape: FleetShape, routes: list[Route], keys: NDArray[np.int64]) -> Floats:
+    """``shape.served`` of each key (``_values``' keys: the route's index, in rotation, serving), worked out
+    once per key met: through a table of every key when they all fall in it."""
+    m = shape.instances
+    size = len(routes) * (m + 1) ** 2
+    if not len(keys) or keys.min() < 0 or keys.max() >= size:  # outside the table (or none): one by one
+        met, where = np.unique(keys, return_inverse=True)
+        values = [
+            shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
+        ]
+        return np.array(values)[where.reshape(-1)] if len(met) else np.zeros(len(keys))
+    seen = np.zeros(size, dtype=bool)
+    seen[keys] = True
+    met = np.flatnonzero(seen)
+    table = np.zeros(size)
+    table[met] = [
+        shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
+    ]
+    served: Floats = table[keys]
+    return served
 
 
 def _previous(indices: NDArray[np.intp]) -> NDArray[np.intp]:
@@ -443,6 +485,6 @@ def _previous(indices: NDArray[np.intp]) -> NDArray[np.intp]:
 
 def _at(values: Floats, indices: NDArray[np.intp]) -> Floats:
     """``values`` at column ``indices`` of each row (NaN at -1)."""
-    picked = np.take_along_axis(values, np.maximum(indices, 0), axis=1)
+    picked = values[_rows(len(values)), np.maximum(indices, 0)]
     at: Floats = np.where(indices >= 0, picked, np.nan)
     return at

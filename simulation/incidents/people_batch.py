@@ -49,6 +49,7 @@ from simulation.incidents.fleet_batch import (
     _primary_changes,
     _Side,
     lost_changes,
+    served_of,
     two_sides_batch,
 )
 from simulation.incidents.fleet_closed import FleetShape, Route
@@ -58,27 +59,23 @@ from simulation.incidents.protocol import BatchOutcomes
 class _Served:
     """The served fraction with ``rotation`` instances in rotation, ``serving`` of them working (every instance
     out of rotation deregistered: fail-open routes to the same ones) and the route of index ``route`` among
-    ``routes`` taken, from the fleet's own (the key of ``fleet_batch._values``); a table of every count for a
-    small fleet."""
+    ``routes`` taken, from the fleet's own (the key of ``fleet_batch._values``); a table of every key, filled
+    as keys are met."""
 
-    def __init__(self, shape: FleetShape, routes: list[Route], n: int) -> None:
+    def __init__(self, shape: FleetShape, routes: list[Route]) -> None:
         self.shape, self.routes, m = shape, routes, shape.instances
-        keys = np.arange(len(routes) * (m + 1) ** 2) if len(routes) * (m + 1) ** 2 <= n else None
-        self.table = None if keys is None else self.lookup(keys)
+        self.table, self.known = np.zeros(len(routes) * (m + 1) ** 2), np.zeros(len(routes) * (m + 1) ** 2, bool)
 
     def __call__(self, rotation: NDArray[np.intp], serving: NDArray[np.intp], route: NDArray[np.int64]) -> Floats:
-        m = self.shape.instances
+        m, table = self.shape.instances, self.table
         keys = route * (m + 1) ** 2 + rotation * (m + 1) + serving
-        served: Floats = self.lookup(keys) if self.table is None else self.table[keys]
-        return served
-
-    def lookup(self, keys: NDArray[np.int64]) -> Floats:
-        shape, m, routes = self.shape, self.shape.instances, self.routes
-        met, where = np.unique(keys, return_inverse=True)
-        values = [
-            shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
-        ]
-        served: Floats = np.array(values)[where.reshape(-1)] if len(met) else np.zeros(len(keys))
+        if not len(keys) or keys.min() < 0 or keys.max() >= len(table):
+            return served_of(self.shape, self.routes, keys)
+        new = keys[~self.known[keys]]
+        if len(new):
+            met = np.unique(new)
+            table[met], self.known[met] = served_of(self.shape, self.routes, met), True
+        served: Floats = table[keys]
         return served
 
 
@@ -177,7 +174,7 @@ def _cycled_side(
         index: NDArray[np.int64] = np.where(met > 0, route_index[first, np.maximum(met - 1, 0)], 0)
         return index
 
-    served_by = _Served(shape, taken, n)
+    served_by = _Served(shape, taken)
     at_escalation = gone.in_rotation(np.full((n, 1), escalation_s))
     serving_at_escalation = ((works <= escalation_s) & at_escalation).sum(axis=1)
     paged = served_by(at_escalation.sum(axis=1), serving_at_escalation, route(np.full(n, escalation_s))) < threshold
@@ -224,7 +221,8 @@ def _cycled_side(
     side.registered_only = True
     side.undecided |= gone.panics(side)
     # the replay ends with the fleet's last moment (those superseded fire too), or the people's timeouts
-    made = np.where(np.isnan(np.column_stack(plans.targets)), -INF, np.column_stack(plans.fires)).max(axis=1)
+    targets, fires = plans.stacked()
+    made = np.where(np.isnan(targets), -INF, fires).max(axis=1)
     side.end_s = np.maximum.reduce([np.full(n, escalation_s), np.where(paged, acting, -INF), made, gone.end(cycled)])
     return side, paged
 
@@ -317,8 +315,9 @@ class _ZoneLost:
         if not (shape.fail_open and self.lost.any()):
             return np.zeros(len(self.back), dtype=bool)
         order = np.argsort(side.times, axis=1, kind="stable")
-        times = np.take_along_axis(side.times, order, axis=1)
-        count = side.base[0] + np.cumsum(np.take_along_axis(side.steps[0], order, axis=1), axis=1)
+        rows = np.arange(len(order))[:, None]
+        times = side.times[rows, order]
+        count = side.base[0] + np.cumsum(side.steps[0][rows, order], axis=1)
         panic = (times < INF) & ((count <= 0) | (count < shape.panic_below))
         return np.asarray(panic.any(axis=1))
 

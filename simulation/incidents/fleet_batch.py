@@ -44,7 +44,7 @@ def _fires(created: Floats, target: Floats) -> Floats:
     return fires
 
 
-def _close(a: Floats, b: Floats) -> Bools:
+def _close(a: Floats, b: Floats | float) -> Bools:
     """``fleet_closed._close``, elementwise."""
     finite = (a < INF) & (b < INF)
     close: Bools = np.where(finite, np.abs(a - b) <= 1e-12 * (1.0 + np.abs(a)), a == b)
@@ -394,13 +394,16 @@ def _outcomes(
     times = np.concatenate([side.times for side in changing], axis=1)
     n = times.shape[0]
     order = np.argsort(times, axis=1, kind="stable")
-    times = times[_rows(n), order]
-    later = np.concatenate((times[:, 1:], np.full((n, 1), INF)), axis=1)
-    ends = (times < INF) & (times != later)  # the last change of each instant
+    rows = _rows(n)
+    times = times[rows, order]
+    finite = times < INF
+    ends = finite.copy()  # the last change of each instant
+    ends[:, :-1] &= times[:, :-1] != times[:, 1:]
     columns = np.broadcast_to(np.arange(times.shape[1]), times.shape)
-    escalated = np.where(ends & (times < escalation_s), columns, -1).max(axis=1, keepdims=True)
-    final = np.where(ends, columns, -1).max(axis=1, keepdims=True)
-    refused = ((times < INF) & _close(times, np.full(times.shape, escalation_s))).any(axis=1)
+    end_columns = np.where(ends, columns, -1)
+    escalated = np.where(times < escalation_s, end_columns, -1).max(axis=1, keepdims=True)
+    final = end_columns.max(axis=1, keepdims=True)
+    refused = (finite & _close(times, escalation_s)).any(axis=1)
     decided: Bools = np.ones(n, dtype=bool)
     known = [side.end_s for side in changing if side.end_s is not None]  # the replay's end, where people may act
     merged_values: Floats | float = 1.0
@@ -408,22 +411,24 @@ def _outcomes(
         side_values = side if isinstance(side, float) else _values(side, changing, order, ends)
         if not isinstance(side_values, float) and isinstance(side, _Side) and side.end_s is None:  # nobody acts:
             # whole at the end, nobody paged
-            decided &= (_at(side_values, final)[:, 0] == 1.0) & ~(_at(side_values, escalated)[:, 0] < threshold)
+            at_final, at_escalated = _at(side_values, final, rows)[:, 0], _at(side_values, escalated, rows)[:, 0]
+            decided &= (at_final == 1.0) & ~(at_escalated < threshold)
             decided &= ~refused
         merged_values = merged_values - (1.0 - side_values) if merged else side_values
     values = np.where(ends, np.maximum(0.0, merged_values) if merged else merged_values, np.nan)
     # the points as ``add_point`` keeps them: the first instant's, then each instant whose value changes
-    before = _previous(np.where(ends, columns, -1))  # the instant before (-1: none)
-    kept = ends & ((before < 0) | (values != _at(values, before)))
-    point = _previous(np.where(kept, columns, -1))  # the point before
+    before = _previous(end_columns)  # the instant before (-1: none)
+    kept = ends & ((before < 0) | (values != _at(values, before, rows)))
+    latest = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)
+    point = _previous(latest, accumulated=True)  # the point before
     change = kept & (before >= 0)
-    last_t, last_v = _at(times, point), _at(values, point)
+    last_t, last_v = _at(times, point, rows), _at(values, point, rows)
     # ∫(1 − served) dt segment after segment: accumulated one by one in order, as ``rto_and_impact`` adds them
     segments = np.where(change, (1.0 - last_v) * (times - last_t), 0.0)
     impact = np.add.accumulate(np.concatenate((np.zeros((n, 1)), segments), axis=1), axis=1)[:, -1]
     rto = np.where(change & (last_v < threshold), times, 0.0).max(axis=1)  # the last: times increase
-    last = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)[:, -1:]
-    last_t, last_v = _at(times, last)[:, 0], _at(values, last)[:, 0]
+    last = latest[:, -1:]
+    last_t, last_v = _at(times, last, rows)[:, 0], _at(values, last, rows)[:, 0]
     # the last point lasts until the end: itself, or the last instant anything happens where people may act
     end_s = np.maximum.reduce(known) if known else last_t
     end = np.where(last_t > end_s, last_t, end_s)
@@ -476,15 +481,16 @@ def served_of(shape: FleetShape, routes: list[Route], keys: NDArray[np.int64]) -
     return served
 
 
-def _previous(indices: NDArray[np.intp]) -> NDArray[np.intp]:
-    """Per column, the greatest of ``indices`` (-1: none) in the columns before it."""
-    latest = np.maximum.accumulate(indices, axis=1)
+def _previous(indices: NDArray[np.intp], *, accumulated: bool = False) -> NDArray[np.intp]:
+    """Per column, the greatest of ``indices`` (-1: none) in the columns before it (``accumulated``: the
+    greatest up to each column given)."""
+    latest = indices if accumulated else np.maximum.accumulate(indices, axis=1)
     previous: NDArray[np.intp] = np.concatenate((np.full((len(indices), 1), -1), latest[:, :-1]), axis=1)
     return previous
 
 
-def _at(values: Floats, indices: NDArray[np.intp]) -> Floats:
-    """``values`` at column ``indices`` of each row (NaN at -1)."""
-    picked = values[_rows(len(values)), np.maximum(indices, 0)]
+def _at(values: Floats, indices: NDArray[np.intp], rows: NDArray[np.intp] | None = None) -> Floats:
+    """``values`` at column ``indices`` of each row (NaN at -1); ``rows``: ``_rows`` of them, if made."""
+    picked = values[_rows(len(values)) if rows is None else rows, np.maximum(indices, 0)]
     at: Floats = np.where(indices >= 0, picked, np.nan)
     return at

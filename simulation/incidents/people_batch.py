@@ -72,9 +72,11 @@ class _Served:
         if not len(keys) or keys.min() < 0 or keys.max() >= len(table):
             return served_of(self.shape, self.routes, keys)
         new = keys[~self.known[keys]]
-        if len(new):
-            met = np.unique(new)
-            table[met], self.known[met] = served_of(self.shape, self.routes, met), True
+        if len(new):  # keys met for the first time
+            shape, routes, size = self.shape, self.routes, (m + 1) ** 2
+            met = np.unique(new).tolist()
+            table[met] = [shape.served(k % size // (m + 1), k % (m + 1), routes[k // size]) for k in met]
+            self.known[met] = True
         served: Floats = table[keys]
         return served
 
@@ -161,7 +163,7 @@ def _cycled_side(
     works, undecided = gone.full(changes[1][1]), changes[3] | gone.undecided | shape.deep | (not m) | (batch_size < 1)
     # the primary is ready before the escalation: people find it ready, nobody verifies a failover
     undecided |= ~(ready < escalation_s) | _close(ready, np.full(n, escalation_s))
-    first = np.arange(n)
+    first, own_route = np.arange(n), routes is None
     if routes is None:
         routes = np.full((n, 1), INF), np.zeros((n, 1), dtype=np.int64), [shape.route]
     route_at, route_index, taken = routes
@@ -170,6 +172,8 @@ def _cycled_side(
 
     def route(t_s: Floats) -> NDArray[np.int64]:
         """The index of the route taken last by ``t_s`` (0: none yet)."""
+        if own_route:  # the fleet's own throughout
+            return np.zeros(len(t_s), dtype=np.int64)
         met = (route_at <= t_s[:, None]).sum(axis=1)
         index: NDArray[np.int64] = np.where(met > 0, route_index[first, np.maximum(met - 1, 0)], 0)
         return index
@@ -190,9 +194,13 @@ def _cycled_side(
         decisions.append(np.where(active, now, np.nan))
         at = now[:, None]
         working = np.where(cycled, back <= at, works <= at)
-        in_rotation = np.where(cycled, returned <= at, gone.in_rotation(at))
+        in_rotation = (
+            np.where(cycled, returned <= at, gone.in_rotation(at))
+            if gone.running is not None
+            else ((returned <= at) | ~cycled)
+        )
         served = served_by(in_rotation.sum(axis=1), (working & in_rotation).sum(axis=1), route(now))
-        broken = ~cycled & ~working & gone.not_restarting(at)
+        broken = ~cycled & ~working & (gone.not_restarting(at) if gone.running is not None else at < INF)
         batch = broken & (np.cumsum(broken, axis=1) <= batch_size)
         go = active & batch.any(axis=1) & ~(served >= 1.0)
         if batch_size == 1:

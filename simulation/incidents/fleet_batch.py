@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppDraws
 from simulation.incidents.fleet_closed import FleetShape, Route
 from simulation.incidents.protocol import BatchOutcomes
+from simulation.incidents.served_counts import served_of
 
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
@@ -307,12 +308,14 @@ def served_after_primary_loss_batch(
     *,
     escalation_s: float,
     threshold: float,
+    checks: Floats | None = None,
 ) -> tuple[Floats, Floats, Bools]:
     """RTO, impact and whether decided, for the incidents ``rows`` of ``draws`` whose fleet lost its primary at 0
     and can reach one again from ``ready`` (at the same address or not): ``served_after_primary_loss`` with
-    ``rto_and_impact`` of its points up to the last, for the whole batch."""
+    ``rto_and_impact`` of its points up to the last, for the whole batch. ``checks``: the instants people look at
+    the service (see ``_outcomes``)."""
     side = _primary_loss(shape, _primary_changes(shape, draws, rows, ready, same_address, None, escalation_s))
-    rto, impact, whole = _outcomes([side], escalation_s, threshold)
+    rto, impact, whole = _outcomes([side], escalation_s, threshold, checks=checks)
     return rto, impact, whole & ~side.undecided
 
 
@@ -384,12 +387,19 @@ def served_after_crash_batch(
 
 @np.errstate(invalid="ignore", over="ignore")
 def _outcomes(
-    sides: list[_Side | float], escalation_s: float, threshold: float, *, merged: bool = False
+    sides: list[_Side | float],
+    escalation_s: float,
+    threshold: float,
+    *,
+    merged: bool = False,
+    checks: Floats | None = None,
 ) -> tuple[Floats, Floats, Bools]:
     """RTO, impact and whether whole at the end and nobody acts, from each incident's changes on every side
     (``_Side``; a float: a side served at that fraction throughout); ``merged``: the served fraction is
     ``merged_points``' (each side's shortfall taken from 1 in turn), otherwise the one side's. Each side is
-    whole at the end and nobody on it acts."""
+    whole at the end and nobody on it acts. ``checks``: per incident, an instant people look at the service and
+    act on it unless it is served at the threshold at least (NaN: none): left undecided where they would act or
+    a change falls close to it."""
     changing = [side for side in sides if isinstance(side, _Side)]
     times = np.concatenate([side.times for side in changing], axis=1)
     n = times.shape[0]
@@ -422,6 +432,10 @@ def _outcomes(
     latest = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)
     point = _previous(latest, accumulated=True)  # the point before
     change = kept & (before >= 0)
+    if checks is not None:  # the service people find: after the last instant before the check
+        looked = np.where(times <= checks[:, None], end_columns, -1).max(axis=1, keepdims=True)
+        decided &= (_at(values, looked, rows)[:, 0] >= threshold) | np.isnan(checks)
+        decided &= ~(finite & _close(times, checks[:, None])).any(axis=1)
     last_t, last_v = _at(times, point, rows), _at(values, point, rows)
     # ∫(1 − served) dt segment after segment: accumulated one by one in order, as ``rto_and_impact`` adds them
     segments = np.where(change, (1.0 - last_v) * (times - last_t), 0.0)
@@ -457,28 +471,6 @@ def _values(side: _Side, sides: list[_Side], order: NDArray[np.intp], ends: Bool
     values = np.full(ends.shape, np.nan)
     values[ends] = served_of(shape, side.routes or [shape.route], keys[ends])
     return values
-
-
-def served_of(shape: FleetShape, routes: list[Route], keys: NDArray[np.int64]) -> Floats:
-    """``shape.served`` of each key (``_values``' keys: the route's index, in rotation, serving), worked out
-    once per key met: through a table of every key when they all fall in it."""
-    m = shape.instances
-    size = len(routes) * (m + 1) ** 2
-    if not len(keys) or keys.min() < 0 or keys.max() >= size:  # outside the table (or none): one by one
-        met, where = np.unique(keys, return_inverse=True)
-        values = [
-            shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
-        ]
-        return np.array(values)[where.reshape(-1)] if len(met) else np.zeros(len(keys))
-    seen = np.zeros(size, dtype=bool)
-    seen[keys] = True
-    met = np.flatnonzero(seen)
-    table = np.zeros(size)
-    table[met] = [
-        shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
-    ]
-    served: Floats = table[keys]
-    return served
 
 
 def _previous(indices: NDArray[np.intp], *, accumulated: bool = False) -> NDArray[np.intp]:

@@ -49,36 +49,11 @@ from simulation.incidents.fleet_batch import (
     _primary_changes,
     _Side,
     lost_changes,
-    served_of,
     two_sides_batch,
 )
 from simulation.incidents.fleet_closed import FleetShape, Route
 from simulation.incidents.protocol import BatchOutcomes
-
-
-class _Served:
-    """The served fraction with ``rotation`` instances in rotation, ``serving`` of them working (every instance
-    out of rotation deregistered: fail-open routes to the same ones) and the route of index ``route`` among
-    ``routes`` taken, from the fleet's own (the key of ``fleet_batch._values``); a table of every key, filled
-    as keys are met."""
-
-    def __init__(self, shape: FleetShape, routes: list[Route]) -> None:
-        self.shape, self.routes, m = shape, routes, shape.instances
-        self.table, self.known = np.zeros(len(routes) * (m + 1) ** 2), np.zeros(len(routes) * (m + 1) ** 2, bool)
-
-    def __call__(self, rotation: NDArray[np.intp], serving: NDArray[np.intp], route: NDArray[np.int64]) -> Floats:
-        m, table = self.shape.instances, self.table
-        keys = route * (m + 1) ** 2 + rotation * (m + 1) + serving
-        if not len(keys) or keys.min() < 0 or keys.max() >= len(table):
-            return served_of(self.shape, self.routes, keys)
-        new = keys[~self.known[keys]]
-        if len(new):  # keys met for the first time
-            shape, routes, size = self.shape, self.routes, (m + 1) ** 2
-            met = np.unique(new).tolist()
-            table[met] = [shape.served(k % size // (m + 1), k % (m + 1), routes[k // size]) for k in met]
-            self.known[met] = True
-        served: Floats = table[keys]
-        return served
+from simulation.incidents.served_counts import ServedTable
 
 
 def _close_to(instants: Floats, times: Floats) -> Bools:
@@ -178,7 +153,7 @@ def _cycled_side(
         index: NDArray[np.int64] = np.where(met > 0, route_index[first, np.maximum(met - 1, 0)], 0)
         return index
 
-    served_by = _Served(shape, taken)
+    served_by = ServedTable(shape, taken)
     at_escalation = gone.in_rotation(np.full((n, 1), escalation_s))
     serving_at_escalation = ((works <= escalation_s) & at_escalation).sum(axis=1)
     paged = served_by(at_escalation.sum(axis=1), serving_at_escalation, route(np.full(n, escalation_s))) < threshold

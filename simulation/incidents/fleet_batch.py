@@ -66,6 +66,7 @@ class _Plans:
     def __init__(self) -> None:
         self.targets: list[Floats] = []
         self.fires: list[Floats] = []
+        self._stacked: tuple[int, int, Floats, Floats] | None = None  # the last stacked, and of how many
 
     def plan(self, created: Floats, target: Floats, made: Bools) -> Floats:
         """The firing times; only where ``made`` is the moment planned."""
@@ -76,7 +77,10 @@ class _Plans:
 
     def stacked(self) -> tuple[Floats, Floats]:
         """Every planned target (NaN: none) and firing time, a column each."""
-        return _columns(self.targets), _columns(self.fires)
+        made = self._stacked
+        if made is None or made[:2] != (len(self.targets), len(self.fires)):
+            made = self._stacked = (len(self.targets), len(self.fires), _columns(self.targets), _columns(self.fires))
+        return made[2], made[3]
 
     def refused(self) -> Bools:
         targets, fires = self.stacked()
@@ -93,10 +97,8 @@ class _Plans:
 
 
 def _columns(arrays: list[Floats]) -> Floats:
-    """``np.column_stack`` of ``arrays``, without its checks where each is already two-dimensional."""
-    if all(a.ndim == 2 for a in arrays):
-        return np.concatenate(arrays, axis=1)
-    stacked: Floats = np.column_stack(arrays)
+    """``np.column_stack`` of ``arrays`` (one- or two-dimensional), without its checks."""
+    stacked: Floats = np.concatenate([a if a.ndim == 2 else a.reshape(-1, 1) for a in arrays], axis=1)
     return stacked
 
 

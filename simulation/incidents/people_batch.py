@@ -287,6 +287,8 @@ class _ZoneLost:
 
     def refused(self, plans: _Plans) -> Bools:
         """``plans.refused`` with the lost instances' moments too."""
+        if not self.plans.targets:
+            return plans.refused()
         every = _Plans()
         every.targets, every.fires = plans.targets + self.plans.targets, plans.fires + self.plans.fires
         return every.refused()

@@ -118,24 +118,23 @@ def db_failure_batch(
         ))  # fmt: skip
         take_db_losses(outcomes, rows[decided], loss[decided], write_rate)
         rows, ready, same_address, loss = rows[~decided], ready[~decided], same_address[~decided], loss[~decided]
+    escalation, checks, paged = np.full(len(rows), escalation_s, dtype=float), np.full(len(rows), np.nan), len(rows)
+    if verify_s is not None:  # with nobody acting on the fleet: one pass for both
+        at, primary, at_address, lost = db_paged_plans(setup, app, db, back_s)
+        early = app.detect_s[at] <= escalation_s  # paged before the escalation, which then pages nobody
+        rows, ready = np.concatenate((rows, at[early])), np.concatenate((ready, primary[early]))
+        same_address, loss = np.concatenate((same_address, at_address[early])), np.concatenate((loss, lost[early]))
+        escalation = np.concatenate((escalation, np.full(int(early.sum()), INF)))
+        checks = np.concatenate((checks, primary[early] + verify_s))
     if len(rows):
         rto, impact, decided = served_after_primary_loss_batch(
-            shape, app, rows, ready, same_address, escalation_s=escalation_s, threshold=threshold
+            shape, app, rows, ready, same_address, escalation_s=escalation, threshold=threshold, checks=checks
         )
         take_db_losses(outcomes, outcomes.take(rows, rto, impact, decided), loss[decided], write_rate)
-    if verify_s is not None:
-        rows, ready, same_address, loss = db_paged_plans(setup, app, db, back_s)
-        early = app.detect_s[rows] <= escalation_s  # paged before the escalation, which then pages nobody
-        rows, ready, same_address, loss = rows[early], ready[early], same_address[early], loss[early]
-        if len(rows):
-            rto, impact, decided = served_after_primary_loss_batch(
-                shape, app, rows, ready, same_address, escalation_s=INF, threshold=threshold, checks=ready + verify_s
-            )
-            at = outcomes.take(rows, rto, impact, decided)
-            take_db_losses(outcomes, at, loss[decided], write_rate)
+        if len(rows) > paged:  # paged at detection
             if outcomes.humans_needed is None:
                 outcomes.humans_needed = np.zeros(n, dtype=bool)
-            outcomes.humans_needed[at] = True  # paged at detection
+            outcomes.humans_needed[rows[paged:][decided[paged:]]] = True
     return outcomes
 
 

@@ -149,14 +149,14 @@ def _primary_changes(
     ready: Floats,
     same_address: Bools,
     lost: Floats | None,
-    escalation_s: float,
+    escalation_s: float | Floats,
     running: NDArray[np.intp] | None = None,
     plans: _Plans | None = None,
 ) -> tuple[Floats, tuple[Floats, Floats, Floats], Bools, Bools]:
     """The changes of ``_primary_lost`` for the incidents ``rows`` of ``draws``: every instance (of ``running``;
     None: all) lost its primary at ``lost`` (None: at 0) and can reach one again from ``ready`` (at the same
     address or not). The instant of the loss, per-instance changes (D, W, R), ``stays`` and ``undecided``;
-    its moments planned in ``plans`` (None: its own)."""
+    its moments planned in ``plans`` (None: its own); ``escalation_s`` may differ by incident."""
     columns = np.arange(shape.instances) if running is None else running
     n, m = len(rows), len(columns)
     phase = draws.lb_phase_s[rows][:, None]
@@ -164,7 +164,7 @@ def _primary_changes(
     restart_s = draws.restart_s[rows][:, columns]
     interval_s, deep = shape.interval_s, shape.deep
     lost = np.zeros(n) if lost is None else lost
-    undecided = ~((ready > 0.0) & (ready < INF) & (lost >= 0.0) & (lost <= ready)) | (not escalation_s > 0.0)
+    undecided = ~((ready > 0.0) & (ready < INF) & (lost >= 0.0) & (lost <= ready)) | ~(np.asarray(escalation_s) > 0.0)
     ready = np.where(undecided, 1.0, ready)[:, None]
     lost = np.where(undecided, 0.0, lost)[:, None]
     same = same_address[:, None]
@@ -308,14 +308,14 @@ def served_after_primary_loss_batch(
     ready: Floats,
     same_address: Bools,
     *,
-    escalation_s: float,
+    escalation_s: float | Floats,
     threshold: float,
     checks: Floats | None = None,
 ) -> tuple[Floats, Floats, Bools]:
     """RTO, impact and whether decided, for the incidents ``rows`` of ``draws`` whose fleet lost its primary at 0
     and can reach one again from ``ready`` (at the same address or not): ``served_after_primary_loss`` with
-    ``rto_and_impact`` of its points up to the last, for the whole batch. ``checks``: the instants people look at
-    the service (see ``_outcomes``)."""
+    ``rto_and_impact`` of its points up to the last, for the whole batch. ``escalation_s`` may differ by incident;
+    ``checks``: the instants people look at the service (see ``_outcomes``)."""
     side = _primary_loss(shape, _primary_changes(shape, draws, rows, ready, same_address, None, escalation_s))
     rto, impact, whole = _outcomes([side], escalation_s, threshold, checks=checks)
     return rto, impact, whole & ~side.undecided
@@ -390,7 +390,7 @@ def served_after_crash_batch(
 @np.errstate(invalid="ignore", over="ignore")
 def _outcomes(
     sides: list[_Side | float],
-    escalation_s: float,
+    escalation_s: float | Floats,
     threshold: float,
     *,
     merged: bool = False,
@@ -399,9 +399,9 @@ def _outcomes(
     """RTO, impact and whether whole at the end and nobody acts, from each incident's changes on every side
     (``_Side``; a float: a side served at that fraction throughout); ``merged``: the served fraction is
     ``merged_points``' (each side's shortfall taken from 1 in turn), otherwise the one side's. Each side is
-    whole at the end and nobody on it acts. ``checks``: per incident, an instant people look at the service and
-    act on it unless it is served at the threshold at least (NaN: none): left undecided where they would act or
-    a change falls close to it."""
+    whole at the end and nobody on it acts; ``escalation_s`` may differ by incident. ``checks``: per incident,
+    an instant people look at the service and act on it unless it is served at the threshold at least (NaN:
+    none): left undecided where they would act or a change falls close to it."""
     changing = [side for side in sides if isinstance(side, _Side)]
     times = np.concatenate([side.times for side in changing], axis=1)
     n = times.shape[0]
@@ -413,9 +413,10 @@ def _outcomes(
     ends[:, :-1] &= times[:, :-1] != times[:, 1:]
     columns = np.broadcast_to(np.arange(times.shape[1]), times.shape)
     end_columns = np.where(ends, columns, -1)
-    escalated = np.where(times < escalation_s, end_columns, -1).max(axis=1, keepdims=True)
+    escalation = escalation_s if np.ndim(escalation_s) == 0 else np.asarray(escalation_s)[:, None]
+    escalated = np.where(times < escalation, end_columns, -1).max(axis=1, keepdims=True)
     final = end_columns.max(axis=1, keepdims=True)
-    refused = (finite & _close(times, escalation_s)).any(axis=1)
+    refused = (finite & _close(times, escalation)).any(axis=1)
     decided: Bools = np.ones(n, dtype=bool)
     known = [side.end_s for side in changing if side.end_s is not None]  # the replay's end, where people may act
     merged_values: Floats | float = 1.0

@@ -4,11 +4,15 @@ The database side of a batch where nobody acts (``db_failure_plans``): the
 failed node is back before the decisive check (ridden out: the app reconnects
 to the same address when it is back) or automation promotes the standby, as
 ``db_primary_failure.plan_db_recovery`` decides them, with the same float
-operations; the other incidents (people act) are left to the per-incident
-path. The app tier then follows as ``fleet_batch`` works it out: every
-instance lost its primary (``db_failure_batch``), or, in a zone outage of the
-primary's zone, the zone's instances are gone until it is back and the others
-lost their primary (``served_after_primary_zone_lost_batch``, the closed form
+operations. Where people are paged at detection instead (``db_paged_plans``:
+the standby is down, automation failed or is off), their path is worked out
+the same way; they verify the service once a primary is ready and act on the
+fleet only if it is still below the threshold then, which is left to the
+per-incident path with every other incident where people act. The app tier
+then follows as ``fleet_batch`` works it out: every instance lost its primary
+(``db_failure_batch``), or, in a zone outage of the primary's zone, the zone's
+instances are gone until it is back and the others lost their primary
+(``served_after_primary_zone_lost_batch``, the closed form
 ``fleet_closed.served_after_primary_zone_lost``): a lost instance that comes
 up before the primary is ready (or at that instant) is left to the replay.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.incidents.app_draws import AppDraws
+from simulation.incidents.app_draws import INF, AppDraws
 from simulation.incidents.db_draws import DbDraws, DbSetup
 from simulation.incidents.fleet_batch import (
     Bools,
@@ -54,6 +58,38 @@ def db_failure_plans(setup: DbSetup, app: AppDraws, db: DbDraws, back_s: Floats,
     return rows, ready, ride[rows], loss
 
 
+def db_paged_plans(setup: DbSetup, app: AppDraws, db: DbDraws, back_s: Floats) -> DbPlans:
+    """The primary database failures of a batch where people are paged at detection (not ridden out, not
+    promoted by automation), with their path as ``plan_db_recovery`` picks it, the same float operations:
+    promote the standby when they act before the node is repaired, promote it once it is back when that is
+    sooner than the node (or a restore), restore from backups, or wait for the repair. Their rows, when a
+    primary is ready, whether at the same address, and the seconds of writes lost."""
+    standby = setup.standby != "none"
+    can_fail_over = (db.standby_back_s <= 0) & standby
+    automated = can_fail_over & db.automation_ok & setup.automated
+    rows = np.flatnonzero(~(back_s <= app.decisive_s) & ~automated)
+    detect, cap, standby_back = app.detect_s[rows], back_s[rows], db.standby_back_s[rows]
+    promotion, catch_up, warm_up, lag = db.promotion_s[rows], db.catch_up_s[rows], db.warm_up_s[rows], db.lag_s[rows]
+    restore, cold = db.restore_s[rows], db.cold_warm_up_s
+    acting = detect + app.respond_s[rows] + app.execute_s[rows]
+    repair_at = detect + db.repair_s[rows]
+    repaired = np.where(cap < repair_at, cap, repair_at)  # min(repair, cap): the first unless the cap is less
+    back = repaired + (0 + db.crash_recovery_s + cold)
+    promote_total = 0.0 + promotion + catch_up + warm_up
+    restored = acting + (0.0 + restore + cold) if setup.can_restore else np.full(len(rows), INF)
+    # promote now; or once the standby is back (max(acting, back): the first unless the second is more)
+    now = can_fail_over[rows] & (acting < repaired)
+    start = np.where(standby_back > acting, standby_back, acting)
+    later = ~now & standby & (start + promote_total <= np.where(restored < back, restored, back))
+    restore_now = ~now & ~later & setup.can_restore & (restored <= back)
+    promoted = np.where(now, acting, start) + promotion + catch_up + warm_up
+    ready = np.where(
+        now | later, promoted, np.where(restore_now, acting + restore + cold, repaired + db.crash_recovery_s + cold)
+    )
+    loss = np.where(now | later, lag, np.where(restore_now, db.restore_loss_s[rows], 0.0))
+    return rows, ready, ~(now | later | restore_now), loss
+
+
 def db_failure_batch(
     shape: FleetShape,
     setup: DbSetup,
@@ -65,10 +101,13 @@ def db_failure_batch(
     threshold: float,
     write_rate: float,
     restart_batch_size: int = 0,
+    verify_s: float | None = None,
 ) -> BatchOutcomes:
     """The primary database failures of a batch decided on the database side (``db_failure_plans``) where
     nobody acts, or where people paged at the escalation cycle the instances ``restart_batch_size`` at a time
-    (``people_batch``; 0: left undecided); the others are left undecided."""
+    (``people_batch``; 0: left undecided); with ``verify_s``, those where people paged at detection recover
+    the database (``db_paged_plans``) and find the service recovered ``verify_s`` after a primary is ready
+    (``people.verify_after_failover``), so nobody acts on the fleet; the others are left undecided."""
     n = len(back_s)
     outcomes = BatchOutcomes.undecided(n)
     rows, ready, same_address, loss = db_failure_plans(setup, app, db, back_s)
@@ -79,11 +118,23 @@ def db_failure_batch(
         ))  # fmt: skip
         take_db_losses(outcomes, rows[decided], loss[decided], write_rate)
         rows, ready, same_address, loss = rows[~decided], ready[~decided], same_address[~decided], loss[~decided]
+    escalation, checks, paged = np.full(len(rows), escalation_s, dtype=float), np.full(len(rows), np.nan), len(rows)
+    if verify_s is not None:  # with nobody acting on the fleet: one pass for both
+        at, primary, at_address, lost = db_paged_plans(setup, app, db, back_s)
+        early = app.detect_s[at] <= escalation_s  # paged before the escalation, which then pages nobody
+        rows, ready = np.concatenate((rows, at[early])), np.concatenate((ready, primary[early]))
+        same_address, loss = np.concatenate((same_address, at_address[early])), np.concatenate((loss, lost[early]))
+        escalation = np.concatenate((escalation, np.full(int(early.sum()), INF)))
+        checks = np.concatenate((checks, primary[early] + verify_s))
     if len(rows):
         rto, impact, decided = served_after_primary_loss_batch(
-            shape, app, rows, ready, same_address, escalation_s=escalation_s, threshold=threshold
+            shape, app, rows, ready, same_address, escalation_s=escalation, threshold=threshold, checks=checks
         )
         take_db_losses(outcomes, outcomes.take(rows, rto, impact, decided), loss[decided], write_rate)
+        if len(rows) > paged:  # paged at detection
+            if outcomes.humans_needed is None:
+                outcomes.humans_needed = np.zeros(n, dtype=bool)
+            outcomes.humans_needed[rows[paged:][decided[paged:]]] = True
     return outcomes
 
 

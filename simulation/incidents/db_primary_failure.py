@@ -319,7 +319,7 @@ def simulate(scenario: Scenario, rng: np.random.Generator, n: int, keep_replays:
         return db_failure_batch(
             shapes[primaries[0].name], setup, app_draws, db_draws, np.array(back, dtype=float),
             escalation_s=humans.escalation_s, threshold=threshold, write_rate=write_rate,
-            restart_batch_size=humans.restart_batch_size,
+            restart_batch_size=humans.restart_batch_size, verify_s=humans.verify_s,
         )  # fmt: skip
 
     return replay_batch(

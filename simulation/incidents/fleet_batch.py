@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppDraws
 from simulation.incidents.fleet_closed import FleetShape, Route
 from simulation.incidents.protocol import BatchOutcomes
+from simulation.incidents.served_counts import served_of
 
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
@@ -44,7 +45,7 @@ def _fires(created: Floats, target: Floats) -> Floats:
     return fires
 
 
-def _close(a: Floats, b: Floats) -> Bools:
+def _close(a: Floats, b: Floats | float) -> Bools:
     """``fleet_closed._close``, elementwise."""
     finite = (a < INF) & (b < INF)
     close: Bools = np.where(finite, np.abs(a - b) <= 1e-12 * (1.0 + np.abs(a)), a == b)
@@ -65,6 +66,7 @@ class _Plans:
     def __init__(self) -> None:
         self.targets: list[Floats] = []
         self.fires: list[Floats] = []
+        self._stacked: tuple[int, int, Floats, Floats] | None = None  # the last stacked, and of how many
 
     def plan(self, created: Floats, target: Floats, made: Bools) -> Floats:
         """The firing times; only where ``made`` is the moment planned."""
@@ -73,14 +75,36 @@ class _Plans:
         self.fires.append(fires)
         return fires
 
+    def stacked(self) -> tuple[Floats, Floats]:
+        """Every planned target (NaN: none) and firing time, a column each."""
+        made = self._stacked
+        if made is None or made[:2] != (len(self.targets), len(self.fires)):
+            made = self._stacked = (len(self.targets), len(self.fires), _columns(self.targets), _columns(self.fires))
+        return made[2], made[3]
+
     def refused(self) -> Bools:
-        targets = np.column_stack(self.targets)
-        fires = np.column_stack(self.fires)
+        targets, fires = self.stacked()
+        refused = np.zeros(len(targets), dtype=bool)
+        # of two moments for one target firing apart, one fires apart from its target: only those incidents
+        apart = ((fires != targets) & (targets == targets)).any(axis=1) if fires.shape == targets.shape else True
+        at = np.flatnonzero(apart | refused)  # NaN: not planned
+        targets, fires = targets[at], fires[at]
         order = np.argsort(targets, axis=1)
-        targets = np.take_along_axis(targets, order, axis=1)
-        fires = np.take_along_axis(fires, order, axis=1)
-        clash: Bools = ((targets[:, 1:] == targets[:, :-1]) & (fires[:, 1:] != fires[:, :-1])).any(axis=1)
-        return clash
+        rows = _rows(len(order))
+        targets, fires = targets[rows, order], fires[rows, order]
+        refused[at] = ((targets[:, 1:] == targets[:, :-1]) & (fires[:, 1:] != fires[:, :-1])).any(axis=1)
+        return refused
+
+
+def _columns(arrays: list[Floats]) -> Floats:
+    """``np.column_stack`` of ``arrays`` (one- or two-dimensional), without its checks."""
+    stacked: Floats = np.concatenate([a if a.ndim == 2 else a.reshape(-1, 1) for a in arrays], axis=1)
+    return stacked
+
+
+def _rows(n: int) -> NDArray[np.intp]:
+    """Each row's index as a column (n × 1): with a column index per row, picks as ``np.take_along_axis``."""
+    return np.arange(n)[:, None]
 
 
 class _Side:
@@ -125,14 +149,14 @@ def _primary_changes(
     ready: Floats,
     same_address: Bools,
     lost: Floats | None,
-    escalation_s: float,
+    escalation_s: float | Floats,
     running: NDArray[np.intp] | None = None,
     plans: _Plans | None = None,
 ) -> tuple[Floats, tuple[Floats, Floats, Floats], Bools, Bools]:
     """The changes of ``_primary_lost`` for the incidents ``rows`` of ``draws``: every instance (of ``running``;
     None: all) lost its primary at ``lost`` (None: at 0) and can reach one again from ``ready`` (at the same
     address or not). The instant of the loss, per-instance changes (D, W, R), ``stays`` and ``undecided``;
-    its moments planned in ``plans`` (None: its own)."""
+    its moments planned in ``plans`` (None: its own); ``escalation_s`` may differ by incident."""
     columns = np.arange(shape.instances) if running is None else running
     n, m = len(rows), len(columns)
     phase = draws.lb_phase_s[rows][:, None]
@@ -140,7 +164,7 @@ def _primary_changes(
     restart_s = draws.restart_s[rows][:, columns]
     interval_s, deep = shape.interval_s, shape.deep
     lost = np.zeros(n) if lost is None else lost
-    undecided = ~((ready > 0.0) & (ready < INF) & (lost >= 0.0) & (lost <= ready)) | (not escalation_s > 0.0)
+    undecided = ~((ready > 0.0) & (ready < INF) & (lost >= 0.0) & (lost <= ready)) | ~(np.asarray(escalation_s) > 0.0)
     ready = np.where(undecided, 1.0, ready)[:, None]
     lost = np.where(undecided, 0.0, lost)[:, None]
     same = same_address[:, None]
@@ -196,20 +220,22 @@ def _instances(
     (times, steps) of the whole fleet; after them ``routes`` (when each is taken, its index in the routes, the
     routes), if any."""
     d, w, r = dwr
-    n = len(d)
-    ones = np.ones(d.shape, dtype=np.int64)
+    (n, k), first = d.shape, 2  # instances from column 2: after the change at 0 and the fleet's start
     times = np.concatenate((np.zeros((n, 1)), start[0], d, w, r), axis=1)
-    # steps of (in rotation, working, serving), applied in that order within an instance
-    firsts = [np.array([[0, step]] * n, dtype=np.int64) for step in start[1]]
-    rotation = np.concatenate((firsts[0], -ones, 0 * ones, ones), axis=1)
-    working = np.concatenate((firsts[1], 0 * ones, ones, 0 * ones), axis=1)
-    serving = np.concatenate((firsts[2], 0 * ones, stays.astype(np.int64), ones), axis=1)
+    # steps of (in rotation, working, serving), applied in that order within an instance: out, works, back
+    width = times.shape[1] + (0 if routes is None else routes[1].shape[1])
+    steps = np.zeros((3 if routes is None else 4, n, width), dtype=np.int64)
+    for counted, step in zip(steps, start[1]):
+        counted[:, 1] = step
+    out, works, back = (slice(first + i * k, first + (i + 1) * k) for i in range(3))
+    steps[0][:, out], steps[0][:, back] = -1, 1
+    steps[1][:, works] = 1
+    steps[2][:, works], steps[2][:, back] = stays, 1
     if routes is None:
-        return _Side(shape, times, base, (rotation, working, serving), undecided)
+        return _Side(shape, times, base, tuple(steps), undecided)
     at, index, taken = routes
-    previous = np.concatenate((np.zeros((n, 1), dtype=np.int64), index[:, :-1]), axis=1)
-    steps = [np.concatenate((s, 0 * index), axis=1) for s in (rotation, working, serving)]
-    steps.append(np.concatenate((0 * rotation, index - previous), axis=1))
+    steps[3][:, times.shape[1] :] = index
+    steps[3][:, times.shape[1] + 1 :] -= index[:, :-1]  # the route's index counted from the one before
     return _Side(shape, np.concatenate((times, at), axis=1), base, tuple(steps), undecided, taken)
 
 
@@ -282,14 +308,16 @@ def served_after_primary_loss_batch(
     ready: Floats,
     same_address: Bools,
     *,
-    escalation_s: float,
+    escalation_s: float | Floats,
     threshold: float,
+    checks: Floats | None = None,
 ) -> tuple[Floats, Floats, Bools]:
     """RTO, impact and whether decided, for the incidents ``rows`` of ``draws`` whose fleet lost its primary at 0
     and can reach one again from ``ready`` (at the same address or not): ``served_after_primary_loss`` with
-    ``rto_and_impact`` of its points up to the last, for the whole batch."""
+    ``rto_and_impact`` of its points up to the last, for the whole batch. ``escalation_s`` may differ by incident;
+    ``checks``: the instants people look at the service (see ``_outcomes``)."""
     side = _primary_loss(shape, _primary_changes(shape, draws, rows, ready, same_address, None, escalation_s))
-    rto, impact, whole = _outcomes([side], escalation_s, threshold)
+    rto, impact, whole = _outcomes([side], escalation_s, threshold, checks=checks)
     return rto, impact, whole & ~side.undecided
 
 
@@ -361,23 +389,34 @@ def served_after_crash_batch(
 
 @np.errstate(invalid="ignore", over="ignore")
 def _outcomes(
-    sides: list[_Side | float], escalation_s: float, threshold: float, *, merged: bool = False
+    sides: list[_Side | float],
+    escalation_s: float | Floats,
+    threshold: float,
+    *,
+    merged: bool = False,
+    checks: Floats | None = None,
 ) -> tuple[Floats, Floats, Bools]:
     """RTO, impact and whether whole at the end and nobody acts, from each incident's changes on every side
     (``_Side``; a float: a side served at that fraction throughout); ``merged``: the served fraction is
     ``merged_points``' (each side's shortfall taken from 1 in turn), otherwise the one side's. Each side is
-    whole at the end and nobody on it acts."""
+    whole at the end and nobody on it acts; ``escalation_s`` may differ by incident. ``checks``: per incident,
+    an instant people look at the service and act on it unless it is served at the threshold at least (NaN:
+    none): left undecided where they would act or a change falls close to it."""
     changing = [side for side in sides if isinstance(side, _Side)]
     times = np.concatenate([side.times for side in changing], axis=1)
     n = times.shape[0]
     order = np.argsort(times, axis=1, kind="stable")
-    times = np.take_along_axis(times, order, axis=1)
-    later = np.concatenate((times[:, 1:], np.full((n, 1), INF)), axis=1)
-    ends = (times < INF) & (times != later)  # the last change of each instant
+    rows = _rows(n)
+    times = times[rows, order]
+    finite = times < INF
+    ends = finite.copy()  # the last change of each instant
+    ends[:, :-1] &= times[:, :-1] != times[:, 1:]
     columns = np.broadcast_to(np.arange(times.shape[1]), times.shape)
-    escalated = np.where(ends & (times < escalation_s), columns, -1).max(axis=1, keepdims=True)
-    final = np.where(ends, columns, -1).max(axis=1, keepdims=True)
-    refused = ((times < INF) & _close(times, np.full(times.shape, escalation_s))).any(axis=1)
+    end_columns = np.where(ends, columns, -1)
+    escalation = escalation_s if np.ndim(escalation_s) == 0 else np.asarray(escalation_s)[:, None]
+    escalated = np.where(times < escalation, end_columns, -1).max(axis=1, keepdims=True)
+    final = end_columns.max(axis=1, keepdims=True)
+    refused = (finite & _close(times, escalation)).any(axis=1)
     decided: Bools = np.ones(n, dtype=bool)
     known = [side.end_s for side in changing if side.end_s is not None]  # the replay's end, where people may act
     merged_values: Floats | float = 1.0
@@ -385,22 +424,28 @@ def _outcomes(
         side_values = side if isinstance(side, float) else _values(side, changing, order, ends)
         if not isinstance(side_values, float) and isinstance(side, _Side) and side.end_s is None:  # nobody acts:
             # whole at the end, nobody paged
-            decided &= (_at(side_values, final)[:, 0] == 1.0) & ~(_at(side_values, escalated)[:, 0] < threshold)
+            at_final, at_escalated = _at(side_values, final, rows)[:, 0], _at(side_values, escalated, rows)[:, 0]
+            decided &= (at_final == 1.0) & ~(at_escalated < threshold)
             decided &= ~refused
         merged_values = merged_values - (1.0 - side_values) if merged else side_values
     values = np.where(ends, np.maximum(0.0, merged_values) if merged else merged_values, np.nan)
     # the points as ``add_point`` keeps them: the first instant's, then each instant whose value changes
-    before = _previous(np.where(ends, columns, -1))  # the instant before (-1: none)
-    kept = ends & ((before < 0) | (values != _at(values, before)))
-    point = _previous(np.where(kept, columns, -1))  # the point before
+    before = _previous(end_columns)  # the instant before (-1: none)
+    kept = ends & ((before < 0) | (values != _at(values, before, rows)))
+    latest = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)
+    point = _previous(latest, accumulated=True)  # the point before
     change = kept & (before >= 0)
-    last_t, last_v = _at(times, point), _at(values, point)
+    if checks is not None:  # the service people find: after the last instant before the check
+        looked = np.where(times <= checks[:, None], end_columns, -1).max(axis=1, keepdims=True)
+        decided &= (_at(values, looked, rows)[:, 0] >= threshold) | np.isnan(checks)
+        decided &= ~(finite & _close(times, checks[:, None])).any(axis=1)
+    last_t, last_v = _at(times, point, rows), _at(values, point, rows)
     # ∫(1 − served) dt segment after segment: accumulated one by one in order, as ``rto_and_impact`` adds them
     segments = np.where(change, (1.0 - last_v) * (times - last_t), 0.0)
     impact = np.add.accumulate(np.concatenate((np.zeros((n, 1)), segments), axis=1), axis=1)[:, -1]
     rto = np.where(change & (last_v < threshold), times, 0.0).max(axis=1)  # the last: times increase
-    last = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)[:, -1:]
-    last_t, last_v = _at(times, last)[:, 0], _at(values, last)[:, 0]
+    last = latest[:, -1:]
+    last_t, last_v = _at(times, last, rows)[:, 0], _at(values, last, rows)[:, 0]
     # the last point lasts until the end: itself, or the last instant anything happens where people may act
     end_s = np.maximum.reduce(known) if known else last_t
     end = np.where(last_t > end_s, last_t, end_s)
@@ -413,36 +458,34 @@ def _values(side: _Side, sides: list[_Side], order: NDArray[np.intp], ends: Bool
     """The served fraction of ``side`` after each instant (``ends`` of the changes of all ``sides`` in
     ``order``; NaN elsewhere)."""
     shape, m = side.shape, side.shape.instances
-    padded = [
-        np.concatenate([s if other is side else np.zeros(other.times.shape, np.int64) for other in sides], axis=1)
-        for s in side.steps
-    ]
-    healthy, working, serving, *route = (
-        b + np.cumsum(np.take_along_axis(d, order, axis=1), axis=1) for b, d in zip((*side.base, 0), padded)
-    )
+    padded = side.steps  # no step at the other sides' changes
+    if len(sides) > 1:
+        padded = tuple(
+            np.concatenate([s if other is side else np.zeros(other.times.shape, np.int64) for other in sides], axis=1)
+            for s in side.steps
+        )
+    rows = _rows(len(order))
+    healthy, working, serving, *route = (b + np.cumsum(d[rows, order], axis=1) for b, d in zip((*side.base, 0), padded))
     # fail-open routes to every registered instance (all of them) below the panic threshold
     if shape.fail_open and not side.registered_only:
         panic = (healthy == 0) | (healthy < shape.panic_below)
         healthy, serving = np.where(panic, m, healthy), np.where(panic, working, serving)
     keys = healthy * (m + 1) + serving + (route[0] * (m + 1) ** 2 if route else 0)  # the route's index: highest
-    routes = side.routes or [shape.route]
-    met, where = np.unique(keys[ends], return_inverse=True)
     values = np.full(ends.shape, np.nan)
-    values[ends] = np.array(
-        [shape.served(int(k) % (m + 1) ** 2 // (m + 1), int(k) % (m + 1), routes[int(k) // (m + 1) ** 2]) for k in met]
-    )[where]
+    values[ends] = served_of(shape, side.routes or [shape.route], keys[ends])
     return values
 
 
-def _previous(indices: NDArray[np.intp]) -> NDArray[np.intp]:
-    """Per column, the greatest of ``indices`` (-1: none) in the columns before it."""
-    latest = np.maximum.accumulate(indices, axis=1)
+def _previous(indices: NDArray[np.intp], *, accumulated: bool = False) -> NDArray[np.intp]:
+    """Per column, the greatest of ``indices`` (-1: none) in the columns before it (``accumulated``: the
+    greatest up to each column given)."""
+    latest = indices if accumulated else np.maximum.accumulate(indices, axis=1)
     previous: NDArray[np.intp] = np.concatenate((np.full((len(indices), 1), -1), latest[:, :-1]), axis=1)
     return previous
 
 
-def _at(values: Floats, indices: NDArray[np.intp]) -> Floats:
-    """``values`` at column ``indices`` of each row (NaN at -1)."""
-    picked = np.take_along_axis(values, np.maximum(indices, 0), axis=1)
+def _at(values: Floats, indices: NDArray[np.intp], rows: NDArray[np.intp] | None = None) -> Floats:
+    """``values`` at column ``indices`` of each row (NaN at -1); ``rows``: ``_rows`` of them, if made."""
+    picked = values[_rows(len(values)) if rows is None else rows, np.maximum(indices, 0)]
     at: Floats = np.where(indices >= 0, picked, np.nan)
     return at

@@ -53,33 +53,7 @@ from simulation.incidents.fleet_batch import (
 )
 from simulation.incidents.fleet_closed import FleetShape, Route
 from simulation.incidents.protocol import BatchOutcomes
-
-
-class _Served:
-    """The served fraction with ``rotation`` instances in rotation, ``serving`` of them working (every instance
-    out of rotation deregistered: fail-open routes to the same ones) and the route of index ``route`` among
-    ``routes`` taken, from the fleet's own (the key of ``fleet_batch._values``); a table of every count for a
-    small fleet."""
-
-    def __init__(self, shape: FleetShape, routes: list[Route], n: int) -> None:
-        self.shape, self.routes, m = shape, routes, shape.instances
-        keys = np.arange(len(routes) * (m + 1) ** 2) if len(routes) * (m + 1) ** 2 <= n else None
-        self.table = None if keys is None else self.lookup(keys)
-
-    def __call__(self, rotation: NDArray[np.intp], serving: NDArray[np.intp], route: NDArray[np.int64]) -> Floats:
-        m = self.shape.instances
-        keys = route * (m + 1) ** 2 + rotation * (m + 1) + serving
-        served: Floats = self.lookup(keys) if self.table is None else self.table[keys]
-        return served
-
-    def lookup(self, keys: NDArray[np.int64]) -> Floats:
-        shape, m, routes = self.shape, self.shape.instances, self.routes
-        met, where = np.unique(keys, return_inverse=True)
-        values = [
-            shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
-        ]
-        served: Floats = np.array(values)[where.reshape(-1)] if len(met) else np.zeros(len(keys))
-        return served
+from simulation.incidents.served_counts import ServedTable
 
 
 def _close_to(instants: Floats, times: Floats) -> Bools:
@@ -164,7 +138,7 @@ def _cycled_side(
     works, undecided = gone.full(changes[1][1]), changes[3] | gone.undecided | shape.deep | (not m) | (batch_size < 1)
     # the primary is ready before the escalation: people find it ready, nobody verifies a failover
     undecided |= ~(ready < escalation_s) | _close(ready, np.full(n, escalation_s))
-    first = np.arange(n)
+    first, own_route = np.arange(n), routes is None
     if routes is None:
         routes = np.full((n, 1), INF), np.zeros((n, 1), dtype=np.int64), [shape.route]
     route_at, route_index, taken = routes
@@ -173,11 +147,13 @@ def _cycled_side(
 
     def route(t_s: Floats) -> NDArray[np.int64]:
         """The index of the route taken last by ``t_s`` (0: none yet)."""
+        if own_route:  # the fleet's own throughout
+            return np.zeros(len(t_s), dtype=np.int64)
         met = (route_at <= t_s[:, None]).sum(axis=1)
         index: NDArray[np.int64] = np.where(met > 0, route_index[first, np.maximum(met - 1, 0)], 0)
         return index
 
-    served_by = _Served(shape, taken, n)
+    served_by = ServedTable(shape, taken)
     at_escalation = gone.in_rotation(np.full((n, 1), escalation_s))
     serving_at_escalation = ((works <= escalation_s) & at_escalation).sum(axis=1)
     paged = served_by(at_escalation.sum(axis=1), serving_at_escalation, route(np.full(n, escalation_s))) < threshold
@@ -193,9 +169,13 @@ def _cycled_side(
         decisions.append(np.where(active, now, np.nan))
         at = now[:, None]
         working = np.where(cycled, back <= at, works <= at)
-        in_rotation = np.where(cycled, returned <= at, gone.in_rotation(at))
+        in_rotation = (
+            np.where(cycled, returned <= at, gone.in_rotation(at))
+            if gone.running is not None
+            else ((returned <= at) | ~cycled)
+        )
         served = served_by(in_rotation.sum(axis=1), (working & in_rotation).sum(axis=1), route(now))
-        broken = ~cycled & ~working & gone.not_restarting(at)
+        broken = ~cycled & ~working & (gone.not_restarting(at) if gone.running is not None else at < INF)
         batch = broken & (np.cumsum(broken, axis=1) <= batch_size)
         go = active & batch.any(axis=1) & ~(served >= 1.0)
         if batch_size == 1:
@@ -224,7 +204,8 @@ def _cycled_side(
     side.registered_only = True
     side.undecided |= gone.panics(side)
     # the replay ends with the fleet's last moment (those superseded fire too), or the people's timeouts
-    made = np.where(np.isnan(np.column_stack(plans.targets)), -INF, np.column_stack(plans.fires)).max(axis=1)
+    targets, fires = plans.stacked()
+    made = np.where(np.isnan(targets), -INF, fires).max(axis=1)
     side.end_s = np.maximum.reduce([np.full(n, escalation_s), np.where(paged, acting, -INF), made, gone.end(cycled)])
     return side, paged
 
@@ -306,6 +287,8 @@ class _ZoneLost:
 
     def refused(self, plans: _Plans) -> Bools:
         """``plans.refused`` with the lost instances' moments too."""
+        if not self.plans.targets:
+            return plans.refused()
         every = _Plans()
         every.targets, every.fires = plans.targets + self.plans.targets, plans.fires + self.plans.fires
         return every.refused()
@@ -317,8 +300,9 @@ class _ZoneLost:
         if not (shape.fail_open and self.lost.any()):
             return np.zeros(len(self.back), dtype=bool)
         order = np.argsort(side.times, axis=1, kind="stable")
-        times = np.take_along_axis(side.times, order, axis=1)
-        count = side.base[0] + np.cumsum(np.take_along_axis(side.steps[0], order, axis=1), axis=1)
+        rows = np.arange(len(order))[:, None]
+        times = side.times[rows, order]
+        count = side.base[0] + np.cumsum(side.steps[0][rows, order], axis=1)
         panic = (times < INF) & ((count <= 0) | (count < shape.panic_below))
         return np.asarray(panic.any(axis=1))
 

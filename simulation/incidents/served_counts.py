@@ -1,0 +1,58 @@
+"""The served fraction of a fleet's counts, a whole batch's at once: each count (in rotation, serving, the
+users' route) as one integer key, ``FleetShape.served`` worked out once per key met."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.incidents.fleet_closed import FleetShape, Route
+
+Floats = NDArray[np.float64]
+
+
+def served_of(shape: FleetShape, routes: list[Route], keys: NDArray[np.int64]) -> Floats:
+    """``shape.served`` of each key (route × (m + 1)² + in rotation × (m + 1) + serving, the route's index among
+    ``routes``), worked out once per key met: through a table of every key when they all fall in it."""
+    m = shape.instances
+    size = len(routes) * (m + 1) ** 2
+    if not len(keys) or keys.min() < 0 or keys.max() >= size:  # outside the table (or none): one by one
+        met, where = np.unique(keys, return_inverse=True)
+        values = [
+            shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
+        ]
+        return np.array(values)[where.reshape(-1)] if len(met) else np.zeros(len(keys))
+    seen = np.zeros(size, dtype=bool)
+    seen[keys] = True
+    met = np.flatnonzero(seen)
+    table = np.zeros(size)
+    table[met] = [
+        shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
+    ]
+    served: Floats = table[keys]
+    return served
+
+
+class ServedTable:
+    """The served fraction with ``rotation`` instances in rotation, ``serving`` of them working (every instance
+    out of rotation deregistered: fail-open routes to the same ones) and the route of index ``route`` among
+    ``routes`` taken, from the fleet's own (the key of ``served_of``); a table of every key, filled as keys are
+    met."""
+
+    def __init__(self, shape: FleetShape, routes: list[Route]) -> None:
+        self.shape, self.routes, m = shape, routes, shape.instances
+        self.table, self.known = np.zeros(len(routes) * (m + 1) ** 2), np.zeros(len(routes) * (m + 1) ** 2, bool)
+
+    def __call__(self, rotation: NDArray[np.intp], serving: NDArray[np.intp], route: NDArray[np.int64]) -> Floats:
+        m, table = self.shape.instances, self.table
+        keys = route * (m + 1) ** 2 + rotation * (m + 1) + serving
+        if not len(keys) or keys.min() < 0 or keys.max() >= len(table):
+            return served_of(self.shape, self.routes, keys)
+        new = keys[~self.known[keys]]
+        if len(new):  # keys met for the first time
+            shape, routes, size = self.shape, self.routes, (m + 1) ** 2
+            met = np.unique(new).tolist()
+            table[met] = [shape.served(k % size // (m + 1), k % (m + 1), routes[k // size]) for k in met]
+            self.known[met] = True
+        served: Floats = table[keys]
+        return served

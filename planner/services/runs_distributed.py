@@ -6,7 +6,7 @@ Each piece of work is a task of its own, and its result a ``RunPart`` row keyed 
    or a running one whose heartbeat went stale), plans it with the engine, claims the *jobs* stage (the
    checklist's variant runs, which depend on the scenario alone) and queues a task per run of consecutive
    chunks not stored yet (``chunk_batches``: at most ``TASKS_PER_RUN`` tasks) and one per variant run.
-2. ``part_execute`` runs those chunks (``simulation.run_chunk``) and stores each one's outcomes, or runs and
+2. ``part_execute`` runs those chunks (``compute_chunk``) and stores each one's outcomes, or runs and
    stores one variant run. A chunk task that finds every chunk of an incident type stored queues that type's
    own task, which makes the type's figures from its chunks (``engine.replays.type_results``, which also
    replays the incidents whose timelines are kept) and stores them (a stage row ``type:<name>``), while the
@@ -34,10 +34,10 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -51,7 +51,7 @@ from planner.services.run_parts import pack_outcomes, unpack_outcomes
 from planner.services.runs import FINISH_SHARE, _claim, _finishing_progress
 from simulation.analysis.checklist import variant_runs
 from simulation.analysis.outcomes import pack
-from simulation.engine.chunks import ChunkResult, simulate_type
+from simulation.engine.chunks import ChunkResult, compute_chunk, simulate_type
 from simulation.engine.plan import RunPlan, scenario_sha256
 from simulation.engine.replays import type_results
 from simulation.incidents.outcomes import Batch
@@ -125,63 +125,90 @@ def _part_execute(run_id: int, kind: str, key: str, attempt: int) -> None:
             if pieces is None:
                 return
             _store(run_id, pieces)
-        _progress_write(run, attempt, *_stored_progress(run, attempt))
+        _progress_write(run, attempt, *_progress_of(run, attempt, _tally(run_id)))
         _advance(run_id, attempt)
 
 
 def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
     """A few consecutive chunks (``"first-last"``, or one index): each one not stored yet is run and stored
     under its own index, then progress, and the last chunk of the run moves it on."""
-    run = _running(run_id, attempt)
+    first, _, last = key.partition("-")
+    indices = [str(i) for i in range(int(first), int(last or first) + 1)]
+    stored = RunPart.objects.filter(run_id=OuterRef("pk"), kind=CHUNK, key__in=indices)
+    run = _running(run_id, attempt, stored=Exists(stored))  # one query: the run, and whether any chunk is stored
     if run is None:
         _drop_if_finished(run_id)
         return
-    first, _, last = key.partition("-")
-    indices = [str(i) for i in range(int(first), int(last or first) + 1)]
     with _failures_recorded(run_id, attempt):
-        stored = set(RunPart.objects.filter(run_id=run_id, kind=CHUNK, key__in=indices).values_list("key", flat=True))
-        missing = [i for i in indices if i not in stored]
+        missing = indices
+        if run.stored:  # a redelivered task: only the chunks not stored yet
+            kept = set(RunPart.objects.filter(run_id=run_id, kind=CHUNK, key__in=indices).values_list("key", flat=True))
+            missing = [i for i in indices if i not in kept]
         scenario, plan = _context(run)
-        if missing:
-            _store(run_id, [(CHUNK, i, pack_outcomes(simulation.run_chunk(scenario, plan, int(i)))) for i in missing])
+        if missing:  # the plan was made for this scenario (``_context``): no need to check it chunk by chunk
+            _store(run_id, [(CHUNK, i, pack_outcomes(compute_chunk(scenario, plan, int(i)))) for i in missing])
         names = dict.fromkeys(plan.chunks[int(i)].incident_type for i in indices)
-        _enqueue_parts(run_id, attempt, [(TYPE, name) for name in _types_ready(run_id, plan, names)])
-        progress, done = _stored_progress(run, attempt)
+        tally = _tally(run_id, plan, names)  # one query: the stored chunks, variant runs and types
+        _enqueue_parts(run_id, attempt, [(TYPE, name) for name in tally.ready])
+        progress, done = _progress_of(run, attempt, tally)
         _progress_write(run, attempt, progress, done)
         if done >= run.chunks_total:  # the last chunk (or one of the last, delivered at once) moves the run on
             _advance(run_id, attempt)
 
 
+class Tally(NamedTuple):
+    chunks: int  # chunks stored
+    variants: int  # variant runs stored
+    ready: list[str]  # types whose chunks are all stored and whose figures are not
+
+
+def _tally(run_id: int, plan: RunPlan | None = None, names: Iterable[str] = ()) -> Tally:
+    """What the run has stored, counted in one query: its chunks, its variant runs, and which of the types
+    ``names`` are ready for their own task."""
+    keys = {} if plan is None else {name: [str(i) for i in plan.chunks_of(name)] for name in names}
+    counts = {"chunks": Count("pk", filter=Q(kind=CHUNK)), "variants": Count("pk", filter=Q(kind=VARIANT))}
+    for n, (name, type_keys) in enumerate(keys.items()):
+        counts[f"chunks_{n}"] = Count("pk", filter=Q(kind=CHUNK, key__in=type_keys))
+        counts[f"figures_{n}"] = Count("pk", filter=Q(kind=STAGE, key=_type_key(name)))
+    got = RunPart.objects.filter(run_id=run_id, arrays__isnull=False).aggregate(**counts)
+    ready = [
+        name
+        for n, (name, type_keys) in enumerate(keys.items())
+        if got[f"chunks_{n}"] == len(type_keys) and not got[f"figures_{n}"]
+    ]
+    return Tally(got["chunks"], got["variants"], ready)
+
+
 def _types_ready(run_id: int, plan: RunPlan, names: Iterable[str]) -> list[str]:
     """Those of the types ``names`` whose chunks are all stored and whose figures are not."""
-    keys = {name: [str(i) for i in plan.chunks_of(name)] for name in names}
-    rows = RunPart.objects.filter(run_id=run_id, arrays__isnull=False)
-    chunks = rows.filter(kind=CHUNK, key__in=[key for k in keys.values() for key in k])
-    stored = set(chunks.values_list("key", flat=True))
-    made = set(rows.filter(kind=STAGE, key__in=[_type_key(n) for n in keys]).values_list("key", flat=True))
-    return [name for name, k in keys.items() if stored.issuperset(k) and _type_key(name) not in made]
+    return _tally(run_id, plan, names).ready
 
 
 def _type_key(name: str) -> str:
     return f"{FIGURES_OF}{name}"
 
 
-def _finish_parts(run_id: int, plan: RunPlan) -> tuple[list[ChunkResult], dict[str, dict[str, Any]]]:
-    """Every chunk's outcomes (cut from each type's stored outcomes, else its stored chunks) and the figures
-    of the types stored."""
+def _finish_parts(
+    run_id: int, plan: RunPlan
+) -> tuple[list[ChunkResult], dict[str, Batch] | None, dict[str, dict[str, Any]]]:
+    """The figures of the types stored, and their outcomes: each type's own in trial order when every type's
+    are stored (no parts needed), else every chunk's (cut from each type's stored outcomes, else its stored
+    chunks)."""
     figures, outcomes = {}, {}
     for key, data in _stored(run_id, STAGE):
         if key.startswith(FIGURES_OF):
             figures[key.removeprefix(FIGURES_OF)] = json.loads(bytes(data))
         elif key.startswith(OUTCOMES_OF):
             outcomes[key.removeprefix(OUTCOMES_OF)] = unpack_outcomes(data)
+    if all(name in outcomes for name in plan.rates_per_year):
+        return [], {name: Batch(**outcomes[name]) for name in plan.rates_per_year}, figures
     left = [i for i, spec in enumerate(plan.chunks) if spec.incident_type not in outcomes]
     parts = _chunk_results(run_id, plan, left) if left else []
     for name, arrays in outcomes.items():
         for i in plan.chunks_of(name):
             cut = slice(plan.chunks[i].start, plan.chunks[i].start + plan.chunks[i].n)
             parts.append(ChunkResult(index=i, incident_type=name, **{k: a[cut] for k, a in arrays.items()}))
-    return parts, figures
+    return parts, None, figures
 
 
 def run_finish(*, run_id: int, attempt: int) -> None:
@@ -197,7 +224,7 @@ def _run_finish(run_id: int, attempt: int) -> None:
         return
     with _failures_recorded(run_id, attempt):
         scenario, plan = _context(run)
-        parts, figures = _finish_parts(run_id, plan)
+        parts, batches, figures = _finish_parts(run_id, plan)
         variants = {key: Batch(**unpack_outcomes(data)) for key, data in _stored(run_id, VARIANT)}
 
         def stored_runs(variant: simulation.Scenario, name: str, *, seed: int, trials: int, chunk_size: int) -> Batch:
@@ -209,7 +236,7 @@ def _run_finish(run_id: int, attempt: int) -> None:
         with heartbeat(run_id, attempt):
             finished, outcomes = simulation.finish_run_with_outcomes(
                 scenario, plan, parts, variant_runs=stored_runs, progress=_finishing_progress(run_id, attempt),
-                type_figures=figures,
+                type_figures=figures, type_batches=batches,
             )  # fmt: skip
         results, packed = finished.to_json(), pack(outcomes)
         with transaction.atomic():
@@ -365,14 +392,32 @@ def _variant_key(variant: simulation.Scenario, name: str, trials: int) -> str:
 def _store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
     """Insert the pieces (kind, key, arrays) once: a second delivery leaves the first one's rows.
 
-    On PostgreSQL the commit does not wait for its write-ahead log to reach the disk: a piece can be computed
-    again, and any later commit that does wait (the run's progress, its finish) makes this one durable too. A
-    piece lost with the database's own crash is queued again when the run is resumed.
+    Only while the run is not finished: the run's row is locked against a cancel or a failure until the
+    commit, so one that comes later finds these rows and drops them, and one that came first leaves nothing
+    to store (a run re-queued after a stall keeps its pieces). On PostgreSQL the commit does not wait for
+    its write-ahead log to reach the disk: a piece can be computed again, and any later commit that does
+    wait (the run's progress, its finish) makes this one durable too. A piece lost with the database's own
+    crash is queued again when the run is resumed.
     """
     rows = [RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays) for kind, key, arrays in pieces]
     with unsynced_commit():
-        RunPart.objects.bulk_create(rows, ignore_conflicts=True)
-    _drop_if_finished(run_id)  # cancelled or failed while it was computed: nothing would drop it later
+        if _unfinished_locked(run_id):
+            RunPart.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _unfinished_locked(run_id: int) -> bool:
+    """Whether the run is not finished, its row share-locked until the transaction ends (PostgreSQL: pieces
+    stored side by side do not wait for each other, a status change waits for them; SQLite: the transaction
+    holds the database's write lock from its start)."""
+    if connection.vendor != "postgresql":
+        return Run.objects.filter(pk=run_id).exclude(status__in=Run.FINISHED).exists()
+    finished = ", ".join(["%s"] * len(Run.FINISHED))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {Run._meta.db_table} WHERE id = %s AND status NOT IN ({finished}) FOR SHARE",
+            [run_id, *Run.FINISHED],
+        )
+        return cursor.fetchone() is not None
 
 
 def _stored(run_id: int, kind: str, keys: list[str] | None = None) -> list[tuple[str, bytes]]:
@@ -412,16 +457,13 @@ def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
     return context
 
 
-def _stored_progress(run: Run, attempt: int) -> tuple[float, int]:
+def _progress_of(run: Run, attempt: int, tally: Tally) -> tuple[float, int]:
     """Where the stored chunks and variant runs have brought the bar (they run side by side), and the
     number of chunks stored."""
-    stored = RunPart.objects.filter(run_id=run.pk, arrays__isnull=False).aggregate(
-        chunks=Count("pk", filter=Q(kind=CHUNK)), variants=Count("pk", filter=Q(kind=VARIANT))
-    )
     variants = _variants_listed(run, attempt)
-    progress = CHUNK_SHARE * min(stored["chunks"] / max(run.chunks_total, 1), 1.0)
-    progress += JOB_SHARE * (min(stored["variants"] / variants, 1.0) if variants else 0.0)
-    return progress, stored["chunks"]
+    progress = CHUNK_SHARE * min(tally.chunks / max(run.chunks_total, 1), 1.0)
+    progress += JOB_SHARE * (min(tally.variants / variants, 1.0) if variants else 0.0)
+    return progress, tally.chunks
 
 
 def _progress_write(run: Run, attempt: int, progress: float, chunks_done: int | None = None) -> None:

@@ -34,20 +34,34 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db import DatabaseError, transaction
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 import simulation
 from planner.logs import request_id_var
 from planner.models import Run, RunPart
-from planner.services.db_retry import db_retry, unsynced_commit
+from planner.services.db_retry import db_retry
 from planner.services.heartbeat import heartbeat
 from planner.services.run_parts import pack_outcomes, unpack_outcomes
+from planner.services.run_store import (
+    CHUNK,
+    FIGURES_OF,
+    OUTCOMES_OF,
+    STAGE,
+    VARIANT,
+    Tally,
+    done_keys,
+    drop_if_finished,
+    store,
+    stored,
+    tally,
+    type_key,
+)
 from planner.services.runs import FINISH_SHARE, _claim, _finishing_progress
 from simulation.analysis.checklist import variant_runs
 from simulation.analysis.outcomes import pack
@@ -65,10 +79,7 @@ CONTEXTS_KEPT = 8  # scenarios and plans a worker process keeps, by run
 JOBS_WAIT_S = 10.0  # how long a job waits for its stage's row to commit
 TASKS_PER_RUN = 64  # chunk tasks a run is cut into (enough to keep many worker processes busy)
 PROGRESS_EVERY_S = 0.5  # a worker process writes a run's progress (and heartbeat) at most this often
-# plain strings (they key sets and travel as task arguments)
-CHUNK, VARIANT, STAGE = RunPart.Kind.CHUNK.value, RunPart.Kind.VARIANT.value, RunPart.Kind.STAGE.value
 TYPE = "type"  # a task's kind (not a row's): one incident type's figures and outcomes, stored as two stage rows
-FIGURES_OF, OUTCOMES_OF = "type:", "outcomes:"  # their keys' prefixes (then the type's name)
 
 _CONTEXT: dict[tuple[int, Any], tuple[simulation.Scenario, RunPlan]] = {}
 _LAST_PROGRESS: dict[int, float] = {}
@@ -111,11 +122,11 @@ def _part_execute(run_id: int, kind: str, key: str, attempt: int) -> None:
     if kind == CHUNK:
         _chunks_execute(run_id, key, attempt)
         return
-    row_kind, row_key = (STAGE, _type_key(key)) if kind == TYPE else (kind, key)
-    stored = RunPart.objects.filter(run_id=OuterRef("pk"), kind=row_kind, key=row_key, arrays__isnull=False)
-    run = _running(run_id, attempt, stored=Exists(stored))  # one query: the run, and whether this piece is stored
+    row_kind, row_key = (STAGE, type_key(key)) if kind == TYPE else (kind, key)
+    piece = RunPart.objects.filter(run_id=OuterRef("pk"), kind=row_kind, key=row_key, arrays__isnull=False)
+    run = _running(run_id, attempt, stored=Exists(piece))  # one query: the run, and whether this piece is stored
     if run is None:
-        _drop_if_finished(run_id)
+        drop_if_finished(run_id)
         return
     with _failures_recorded(run_id, attempt):
         if not run.stored:
@@ -124,8 +135,8 @@ def _part_execute(run_id: int, kind: str, key: str, attempt: int) -> None:
                 pieces = _compute(scenario, plan, run_id, attempt, kind, key)
             if pieces is None:
                 return
-            _store(run_id, pieces)
-        _progress_write(run, attempt, *_progress_of(run, attempt, _tally(run_id)))
+            store(run_id, pieces)
+        _progress_write(run, attempt, *_progress_of(run, attempt, tally(run_id)))
         _advance(run_id, attempt)
 
 
@@ -134,10 +145,10 @@ def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
     under its own index, then progress, and the last chunk of the run moves it on."""
     first, _, last = key.partition("-")
     indices = [str(i) for i in range(int(first), int(last or first) + 1)]
-    stored = RunPart.objects.filter(run_id=OuterRef("pk"), kind=CHUNK, key__in=indices)
-    run = _running(run_id, attempt, stored=Exists(stored))  # one query: the run, and whether any chunk is stored
+    chunks = RunPart.objects.filter(run_id=OuterRef("pk"), kind=CHUNK, key__in=indices)
+    run = _running(run_id, attempt, stored=Exists(chunks))  # one query: the run, and whether any chunk is stored
     if run is None:
-        _drop_if_finished(run_id)
+        drop_if_finished(run_id)
         return
     with _failures_recorded(run_id, attempt):
         missing = indices
@@ -146,46 +157,19 @@ def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
             missing = [i for i in indices if i not in kept]
         scenario, plan = _context(run)
         if missing:  # the plan was made for this scenario (``_context``): no need to check it chunk by chunk
-            _store(run_id, [(CHUNK, i, pack_outcomes(compute_chunk(scenario, plan, int(i)))) for i in missing])
+            store(run_id, [(CHUNK, i, pack_outcomes(compute_chunk(scenario, plan, int(i)))) for i in missing])
         names = dict.fromkeys(plan.chunks[int(i)].incident_type for i in indices)
-        tally = _tally(run_id, plan, names)  # one query: the stored chunks, variant runs and types
-        _enqueue_parts(run_id, attempt, [(TYPE, name) for name in tally.ready])
-        progress, done = _progress_of(run, attempt, tally)
+        counted = tally(run_id, plan, names)  # one query: the stored chunks, variant runs and types
+        _enqueue_parts(run_id, attempt, [(TYPE, name) for name in counted.ready])
+        progress, done = _progress_of(run, attempt, counted)
         _progress_write(run, attempt, progress, done)
         if done >= run.chunks_total:  # the last chunk (or one of the last, delivered at once) moves the run on
             _advance(run_id, attempt)
 
 
-class Tally(NamedTuple):
-    chunks: int  # chunks stored
-    variants: int  # variant runs stored
-    ready: list[str]  # types whose chunks are all stored and whose figures are not
-
-
-def _tally(run_id: int, plan: RunPlan | None = None, names: Iterable[str] = ()) -> Tally:
-    """What the run has stored, counted in one query: its chunks, its variant runs, and which of the types
-    ``names`` are ready for their own task."""
-    keys = {} if plan is None else {name: [str(i) for i in plan.chunks_of(name)] for name in names}
-    counts = {"chunks": Count("pk", filter=Q(kind=CHUNK)), "variants": Count("pk", filter=Q(kind=VARIANT))}
-    for n, (name, type_keys) in enumerate(keys.items()):
-        counts[f"chunks_{n}"] = Count("pk", filter=Q(kind=CHUNK, key__in=type_keys))
-        counts[f"figures_{n}"] = Count("pk", filter=Q(kind=STAGE, key=_type_key(name)))
-    got = RunPart.objects.filter(run_id=run_id, arrays__isnull=False).aggregate(**counts)
-    ready = [
-        name
-        for n, (name, type_keys) in enumerate(keys.items())
-        if got[f"chunks_{n}"] == len(type_keys) and not got[f"figures_{n}"]
-    ]
-    return Tally(got["chunks"], got["variants"], ready)
-
-
 def _types_ready(run_id: int, plan: RunPlan, names: Iterable[str]) -> list[str]:
     """Those of the types ``names`` whose chunks are all stored and whose figures are not."""
-    return _tally(run_id, plan, names).ready
-
-
-def _type_key(name: str) -> str:
-    return f"{FIGURES_OF}{name}"
+    return tally(run_id, plan, names).ready
 
 
 def _finish_parts(
@@ -195,7 +179,7 @@ def _finish_parts(
     are stored (no parts needed), else every chunk's (cut from each type's stored outcomes, else its stored
     chunks)."""
     figures, outcomes = {}, {}
-    for key, data in _stored(run_id, STAGE):
+    for key, data in stored(run_id, STAGE):
         if key.startswith(FIGURES_OF):
             figures[key.removeprefix(FIGURES_OF)] = json.loads(bytes(data))
         elif key.startswith(OUTCOMES_OF):
@@ -220,12 +204,12 @@ def run_finish(*, run_id: int, attempt: int) -> None:
 def _run_finish(run_id: int, attempt: int) -> None:
     run = _running(run_id, attempt)
     if run is None:
-        _drop_if_finished(run_id)
+        drop_if_finished(run_id)
         return
     with _failures_recorded(run_id, attempt):
         scenario, plan = _context(run)
         parts, batches, figures = _finish_parts(run_id, plan)
-        variants = {key: Batch(**unpack_outcomes(data)) for key, data in _stored(run_id, VARIANT)}
+        variants = {key: Batch(**unpack_outcomes(data)) for key, data in stored(run_id, VARIANT)}
 
         def stored_runs(variant: simulation.Scenario, name: str, *, seed: int, trials: int, chunk_size: int) -> Batch:
             stored = variants.get(_variant_key(variant, name, trials))
@@ -271,8 +255,8 @@ def _advance(run_id: int, attempt: int, *, resume: bool = False) -> None:
             run_id=run_id, kind=STAGE, key=f"jobs@{attempt}", defaults={"spec": lambda: _finish_jobs(scenario, plan)}
         )
         jobs = [(CHUNK, str(i)) for i in range(len(plan.chunks))] + [(VARIANT, key) for key in marker.spec["variants"]]
-        jobs += [(STAGE, _type_key(name)) for name in plan.rates_per_year]
-        done = set(_done_keys(run_id, [CHUNK, VARIANT, STAGE]))
+        jobs += [(STAGE, type_key(name)) for name in plan.rates_per_year]
+        done = set(done_keys(run_id, [CHUNK, VARIANT, STAGE]))
         if created or resume:
             missing = [i for i in range(len(plan.chunks)) if (CHUNK, str(i)) not in done]
             chunks = [(CHUNK, key) for key in chunk_batches(missing, total=len(plan.chunks))]
@@ -313,7 +297,7 @@ def _chunk_results(run_id: int, plan: RunPlan, indices: list[int] | None = None)
     keys = None if indices is None else [str(i) for i in indices]
     return [
         ChunkResult(index=int(key), incident_type=plan.chunks[int(key)].incident_type, **unpack_outcomes(data))
-        for key, data in _stored(run_id, CHUNK, keys)
+        for key, data in stored(run_id, CHUNK, keys)
     ]
 
 
@@ -339,7 +323,7 @@ def _compute(
     if kind == TYPE:  # every chunk of the type is stored (``_types_ready``)
         batch = Batch.concat([part.batch() for part in _chunk_results(run_id, plan, plan.chunks_of(key))])
         figures = json.dumps(type_results(scenario, plan, key, batch)).encode()
-        return [(STAGE, _type_key(key), figures), (STAGE, f"{OUTCOMES_OF}{key}", pack_outcomes(batch))]
+        return [(STAGE, type_key(key), figures), (STAGE, f"{OUTCOMES_OF}{key}", pack_outcomes(batch))]
     if kind == VARIANT:
         jobs = _jobs_spec(run_id, attempt)
         if jobs is None:
@@ -389,58 +373,11 @@ def _variant_key(variant: simulation.Scenario, name: str, trials: int) -> str:
 
 
 # -- storage ----------------------------------------------------------------------------------------
-def _store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
-    """Insert the pieces (kind, key, arrays) once: a second delivery leaves the first one's rows.
-
-    Only while the run is not finished: the run's row is locked against a cancel or a failure until the
-    commit, so one that comes later finds these rows and drops them, and one that came first leaves nothing
-    to store (a run re-queued after a stall keeps its pieces). On PostgreSQL the commit does not wait for
-    its write-ahead log to reach the disk: a piece can be computed again, and any later commit that does
-    wait (the run's progress, its finish) makes this one durable too. A piece lost with the database's own
-    crash is queued again when the run is resumed.
-    """
-    rows = [RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays) for kind, key, arrays in pieces]
-    with unsynced_commit():
-        if _unfinished_locked(run_id):
-            RunPart.objects.bulk_create(rows, ignore_conflicts=True)
-
-
-def _unfinished_locked(run_id: int) -> bool:
-    """Whether the run is not finished, its row share-locked until the transaction ends (PostgreSQL: pieces
-    stored side by side do not wait for each other, a status change waits for them; SQLite: the transaction
-    holds the database's write lock from its start)."""
-    if connection.vendor != "postgresql":
-        return Run.objects.filter(pk=run_id).exclude(status__in=Run.FINISHED).exists()
-    finished = ", ".join(["%s"] * len(Run.FINISHED))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {Run._meta.db_table} WHERE id = %s AND status NOT IN ({finished}) FOR SHARE",
-            [run_id, *Run.FINISHED],
-        )
-        return cursor.fetchone() is not None
-
-
-def _stored(run_id: int, kind: str, keys: list[str] | None = None) -> list[tuple[str, bytes]]:
-    rows = RunPart.objects.filter(run_id=run_id, kind=kind, arrays__isnull=False).values_list("key", "arrays")
-    if keys is not None:
-        rows = rows.filter(key__in=keys)
-    return sorted(rows, key=lambda row: int(row[0]) if row[0].isdigit() else 0)
-
-
-def _done_keys(run_id: int, kinds: list[str]) -> list[tuple[str, str]]:
-    return list(RunPart.objects.filter(run_id=run_id, kind__in=kinds, arrays__isnull=False).values_list("kind", "key"))
-
-
 # -- the run's row ----------------------------------------------------------------------------------
 def _running(run_id: int, attempt: int, **annotations: Any) -> Run | None:
     """The run, while it is still running under this attempt."""
     runs = Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).defer("snapshot", "results")
     return runs.annotate(**annotations).first()
-
-
-def _drop_if_finished(run_id: int) -> None:
-    """A run cancelled or failed before its finish: drop what was stored (a re-queued one keeps its pieces)."""
-    RunPart.objects.filter(run_id=run_id, run__status__in=Run.FINISHED).delete()
 
 
 def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
@@ -457,13 +394,13 @@ def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
     return context
 
 
-def _progress_of(run: Run, attempt: int, tally: Tally) -> tuple[float, int]:
+def _progress_of(run: Run, attempt: int, counted: Tally) -> tuple[float, int]:
     """Where the stored chunks and variant runs have brought the bar (they run side by side), and the
     number of chunks stored."""
     variants = _variants_listed(run, attempt)
-    progress = CHUNK_SHARE * min(tally.chunks / max(run.chunks_total, 1), 1.0)
-    progress += JOB_SHARE * (min(tally.variants / variants, 1.0) if variants else 0.0)
-    return progress, tally.chunks
+    progress = CHUNK_SHARE * min(counted.chunks / max(run.chunks_total, 1), 1.0)
+    progress += JOB_SHARE * (min(counted.variants / variants, 1.0) if variants else 0.0)
+    return progress, counted.chunks
 
 
 def _progress_write(run: Run, attempt: int, progress: float, chunks_done: int | None = None) -> None:

@@ -56,6 +56,16 @@ def store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
             cursor.executemany(sql, [(run_id, kind, key, arrays, now) for kind, key, arrays in pieces])
 
 
+def outcomes_write(run_id: int, outcomes: bytes) -> None:
+    """Write a finished run's packed outcomes (``Run.outcomes``, about two megabytes for a full run) inside
+    the transaction that saves its results."""
+    if connection.vendor != "postgresql":
+        Run.objects.filter(pk=run_id).update(outcomes=outcomes)
+        return
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"UPDATE {Run._meta.db_table} SET outcomes = %b WHERE id = %s", [outcomes, run_id])
+
+
 def _unfinished_locked(run_id: int) -> bool:
     """Whether the run is not finished, its row share-locked until the transaction ends (PostgreSQL: pieces
     stored side by side do not wait for each other, a status change waits for them; SQLite: the transaction

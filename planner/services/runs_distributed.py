@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -57,6 +57,7 @@ from planner.services.run_store import (
     Tally,
     done_keys,
     drop_if_finished,
+    outcomes_write,
     store,
     stored,
     tally,
@@ -219,17 +220,18 @@ def _run_finish(run_id: int, attempt: int) -> None:
 
         with heartbeat(run_id, attempt):
             finished, outcomes = simulation.finish_run_with_outcomes(
-                scenario, plan, parts, variant_runs=stored_runs, progress=_finishing_progress(run_id, attempt),
+                scenario, plan, parts, variant_runs=stored_runs, progress=_every(_finishing_progress(run_id, attempt)),
                 type_figures=figures, type_batches=batches,
             )  # fmt: skip
         results, packed = finished.to_json(), pack(outcomes)
         with transaction.atomic():
             now = timezone.now()
             saved = Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).update(
-                results=results, outcomes=packed, status=Run.Status.DONE, progress=1.0, chunks_done=len(plan.chunks),
-                eta_s=0.0, finished_at=now, heartbeat_at=now,
+                results=results, status=Run.Status.DONE, progress=1.0, chunks_done=len(plan.chunks), eta_s=0.0,
+                finished_at=now, heartbeat_at=now,
             )  # fmt: skip
             if saved:
+                outcomes_write(run_id, packed)  # the same transaction: the run is done with its outcomes
                 RunPart.objects.filter(run_id=run_id).delete()
         if saved:
             elapsed_s = (now - run.started_at).total_seconds() if run.started_at else 0.0
@@ -420,6 +422,21 @@ def _progress_write(run: Run, attempt: int, progress: float, chunks_done: int | 
     if eta_s is not None:
         fields["eta_s"] = eta_s
     Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, attempts=attempt).update(**fields)
+
+
+def _every(write: Callable[[int, int], None]) -> Callable[[int, int], None]:
+    """``write``, called at most every PROGRESS_EVERY_S from now on: a finish shorter than that writes no
+    progress of its own (its heartbeat beats from a thread), a long one still moves the bar."""
+    last = time.monotonic()
+
+    def throttled(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= PROGRESS_EVERY_S:
+            last = now
+            write(done, total)
+
+    return throttled
 
 
 @contextmanager

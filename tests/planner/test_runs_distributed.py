@@ -258,3 +258,23 @@ def test_a_cut_or_oddly_shaped_piece_is_refused():
     arrays[OUTCOMES[0]] = np.zeros((3, 2))
     with pytest.raises(ValueError, match="one-dimensional"):
         pack_outcomes(SimpleNamespace(**arrays))
+
+
+def test_a_chunk_task_costs_a_few_queries_whatever_its_number_of_chunks(scenario, owner, broker, monkeypatch):
+    """The run and whether a chunk is stored (one query), the pieces stored under a lock on the run, the stored
+    chunks, variant runs and ready types counted at once, progress: no query per chunk, none re-reading the run."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(runs_distributed, "TASKS_PER_RUN", 4)  # several chunks a task
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    chunks = [message for message in broker if message[1][1] == runs_distributed.CHUNK]
+    assert len(chunks) == 4 and "-" in chunks[1][1][2]
+    _deliver(chunks[0])  # the scenario and plan are read once per worker process
+    counts = []
+    for message in chunks[1:3]:
+        with CaptureQueriesContext(connection) as queries:
+            _deliver(message)
+        counts.append(len([q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]))
+    assert max(counts) <= 5, counts  # 8 before the counting was merged

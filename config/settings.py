@@ -205,6 +205,11 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker process keeps its database connection from task to task, as a web process does between requests
+# (closed once unusable or older than CONN_MAX_AGE, health-checked before reuse: config/celery.py). Celery's
+# Django fixup would otherwise close it after every task: a new connection cost a run's tasks 5-8 ms each, and
+# the database a server process each. The fixup still closes it after this many tasks.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # Engine processes kept warm for the workshop's quick runs (options moved together run in parallel); 0: in-process
 WORKSHOP_WORKERS = env.int("WORKSHOP_WORKERS", default=2)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("RUN_SOFT_TIME_LIMIT_S", default=1800)

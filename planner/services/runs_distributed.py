@@ -6,7 +6,7 @@ Each piece of work is a task of its own, and its result a ``RunPart`` row keyed 
    or a running one whose heartbeat went stale), plans it with the engine, claims the *jobs* stage (the
    checklist's variant runs, which depend on the scenario alone) and queues a task per run of consecutive
    chunks not stored yet (``chunk_batches``: at most ``TASKS_PER_RUN`` tasks) and one per variant run.
-2. ``part_execute`` runs those chunks (``simulation.run_chunk``) and stores each one's outcomes, or runs and
+2. ``part_execute`` runs those chunks (``compute_chunk``) and stores each one's outcomes, or runs and
    stores one variant run. A chunk task that finds every chunk of an incident type stored queues that type's
    own task, which makes the type's figures from its chunks (``engine.replays.type_results``, which also
    replays the incidents whose timelines are kept) and stores them (a stage row ``type:<name>``), while the
@@ -32,26 +32,41 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 import simulation
 from planner.logs import request_id_var
 from planner.models import Run, RunPart
-from planner.services.db_retry import db_retry, unsynced_commit
+from planner.services.db_retry import db_retry
 from planner.services.heartbeat import heartbeat
 from planner.services.run_parts import pack_outcomes, unpack_outcomes
+from planner.services.run_store import (
+    CHUNK,
+    FIGURES_OF,
+    OUTCOMES_OF,
+    STAGE,
+    VARIANT,
+    Tally,
+    done_keys,
+    drop_if_finished,
+    outcomes_write,
+    store,
+    stored,
+    tally,
+    type_key,
+)
 from planner.services.runs import FINISH_SHARE, _claim, _finishing_progress
 from simulation.analysis.checklist import variant_runs
 from simulation.analysis.outcomes import pack
-from simulation.engine.chunks import ChunkResult, simulate_type
+from simulation.engine.chunks import ChunkResult, compute_chunk, simulate_type
 from simulation.engine.plan import RunPlan, scenario_sha256
 from simulation.engine.replays import type_results
 from simulation.incidents.outcomes import Batch
@@ -65,10 +80,7 @@ CONTEXTS_KEPT = 8  # scenarios and plans a worker process keeps, by run
 JOBS_WAIT_S = 10.0  # how long a job waits for its stage's row to commit
 TASKS_PER_RUN = 64  # chunk tasks a run is cut into (enough to keep many worker processes busy)
 PROGRESS_EVERY_S = 0.5  # a worker process writes a run's progress (and heartbeat) at most this often
-# plain strings (they key sets and travel as task arguments)
-CHUNK, VARIANT, STAGE = RunPart.Kind.CHUNK.value, RunPart.Kind.VARIANT.value, RunPart.Kind.STAGE.value
 TYPE = "type"  # a task's kind (not a row's): one incident type's figures and outcomes, stored as two stage rows
-FIGURES_OF, OUTCOMES_OF = "type:", "outcomes:"  # their keys' prefixes (then the type's name)
 
 _CONTEXT: dict[tuple[int, Any], tuple[simulation.Scenario, RunPlan]] = {}
 _LAST_PROGRESS: dict[int, float] = {}
@@ -111,11 +123,11 @@ def _part_execute(run_id: int, kind: str, key: str, attempt: int) -> None:
     if kind == CHUNK:
         _chunks_execute(run_id, key, attempt)
         return
-    row_kind, row_key = (STAGE, _type_key(key)) if kind == TYPE else (kind, key)
-    stored = RunPart.objects.filter(run_id=OuterRef("pk"), kind=row_kind, key=row_key, arrays__isnull=False)
-    run = _running(run_id, attempt, stored=Exists(stored))  # one query: the run, and whether this piece is stored
+    row_kind, row_key = (STAGE, type_key(key)) if kind == TYPE else (kind, key)
+    piece = RunPart.objects.filter(run_id=OuterRef("pk"), kind=row_kind, key=row_key, arrays__isnull=False)
+    run = _running(run_id, attempt, stored=Exists(piece))  # one query: the run, and whether this piece is stored
     if run is None:
-        _drop_if_finished(run_id)
+        drop_if_finished(run_id)
         return
     with _failures_recorded(run_id, attempt):
         if not run.stored:
@@ -124,29 +136,33 @@ def _part_execute(run_id: int, kind: str, key: str, attempt: int) -> None:
                 pieces = _compute(scenario, plan, run_id, attempt, kind, key)
             if pieces is None:
                 return
-            _store(run_id, pieces)
-        _progress_write(run, attempt, *_stored_progress(run, attempt))
+            store(run_id, pieces)
+        _progress_write(run, attempt, *_progress_of(run, attempt, tally(run_id)))
         _advance(run_id, attempt)
 
 
 def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
     """A few consecutive chunks (``"first-last"``, or one index): each one not stored yet is run and stored
     under its own index, then progress, and the last chunk of the run moves it on."""
-    run = _running(run_id, attempt)
-    if run is None:
-        _drop_if_finished(run_id)
-        return
     first, _, last = key.partition("-")
     indices = [str(i) for i in range(int(first), int(last or first) + 1)]
+    chunks = RunPart.objects.filter(run_id=OuterRef("pk"), kind=CHUNK, key__in=indices)
+    run = _running(run_id, attempt, stored=Exists(chunks))  # one query: the run, and whether any chunk is stored
+    if run is None:
+        drop_if_finished(run_id)
+        return
     with _failures_recorded(run_id, attempt):
-        stored = set(RunPart.objects.filter(run_id=run_id, kind=CHUNK, key__in=indices).values_list("key", flat=True))
-        missing = [i for i in indices if i not in stored]
+        missing = indices
+        if run.stored:  # a redelivered task: only the chunks not stored yet
+            kept = set(RunPart.objects.filter(run_id=run_id, kind=CHUNK, key__in=indices).values_list("key", flat=True))
+            missing = [i for i in indices if i not in kept]
         scenario, plan = _context(run)
-        if missing:
-            _store(run_id, [(CHUNK, i, pack_outcomes(simulation.run_chunk(scenario, plan, int(i)))) for i in missing])
+        if missing:  # the plan was made for this scenario (``_context``): no need to check it chunk by chunk
+            store(run_id, [(CHUNK, i, pack_outcomes(compute_chunk(scenario, plan, int(i)))) for i in missing])
         names = dict.fromkeys(plan.chunks[int(i)].incident_type for i in indices)
-        _enqueue_parts(run_id, attempt, [(TYPE, name) for name in _types_ready(run_id, plan, names)])
-        progress, done = _stored_progress(run, attempt)
+        counted = tally(run_id, plan, names)  # one query: the stored chunks, variant runs and types
+        _enqueue_parts(run_id, attempt, [(TYPE, name) for name in counted.ready])
+        progress, done = _progress_of(run, attempt, counted)
         _progress_write(run, attempt, progress, done)
         if done >= run.chunks_total:  # the last chunk (or one of the last, delivered at once) moves the run on
             _advance(run_id, attempt)
@@ -154,34 +170,30 @@ def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
 
 def _types_ready(run_id: int, plan: RunPlan, names: Iterable[str]) -> list[str]:
     """Those of the types ``names`` whose chunks are all stored and whose figures are not."""
-    keys = {name: [str(i) for i in plan.chunks_of(name)] for name in names}
-    rows = RunPart.objects.filter(run_id=run_id, arrays__isnull=False)
-    chunks = rows.filter(kind=CHUNK, key__in=[key for k in keys.values() for key in k])
-    stored = set(chunks.values_list("key", flat=True))
-    made = set(rows.filter(kind=STAGE, key__in=[_type_key(n) for n in keys]).values_list("key", flat=True))
-    return [name for name, k in keys.items() if stored.issuperset(k) and _type_key(name) not in made]
+    return tally(run_id, plan, names).ready
 
 
-def _type_key(name: str) -> str:
-    return f"{FIGURES_OF}{name}"
-
-
-def _finish_parts(run_id: int, plan: RunPlan) -> tuple[list[ChunkResult], dict[str, dict[str, Any]]]:
-    """Every chunk's outcomes (cut from each type's stored outcomes, else its stored chunks) and the figures
-    of the types stored."""
+def _finish_parts(
+    run_id: int, plan: RunPlan
+) -> tuple[list[ChunkResult], dict[str, Batch] | None, dict[str, dict[str, Any]]]:
+    """The figures of the types stored, and their outcomes: each type's own in trial order when every type's
+    are stored (no parts needed), else every chunk's (cut from each type's stored outcomes, else its stored
+    chunks)."""
     figures, outcomes = {}, {}
-    for key, data in _stored(run_id, STAGE):
+    for key, data in stored(run_id, STAGE):
         if key.startswith(FIGURES_OF):
             figures[key.removeprefix(FIGURES_OF)] = json.loads(bytes(data))
         elif key.startswith(OUTCOMES_OF):
             outcomes[key.removeprefix(OUTCOMES_OF)] = unpack_outcomes(data)
+    if all(name in outcomes for name in plan.rates_per_year):
+        return [], {name: Batch(**outcomes[name]) for name in plan.rates_per_year}, figures
     left = [i for i, spec in enumerate(plan.chunks) if spec.incident_type not in outcomes]
     parts = _chunk_results(run_id, plan, left) if left else []
     for name, arrays in outcomes.items():
         for i in plan.chunks_of(name):
             cut = slice(plan.chunks[i].start, plan.chunks[i].start + plan.chunks[i].n)
             parts.append(ChunkResult(index=i, incident_type=name, **{k: a[cut] for k, a in arrays.items()}))
-    return parts, figures
+    return parts, None, figures
 
 
 def run_finish(*, run_id: int, attempt: int) -> None:
@@ -193,12 +205,12 @@ def run_finish(*, run_id: int, attempt: int) -> None:
 def _run_finish(run_id: int, attempt: int) -> None:
     run = _running(run_id, attempt)
     if run is None:
-        _drop_if_finished(run_id)
+        drop_if_finished(run_id)
         return
     with _failures_recorded(run_id, attempt):
         scenario, plan = _context(run)
-        parts, figures = _finish_parts(run_id, plan)
-        variants = {key: Batch(**unpack_outcomes(data)) for key, data in _stored(run_id, VARIANT)}
+        parts, batches, figures = _finish_parts(run_id, plan)
+        variants = {key: Batch(**unpack_outcomes(data)) for key, data in stored(run_id, VARIANT)}
 
         def stored_runs(variant: simulation.Scenario, name: str, *, seed: int, trials: int, chunk_size: int) -> Batch:
             stored = variants.get(_variant_key(variant, name, trials))
@@ -208,17 +220,18 @@ def _run_finish(run_id: int, attempt: int) -> None:
 
         with heartbeat(run_id, attempt):
             finished, outcomes = simulation.finish_run_with_outcomes(
-                scenario, plan, parts, variant_runs=stored_runs, progress=_finishing_progress(run_id, attempt),
-                type_figures=figures,
+                scenario, plan, parts, variant_runs=stored_runs, progress=_every(_finishing_progress(run_id, attempt)),
+                type_figures=figures, type_batches=batches,
             )  # fmt: skip
         results, packed = finished.to_json(), pack(outcomes)
         with transaction.atomic():
             now = timezone.now()
             saved = Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).update(
-                results=results, outcomes=packed, status=Run.Status.DONE, progress=1.0, chunks_done=len(plan.chunks),
-                eta_s=0.0, finished_at=now, heartbeat_at=now,
+                results=results, status=Run.Status.DONE, progress=1.0, chunks_done=len(plan.chunks), eta_s=0.0,
+                finished_at=now, heartbeat_at=now,
             )  # fmt: skip
             if saved:
+                outcomes_write(run_id, packed)  # the same transaction: the run is done with its outcomes
                 RunPart.objects.filter(run_id=run_id).delete()
         if saved:
             elapsed_s = (now - run.started_at).total_seconds() if run.started_at else 0.0
@@ -244,8 +257,8 @@ def _advance(run_id: int, attempt: int, *, resume: bool = False) -> None:
             run_id=run_id, kind=STAGE, key=f"jobs@{attempt}", defaults={"spec": lambda: _finish_jobs(scenario, plan)}
         )
         jobs = [(CHUNK, str(i)) for i in range(len(plan.chunks))] + [(VARIANT, key) for key in marker.spec["variants"]]
-        jobs += [(STAGE, _type_key(name)) for name in plan.rates_per_year]
-        done = set(_done_keys(run_id, [CHUNK, VARIANT, STAGE]))
+        jobs += [(STAGE, type_key(name)) for name in plan.rates_per_year]
+        done = set(done_keys(run_id, [CHUNK, VARIANT, STAGE]))
         if created or resume:
             missing = [i for i in range(len(plan.chunks)) if (CHUNK, str(i)) not in done]
             chunks = [(CHUNK, key) for key in chunk_batches(missing, total=len(plan.chunks))]
@@ -286,7 +299,7 @@ def _chunk_results(run_id: int, plan: RunPlan, indices: list[int] | None = None)
     keys = None if indices is None else [str(i) for i in indices]
     return [
         ChunkResult(index=int(key), incident_type=plan.chunks[int(key)].incident_type, **unpack_outcomes(data))
-        for key, data in _stored(run_id, CHUNK, keys)
+        for key, data in stored(run_id, CHUNK, keys)
     ]
 
 
@@ -312,7 +325,7 @@ def _compute(
     if kind == TYPE:  # every chunk of the type is stored (``_types_ready``)
         batch = Batch.concat([part.batch() for part in _chunk_results(run_id, plan, plan.chunks_of(key))])
         figures = json.dumps(type_results(scenario, plan, key, batch)).encode()
-        return [(STAGE, _type_key(key), figures), (STAGE, f"{OUTCOMES_OF}{key}", pack_outcomes(batch))]
+        return [(STAGE, type_key(key), figures), (STAGE, f"{OUTCOMES_OF}{key}", pack_outcomes(batch))]
     if kind == VARIANT:
         jobs = _jobs_spec(run_id, attempt)
         if jobs is None:
@@ -362,40 +375,11 @@ def _variant_key(variant: simulation.Scenario, name: str, trials: int) -> str:
 
 
 # -- storage ----------------------------------------------------------------------------------------
-def _store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
-    """Insert the pieces (kind, key, arrays) once: a second delivery leaves the first one's rows.
-
-    On PostgreSQL the commit does not wait for its write-ahead log to reach the disk: a piece can be computed
-    again, and any later commit that does wait (the run's progress, its finish) makes this one durable too. A
-    piece lost with the database's own crash is queued again when the run is resumed.
-    """
-    rows = [RunPart(run_id=run_id, kind=kind, key=key, arrays=arrays) for kind, key, arrays in pieces]
-    with unsynced_commit():
-        RunPart.objects.bulk_create(rows, ignore_conflicts=True)
-    _drop_if_finished(run_id)  # cancelled or failed while it was computed: nothing would drop it later
-
-
-def _stored(run_id: int, kind: str, keys: list[str] | None = None) -> list[tuple[str, bytes]]:
-    rows = RunPart.objects.filter(run_id=run_id, kind=kind, arrays__isnull=False).values_list("key", "arrays")
-    if keys is not None:
-        rows = rows.filter(key__in=keys)
-    return sorted(rows, key=lambda row: int(row[0]) if row[0].isdigit() else 0)
-
-
-def _done_keys(run_id: int, kinds: list[str]) -> list[tuple[str, str]]:
-    return list(RunPart.objects.filter(run_id=run_id, kind__in=kinds, arrays__isnull=False).values_list("kind", "key"))
-
-
 # -- the run's row ----------------------------------------------------------------------------------
 def _running(run_id: int, attempt: int, **annotations: Any) -> Run | None:
     """The run, while it is still running under this attempt."""
     runs = Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, attempts=attempt).defer("snapshot", "results")
     return runs.annotate(**annotations).first()
-
-
-def _drop_if_finished(run_id: int) -> None:
-    """A run cancelled or failed before its finish: drop what was stored (a re-queued one keeps its pieces)."""
-    RunPart.objects.filter(run_id=run_id, run__status__in=Run.FINISHED).delete()
 
 
 def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
@@ -412,16 +396,13 @@ def _context(run: Run) -> tuple[simulation.Scenario, RunPlan]:
     return context
 
 
-def _stored_progress(run: Run, attempt: int) -> tuple[float, int]:
+def _progress_of(run: Run, attempt: int, counted: Tally) -> tuple[float, int]:
     """Where the stored chunks and variant runs have brought the bar (they run side by side), and the
     number of chunks stored."""
-    stored = RunPart.objects.filter(run_id=run.pk, arrays__isnull=False).aggregate(
-        chunks=Count("pk", filter=Q(kind=CHUNK)), variants=Count("pk", filter=Q(kind=VARIANT))
-    )
     variants = _variants_listed(run, attempt)
-    progress = CHUNK_SHARE * min(stored["chunks"] / max(run.chunks_total, 1), 1.0)
-    progress += JOB_SHARE * (min(stored["variants"] / variants, 1.0) if variants else 0.0)
-    return progress, stored["chunks"]
+    progress = CHUNK_SHARE * min(counted.chunks / max(run.chunks_total, 1), 1.0)
+    progress += JOB_SHARE * (min(counted.variants / variants, 1.0) if variants else 0.0)
+    return progress, counted.chunks
 
 
 def _progress_write(run: Run, attempt: int, progress: float, chunks_done: int | None = None) -> None:
@@ -441,6 +422,21 @@ def _progress_write(run: Run, attempt: int, progress: float, chunks_done: int | 
     if eta_s is not None:
         fields["eta_s"] = eta_s
     Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING, attempts=attempt).update(**fields)
+
+
+def _every(write: Callable[[int, int], None]) -> Callable[[int, int], None]:
+    """``write``, called at most every PROGRESS_EVERY_S from now on: a finish shorter than that writes no
+    progress of its own (its heartbeat beats from a thread), a long one still moves the bar."""
+    last = time.monotonic()
+
+    def throttled(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= PROGRESS_EVERY_S:
+            last = now
+            write(done, total)
+
+    return throttled
 
 
 @contextmanager

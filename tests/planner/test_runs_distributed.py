@@ -166,13 +166,13 @@ def test_a_piece_stored_after_a_cancel_is_dropped(scenario, owner, broker, monke
     """A task that found the run running, then was cancelled while it computed, leaves nothing behind."""
     run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
     runs_distributed.run_dispatch(run_id=run.pk)
-    real = simulation.run_chunk
+    real = runs_distributed.compute_chunk
 
     def cancelled_meanwhile(*args):
         assert run_cancel(run=run)
         return real(*args)
 
-    monkeypatch.setattr("simulation.run_chunk", cancelled_meanwhile)
+    monkeypatch.setattr(runs_distributed, "compute_chunk", cancelled_meanwhile)
     _deliver(next(message for message in broker if message[0] == "part" and message[1][1] == runs_distributed.CHUNK))
     run.refresh_from_db()
     assert run.status == Run.Status.CANCELLED and not RunPart.objects.filter(run=run).exists()
@@ -192,8 +192,8 @@ def test_cancel_stops_the_remaining_chunks(scenario, owner, broker, monkeypatch)
     _deliver(broker.pop(0))
     assert run_cancel(run=run)
     computed = []
-    real = simulation.run_chunk
-    monkeypatch.setattr("simulation.run_chunk", lambda *a: computed.append(a) or real(*a))
+    real = runs_distributed.compute_chunk
+    monkeypatch.setattr(runs_distributed, "compute_chunk", lambda *a: computed.append(a) or real(*a))
     _drain(broker, order=random.Random(2))
     run.refresh_from_db()
     assert run.status == Run.Status.CANCELLED and computed == [] and run.results is None
@@ -211,7 +211,11 @@ def test_progress_only_grows_and_the_run_fails_with_the_engine_error(scenario, o
         beats.append(beat)
     assert seen == sorted(seen) and 0 < seen[-1] < runs_distributed.CHUNK_SHARE
     assert beats == sorted(beats) and beats[0] < beats[-1]  # each progress write is a heartbeat
-    monkeypatch.setattr("simulation.run_chunk", lambda *a: (_ for _ in ()).throw(RuntimeError("model broke")))
+
+    def broken(*args):
+        raise RuntimeError("model broke")
+
+    monkeypatch.setattr(runs_distributed, "compute_chunk", broken)
     _deliver(broker[4])
     run.refresh_from_db()
     assert run.status == Run.Status.FAILED and "RuntimeError: model broke" in run.error
@@ -254,3 +258,23 @@ def test_a_cut_or_oddly_shaped_piece_is_refused():
     arrays[OUTCOMES[0]] = np.zeros((3, 2))
     with pytest.raises(ValueError, match="one-dimensional"):
         pack_outcomes(SimpleNamespace(**arrays))
+
+
+def test_a_chunk_task_costs_a_few_queries_whatever_its_number_of_chunks(scenario, owner, broker, monkeypatch):
+    """The run and whether a chunk is stored (one query), the pieces stored under a lock on the run, the stored
+    chunks, variant runs and ready types counted at once, progress: no query per chunk, none re-reading the run."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(runs_distributed, "TASKS_PER_RUN", 4)  # several chunks a task
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=7, enqueue=False)
+    runs_distributed.run_dispatch(run_id=run.pk)
+    chunks = [message for message in broker if message[1][1] == runs_distributed.CHUNK]
+    assert len(chunks) == 4 and "-" in chunks[1][1][2]
+    _deliver(chunks[0])  # the scenario and plan are read once per worker process
+    counts = []
+    for message in chunks[1:3]:
+        with CaptureQueriesContext(connection) as queries:
+            _deliver(message)
+        counts.append(len([q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]))
+    assert max(counts) <= 5, counts  # 8 before the counting was merged

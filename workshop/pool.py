@@ -39,7 +39,7 @@ from simulation.analysis.variants import RunFigures, RunSettings, figures_of_par
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, compute_chunk, run_chunk
 from simulation.engine.plan import RunPlan, plan_run, scenario_sha256
-from simulation.engine.runner import pool_context
+from simulation.engine.processes import pool_context
 from simulation.model.loading import canonical_sha256, load_scenario
 from simulation.model.scenario import Scenario
 from workshop import schedule

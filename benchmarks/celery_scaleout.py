@@ -1,11 +1,13 @@
 """A full run on 1 Celery worker process against 2: the speed-up of spreading a run's pieces over workers.
 
 Needs the real services a team runs on: PostgreSQL (the database is created if missing) and Redis.
-Starts a worker with ``--concurrency 1``, times a run from queueing to results, does the same with
-``--concurrency 2``, checks the two results are the same bytes and prints the speed-up.
+Starts a worker with ``--concurrency 1``, times runs from queueing to results (``--repeats`` of them, seeds
+1, 2, …: min, median, max), does the same with ``--concurrency 2``, checks the results of seed 1 are the same
+bytes on both and as the engine's in one process, and prints the speed-up (median over median).
 
     .venv/bin/python benchmarks/celery_scaleout.py [--trials 20000] [--example worked-active-passive.yaml]
         [--database postgres://postgres@127.0.0.1:5432/celery_scaleout_bench] [--redis redis://127.0.0.1:6379/0]
+        [--repeats 3]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,6 +35,7 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/celery_scaleout_bench")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="the broker")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="worker processes to compare")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per worker count (other seeds)")
     return parser.parse_args()
 
 
@@ -132,15 +136,22 @@ def main() -> None:
             process = _worker(processes, Path(folder) / f"worker-{processes}.log")
             scenario = scenario_for(processes)
             try:
-                _timed_run(scenario, user, 500, seed=2)  # warm up: imports, connections
-                timings[processes], run = _timed_run(scenario, user, OPTIONS.trials, seed=1)
+                _timed_run(scenario, user, 500, seed=OPTIONS.repeats + 1)  # warm up: imports, connections
+                runs = [_timed_run(scenario, user, OPTIONS.trials, seed=1 + r) for r in range(OPTIONS.repeats)]
             finally:
                 _stop(process)
-            results[processes] = json.dumps(run.results, sort_keys=True)
-            print(f"  Celery, {processes} worker process(es): {timings[processes]:6.1f} s ({run.chunks_total} chunks)")
+            results[processes] = json.dumps(runs[0][1].results, sort_keys=True)  # seed 1, as the engine's
+            times = sorted(elapsed for elapsed, _ in runs)
+            timings[processes] = statistics.median(times)
+            print(
+                f"  Celery, {processes} worker process(es): median {timings[processes]:.2f} s "
+                f"(min {times[0]:.2f}, max {times[-1]:.2f} over {len(times)} runs, seeds 1–{len(times)}; "
+                f"{runs[0][1].chunks_total} chunks)"
+            )
     first = OPTIONS.processes[0]
     for processes in OPTIONS.processes[1:]:
-        print(f"  speed-up {first} → {processes} processes: {timings[first] / timings[processes]:.2f}×")
+        speed_up = timings[first] / timings[processes]
+        print(f"  speed-up {first} → {processes} processes: {speed_up:.2f}× (median over median)")
     identical = len(set(results.values())) == 1
     print(f"  results identical across worker counts and to the engine in one process: {'yes' if identical else 'NO'}")
     if not identical:

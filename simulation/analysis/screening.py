@@ -30,7 +30,7 @@ from simulation.analysis.variants import RunSettings, decided
 from simulation.analysis.verdicts import judge_outcomes
 from simulation.engine.chunks import simulate_chunk, type_chunks
 from simulation.engine.plan import ChunkSpec, rates_per_year
-from simulation.engine.processes import pool_context
+from simulation.engine.processes import local_pool_context
 from simulation.engine.stats import half_width, quantile_ci
 from simulation.incidents.outcomes import Batch
 from simulation.model.loading import canonical_sha256
@@ -154,7 +154,7 @@ def map_documents(
     keys = [canonical_sha256(d) for d in documents]
     unique = dict(zip(keys, documents))
     if workers > 1 and len(unique) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(unique)), mp_context=pool_context()) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(unique)), mp_context=local_pool_context()) as pool:
             done = list(pool.map(work, unique.values()))
     else:
         done = [work(d) for d in unique.values()]

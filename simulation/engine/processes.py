@@ -3,9 +3,9 @@ engine once.
 
 Light on purpose (the standard library only). ``python -m simulation`` with more than
 one worker (``start_early``) marks itself as a process its pool may fork from: when its
-run makes a pool, it has imported the engine and read the scenario, runs no other
-thread, and forks its processes on the spot (milliseconds; nothing is imported or
-pickled again). Anywhere else (Celery, Django, a script, or once a thread runs) pools
+run (or analysis) makes a pool, it has imported the engine and read the scenario, runs
+no other thread, and forks its processes on the spot (milliseconds; nothing is
+imported or pickled again). Anywhere else (Celery, Django, a script, or once a thread runs) pools
 come from a fork server that has imported the engine once, or are spawned.
 """
 
@@ -41,9 +41,10 @@ def pool_context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def runner_context() -> BaseContext:
-    """The context of a run's pool (``runner.Runner``): forked from this process where the command allowed it
-    (``start_early``) and no other thread runs (a fork copies only the thread that forks), else ``pool_context``."""
+def local_pool_context() -> BaseContext:
+    """The context of a pool this process makes for its own work (a run's, ``runner.Runner``; an analysis's,
+    ``screening.map_documents``): forked from this process where the command allowed it (``start_early``) and
+    no other thread runs (a fork copies only the thread that forks), else ``pool_context``."""
     import multiprocessing
 
     if _FORK_HERE["allowed"] and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -82,7 +83,7 @@ def workers_asked(argv: Sequence[str]) -> int:
 
 def start_early(argv: Sequence[str]) -> bool:
     """When the command line asks for more than one worker: let the command's run fork its pool from this
-    process (``runner_context``); where it cannot fork, start the fork server now, so that it imports the
+    process (``local_pool_context``); where it cannot fork, start the fork server now, so that it imports the
     engine while the caller imports it too. True if either was done."""
     if workers_asked(argv) <= 1:
         return False

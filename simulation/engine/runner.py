@@ -31,7 +31,7 @@ import numpy as np
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, compute_chunk, simulate_chunk
 from simulation.engine.plan import ChunkSpec, RunPlan
-from simulation.engine.processes import forked_here, quiet_stdout, runner_context
+from simulation.engine.processes import forked_here, local_pool_context, quiet_stdout
 from simulation.engine.stats import half_width, quantile_ci
 from simulation.incidents.outcomes import Batch
 from simulation.model.scenario import Scenario
@@ -145,7 +145,7 @@ class Runner:
         (the pool from the front, this process from the back), so no process waits for
         another to hand it work, and at the end they finish within about one chunk of
         each other. The pool's processes start as soon as it is made (forked on the spot where the
-    command allows it, ``processes.runner_context``; else from a thread, ``_Submit``): whoever
+    command allows it, ``processes.local_pool_context``; else from a thread, ``_Submit``): whoever
         makes it early (``analysis.run.run``) prepares the rest meanwhile, and this process
         starts its jobs at once. Results are keyed by job index: the order in which they
         finish never changes the output. ``also``: see ``execute``.
@@ -159,7 +159,7 @@ class Runner:
         if workers > 1 and len(plan.chunks) > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            context = runner_context()
+            context = local_pool_context()
             forked = forked_here(context)
             self.processes = min(workers - 1, len(plan.chunks) - 1)
             self.ends: Ends = context.Array("q", 2)

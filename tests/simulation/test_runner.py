@@ -56,14 +56,14 @@ def test_it_reads_the_workers_asked_for_from_the_command_line():
 
 def test_the_command_forks_its_pool_from_itself_only_while_no_other_thread_runs(monkeypatch):
     monkeypatch.setitem(processes._FORK_HERE, "allowed", False)
-    assert processes.runner_context().get_start_method() != "fork"  # Celery, Django, scripts: a clean process
+    assert processes.local_pool_context().get_start_method() != "fork"  # Celery, Django, scripts: a clean process
     assert processes.start_early(["run", "x.yaml", "--workers", "2"]) is True
-    assert processes.runner_context().get_start_method() == "fork"
+    assert processes.local_pool_context().get_start_method() == "fork"
     waiting = threading.Event()
     other = threading.Thread(target=waiting.wait)
     other.start()
     try:
-        assert processes.runner_context().get_start_method() != "fork"  # a fork would copy this thread only
+        assert processes.local_pool_context().get_start_method() != "fork"  # a fork would copy this thread only
     finally:
         waiting.set()
         other.join()

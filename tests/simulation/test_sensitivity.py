@@ -126,8 +126,8 @@ def test_it_gives_the_same_tornado_with_two_worker_processes(worked):
     )
 
 
-def test_it_starts_its_workers_like_the_engine_spawn_without_a_fork_server(worked, monkeypatch):
-    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+def _start_methods(worked, monkeypatch) -> list[str]:
+    """The start methods of the pools a two-worker screening makes (their tasks run here)."""
     started: list[str] = []
 
     class SerialPool:  # records the start method, runs the tasks here
@@ -146,8 +146,18 @@ def test_it_starts_its_workers_like_the_engine_spawn_without_a_fork_server(worke
     monkeypatch.setattr(screening, "ProcessPoolExecutor", SerialPool)  # the pool every search shares
     slower = apply_overrides(worked, {"failover.dns_ttl_s": 300})
     simulate_many([dump_document(worked), dump_document(slower)], RunSettings(trials=50, years=50, seed=1), workers=2)
+    return started
+
+
+def test_it_starts_its_workers_like_the_engine_spawn_without_a_fork_server(worked, monkeypatch):
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert _start_methods(worked, monkeypatch) == ["spawn"]
     assert processes.pool_context().get_start_method() == "spawn"
-    assert started == ["spawn"]
+
+
+def test_it_forks_its_workers_from_the_command_when_the_command_allows_it(worked, monkeypatch):
+    monkeypatch.setitem(processes._FORK_HERE, "allowed", True)
+    assert _start_methods(worked, monkeypatch) == ["fork"]
 
 
 def test_it_lean_figures_equal_the_full_runs(worked):

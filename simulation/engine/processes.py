@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # multiprocessing is imported only when a pool is made (a run
 
 PRELOAD = ["simulation.engine.preload"]  # what the fork server imports once, for every process it forks
 WORKERS_FLAG = "--workers"
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 _FORK_HERE = {"allowed": False}  # set by ``start_early``: this process (the command) may fork its pools itself
 
 
@@ -64,6 +65,21 @@ def quiet_stdout() -> None:
     os.close(devnull)
 
 
+def die_with_parent() -> None:
+    """In a pool process: the kernel ends it when the process that started it ends (Linux; elsewhere nothing),
+    so a command stopped by a signal leaves no process computing on. The check after it covers a parent
+    that ended before it was asked."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def workers_asked(argv: Sequence[str]) -> int:
     """The ``--workers N`` (or ``--workers=N``) of a command line; 1 when absent or not a number
     (the command's own parser reports bad values)."""
@@ -89,8 +105,8 @@ def start_early(argv: Sequence[str]) -> bool:
         return False
     import multiprocessing
 
-    if "fork" in multiprocessing.get_all_start_methods():
-        _FORK_HERE["allowed"] = True
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        _FORK_HERE["allowed"] = True  # not on macOS: its system libraries may run threads a fork would lose
         return True
     from multiprocessing import forkserver
 

@@ -31,7 +31,7 @@ import numpy as np
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, compute_chunk, simulate_chunk
 from simulation.engine.plan import ChunkSpec, RunPlan
-from simulation.engine.processes import forked_here, local_pool_context, quiet_stdout
+from simulation.engine.processes import die_with_parent, forked_here, local_pool_context, quiet_stdout
 from simulation.engine.stats import half_width, quantile_ci
 from simulation.incidents.outcomes import Batch
 from simulation.model.scenario import Scenario
@@ -66,6 +66,7 @@ _WORKER: _Worker = {}  # per worker process: the scenario and plan it serves (se
 def _init_worker(scenario: Scenario, plan: dict[str, Any], ends: Ends, results: Any, forked: bool) -> None:
     """``scenario``: the caller's own, pickled (a pydantic model keeps its fields as they are: nothing is
     validated again, so the pool process builds no validator), or inherited when ``forked`` from the caller."""
+    die_with_parent()
     if forked:
         quiet_stdout()
     _WORKER["scenario"] = scenario

@@ -279,6 +279,31 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+def test_a_run_on_two_workers_stopped_by_a_signal_leaves_no_process_computing():
+    """The pool's processes end with the command that started them, mid-run too."""
+    marker = f"RP_CLI_TEST_MARK={os.getpid()}-{time.monotonic_ns()}"
+    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    args = ["run", str(ROOT / "examples" / "worked-active-passive.yaml"), "--trials", "200000", "--workers", "2"]
+    command = subprocess.Popen(
+        [sys.executable, "-m", "simulation", *args], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(_processes_with(marker)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_processes_with(marker)) >= 2  # the command and its pool's process
+        command.terminate()  # the command only, as a supervisor or `kill` would
+        command.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _processes_with(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _processes_with(marker) == []
+    finally:
+        command.kill()
+        command.wait()
+
+
 def test_a_run_on_two_workers_writes_all_its_output_and_leaves_no_process_behind(tmp_path):
     """The CLI ends without tearing the interpreter down: what it wrote is all there, and the pool is gone."""
     marker = f"RP_CLI_TEST_MARK={os.getpid()}-{time.monotonic_ns()}"

@@ -8,7 +8,8 @@ Database errors are Django's, as for any query (``db_retry`` waits them out).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import psycopg
@@ -52,7 +53,7 @@ def store(run_id: int, pieces: list[tuple[str, str, bytes]]) -> None:
             f"INSERT INTO {RunPart._meta.db_table} (run_id, kind, key, arrays, created_at) "
             "VALUES (%s, %s, %s, %b, %s) ON CONFLICT DO NOTHING"
         )
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        with _raw_cursor() as cursor:
             cursor.executemany(sql, [(run_id, kind, key, arrays, now) for kind, key, arrays in pieces])
 
 
@@ -62,8 +63,18 @@ def outcomes_write(run_id: int, outcomes: bytes) -> None:
     if connection.vendor != "postgresql":
         Run.objects.filter(pk=run_id).update(outcomes=outcomes)
         return
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with _raw_cursor() as cursor:
         cursor.execute(f"UPDATE {Run._meta.db_table} SET outcomes = %b WHERE id = %s", [outcomes, run_id])
+
+
+@contextlib.contextmanager
+def _raw_cursor() -> Iterator[psycopg.Cursor]:
+    """A psycopg cursor on Django's connection (PostgreSQL), made ready as Django makes one for a query: a kept
+    connection that fails its health check is replaced first (``CONN_HEALTH_CHECKS``), and errors are Django's."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
 
 
 def _unfinished_locked(run_id: int) -> bool:
@@ -89,8 +100,7 @@ def stored(run_id: int, kind: str, keys: list[str] | None = None) -> list[tuple[
         rows = rows.filter(key__in=keys)
     if connection.vendor == "postgresql":
         sql, params = rows.values_list("key", "arrays").query.sql_with_params()
-        connection.ensure_connection()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        with _raw_cursor() as cursor:
             found = cursor.execute(sql, params, binary=True).fetchall()
     else:
         found = [(key, bytes(arrays)) for key, arrays in rows.values_list("key", "arrays")]

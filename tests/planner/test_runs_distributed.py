@@ -13,11 +13,12 @@ import random
 from types import SimpleNamespace
 
 import numpy as np
+import psycopg
 import pytest
 
 import simulation
 from planner.models import Run, RunPart
-from planner.services import runs_distributed
+from planner.services import run_store, runs_distributed
 from planner.services.run_parts import pack_outcomes, unpack_outcomes
 from planner.services.runs import run_cancel, run_create, run_execute
 from planner.services.watchdog import run_requeue
@@ -278,3 +279,22 @@ def test_a_chunk_task_costs_a_few_queries_whatever_its_number_of_chunks(scenario
             _deliver(message)
         counts.append(len([q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]))
     assert max(counts) <= 5, counts  # 8 before the counting was merged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_piece_is_read_through_a_kept_connection_the_database_closed_meanwhile(scenario, owner):
+    """A worker keeps its connection between tasks: one the server ended is replaced before the binary read."""
+    from django.db import close_old_connections, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the binary read is PostgreSQL's (SQLite reads through the ORM)")
+    run = run_create(scenario=scenario, user=owner, trials=TRIALS, seed=3, enqueue=False)
+    run_store.store(run.pk, [(RunPart.Kind.CHUNK.value, "0", b"piece")])
+    close_old_connections()  # between two tasks, as the worker does
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname=settings["NAME"],
+        autocommit=True,
+    ) as other:  # fmt: skip
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    assert run_store.stored(run.pk, RunPart.Kind.CHUNK.value) == [("0", b"piece")]

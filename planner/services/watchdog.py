@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from planner.models import Run
+from planner.models import Run, RunPart
 from planner.services.heartbeat import is_stale, stale_before
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ def run_requeue(*, run_id: int, attempt: int | None, reason: str) -> str | None:
                 "Start it again once the workers and the database are healthy."
             )
             outcome = "failed"
+            RunPart.objects.filter(run_id=run_id).delete()  # as a cancel or a failure does: nothing will read them
         else:
             run.status, run.heartbeat_at, run.eta_s = Run.Status.QUEUED, now, None
             outcome = "requeued"

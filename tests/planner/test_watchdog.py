@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from planner.models import Run
+from planner.models import Run, RunPart
 from planner.services import watchdog
 from planner.services.db_retry import db_retry
 from planner.services.heartbeat import is_stale, stale_after_s
@@ -72,11 +72,13 @@ def test_the_watchdog_leaves_a_run_with_a_fresh_heartbeat_alone(run, sent, setti
 def test_the_watchdog_fails_a_run_that_stalled_on_every_attempt_saying_why(run, sent, settings):
     settings.RUN_STALE_MIN_S, settings.RUN_MAX_ATTEMPTS = 30, 3
     _set(run, status=Run.Status.RUNNING, attempts=3, started_at=_ago(600), heartbeat_at=_ago(120))
+    RunPart.objects.create(run=run, kind=RunPart.Kind.CHUNK, key="0", arrays=b"piece")  # an earlier attempt's
     report = run_watchdog()
     run.refresh_from_db()
     assert report["failed"] == [run.pk] and sent == []
     assert run.status == Run.Status.FAILED and run.finished_at is not None
     assert "stopped 3 times" in run.error and "no heartbeat for 120 s" in run.error
+    assert not RunPart.objects.filter(run=run).exists()  # dropped, as a cancel or a failure drops them
 
 
 def test_the_watchdog_resends_a_queued_run_whose_message_was_lost(run, sent, settings, monkeypatch):

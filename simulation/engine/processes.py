@@ -68,7 +68,7 @@ def quiet_stdout() -> None:
 def die_with_parent() -> None:
     """In a pool process: the kernel ends it when the process that started it ends (Linux; elsewhere nothing),
     so a command stopped by a signal leaves no process computing on. The check after it covers a parent
-    that ended before it was asked."""
+    that ended while it was asked."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes

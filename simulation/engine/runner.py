@@ -21,7 +21,6 @@ incidents, measured by a bootstrap of the pools (``pool_bootstrap``).
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
@@ -171,9 +170,7 @@ class Runner:
                 initializer=_init_worker,
                 initargs=(scenario, plan.to_dict(), self.ends, self.results, forked),
             )
-            if forked:  # forked now, from this thread (the only one), before the pool starts its own
-                sys.stdout.flush()
-                sys.stderr.flush()
+            if forked:  # forked now (the standard streams flushed first), from this thread, the only one
                 self.pool.submit(_started)
             else:
                 _Submit(self.pool, self.processes, _started)

@@ -14,23 +14,7 @@ Floats = NDArray[np.float64]
 def served_of(shape: FleetShape, routes: list[Route], keys: NDArray[np.int64]) -> Floats:
     """``shape.served`` of each key (route × (m + 1)² + in rotation × (m + 1) + serving, the route's index among
     ``routes``), worked out once per key met: through a table of every key when they all fall in it."""
-    m = shape.instances
-    size = len(routes) * (m + 1) ** 2
-    if not len(keys) or keys.min() < 0 or keys.max() >= size:  # outside the table (or none): one by one
-        met, where = np.unique(keys, return_inverse=True)
-        values = [
-            shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
-        ]
-        return np.array(values)[where.reshape(-1)] if len(met) else np.zeros(len(keys))
-    seen = np.zeros(size, dtype=bool)
-    seen[keys] = True
-    met = np.flatnonzero(seen)
-    table = np.zeros(size)
-    table[met] = [
-        shape.served(k % (m + 1) ** 2 // (m + 1), k % (m + 1), routes[k // (m + 1) ** 2]) for k in met.tolist()
-    ]
-    served: Floats = table[keys]
-    return served
+    return ServedTable(shape, routes).of_keys(keys)
 
 
 class ServedTable:
@@ -44,15 +28,24 @@ class ServedTable:
         self.table, self.known = np.zeros(len(routes) * (m + 1) ** 2), np.zeros(len(routes) * (m + 1) ** 2, bool)
 
     def __call__(self, rotation: NDArray[np.intp], serving: NDArray[np.intp], route: NDArray[np.int64]) -> Floats:
-        m, table = self.shape.instances, self.table
-        keys = route * (m + 1) ** 2 + rotation * (m + 1) + serving
-        if not len(keys) or keys.min() < 0 or keys.max() >= len(table):
-            return served_of(self.shape, self.routes, keys)
+        m = self.shape.instances
+        return self.of_keys(route * (m + 1) ** 2 + rotation * (m + 1) + serving)
+
+    def of_keys(self, keys: NDArray[np.int64]) -> Floats:
+        table = self.table
+        if not len(keys) or keys.min() < 0 or keys.max() >= len(table):  # outside the table (or none): one by one
+            met, where = np.unique(keys, return_inverse=True)
+            values = [self._served(k) for k in met.tolist()]
+            return np.array(values)[where.reshape(-1)] if len(met) else np.zeros(len(keys))
         new = keys[~self.known[keys]]
         if len(new):  # keys met for the first time
-            shape, routes, size = self.shape, self.routes, (m + 1) ** 2
             met = np.unique(new).tolist()
-            table[met] = [shape.served(k % size // (m + 1), k % (m + 1), routes[k // size]) for k in met]
+            table[met] = [self._served(k) for k in met]
             self.known[met] = True
         served: Floats = table[keys]
         return served
+
+    def _served(self, key: int) -> float:
+        m = self.shape.instances
+        size = (m + 1) ** 2
+        return self.shape.served(key % size // (m + 1), key % (m + 1), self.routes[key // size])

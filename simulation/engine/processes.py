@@ -53,10 +53,6 @@ def local_pool_context() -> BaseContext:
     return pool_context()
 
 
-def forked_here(context: BaseContext) -> bool:
-    return context.get_start_method() == "fork"
-
-
 def quiet_stdout() -> None:
     """In a process forked from the command: file descriptor 1 on the null device, so that it writes nothing
     into the command's output and whoever reads that output sees its end when the command exits."""

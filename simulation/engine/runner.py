@@ -30,7 +30,7 @@ import numpy as np
 from simulation.engine.cache import SHARED
 from simulation.engine.chunks import ChunkResult, compute_chunk, simulate_chunk
 from simulation.engine.plan import ChunkSpec, RunPlan
-from simulation.engine.processes import die_with_parent, forked_here, local_pool_context, quiet_stdout
+from simulation.engine.processes import die_with_parent, local_pool_context, quiet_stdout
 from simulation.engine.stats import half_width, quantile_ci
 from simulation.incidents.outcomes import Batch
 from simulation.model.scenario import Scenario
@@ -160,7 +160,7 @@ class Runner:
             from concurrent.futures import ProcessPoolExecutor
 
             context = local_pool_context()
-            forked = forked_here(context)
+            forked = context.get_start_method() == "fork"
             self.processes = min(workers - 1, len(plan.chunks) - 1)
             self.ends: Ends = context.Array("q", 2)
             self.results = context.Queue()

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -168,11 +168,6 @@ def _chunks_execute(run_id: int, key: str, attempt: int) -> None:
             _advance(run_id, attempt)
 
 
-def _types_ready(run_id: int, plan: RunPlan, names: Iterable[str]) -> list[str]:
-    """Those of the types ``names`` whose chunks are all stored and whose figures are not."""
-    return tally(run_id, plan, names).ready
-
-
 def _finish_parts(
     run_id: int, plan: RunPlan
 ) -> tuple[list[ChunkResult], dict[str, Batch] | None, dict[str, dict[str, Any]]]:
@@ -263,7 +258,7 @@ def _advance(run_id: int, attempt: int, *, resume: bool = False) -> None:
             missing = [i for i in range(len(plan.chunks)) if (CHUNK, str(i)) not in done]
             chunks = [(CHUNK, key) for key in chunk_batches(missing, total=len(plan.chunks))]
             variants = [job for job in jobs if job[0] == VARIANT and job not in done]
-            types = [(TYPE, name) for name in _types_ready(run_id, plan, plan.rates_per_year)]
+            types = [(TYPE, name) for name in tally(run_id, plan, plan.rates_per_year).ready]
             _enqueue_parts(run_id, attempt, chunks + variants + types)
     if any(job not in done for job in jobs):
         return
@@ -322,7 +317,7 @@ def _compute(
     """The piece's rows (kind, key, arrays); None when its job list is not there (see ``_jobs_spec``) or does
     not name it. A type's piece is two rows: its figures (as JSON) and its outcomes in trial order (what the
     finish reads instead of the type's chunks)."""
-    if kind == TYPE:  # every chunk of the type is stored (``_types_ready``)
+    if kind == TYPE:  # every chunk of the type is stored (``Tally.ready``)
         batch = Batch.concat([part.batch() for part in _chunk_results(run_id, plan, plan.chunks_of(key))])
         figures = json.dumps(type_results(scenario, plan, key, batch)).encode()
         return [(STAGE, type_key(key), figures), (STAGE, f"{OUTCOMES_OF}{key}", pack_outcomes(batch))]

@@ -15,8 +15,9 @@ process tree), next to a bare-SimPy loop measured in the same run:
   engine, one replay per simulated failure (exact compound Poisson), the whole run (checklist included);
 - (a′) this file with ``--engine-only``: the same exact years through the engine's API without the
   checklist (whose variant runs replay the pair again), the work the other tools do; with the two
-  environment settings the CLI makes for itself (OpenBLAS on one thread, no pydantic plugin lookup) and its
-  garbage collector set-up (off during the imports, which are then frozen out of it);
+  environment settings the CLI makes for itself (OpenBLAS on one thread, no pydantic plugin lookup), its
+  garbage collector set-up (off during the imports, which are then frozen out of it) and its end (the output
+  flushed, then ``os._exit`` without tearing the interpreter down);
 - (b) this file with ``--plain-simpy``: the yardstick, two nodes failing and being repaired in a plain
   SimPy script, the switchover as a fixed outage;
 - (c) AvailSim4 2.2.1 (PyPI ``availsim4``), installed at run time into its own virtualenv under /tmp
@@ -34,6 +35,7 @@ import argparse
 import glob
 import json
 import math
+import os
 import random
 import statistics
 import subprocess
@@ -271,9 +273,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.plain_simpy:
         print(json.dumps(plain_simpy_pair(args.years, args.seed)))
         return
-    if args.engine_only:
-        print(engine_only(args.years, args.seed))
-        return
+    if args.engine_only:  # ends as ``python -m simulation`` does: output flushed, no interpreter teardown
+        print(engine_only(args.years, args.seed), flush=True)
+        os._exit(0)
 
     warm_up(sys.executable)
     print(f"{load_average()} at the start; {args.years:,} simulated years, one replay per failure")

@@ -5,7 +5,7 @@ in ``tests/simulation/golden`` enforce it); bump a schema number only when an ex
 field changes meaning.
 """
 
-ENGINE_VERSION = "0.3.2"
+ENGINE_VERSION = "0.3.3"
 SCHEMA_VERSION = 1  # scenario documents (``schema:``)
 RESULT_SCHEMA = 1  # the results JSON of docs/results.md
 REPORT_SCHEMA = 1  # the decision report JSON of docs/reports.md

@@ -121,12 +121,21 @@ def exact_counts(seed: int, years: int, rates: dict[str, float]) -> dict[str, np
     return {name: rng.poisson(rate, years) for name, rate in rates.items()}
 
 
-EXACT_CHUNK_SIZE = 1000  # incidents per chunk in exact years: tens of thousands per type, so fewer, larger
-# batches (each batch form call has a fixed cost of a few ms; the switchover pair's failures cost a third less)
+EXACT_CHUNK_ROWS = 80_000  # app instances × incidents per chunk in exact years (a batch's arrays grow with both)
+EXACT_CHUNK_SIZE = (1000, 10_000)  # fewest and most incidents per chunk in exact years
+
+
+def exact_chunk_size(scenario: Scenario) -> int:
+    """Incidents per chunk in exact years: tens of thousands per type, so fewer, larger batches (each batch
+    form call has a fixed cost of a few ms), as large as ``EXACT_CHUNK_ROWS`` allows for every app instance of
+    the scenario (standby regions' included: a region outage builds them), within ``EXACT_CHUNK_SIZE``."""
+    instances = sum(region.app_instances for region in scenario.regions)
+    fewest, most = EXACT_CHUNK_SIZE
+    return max(fewest, min(most, EXACT_CHUNK_ROWS // max(instances, 1)))
 
 
 def plan_exact_run(
-    scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, chunk_size: int = EXACT_CHUNK_SIZE
+    scenario: Scenario, *, trials: int, seed: int, years: int = 10_000, chunk_size: int | None = None
 ) -> RunPlan:
     """A plan with one replay per simulated incident (exact compound Poisson, ``years_mode`` "exact").
 
@@ -135,6 +144,7 @@ def plan_exact_run(
     all, the years the first ones, each once). Chunks and their streams are those of ``plan_run``,
     so a type's whole chunks are those of a resampling run with the same seed and chunk size.
     """
+    chunk_size = exact_chunk_size(scenario) if chunk_size is None else chunk_size
     base = plan_run(scenario, trials=trials, seed=seed, years=years, chunk_size=chunk_size)
     counts = exact_counts(seed, years, base.rates_per_year)
     replays = {name: max(trials, int(n.sum())) for name, n in counts.items()}

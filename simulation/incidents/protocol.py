@@ -160,6 +160,8 @@ def replay_batch(
     keep = bool(keep_replays)
     worked_out = closed_form if closed_form is not None and CLOSED_FORMS and not keep else None
     batch = None
+    if rows is not None and not isinstance(keep_replays, bool):  # only the replays asked for
+        rows.pending = np.asarray(keep_replays, dtype=np.intp)
     if closed_form_batch is not None and CLOSED_FORMS and BATCH_FORMS and keep_replays is False:  # not ()
         batch = closed_form_batch()
         pending = np.flatnonzero(~batch.decided)

@@ -38,10 +38,12 @@ class ServedTable:
             values = [self._served(k) for k in met.tolist()]
             return np.array(values)[where.reshape(-1)] if len(met) else np.zeros(len(keys))
         new = keys[~self.known[keys]]
-        if len(new):  # keys met for the first time
-            met = np.unique(new).tolist()
-            table[met] = [self._served(k) for k in met]
-            self.known[met] = True
+        if len(new):  # keys met for the first time, each once (a mask, not ``np.unique``: that imports numpy.ma)
+            first = np.zeros(len(table), dtype=bool)
+            first[new] = True
+            firsts = np.flatnonzero(first).tolist()
+            table[firsts] = [self._served(k) for k in firsts]
+            self.known[firsts] = True
         served: Floats = table[keys]
         return served
 

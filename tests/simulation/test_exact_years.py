@@ -10,7 +10,7 @@ from simulation.analysis.run import finish_run, run
 from simulation.cli.main import main
 from simulation.engine.annual import annual_samples
 from simulation.engine.chunks import batches_by_type, run_chunk, simulate_type
-from simulation.engine.plan import exact_counts, plan_exact_run, plan_run
+from simulation.engine.plan import exact_chunk_size, exact_counts, plan_exact_run, plan_run
 from simulation.engine.runner import execute
 from simulation.model.loading import load_file
 
@@ -42,6 +42,16 @@ def test_each_simulated_incident_is_its_own_replay():
         entry = size.incident_types[name]
         assert entry.draws == entry.distinct == n and entry.kish == n
     assert results.annual.incidents.mean == sum(c.sum() for c in counts.values()) / 300
+
+
+def test_exact_years_run_in_chunks_as_large_as_the_app_instances_allow():
+    assert exact_chunk_size(PAIR) == 10_000  # 8 app instances: the most
+    big = WORKED.model_copy(update={"regions": [r.model_copy(update={"app_instances": 96}) for r in WORKED.regions]})
+    assert exact_chunk_size(big) == 1000  # 192 app instances: the fewest, a batch's arrays as today's at 1,000
+    middle = WORKED.model_copy(update={"regions": [r.model_copy(update={"app_instances": 8}) for r in WORKED.regions]})
+    assert exact_chunk_size(middle) == 80_000 // 16
+    plan = plan_exact_run(PAIR, trials=1, seed=1, years=3000)
+    assert {c.n for c in plan.chunks[:-1]} == {10_000} and plan.chunk_size == 10_000
 
 
 def test_exact_years_are_the_same_however_the_chunks_are_run():

@@ -101,6 +101,23 @@ def test_replaying_chosen_incidents_gives_their_timelines_as_in_the_whole_batch(
     assert not none.rto_s.any() and none.replays == []  # no incident chosen: none replayed, none worked out
 
 
+def test_replaying_chosen_incidents_makes_the_rows_of_those_only():
+    made = []
+
+    def make(at):
+        made.append(None if at is None else at.tolist())
+        return [f"row {i}" for i in (range(1000) if at is None else at.tolist())]
+
+    rows = protocol.Rows(make)
+
+    def replay_one(i, env, phases, response):
+        assert rows[i] == f"row {i}"
+        return ReplayOutcome([(0.0, 1.0)], 1.0)
+
+    replay_batch(1000, threshold=0.99, keep_replays=(31, 7), replay_one=replay_one, rows=rows)
+    assert made == [[31, 7]]  # not the 1,000 rows of the batch for two timelines
+
+
 def _waits(env, delays, log):
     for delay in delays:
         got = yield env.timeout(delay, value=delay)

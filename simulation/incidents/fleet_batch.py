@@ -26,12 +26,12 @@ not whole at the end.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from simulation.incidents.app_draws import INF, REFUSED_EVICTION_S, AppDraws
+from simulation.incidents.batch_arrays import gather, previous, row_starts, stack_columns, value_at
 from simulation.incidents.fleet_closed import FleetShape, Route
 from simulation.incidents.protocol import BatchOutcomes
 from simulation.incidents.served_counts import served_of
@@ -80,7 +80,8 @@ class _Plans:
         """Every planned target (NaN: none) and firing time, a column each."""
         made = self._stacked
         if made is None or made[:2] != (len(self.targets), len(self.fires)):
-            made = self._stacked = (len(self.targets), len(self.fires), _columns(self.targets), _columns(self.fires))
+            targets, fires = stack_columns(self.targets), stack_columns(self.fires)
+            made = self._stacked = (len(self.targets), len(self.fires), targets, fires)
         return made[2], made[3]
 
     def refused(self) -> Bools:
@@ -91,30 +92,10 @@ class _Plans:
         at = np.flatnonzero(apart | refused)  # NaN: not planned
         targets, fires = targets[at], fires[at]
         order = np.argsort(targets, axis=1)
-        flat = order + _starts(targets)
-        targets, fires = _gather(targets, flat), _gather(fires, flat)
+        flat = order + row_starts(targets)
+        targets, fires = gather(targets, flat), gather(fires, flat)
         refused[at] = ((targets[:, 1:] == targets[:, :-1]) & (fires[:, 1:] != fires[:, :-1])).any(axis=1)
         return refused
-
-
-def _columns(arrays: list[Floats]) -> Floats:
-    """``np.column_stack`` of ``arrays`` (one- or two-dimensional), without its checks."""
-    stacked: Floats = np.concatenate([a if a.ndim == 2 else a.reshape(-1, 1) for a in arrays], axis=1)
-    return stacked
-
-
-def _starts(values: NDArray[Any]) -> NDArray[np.intp]:
-    """Where each row of ``values`` (two-dimensional) starts in it flattened, as a column (n × 1): added to a
-    column index per row, the flat indices ``_gather`` takes."""
-    starts: NDArray[np.intp] = (np.arange(len(values)) * values.shape[1])[:, None]
-    return starts
-
-
-def _gather(values: NDArray[Any], flat: NDArray[np.intp]) -> NDArray[Any]:
-    """``values`` (n × k) at the flat indices ``flat`` (a column index per row plus ``_starts(values)``): what
-    ``np.take_along_axis`` picks, taken from the flattened array (a third of the time of indexing by rows and
-    columns)."""
-    return np.ravel(values).take(flat)
 
 
 class _Side:
@@ -416,9 +397,9 @@ def _outcomes(
     times = np.concatenate([side.times for side in changing], axis=1)
     n = times.shape[0]
     order = np.argsort(times, axis=1, kind="stable")
-    starts = _starts(times)
+    starts = row_starts(times)
     flat = order + starts
-    times = _gather(times, flat)
+    times = gather(times, flat)
     finite = times < INF
     ends = finite.copy()  # the last change of each instant
     ends[:, :-1] &= times[:, :-1] != times[:, 1:]
@@ -435,28 +416,31 @@ def _outcomes(
         side_values = side if isinstance(side, float) else _values(side, changing, flat, ends)
         if not isinstance(side_values, float) and isinstance(side, _Side) and side.end_s is None:  # nobody acts:
             # whole at the end, nobody paged
-            at_final, at_escalated = _at(side_values, final, starts)[:, 0], _at(side_values, escalated, starts)[:, 0]
+            at_final, at_escalated = (
+                value_at(side_values, final, starts)[:, 0],
+                value_at(side_values, escalated, starts)[:, 0],
+            )
             decided &= (at_final == 1.0) & ~(at_escalated < threshold)
             decided &= ~refused
         merged_values = merged_values - (1.0 - side_values) if merged else side_values
     values = np.where(ends, np.maximum(0.0, merged_values) if merged else merged_values, np.nan)
     # the points as ``add_point`` keeps them: the first instant's, then each instant whose value changes
-    before = _previous(end_columns)  # the instant before (-1: none)
-    kept = ends & ((before < 0) | (values != _at(values, before, starts)))
+    before = previous(end_columns)  # the instant before (-1: none)
+    kept = ends & ((before < 0) | (values != value_at(values, before, starts)))
     latest = np.maximum.accumulate(np.where(kept, columns, -1), axis=1)
-    point = _previous(latest, accumulated=True)  # the point before
+    point = previous(latest, accumulated=True)  # the point before
     change = kept & (before >= 0)
     if checks is not None:  # the service people find: after the last instant before the check
         looked = np.where(times <= checks[:, None], end_columns, -1).max(axis=1, keepdims=True)
-        decided &= (_at(values, looked, starts)[:, 0] >= threshold) | np.isnan(checks)
+        decided &= (value_at(values, looked, starts)[:, 0] >= threshold) | np.isnan(checks)
         decided &= ~(finite & _close(times, checks[:, None])).any(axis=1)
-    last_t, last_v = _at(times, point, starts), _at(values, point, starts)
+    last_t, last_v = value_at(times, point, starts), value_at(values, point, starts)
     # ∫(1 − served) dt segment after segment: accumulated one by one in order, as ``rto_and_impact`` adds them
     segments = np.where(change, (1.0 - last_v) * (times - last_t), 0.0)
     impact = np.add.accumulate(np.concatenate((np.zeros((n, 1)), segments), axis=1), axis=1)[:, -1]
     rto = np.where(change & (last_v < threshold), times, 0.0).max(axis=1)  # the last: times increase
     last = latest[:, -1:]
-    last_t, last_v = _at(times, last, starts)[:, 0], _at(values, last, starts)[:, 0]
+    last_t, last_v = value_at(times, last, starts)[:, 0], value_at(values, last, starts)[:, 0]
     # the last point lasts until the end: itself, or the last instant anything happens where people may act
     end_s = np.maximum.reduce(known) if known else last_t
     end = np.where(last_t > end_s, last_t, end_s)
@@ -467,7 +451,7 @@ def _outcomes(
 
 def _values(side: _Side, sides: list[_Side], flat: NDArray[np.intp], ends: Bools) -> Floats:
     """The served fraction of ``side`` after each instant (``ends`` of the changes of all ``sides``, in the order
-    ``flat`` gathers them (``_gather``); NaN elsewhere)."""
+    ``flat`` gathers them (``gather``); NaN elsewhere)."""
     shape, m = side.shape, side.shape.instances
     padded = side.steps  # no step at the other sides' changes
     if len(sides) > 1:
@@ -475,7 +459,7 @@ def _values(side: _Side, sides: list[_Side], flat: NDArray[np.intp], ends: Bools
             np.concatenate([s if other is side else np.zeros(other.times.shape, np.int64) for other in sides], axis=1)
             for s in side.steps
         )
-    counts = (b + np.cumsum(_gather(d, flat), axis=1) for b, d in zip((*side.base, 0), padded))
+    counts = (b + np.cumsum(gather(d, flat), axis=1) for b, d in zip((*side.base, 0), padded))
     healthy, working, serving, *route = counts
     # fail-open routes to every registered instance (all of them) below the panic threshold
     if shape.fail_open and not side.registered_only:
@@ -485,18 +469,3 @@ def _values(side: _Side, sides: list[_Side], flat: NDArray[np.intp], ends: Bools
     values = np.full(ends.shape, np.nan)
     values[ends] = served_of(shape, side.routes or [shape.route], keys[ends])
     return values
-
-
-def _previous(indices: NDArray[np.intp], *, accumulated: bool = False) -> NDArray[np.intp]:
-    """Per column, the greatest of ``indices`` (-1: none) in the columns before it (``accumulated``: the
-    greatest up to each column given)."""
-    latest = indices if accumulated else np.maximum.accumulate(indices, axis=1)
-    previous: NDArray[np.intp] = np.concatenate((np.full((len(indices), 1), -1), latest[:, :-1]), axis=1)
-    return previous
-
-
-def _at(values: Floats, indices: NDArray[np.intp], starts: NDArray[np.intp]) -> Floats:
-    """``values`` at column ``indices`` of each row (NaN at -1); ``starts``: ``_starts(values)``."""
-    picked = _gather(values, np.maximum(indices, 0) + starts)
-    at: Floats = np.where(indices >= 0, picked, np.nan)
-    return at

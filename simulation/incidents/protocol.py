@@ -168,9 +168,8 @@ def replay_batch(
         if rows is not None:
             rows.pending = pending
         indices = pending.tolist()  # the others go one by one
-    # outcome columns as lists (replays not made stay zero), arrays at the end
-    rto_s, impact_s, data_loss_s, lost_tx = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
-    duplicated_tx, conflicting_tx, humans_needed = [0.0] * n, [0.0] * n, [False] * n
+    made: list[int] = []  # the incidents replayed or worked out one by one, and their outcomes in that order
+    outcomes: list[tuple[float, float, float, float, float, float, bool]] = []
     replays: list[Replay] = []
     tried = worked = 0
     for i in indices:
@@ -187,27 +186,26 @@ def replay_batch(
         rto, impact = rto_and_impact(outcome.points, threshold, outcome.end_s)
         # people also count as needed when the RTO exceeds ``paged_after_rto_s``
         humans = outcome.humans_needed or rto > outcome.paged_after_rto_s
-        rto_s[i], impact_s[i], data_loss_s[i], lost_tx[i] = rto, impact, outcome.data_loss_s, outcome.lost_tx
-        duplicated_tx[i], conflicting_tx[i], humans_needed[i] = outcome.duplicated_tx, outcome.conflicting_tx, humans
+        made.append(i)
+        outcomes.append(
+            (rto, impact, outcome.data_loss_s, outcome.lost_tx, outcome.duplicated_tx, outcome.conflicting_tx, humans)
+        )
         if keep:
             timeline = phases.as_tuple() if outcome.phases is None else outcome.phases
             points = tuple(outcome.points)
             replays.append(Replay(tuple(timeline), points, rto, impact, outcome.data_loss_s, humans))
-    columns = [np.array(column, dtype=float) for column in (rto_s, impact_s, data_loss_s, lost_tx)]
+    # outcome columns (incidents neither decided nor made stay zero): rto, impact, data loss, lost, duplicated,
+    # conflicting transactions
+    columns = np.zeros((6, n))
+    humans_column = np.zeros(n, dtype=bool)
+    if made:
+        table = np.array(outcomes, dtype=float).T
+        columns[:, made], humans_column[made] = table[:6], table[6] != 0.0
     if batch is not None:  # the incidents it decided, from its columns
         decided = batch.decided
         for column, at_once in zip(columns, (batch.rto_s, batch.impact_s, batch.data_loss_s, batch.lost_tx)):
             column[decided] = at_once[decided]
-    humans_column = np.array(humans_needed, dtype=bool)
-    if batch is not None and batch.humans_needed is not None:
-        humans_column[batch.decided] = batch.humans_needed[batch.decided]
-    return Batch(
-        columns[0],
-        columns[1],
-        columns[2],
-        columns[3],
-        np.array(duplicated_tx, dtype=float),
-        humans_column,
-        replays,
-        np.array(conflicting_tx, dtype=float),
-    )
+        if batch.humans_needed is not None:
+            humans_column[decided] = batch.humans_needed[decided]
+    rto_s, impact_s, data_loss_s, lost_tx, duplicated_tx, conflicting_tx = columns
+    return Batch(rto_s, impact_s, data_loss_s, lost_tx, duplicated_tx, humans_column, replays, conflicting_tx)

@@ -17,13 +17,18 @@ COLUMNS = ("rto_s", "impact_s", "data_loss_s", "lost_tx", "duplicated_tx", "huma
 WAYS = {"replayed": (False, False), "one at a time": (True, False), "batch first": (True, True)}
 
 
-def assert_identical_every_way(simulate, scenario, n: int, seed: int, monkeypatch) -> None:
-    """``simulate(scenario, rng, n)`` gives the same outcome columns whichever way ``protocol`` works them out."""
+def assert_identical_every_way(simulate, scenario, n: int, seed: int, monkeypatch, *, also=()) -> None:
+    """``simulate(scenario, rng, n)`` gives the same outcome columns whichever way ``protocol`` works them out.
+    ``also``: (module, name, value) settings of further ways, each batch first with that setting."""
     batches: dict[str, Batch] = {}
     for way, (closed_forms, batch_forms) in WAYS.items():
         monkeypatch.setattr(protocol, "CLOSED_FORMS", closed_forms)
         monkeypatch.setattr(protocol, "BATCH_FORMS", batch_forms)
         batches[way] = simulate(scenario, np.random.default_rng(seed), n)
+    for module, name, value in also:
+        with monkeypatch.context() as patched:
+            patched.setattr(module, name, value)
+            batches[f"batch first, {name} = {value}"] = simulate(scenario, np.random.default_rng(seed), n)
     for way, batch in batches.items():
         for column in COLUMNS:
             expected = getattr(batches["replayed"], column)

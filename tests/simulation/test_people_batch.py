@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fleet_closed import _draws_on_grid
 
-from simulation.incidents import db_primary_failure, network_partition, region_outage
+from simulation.incidents import db_batch, db_primary_failure, network_partition, region_outage
 from simulation.model.loading import load_file
 from simulation.model.overrides import apply_overrides
 
@@ -30,7 +30,11 @@ def _opener(**overrides: object):
 
 def _identical(scenario, n: int, seed: int, monkeypatch) -> None:
     for model in MODELS:
-        assert_identical_every_way(model.simulate, scenario, n, seed, monkeypatch)
+        assert_identical_every_way(model.simulate, scenario, n, seed, monkeypatch, also=ALSO.get(model, ()))
+
+
+# database failures in a batch as large as exact years' chunks: nobody acting tried first (``db_batch``)
+ALSO = {db_primary_failure: [(db_batch, "NOBODY_FIRST_FROM", 0)]}
 
 
 @pytest.mark.parametrize("path", EVERY_EXAMPLE, ids=lambda p: p.stem)

@@ -16,8 +16,9 @@ process tree), next to a bare-SimPy loop measured in the same run:
 - (a′) this file with ``--engine-only``: the same exact years through the engine's API without the
   checklist (whose variant runs replay the pair again), the work the other tools do; with the two
   environment settings the CLI makes for itself (OpenBLAS on one thread, no pydantic plugin lookup), its
-  garbage collector set-up (off during the imports, which are then frozen out of it) and its end (the output
-  flushed, then ``os._exit`` without tearing the interpreter down);
+  memory set-up (freed memory kept for reuse), its garbage collector set-up (off during the imports, which
+  are then frozen out of it) and its end (the output flushed, then ``os._exit`` without tearing the
+  interpreter down);
 - (b) this file with ``--plain-simpy``: the yardstick, two nodes failing and being repaired in a plain
   SimPy script, the switchover as a fixed outage;
 - (c) AvailSim4 2.2.1 (PyPI ``availsim4``), installed at run time into its own virtualenv under /tmp
@@ -115,7 +116,10 @@ def engine_only(years: int, seed: int) -> str:
     import gc
 
     sys.path.insert(0, str(ROOT))
-    gc.disable()  # as python -m simulation does: no collection walks what the imports make
+    from simulation.engine.processes import keep_freed_memory
+
+    keep_freed_memory()  # as python -m simulation does, with the garbage collector off during the imports
+    gc.disable()
     from simulation.analysis.run import finish_run
     from simulation.engine.plan import plan_exact_run
     from simulation.engine.runner import execute

@@ -42,10 +42,14 @@ def clip_to_horizon(
 
 
 def _rank_index(rto_s: np.ndarray, q: float) -> int:
-    """Trial index of the incident whose RTO is the q-quantile (lower order statistic, stable ties)."""
-    order = np.argsort(rto_s, kind="stable")
-    rank = min(len(order) - 1, max(0, math.ceil(q * len(order)) - 1))
-    return int(order[rank])
+    """Trial index of the incident whose RTO is the q-quantile (lower order statistic, stable ties): the
+    ``rank``-th of a stable sort, found without sorting (the value at that rank, then the first trials of
+    that value after those below it; NaN sorts last)."""
+    rank = min(len(rto_s) - 1, max(0, math.ceil(q * len(rto_s)) - 1))
+    value = np.partition(rto_s, rank)[rank]
+    same = np.isnan(rto_s) if np.isnan(value) else rto_s == value
+    below = int(np.count_nonzero(rto_s < value)) if not np.isnan(value) else int(np.count_nonzero(~same))
+    return int(np.flatnonzero(same)[rank - below])
 
 
 def _replay_dict(replay: Replay) -> dict[str, Any]:

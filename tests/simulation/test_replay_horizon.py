@@ -1,7 +1,14 @@
-"""Replays stay readable: nothing drawn beyond the replay's horizon; what is not over there is named so."""
+"""Replays stay readable: nothing drawn beyond the replay's horizon; what is not over there is named so; the
+incidents kept are those at the RTO quantiles."""
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation import load_scenario, run
-from simulation.engine.replays import HORIZON_S, clip_to_horizon
+from simulation.engine.replays import HORIZON_S, _rank_index, clip_to_horizon
 from simulation.model.incident_types import INCIDENT_TYPES
 from simulation.present import chartdata
 
@@ -57,3 +64,15 @@ def test_results_stored_before_the_horizon_are_clipped_when_drawn():
     drawn = chartdata.replay(old, "db_primary_failure")
     assert max(p["end_s"] for p in drawn["phases"]) == HORIZON_S
     assert [p["phase"] for p in drawn["phases"] if p["unfinished"]] == ["repair"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rto_s=st.lists(st.sampled_from([0.0, 1.0, 2.5, 60.0, math.inf, math.nan]), min_size=1, max_size=80),
+    q=st.sampled_from([0.0, 0.5, 0.95, 1.0]) | st.floats(0.0, 1.0),
+)
+def test_the_kept_replays_are_those_a_stable_sort_ranks_at_the_quantile(rto_s, q):
+    """Ties (many RTOs equal), infinities and NaN: the incident picked without sorting is the stable sort's."""
+    values = np.array(rto_s)
+    rank = min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))
+    assert _rank_index(values, q) == int(np.argsort(values, kind="stable")[rank])

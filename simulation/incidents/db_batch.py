@@ -114,9 +114,10 @@ def db_failure_batch(
     n = len(back_s)
     outcomes = BatchOutcomes.undecided(n)
     plans = rows, ready, same_address, loss = db_failure_plans(setup, app, db, back_s)
-    if restart_batch_size and not shape.deep and _nobody_acts_in_most(shape, app, plans, escalation_s, threshold):
-        # the service recovers before the escalation: nobody acts, which the form without people decides
-        # for less, with the same figures; people cycling instances go through the pass below
+    nobody_first = bool(restart_batch_size) and not shape.deep
+    nobody_first = nobody_first and _nobody_acts_in_most(shape, app, plans, escalation_s, threshold)
+    if nobody_first:  # the service recovers before the escalation: nobody acts, which the form without people
+        # decides for less, with the same figures; people cycling instances go through the pass below
         rto, impact, decided = served_after_primary_loss_batch(
             shape, app, rows, ready, same_address, escalation_s=escalation_s, threshold=threshold
         )
@@ -129,6 +130,8 @@ def db_failure_batch(
         ))  # fmt: skip
         take_db_losses(outcomes, rows[decided], loss[decided], write_rate)
         rows, ready, same_address, loss = rows[~decided], ready[~decided], same_address[~decided], loss[~decided]
+    if nobody_first:  # nobody acting left the rest undecided already: only those paged at detection are left
+        rows, ready, same_address, loss = rows[:0], ready[:0], same_address[:0], loss[:0]
     escalation, checks, paged = np.full(len(rows), escalation_s, dtype=float), np.full(len(rows), np.nan), len(rows)
     if verify_s is not None:  # with nobody acting on the fleet: one pass for both
         at, primary, at_address, lost = db_paged_plans(setup, app, db, back_s)

@@ -73,7 +73,10 @@ def keep_freed_memory() -> None:
         return
     import ctypes
 
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    try:
+        mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # None: a C library without it (musl)
+    except OSError:  # no dynamic loading (a statically linked interpreter)
+        return
     if mallopt is not None:
         mallopt(M_MMAP_THRESHOLD, MMAP_FROM_BYTES)
         mallopt(M_TRIM_THRESHOLD, KEPT_FREE_BYTES)

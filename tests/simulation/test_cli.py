@@ -1,6 +1,7 @@
 import io
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -283,6 +284,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator settings (mallopt)")
 def test_the_cli_reuses_the_memory_its_arrays_free():
     """A batch's arrays (hundreds of kB to MB) come from the heap and are reused, instead of fresh pages from the
     kernel (a page fault each) for most of them, as glibc gives by default (4 times as many on this run)."""

@@ -92,8 +92,7 @@ class _Plans:
         at = np.flatnonzero(apart | refused)  # NaN: not planned
         targets, fires = targets[at], fires[at]
         order = np.argsort(targets, axis=1)
-        flat = order + row_starts(targets)
-        targets, fires = gather(targets, flat), gather(fires, flat)
+        targets, fires = gather(targets, order + row_starts(targets)), gather(fires, order + row_starts(fires))
         refused[at] = ((targets[:, 1:] == targets[:, :-1]) & (fires[:, 1:] != fires[:, :-1])).any(axis=1)
         return refused
 

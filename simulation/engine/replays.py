@@ -47,8 +47,12 @@ def _rank_index(rto_s: np.ndarray, q: float) -> int:
     that value after those below it; NaN sorts last)."""
     rank = min(len(rto_s) - 1, max(0, math.ceil(q * len(rto_s)) - 1))
     value = np.partition(rto_s, rank)[rank]
-    same = np.isnan(rto_s) if np.isnan(value) else rto_s == value
-    below = int(np.count_nonzero(rto_s < value)) if not np.isnan(value) else int(np.count_nonzero(~same))
+    if np.isnan(value):  # every number sorts before NaN
+        same = np.isnan(rto_s)
+        below = len(rto_s) - int(np.count_nonzero(same))
+    else:
+        same = rto_s == value
+        below = int(np.count_nonzero(rto_s < value))
     return int(np.flatnonzero(same)[rank - below])
 
 
